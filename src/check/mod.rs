@@ -1,0 +1,1 @@
+//! Name resolution, types, shapes and constraints: AST to IR, collecting every problem.

@@ -1,0 +1,1 @@
+//! Binding data files (Stan JSON, CSV) to the data declarations of a model.

@@ -1,0 +1,402 @@
+//! The checked model: the contract between the checker and everything after it.
+//!
+//! Names are resolved to ids, every expression knows its static type, and
+//! every node keeps the span of the text it came from so that run-time
+//! problems can point at the statement that caused them. No strings are
+//! looked up after this point: ids index the tables of [`Model`].
+//!
+//! The model is a straight-line program executed top to bottom. Data
+//! declarations (with defaults) are evaluated once when data is bound;
+//! parameters are transformed from unconstrained coordinates in declaration
+//! order before the body runs (their bounds may only use data and earlier
+//! parameters); the body then runs `let`/`var`/assignments/`~`/`target +=`/
+//! loops/branches in order. `gen` statements run only when draws are
+//! generated, never inside the log density.
+
+use crate::builtins::Builtin;
+use crate::dist::DistId;
+use crate::source::Span;
+
+macro_rules! id_type {
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+id_type!(
+    /// A `data` declaration.
+    DataId,
+    /// A `param` declaration.
+    ParamId,
+    /// A `let`, `var`, loop variable or function argument (top level, block or function body).
+    LocalId,
+    /// A `gen` quantity.
+    GenId,
+    /// A user (or stdlib) function.
+    FnId,
+);
+
+/// The static kind of a value. Sizes are run-time facts (see [`Shape`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Ty {
+    Int,
+    Real,
+    /// A one-dimensional array of ints (`int[N]`), used for counts and indexing.
+    IntArray,
+    /// A real vector (`real[N]`).
+    Vector,
+    /// A real matrix (`real[N, K]`), row-major.
+    Matrix,
+}
+
+impl Ty {
+    pub fn is_scalar(self) -> bool {
+        matches!(self, Ty::Int | Ty::Real)
+    }
+    pub fn is_int_valued(self) -> bool {
+        matches!(self, Ty::Int | Ty::IntArray)
+    }
+    /// How users write the type in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ty::Int => "int",
+            Ty::Real => "real",
+            Ty::IntArray => "int[]",
+            Ty::Vector => "real[] (vector)",
+            Ty::Matrix => "real[,] (matrix)",
+        }
+    }
+}
+
+/// Element type of a declaration.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Elem {
+    Int,
+    Real,
+}
+
+/// Declared shape: sizes are expressions over data (and, for `var`s inside
+/// the model, over data and loop variables known when the declaration runs).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    Scalar,
+    Vector(Expr),
+    Matrix(Expr, Expr),
+}
+
+impl Shape {
+    pub fn ty(&self, elem: Elem) -> Ty {
+        match (self, elem) {
+            (Shape::Scalar, Elem::Int) => Ty::Int,
+            (Shape::Scalar, Elem::Real) => Ty::Real,
+            (Shape::Vector(_), Elem::Int) => Ty::IntArray,
+            (Shape::Vector(_), Elem::Real) => Ty::Vector,
+            (Shape::Matrix(..), _) => Ty::Matrix,
+        }
+    }
+}
+
+/// `lower=` / `upper=` bounds; each is an expression over data (and, for
+/// parameters, earlier parameters). Scalar bounds apply to every element;
+/// vector bounds element-wise.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Bounds {
+    pub lower: Option<Expr>,
+    pub upper: Option<Expr>,
+}
+
+/// How a parameter maps to unconstrained coordinates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Constraint {
+    /// Identity, or log / scaled-logit transforms when bounds are present.
+    Bounded(Bounds),
+    /// `simplex[K]`: K−1 free coordinates (stick-breaking).
+    Simplex,
+    /// `ordered[K]`: first element free, then log increments.
+    Ordered,
+    /// `positive_ordered[K]`: log of the first element, then log increments.
+    PositiveOrdered,
+    /// `corr_cholesky[K]`: Cholesky factor of a K×K correlation matrix,
+    /// K(K−1)/2 free coordinates.
+    CorrCholesky,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataDecl {
+    pub name: String,
+    pub span: Span,
+    pub elem: Elem,
+    pub shape: Shape,
+    pub bounds: Bounds,
+    /// Inline default (`data s: real = 2.5`); data files override it.
+    pub default: Option<Expr>,
+}
+
+impl DataDecl {
+    pub fn ty(&self) -> Ty {
+        self.shape.ty(self.elem)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDecl {
+    pub name: String,
+    pub span: Span,
+    /// `Scalar`, `Vector(K)` or, for `corr_cholesky`, `Matrix(K, K)`; a
+    /// bounded matrix parameter is `Matrix(N, K)`.
+    pub shape: Shape,
+    pub constraint: Constraint,
+}
+
+impl ParamDecl {
+    pub fn ty(&self) -> Ty {
+        self.shape.ty(Elem::Real)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LocalKind {
+    /// Immutable, initialised at its declaration.
+    Let,
+    /// Mutable; elements may be assigned.
+    Var,
+    /// Integer loop variable of a `for`.
+    Loop,
+    /// Argument of a user function.
+    FnArg,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalDecl {
+    pub name: String,
+    pub span: Span,
+    pub kind: LocalKind,
+    pub ty: Ty,
+    /// Declared at top level of the model (not in a block or function).
+    /// Top-level `let`s that depend on parameters are output quantities.
+    pub top_level: bool,
+    /// The function whose body declares it, if any.
+    pub function: Option<FnId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenDecl {
+    pub name: String,
+    pub span: Span,
+    pub ty: Ty,
+}
+
+/// A user or stdlib function. `fn f(x) = e` has body `[Return(e)]`.
+/// Functions may only call functions declared before them (no recursion),
+/// so each function's locals are plain slots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub span: Span,
+    pub args: Vec<LocalId>,
+    pub ret: Ty,
+    pub body: Vec<Stmt>,
+    /// `name_lpdf` / `name_lpmf`: usable as a distribution `y ~ name(...)`
+    /// (the first argument is the variate).
+    pub is_density: bool,
+    /// Loaded from `stdlib/`.
+    pub from_stdlib: bool,
+}
+
+/// What a `~` statement or a `_lpdf(y | ...)` call refers to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DistRef {
+    Builtin(DistId),
+    User(FnId),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BinOp {
+    Add,
+    Sub,
+    /// Scalar × anything, or matrix × vector / matrix × matrix products.
+    Mul,
+    /// Real division (ints promoted); scalar / anything or anything / scalar.
+    Div,
+    Pow,
+    ElemMul,
+    ElemDiv,
+    /// `%/%`, ints only.
+    IntDiv,
+    /// `%`, ints only.
+    Mod,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AssignOp {
+    Set,
+    Add,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+/// One position of an index expression `a[...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Index {
+    /// `a[i]` with an int.
+    Single(Expr),
+    /// `a[g]` with an `int[]` (gathers).
+    Multi(Expr),
+    /// `a[lo:hi]`, inclusive; either end may be omitted (`a[:hi]`, `a[lo:]`).
+    Slice(Option<Expr>, Option<Expr>),
+    /// `a[:, j]` — the whole dimension.
+    All,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Real(f64),
+    Data(DataId),
+    Param(ParamId),
+    Local(LocalId),
+    Gen(GenId),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `c ? a : b`
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Index(Box<Expr>, Vec<Index>),
+    Call(Builtin, Vec<Expr>),
+    CallUser(FnId, Vec<Expr>),
+    /// `name_lpdf(y | args)` / `name_lpmf(y | args)`: the summed log density.
+    Lpdf {
+        dist: DistRef,
+        y: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    /// `name_rng(args)`: only inside `gen` statements (and functions called only from them).
+    Rng(DistId, Vec<Expr>),
+    /// `[a, b, c]`: a vector of reals.
+    VecLit(Vec<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    Let {
+        local: LocalId,
+        value: Expr,
+    },
+    /// `var h: real[T]` (shape given) or `var acc: real = 0`.
+    Var {
+        local: LocalId,
+        elem: Elem,
+        shape: Shape,
+        init: Option<Expr>,
+    },
+    /// `v = e`, `v[i] = e`, `v[i, j] = e`, `v += e`: `indices` has 0, 1 or 2 int expressions.
+    Assign {
+        target: LocalId,
+        indices: Vec<Expr>,
+        op: AssignOp,
+        value: Expr,
+    },
+    /// `lhs ~ dist(args)`: adds the summed log density with all constants.
+    Tilde {
+        lhs: Expr,
+        dist: DistRef,
+        args: Vec<Expr>,
+    },
+    /// `target += e`
+    TargetAdd(Expr),
+    /// `for var in lo:hi { body }` (inclusive; empty when hi < lo).
+    For {
+        var: LocalId,
+        lo: Expr,
+        hi: Expr,
+        body: Vec<Stmt>,
+    },
+    /// `if c { .. } else if .. { .. } else { .. }` (else-if nests in `els`).
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+    },
+    Block(Vec<Stmt>),
+    /// `gen name = value` (top level).
+    Gen {
+        id: GenId,
+        value: Expr,
+    },
+    /// Only in function bodies.
+    Return(Expr),
+}
+
+/// A checked model, ready to be bound to data and compiled.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Model {
+    /// In declaration order; defaults may use earlier data.
+    pub data: Vec<DataDecl>,
+    /// In declaration order; this is the parameter layout order.
+    pub params: Vec<ParamDecl>,
+    pub locals: Vec<LocalDecl>,
+    pub gens: Vec<GenDecl>,
+    pub functions: Vec<Function>,
+    /// Top-level statements in source order (declarations of data and
+    /// parameters are not statements).
+    pub body: Vec<Stmt>,
+}
+
+impl Model {
+    pub fn data(&self, id: DataId) -> &DataDecl {
+        &self.data[id.index()]
+    }
+    pub fn param(&self, id: ParamId) -> &ParamDecl {
+        &self.params[id.index()]
+    }
+    pub fn local(&self, id: LocalId) -> &LocalDecl {
+        &self.locals[id.index()]
+    }
+    pub fn gen_decl(&self, id: GenId) -> &GenDecl {
+        &self.gens[id.index()]
+    }
+    pub fn function(&self, id: FnId) -> &Function {
+        &self.functions[id.index()]
+    }
+    pub fn data_by_name(&self, name: &str) -> Option<DataId> {
+        self.data
+            .iter()
+            .position(|d| d.name == name)
+            .map(|i| DataId(i as u32))
+    }
+    pub fn param_by_name(&self, name: &str) -> Option<ParamId> {
+        self.params
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| ParamId(i as u32))
+    }
+}

@@ -1,0 +1,1 @@
+//! Summaries, Stan-CSV draws and fit files (written atomically).

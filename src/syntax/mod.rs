@@ -1,0 +1,1 @@
+//! Parsing `.vi` text into the AST (the only module that knows pest).

@@ -1,0 +1,1 @@
+//! Bijections from unconstrained coordinates to constrained parameters, with log-Jacobians.

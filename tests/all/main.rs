@@ -1,0 +1,1 @@
+//! Integration tests, compiled as one binary to keep builds fast.
