@@ -1,1 +1,449 @@
-//! Compiling a checked model and its data into a log density on unconstrained coordinates, with derivatives.
+//! Compiling a checked model and its data into a log density on
+//! unconstrained coordinates, with derivatives.
+//!
+//! [`compile`] binds the data, runs every data-only computation once, and
+//! fixes the parameter layout. The result, a [`CompiledModel`], evaluates
+//! the log density (log-Jacobians included, all normalizing constants kept)
+//! by running the model's statements over a tape of array-level nodes; the
+//! reverse pass gives the gradient. The same code run on dual numbers gives
+//! Hessian–vector products and Hessians. Everything the inference engine
+//! needs is behind [`crate::infer::Target`].
+
+mod bind;
+mod classify;
+mod distcall;
+mod ev;
+mod expr;
+mod functions;
+mod generate;
+mod ops;
+mod params;
+mod program;
+mod tape;
+mod value;
+mod workspace;
+
+pub use functions::cholesky_in;
+pub use generate::{OutputColumn, QuantityKind};
+pub use program::{Layout, ParamSlot, element_names};
+pub use workspace::{RtError, Stop};
+
+use crate::data::DataInput;
+use crate::diagnostics::Diagnostic;
+use crate::infer::Target;
+use crate::ir;
+use crate::scalar::Scalar;
+use crate::source::SourceMap;
+use crate::transform;
+use ev::Ev;
+use num_dual::{Dual64, DualSVec64};
+use program::Program;
+use std::sync::OnceLock;
+use workspace::Workspace;
+
+/// Columns of a Hessian computed per forward-over-reverse sweep.
+const HESSIAN_CHUNK: usize = 8;
+
+/// A model bound to data: a log density on R^d with derivatives.
+pub struct CompiledModel {
+    prog: Program,
+    outputs: OnceLock<Result<Vec<OutputColumn>, String>>,
+}
+
+/// Scratch memory for one thread (value/gradient, Hessian–vector, Hessian).
+pub struct ModelWorkspace {
+    f: Workspace<f64>,
+    d: Option<Box<Workspace<Dual64>>>,
+    h: Option<Box<Workspace<DualSVec64<HESSIAN_CHUNK>>>>,
+}
+
+/// Compiles a checked model with its data. On success also returns notes
+/// (e.g. ignored data keys) for the user.
+pub fn compile(
+    model: ir::Model,
+    sources: SourceMap,
+    input: &DataInput,
+) -> Result<(CompiledModel, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let n_locals = model.locals.len();
+    let mut prog = Program {
+        model,
+        sources,
+        reals: Vec::new(),
+        ints: Vec::new(),
+        int_mirror: Vec::new(),
+        data_vals: Vec::new(),
+        const_locals: vec![None; n_locals],
+        static_stmt: Vec::new(),
+        param_dependent: Vec::new(),
+        lp_const: 0.0,
+        layout: Layout::default(),
+    };
+    let notes = bind::bind_data(&mut prog, input)?;
+    let classes = classify::classify(&prog.model);
+    prog.param_dependent = classes.param_dependent;
+    run_static(&mut prog, &classes.static_stmt)?;
+    prog.static_stmt = classes.static_stmt;
+    prog.layout = layout(&prog)?;
+    Ok((
+        CompiledModel {
+            prog,
+            outputs: OnceLock::new(),
+        },
+        notes,
+    ))
+}
+
+fn located(e: &RtError, code: &'static str, what: &str) -> Diagnostic {
+    Diagnostic::error(code, format!("{what}: {}", e.message))
+        .with_label(e.span, "here")
+        .with_help(match e.kind {
+            Stop::Reject => {
+                "this uses data only, so it fails for every value of the parameters: check the data"
+            }
+            Stop::Fatal => "fix the model or its data",
+        })
+}
+
+/// Runs the data-only top-level statements once and keeps their results.
+fn run_static(prog: &mut Program, static_stmt: &[bool]) -> Result<(), Vec<Diagnostic>> {
+    let mut ws: Workspace<f64> = Workspace::new(
+        prog.model.locals.len(),
+        prog.model.params.len(),
+        prog.model.gens.len(),
+    );
+    ws.reset(false);
+    let body = std::mem::take(&mut prog.model.body);
+    let mut result = Ok(());
+    {
+        let mut ev = Ev::new(prog, &mut ws, false);
+        for (s, &st) in body.iter().zip(static_stmt) {
+            if st {
+                if let Err(e) = ev.stmt(s) {
+                    result = Err(vec![located(
+                        &e,
+                        "data-computation",
+                        "a computation on data failed",
+                    )]);
+                    break;
+                }
+            }
+        }
+    }
+    if result.is_ok() {
+        if let Some((span, x)) = ws.nonfinite_at {
+            result = Err(vec![Diagnostic::error(
+                "data-density",
+                format!("this statement involves data only and its log density is {x}, for every value of the parameters"),
+            )
+            .with_label(span, "here")]);
+        }
+    }
+    // Keep the values of top-level locals the static statements defined.
+    let mut values = Vec::new();
+    if result.is_ok() {
+        for (id, decl) in prog.model.locals.iter().enumerate() {
+            if !decl.top_level || decl.function.is_some() {
+                continue;
+            }
+            let lid = ir::LocalId(id as u32);
+            let v = match ws.locals[id] {
+                workspace::LocalVal::Val(v) => Some(v),
+                workspace::LocalVal::Var { .. } => {
+                    let mut ev = Ev::new(prog, &mut ws, false);
+                    ev.read_var(lid, decl.span).ok()
+                }
+                workspace::LocalVal::Unset => None,
+            };
+            if let Some(v) = v {
+                values.push((id, v));
+            }
+        }
+    }
+    for (id, v) in values {
+        let v = prog.persist(v, &ws.scratch, &ws.iscratch);
+        prog.const_locals[id] = Some(v);
+    }
+    prog.lp_const = ws.lp_const;
+    prog.model.body = body;
+    result
+}
+
+/// The parameter layout: shapes from data, transforms from constraints.
+fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
+    let mut ws: Workspace<f64> = Workspace::new(
+        prog.model.locals.len(),
+        prog.model.params.len(),
+        prog.model.gens.len(),
+    );
+    let mut out = Layout::default();
+    let mut errors = Vec::new();
+    for (k, p) in prog.model.params.iter().enumerate() {
+        ws.reset(false);
+        let mut ev = Ev::new(prog, &mut ws, false);
+        let dims: Result<Vec<usize>, RtError> = match &p.shape {
+            ir::Shape::Scalar => Ok(vec![]),
+            ir::Shape::Vector(n) => ev.size_expr(n).map(|n| vec![n]),
+            ir::Shape::Matrix(r, c) => ev
+                .size_expr(r)
+                .and_then(|r| ev.size_expr(c).map(|c| vec![r, c])),
+        };
+        let dims = match dims {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(located(
+                    &e,
+                    "param-shape",
+                    &format!("the size of `{}` cannot be computed", p.name),
+                ));
+                continue;
+            }
+        };
+        let t = params::transform_of(&p.constraint);
+        let size: usize = dims.iter().product();
+        if t == transform::Transform::CorrCholesky && dims.len() == 2 && dims[0] != dims[1] {
+            errors.push(
+                Diagnostic::error(
+                    "param-shape",
+                    format!("`{}`: corr_cholesky needs a square shape", p.name),
+                )
+                .with_label(p.span, "here"),
+            );
+            continue;
+        }
+        if t == transform::Transform::Simplex && size == 0 {
+            errors.push(
+                Diagnostic::error(
+                    "param-shape",
+                    format!("`{}`: a simplex needs at least one element", p.name),
+                )
+                .with_label(p.span, "here"),
+            );
+            continue;
+        }
+        let free = transform::free_dim(t, size);
+        out.params.push(ParamSlot {
+            id: ir::ParamId(k as u32),
+            name: p.name.clone(),
+            dims,
+            transform: t,
+            offset: out.dim,
+            free,
+        });
+        out.dim += free;
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+impl CompiledModel {
+    pub fn layout(&self) -> &Layout {
+        &self.prog.layout
+    }
+
+    pub fn model(&self) -> &ir::Model {
+        &self.prog.model
+    }
+
+    pub fn sources(&self) -> &SourceMap {
+        &self.prog.sources
+    }
+
+    /// The log density at unconstrained `theta` with and without the
+    /// log-Jacobians of the parameter transforms.
+    pub fn log_density_parts(&self, ws: &mut ModelWorkspace, theta: &[f64]) -> (f64, f64) {
+        let with = self.eval(&mut ws.f, theta, false);
+        ws.f.jacobian = false;
+        let without = self.eval(&mut ws.f, theta, false);
+        ws.f.jacobian = true;
+        (with, without)
+    }
+
+    /// Runs the model on workspace `ws` at unconstrained `theta`; returns
+    /// the log density (NaN or −∞ when the evaluation stopped).
+    fn eval<T: Scalar>(&self, ws: &mut Workspace<T>, theta: &[T], record: bool) -> T {
+        ws.reset(record);
+        ws.lp_const = self.prog.lp_const;
+        let th = ws.tape.alloc(theta.len());
+        ws.tape.vals[th.range()].copy_from_slice(theta);
+        let mut ev = Ev::new(&self.prog, ws, false);
+        let res = ev
+            .constrain_params(th)
+            .and_then(|_| ev.run(&self.prog.model.body, true));
+        match res {
+            Ok(_) => ws.lp(),
+            Err(e) => {
+                let v = match e.kind {
+                    Stop::Reject => f64::NEG_INFINITY,
+                    Stop::Fatal => f64::NAN,
+                };
+                ws.error = Some(e);
+                T::from(v)
+            }
+        }
+    }
+
+    /// Reverse pass after [`CompiledModel::eval`]: the gradient with respect to theta.
+    fn backward<T: Scalar>(&self, ws: &mut Workspace<T>, d: usize, grad: &mut [T]) {
+        let terms = std::mem::take(&mut ws.lp_terms);
+        let bufs = self.prog.bufs(&ws.scratch);
+        ws.tape.reverse(bufs, |adj| {
+            for &s in &terms {
+                adj[s as usize] += T::one();
+            }
+        });
+        ws.lp_terms = terms;
+        grad.copy_from_slice(&ws.tape.adj[..d]);
+    }
+
+    /// A located explanation of why the last evaluation on `ws` was not finite.
+    fn explanation<T: Scalar>(&self, ws: &Workspace<T>, lp: f64) -> String {
+        let sm = &self.prog.sources;
+        if let Some(e) = &ws.error {
+            let what = match e.kind {
+                Stop::Reject => "the log density is -inf",
+                Stop::Fatal => "the model cannot be evaluated",
+            };
+            return format!(
+                "{}: {what} at `{}`: {}",
+                sm.location(e.span),
+                statement_text(sm, e.span),
+                e.message
+            );
+        }
+        if let Some((span, x)) = ws.nonfinite_at {
+            return format!(
+                "{}: the log density is {x} at `{}` (its contribution is not finite)",
+                sm.location(span),
+                statement_text(sm, span)
+            );
+        }
+        format!("the log density is {lp} (an overflow in the sum of finite terms)")
+    }
+}
+
+/// The source text of a span, on one line and shortened.
+fn statement_text(sm: &SourceMap, span: crate::source::Span) -> String {
+    let t: String = sm
+        .snippet(span)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if t.chars().count() > 80 {
+        format!("{}...", t.chars().take(77).collect::<String>())
+    } else {
+        t
+    }
+}
+
+impl Target for CompiledModel {
+    type Workspace = ModelWorkspace;
+
+    fn dim(&self) -> usize {
+        self.prog.layout.dim
+    }
+
+    fn workspace(&self) -> ModelWorkspace {
+        let m = &self.prog.model;
+        ModelWorkspace {
+            f: Workspace::new(m.locals.len(), m.params.len(), m.gens.len()),
+            d: None,
+            h: None,
+        }
+    }
+
+    fn log_density(&self, ws: &mut ModelWorkspace, x: &[f64]) -> f64 {
+        self.eval(&mut ws.f, x, false)
+    }
+
+    fn log_density_and_gradient(
+        &self,
+        ws: &mut ModelWorkspace,
+        x: &[f64],
+        grad: &mut [f64],
+    ) -> f64 {
+        let lp = self.eval(&mut ws.f, x, true);
+        if lp.is_finite() {
+            self.backward(&mut ws.f, x.len(), grad);
+        } else {
+            grad.iter_mut().for_each(|g| *g = f64::NAN);
+        }
+        lp
+    }
+
+    fn hessian_vector(
+        &self,
+        ws: &mut ModelWorkspace,
+        x: &[f64],
+        v: &[f64],
+        out: &mut [f64],
+    ) -> f64 {
+        let m = &self.prog.model;
+        let w = ws.d.get_or_insert_with(|| {
+            Box::new(Workspace::new(m.locals.len(), m.params.len(), m.gens.len()))
+        });
+        let theta: Vec<Dual64> = x.iter().zip(v).map(|(&a, &b)| Dual64::new(a, b)).collect();
+        let lp = self.eval(w, &theta, true);
+        if !lp.re.is_finite() {
+            out.iter_mut().for_each(|g| *g = f64::NAN);
+            return lp.re;
+        }
+        let mut g = vec![Dual64::from_re(0.0); x.len()];
+        self.backward(w, x.len(), &mut g);
+        for (o, gi) in out.iter_mut().zip(&g) {
+            *o = gi.eps;
+        }
+        lp.re
+    }
+
+    fn hessian(&self, ws: &mut ModelWorkspace, x: &[f64], out: &mut [f64]) -> f64 {
+        type H = DualSVec64<HESSIAN_CHUNK>;
+        let d = x.len();
+        let m = &self.prog.model;
+        let w = ws.h.get_or_insert_with(|| {
+            Box::new(Workspace::new(m.locals.len(), m.params.len(), m.gens.len()))
+        });
+        let mut lp = f64::NAN;
+        let mut theta: Vec<H> = Vec::with_capacity(d);
+        let mut g: Vec<H> = vec![H::from_re(0.0); d];
+        for start in (0..d).step_by(HESSIAN_CHUNK) {
+            theta.clear();
+            for (i, &xi) in x.iter().enumerate() {
+                let mut t = H::from_re(xi);
+                if i >= start && i < start + HESSIAN_CHUNK {
+                    t = t.derivative(i - start);
+                }
+                theta.push(t);
+            }
+            let l = self.eval(w, &theta, true);
+            lp = l.re;
+            if !lp.is_finite() {
+                out.iter_mut().for_each(|h| *h = f64::NAN);
+                return lp;
+            }
+            self.backward(w, d, &mut g);
+            for (i, gi) in g.iter().enumerate() {
+                let eps = gi
+                    .eps
+                    .unwrap_generic(nalgebra::Const::<HESSIAN_CHUNK>, nalgebra::U1);
+                for c in 0..HESSIAN_CHUNK.min(d - start) {
+                    // Row i, column start + c (the Hessian is symmetric).
+                    out[i * d + start + c] = eps[c];
+                }
+            }
+        }
+        lp
+    }
+
+    fn explain_nonfinite(&self, x: &[f64]) -> Option<String> {
+        let mut ws = self.workspace();
+        let lp = self.eval(&mut ws.f, x, false);
+        if lp.is_finite() {
+            None
+        } else {
+            Some(self.explanation(&ws.f, lp))
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! Binding data to the data declarations: shapes, types, bounds, defaults
+//! and sizes inferred from the arrays that use them.
+
+use super::ev::Ev;
+use super::program::Program;
+use super::value::{Dims, Val};
+use super::workspace::Workspace;
+use crate::data::{DataInput, RawValue};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{DataDecl, DataId, Elem, Expr, ExprKind, Shape};
+
+/// The expected shape of a declaration, once its size expressions are known.
+fn expected_dims(decl: &DataDecl, sizes: &[usize]) -> Dims {
+    match decl.shape {
+        Shape::Scalar => Dims::Scalar,
+        Shape::Vector(_) => Dims::Vector(sizes[0]),
+        Shape::Matrix(..) => Dims::Matrix(sizes[0], sizes[1]),
+    }
+}
+
+fn shape_exprs(decl: &DataDecl) -> Vec<&Expr> {
+    match &decl.shape {
+        Shape::Scalar => vec![],
+        Shape::Vector(n) => vec![n],
+        Shape::Matrix(r, c) => vec![r, c],
+    }
+}
+
+fn type_text(decl: &DataDecl, dims: Dims) -> String {
+    let elem = match decl.elem {
+        Elem::Int => "int",
+        Elem::Real => "real",
+    };
+    match dims {
+        Dims::Scalar => elem.to_string(),
+        Dims::Vector(n) => format!("{elem}[{n}]"),
+        Dims::Matrix(r, c) => format!("{elem}[{r}, {c}] (a list of {r} rows of length {c})"),
+    }
+}
+
+/// Binds every data declaration of `prog.model`, in order, filling
+/// `prog.data_vals`. Returns notes (ignored keys) or all problems found.
+pub fn bind_data(
+    prog: &mut Program,
+    input: &DataInput,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    let n = prog.model.data.len();
+    prog.data_vals = vec![Val::Real(f64::NAN); n];
+    let mut ws: Workspace<f64> = Workspace::new(prog.model.locals.len(), 0, 0);
+    for k in 0..n {
+        let decl = prog.model.data[k].clone();
+        // Sizes from the declaration's shape expressions (earlier data only).
+        let mut sizes = Vec::new();
+        let mut ok = true;
+        for e in shape_exprs(&decl) {
+            ws.reset(false);
+            let mut ev = Ev::new(prog, &mut ws, false);
+            match ev.size_expr(e) {
+                Ok(s) => sizes.push(s),
+                Err(err) => {
+                    errors.push(
+                        Diagnostic::error(
+                            "data-shape",
+                            format!(
+                                "the size of `{}` cannot be computed: {}",
+                                decl.name, err.message
+                            ),
+                        )
+                        .with_label(err.span, "this size"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let dims = expected_dims(&decl, &sizes);
+        let value = if let Some(entry) = input.get(&decl.name) {
+            match convert(&decl, dims, &entry.value, &entry.origin) {
+                Ok(v) => store(prog, &decl, v),
+                Err(msg) => {
+                    errors.push(
+                        Diagnostic::error("data-mismatch", msg)
+                            .with_label(decl.span, "declared here"),
+                    );
+                    continue;
+                }
+            }
+        } else if let Some(def) = &decl.default {
+            ws.reset(false);
+            let mut ev = Ev::new(prog, &mut ws, false);
+            match ev.expr(def) {
+                Ok(v) => {
+                    let v = if decl.elem == Elem::Real {
+                        ev.promote(v)
+                    } else {
+                        v
+                    };
+                    if v.dims() != dims {
+                        errors.push(
+                            Diagnostic::error(
+                                "data-mismatch",
+                                format!(
+                                    "the default of `{}` is {} but the declaration says {}",
+                                    decl.name,
+                                    v.dims(),
+                                    type_text(&decl, dims)
+                                ),
+                            )
+                            .with_label(def.span, "this default"),
+                        );
+                        continue;
+                    }
+                    let (s, i) = (
+                        std::mem::take(&mut ws.scratch),
+                        std::mem::take(&mut ws.iscratch),
+                    );
+                    let v = prog.persist(v, &s, &i);
+                    ws.scratch = s;
+                    ws.iscratch = i;
+                    v
+                }
+                Err(err) => {
+                    errors.push(
+                        Diagnostic::error(
+                            "data-default",
+                            format!(
+                                "the default of `{}` cannot be computed: {}",
+                                decl.name, err.message
+                            ),
+                        )
+                        .with_label(err.span, "here"),
+                    );
+                    continue;
+                }
+            }
+        } else if let Some(v) = infer_size(prog, k, input, &mut errors) {
+            Val::Int(v as i64)
+        } else {
+            if !errors.iter().any(|e| {
+                e.code == "data-size-conflict"
+                    && e.labels.first().map(|l| l.span) == Some(decl.span)
+            }) {
+                let files: Vec<&str> = {
+                    let mut f: Vec<&str> =
+                        input.entries.iter().map(|e| e.origin.as_str()).collect();
+                    f.dedup();
+                    f
+                };
+                let help = if files.is_empty() {
+                    "pass a data file with `--data FILE.json`".to_string()
+                } else {
+                    format!(
+                        "add `{}` to {} or give the declaration a default (`data {}: ... = value`)",
+                        decl.name,
+                        files.join(", "),
+                        decl.name
+                    )
+                };
+                errors.push(
+                    Diagnostic::error(
+                        "data-missing",
+                        format!(
+                            "missing data `{}`: expected {}, but no data file provides it",
+                            decl.name,
+                            type_text(&decl, dims)
+                        ),
+                    )
+                    .with_label(decl.span, "declared here")
+                    .with_help(help),
+                );
+            }
+            continue;
+        };
+        prog.data_vals[k] = value;
+        if let Err(d) = check_bounds(prog, &mut ws, &decl, value) {
+            errors.push(d);
+        }
+    }
+    for e in &input.entries {
+        if prog.model.data_by_name(&e.name).is_none() {
+            notes.push(Diagnostic::note(
+                "data-ignored",
+                format!(
+                    "ignoring `{}` from {}: the model declares no data of that name",
+                    e.name, e.origin
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(notes)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A size that no file provides, inferred from the arrays declared with it.
+fn infer_size(
+    prog: &Program,
+    k: usize,
+    input: &DataInput,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    let decl = &prog.model.data[k];
+    if decl.elem != Elem::Int || decl.shape != Shape::Scalar {
+        return None;
+    }
+    let mut found: Option<(usize, String)> = None;
+    for later in &prog.model.data[k + 1..] {
+        let Some(entry) = input.get(&later.name) else {
+            continue;
+        };
+        for (axis, e) in shape_exprs(later).into_iter().enumerate() {
+            if e.kind != ExprKind::Data(DataId(k as u32)) {
+                continue;
+            }
+            let Some(&n) = entry.value.dims.get(axis) else {
+                continue;
+            };
+            let why = format!(
+                "`{}` in {} has {} along this axis",
+                later.name, entry.origin, n
+            );
+            match &found {
+                None => found = Some((n, why)),
+                Some((m, first)) if *m != n => {
+                    errors.push(
+                        Diagnostic::error(
+                            "data-size-conflict",
+                            format!("the size `{}` is not given and the arrays that use it disagree: {first}, but {why}", decl.name),
+                        )
+                        .with_label(decl.span, "declared here"),
+                    );
+                    return None;
+                }
+                _ => {}
+            }
+        }
+    }
+    found.map(|(n, _)| n)
+}
+
+/// Checks a raw value against a declaration and converts it.
+fn convert(decl: &DataDecl, dims: Dims, raw: &RawValue, origin: &str) -> Result<Converted, String> {
+    let want = type_text(decl, dims);
+    let found_dims = raw.dims.as_slice();
+    let matches = match dims {
+        Dims::Scalar => found_dims.is_empty() || found_dims == [1],
+        Dims::Vector(n) => {
+            found_dims == [n]
+                // A one-row or one-column table binds to a vector.
+                || (found_dims.len() == 2 && (found_dims == [n, 1] || found_dims == [1, n]))
+        }
+        Dims::Matrix(r, c) => found_dims == [r, c] || (r == 0 && found_dims == [0]),
+    };
+    if !matches {
+        return Err(format!(
+            "data `{}` in {origin} is {}, but the declaration says {want}",
+            decl.name,
+            raw.describe_shape()
+        ));
+    }
+    for (i, &x) in raw.values.iter().enumerate() {
+        let at = if dims == Dims::Scalar {
+            decl.name.clone()
+        } else if let Dims::Matrix(_, c) = dims {
+            format!("{}[{},{}]", decl.name, i / c.max(1) + 1, i % c.max(1) + 1)
+        } else {
+            format!("{}[{}]", decl.name, i + 1)
+        };
+        if decl.elem == Elem::Int && (x.fract() != 0.0 || !x.is_finite()) {
+            return Err(format!(
+                "data `{at}` in {origin} is {x}, but `{}` is declared int",
+                decl.name
+            ));
+        }
+        if x.is_nan() && (decl.bounds.lower.is_some() || decl.bounds.upper.is_some()) {
+            return Err(format!(
+                "data `{at}` in {origin} is NaN, which is not allowed for bounded data"
+            ));
+        }
+    }
+    Ok(match decl.elem {
+        Elem::Int => Converted::Ints(raw.values.iter().map(|&x| x as i64).collect(), dims),
+        Elem::Real => Converted::Reals(raw.values.clone(), dims),
+    })
+}
+
+enum Converted {
+    Ints(Vec<i64>, Dims),
+    Reals(Vec<f64>, Dims),
+}
+
+fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Val {
+    match v {
+        Converted::Ints(xs, Dims::Scalar) => Val::Int(xs[0]),
+        Converted::Ints(xs, _) => Val::IntArr(prog.persist_ints(&xs)),
+        Converted::Reals(xs, Dims::Scalar) => Val::Real(xs[0]),
+        Converted::Reals(xs, Dims::Vector(_)) => Val::Vec(prog.persist_reals(&xs)),
+        Converted::Reals(xs, Dims::Matrix(r, c)) => {
+            Val::Mat(prog.persist_reals(&xs), r as u32, c as u32)
+        }
+    }
+}
+
+/// `lower=`/`upper=` of a data declaration.
+fn check_bounds(
+    prog: &Program,
+    ws: &mut Workspace<f64>,
+    decl: &DataDecl,
+    v: Val,
+) -> Result<(), Diagnostic> {
+    for (which, bound) in [("lower", &decl.bounds.lower), ("upper", &decl.bounds.upper)] {
+        let Some(e) = bound else { continue };
+        ws.reset(false);
+        let mut ev = Ev::new(prog, ws, false);
+        let b = ev.expr(e).map_err(|err| {
+            Diagnostic::error(
+                "data-bound",
+                format!(
+                    "the {which} bound of `{}` cannot be computed: {}",
+                    decl.name, err.message
+                ),
+            )
+            .with_label(err.span, "this bound")
+        })?;
+        if !b.is_scalar() && b.len() != v.len() {
+            return Err(Diagnostic::error(
+                "data-bound",
+                format!(
+                    "the {which} bound of `{}` has {} elements but the data has {}",
+                    decl.name,
+                    b.len(),
+                    v.len()
+                ),
+            )
+            .with_label(e.span, "this bound"));
+        }
+        for i in 0..v.len() {
+            let x = ev.elem_f(v, i);
+            let l = ev.elem_f(b, if b.is_scalar() { 0 } else { i });
+            let bad = if which == "lower" { x < l } else { x > l };
+            if bad {
+                let at = if v.is_scalar() {
+                    decl.name.clone()
+                } else {
+                    format!("{}[{}]", decl.name, i + 1)
+                };
+                return Err(Diagnostic::error(
+                    "data-bound",
+                    format!("data `{at}` = {x} violates its {which} bound {which}={l}"),
+                )
+                .with_label(decl.span, "declared here"));
+            }
+        }
+    }
+    Ok(())
+}

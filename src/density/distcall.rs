@@ -1,0 +1,460 @@
+//! Distribution calls: vectorization, domain checks, partials, samplers.
+
+use super::ev::Ev;
+use super::expr::r_of;
+use super::tape::{Node, Part};
+use super::value::{Dims, VRef, Val};
+use super::workspace::{Rt, RtError};
+use crate::dist::{
+    ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor, View,
+};
+use crate::scalar::{MAX_ARITY, Scalar};
+use crate::source::Span;
+use num_dual::Dual;
+
+struct UniCall<'e, 'a, T: Scalar> {
+    ev: &'e mut Ev<'a, T>,
+    vals: &'e [Val],
+    span: Span,
+}
+
+impl<T: Scalar> UnivariateVisitor for UniCall<'_, '_, T> {
+    type Output = Rt<Val>;
+    fn visit<D: Univariate>(self) -> Rt<Val> {
+        self.ev.univariate::<D>(self.vals, self.span)
+    }
+}
+
+struct MultiCall<'e, 'a, T: Scalar> {
+    ev: &'e mut Ev<'a, T>,
+    vals: &'e [Val],
+    span: Span,
+}
+
+impl<T: Scalar> MultivariateVisitor for MultiCall<'_, '_, T> {
+    type Output = Rt<Val>;
+    fn visit<D: Multivariate>(self) -> Rt<Val> {
+        self.ev.multivariate::<D>(self.vals, self.span)
+    }
+}
+
+struct RngCall<'e, 'a, T: Scalar> {
+    ev: &'e mut Ev<'a, T>,
+    vals: &'e [Val],
+    span: Span,
+}
+
+impl<T: Scalar> UnivariateVisitor for RngCall<'_, '_, T> {
+    type Output = Rt<Val>;
+    fn visit<D: Univariate>(self) -> Rt<Val> {
+        self.ev.univariate_rng::<D>(self.vals, self.span)
+    }
+}
+
+impl<T: Scalar> MultivariateVisitor for RngCall<'_, '_, T> {
+    type Output = Rt<Val>;
+    fn visit<D: Multivariate>(self) -> Rt<Val> {
+        self.ev.multivariate_rng::<D>(self.vals, self.span)
+    }
+}
+
+fn arg_spec(spec: &crate::dist::DistSpec, j: usize) -> ArgSpec {
+    if j == 0 {
+        spec.variate
+    } else {
+        spec.args[j - 1]
+    }
+}
+
+impl<T: Scalar> Ev<'_, T> {
+    /// The summed log density of a built-in distribution; `vals[0]` is the variate.
+    pub fn dist_call(&mut self, id: DistId, vals: &[Val], span: Span) -> Rt<Val> {
+        let spec = id.spec();
+        if vals.len() != spec.args.len() + 1 {
+            return Err(RtError::fatal(
+                span,
+                format!(
+                    "{} takes {} arguments, found {}",
+                    spec.name,
+                    spec.args.len(),
+                    vals.len() - 1
+                ),
+            ));
+        }
+        if id.is_univariate() {
+            id.visit_univariate(UniCall {
+                ev: self,
+                vals,
+                span,
+            })
+            .expect("univariate")
+        } else {
+            id.visit_multivariate(MultiCall {
+                ev: self,
+                vals,
+                span,
+            })
+            .expect("multivariate")
+        }
+    }
+
+    /// The common length of the vector arguments (1 when all are scalars).
+    fn vector_len(
+        &self,
+        name: &str,
+        vals: &[Val],
+        specs: impl Fn(usize) -> ArgSpec,
+        span: Span,
+    ) -> Rt<usize> {
+        let mut n: Option<(usize, usize)> = None;
+        for (j, v) in vals.iter().enumerate() {
+            if v.is_scalar() {
+                continue;
+            }
+            match n {
+                None => n = Some((v.len(), j)),
+                Some((m, k)) if m != v.len() => {
+                    return Err(RtError::fatal(
+                        span,
+                        format!(
+                            "{name}: `{}` has {} elements but `{}` has {m}",
+                            specs(j).name,
+                            v.len(),
+                            specs(k).name
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(n.map(|(m, _)| m).unwrap_or(1))
+    }
+
+    /// Checks every element of every argument against its domain.
+    fn check_domains(
+        &self,
+        name: &str,
+        vals: &[Val],
+        specs: impl Fn(usize) -> ArgSpec,
+        span: Span,
+    ) -> Rt<()> {
+        for (j, &v) in vals.iter().enumerate() {
+            let a = specs(j);
+            let elementwise = !matches!(
+                a.domain,
+                Domain::Simplex
+                    | Domain::Covariance
+                    | Domain::CholeskyFactor
+                    | Domain::CorrCholesky
+                    | Domain::Any
+            );
+            if !elementwise {
+                continue;
+            }
+            for i in 0..v.len() {
+                let x = self.elem_f(v, i);
+                if !a.domain.contains(x) {
+                    let which = if v.is_scalar() {
+                        format!("`{}`", a.name)
+                    } else {
+                        format!("`{}[{}]`", a.name, i + 1)
+                    };
+                    let role = if j == 0 {
+                        "the variate"
+                    } else {
+                        "the argument"
+                    };
+                    return Err(RtError::reject(
+                        span,
+                        format!(
+                            "{name}: {role} {which} = {x} is not {}",
+                            a.domain.describe()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn univariate<D: Univariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+        let spec = &D::SPEC;
+        let specs = |j| arg_spec(spec, j);
+        let n = self.vector_len(spec.name, vals, specs, span)?;
+        if vals.iter().any(|v| !v.is_scalar() && v.is_empty()) {
+            return Ok(Val::Real(0.0));
+        }
+        self.check_domains(spec.name, vals, specs, span)?;
+        let k = vals.len();
+        let mut xf = [0.0f64; MAX_ARITY];
+        for i in 0..n {
+            for j in 0..k {
+                xf[j] = self.elem_f(vals[j], if vals[j].is_scalar() { 0 } else { i });
+            }
+            if let Err(msg) = D::check_args(&xf[..k]) {
+                let at = if n > 1 {
+                    format!(" (element {})", i + 1)
+                } else {
+                    String::new()
+                };
+                return Err(RtError::reject(span, format!("{}{at}: {msg}", spec.name)));
+            }
+        }
+        let any_var = vals.iter().any(Val::is_var);
+        if !any_var {
+            let mut lp = 0.0;
+            for i in 0..n {
+                for j in 0..k {
+                    xf[j] = self.elem_f(vals[j], if vals[j].is_scalar() { 0 } else { i });
+                }
+                lp += D::lpdf(&xf[..k]);
+            }
+            return Ok(Val::Real(lp));
+        }
+        let rec = self.record();
+        // Partial storage: a run of n for vector var args, one for scalar var args.
+        let mut poff = [u32::MAX; MAX_ARITY];
+        if rec {
+            for j in 0..k {
+                if vals[j].is_var() {
+                    let len = if vals[j].is_scalar() { 1 } else { n };
+                    poff[j] = self.ws.tape.alloc_parts(len);
+                }
+            }
+        }
+        let mut x = [T::zero(); MAX_ARITY];
+        let mut d = [T::zero(); MAX_ARITY];
+        let mut lp = T::zero();
+        for i in 0..n {
+            for j in 0..k {
+                x[j] = self.elem_t(vals[j], if vals[j].is_scalar() { 0 } else { i });
+            }
+            if rec {
+                lp += D::lpdf_partials(&x[..k], &mut d[..k]);
+                for j in 0..k {
+                    if poff[j] != u32::MAX {
+                        let at = poff[j] as usize + if vals[j].is_scalar() { 0 } else { i };
+                        self.ws.tape.parts[at] += d[j];
+                    }
+                }
+            } else {
+                lp += D::lpdf(&x[..k]);
+            }
+        }
+        let out = self.ws.tape.push(lp);
+        if rec {
+            for j in 0..k {
+                if poff[j] != u32::MAX {
+                    self.ws.tape.node(Node::ReduceOut {
+                        out,
+                        inp: r_of(vals[j]),
+                        part: Part::Tape(poff[j]),
+                    });
+                }
+            }
+        }
+        Ok(Val::VReal(out))
+    }
+
+    /// Copies the elements of each value into the T buffer; returns views.
+    fn views_dims(vals: &[Val]) -> Vec<(usize, usize, usize)> {
+        let mut off = 0;
+        vals.iter()
+            .map(|v| {
+                let (r, c) = match v.dims() {
+                    Dims::Scalar => (1, 1),
+                    Dims::Vector(n) => (n, 1),
+                    Dims::Matrix(r, c) => (r, c),
+                };
+                let o = off;
+                off += r * c;
+                (o, r, c)
+            })
+            .collect()
+    }
+
+    pub fn multivariate<D: Multivariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+        let spec = &D::SPEC;
+        self.check_domains(spec.name, vals, |j| arg_spec(spec, j), span)?;
+        let shape = Self::views_dims(vals);
+        let total: usize = vals.iter().map(Val::len).sum();
+        let any_var = vals.iter().any(Val::is_var);
+        if !any_var {
+            let mut buf = std::mem::take(&mut self.ws.f_buf);
+            buf.clear();
+            for &v in vals {
+                for i in 0..v.len() {
+                    buf.push(self.elem_f(v, i));
+                }
+            }
+            let views: Vec<View<'_, f64>> = shape
+                .iter()
+                .map(|&(o, r, c)| View::matrix(&buf[o..o + r * c], r, c))
+                .collect();
+            let res = D::lpdf(&views);
+            drop(views);
+            self.ws.f_buf = buf;
+            return res
+                .map(Val::Real)
+                .map_err(|m| RtError::reject(span, format!("{}: {m}", spec.name)));
+        }
+        let mut buf = std::mem::take(&mut self.ws.t_buf);
+        buf.clear();
+        for &v in vals {
+            for i in 0..v.len() {
+                buf.push(self.elem_t(v, i));
+            }
+        }
+        let value = {
+            let views: Vec<View<'_, T>> = shape
+                .iter()
+                .map(|&(o, r, c)| View::matrix(&buf[o..o + r * c], r, c))
+                .collect();
+            D::lpdf(&views)
+        };
+        let value = match value {
+            Ok(v) => v,
+            Err(m) => {
+                self.ws.t_buf = buf;
+                return Err(RtError::reject(span, format!("{}: {m}", spec.name)));
+            }
+        };
+        let out = self.ws.tape.push(value);
+        if self.record() {
+            let var_inputs: Vec<(usize, VRef)> = vals
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_var())
+                .map(|(j, v)| (j, r_of(*v)))
+                .collect();
+            let n_jac: usize = var_inputs.iter().map(|(_, r)| r.len as usize).sum();
+            let jac = self.ws.tape.alloc_parts(n_jac);
+            let mut dual: Vec<Dual<T>> = std::mem::take(&mut self.ws.dual_buf);
+            dual.clear();
+            dual.extend(buf.iter().map(|&x| Dual::from_re(x)));
+            let mut col = 0;
+            for &(j, r) in &var_inputs {
+                let base = shape[j].0;
+                for e in 0..r.len as usize {
+                    dual[base + e].eps = T::one();
+                    let views: Vec<View<'_, Dual<T>>> = shape
+                        .iter()
+                        .map(|&(o, rr, cc)| View::matrix(&dual[o..o + rr * cc], rr, cc))
+                        .collect();
+                    let g = D::lpdf(&views).map(|v| v.eps).unwrap_or(T::zero());
+                    drop(views);
+                    dual[base + e].eps = T::zero();
+                    self.ws.tape.parts[jac as usize + col] = g;
+                    col += 1;
+                }
+            }
+            self.ws.dual_buf = dual;
+            let ranges: Vec<VRef> = var_inputs.iter().map(|&(_, r)| r).collect();
+            self.dense_node(VRef::new(out as usize, 1), &ranges, jac);
+        }
+        let _ = total;
+        self.ws.t_buf = buf;
+        Ok(Val::VReal(out))
+    }
+
+    // ------------------------------------------------------------- samplers
+
+    pub fn rng_call(&mut self, id: DistId, vals: &[Val], span: Span) -> Rt<Val> {
+        if self.ws.rng.is_none() {
+            return Err(RtError::fatal(
+                span,
+                "random number generators can only run when generating quantities",
+            ));
+        }
+        if id.is_univariate() {
+            id.visit_univariate(RngCall {
+                ev: self,
+                vals,
+                span,
+            })
+            .expect("univariate")
+        } else {
+            id.visit_multivariate(RngCall {
+                ev: self,
+                vals,
+                span,
+            })
+            .expect("multivariate")
+        }
+    }
+
+    fn univariate_rng<D: Univariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+        let spec = &D::SPEC;
+        let name = format!("{}_rng", spec.name);
+        let specs = |j| spec.args[j];
+        let n = self.vector_len(&name, vals, specs, span)?;
+        if let Err(e) = self.check_domains(&name, vals, specs, span) {
+            return Err(RtError::fatal(span, e.message));
+        }
+        let vector = vals.iter().any(|v| !v.is_scalar());
+        let int = spec.is_discrete();
+        let mut args = [0.0f64; MAX_ARITY];
+        let out_r = if int {
+            self.iscratch(n)
+        } else {
+            self.scratch(n)
+        };
+        for i in 0..n {
+            for (j, &v) in vals.iter().enumerate() {
+                args[j] = self.elem_f(v, if v.is_scalar() { 0 } else { i });
+            }
+            let rng = self.ws.rng.as_mut().expect("checked above");
+            let x = D::rng(&args[..vals.len()], rng);
+            if int {
+                self.ws.iscratch[out_r.off as usize + i] = x as i64;
+            } else {
+                self.ws.scratch[out_r.off as usize + i] = x;
+            }
+        }
+        Ok(match (vector, int) {
+            (false, true) => Val::Int(self.ws.iscratch[out_r.off as usize]),
+            (false, false) => Val::Real(self.ws.scratch[out_r.off as usize]),
+            (true, true) => Val::IntArr(out_r),
+            (true, false) => Val::Vec(out_r),
+        })
+    }
+
+    fn multivariate_rng<D: Multivariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+        let spec = &D::SPEC;
+        let shape = Self::views_dims(vals);
+        let mut buf = Vec::new();
+        for &v in vals {
+            for i in 0..v.len() {
+                buf.push(self.elem_f(v, i));
+            }
+        }
+        let views: Vec<View<'_, f64>> = shape
+            .iter()
+            .map(|&(o, r, c)| View::matrix(&buf[o..o + r * c], r, c))
+            .collect();
+        let mut out = Vec::new();
+        let rng = self.ws.rng.as_mut().expect("checked by rng_call");
+        D::rng(&views, rng, &mut out)
+            .map_err(|m| RtError::fatal(span, format!("{}_rng: {m}", spec.name)))?;
+        drop(views);
+        if spec.is_discrete() {
+            if out.len() == 1 {
+                return Ok(Val::Int(out[0] as i64));
+            }
+            let r = self.iscratch(out.len());
+            for (k, x) in out.iter().enumerate() {
+                self.ws.iscratch[r.off as usize + k] = *x as i64;
+            }
+            return Ok(Val::IntArr(r));
+        }
+        let r = self.scratch(out.len());
+        self.ws.scratch[r.range()].copy_from_slice(&out);
+        Ok(match spec.variate.shape {
+            crate::dist::ArgShape::Matrix => {
+                let k = (out.len() as f64).sqrt().round() as usize;
+                Val::Mat(r, k as u32, k as u32)
+            }
+            _ => Val::Vec(r),
+        })
+    }
+}

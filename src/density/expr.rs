@@ -1,0 +1,426 @@
+//! Expressions: literals, names, operators, indexing, calls.
+
+use super::ev::{Ev, Flow};
+use super::tape::Node;
+use super::value::{CRef, Dims, VRef, Val};
+use super::workspace::{LocalVal, Rt, RtError};
+use crate::ir::{BinOp, DistRef, Expr, ExprKind, FnId, Index, UnOp};
+use crate::scalar::Scalar;
+use crate::source::Span;
+
+impl<T: Scalar> Ev<'_, T> {
+    pub fn expr(&mut self, e: &Expr) -> Rt<Val> {
+        match &e.kind {
+            ExprKind::Int(i) => Ok(Val::Int(*i)),
+            ExprKind::Real(x) => Ok(Val::Real(*x)),
+            ExprKind::Data(id) => Ok(self.p.data_vals[id.index()]),
+            ExprKind::Param(id) => Ok(self.ws.params[id.index()]),
+            ExprKind::Local(id) => self.local(*id, e.span),
+            ExprKind::Gen(id) => Ok(self.ws.gens[id.index()]),
+            ExprKind::Unary(op, a) => {
+                let v = self.expr(a)?;
+                match op {
+                    UnOp::Neg => self.neg(v),
+                    UnOp::Not => {
+                        if !v.is_scalar() {
+                            return Err(RtError::fatal(e.span, "`!` needs a scalar"));
+                        }
+                        Ok(Val::Int((self.scalar_f(v) == 0.0) as i64))
+                    }
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                // `&&` and `||` short-circuit.
+                if matches!(op, BinOp::And | BinOp::Or) {
+                    let x = self.expr(a)?;
+                    let xt = self.scalar_f(x) != 0.0;
+                    let r = match op {
+                        BinOp::And if !xt => false,
+                        BinOp::Or if xt => true,
+                        _ => {
+                            let y = self.expr(b)?;
+                            self.scalar_f(y) != 0.0
+                        }
+                    };
+                    return Ok(Val::Int(r as i64));
+                }
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.binary(*op, x, y, e.span)
+            }
+            ExprKind::Cond(c, a, b) => {
+                let cv = self.expr(c)?;
+                if self.scalar_f(cv) != 0.0 {
+                    self.expr(a)
+                } else {
+                    self.expr(b)
+                }
+            }
+            ExprKind::Index(base, idx) => {
+                let b = self.expr(base)?;
+                self.index(b, idx, e.span)
+            }
+            ExprKind::Call(f, args) => {
+                let mut vals = std::mem::take(&mut self.ws.vals_buf);
+                let start = vals.len();
+                let mut res = Ok(());
+                for a in args {
+                    match self.expr(a) {
+                        Ok(v) => vals.push(v),
+                        Err(err) => {
+                            res = Err(err);
+                            break;
+                        }
+                    }
+                }
+                let out = res.and_then(|_| self.builtin(*f, &vals[start..], args, e.span));
+                vals.truncate(start);
+                self.ws.vals_buf = vals;
+                out
+            }
+            ExprKind::CallUser(f, args) => {
+                let vals = self.eval_args(args)?;
+                self.call_user(*f, &vals, e.span)
+            }
+            ExprKind::Lpdf { dist, y, args } => {
+                let yv = self.expr(y)?;
+                self.dist_ref(*dist, yv, args, e.span)
+            }
+            ExprKind::Rng(d, args) => {
+                let vals = self.eval_args(args)?;
+                self.rng_call(*d, &vals, e.span)
+            }
+            ExprKind::VecLit(items) => {
+                let vals = self.eval_args(items)?;
+                self.vector_literal(&vals, e.span)
+            }
+        }
+    }
+
+    /// Evaluates arguments into a small vector (user calls and literals are
+    /// rare on hot paths; built-ins use a reused buffer).
+    pub fn eval_args(&mut self, args: &[Expr]) -> Rt<Vec<Val>> {
+        args.iter().map(|a| self.expr(a)).collect()
+    }
+
+    fn vector_literal(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+        for v in vals {
+            if !v.is_scalar() {
+                return Err(RtError::fatal(
+                    span,
+                    "elements of a vector literal must be scalars",
+                ));
+            }
+        }
+        let n = vals.len();
+        if !vals.iter().any(Val::is_var) {
+            let r = self.scratch(n);
+            for (k, v) in vals.iter().enumerate() {
+                self.ws.scratch[r.off as usize + k] = self.scalar_f(*v);
+            }
+            return Ok(Val::Vec(r));
+        }
+        let idx_off = self.ws.tape.idx.len();
+        for v in vals {
+            let s = self.slots_of(*v).off;
+            self.ws.tape.idx.push(s);
+        }
+        Ok(self.gather_slots(idx_off, n, Dims::Vector(n)))
+    }
+
+    /// Calls a user (or stdlib) function.
+    pub fn call_user(&mut self, f: FnId, args: &[Val], span: Span) -> Rt<Val> {
+        let func = self.p.model.function(f);
+        for (&local, &v) in func.args.iter().zip(args) {
+            let decl_ty = self.p.model.local(local).ty;
+            let v = if decl_ty.is_int_valued() {
+                v
+            } else {
+                self.promote(v)
+            };
+            self.ws.locals[local.index()] = LocalVal::Val(v);
+        }
+        match self.run(&func.body, false)? {
+            Flow::Return(v) => {
+                if func.ret.is_int_valued() {
+                    Ok(v)
+                } else {
+                    Ok(self.promote(v))
+                }
+            }
+            Flow::Normal => Err(RtError::fatal(
+                span,
+                format!("function `{}` ended without `return`", func.name),
+            )),
+        }
+    }
+
+    /// `lhs ~ dist(args)` and `dist_lpdf(lhs | args)`.
+    pub fn dist_ref(&mut self, d: DistRef, y: Val, args: &[Expr], span: Span) -> Rt<Val> {
+        let mut vals = Vec::with_capacity(args.len() + 1);
+        vals.push(y);
+        for a in args {
+            vals.push(self.expr(a)?);
+        }
+        match d {
+            DistRef::Builtin(id) => self.dist_call(id, &vals, span),
+            DistRef::User(f) => {
+                let v = self.call_user(f, &vals, span)?;
+                Ok(self.promote(v))
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- indexing
+
+    fn index_range(&mut self, ix: &Index, n: usize, span: Span, what: Val) -> Rt<IxSel> {
+        let oob = |i: i64| {
+            RtError::fatal(
+                span,
+                format!(
+                    "index {i} is out of range: the value indexed is {}",
+                    what.dims()
+                ),
+            )
+        };
+        match ix {
+            Index::Single(e) => {
+                let i = self.expr_int(e)?;
+                if i < 1 || i as usize > n {
+                    return Err(oob(i));
+                }
+                Ok(IxSel::One(i as usize - 1))
+            }
+            Index::All => Ok(IxSel::Range(0, n)),
+            Index::Slice(lo, hi) => {
+                let lo = match lo {
+                    Some(e) => self.expr_int(e)?,
+                    None => 1,
+                };
+                let hi = match hi {
+                    Some(e) => self.expr_int(e)?,
+                    None => n as i64,
+                };
+                if hi < lo {
+                    return Ok(IxSel::Range(0, 0));
+                }
+                if lo < 1 {
+                    return Err(oob(lo));
+                }
+                if hi as usize > n {
+                    return Err(oob(hi));
+                }
+                Ok(IxSel::Range(lo as usize - 1, (hi - lo + 1) as usize))
+            }
+            Index::Multi(e) => {
+                let v = self.expr(e)?;
+                let r = match v {
+                    Val::IntArr(r) => r,
+                    Val::Int(i) => {
+                        if i < 1 || i as usize > n {
+                            return Err(oob(i));
+                        }
+                        return Ok(IxSel::One(i as usize - 1));
+                    }
+                    _ => return Err(RtError::fatal(e.span, "a multi-index must be an int array")),
+                };
+                for &i in self.cints(r) {
+                    if i < 1 || i as usize > n {
+                        return Err(RtError::fatal(
+                            e.span,
+                            format!(
+                                "index {i} (in a multi-index) is out of range: the value indexed is {}",
+                                what.dims()
+                            ),
+                        ));
+                    }
+                }
+                Ok(IxSel::List(r))
+            }
+        }
+    }
+
+    fn sel_len(&self, s: &IxSel) -> usize {
+        match s {
+            IxSel::One(_) => 1,
+            IxSel::Range(_, n) => *n,
+            IxSel::List(r) => r.len as usize,
+        }
+    }
+
+    fn sel_at(&self, s: &IxSel, k: usize) -> usize {
+        match s {
+            IxSel::One(i) => *i,
+            IxSel::Range(a, _) => a + k,
+            IxSel::List(r) => self.cints(*r)[k] as usize - 1,
+        }
+    }
+
+    pub fn index(&mut self, base: Val, idx: &[Index], span: Span) -> Rt<Val> {
+        let (rows, cols, is_mat) = match base.dims() {
+            Dims::Vector(n) => (n, 1, false),
+            Dims::Matrix(r, c) => (r, c, true),
+            Dims::Scalar => return Err(RtError::fatal(span, "a scalar cannot be indexed")),
+        };
+        if idx.is_empty() || idx.len() > 1 + is_mat as usize {
+            return Err(RtError::fatal(
+                span,
+                format!("{} indices do not fit {}", idx.len(), base.dims()),
+            ));
+        }
+        let rsel = self.index_range(&idx[0], rows, span, base)?;
+        let csel = if is_mat {
+            match idx.get(1) {
+                Some(ix) => self.index_range(ix, cols, span, base)?,
+                None => IxSel::Range(0, cols),
+            }
+        } else {
+            IxSel::One(0)
+        };
+        let keep_r = !matches!(rsel, IxSel::One(_));
+        let keep_c = is_mat && !matches!(csel, IxSel::One(_));
+        let nr = self.sel_len(&rsel);
+        let nc = self.sel_len(&csel);
+        let dims = match (keep_r, keep_c) {
+            (false, false) => Dims::Scalar,
+            (true, false) => Dims::Vector(nr),
+            (false, true) => Dims::Vector(nc),
+            (true, true) => Dims::Matrix(nr, nc),
+        };
+        // Contiguous selections are sub-ranges: no copy.
+        let contiguous_start = match (&rsel, &csel) {
+            (IxSel::One(i), IxSel::One(j)) => Some(i * cols + j),
+            (IxSel::Range(a, _), IxSel::One(0)) if !is_mat => Some(*a),
+            (IxSel::One(i), IxSel::Range(0, n)) if *n == cols => Some(i * cols),
+            (IxSel::Range(a, _), IxSel::Range(0, n)) if *n == cols => Some(a * cols),
+            (IxSel::One(i), IxSel::Range(b, _)) => Some(i * cols + b),
+            _ => None,
+        };
+        let total = nr * nc;
+        if let Some(start) = contiguous_start {
+            return Ok(match base {
+                Val::Vec(r) | Val::Mat(r, ..) => self.const_val(r.sub(start, total), dims),
+                Val::IntArr(r) => match dims {
+                    Dims::Scalar => Val::Int(self.cints(r)[start]),
+                    _ => Val::IntArr(r.sub(start, total)),
+                },
+                Val::VVec(r) | Val::VMat(r, ..) => Self::var_val(r.sub(start, total), dims),
+                _ => unreachable!("scalars rejected above"),
+            });
+        }
+        // General selection: gather the flat positions.
+        match base {
+            Val::IntArr(r) => {
+                let out = self.iscratch(total);
+                for a in 0..nr {
+                    let i = self.sel_at(&rsel, a);
+                    let x = self.cints(r)[i];
+                    self.ws.iscratch[out.off as usize + a] = x;
+                }
+                Ok(Val::IntArr(out))
+            }
+            Val::Vec(r) | Val::Mat(r, ..) => {
+                let out = self.scratch(total);
+                for a in 0..nr {
+                    for b in 0..nc {
+                        let pos = self.sel_at(&rsel, a) * cols + self.sel_at(&csel, b);
+                        let x = self.creals(r)[pos];
+                        self.ws.scratch[out.off as usize + a * nc + b] = x;
+                    }
+                }
+                Ok(self.const_val(out, dims))
+            }
+            Val::VVec(r) | Val::VMat(r, ..) => {
+                let idx_off = self.ws.tape.idx.len();
+                for a in 0..nr {
+                    for b in 0..nc {
+                        let pos = self.sel_at(&rsel, a) * cols + self.sel_at(&csel, b);
+                        self.ws.tape.idx.push(r.at(pos));
+                    }
+                }
+                Ok(self.gather_slots(idx_off, total, dims))
+            }
+            _ => unreachable!("scalars rejected above"),
+        }
+    }
+
+    /// Gathers elements of `v` at flat positions (0-based) into a new value.
+    pub fn gather_positions(&mut self, v: Val, pos: &[usize], dims: Dims) -> Val {
+        match v {
+            _ if v.is_var() => {
+                let r = r_of(v);
+                let idx_off = self.ws.tape.idx.len();
+                for &p in pos {
+                    self.ws.tape.idx.push(r.at(p));
+                }
+                self.gather_slots(idx_off, pos.len(), dims)
+            }
+            Val::IntArr(r) => {
+                let out = self.iscratch(pos.len());
+                for (k, &p) in pos.iter().enumerate() {
+                    self.ws.iscratch[out.off as usize + k] = self.cints(r)[p];
+                }
+                Val::IntArr(out)
+            }
+            _ => {
+                let out = self.scratch(pos.len());
+                for (k, &p) in pos.iter().enumerate() {
+                    self.ws.scratch[out.off as usize + k] = self.elem_f(v, p);
+                }
+                self.const_val(out, dims)
+            }
+        }
+    }
+
+    /// `-v`
+    pub fn neg(&mut self, v: Val) -> Rt<Val> {
+        Ok(match v {
+            Val::Int(i) => Val::Int(-i),
+            Val::Real(x) => Val::Real(-x),
+            Val::IntArr(r) => {
+                let out = self.iscratch(r.len as usize);
+                for k in 0..r.len as usize {
+                    self.ws.iscratch[out.off as usize + k] = -self.cints(r)[k];
+                }
+                Val::IntArr(out)
+            }
+            Val::Vec(r) | Val::Mat(r, ..) => {
+                let out = self.scratch(r.len as usize);
+                for k in 0..r.len as usize {
+                    self.ws.scratch[out.off as usize + k] = -self.creals(r)[k];
+                }
+                self.const_val(out, v.dims())
+            }
+            _ => {
+                let r = r_of(v);
+                let out = self.ws.tape.alloc(r.len as usize);
+                for k in 0..r.len as usize {
+                    self.ws.tape.vals[out.off as usize + k] =
+                        -self.ws.tape.vals[r.off as usize + k];
+                }
+                self.ws.tape.node(Node::Diag {
+                    out,
+                    inp: r.off,
+                    part: super::tape::Part::NegOne,
+                });
+                Self::var_val(out, v.dims())
+            }
+        })
+    }
+}
+
+/// The tape range of a var value.
+pub fn r_of(v: Val) -> VRef {
+    match v {
+        Val::VReal(s) => VRef::new(s as usize, 1),
+        Val::VVec(r) | Val::VMat(r, ..) => r,
+        _ => VRef::new(0, 0),
+    }
+}
+
+/// One index position resolved to 0-based positions.
+enum IxSel {
+    One(usize),
+    Range(usize, usize),
+    List(CRef),
+}

@@ -1,0 +1,303 @@
+//! Per-draw outputs: constrained parameters, parameter-dependent top-level
+//! `let`s and `gen` quantities, and the inverse map from a constrained point
+//! to unconstrained coordinates.
+
+use super::ev::Ev;
+use super::program::element_names;
+use super::value::{Dims, Val};
+use super::workspace::{LocalVal, Stop, Workspace};
+use super::{CompiledModel, ModelWorkspace};
+use crate::data::RawValue;
+use crate::ir::{self, LocalKind, StmtKind};
+use crate::random::VRng;
+use crate::transform::{self, Transform};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantityKind {
+    Param,
+    Let,
+    Gen,
+}
+
+/// One reported quantity (a parameter, a parameter-dependent top-level
+/// `let`, or a `gen`), with its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputColumn {
+    pub name: String,
+    pub kind: QuantityKind,
+    pub dims: Vec<usize>,
+    /// Parameter, local or gen id (by kind).
+    id: u32,
+}
+
+impl OutputColumn {
+    /// Stan-style element names; matrices column-major, as CmdStan writes them.
+    pub fn element_names(&self) -> Vec<String> {
+        match self.dims.as_slice() {
+            [r, c] => {
+                let mut v = Vec::with_capacity(r * c);
+                for j in 1..=*c {
+                    for i in 1..=*r {
+                        v.push(format!("{}[{i},{j}]", self.name));
+                    }
+                }
+                v
+            }
+            d => element_names(&self.name, d),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn dims_vec(d: Dims) -> Vec<usize> {
+    match d {
+        Dims::Scalar => vec![],
+        Dims::Vector(n) => vec![n],
+        Dims::Matrix(r, c) => vec![r, c],
+    }
+}
+
+/// Appends a value's elements (matrices column-major).
+fn push_values(ev: &Ev<'_, f64>, v: Val, row: &mut Vec<f64>) {
+    match v.dims() {
+        Dims::Matrix(r, c) => {
+            for j in 0..c {
+                for i in 0..r {
+                    row.push(ev.elem_f(v, i * c + j));
+                }
+            }
+        }
+        _ => {
+            for i in 0..v.len() {
+                row.push(ev.elem_f(v, i));
+            }
+        }
+    }
+}
+
+impl CompiledModel {
+    /// Runs the model with `gen` statements; returns the log density (Jacobian included).
+    fn run_generate(
+        &self,
+        ws: &mut Workspace<f64>,
+        theta: &[f64],
+        rng: VRng,
+    ) -> Result<f64, String> {
+        ws.reset(false);
+        ws.rng = Some(rng);
+        ws.lp_const = self.prog.lp_const;
+        let th = ws.tape.alloc(theta.len());
+        ws.tape.vals[th.range()].copy_from_slice(theta);
+        let res = {
+            let mut ev = Ev::new(&self.prog, ws, true);
+            ev.constrain_params(th).and_then(|_| {
+                for (k, s) in self.prog.model.body.iter().enumerate() {
+                    if self.prog.static_stmt[k] {
+                        continue;
+                    }
+                    match ev.stmt(s) {
+                        Ok(_) => {}
+                        // A rejected `~` makes the density −∞ but the draw's
+                        // other quantities are still reported.
+                        Err(e)
+                            if e.kind == Stop::Reject
+                                && matches!(
+                                    s.kind,
+                                    StmtKind::Tilde { .. } | StmtKind::TargetAdd(_)
+                                ) =>
+                        {
+                            ev.ws.lp_const = f64::NEG_INFINITY;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            })
+        };
+        ws.rng = None;
+        match res {
+            Ok(()) => Ok(ws.lp()),
+            Err(e) => Err(format!(
+                "{}: {}",
+                self.prog.sources.location(e.span),
+                e.message
+            )),
+        }
+    }
+
+    /// The reported quantities, determined by a first evaluation at `probe`.
+    pub fn output_columns(&self, probe: &[f64]) -> Result<&[OutputColumn], String> {
+        let r = self.outputs.get_or_init(|| {
+            let mut ws = Workspace::new(
+                self.prog.model.locals.len(),
+                self.prog.model.params.len(),
+                self.prog.model.gens.len(),
+            );
+            self.run_generate(&mut ws, probe, crate::random::stream(0, &[u64::MAX]))?;
+            let mut cols = Vec::new();
+            for ps in &self.prog.layout.params {
+                cols.push(OutputColumn {
+                    name: ps.name.clone(),
+                    kind: QuantityKind::Param,
+                    dims: ps.dims.clone(),
+                    id: ps.id.0,
+                });
+            }
+            for s in &self.prog.model.body {
+                match &s.kind {
+                    StmtKind::Let { local, .. } => {
+                        let decl = self.prog.model.local(*local);
+                        if decl.kind == LocalKind::Let
+                            && decl.top_level
+                            && self.prog.param_dependent[local.index()]
+                        {
+                            let v = match ws.locals[local.index()] {
+                                LocalVal::Val(v) => v,
+                                _ => continue,
+                            };
+                            cols.push(OutputColumn {
+                                name: decl.name.clone(),
+                                kind: QuantityKind::Let,
+                                dims: dims_vec(v.dims()),
+                                id: local.0,
+                            });
+                        }
+                    }
+                    StmtKind::Gen { id, .. } => {
+                        cols.push(OutputColumn {
+                            name: self.prog.model.gen_decl(*id).name.clone(),
+                            kind: QuantityKind::Gen,
+                            dims: dims_vec(ws.gens[id.index()].dims()),
+                            id: id.0,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Ok(cols)
+        });
+        r.as_ref().map(|v| v.as_slice()).map_err(|e| e.clone())
+    }
+
+    /// Stan-style names of every output element, in output order.
+    pub fn output_names(&self, probe: &[f64]) -> Result<Vec<String>, String> {
+        Ok(self
+            .output_columns(probe)?
+            .iter()
+            .flat_map(OutputColumn::element_names)
+            .collect())
+    }
+
+    /// Constrained parameters, `let`s and `gen`s of one draw, appended to
+    /// `row`; returns the log density at the draw.
+    pub fn generate(
+        &self,
+        ws: &mut ModelWorkspace,
+        theta: &[f64],
+        rng: VRng,
+        row: &mut Vec<f64>,
+    ) -> Result<f64, String> {
+        let cols = self.output_columns(theta)?;
+        let lp = self.run_generate(&mut ws.f, theta, rng)?;
+        let ev = Ev::new(&self.prog, &mut ws.f, true);
+        for c in cols {
+            let v = match c.kind {
+                QuantityKind::Param => ev.ws.params[c.id as usize],
+                QuantityKind::Let => match ev.ws.locals[c.id as usize] {
+                    LocalVal::Val(v) => v,
+                    _ => return Err(format!("`{}` has no value in this draw", c.name)),
+                },
+                QuantityKind::Gen => ev.ws.gens[c.id as usize],
+            };
+            if dims_vec(v.dims()) != c.dims {
+                return Err(format!(
+                    "`{}` changed shape between draws: {} instead of {:?}",
+                    c.name,
+                    v.dims(),
+                    c.dims
+                ));
+            }
+            push_values(&ev, v, row);
+        }
+        Ok(lp)
+    }
+
+    /// Unconstrained coordinates of a point given in constrained values by
+    /// parameter name (every parameter must be given).
+    pub fn unconstrain(&self, point: &[(String, RawValue)]) -> Result<Vec<f64>, String> {
+        let prog = &self.prog;
+        let mut ws: Workspace<f64> = Workspace::new(
+            prog.model.locals.len(),
+            prog.model.params.len(),
+            prog.model.gens.len(),
+        );
+        ws.reset(false);
+        let mut theta = vec![0.0; prog.layout.dim];
+        for (name, _) in point {
+            if prog.model.param_by_name(name).is_none() {
+                return Err(format!("`{name}` is not a parameter of this model"));
+            }
+        }
+        for ps in &prog.layout.params {
+            let raw = point
+                .iter()
+                .find(|(n, _)| *n == ps.name)
+                .map(|(_, v)| v)
+                .ok_or_else(|| format!("no value given for parameter `{}`", ps.name))?;
+            let n = ps.size();
+            let ok_shape = match ps.dims.len() {
+                0 => raw.dims.is_empty() || raw.dims == [1],
+                _ => raw.dims == ps.dims,
+            };
+            if !ok_shape || raw.values.len() != n {
+                return Err(format!(
+                    "`{}` should have shape {:?}, found {}",
+                    ps.name,
+                    ps.dims,
+                    raw.describe_shape()
+                ));
+            }
+            let decl = prog.model.param(ps.id);
+            let mut ev = Ev::new(prog, &mut ws, false);
+            let mut bound = |e: Option<&ir::Expr>| -> Result<Vec<f64>, String> {
+                match e {
+                    None => Ok(vec![]),
+                    Some(e) => {
+                        let v = ev.expr(e).map_err(|err| err.message)?;
+                        Ok((0..v.len()).map(|i| ev.elem_f(v, i)).collect())
+                    }
+                }
+            };
+            let (lb, ub) = match &decl.constraint {
+                ir::Constraint::Bounded(b) => (bound(b.lower.as_ref())?, bound(b.upper.as_ref())?),
+                _ => (vec![], vec![]),
+            };
+            let u = &mut theta[ps.offset..ps.offset + ps.free];
+            if ps.transform == Transform::Identity {
+                u.copy_from_slice(&raw.values);
+            } else {
+                transform::unconstrain(ps.transform, &raw.values, &lb, &ub, u)
+                    .map_err(|m| format!("`{}`: {m}", ps.name))?;
+            }
+            // Later bounds may use this parameter.
+            let r = ev.scratch(n);
+            ev.ws.scratch[r.range()].copy_from_slice(&raw.values);
+            let dims = match ps.dims.as_slice() {
+                [] => Dims::Scalar,
+                [k] => Dims::Vector(*k),
+                [a, b] => Dims::Matrix(*a, *b),
+                _ => Dims::Scalar,
+            };
+            let v = ev.const_val(r, dims);
+            ev.ws.params[ps.id.index()] = v;
+        }
+        Ok(theta)
+    }
+}

@@ -1,0 +1,506 @@
+//! Arithmetic, comparisons and element-wise functions with broadcasting.
+
+use super::ev::Ev;
+use super::expr::r_of;
+use super::tape::{MOp, Node, Part};
+use super::value::{Dims, Val};
+use super::workspace::{Rt, RtError};
+use crate::builtins::Builtin;
+use crate::ir::BinOp;
+use crate::scalar::{Scalar, eval_binary, eval_unary};
+use crate::source::Span;
+use num_dual::Dual;
+
+/// Number of elements of a shape.
+pub fn dims_len(d: Dims) -> usize {
+    match d {
+        Dims::Scalar => 1,
+        Dims::Vector(n) => n,
+        Dims::Matrix(r, c) => r * c,
+    }
+}
+
+impl<T: Scalar> Ev<'_, T> {
+    /// The shape of an element-wise result (scalars broadcast).
+    pub fn bcast(&self, a: Val, b: Val, span: Span) -> Rt<Dims> {
+        let (da, db) = (a.dims(), b.dims());
+        if da == Dims::Scalar {
+            Ok(db)
+        } else if db == Dims::Scalar || da == db {
+            Ok(da)
+        } else {
+            Err(RtError::fatal(
+                span,
+                format!("the operands have different sizes: {da} and {db}"),
+            ))
+        }
+    }
+
+    /// Registers that `out` depends on var operand `v` with the given partials.
+    fn depend(&mut self, out: super::value::VRef, v: Val, part: Part) {
+        if !v.is_var() || !self.record() {
+            return;
+        }
+        let r = r_of(v);
+        if r.len == 1 && out.len != 1 {
+            self.ws.tape.node(Node::BcastIn {
+                out,
+                inp: r.off,
+                part,
+            });
+        } else {
+            self.ws.tape.node(Node::Diag {
+                out,
+                inp: r.off,
+                part,
+            });
+        }
+    }
+
+    /// The partial "the values of `v`" (a constant or the tape values).
+    fn part_of_values(&self, v: Val) -> Part {
+        match v {
+            Val::Real(x) => Part::ConstS(x),
+            Val::Int(i) => Part::ConstS(i as f64),
+            Val::Vec(r) | Val::Mat(r, ..) => Part::Const(r),
+            Val::VReal(s) => Part::ValS(s),
+            Val::VVec(r) | Val::VMat(r, ..) => Part::Vals(r.off),
+            Val::IntArr(_) => Part::One, // promoted before use
+        }
+    }
+
+    fn int_binary(&mut self, op: BinOp, a: Val, b: Val, span: Span) -> Rt<Option<Val>> {
+        let (Val::Int(x), Val::Int(y)) = (a, b) else {
+            return Ok(None);
+        };
+        let r = match op {
+            BinOp::Add => x.checked_add(y),
+            BinOp::Sub => x.checked_sub(y),
+            BinOp::Mul => x.checked_mul(y),
+            BinOp::IntDiv | BinOp::Mod => {
+                if y == 0 {
+                    return Err(RtError::fatal(span, "integer division by zero"));
+                }
+                if op == BinOp::IntDiv {
+                    x.checked_div(y)
+                } else {
+                    x.checked_rem(y)
+                }
+            }
+            BinOp::Lt => Some((x < y) as i64),
+            BinOp::Le => Some((x <= y) as i64),
+            BinOp::Gt => Some((x > y) as i64),
+            BinOp::Ge => Some((x >= y) as i64),
+            BinOp::Eq => Some((x == y) as i64),
+            BinOp::Ne => Some((x != y) as i64),
+            _ => return Ok(None),
+        };
+        match r {
+            Some(v) => Ok(Some(Val::Int(v))),
+            None => Err(RtError::fatal(span, "integer overflow")),
+        }
+    }
+
+    pub fn binary(&mut self, op: BinOp, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if let Some(v) = self.int_binary(op, a, b, span)? {
+            return Ok(v);
+        }
+        match op {
+            BinOp::Add => self.add(a, b, span),
+            BinOp::Sub => self.sub(a, b, span),
+            BinOp::Mul => {
+                if a.is_scalar() || b.is_scalar() {
+                    self.elem_mul(a, b, span)
+                } else {
+                    self.matmul(a, b, span)
+                }
+            }
+            BinOp::ElemMul => self.elem_mul(a, b, span),
+            BinOp::Div | BinOp::ElemDiv => self.div(a, b, span),
+            BinOp::Pow => self.map2(Builtin::Pow, a, b, span),
+            BinOp::IntDiv | BinOp::Mod => Err(RtError::fatal(span, "`%/%` and `%` need ints")),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne => {
+                if !a.is_scalar() || !b.is_scalar() {
+                    return Err(RtError::fatal(span, "comparisons need scalars"));
+                }
+                let (x, y) = (self.scalar_f(a), self.scalar_f(b));
+                let r = match op {
+                    BinOp::Lt => x < y,
+                    BinOp::Le => x <= y,
+                    BinOp::Gt => x > y,
+                    BinOp::Ge => x >= y,
+                    BinOp::Eq => x == y,
+                    _ => x != y,
+                };
+                Ok(Val::Int(r as i64))
+            }
+            BinOp::And | BinOp::Or => {
+                let r = match op {
+                    BinOp::And => self.scalar_f(a) != 0.0 && self.scalar_f(b) != 0.0,
+                    _ => self.scalar_f(a) != 0.0 || self.scalar_f(b) != 0.0,
+                };
+                Ok(Val::Int(r as i64))
+            }
+        }
+    }
+
+    /// Element-wise ints (`int[] + int`, ...), or `None` if not both int-valued.
+    fn int_elementwise(
+        &mut self,
+        a: Val,
+        b: Val,
+        span: Span,
+        f: fn(i64, i64) -> Option<i64>,
+    ) -> Rt<Option<Val>> {
+        if !(a.is_int() && b.is_int()) || (a.is_scalar() && b.is_scalar()) {
+            return Ok(None);
+        }
+        let dims = self.bcast(a, b, span)?;
+        let n = dims_len(dims);
+        let out = self.iscratch(n);
+        for i in 0..n {
+            let x = self.elem_f(a, if a.is_scalar() { 0 } else { i }) as i64;
+            let y = self.elem_f(b, if b.is_scalar() { 0 } else { i }) as i64;
+            let v = f(x, y).ok_or_else(|| RtError::fatal(span, "integer overflow"))?;
+            self.ws.iscratch[out.off as usize + i] = v;
+        }
+        Ok(Some(Val::IntArr(out)))
+    }
+
+    pub fn add(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if let Some(v) = self.int_binary(BinOp::Add, a, b, span)? {
+            return Ok(v);
+        }
+        if let Some(v) = self.int_elementwise(a, b, span, i64::checked_add)? {
+            return Ok(v);
+        }
+        self.linear(a, b, 1.0, span)
+    }
+
+    pub fn sub(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if let Some(v) = self.int_elementwise(a, b, span, i64::checked_sub)? {
+            return Ok(v);
+        }
+        self.linear(a, b, -1.0, span)
+    }
+
+    /// `a + sign * b` element-wise.
+    fn linear(&mut self, a: Val, b: Val, sign: f64, span: Span) -> Rt<Val> {
+        let a = self.promote(a);
+        let b = self.promote(b);
+        let dims = self.bcast(a, b, span)?;
+        let n = dims_len(dims);
+        let (sa, sb) = (a.is_scalar(), b.is_scalar());
+        if !a.is_var() && !b.is_var() {
+            let out = self.scratch(n);
+            for i in 0..n {
+                let x = self.elem_f(a, if sa { 0 } else { i });
+                let y = self.elem_f(b, if sb { 0 } else { i });
+                self.ws.scratch[out.off as usize + i] = x + sign * y;
+            }
+            return Ok(self.const_val(out, dims));
+        }
+        let out = self.ws.tape.alloc(n);
+        for i in 0..n {
+            let x = self.elem_t(a, if sa { 0 } else { i });
+            let y = self.elem_t(b, if sb { 0 } else { i });
+            self.ws.tape.vals[out.off as usize + i] = x + y * sign;
+        }
+        self.depend(out, a, Part::One);
+        self.depend(out, b, if sign > 0.0 { Part::One } else { Part::NegOne });
+        Ok(Self::var_val(out, dims))
+    }
+
+    /// Element-wise product (and scalar × anything).
+    pub fn elem_mul(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if let Some(v) = self.int_elementwise(a, b, span, i64::checked_mul)? {
+            return Ok(v);
+        }
+        let a = self.promote(a);
+        let b = self.promote(b);
+        let dims = self.bcast(a, b, span)?;
+        let n = dims_len(dims);
+        let (sa, sb) = (a.is_scalar(), b.is_scalar());
+        if !a.is_var() && !b.is_var() {
+            let out = self.scratch(n);
+            for i in 0..n {
+                let x = self.elem_f(a, if sa { 0 } else { i });
+                let y = self.elem_f(b, if sb { 0 } else { i });
+                self.ws.scratch[out.off as usize + i] = x * y;
+            }
+            return Ok(self.const_val(out, dims));
+        }
+        let out = self.ws.tape.alloc(n);
+        for i in 0..n {
+            let x = self.elem_t(a, if sa { 0 } else { i });
+            let y = self.elem_t(b, if sb { 0 } else { i });
+            self.ws.tape.vals[out.off as usize + i] = x * y;
+        }
+        let (pa, pb) = (self.part_of_values(b), self.part_of_values(a));
+        self.depend(out, a, pa);
+        self.depend(out, b, pb);
+        Ok(Self::var_val(out, dims))
+    }
+
+    /// Element-wise quotient (and division by a scalar).
+    pub fn div(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        let a = self.promote(a);
+        let b = self.promote(b);
+        let dims = self.bcast(a, b, span)?;
+        let n = dims_len(dims);
+        let (sa, sb) = (a.is_scalar(), b.is_scalar());
+        if !a.is_var() && !b.is_var() {
+            let out = self.scratch(n);
+            for i in 0..n {
+                let x = self.elem_f(a, if sa { 0 } else { i });
+                let y = self.elem_f(b, if sb { 0 } else { i });
+                self.ws.scratch[out.off as usize + i] = x / y;
+            }
+            return Ok(self.const_val(out, dims));
+        }
+        let rec = self.record();
+        let out = self.ws.tape.alloc(n);
+        let pa = (a.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
+        let pb = (b.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
+        for i in 0..n {
+            let x = self.elem_t(a, if sa { 0 } else { i });
+            let y = self.elem_t(b, if sb { 0 } else { i });
+            let q = x / y;
+            self.ws.tape.vals[out.off as usize + i] = q;
+            if let Some(p) = pa {
+                self.ws.tape.parts[p as usize + i] = y.recip();
+            }
+            if let Some(p) = pb {
+                self.ws.tape.parts[p as usize + i] = -q / y;
+            }
+        }
+        if let Some(p) = pa {
+            self.depend(out, a, Part::Tape(p));
+        }
+        if let Some(p) = pb {
+            self.depend(out, b, Part::Tape(p));
+        }
+        Ok(Self::var_val(out, dims))
+    }
+
+    /// An element-wise two-argument built-in with broadcasting; partials
+    /// from dual numbers.
+    pub fn map2(&mut self, f: Builtin, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if matches!(f, Builtin::Min2 | Builtin::Max2) {
+            let g: fn(i64, i64) -> Option<i64> = if f == Builtin::Min2 {
+                |x, y| Some(x.min(y))
+            } else {
+                |x, y| Some(x.max(y))
+            };
+            if let (Val::Int(x), Val::Int(y)) = (a, b) {
+                return Ok(Val::Int(g(x, y).unwrap_or(0)));
+            }
+            if let Some(v) = self.int_elementwise(a, b, span, g)? {
+                return Ok(v);
+            }
+        }
+        let f = match f {
+            Builtin::Min2 => Builtin::Fmin,
+            Builtin::Max2 => Builtin::Fmax,
+            f => f,
+        };
+        let a = self.promote(a);
+        let b = self.promote(b);
+        let dims = self.bcast(a, b, span)?;
+        let n = dims_len(dims);
+        let (sa, sb) = (a.is_scalar(), b.is_scalar());
+        if !a.is_var() && !b.is_var() {
+            let out = self.scratch(n);
+            for i in 0..n {
+                let x = self.elem_f(a, if sa { 0 } else { i });
+                let y = self.elem_f(b, if sb { 0 } else { i });
+                self.ws.scratch[out.off as usize + i] = eval_binary(f, x, y);
+            }
+            return Ok(self.const_val(out, dims));
+        }
+        let rec = self.record();
+        let out = self.ws.tape.alloc(n);
+        let pa = (a.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
+        let pb = (b.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
+        for i in 0..n {
+            let x = self.elem_t(a, if sa { 0 } else { i });
+            let y = self.elem_t(b, if sb { 0 } else { i });
+            let v = if let Some(p) = pa {
+                let r = eval_binary(f, Dual::new(x, T::one()), Dual::from_re(y));
+                self.ws.tape.parts[p as usize + i] = r.eps;
+                r.re
+            } else {
+                eval_binary(f, x, y)
+            };
+            if let Some(p) = pb {
+                let r = eval_binary(f, Dual::from_re(x), Dual::new(y, T::one()));
+                self.ws.tape.parts[p as usize + i] = r.eps;
+            }
+            self.ws.tape.vals[out.off as usize + i] = v;
+        }
+        if let Some(p) = pa {
+            self.depend(out, a, Part::Tape(p));
+        }
+        if let Some(p) = pb {
+            self.depend(out, b, Part::Tape(p));
+        }
+        Ok(Self::var_val(out, dims))
+    }
+
+    /// An element-wise one-argument built-in.
+    pub fn map1(&mut self, f: Builtin, v: Val) -> Rt<Val> {
+        if f == Builtin::Abs {
+            match v {
+                Val::Int(i) => return Ok(Val::Int(i.abs())),
+                Val::IntArr(r) => {
+                    let out = self.iscratch(r.len as usize);
+                    for k in 0..r.len as usize {
+                        self.ws.iscratch[out.off as usize + k] = self.cints(r)[k].abs();
+                    }
+                    return Ok(Val::IntArr(out));
+                }
+                _ => {}
+            }
+        }
+        let v = self.promote(v);
+        let n = v.len();
+        let dims = v.dims();
+        if !v.is_var() {
+            let out = self.scratch(n);
+            for i in 0..n {
+                let x = self.elem_f(v, i);
+                self.ws.scratch[out.off as usize + i] = eval_unary(f, x);
+            }
+            return Ok(self.const_val(out, dims));
+        }
+        let r = r_of(v);
+        let out = self.ws.tape.alloc(n);
+        if self.record() {
+            let p = self.ws.tape.alloc_parts(n);
+            for i in 0..n {
+                let x = self.ws.tape.vals[r.off as usize + i];
+                let d = eval_unary(f, Dual::new(x, T::one()));
+                self.ws.tape.vals[out.off as usize + i] = d.re;
+                self.ws.tape.parts[p as usize + i] = d.eps;
+            }
+            self.ws.tape.node(Node::Diag {
+                out,
+                inp: r.off,
+                part: Part::Tape(p),
+            });
+        } else {
+            for i in 0..n {
+                let x = self.ws.tape.vals[r.off as usize + i];
+                self.ws.tape.vals[out.off as usize + i] = eval_unary(f, x);
+            }
+        }
+        Ok(Self::var_val(out, dims))
+    }
+
+    /// Matrix × vector and matrix × matrix.
+    pub fn matmul(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        let a = self.promote(a);
+        let b = self.promote(b);
+        let (r, k) = match a.dims() {
+            Dims::Matrix(r, k) => (r, k),
+            Dims::Vector(_) if matches!(b.dims(), Dims::Vector(_)) => {
+                return Err(RtError::fatal(
+                    span,
+                    "`vector * vector` is not defined: use `.*` or `dot_product`",
+                ));
+            }
+            d => {
+                return Err(RtError::fatal(
+                    span,
+                    format!("the left operand of a matrix product must be a matrix, found {d}"),
+                ));
+            }
+        };
+        let (k2, c, out_dims) = match b.dims() {
+            Dims::Vector(n) => (n, 1, Dims::Vector(r)),
+            Dims::Matrix(k2, c) => (k2, c, Dims::Matrix(r, c)),
+            Dims::Scalar => unreachable!("scalars multiply element-wise"),
+        };
+        if k != k2 {
+            return Err(RtError::fatal(
+                span,
+                format!(
+                    "matrix product of a {r}×{k} matrix and {}: inner sizes differ",
+                    b.dims()
+                ),
+            ));
+        }
+        let n = r * c;
+        if !a.is_var() && !b.is_var() {
+            let out = self.scratch(n);
+            for i in 0..r {
+                for j in 0..c {
+                    let mut s = 0.0;
+                    for l in 0..k {
+                        s += self.elem_f(a, i * k + l) * self.elem_f(b, l * c + j);
+                    }
+                    self.ws.scratch[out.off as usize + i * c + j] = s;
+                }
+            }
+            return Ok(self.const_val(out, out_dims));
+        }
+        let out = self.ws.tape.alloc(n);
+        match (a, b) {
+            (Val::Mat(ra, ..), Val::VVec(rb)) => {
+                // The hot path: data matrix times a parameter vector.
+                let bufs = self.p.bufs(&self.ws.scratch);
+                let am = bufs.get(ra);
+                let (lo, hi) = self.ws.tape.vals.split_at_mut(out.off as usize);
+                let bv = &lo[rb.range()];
+                for i in 0..r {
+                    hi[i] = super::tape::dot_const(&am[i * k..(i + 1) * k], bv);
+                }
+            }
+            _ => {
+                for i in 0..r {
+                    for j in 0..c {
+                        let mut s = T::zero();
+                        for l in 0..k {
+                            s += self.elem_t(a, i * k + l) * self.elem_t(b, l * c + j);
+                        }
+                        self.ws.tape.vals[out.off as usize + i * c + j] = s;
+                    }
+                }
+            }
+        }
+        let mop = |v: Val| match v {
+            Val::Mat(r, ..) | Val::Vec(r) => MOp::C(r),
+            v => MOp::V(r_of(v).off),
+        };
+        self.ws.tape.node(Node::MatMul {
+            out,
+            a: mop(a),
+            b: mop(b),
+            r: r as u32,
+            k: k as u32,
+            c: c as u32,
+        });
+        Ok(Self::var_val(out, out_dims))
+    }
+
+    /// Sum of all elements (a scalar).
+    pub fn sum(&mut self, v: Val) -> Val {
+        match v {
+            Val::IntArr(r) => Val::Int(self.cints(r).iter().sum()),
+            Val::Int(_) | Val::Real(_) | Val::VReal(_) => v,
+            Val::Vec(r) | Val::Mat(r, ..) => Val::Real(self.creals(r).iter().sum()),
+            Val::VVec(r) | Val::VMat(r, ..) => {
+                let s = self.ws.tape.vals[r.range()]
+                    .iter()
+                    .fold(T::zero(), |s, &x| s + x);
+                let out = self.ws.tape.push(s);
+                self.ws.tape.node(Node::ReduceOut {
+                    out,
+                    inp: r,
+                    part: Part::One,
+                });
+                Val::VReal(out)
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Parameters: from unconstrained coordinates to constrained values, with
+//! the log-Jacobian added once, here.
+
+use super::ev::Ev;
+use super::tape::Node;
+use super::value::{Dims, VRef};
+use super::workspace::{Rt, RtError};
+use crate::ir::{Constraint, Expr};
+use crate::scalar::Scalar;
+use crate::transform::{self, Transform};
+
+/// The transform a constraint implies.
+pub fn transform_of(c: &Constraint) -> Transform {
+    match c {
+        Constraint::Bounded(b) => match (&b.lower, &b.upper) {
+            (None, None) => Transform::Identity,
+            (Some(_), None) => Transform::Lower,
+            (None, Some(_)) => Transform::Upper,
+            (Some(_), Some(_)) => Transform::LowerUpper,
+        },
+        Constraint::Simplex => Transform::Simplex,
+        Constraint::Ordered => Transform::Ordered,
+        Constraint::PositiveOrdered => Transform::PositiveOrdered,
+        Constraint::CorrCholesky => Transform::CorrCholesky,
+    }
+}
+
+fn dims_of(d: &[usize]) -> Dims {
+    match d {
+        [] => Dims::Scalar,
+        [n] => Dims::Vector(*n),
+        [r, c] => Dims::Matrix(*r, *c),
+        _ => Dims::Scalar,
+    }
+}
+
+impl<T: Scalar> Ev<'_, T> {
+    /// Evaluates a bound and returns its tape slots (empty when absent).
+    fn bound_slots(&mut self, e: Option<&Expr>, n: usize, pname: &str) -> Rt<VRef> {
+        let Some(e) = e else {
+            return Ok(VRef::new(0, 0));
+        };
+        let v = self.expr(e)?;
+        let v = self.promote(v);
+        if !v.is_scalar() && v.len() != n {
+            return Err(RtError::fatal(
+                e.span,
+                format!(
+                    "the bound of `{pname}` has {} elements but `{pname}` has {n}",
+                    v.len()
+                ),
+            ));
+        }
+        Ok(self.slots_of(v))
+    }
+
+    /// Sets every parameter from the unconstrained coordinates in tape
+    /// slots `theta`, adding each log-Jacobian to the log density.
+    pub fn constrain_params(&mut self, theta: VRef) -> Rt<()> {
+        for ps in &self.p.layout.params {
+            let decl = self.p.model.param(ps.id);
+            let dims = dims_of(&ps.dims);
+            let u = theta.sub(ps.offset, ps.free);
+            if ps.transform == Transform::Identity {
+                self.ws.params[ps.id.index()] = Self::var_val(u, dims);
+                continue;
+            }
+            let n = ps.size();
+            let (lb, ub) = match &decl.constraint {
+                Constraint::Bounded(b) => (
+                    self.bound_slots(b.lower.as_ref(), n, &ps.name)?,
+                    self.bound_slots(b.upper.as_ref(), n, &ps.name)?,
+                ),
+                _ => (VRef::new(0, 0), VRef::new(0, 0)),
+            };
+            let x = self.ws.tape.alloc(n);
+            let logj = {
+                let tape = &mut self.ws.tape;
+                let mut out = std::mem::take(&mut self.ws.t_buf);
+                out.clear();
+                out.resize(n, T::zero());
+                let lj = transform::constrain(
+                    ps.transform,
+                    &tape.vals[u.range()],
+                    &tape.vals[lb.range()],
+                    &tape.vals[ub.range()],
+                    &mut out,
+                );
+                tape.vals[x.range()].copy_from_slice(&out);
+                self.ws.t_buf = out;
+                lj
+            };
+            if ps.transform == Transform::LowerUpper {
+                // An interval whose upper end is not above its lower end is empty.
+                for i in 0..n {
+                    let l =
+                        self.ws.tape.vals[lb.off as usize + if lb.len == 1 { 0 } else { i }].re();
+                    let h =
+                        self.ws.tape.vals[ub.off as usize + if ub.len == 1 { 0 } else { i }].re();
+                    if l >= h {
+                        return Err(RtError::reject(
+                            decl.span,
+                            format!(
+                                "the bounds of `{}` are empty: lower = {l}, upper = {h}",
+                                ps.name
+                            ),
+                        ));
+                    }
+                }
+            }
+            let ls = self.ws.tape.push(logj);
+            self.ws.tape.node(Node::Transform {
+                t: ps.transform,
+                u,
+                lb,
+                ub,
+                x,
+                logj: ls,
+            });
+            if self.ws.jacobian {
+                self.ws.lp_terms.push(ls);
+            }
+            self.ws.params[ps.id.index()] = Self::var_val(x, dims);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! The compiled form of a model bound to data: the IR, the data buffers,
+//! data-only results computed once at bind time, and the parameter layout.
+
+use super::value::{Buf, CRef, ConstBufs, Val};
+use crate::ir;
+use crate::source::SourceMap;
+use crate::transform::Transform;
+
+/// One parameter's place in the unconstrained vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSlot {
+    pub id: ir::ParamId,
+    pub name: String,
+    /// Constrained shape: `[]`, `[n]` or `[rows, cols]`.
+    pub dims: Vec<usize>,
+    pub transform: Transform,
+    /// Offset of its first unconstrained coordinate.
+    pub offset: usize,
+    /// Number of unconstrained coordinates.
+    pub free: usize,
+}
+
+impl ParamSlot {
+    /// Number of constrained elements.
+    pub fn size(&self) -> usize {
+        self.dims.iter().product()
+    }
+}
+
+/// The parameter layout: declaration order, Stan-style names.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Layout {
+    pub params: Vec<ParamSlot>,
+    pub dim: usize,
+}
+
+impl Layout {
+    /// Stan-style names of the unconstrained coordinates (`theta[3]` for
+    /// identity-like transforms; `simplex w` has K−1 coordinates named
+    /// `w__free[k]`).
+    pub fn coordinate_names(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(self.dim);
+        for p in &self.params {
+            let same_shape = p.free == p.size()
+                && !matches!(p.transform, Transform::CorrCholesky | Transform::Simplex);
+            if same_shape {
+                names.extend(element_names(&p.name, &p.dims));
+            } else {
+                for k in 0..p.free {
+                    names.push(format!("{}__free[{}]", p.name, k + 1));
+                }
+            }
+        }
+        names
+    }
+}
+
+/// Stan-style names of the elements of a quantity, in row-major order
+/// (`theta[1]`, `Sigma[1,2]`).
+pub fn element_names(name: &str, dims: &[usize]) -> Vec<String> {
+    match dims {
+        [] => vec![name.to_string()],
+        [n] => (1..=*n).map(|i| format!("{name}[{i}]")).collect(),
+        [r, c] => {
+            let mut v = Vec::with_capacity(r * c);
+            for i in 1..=*r {
+                for j in 1..=*c {
+                    v.push(format!("{name}[{i},{j}]"));
+                }
+            }
+            v
+        }
+        _ => vec![name.to_string()],
+    }
+}
+
+/// A checked model bound to data.
+pub struct Program {
+    pub model: ir::Model,
+    pub sources: SourceMap,
+    /// Bound real data and data-only results.
+    pub reals: Vec<f64>,
+    pub ints: Vec<i64>,
+    /// `ints` as reals.
+    pub int_mirror: Vec<f64>,
+    /// The value of every data declaration.
+    pub data_vals: Vec<Val>,
+    /// Values of top-level locals computed once at bind time.
+    pub const_locals: Vec<Option<Val>>,
+    /// Top-level statements already executed at bind time.
+    pub static_stmt: Vec<bool>,
+    /// Locals whose value depends on parameters.
+    pub param_dependent: Vec<bool>,
+    /// Sum of `~`/`target +=` contributions that involve data only.
+    pub lp_const: f64,
+    pub layout: Layout,
+}
+
+impl Program {
+    pub fn bufs<'a>(&'a self, scratch: &'a [f64]) -> ConstBufs<'a> {
+        ConstBufs {
+            data: &self.reals,
+            mirror: &self.int_mirror,
+            scratch,
+        }
+    }
+
+    /// Stores constant reals permanently, returning their reference.
+    pub fn persist_reals(&mut self, xs: &[f64]) -> CRef {
+        let off = self.reals.len();
+        self.reals.extend_from_slice(xs);
+        CRef::new(Buf::Data, off, xs.len())
+    }
+
+    /// Stores constant ints permanently (with their real mirror).
+    pub fn persist_ints(&mut self, xs: &[i64]) -> CRef {
+        let off = self.ints.len();
+        self.ints.extend_from_slice(xs);
+        self.int_mirror.extend(xs.iter().map(|&x| x as f64));
+        CRef::new(Buf::Data, off, xs.len())
+    }
+
+    /// Moves a value computed in a scratch buffer into the permanent buffers.
+    pub fn persist(&mut self, v: Val, scratch: &[f64], iscratch: &[i64]) -> Val {
+        match v {
+            Val::Vec(r) if r.buf == Buf::Scratch => {
+                Val::Vec(self.persist_reals(&scratch[r.range()]))
+            }
+            Val::Mat(r, rows, cols) if r.buf == Buf::Scratch => {
+                Val::Mat(self.persist_reals(&scratch[r.range()]), rows, cols)
+            }
+            Val::IntArr(r) if r.buf == Buf::Scratch => {
+                Val::IntArr(self.persist_ints(&iscratch[r.range()]))
+            }
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Per-thread scratch memory of the evaluator.
+
+use super::tape::Tape;
+use super::value::{Dims, Val};
+use crate::random::VRng;
+use crate::scalar::Scalar;
+use crate::source::Span;
+use num_dual::Dual;
+
+/// The storage of a local variable during one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalVal {
+    Unset,
+    /// A `let`, loop variable or function argument.
+    Val(Val),
+    /// A `var`: its elements live in `slots[off..off + len]`.
+    Var {
+        off: u32,
+        dims: Dims,
+        int: bool,
+    },
+}
+
+/// One element of a `var`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Slot {
+    Unset,
+    Int(i64),
+    Real(f64),
+    /// A tape slot.
+    Var(u32),
+}
+
+/// Why an evaluation stopped early.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    /// The point is outside the support (or an argument outside its
+    /// domain): the log density is −∞ there.
+    Reject,
+    /// A bug in the model or its data (index out of range, a `var` read
+    /// before it was assigned, sizes that disagree): the log density is NaN.
+    Fatal,
+}
+
+/// A located run-time problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RtError {
+    pub kind: Stop,
+    pub span: Span,
+    pub message: String,
+}
+
+impl RtError {
+    pub fn fatal(span: Span, message: impl Into<String>) -> RtError {
+        RtError {
+            kind: Stop::Fatal,
+            span,
+            message: message.into(),
+        }
+    }
+    pub fn reject(span: Span, message: impl Into<String>) -> RtError {
+        RtError {
+            kind: Stop::Reject,
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Rt<X> = Result<X, RtError>;
+
+/// Scratch memory for evaluating one model on one thread.
+pub struct Workspace<T: Scalar> {
+    pub tape: Tape<T>,
+    /// Constant reals computed during this evaluation.
+    pub scratch: Vec<f64>,
+    /// Constant ints computed during this evaluation.
+    pub iscratch: Vec<i64>,
+    pub locals: Vec<LocalVal>,
+    pub slots: Vec<Slot>,
+    /// Constrained parameter values, by parameter id.
+    pub params: Vec<Val>,
+    pub gens: Vec<Val>,
+    /// Tape slots whose sum (plus `lp_const`) is the log density.
+    pub lp_terms: Vec<u32>,
+    pub lp_const: f64,
+    /// The first statement whose contribution was not finite.
+    pub nonfinite_at: Option<(Span, f64)>,
+    /// What stopped the last evaluation, if anything.
+    pub error: Option<RtError>,
+    /// Random numbers for `_rng` calls (only when generating quantities).
+    pub rng: Option<VRng>,
+    /// Buffers for dual-number partials of multivariate nodes.
+    pub dual_buf: Vec<Dual<T>>,
+    pub t_buf: Vec<T>,
+    pub t_buf2: Vec<T>,
+    pub f_buf: Vec<f64>,
+    pub vals_buf: Vec<Val>,
+    /// Add the log-Jacobians of the parameter transforms (the density on
+    /// unconstrained coordinates); off for the density of constrained values.
+    pub jacobian: bool,
+}
+
+impl<T: Scalar> Workspace<T> {
+    pub fn new(n_locals: usize, n_params: usize, n_gens: usize) -> Workspace<T> {
+        Workspace {
+            tape: Tape::default(),
+            scratch: Vec::new(),
+            iscratch: Vec::new(),
+            locals: vec![LocalVal::Unset; n_locals],
+            slots: Vec::new(),
+            params: vec![Val::Real(f64::NAN); n_params],
+            gens: vec![Val::Real(f64::NAN); n_gens],
+            lp_terms: Vec::new(),
+            lp_const: 0.0,
+            nonfinite_at: None,
+            error: None,
+            rng: None,
+            dual_buf: Vec::new(),
+            t_buf: Vec::new(),
+            t_buf2: Vec::new(),
+            f_buf: Vec::new(),
+            vals_buf: Vec::new(),
+            jacobian: true,
+        }
+    }
+
+    /// Forgets the previous evaluation, keeping every buffer's capacity.
+    pub fn reset(&mut self, record: bool) {
+        self.tape.clear(record);
+        self.scratch.clear();
+        self.iscratch.clear();
+        self.locals.iter_mut().for_each(|l| *l = LocalVal::Unset);
+        self.slots.clear();
+        self.lp_terms.clear();
+        self.lp_const = 0.0;
+        self.nonfinite_at = None;
+        self.error = None;
+    }
+
+    /// The log density accumulated so far.
+    pub fn lp(&self) -> T {
+        let mut lp = T::from(self.lp_const);
+        for &s in &self.lp_terms {
+            lp += self.tape.vals[s as usize];
+        }
+        lp
+    }
+}
