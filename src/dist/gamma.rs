@@ -2,7 +2,8 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use super::draw;
+use crate::scalar::{Scalar, digamma, lgamma};
 
 pub struct Gamma;
 
@@ -18,10 +19,20 @@ impl Univariate for Gamma {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("gamma lpdf")
+        let (y, a, b) = (x[0], x[1], x[2]);
+        a * b.ln() - lgamma(a) + (a - 1.0) * y.ln() - b * y
+    }
+
+    fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
+        let (y, a, b) = (x[0], x[1], x[2]);
+        let (ly, lb) = (y.ln(), b.ln());
+        d[0] = (a - 1.0) / y - b;
+        d[1] = lb - digamma(a) + ly;
+        d[2] = a / b - y;
+        a * lb - lgamma(a) + (a - 1.0) * ly - b * y
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("gamma rng")
+        draw(rand_distr::Gamma::new(args[0], 1.0 / args[1]), rng)
     }
 }

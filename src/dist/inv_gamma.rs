@@ -2,7 +2,8 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use super::draw;
+use crate::scalar::{Scalar, lgamma};
 
 pub struct InvGamma;
 
@@ -18,10 +19,11 @@ impl Univariate for InvGamma {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("inv_gamma lpdf")
+        let (y, a, b) = (x[0], x[1], x[2]);
+        a * b.ln() - lgamma(a) - (a + 1.0) * y.ln() - b / y
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("inv_gamma rng")
+        args[1] / draw(rand_distr::Gamma::new(args[0], 1.0), rng)
     }
 }

@@ -195,12 +195,164 @@ pub trait Univariate {
     /// of `x` (written to `d`, same length). The default takes them from
     /// dual numbers; distributions may override it with a hand-fused
     /// kernel, which the tests compare against the default.
+    ///
+    /// Entries with an integer domain (the variate of a discrete
+    /// distribution, binomial's `N`) are always data, never parameters:
+    /// their partials are unspecified (fused kernels write zero).
     fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
         crate::scalar::partials(x, d, Self::lpdf)
     }
 
+    /// Conditions that tie several entries together and that the
+    /// element-wise domains cannot express: binomial's `y <= N`, uniform's
+    /// `alpha < beta`. `x` is laid out as for [`Univariate::lpdf`]; the
+    /// message says what is wrong with which values. Callers run it after
+    /// the domain checks (data once at bind time, parameters per
+    /// evaluation); values that fail have log density −∞.
+    fn check_args(_x: &[f64]) -> Result<(), String> {
+        Ok(())
+    }
+
     /// One draw given argument values (`args` excludes the variate).
     fn rng(args: &[f64], rng: &mut VRng) -> f64;
+}
+
+/// One argument of a vectorized (slice) kernel such as
+/// [`normal::normal_lpdf_sum`]: a value broadcast over every element or
+/// one value per element, either carrying derivatives (`T`) or plain data
+/// (`f64`, never lifted to duals). Borrowing keeps kernel calls free of
+/// allocation.
+///
+/// Kernels take, beside each argument that carries derivatives, an
+/// `Option<&mut [T]>` that receives its partial derivatives (overwritten,
+/// not added): one per element for [`Arg::Slice`], and for a broadcast
+/// [`Arg::Scalar`] a single entry holding the sum over all elements. Data
+/// arguments have no partials (pass `None`). All slices must have the same
+/// length (the shape checks of the caller guarantee it); the kernel
+/// returns the summed log density.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg<'a, T> {
+    /// A parameter-dependent scalar, broadcast.
+    Scalar(T),
+    /// A parameter-dependent vector.
+    Slice(&'a [T]),
+    /// A data scalar, broadcast.
+    Const(f64),
+    /// A data vector.
+    ConstSlice(&'a [f64]),
+}
+
+impl<'a, T: Scalar> Arg<'a, T> {
+    /// Number of elements, or `None` when broadcast.
+    pub fn len(&self) -> Option<usize> {
+        match self {
+            Arg::Slice(s) => Some(s.len()),
+            Arg::ConstSlice(s) => Some(s.len()),
+            Arg::Scalar(_) | Arg::Const(_) => None,
+        }
+    }
+
+    pub fn is_broadcast(&self) -> bool {
+        self.len().is_none()
+    }
+
+    /// Element `i` (the broadcast value for scalars).
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> T {
+        match *self {
+            Arg::Scalar(x) => x,
+            Arg::Slice(s) => s[i],
+            Arg::Const(x) => T::from(x),
+            Arg::ConstSlice(s) => T::from(s[i]),
+        }
+    }
+}
+
+/// Where a slice kernel writes the partials of one argument: per element,
+/// or summed into one entry for a broadcast argument.
+pub(crate) struct Sink<'a, T> {
+    out: Option<&'a mut [T]>,
+    per_element: bool,
+    acc: T,
+}
+
+impl<'a, T: Scalar> Sink<'a, T> {
+    pub(crate) fn new(out: Option<&'a mut [T]>, arg: &Arg<'_, T>, n: usize) -> Sink<'a, T> {
+        let per_element = !arg.is_broadcast();
+        if let Some(o) = &out {
+            assert_eq!(o.len(), if per_element { n } else { 1 }, "partials buffer has the wrong length");
+        }
+        Sink {
+            out,
+            per_element,
+            acc: T::zero(),
+        }
+    }
+
+    pub(crate) fn wanted(&self) -> bool {
+        self.out.is_some()
+    }
+
+    #[inline(always)]
+    pub(crate) fn put(&mut self, i: usize, v: T) {
+        if let Some(o) = self.out.as_deref_mut() {
+            if self.per_element {
+                o[i] = v;
+            } else {
+                self.acc += v;
+            }
+        }
+    }
+
+    /// Writes the sum for a broadcast argument.
+    pub(crate) fn finish(self) {
+        if let Some(o) = self.out {
+            if !self.per_element {
+                o[0] = self.acc;
+            }
+        }
+    }
+}
+
+/// Draws from a `rand_distr` distribution, NaN when its parameters are
+/// rejected (callers check domains first, so this marks a bug, not a panic).
+pub(crate) fn draw<D, E>(d: Result<D, E>, rng: &mut VRng) -> f64
+where
+    D: rand_distr::Distribution<f64>,
+{
+    match d {
+        Ok(d) => d.sample(rng),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// A uniform draw in the open interval (0, 1).
+pub(crate) fn open01(rng: &mut VRng) -> f64 {
+    rand_distr::Distribution::sample(&rand_distr::Open01, rng)
+}
+
+/// log(y!) for a non-negative integer y given as a real: integer entries
+/// are data, so no derivative is carried.
+pub(crate) fn lfactorial(y: f64) -> f64 {
+    crate::scalar::special::lgamma(y + 1.0)
+}
+
+/// The common length of the arguments of a slice kernel (1 when all are
+/// broadcast).
+///
+/// # Panics
+/// When two vector arguments differ in length: callers check shapes first.
+pub fn broadcast_len<T: Scalar>(args: &[&Arg<'_, T>]) -> usize {
+    let mut n = None;
+    for a in args {
+        if let Some(l) = a.len() {
+            match n {
+                None => n = Some(l),
+                Some(m) => assert_eq!(m, l, "vectorized arguments differ in length"),
+            }
+        }
+    }
+    n.unwrap_or(1)
 }
 
 /// A view of a vector (cols = 1) or row-major matrix argument.

@@ -2,7 +2,9 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use super::draw;
+use crate::scalar::{Scalar, digamma, lgamma};
+use std::f64::consts::PI;
 
 pub struct StudentT;
 
@@ -18,10 +20,30 @@ impl Univariate for StudentT {
     const ARITY: usize = 4;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("student_t lpdf")
+        let (y, nu, mu, sigma) = (x[0], x[1], x[2], x[3]);
+        let z = (y - mu) / sigma;
+        let r = z * z / nu;
+        lgamma((nu + 1.0) * 0.5) - lgamma(nu * 0.5) - (nu * PI).ln() * 0.5 - sigma.ln() - (nu + 1.0) * 0.5 * r.ln_1p()
+    }
+
+    fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
+        let (y, nu, mu, sigma) = (x[0], x[1], x[2], x[3]);
+        let inv_s = sigma.recip();
+        let z = (y - mu) * inv_s;
+        let r = z * z / nu;
+        let q = r + 1.0;
+        let l1r = r.ln_1p();
+        let half_nu1 = (nu + 1.0) * 0.5;
+        let w = (nu + 1.0) / q; // (nu + 1) / (1 + z²/nu)
+        let dy = -(w * z) / nu * inv_s;
+        d[0] = dy;
+        d[2] = -dy;
+        d[3] = (w * r - 1.0) * inv_s;
+        d[1] = (digamma(half_nu1) - digamma(nu * 0.5)) * 0.5 - (nu.recip() + l1r) * 0.5 + w * r / nu * 0.5;
+        lgamma(half_nu1) - lgamma(nu * 0.5) - (nu * PI).ln() * 0.5 - sigma.ln() - half_nu1 * l1r
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("student_t rng")
+        args[1] + args[2] * draw(rand_distr::StudentT::new(args[0]), rng)
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
+use super::draw;
 use crate::scalar::Scalar;
 
 pub struct Weibull;
@@ -18,10 +19,22 @@ impl Univariate for Weibull {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("weibull lpdf")
+        let (y, alpha, sigma) = (x[0], x[1], x[2]);
+        if y.re() == 0.0 {
+            // The factor y^(alpha - 1) at y = 0: infinite, one or zero.
+            return if alpha.re() < 1.0 {
+                T::from(f64::INFINITY)
+            } else if alpha.re() == 1.0 {
+                alpha.ln() - sigma.ln()
+            } else {
+                T::from(f64::NEG_INFINITY)
+            };
+        }
+        let l = y.ln() - sigma.ln();
+        alpha.ln() - sigma.ln() + (alpha - 1.0) * l - (alpha * l).exp()
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("weibull rng")
+        draw(rand_distr::Weibull::new(args[1], args[0]), rng)
     }
 }
