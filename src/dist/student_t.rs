@@ -3,8 +3,7 @@
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
 use super::draw;
-use crate::scalar::{Scalar, digamma, lgamma};
-use std::f64::consts::PI;
+use crate::scalar::{Scalar, digamma, lbeta};
 
 pub struct StudentT;
 
@@ -23,7 +22,7 @@ impl Univariate for StudentT {
         let (y, nu, mu, sigma) = (x[0], x[1], x[2], x[3]);
         let z = (y - mu) / sigma;
         let r = z * z / nu;
-        lgamma((nu + 1.0) * 0.5) - lgamma(nu * 0.5) - (nu * PI).ln() * 0.5 - sigma.ln() - (nu + 1.0) * 0.5 * r.ln_1p()
+        norm(nu) - sigma.ln() - (nu + 1.0) * 0.5 * r.ln_1p()
     }
 
     fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
@@ -40,10 +39,16 @@ impl Univariate for StudentT {
         d[2] = -dy;
         d[3] = (w * r - 1.0) * inv_s;
         d[1] = (digamma(half_nu1) - digamma(nu * 0.5)) * 0.5 - (nu.recip() + l1r) * 0.5 + w * r / nu * 0.5;
-        lgamma(half_nu1) - lgamma(nu * 0.5) - (nu * PI).ln() * 0.5 - sigma.ln() - half_nu1 * l1r
+        norm(nu) - sigma.ln() - half_nu1 * l1r
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
         args[1] + args[2] * draw(rand_distr::StudentT::new(args[0]), rng)
     }
+}
+
+/// log Γ((ν+1)/2) − log Γ(ν/2) − ½ log(νπ), written as −lbeta(ν/2, ½) − ½ log ν
+/// (Γ(½) = √π) so that large ν does not cancel two huge lgammas.
+fn norm<T: Scalar>(nu: T) -> T {
+    -lbeta(nu * 0.5, T::from(0.5)) - nu.ln() * 0.5
 }

@@ -185,7 +185,12 @@ pub fn lchoose<T: Scalar>(n: T, k: T) -> T {
         // (n choose 0) = 1 for every n: value and derivatives are zero.
         return T::zero();
     }
-    -(n.ln_1p()) - lbeta(n - k + 1.0, k + 1.0)
+    let r = -(n.ln_1p()) - lbeta(n - k + 1.0, k + 1.0);
+    if k.re() == n.re() {
+        // (n choose n) = 1: an exact zero, keeping the derivatives in n.
+        return r - T::from(r.re());
+    }
+    r
 }
 
 /// Real power x^y with the conventions users expect: exact integer powers
