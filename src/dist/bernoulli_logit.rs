@@ -2,7 +2,7 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::{Arg, Sink, broadcast_len, open01};
+use super::{Arg, Reader, broadcast_len, open01, with_reader};
 use crate::scalar::{Scalar, inv_logit, log1p_exp};
 
 pub struct BernoulliLogit;
@@ -57,15 +57,39 @@ fn term<T: Scalar>(alpha: T, s: f64) -> (T, T) {
 /// likelihood of logistic regression.
 pub fn bernoulli_logit_lpmf_sum<T: Scalar>(y: Arg<'_, T>, alpha: Arg<'_, T>, d_alpha: Option<&mut [T]>) -> T {
     let n = broadcast_len(&[&y, &alpha]);
-    let mut sa = Sink::new(d_alpha, &alpha, n);
-    let mut lp = T::zero();
-    for i in 0..n {
-        let s = if y.get(i).re() == 1.0 { 1.0 } else { -1.0 };
-        let (l, g) = term(alpha.get(i), s);
-        lp += l;
-        sa.put(i, g);
+    match (d_alpha, alpha.is_broadcast()) {
+        (Some(o), false) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(ry, ra, n, Some(&mut o[..n])).0)),
+        (Some(o), true) => {
+            let (lp, g) = with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(ry, ra, n, None)));
+            o[0] = g;
+            lp
+        }
+        (None, _) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(ry, ra, n, None)).0),
     }
-    sa.finish();
-    lp
 }
 
+/// (Σ log mass, Σ partials), or with a buffer (Σ log mass, 0) storing the
+/// per-element partials.
+#[inline(always)]
+fn pass<T: Scalar>(y: impl Reader<T>, alpha: impl Reader<T>, n: usize, out: Option<&mut [T]>) -> (T, T) {
+    let (mut lp, mut sg) = (T::zero(), T::zero());
+    match out {
+        Some(o) => {
+            for (i, oi) in o[..n].iter_mut().enumerate() {
+                let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
+                let (l, g) = term(alpha.at(i), s);
+                lp += l;
+                *oi = g;
+            }
+        }
+        None => {
+            for i in 0..n {
+                let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
+                let (l, g) = term(alpha.at(i), s);
+                lp += l;
+                sg += g;
+            }
+        }
+    }
+    (lp, sg)
+}

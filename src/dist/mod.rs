@@ -268,6 +268,73 @@ impl<'a, T: Scalar> Arg<'a, T> {
     }
 }
 
+/// Static readers for the hot loops of slice kernels: [`with_reader!`]
+/// turns an [`Arg`] into one of these so that each combination of
+/// argument kinds gets its own branch-free, bounds-check-free loop.
+pub(crate) trait Reader<T>: Copy {
+    fn at(&self, i: usize) -> T;
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Broadcast<T>(pub T);
+#[derive(Clone, Copy)]
+pub(crate) struct Elements<'a, T>(pub &'a [T]);
+#[derive(Clone, Copy)]
+pub(crate) struct DataBroadcast(pub f64);
+#[derive(Clone, Copy)]
+pub(crate) struct DataElements<'a>(pub &'a [f64]);
+
+impl<T: Scalar> Reader<T> for Broadcast<T> {
+    #[inline(always)]
+    fn at(&self, _: usize) -> T {
+        self.0
+    }
+}
+impl<T: Scalar> Reader<T> for Elements<'_, T> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> T {
+        self.0[i]
+    }
+}
+impl<T: Scalar> Reader<T> for DataBroadcast {
+    #[inline(always)]
+    fn at(&self, _: usize) -> T {
+        T::from(self.0)
+    }
+}
+impl<T: Scalar> Reader<T> for DataElements<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> T {
+        T::from(self.0[i])
+    }
+}
+
+/// `with_reader!(arg, n, |r| body)`: runs `body` with `r` bound to the
+/// static reader of `arg` (slices cut to length `n`).
+macro_rules! with_reader {
+    ($arg:expr, $n:expr, |$r:ident| $body:expr) => {
+        match $arg {
+            $crate::dist::Arg::Scalar(x) => {
+                let $r = $crate::dist::Broadcast(x);
+                $body
+            }
+            $crate::dist::Arg::Slice(s) => {
+                let $r = $crate::dist::Elements(&s[..$n]);
+                $body
+            }
+            $crate::dist::Arg::Const(x) => {
+                let $r = $crate::dist::DataBroadcast(x);
+                $body
+            }
+            $crate::dist::Arg::ConstSlice(s) => {
+                let $r = $crate::dist::DataElements(&s[..$n]);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_reader;
+
 /// Where a slice kernel writes the partials of one argument: per element,
 /// or summed into one entry for a broadcast argument.
 pub(crate) struct Sink<'a, T> {
@@ -287,10 +354,6 @@ impl<'a, T: Scalar> Sink<'a, T> {
             per_element,
             acc: T::zero(),
         }
-    }
-
-    pub(crate) fn wanted(&self) -> bool {
-        self.out.is_some()
     }
 
     #[inline(always)]

@@ -2,7 +2,7 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::{Arg, Sink, broadcast_len, draw};
+use super::{Arg, Reader, Sink, broadcast_len, draw, with_reader};
 use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct Normal;
@@ -38,6 +38,40 @@ impl Univariate for Normal {
     }
 }
 
+/// One pass over the residuals r_i = y_i − mu_i: returns (Σ r², Σ r) and
+/// stores r_i / sigma² when a buffer is given.
+#[inline(always)]
+fn residual_pass<T: Scalar>(
+    y: impl Reader<T>,
+    mu: impl Reader<T>,
+    n: usize,
+    inv2: T,
+    out: Option<&mut [T]>,
+) -> (T, T) {
+    let (mut ss, mut sr) = (T::zero(), T::zero());
+    match out {
+        // With a buffer, Σ r is not needed: the caller sums the buffer if
+        // a broadcast argument wants it.
+        Some(o) => {
+            let o = &mut o[..n];
+            for (i, oi) in o.iter_mut().enumerate() {
+                let r = y.at(i) - mu.at(i);
+                ss += r * r;
+                *oi = r * inv2;
+            }
+            sr = T::from(f64::NAN);
+        }
+        None => {
+            for i in 0..n {
+                let r = y.at(i) - mu.at(i);
+                ss += r * r;
+                sr += r;
+            }
+        }
+    }
+    (ss, sr)
+}
+
 /// Summed normal log density over vectors with broadcasting, and its
 /// partials (see [`Arg`] for the calling convention).
 ///
@@ -54,32 +88,56 @@ pub fn normal_lpdf_sum<T: Scalar>(
     d_sigma: Option<&mut [T]>,
 ) -> T {
     let n = broadcast_len(&[&y, &mu, &sigma]);
+    let nf = n as f64;
+    if let Arg::Scalar(_) | Arg::Const(_) = sigma {
+        let s = sigma.get(0);
+        let inv2 = (s * s).recip();
+        // One pass stores g_i = (y_i - mu_i) / sigma² in a per-element
+        // partials buffer (mu's, else y's); the other partials follow
+        // from it or from the sums.
+        let y_vec = !y.is_broadcast();
+        let mu_vec = !mu.is_broadcast();
+        let (mut d_y, mut d_mu) = (d_y, d_mu);
+        let primary: Option<&mut [T]> = match (mu_vec, d_mu.as_deref_mut(), y_vec, d_y.as_deref_mut()) {
+            (true, Some(o), _, _) => Some(o),
+            (_, _, true, Some(o)) => Some(o),
+            _ => None,
+        };
+        let (sum_sq, mut sum_r) = with_reader!(y, n, |ry| with_reader!(mu, n, |rm| residual_pass(ry, rm, n, inv2, primary)));
+        let stored_in_mu = mu_vec && d_mu.is_some();
+        let stored_in_y = !stored_in_mu && y_vec && d_y.is_some();
+        let broadcast_wanted = (!y_vec && d_y.is_some()) || (!mu_vec && d_mu.is_some());
+        if broadcast_wanted && (stored_in_mu || stored_in_y) {
+            // Σ r / sigma² from the stored partials (only read by a
+            // broadcast argument's partial).
+            let buf = if stored_in_mu { d_mu.as_deref() } else { d_y.as_deref() };
+            let total = buf.map_or(T::zero(), |b| b.iter().fold(T::zero(), |a, &v| a + v));
+            sum_r = total / inv2;
+        }
+        match (d_y, y_vec) {
+            (Some(o), false) => o[0] = -(sum_r * inv2),
+            (Some(o), true) if stored_in_mu => {
+                let g = d_mu.as_deref().unwrap_or(&[]);
+                for (v, gi) in o.iter_mut().zip(g) {
+                    *v = -*gi;
+                }
+            }
+            (Some(o), true) => o.iter_mut().for_each(|v| *v = -*v),
+            (None, _) => {}
+        }
+        if let (Some(o), false) = (d_mu, mu_vec) {
+            o[0] = sum_r * inv2;
+        }
+        if let Some(o) = d_sigma {
+            if let Arg::Scalar(_) = sigma {
+                o[0] = (sum_sq * inv2 - nf) / s;
+            }
+        }
+        return -(sum_sq * inv2) * 0.5 - s.ln() * nf - HALF_LOG_TWO_PI * nf;
+    }
     let mut sy = Sink::new(d_y, &y, n);
     let mut smu = Sink::new(d_mu, &mu, n);
     let mut ssigma = Sink::new(d_sigma, &sigma, n);
-    let nf = n as f64;
-    if sigma.is_broadcast() {
-        let s = sigma.get(0);
-        let inv2 = (s * s).recip();
-        let mut sum_sq = T::zero();
-        let want = sy.wanted() || smu.wanted();
-        for i in 0..n {
-            let r = y.get(i) - mu.get(i);
-            sum_sq += r * r;
-            if want {
-                let g = r * inv2;
-                sy.put(i, -g);
-                smu.put(i, g);
-            }
-        }
-        if ssigma.wanted() {
-            ssigma.put(0, (sum_sq * inv2 - nf) / s);
-        }
-        sy.finish();
-        smu.finish();
-        ssigma.finish();
-        return -(sum_sq * inv2) * 0.5 - s.ln() * nf - HALF_LOG_TWO_PI * nf;
-    }
     let mut sum_sq = T::zero();
     let mut sum_log = T::zero();
     for i in 0..n {
