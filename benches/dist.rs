@@ -12,8 +12,12 @@ const N: usize = 5000;
 
 fn data() -> (Vec<f64>, Vec<f64>) {
     // Deterministic pseudo-random values (no RNG dependency in the timing).
-    let y: Vec<f64> = (0..N).map(|i| ((i * 7919) % 1000) as f64 / 250.0 - 2.0).collect();
-    let mu: Vec<f64> = (0..N).map(|i| ((i * 104_729) % 997) as f64 / 500.0 - 1.0).collect();
+    let y: Vec<f64> = (0..N)
+        .map(|i| ((i * 7919) % 1000) as f64 / 250.0 - 2.0)
+        .collect();
+    let mu: Vec<f64> = (0..N)
+        .map(|i| ((i * 104_729) % 997) as f64 / 500.0 - 1.0)
+        .collect();
     (y, mu)
 }
 
@@ -75,7 +79,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| bernoulli_logit_by_hand(black_box(&yb), black_box(&mu), &mut d_mu))
     });
     g.bench_function("bernoulli_logit_lpmf_sum f64", |b| {
-        b.iter(|| bernoulli_logit_lpmf_sum(Arg::ConstSlice(black_box(&yb)), Arg::Slice(black_box(&mu)), Some(&mut d_mu)))
+        b.iter(|| {
+            bernoulli_logit_lpmf_sum(
+                Arg::ConstSlice(black_box(&yb)),
+                Arg::Slice(black_box(&mu)),
+                Some(&mut d_mu),
+            )
+        })
     });
     g.finish();
 }

@@ -240,8 +240,8 @@ pub fn constrain_vjp<T: Scalar>(
             }
             // Forward sweep for the log stick lengths, then backwards.
             let mut log_stick = T::zero();
-            for i in 0..n - 1 {
-                log_stick += log1m_inv_logit(u[i] - ((n - 1 - i) as f64).ln());
+            for (i, &ui) in u.iter().enumerate().take(n - 1) {
+                log_stick += log1m_inv_logit(ui - ((n - 1 - i) as f64).ln());
             }
             // g: adjoint of the log stick after step i.
             let mut g = adj_x[n - 1] * log_stick.exp();
@@ -294,14 +294,24 @@ pub fn constrain_vjp<T: Scalar>(
 
 /// u from a constrained point (user-given inits, `logp --at`); the error
 /// names the violated constraint and the offending element (1-based).
-pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64]) -> Result<(), String> {
+pub fn unconstrain(
+    t: Transform,
+    x: &[f64],
+    lb: &[f64],
+    ub: &[f64],
+    u: &mut [f64],
+) -> Result<(), String> {
     match t {
         Transform::Identity => u.copy_from_slice(x),
         Transform::Lower => {
             for i in 0..x.len() {
                 let l = bound(lb, i);
-                if !(x[i] > l) || !x[i].is_finite() {
-                    return Err(format!("element {} is {} but must be greater than the lower bound {l}", i + 1, x[i]));
+                if !x[i].is_finite() || x[i] <= l {
+                    return Err(format!(
+                        "element {} is {} but must be greater than the lower bound {l}",
+                        i + 1,
+                        x[i]
+                    ));
                 }
                 u[i] = (x[i] - l).ln();
             }
@@ -309,8 +319,12 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
         Transform::Upper => {
             for i in 0..x.len() {
                 let h = bound(ub, i);
-                if !(x[i] < h) || !x[i].is_finite() {
-                    return Err(format!("element {} is {} but must be less than the upper bound {h}", i + 1, x[i]));
+                if !x[i].is_finite() || x[i] >= h {
+                    return Err(format!(
+                        "element {} is {} but must be less than the upper bound {h}",
+                        i + 1,
+                        x[i]
+                    ));
                 }
                 u[i] = (h - x[i]).ln();
             }
@@ -318,11 +332,18 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
         Transform::LowerUpper => {
             for i in 0..x.len() {
                 let (l, h) = (bound(lb, i), bound(ub, i));
-                if !(l < h) {
-                    return Err(format!("element {}: the lower bound {l} is not below the upper bound {h}", i + 1));
+                if l.is_nan() || h.is_nan() || l >= h {
+                    return Err(format!(
+                        "element {}: the lower bound {l} is not below the upper bound {h}",
+                        i + 1
+                    ));
                 }
                 if !(x[i] > l && x[i] < h) {
-                    return Err(format!("element {} is {} but must lie strictly between {l} and {h}", i + 1, x[i]));
+                    return Err(format!(
+                        "element {} is {} but must lie strictly between {l} and {h}",
+                        i + 1,
+                        x[i]
+                    ));
                 }
                 // logit of (x − l)/(h − l), from the nearer bound.
                 u[i] = ((x[i] - l) / (h - l)).ln() - ((h - x[i]) / (h - l)).ln();
@@ -335,15 +356,18 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
                 }
                 if i == 0 {
                     if t == Transform::PositiveOrdered {
-                        if !(x[0] > 0.0) {
-                            return Err(format!("element 1 is {} but a positive_ordered vector must be positive", x[0]));
+                        if x[0] <= 0.0 {
+                            return Err(format!(
+                                "element 1 is {} but a positive_ordered vector must be positive",
+                                x[0]
+                            ));
                         }
                         u[0] = x[0].ln();
                     } else {
                         u[0] = x[0];
                     }
                 } else {
-                    if !(x[i] > x[i - 1]) {
+                    if x[i] <= x[i - 1] {
                         return Err(format!(
                             "the vector must be strictly increasing, but element {} is {} and element {} is {}",
                             i,
@@ -360,10 +384,12 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
             let k = x.len();
             let sum: f64 = x.iter().sum();
             if (sum - 1.0).abs() > TOLERANCE {
-                return Err(format!("a simplex must sum to 1, but its elements sum to {sum}"));
+                return Err(format!(
+                    "a simplex must sum to 1, but its elements sum to {sum}"
+                ));
             }
             for (i, &xi) in x.iter().enumerate() {
-                if !(xi > 0.0) {
+                if xi.is_nan() || xi <= 0.0 {
                     return Err(format!(
                         "simplex element {} is {xi}; every element must be positive (the boundary has no unconstrained coordinates)",
                         i + 1
@@ -380,7 +406,10 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
         Transform::CorrCholesky => {
             let k = side(x.len());
             if k * k != x.len() {
-                return Err(format!("a corr_cholesky value must be a square matrix, got {} elements", x.len()));
+                return Err(format!(
+                    "a corr_cholesky value must be a square matrix, got {} elements",
+                    x.len()
+                ));
             }
             let mut c = 0;
             for i in 0..k {
@@ -388,24 +417,40 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
                 for j in 0..k {
                     let v = x[i * k + j];
                     if j > i && v.abs() > TOLERANCE {
-                        return Err(format!("the Cholesky factor must be lower-triangular, but L[{}, {}] = {v}", i + 1, j + 1));
+                        return Err(format!(
+                            "the Cholesky factor must be lower-triangular, but L[{}, {}] = {v}",
+                            i + 1,
+                            j + 1
+                        ));
                     }
                     if j <= i {
                         norm += v * v;
                     }
                 }
                 if (norm - 1.0).abs() > TOLERANCE {
-                    return Err(format!("row {} of a correlation Cholesky factor must have unit length, got squared length {norm}", i + 1));
+                    return Err(format!(
+                        "row {} of a correlation Cholesky factor must have unit length, got squared length {norm}",
+                        i + 1
+                    ));
                 }
-                if !(x[i * k + i] > 0.0) {
-                    return Err(format!("L[{}, {}] = {} but the diagonal must be positive", i + 1, i + 1, x[i * k + i]));
+                if x[i * k + i].is_nan() || x[i * k + i] <= 0.0 {
+                    return Err(format!(
+                        "L[{}, {}] = {} but the diagonal must be positive",
+                        i + 1,
+                        i + 1,
+                        x[i * k + i]
+                    ));
                 }
                 let mut rem: f64 = 1.0;
                 for j in 0..i {
                     let v = x[i * k + j];
                     let z = v / rem.sqrt();
-                    if !(z.abs() < 1.0) {
-                        return Err(format!("L[{}, {}] = {v} lies on the boundary of the correlation matrices", i + 1, j + 1));
+                    if z.is_nan() || z.abs() >= 1.0 {
+                        return Err(format!(
+                            "L[{}, {}] = {v} lies on the boundary of the correlation matrices",
+                            i + 1,
+                            j + 1
+                        ));
                     }
                     u[c] = z.atanh();
                     rem -= v * v;
@@ -416,4 +461,3 @@ pub fn unconstrain(t: Transform, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64
     }
     Ok(())
 }
-

@@ -1,8 +1,8 @@
 //! `bernoulli` — bernoulli(theta): P(y = 1) = theta in [0, 1]
 
+use super::open01;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::open01;
 use crate::scalar::{Scalar, log1m};
 
 pub struct Bernoulli;
@@ -19,7 +19,11 @@ impl Univariate for Bernoulli {
     const ARITY: usize = 2;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        if x[0].re() == 1.0 { x[1].ln() } else { log1m(x[1]) }
+        if x[0].re() == 1.0 {
+            x[1].ln()
+        } else {
+            log1m(x[1])
+        }
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

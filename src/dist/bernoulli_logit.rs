@@ -1,8 +1,8 @@
 //! `bernoulli_logit` — bernoulli_logit(alpha): P(y = 1) = inv_logit(alpha), computed stably
 
+use super::{Arg, Reader, broadcast_len, open01, with_reader};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::{Arg, Reader, broadcast_len, open01, with_reader};
 use crate::scalar::{Scalar, inv_logit, log1p_exp};
 
 pub struct BernoulliLogit;
@@ -33,7 +33,11 @@ impl Univariate for BernoulliLogit {
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        if open01(rng) < inv_logit(args[0]) { 1.0 } else { 0.0 }
+        if open01(rng) < inv_logit(args[0]) {
+            1.0
+        } else {
+            0.0
+        }
     }
 }
 
@@ -55,23 +59,43 @@ fn term<T: Scalar>(alpha: T, s: f64) -> (T, T) {
 /// Summed bernoulli_logit log mass over outcomes `y` (0/1 data) with
 /// logits `alpha`, and the partials in alpha (see [`Arg`]). This is the
 /// likelihood of logistic regression.
-pub fn bernoulli_logit_lpmf_sum<T: Scalar>(y: Arg<'_, T>, alpha: Arg<'_, T>, d_alpha: Option<&mut [T]>) -> T {
+pub fn bernoulli_logit_lpmf_sum<T: Scalar>(
+    y: Arg<'_, T>,
+    alpha: Arg<'_, T>,
+    d_alpha: Option<&mut [T]>,
+) -> T {
     let n = broadcast_len(&[&y, &alpha]);
     match (d_alpha, alpha.is_broadcast()) {
-        (Some(o), false) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(ry, ra, n, Some(&mut o[..n])).0)),
+        (Some(o), false) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+            ry,
+            ra,
+            n,
+            Some(&mut o[..n])
+        )
+        .0)),
         (Some(o), true) => {
-            let (lp, g) = with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(ry, ra, n, None)));
+            let (lp, g) = with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+                ry, ra, n, None
+            )));
             o[0] = g;
             lp
         }
-        (None, _) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(ry, ra, n, None)).0),
+        (None, _) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+            ry, ra, n, None
+        ))
+        .0),
     }
 }
 
 /// (Σ log mass, Σ partials), or with a buffer (Σ log mass, 0) storing the
 /// per-element partials.
 #[inline(always)]
-fn pass<T: Scalar>(y: impl Reader<T>, alpha: impl Reader<T>, n: usize, out: Option<&mut [T]>) -> (T, T) {
+fn pass<T: Scalar>(
+    y: impl Reader<T>,
+    alpha: impl Reader<T>,
+    n: usize,
+    out: Option<&mut [T]>,
+) -> (T, T) {
     let (mut lp, mut sg) = (T::zero(), T::zero());
     match out {
         Some(o) => {

@@ -1,8 +1,8 @@
 //! `binomial_logit` — binomial_logit(N, alpha): binomial with success probability inv_logit(alpha)
 
+use super::binomial::{check_count, draw_binomial};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::binomial::{check_count, draw_binomial};
 use crate::scalar::{Scalar, inv_logit, lchoose};
 
 pub struct BinomialLogit;
@@ -10,7 +10,10 @@ pub struct BinomialLogit;
 const SPEC: DistSpec = DistSpec {
     name: "binomial_logit",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt), ArgSpec::new("alpha", ArgShape::Elem, Domain::Real)],
+    args: &[
+        ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt),
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Real),
+    ],
     doc: "binomial_logit(N, alpha): binomial with success probability inv_logit(alpha)",
 };
 

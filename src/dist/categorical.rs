@@ -1,9 +1,9 @@
 //! `categorical` — categorical(theta): P(y = k) = theta[k], k = 1..K
 
-use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
-use crate::random::VRng;
 use super::dirichlet::check_simplex;
 use super::open01;
+use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
+use crate::random::VRng;
 use crate::scalar::Scalar;
 
 pub struct Categorical;
@@ -42,7 +42,7 @@ impl Multivariate for Categorical {
 
 /// The 0-based index of a 1-based outcome, checked against 1..=K.
 pub(crate) fn outcome(y: f64, k: usize) -> Result<usize, String> {
-    if y.fract() != 0.0 || !(y >= 1.0) || y > k as f64 {
+    if y.is_nan() || y.fract() != 0.0 || y < 1.0 || y > k as f64 {
         return Err(format!("outcome y = {y} is not in 1..{k}"));
     }
     Ok(y as usize - 1)

@@ -1,9 +1,9 @@
 //! `categorical_logit` — categorical_logit(beta): P(y = k) = softmax(beta)[k]
 
-use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
-use crate::random::VRng;
 use super::categorical::{inverse_cdf, outcome};
 use super::open01;
+use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
+use crate::random::VRng;
 use crate::scalar::{Scalar, log_sum_exp_slice};
 
 pub struct CategoricalLogit;

@@ -1,8 +1,8 @@
 //! `cauchy` — cauchy(mu, sigma): 1 / (pi sigma (1 + ((y - mu) / sigma)^2)); location mu, scale sigma > 0
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::Scalar;
 use std::f64::consts::PI;
 
@@ -11,7 +11,10 @@ pub struct Cauchy;
 const SPEC: DistSpec = DistSpec {
     name: "cauchy",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "cauchy(mu, sigma): 1 / (pi sigma (1 + ((y - mu) / sigma)^2)); location mu, scale sigma > 0",
 };
 

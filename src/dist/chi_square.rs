@@ -1,8 +1,8 @@
 //! `chi_square` — chi_square(nu): chi-squared with nu > 0 degrees of freedom
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::{Scalar, lgamma};
 use std::f64::consts::LN_2;
 

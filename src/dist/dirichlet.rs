@@ -1,9 +1,9 @@
 //! `dirichlet` — dirichlet(alpha): density proportional to prod theta_k^(alpha_k - 1) on the simplex
 
-use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
-use crate::random::VRng;
 use super::multi_normal_cholesky::count_rows;
+use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use super::{draw, open01};
+use crate::random::VRng;
 use crate::scalar::{Scalar, lgamma, log_sum_exp_slice};
 
 pub struct Dirichlet;
@@ -67,8 +67,12 @@ fn check_alpha<T: Scalar>(alpha: &View<'_, T>) -> Result<(), String> {
         return Err("alpha must have at least one element".into());
     }
     for (i, a) in alpha.data.iter().enumerate() {
-        if !(a.re() > 0.0) || !a.re().is_finite() {
-            return Err(format!("alpha must be positive, but alpha[{}] = {}", i + 1, a.re()));
+        if a.re().is_nan() || a.re() <= 0.0 || !a.re().is_finite() {
+            return Err(format!(
+                "alpha must be positive, but alpha[{}] = {}",
+                i + 1,
+                a.re()
+            ));
         }
     }
     Ok(())
@@ -82,13 +86,18 @@ pub fn check_simplex<T: Scalar>(v: &[T], name: &str) -> Result<(), String> {
     let mut sum = 0.0;
     for (i, x) in v.iter().enumerate() {
         let x = x.re();
-        if !(x >= 0.0) {
-            return Err(format!("{name} must be a simplex, but {name}[{}] = {x} is negative", i + 1));
+        if x.is_nan() || x < 0.0 {
+            return Err(format!(
+                "{name} must be a simplex, but {name}[{}] = {x} is negative",
+                i + 1
+            ));
         }
         sum += x;
     }
     if (sum - 1.0).abs() > SIMPLEX_TOLERANCE {
-        return Err(format!("{name} must be a simplex, but its elements sum to {sum}, not 1"));
+        return Err(format!(
+            "{name} must be a simplex, but its elements sum to {sum}, not 1"
+        ));
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! `exponential` — exponential(beta): rate beta > 0, density beta exp(-beta y) on y >= 0
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::Scalar;
 
 pub struct Exponential;

@@ -1,8 +1,8 @@
 //! `gamma` — gamma(alpha, beta): shape alpha > 0 and RATE beta > 0; mean alpha / beta
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::{Scalar, digamma, lgamma};
 
 pub struct Gamma;
@@ -10,7 +10,10 @@ pub struct Gamma;
 const SPEC: DistSpec = DistSpec {
     name: "gamma",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("beta", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
+        ArgSpec::new("beta", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "gamma(alpha, beta): shape alpha > 0 and RATE beta > 0; mean alpha / beta",
 };
 

@@ -1,8 +1,8 @@
 //! `inv_gamma` — inv_gamma(alpha, beta): shape alpha > 0, scale beta > 0; density proportional to y^(-alpha-1) exp(-beta / y)
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::{Scalar, lgamma};
 
 pub struct InvGamma;
@@ -10,7 +10,10 @@ pub struct InvGamma;
 const SPEC: DistSpec = DistSpec {
     name: "inv_gamma",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("beta", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
+        ArgSpec::new("beta", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "inv_gamma(alpha, beta): shape alpha > 0, scale beta > 0; density proportional to y^(-alpha-1) exp(-beta / y)",
 };
 

@@ -1,9 +1,9 @@
 //! `lkj_corr_cholesky` — lkj_corr_cholesky(eta): LKJ distribution on the Cholesky factor L of a correlation matrix, eta > 0
 
-use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
-use crate::random::VRng;
 use super::draw;
 use super::multi_normal_cholesky::{check_cholesky_factor, square_size};
+use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
+use crate::random::VRng;
 use crate::scalar::{Scalar, lbeta};
 use std::f64::consts::LN_2;
 
@@ -36,15 +36,19 @@ impl Multivariate for LkjCorrCholesky {
 
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
         if args.len() != 2 {
-            return Err("lkj_corr_cholesky_rng needs the dimension: lkj_corr_cholesky_rng(K, eta)".into());
+            return Err(
+                "lkj_corr_cholesky_rng needs the dimension: lkj_corr_cholesky_rng(K, eta)".into(),
+            );
         }
         let kv = scalar_eta(&args[0])?;
-        if !(kv >= 1.0) || kv.fract() != 0.0 {
-            return Err(format!("the dimension K must be a positive integer, got {kv}"));
+        if kv.is_nan() || kv < 1.0 || kv.fract() != 0.0 {
+            return Err(format!(
+                "the dimension K must be a positive integer, got {kv}"
+            ));
         }
         let k = kv as usize;
         let eta = scalar_eta(&args[1])?;
-        if !(eta > 0.0) {
+        if eta.is_nan() || eta <= 0.0 {
             return Err(format!("eta must be positive, got {eta}"));
         }
         // Canonical partial correlations of the C-vine: the one at level j
@@ -70,7 +74,10 @@ impl Multivariate for LkjCorrCholesky {
 
 fn scalar_eta<T: Scalar>(v: &View<'_, T>) -> Result<T, String> {
     if v.len() != 1 {
-        return Err(format!("expected a scalar argument, got {} elements", v.len()));
+        return Err(format!(
+            "expected a scalar argument, got {} elements",
+            v.len()
+        ));
     }
     Ok(v.data[0])
 }

@@ -1,8 +1,8 @@
 //! `logistic` — logistic(mu, sigma): logistic distribution with location mu and scale sigma > 0
 
+use super::open01;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::open01;
 use crate::scalar::{Scalar, log1p_exp};
 
 pub struct Logistic;
@@ -10,7 +10,10 @@ pub struct Logistic;
 const SPEC: DistSpec = DistSpec {
     name: "logistic",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "logistic(mu, sigma): logistic distribution with location mu and scale sigma > 0",
 };
 

@@ -1,8 +1,8 @@
 //! `lognormal` — lognormal(mu, sigma): log(y) ~ normal(mu, sigma); y > 0
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct Lognormal;
@@ -10,7 +10,10 @@ pub struct Lognormal;
 const SPEC: DistSpec = DistSpec {
     name: "lognormal",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "lognormal(mu, sigma): log(y) ~ normal(mu, sigma); y > 0",
 };
 

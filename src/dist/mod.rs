@@ -244,7 +244,7 @@ pub enum Arg<'a, T> {
 
 impl<'a, T: Scalar> Arg<'a, T> {
     /// Number of elements, or `None` when broadcast.
-    pub fn len(&self) -> Option<usize> {
+    pub fn vector_len(&self) -> Option<usize> {
         match self {
             Arg::Slice(s) => Some(s.len()),
             Arg::ConstSlice(s) => Some(s.len()),
@@ -253,7 +253,7 @@ impl<'a, T: Scalar> Arg<'a, T> {
     }
 
     pub fn is_broadcast(&self) -> bool {
-        self.len().is_none()
+        self.vector_len().is_none()
     }
 
     /// Element `i` (the broadcast value for scalars).
@@ -347,7 +347,11 @@ impl<'a, T: Scalar> Sink<'a, T> {
     pub(crate) fn new(out: Option<&'a mut [T]>, arg: &Arg<'_, T>, n: usize) -> Sink<'a, T> {
         let per_element = !arg.is_broadcast();
         if let Some(o) = &out {
-            assert_eq!(o.len(), if per_element { n } else { 1 }, "partials buffer has the wrong length");
+            assert_eq!(
+                o.len(),
+                if per_element { n } else { 1 },
+                "partials buffer has the wrong length"
+            );
         }
         Sink {
             out,
@@ -408,7 +412,7 @@ pub(crate) fn lfactorial(y: f64) -> f64 {
 pub fn broadcast_len<T: Scalar>(args: &[&Arg<'_, T>]) -> usize {
     let mut n = None;
     for a in args {
-        if let Some(l) = a.len() {
+        if let Some(l) = a.vector_len() {
             match n {
                 None => n = Some(l),
                 Some(m) => assert_eq!(m, l, "vectorized arguments differ in length"),

@@ -1,8 +1,8 @@
 //! `multi_normal` — multi_normal(mu, Sigma): multivariate normal with mean vector mu and covariance matrix Sigma; y a vector, or a matrix whose rows are observations
 
+use super::multi_normal_cholesky::{check_cholesky_factor, mvn_lpdf, mvn_rng, square_size};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
-use super::multi_normal_cholesky::{check_cholesky_factor, mvn_lpdf, mvn_rng, square_size};
 use crate::scalar::Scalar;
 
 pub struct MultiNormal;
@@ -10,7 +10,10 @@ pub struct MultiNormal;
 const SPEC: DistSpec = DistSpec {
     name: "multi_normal",
     variate: ArgSpec::new("y", ArgShape::Vector, Domain::Any),
-    args: &[ArgSpec::new("mu", ArgShape::Vector, Domain::Any), ArgSpec::new("Sigma", ArgShape::Matrix, Domain::Covariance)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Vector, Domain::Any),
+        ArgSpec::new("Sigma", ArgShape::Matrix, Domain::Covariance),
+    ],
     doc: "multi_normal(mu, Sigma): multivariate normal with mean vector mu and covariance matrix Sigma; y a vector, or a matrix whose rows are observations",
 };
 

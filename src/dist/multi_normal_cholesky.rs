@@ -1,8 +1,8 @@
 //! `multi_normal_cholesky` — multi_normal_cholesky(mu, L): multivariate normal with covariance L L' given its lower Cholesky factor L
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct MultiNormalCholesky;
@@ -10,7 +10,10 @@ pub struct MultiNormalCholesky;
 const SPEC: DistSpec = DistSpec {
     name: "multi_normal_cholesky",
     variate: ArgSpec::new("y", ArgShape::Vector, Domain::Any),
-    args: &[ArgSpec::new("mu", ArgShape::Vector, Domain::Any), ArgSpec::new("L", ArgShape::Matrix, Domain::CholeskyFactor)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Vector, Domain::Any),
+        ArgSpec::new("L", ArgShape::Matrix, Domain::CholeskyFactor),
+    ],
     doc: "multi_normal_cholesky(mu, L): multivariate normal with covariance L L' given its lower Cholesky factor L",
 };
 
@@ -35,7 +38,10 @@ impl Multivariate for MultiNormalCholesky {
 /// The side of a square matrix argument.
 pub(crate) fn square_size<T: Scalar>(m: &View<'_, T>, name: &str) -> Result<usize, String> {
     if m.rows != m.cols {
-        return Err(format!("{name} must be square, got {} x {}", m.rows, m.cols));
+        return Err(format!(
+            "{name} must be square, got {} x {}",
+            m.rows, m.cols
+        ));
     }
     Ok(m.rows)
 }
@@ -68,7 +74,11 @@ pub(crate) fn check_cholesky_factor<T: Scalar>(l: &View<'_, T>, name: &str) -> R
 
 /// Number of K-vectors in `v`: 1 for a vector of length K, the rows of an
 /// N x K matrix.
-pub(crate) fn count_rows<T: Scalar>(v: &View<'_, T>, k: usize, name: &str) -> Result<usize, String> {
+pub(crate) fn count_rows<T: Scalar>(
+    v: &View<'_, T>,
+    k: usize,
+    name: &str,
+) -> Result<usize, String> {
     if v.cols == k {
         Ok(v.rows)
     } else if v.cols == 1 && v.rows == k {
@@ -82,11 +92,18 @@ pub(crate) fn count_rows<T: Scalar>(v: &View<'_, T>, k: usize, name: &str) -> Re
 
 /// Summed multivariate normal log density of the rows of `y` given a
 /// checked lower Cholesky factor `l` of the covariance.
-pub(crate) fn mvn_lpdf<T: Scalar>(y: &View<'_, T>, mu: &View<'_, T>, l: &View<'_, T>, k: usize) -> Result<T, String> {
+pub(crate) fn mvn_lpdf<T: Scalar>(
+    y: &View<'_, T>,
+    mu: &View<'_, T>,
+    l: &View<'_, T>,
+    k: usize,
+) -> Result<T, String> {
     let n = count_rows(y, k, "y")?;
     let m = count_rows(mu, k, "mu")?;
     if m != 1 && m != n {
-        return Err(format!("mu has {m} rows but y has {n}: give one mean vector or one per row"));
+        return Err(format!(
+            "mu has {m} rows but y has {n}: give one mean vector or one per row"
+        ));
     }
     let mut log_det = T::zero();
     for i in 0..k {
@@ -96,12 +113,16 @@ pub(crate) fn mvn_lpdf<T: Scalar>(y: &View<'_, T>, mu: &View<'_, T>, l: &View<'_
     let mut sum_sq = T::zero();
     for r in 0..n {
         let yr = &y.data[r * k..(r + 1) * k];
-        let mr = if m == 1 { &mu.data[..k] } else { &mu.data[r * k..(r + 1) * k] };
+        let mr = if m == 1 {
+            &mu.data[..k]
+        } else {
+            &mu.data[r * k..(r + 1) * k]
+        };
         // Forward substitution L z = y - mu.
         for i in 0..k {
             let mut s = yr[i] - mr[i];
-            for j in 0..i {
-                s -= l.at(i, j) * z[j];
+            for (j, zj) in z.iter().enumerate().take(i) {
+                s -= l.at(i, j) * *zj;
             }
             z[i] = s / l.at(i, i);
             sum_sq += z[i] * z[i];
@@ -112,7 +133,13 @@ pub(crate) fn mvn_lpdf<T: Scalar>(y: &View<'_, T>, mu: &View<'_, T>, l: &View<'_
 }
 
 /// Draws mu + L z (one per row of mu) into `out`.
-pub(crate) fn mvn_rng(mu: &View<'_, f64>, l: &View<'_, f64>, k: usize, rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
+pub(crate) fn mvn_rng(
+    mu: &View<'_, f64>,
+    l: &View<'_, f64>,
+    k: usize,
+    rng: &mut VRng,
+    out: &mut Vec<f64>,
+) -> Result<(), String> {
     let n = count_rows(mu, k, "mu")?;
     out.clear();
     let mut z = vec![0.0; k];

@@ -1,10 +1,10 @@
 //! `neg_binomial_2_log` — neg_binomial_2_log(eta, phi): neg_binomial_2 with mean exp(eta)
 
-use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
-use crate::random::VRng;
+use super::draw;
 use super::neg_binomial_2::digamma_diff;
 use super::poisson::draw_poisson;
-use super::draw;
+use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
+use crate::random::VRng;
 use crate::scalar::{Scalar, inv_logit, lchoose, log1p_exp};
 
 pub struct NegBinomial2Log;
@@ -12,7 +12,10 @@ pub struct NegBinomial2Log;
 const SPEC: DistSpec = DistSpec {
     name: "neg_binomial_2_log",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[ArgSpec::new("eta", ArgShape::Elem, Domain::Real), ArgSpec::new("phi", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("eta", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("phi", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "neg_binomial_2_log(eta, phi): neg_binomial_2 with mean exp(eta)",
 };
 

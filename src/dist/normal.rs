@@ -1,8 +1,8 @@
 //! `normal` — normal(mu, sigma): density exp(-((y - mu) / sigma)^2 / 2) / (sigma sqrt(2 pi)); y real, sigma > 0 is the standard deviation
 
+use super::{Arg, Reader, Sink, broadcast_len, draw, with_reader};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::{Arg, Reader, Sink, broadcast_len, draw, with_reader};
 use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct Normal;
@@ -10,7 +10,10 @@ pub struct Normal;
 const SPEC: DistSpec = DistSpec {
     name: "normal",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "normal(mu, sigma): density exp(-((y - mu) / sigma)^2 / 2) / (sigma sqrt(2 pi)); y real, sigma > 0 is the standard deviation",
 };
 
@@ -98,19 +101,26 @@ pub fn normal_lpdf_sum<T: Scalar>(
         let y_vec = !y.is_broadcast();
         let mu_vec = !mu.is_broadcast();
         let (mut d_y, mut d_mu) = (d_y, d_mu);
-        let primary: Option<&mut [T]> = match (mu_vec, d_mu.as_deref_mut(), y_vec, d_y.as_deref_mut()) {
-            (true, Some(o), _, _) => Some(o),
-            (_, _, true, Some(o)) => Some(o),
-            _ => None,
-        };
-        let (sum_sq, mut sum_r) = with_reader!(y, n, |ry| with_reader!(mu, n, |rm| residual_pass(ry, rm, n, inv2, primary)));
+        let primary: Option<&mut [T]> =
+            match (mu_vec, d_mu.as_deref_mut(), y_vec, d_y.as_deref_mut()) {
+                (true, Some(o), _, _) => Some(o),
+                (_, _, true, Some(o)) => Some(o),
+                _ => None,
+            };
+        let (sum_sq, mut sum_r) = with_reader!(y, n, |ry| with_reader!(mu, n, |rm| residual_pass(
+            ry, rm, n, inv2, primary
+        )));
         let stored_in_mu = mu_vec && d_mu.is_some();
         let stored_in_y = !stored_in_mu && y_vec && d_y.is_some();
         let broadcast_wanted = (!y_vec && d_y.is_some()) || (!mu_vec && d_mu.is_some());
         if broadcast_wanted && (stored_in_mu || stored_in_y) {
             // Σ r / sigma² from the stored partials (only read by a
             // broadcast argument's partial).
-            let buf = if stored_in_mu { d_mu.as_deref() } else { d_y.as_deref() };
+            let buf = if stored_in_mu {
+                d_mu.as_deref()
+            } else {
+                d_y.as_deref()
+            };
             let total = buf.map_or(T::zero(), |b| b.iter().fold(T::zero(), |a, &v| a + v));
             sum_r = total / inv2;
         }

@@ -1,8 +1,8 @@
 //! `poisson` — poisson(lambda): rate lambda >= 0
 
+use super::lfactorial;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::lfactorial;
 use crate::scalar::Scalar;
 
 pub struct Poisson;
@@ -22,7 +22,11 @@ impl Univariate for Poisson {
         let (y, lambda) = (x[0], x[1]);
         if lambda.re() == 0.0 {
             // All mass on y = 0; -lambda keeps the one-sided derivative.
-            return if y.re() == 0.0 { -lambda } else { T::from(f64::NEG_INFINITY) };
+            return if y.re() == 0.0 {
+                -lambda
+            } else {
+                T::from(f64::NEG_INFINITY)
+            };
         }
         y * lambda.ln() - lambda - lfactorial(y.re())
     }

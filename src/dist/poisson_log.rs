@@ -1,9 +1,9 @@
 //! `poisson_log` — poisson_log(alpha): Poisson with rate exp(alpha)
 
-use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
-use crate::random::VRng;
 use super::poisson::draw_poisson;
 use super::{Arg, Sink, broadcast_len, lfactorial};
+use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
+use crate::random::VRng;
 use crate::scalar::Scalar;
 
 pub struct PoissonLog;
@@ -22,7 +22,11 @@ impl Univariate for PoissonLog {
     fn lpdf<T: Scalar>(x: &[T]) -> T {
         let (y, alpha) = (x[0], x[1]);
         if alpha.re() == f64::NEG_INFINITY {
-            return if y.re() == 0.0 { T::zero() } else { T::from(f64::NEG_INFINITY) };
+            return if y.re() == 0.0 {
+                T::zero()
+            } else {
+                T::from(f64::NEG_INFINITY)
+            };
         }
         y * alpha - alpha.exp() - lfactorial(y.re())
     }
@@ -47,7 +51,11 @@ impl Univariate for PoissonLog {
 /// Summed poisson_log log mass over counts `y` (data) with log rates
 /// `alpha`, and the partials in alpha (see [`Arg`]): the likelihood of
 /// Poisson regression.
-pub fn poisson_log_lpmf_sum<T: Scalar>(y: Arg<'_, T>, alpha: Arg<'_, T>, d_alpha: Option<&mut [T]>) -> T {
+pub fn poisson_log_lpmf_sum<T: Scalar>(
+    y: Arg<'_, T>,
+    alpha: Arg<'_, T>,
+    d_alpha: Option<&mut [T]>,
+) -> T {
     let n = broadcast_len(&[&y, &alpha]);
     let mut sa = Sink::new(d_alpha, &alpha, n);
     let mut lp = T::zero();

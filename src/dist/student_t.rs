@@ -1,8 +1,8 @@
 //! `student_t` — student_t(nu, mu, sigma): Student's t with nu > 0 degrees of freedom, location mu, scale sigma > 0
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::{Scalar, digamma, lbeta};
 
 pub struct StudentT;
@@ -10,7 +10,11 @@ pub struct StudentT;
 const SPEC: DistSpec = DistSpec {
     name: "student_t",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("nu", ArgShape::Elem, Domain::Positive), ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("nu", ArgShape::Elem, Domain::Positive),
+        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "student_t(nu, mu, sigma): Student's t with nu > 0 degrees of freedom, location mu, scale sigma > 0",
 };
 
@@ -38,7 +42,8 @@ impl Univariate for StudentT {
         d[0] = dy;
         d[2] = -dy;
         d[3] = (w * r - 1.0) * inv_s;
-        d[1] = (digamma(half_nu1) - digamma(nu * 0.5)) * 0.5 - (nu.recip() + l1r) * 0.5 + w * r / nu * 0.5;
+        d[1] = (digamma(half_nu1) - digamma(nu * 0.5)) * 0.5 - (nu.recip() + l1r) * 0.5
+            + w * r / nu * 0.5;
         norm(nu) - sigma.ln() - half_nu1 * l1r
     }
 

@@ -1,8 +1,8 @@
 //! `uniform` — uniform(alpha, beta): constant density 1 / (beta - alpha) on [alpha, beta], requires alpha < beta
 
+use super::open01;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::open01;
 use crate::scalar::Scalar;
 
 pub struct Uniform;
@@ -10,7 +10,10 @@ pub struct Uniform;
 const SPEC: DistSpec = DistSpec {
     name: "uniform",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Real), ArgSpec::new("beta", ArgShape::Elem, Domain::Real)],
+    args: &[
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("beta", ArgShape::Elem, Domain::Real),
+    ],
     doc: "uniform(alpha, beta): constant density 1 / (beta - alpha) on [alpha, beta], requires alpha < beta",
 };
 

@@ -1,8 +1,8 @@
 //! `weibull` — weibull(alpha, sigma): shape alpha > 0, scale sigma > 0 on y >= 0
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use super::draw;
 use crate::scalar::Scalar;
 
 pub struct Weibull;
@@ -10,7 +10,10 @@ pub struct Weibull;
 const SPEC: DistSpec = DistSpec {
     name: "weibull",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegative),
-    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "weibull(alpha, sigma): shape alpha > 0, scale sigma > 0 on y >= 0",
 };
 

@@ -221,12 +221,20 @@ pub fn pow<T: Scalar>(x: T, y: T) -> T {
 
 /// The smaller of two reals; a NaN argument is ignored (C's fmin).
 pub fn fmin<T: Scalar>(x: T, y: T) -> T {
-    if x.re().is_nan() || y.re() < x.re() { y } else { x }
+    if x.re().is_nan() || y.re() < x.re() {
+        y
+    } else {
+        x
+    }
 }
 
 /// The larger of two reals; a NaN argument is ignored (C's fmax).
 pub fn fmax<T: Scalar>(x: T, y: T) -> T {
-    if x.re().is_nan() || y.re() > x.re() { y } else { x }
+    if x.re().is_nan() || y.re() > x.re() {
+        y
+    } else {
+        x
+    }
 }
 
 /// Evaluates an element-wise one-argument built-in
@@ -269,7 +277,10 @@ pub fn eval_unary<T: Scalar>(f: Builtin, x: T) -> T {
         Builtin::Sin => x.sin(),
         Builtin::Cos => x.cos(),
         Builtin::Tanh => x.tanh(),
-        other => panic!("{} is not an element-wise function of one argument", other.name()),
+        other => panic!(
+            "{} is not an element-wise function of one argument",
+            other.name()
+        ),
     }
 }
 
@@ -299,6 +310,9 @@ pub fn eval_binary<T: Scalar>(f: Builtin, x: T, y: T) -> T {
         }
         Builtin::Lbeta => lbeta(x, y),
         Builtin::LogSumExp2 => log_sum_exp(x, y),
-        other => panic!("{} is not an element-wise function of two reals", other.name()),
+        other => panic!(
+            "{} is not an element-wise function of two reals",
+            other.name()
+        ),
     }
 }

@@ -189,7 +189,10 @@ mod tests {
                 let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
                 let lhs = polygamma(n, x);
                 let rhs = polygamma(n, x + 1.0) + sign * factorial(n) / f64::powi(x, n as i32 + 1);
-                assert!((lhs - rhs).abs() <= 1e-11 * lhs.abs().max(1.0), "n={n} x={x}: {lhs} {rhs}");
+                assert!(
+                    (lhs - rhs).abs() <= 1e-11 * lhs.abs().max(1.0),
+                    "n={n} x={x}: {lhs} {rhs}"
+                );
             }
         }
     }

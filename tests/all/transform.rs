@@ -2,6 +2,9 @@
 //! Jacobians, the hand-written reverse pass against dual numbers, extreme
 //! inputs and the messages of `unconstrain`.
 
+// Index loops mirror the Jacobian's rows and columns.
+#![allow(clippy::needless_range_loop)]
+
 use num_dual::Dual64;
 use rand::RngExt;
 use vippl::random::{VRng, stream};
@@ -52,7 +55,10 @@ fn free_coords(t: Transform, x: &[f64]) -> Vec<f64> {
         Transform::Simplex => x[..x.len() - 1].to_vec(),
         Transform::CorrCholesky => {
             let k = (x.len() as f64).sqrt().round() as usize;
-            (0..k).flat_map(|i| (0..i).map(move |j| (i, j))).map(|(i, j)| x[i * k + j]).collect()
+            (0..k)
+                .flat_map(|i| (0..i).map(move |j| (i, j)))
+                .map(|(i, j)| x[i * k + j])
+                .collect()
         }
         _ => x.to_vec(),
     }
@@ -63,7 +69,9 @@ fn log_abs_det(mut a: Vec<Vec<f64>>) -> f64 {
     let n = a.len();
     let mut s = 0.0;
     for c in 0..n {
-        let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).expect("pivot");
+        let p = (c..n)
+            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+            .expect("pivot");
         a.swap(c, p);
         let piv = a[c][c];
         s += piv.abs().ln();
@@ -89,7 +97,8 @@ fn round_trip() {
                 let lj = constrain(t, &u, &lb, &ub, &mut x);
                 assert!(lj.is_finite(), "{t:?}");
                 let mut back = vec![f64::NAN; u.len()];
-                unconstrain(t, &x, &lb, &ub, &mut back).unwrap_or_else(|e| panic!("{t:?} n={n}: {e}"));
+                unconstrain(t, &x, &lb, &ub, &mut back)
+                    .unwrap_or_else(|e| panic!("{t:?} n={n}: {e}"));
                 for (a, b) in u.iter().zip(&back) {
                     assert!((a - b).abs() < 1e-9, "{t:?} n={n}: u {u:?} back {back:?}");
                 }
@@ -128,13 +137,24 @@ fn log_jacobian_matches_finite_differences() {
                 }
             }
             let want = log_abs_det(jac);
-            assert!((lj - want).abs() < 1e-6 * want.abs().max(1.0), "{t:?} n={n}: log|J| {lj} but finite differences {want}");
+            assert!(
+                (lj - want).abs() < 1e-6 * want.abs().max(1.0),
+                "{t:?} n={n}: log|J| {lj} but finite differences {want}"
+            );
         }
     }
 }
 
 /// F(u, lb, ub) = Σ w_i x_i + c log|J| evaluated on duals.
-fn weighted(t: Transform, u: &[Dual64], lb: &[Dual64], ub: &[Dual64], w: &[f64], c: f64, n: usize) -> Dual64 {
+fn weighted(
+    t: Transform,
+    u: &[Dual64],
+    lb: &[Dual64],
+    ub: &[Dual64],
+    w: &[f64],
+    c: f64,
+    n: usize,
+) -> Dual64 {
     let mut x = vec![Dual64::from(0.0); n];
     let lj = constrain(t, u, lb, ub, &mut x);
     x.iter().zip(w).fold(lj * c, |s, (xi, wi)| s + *xi * *wi)
@@ -151,7 +171,8 @@ fn vjp_matches_dual_numbers() {
                 let u = random_u(&mut rng, m, 2.0);
                 let w = random_u(&mut rng, n, 1.0);
                 let c = rng.random_range(-1.0..1.0);
-                let (mut au, mut alb, mut aub) = (vec![0.5; m], vec![0.25; lb.len()], vec![-0.5; ub.len()]);
+                let (mut au, mut alb, mut aub) =
+                    (vec![0.5; m], vec![0.25; lb.len()], vec![-0.5; ub.len()]);
                 constrain_vjp(t, &u, &lb, &ub, &w, c, &mut au, &mut alb, &mut aub);
                 // The VJP adds: remove the initial values before comparing.
                 au.iter_mut().for_each(|a| *a -= 0.5);
@@ -164,7 +185,10 @@ fn vjp_matches_dual_numbers() {
                     d
                 };
                 let check = |what: &str, k: usize, got: f64, want: f64| {
-                    assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{t:?} n={n} d/d{what}[{k}]: vjp {got} dual {want}");
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "{t:?} n={n} d/d{what}[{k}]: vjp {got} dual {want}"
+                    );
                 };
                 for k in 0..m {
                     let g = weighted(t, &seeded(&u, k), &lift(&lb), &lift(&ub), &w, c, n).eps;
@@ -198,7 +222,17 @@ fn vjp_on_duals_gives_hessian_vector_products() {
             let c = 0.7;
             let grad = |u: &[f64]| {
                 let mut g = vec![0.0; m];
-                constrain_vjp(t, u, &lb, &ub, &w, c, &mut g, &mut vec![0.0; lb.len()], &mut vec![0.0; ub.len()]);
+                constrain_vjp(
+                    t,
+                    u,
+                    &lb,
+                    &ub,
+                    &w,
+                    c,
+                    &mut g,
+                    &mut vec![0.0; lb.len()],
+                    &mut vec![0.0; ub.len()],
+                );
                 g
             };
             let ud: Vec<Dual64> = u.iter().zip(&v).map(|(&a, &b)| Dual64::new(a, b)).collect();
@@ -222,7 +256,11 @@ fn vjp_on_duals_gives_hessian_vector_products() {
             let (gp, gm) = (grad(&up), grad(&um));
             for k in 0..m {
                 let fd = (gp[k] - gm[k]) / (2.0 * h);
-                assert!((g[k].eps - fd).abs() < 1e-6 * fd.abs().max(1.0), "{t:?} n={n} Hv[{k}] {} vs {fd}", g[k].eps);
+                assert!(
+                    (g[k].eps - fd).abs() < 1e-6 * fd.abs().max(1.0),
+                    "{t:?} n={n} Hv[{k}] {} vs {fd}",
+                    g[k].eps
+                );
             }
         }
     }
@@ -238,23 +276,47 @@ fn extreme_inputs_stay_finite_and_inside() {
             // transforms (the constrained value is not representable): they
             // are taken to ±700, the logistic and tanh based ones to ±800.
             let big = match t {
-                Transform::Lower | Transform::Upper | Transform::Ordered | Transform::PositiveOrdered => 700.0,
+                Transform::Lower
+                | Transform::Upper
+                | Transform::Ordered
+                | Transform::PositiveOrdered => 700.0,
                 _ => 800.0,
             };
             for &s in &[40.0, -40.0, big, -big] {
                 for pattern in 0..3 {
-                    let u: Vec<f64> = (0..m).map(|i| if pattern == 2 && i % 2 == 1 { -s } else { s }).collect();
+                    let u: Vec<f64> = (0..m)
+                        .map(|i| if pattern == 2 && i % 2 == 1 { -s } else { s })
+                        .collect();
                     let mut x = vec![0.0; n];
                     let lj = constrain(t, &u, &lb, &ub, &mut x);
                     assert!(lj.is_finite(), "{t:?} u={s}: log|J| = {lj}");
                     assert!(x.iter().all(|v| v.is_finite()), "{t:?} u={s}: x = {x:?}");
                     let mut adj = vec![0.0; m];
-                    constrain_vjp(t, &u, &lb, &ub, &vec![1.0; n], 1.0, &mut adj, &mut vec![0.0; lb.len()], &mut vec![0.0; ub.len()]);
-                    assert!(adj.iter().all(|v| v.is_finite()), "{t:?} u={s}: adjoints {adj:?}");
+                    constrain_vjp(
+                        t,
+                        &u,
+                        &lb,
+                        &ub,
+                        &vec![1.0; n],
+                        1.0,
+                        &mut adj,
+                        &mut vec![0.0; lb.len()],
+                        &mut vec![0.0; ub.len()],
+                    );
+                    assert!(
+                        adj.iter().all(|v| v.is_finite()),
+                        "{t:?} u={s}: adjoints {adj:?}"
+                    );
                     match t {
                         Transform::LowerUpper => {
                             for i in 0..n {
-                                assert!(x[i] >= lb[i] && x[i] <= ub[i], "{t:?}: {} outside [{}, {}]", x[i], lb[i], ub[i]);
+                                assert!(
+                                    x[i] >= lb[i] && x[i] <= ub[i],
+                                    "{t:?}: {} outside [{}, {}]",
+                                    x[i],
+                                    lb[i],
+                                    ub[i]
+                                );
                             }
                         }
                         Transform::Simplex => {
@@ -296,7 +358,11 @@ fn known_values() {
     // corr_cholesky K = 2: L = [[1, 0], [tanh u, sech u]].
     let mut l = [0.0; 4];
     constrain(Transform::CorrCholesky, &[0.4], &[], &[], &mut l);
-    assert!((l[2] - 0.4f64.tanh()).abs() < 1e-15 && (l[3] - 1.0 / 0.4f64.cosh()).abs() < 1e-15 && l[1] == 0.0);
+    assert!(
+        (l[2] - 0.4f64.tanh()).abs() < 1e-15
+            && (l[3] - 1.0 / 0.4f64.cosh()).abs() < 1e-15
+            && l[1] == 0.0
+    );
     assert_eq!(free_dim(Transform::CorrCholesky, 16), 6);
     assert_eq!(free_dim(Transform::Simplex, 5), 4);
     assert_eq!(free_dim(Transform::Ordered, 5), 5);
@@ -305,15 +371,43 @@ fn known_values() {
 #[test]
 fn unconstrain_names_the_violation() {
     let mut u = [0.0; 3];
-    let err = |t, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64]| unconstrain(t, x, lb, ub, u).unwrap_err();
-    assert!(err(Transform::Lower, &[1.0, -1.0], &[0.0], &[], &mut u).contains("element 2 is -1 but must be greater than the lower bound 0"));
-    assert!(err(Transform::Upper, &[3.0], &[], &[2.0], &mut u).contains("less than the upper bound 2"));
-    assert!(err(Transform::LowerUpper, &[1.0], &[0.0], &[1.0], &mut u).contains("strictly between 0 and 1"));
+    let err = |t, x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64]| {
+        unconstrain(t, x, lb, ub, u).unwrap_err()
+    };
+    assert!(
+        err(Transform::Lower, &[1.0, -1.0], &[0.0], &[], &mut u)
+            .contains("element 2 is -1 but must be greater than the lower bound 0")
+    );
+    assert!(
+        err(Transform::Upper, &[3.0], &[], &[2.0], &mut u).contains("less than the upper bound 2")
+    );
+    assert!(
+        err(Transform::LowerUpper, &[1.0], &[0.0], &[1.0], &mut u)
+            .contains("strictly between 0 and 1")
+    );
     assert!(err(Transform::Ordered, &[1.0, 1.0], &[], &[], &mut u).contains("strictly increasing"));
     assert!(err(Transform::PositiveOrdered, &[-1.0, 1.0], &[], &[], &mut u).contains("positive"));
     assert!(err(Transform::Simplex, &[0.5, 0.6], &[], &[], &mut u).contains("sum to 1"));
     assert!(err(Transform::Simplex, &[1.0, 0.0], &[], &[], &mut u).contains("element 2"));
-    assert!(err(Transform::CorrCholesky, &[1.0, 0.1, 0.0, 1.0], &[], &[], &mut u).contains("lower-triangular"));
-    assert!(err(Transform::CorrCholesky, &[1.0, 0.0, 0.5, 0.5], &[], &[], &mut u).contains("unit length"));
+    assert!(
+        err(
+            Transform::CorrCholesky,
+            &[1.0, 0.1, 0.0, 1.0],
+            &[],
+            &[],
+            &mut u
+        )
+        .contains("lower-triangular")
+    );
+    assert!(
+        err(
+            Transform::CorrCholesky,
+            &[1.0, 0.0, 0.5, 0.5],
+            &[],
+            &[],
+            &mut u
+        )
+        .contains("unit length")
+    );
     assert!(err(Transform::CorrCholesky, &[1.0, 0.0, 0.0], &[], &[], &mut u).contains("square"));
 }

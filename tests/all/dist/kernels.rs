@@ -31,8 +31,16 @@ struct Input<T> {
 
 impl<T: Scalar> Input<T> {
     fn new(kind: Kind, values: &[f64], lift: impl Fn(usize, f64) -> T) -> Self {
-        let t = values.iter().enumerate().map(|(i, &v)| lift(i, v)).collect();
-        Input { kind, t, f: values.to_vec() }
+        let t = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| lift(i, v))
+            .collect();
+        Input {
+            kind,
+            t,
+            f: values.to_vec(),
+        }
     }
     fn arg(&self) -> Arg<'_, T> {
         match self.kind {
@@ -54,7 +62,14 @@ impl<T: Scalar> Input<T> {
         matches!(self.kind, Kind::Scalar | Kind::Slice)
     }
     fn buffer(&self) -> Vec<T> {
-        vec![T::zero(); if matches!(self.kind, Kind::Scalar) { 1 } else { N }]
+        vec![
+            T::zero();
+            if matches!(self.kind, Kind::Scalar) {
+                1
+            } else {
+                N
+            }
+        ]
     }
     /// Expected partials: per element, or summed when broadcast.
     fn expect(&self, per_element: &[T]) -> Vec<T> {
@@ -92,9 +107,15 @@ fn normal_kernel_matches_elementwise() {
         for ky in KINDS {
             for km in KINDS {
                 for ks in KINDS {
-                    let (iy, im, is) = (Input::new(ky, &y, lift_d), Input::new(km, &mu, lift_d), Input::new(ks, &s, lift_d));
+                    let (iy, im, is) = (
+                        Input::new(ky, &y, lift_d),
+                        Input::new(km, &mu, lift_d),
+                        Input::new(ks, &s, lift_d),
+                    );
                     let (mut dy, mut dm, mut ds) = (iy.buffer(), im.buffer(), is.buffer());
-                    let all_broadcast = [ky, km, ks].iter().all(|k| matches!(k, Kind::Scalar | Kind::Const));
+                    let all_broadcast = [ky, km, ks]
+                        .iter()
+                        .all(|k| matches!(k, Kind::Scalar | Kind::Const));
                     let n = if all_broadcast { 1 } else { N };
                     let (mut ey, mut em, mut es) = (vec![], vec![], vec![]);
                     let mut want = Dual64::from(0.0);
@@ -119,12 +140,21 @@ fn normal_kernel_matches_elementwise() {
                         is.has_partials().then_some(&mut ds[..]),
                     );
                     let what = format!("{ky:?} {km:?} {ks:?}");
-                    assert!(close(got, want) && (eps(got) - eps(want)).abs() <= 1e-12 * eps(want).abs().max(1.0), "{what}: {got} vs {want}");
+                    assert!(
+                        close(got, want)
+                            && (eps(got) - eps(want)).abs() <= 1e-12 * eps(want).abs().max(1.0),
+                        "{what}: {got} vs {want}"
+                    );
                     for (inp, got, per) in [(&iy, &dy, &ey), (&im, &dm, &em), (&is, &ds, &es)] {
                         if inp.has_partials() {
                             let exp = inp.expect(per);
                             for (g, e) in got.iter().zip(&exp) {
-                                assert!(close(*g, *e) && (eps(*g) - eps(*e)).abs() <= 1e-12 * eps(*e).abs().max(1.0), "{what}: partial {g} vs {e}");
+                                assert!(
+                                    close(*g, *e)
+                                        && (eps(*g) - eps(*e)).abs()
+                                            <= 1e-12 * eps(*e).abs().max(1.0),
+                                    "{what}: partial {g} vs {e}"
+                                );
                             }
                         }
                     }
@@ -144,7 +174,11 @@ fn check_pair<D: Univariate>(
         for ky in [Kind::Const, Kind::ConstSlice] {
             for ka in KINDS {
                 let (iy, ia) = (Input::new(ky, y, lift_d), Input::new(ka, a, lift_d));
-                let n = if matches!(ky, Kind::Const) && matches!(ka, Kind::Scalar | Kind::Const) { 1 } else { N };
+                let n = if matches!(ky, Kind::Const) && matches!(ka, Kind::Scalar | Kind::Const) {
+                    1
+                } else {
+                    N
+                };
                 let mut da = ia.buffer();
                 da.truncate(if n == 1 { 1 } else { da.len() });
                 let mut want = Dual64::from(0.0);
@@ -156,10 +190,18 @@ fn check_pair<D: Univariate>(
                 }
                 let got = kernel(iy.arg(), ia.arg(), ia.has_partials().then_some(&mut da[..]));
                 let what = format!("{} {ky:?} {ka:?}", D::SPEC.name);
-                assert!(close(got, want) && (eps(got) - eps(want)).abs() <= 1e-12 * eps(want).abs().max(1.0), "{what}: {got} vs {want}");
+                assert!(
+                    close(got, want)
+                        && (eps(got) - eps(want)).abs() <= 1e-12 * eps(want).abs().max(1.0),
+                    "{what}: {got} vs {want}"
+                );
                 if ia.has_partials() {
                     for (g, e) in da.iter().zip(&ia.expect(&per)) {
-                        assert!(close(*g, *e) && (eps(*g) - eps(*e)).abs() <= 1e-12 * eps(*e).abs().max(1.0), "{what}: {g} vs {e}");
+                        assert!(
+                            close(*g, *e)
+                                && (eps(*g) - eps(*e)).abs() <= 1e-12 * eps(*e).abs().max(1.0),
+                            "{what}: {g} vs {e}"
+                        );
                     }
                 }
             }

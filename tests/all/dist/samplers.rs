@@ -31,7 +31,13 @@ impl UnivariateVisitor for Draw<'_> {
         (0..N)
             .map(|_| {
                 let v = D::rng(self.args, &mut rng);
-                assert!(domain.contains(v), "{}{:?} drew {v}, outside {}", D::SPEC.name, self.args, domain.describe());
+                assert!(
+                    domain.contains(v),
+                    "{}{:?} drew {v}, outside {}",
+                    D::SPEC.name,
+                    self.args,
+                    domain.describe()
+                );
                 v
             })
             .collect()
@@ -39,7 +45,10 @@ impl UnivariateVisitor for Draw<'_> {
 }
 
 fn draws(name: &str, args: &[f64], seed: u64) -> Vec<f64> {
-    DistId::lookup(name).expect("known").visit_univariate(Draw { args, seed }).expect("univariate")
+    DistId::lookup(name)
+        .expect("known")
+        .visit_univariate(Draw { args, seed })
+        .expect("univariate")
 }
 
 fn moments(x: &[f64]) -> (f64, f64, f64) {
@@ -54,9 +63,15 @@ fn check_moments(what: &str, x: &[f64], mean: f64, var: f64) {
     let n = x.len() as f64;
     let (m, m2, m4) = moments(x);
     let se_mean = (var / n).sqrt();
-    assert!((m - mean).abs() < 5.0 * se_mean, "{what}: mean {m}, expected {mean} (se {se_mean})");
+    assert!(
+        (m - mean).abs() < 5.0 * se_mean,
+        "{what}: mean {m}, expected {mean} (se {se_mean})"
+    );
     let se_var = ((m4 - m2 * m2) / n).sqrt();
-    assert!((m2 - var).abs() < 5.0 * se_var, "{what}: variance {m2}, expected {var} (se {se_var})");
+    assert!(
+        (m2 - var).abs() < 5.0 * se_var,
+        "{what}: variance {m2}, expected {var} (se {se_var})"
+    );
 }
 
 fn check_ks(what: &str, mut x: Vec<f64>, cdf: impl Fn(f64) -> f64) {
@@ -65,7 +80,9 @@ fn check_ks(what: &str, mut x: Vec<f64>, cdf: impl Fn(f64) -> f64) {
     let mut d: f64 = 0.0;
     for (i, &v) in x.iter().enumerate() {
         let f = cdf(v);
-        d = d.max((f - i as f64 / n).abs()).max(((i + 1) as f64 / n - f).abs());
+        d = d
+            .max((f - i as f64 / n).abs())
+            .max(((i + 1) as f64 / n - f).abs());
     }
     let eps = ((2.0f64 / 1e-6).ln() / (2.0 * n)).sqrt();
     assert!(d < eps, "{what}: KS distance {d} above {eps}");
@@ -91,7 +108,12 @@ fn univariate_samplers_match_their_moments() {
         ("student_t", vec![10.0, 1.0, 2.0], 1.0, 4.0 * 10.0 / 8.0),
         ("double_exponential", vec![1.0, 2.0], 1.0, 8.0),
         ("logistic", vec![1.0, 2.0], 1.0, 4.0 * pi2 / 3.0),
-        ("lognormal", vec![0.2, 0.5], (0.2f64 + 0.125).exp(), (0.25f64.exp() - 1.0) * (0.4f64 + 0.25).exp()),
+        (
+            "lognormal",
+            vec![0.2, 0.5],
+            (0.2f64 + 0.125).exp(),
+            (0.25f64.exp() - 1.0) * (0.4f64 + 0.25).exp(),
+        ),
         ("exponential", vec![2.0], 0.5, 0.25),
         ("gamma", vec![3.0, 2.0], 1.5, 0.75),
         ("inv_gamma", vec![6.0, 2.0], 0.4, 4.0 / (25.0 * 4.0)),
@@ -102,11 +124,21 @@ fn univariate_samplers_match_their_moments() {
         ("bernoulli", vec![0.3], 0.3, 0.21),
         ("bernoulli_logit", vec![0.4], p1, p1 * (1.0 - p1)),
         ("binomial", vec![20.0, 0.3], 6.0, 4.2),
-        ("binomial_logit", vec![20.0, -0.5], 20.0 * p2, 20.0 * p2 * (1.0 - p2)),
+        (
+            "binomial_logit",
+            vec![20.0, -0.5],
+            20.0 * p2,
+            20.0 * p2 * (1.0 - p2),
+        ),
         ("poisson", vec![3.5], 3.5, 3.5),
         ("poisson_log", vec![1.2], mu_p, mu_p),
         ("neg_binomial_2", vec![4.0, 2.5], 4.0, 4.0 + 16.0 / 2.5),
-        ("neg_binomial_2_log", vec![1.1, 3.0], mu_nb, mu_nb + mu_nb * mu_nb / 3.0),
+        (
+            "neg_binomial_2_log",
+            vec![1.1, 3.0],
+            mu_nb,
+            mu_nb + mu_nb * mu_nb / 3.0,
+        ),
     ];
     for (seed, (name, args, mean, var)) in table.iter().enumerate() {
         let x = draws(name, args, seed as u64);
@@ -114,7 +146,9 @@ fn univariate_samplers_match_their_moments() {
     }
     // Heavy tails: the whole distribution function.
     let cauchy = draws("cauchy", &[0.5, 2.0], 100);
-    check_ks("cauchy(0.5, 2)", cauchy, |v| 0.5 + ((v - 0.5) / 2.0).atan() / std::f64::consts::PI);
+    check_ks("cauchy(0.5, 2)", cauchy, |v| {
+        0.5 + ((v - 0.5) / 2.0).atan() / std::f64::consts::PI
+    });
     let nu = 1.5;
     let t_cdf = move |v: f64| {
         // P(T <= t) = 1 − ½ I_{ν/(ν+t²)}(ν/2, ½) for t >= 0, by symmetry below.
@@ -126,7 +160,10 @@ fn univariate_samplers_match_their_moments() {
     check_ks("student_t(1.5, 0, 1)", t, t_cdf);
     // Every univariate distribution has been sampled above.
     let covered = table.len() + 1; // + cauchy (student_t appears twice)
-    assert_eq!(covered, DistId::ALL.iter().filter(|d| d.is_univariate()).count());
+    assert_eq!(
+        covered,
+        DistId::ALL.iter().filter(|d| d.is_univariate()).count()
+    );
 }
 
 #[test]
@@ -142,35 +179,70 @@ fn multi_normal_samplers() {
         let mut xs = Vec::with_capacity(N);
         for _ in 0..N {
             if which == "multi_normal" {
-                MultiNormal::rng(&[View::vector(&mu), View::matrix(&sigma, 3, 3)], &mut rng, &mut out).expect("valid");
+                MultiNormal::rng(
+                    &[View::vector(&mu), View::matrix(&sigma, 3, 3)],
+                    &mut rng,
+                    &mut out,
+                )
+                .expect("valid");
             } else {
-                MultiNormalCholesky::rng(&[View::vector(&mu), View::matrix(&l, 3, 3)], &mut rng, &mut out).expect("valid");
+                MultiNormalCholesky::rng(
+                    &[View::vector(&mu), View::matrix(&l, 3, 3)],
+                    &mut rng,
+                    &mut out,
+                )
+                .expect("valid");
             }
             assert_eq!(out.len(), 3);
             xs.push([out[0], out[1], out[2]]);
         }
         let n = N as f64;
-        let mean: Vec<f64> = (0..3).map(|i| xs.iter().map(|x| x[i]).sum::<f64>() / n).collect();
+        let mean: Vec<f64> = (0..3)
+            .map(|i| xs.iter().map(|x| x[i]).sum::<f64>() / n)
+            .collect();
         for i in 0..3 {
             let se = (sigma[i * 3 + i] / n).sqrt();
-            assert!((mean[i] - mu[i]).abs() < 5.0 * se, "{which}: mean[{i}] {}", mean[i]);
+            assert!(
+                (mean[i] - mu[i]).abs() < 5.0 * se,
+                "{which}: mean[{i}] {}",
+                mean[i]
+            );
             for j in 0..3 {
-                let cov = xs.iter().map(|x| (x[i] - mean[i]) * (x[j] - mean[j])).sum::<f64>() / n;
+                let cov = xs
+                    .iter()
+                    .map(|x| (x[i] - mean[i]) * (x[j] - mean[j]))
+                    .sum::<f64>()
+                    / n;
                 // For normal data Var(s_ij) ≈ (Σ_ii Σ_jj + Σ_ij²) / n.
                 let sij = sigma[i * 3 + j];
                 let se = ((sigma[i * 3 + i] * sigma[j * 3 + j] + sij * sij) / n).sqrt();
-                assert!((cov - sij).abs() < 5.0 * se, "{which}: cov[{i},{j}] {cov} vs {sij}");
+                assert!(
+                    (cov - sij).abs() < 5.0 * se,
+                    "{which}: cov[{i},{j}] {cov} vs {sij}"
+                );
             }
         }
     }
     // One draw per row of a matrix of means.
     let mus = [0.0, 0.0, 0.0, 10.0, 10.0, 10.0];
     let mut out = Vec::new();
-    MultiNormal::rng(&[View::matrix(&mus, 2, 3), View::matrix(&sigma, 3, 3)], &mut stream(3, &[]), &mut out).expect("valid");
+    MultiNormal::rng(
+        &[View::matrix(&mus, 2, 3), View::matrix(&sigma, 3, 3)],
+        &mut stream(3, &[]),
+        &mut out,
+    )
+    .expect("valid");
     assert_eq!(out.len(), 6);
     assert!(out[3..].iter().all(|v| *v > 3.0) && out[..3].iter().all(|v| *v < 7.0));
     let bad = [1.0, 2.0, 2.0, 1.0];
-    assert!(MultiNormal::rng(&[View::vector(&[0.0, 0.0]), View::matrix(&bad, 2, 2)], &mut stream(3, &[]), &mut out).is_err());
+    assert!(
+        MultiNormal::rng(
+            &[View::vector(&[0.0, 0.0]), View::matrix(&bad, 2, 2)],
+            &mut stream(3, &[]),
+            &mut out
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -194,7 +266,10 @@ fn dirichlet_and_categorical_samplers() {
         let mean = alpha[i] / a0;
         let var = alpha[i] * (a0 - alpha[i]) / (a0 * a0 * (a0 + 1.0));
         let got = sums[i] / N as f64;
-        assert!((got - mean).abs() < 5.0 * (var / N as f64).sqrt(), "dirichlet mean[{i}] {got} vs {mean}");
+        assert!(
+            (got - mean).abs() < 5.0 * (var / N as f64).sqrt(),
+            "dirichlet mean[{i}] {got} vs {mean}"
+        );
     }
     // Tiny concentrations still give a simplex (no 0/0).
     Dirichlet::rng(&[View::vector(&[1e-3, 1e-3, 1e-3])], &mut rng, &mut out).expect("valid");
@@ -216,7 +291,10 @@ fn dirichlet_and_categorical_samplers() {
         }
         for (k, &pk) in p.iter().enumerate() {
             let f = counts[k] / N as f64;
-            assert!((f - pk).abs() < 5.0 * (pk * (1.0 - pk) / N as f64).sqrt(), "categorical (logit {logit}) p[{k}] {f} vs {pk}");
+            assert!(
+                (f - pk).abs() < 5.0 * (pk * (1.0 - pk) / N as f64).sqrt(),
+                "categorical (logit {logit}) p[{k}] {f} vs {pk}"
+            );
         }
     }
 }
@@ -228,13 +306,21 @@ fn lkj_sampler_marginals() {
     use vippl::dist::lkj_corr_cholesky::{LkjCorrCholesky, check_corr_cholesky};
     let (k, eta) = (4usize, 2.0);
     let b = eta - 1.0 + k as f64 / 2.0;
-    let (m2, m4) = (1.0 / (2.0 * b + 1.0), 3.0 / ((2.0 * b + 1.0) * (2.0 * b + 3.0)));
+    let (m2, m4) = (
+        1.0 / (2.0 * b + 1.0),
+        3.0 / ((2.0 * b + 1.0) * (2.0 * b + 3.0)),
+    );
     let mut rng = stream(5, &[]);
     let mut out = Vec::new();
     let kv = [k as f64];
-    let mut r = vec![Vec::with_capacity(N); 3];
+    let mut r: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(N)).collect();
     for _ in 0..N {
-        LkjCorrCholesky::rng(&[View::vector(&kv), View::vector(&[eta])], &mut rng, &mut out).expect("valid");
+        LkjCorrCholesky::rng(
+            &[View::vector(&kv), View::vector(&[eta])],
+            &mut rng,
+            &mut out,
+        )
+        .expect("valid");
         check_corr_cholesky(&View::matrix(&out, k, k)).expect("a correlation Cholesky factor");
         let o = |i: usize, j: usize| (0..k).map(|m| out[i * k + m] * out[j * k + m]).sum::<f64>();
         r[0].push(o(1, 0));
@@ -246,7 +332,10 @@ fn lkj_sampler_marginals() {
         let mean = x.iter().sum::<f64>() / n;
         assert!(mean.abs() < 5.0 * (m2 / n).sqrt(), "{which}: mean {mean}");
         let sq = x.iter().map(|v| v * v).sum::<f64>() / n;
-        assert!((sq - m2).abs() < 5.0 * ((m4 - m2 * m2) / n).sqrt(), "{which}: E r² {sq} vs {m2}");
+        assert!(
+            (sq - m2).abs() < 5.0 * ((m4 - m2 * m2) / n).sqrt(),
+            "{which}: E r² {sq} vs {m2}"
+        );
     }
     let err = LkjCorrCholesky::rng(&[View::vector(&[eta])], &mut rng, &mut out).unwrap_err();
     assert!(err.contains("lkj_corr_cholesky_rng(K, eta)"));

@@ -20,7 +20,12 @@ fn for_each_univariate(check: impl Fn(DistId) -> Vec<String>) {
         }
     }
     assert_eq!(count, 22, "every univariate distribution is visited");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 struct Values<'a>(&'a [serde_json::Value]);
@@ -34,10 +39,15 @@ impl UnivariateVisitor for Values<'_> {
             let want = num(&case["lp"]);
             assert_eq!(x.len(), D::ARITY);
             let spec = D::SPEC;
-            let domains: Vec<Domain> =
-                std::iter::once(spec.variate.domain).chain(spec.args.iter().map(|a| a.domain)).collect();
+            let domains: Vec<Domain> = std::iter::once(spec.variate.domain)
+                .chain(spec.args.iter().map(|a| a.domain))
+                .collect();
             for (v, d) in x.iter().zip(&domains) {
-                assert!(d.contains(*v), "{}: reference point {x:?} outside the domain", spec.name);
+                assert!(
+                    d.contains(*v),
+                    "{}: reference point {x:?} outside the domain",
+                    spec.name
+                );
             }
             D::check_args(&x).unwrap_or_else(|e| panic!("{}: {x:?}: {e}", spec.name));
             let got = D::lpdf::<f64>(&x);
@@ -51,7 +61,10 @@ impl UnivariateVisitor for Values<'_> {
             let tol = 1e-12 * want.abs().max(1.0) + 1e-15 * scale;
             let ok = |v: f64| v == want || (v - want).abs() <= tol;
             if !ok(got) || !ok(fused) {
-                out.push(format!("{}{x:?}: lpdf {got}, fused {fused}, SciPy {want}", spec.name));
+                out.push(format!(
+                    "{}{x:?}: lpdf {got}, fused {fused}, SciPy {want}",
+                    spec.name
+                ));
             }
         }
         out
@@ -60,9 +73,13 @@ impl UnivariateVisitor for Values<'_> {
 
 #[test]
 fn log_densities_match_scipy() {
-    let table = reference()["univariate"].as_object().expect("univariate table");
+    let table = reference()["univariate"]
+        .as_object()
+        .expect("univariate table");
     for_each_univariate(|id| {
-        let cases = table.get(id.name()).unwrap_or_else(|| panic!("no reference values for {}", id.name()));
+        let cases = table
+            .get(id.name())
+            .unwrap_or_else(|| panic!("no reference values for {}", id.name()));
         let cases = cases.as_array().expect("cases");
         assert!(cases.len() >= 4, "{}: too few reference points", id.name());
         id.visit_univariate(Values(cases)).expect("univariate")
@@ -73,7 +90,9 @@ fn log_densities_match_scipy() {
 /// finite log density.
 fn random_point<D: Univariate>(rng: &mut vippl::random::VRng) -> Vec<f64> {
     let spec = D::SPEC;
-    let domains: Vec<Domain> = std::iter::once(spec.variate.domain).chain(spec.args.iter().map(|a| a.domain)).collect();
+    let domains: Vec<Domain> = std::iter::once(spec.variate.domain)
+        .chain(spec.args.iter().map(|a| a.domain))
+        .collect();
     for _ in 0..1000 {
         let x: Vec<f64> = domains
             .iter()
@@ -124,20 +143,30 @@ impl UnivariateVisitor for FusedVsDual {
             }
             for &i in &cont {
                 if !close(fused[i], dual[i], 1e-12, 1.0) {
-                    out.push(format!("{}{x:?}: d[{i}] fused {} dual {}", D::SPEC.name, fused[i], dual[i]));
+                    out.push(format!(
+                        "{}{x:?}: d[{i}] fused {} dual {}",
+                        D::SPEC.name,
+                        fused[i],
+                        dual[i]
+                    ));
                 }
             }
             // Nested: the same kernel on Dual64 (direction e_j) gives a
             // Hessian row; compare with the dual default on Dual64.
             for &j in &cont {
-                let xd: Vec<Dual64> =
-                    x.iter().enumerate().map(|(i, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 })).collect();
+                let xd: Vec<Dual64> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 }))
+                    .collect();
                 let mut fd = vec![Dual64::from(0.0); D::ARITY];
                 let mut dd = vec![Dual64::from(0.0); D::ARITY];
                 D::lpdf_partials::<Dual64>(&xd, &mut fd);
                 partials(&xd, &mut dd, D::lpdf::<Dual<Dual64>>);
                 for &i in &cont {
-                    if !close(fd[i].eps, dd[i].eps, 1e-12, 1.0) || !close(fd[i].re, dd[i].re, 1e-12, 1.0) {
+                    if !close(fd[i].eps, dd[i].eps, 1e-12, 1.0)
+                        || !close(fd[i].re, dd[i].re, 1e-12, 1.0)
+                    {
                         out.push(format!(
                             "{}{x:?}: H[{i},{j}] fused {} dual {}",
                             D::SPEC.name,
@@ -189,19 +218,34 @@ impl UnivariateVisitor for FiniteDifferences {
                 // O(eps |f| / h) ≈ 1e-11 |f| / |x|: 1e-6 relative covers both.
                 let scale = g[j].abs().max(D::lpdf::<f64>(&x).abs() * 1e-3).max(1e-2);
                 if (fd - g[j]).abs() > 1e-6 * scale {
-                    out.push(format!("{}{x:?}: d[{j}] = {} but finite difference {fd}", D::SPEC.name, g[j]));
+                    out.push(format!(
+                        "{}{x:?}: d[{j}] = {} but finite difference {fd}",
+                        D::SPEC.name,
+                        g[j]
+                    ));
                 }
                 // Hessian column j from Dual64 partials vs differences of the gradient.
-                let xd: Vec<Dual64> =
-                    x.iter().enumerate().map(|(i, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 })).collect();
+                let xd: Vec<Dual64> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 }))
+                    .collect();
                 let mut hd = vec![Dual64::from(0.0); n];
                 D::lpdf_partials::<Dual64>(&xd, &mut hd);
                 let (gp, gm) = (grad(&xp), grad(&xm));
                 for &i in &cont {
                     let fdh = (gp[i] - gm[i]) / (2.0 * h);
-                    let scale = hd[i].eps.abs().max(g[i].abs() / x[j].abs().max(0.1) * 1e-3).max(1e-2);
+                    let scale = hd[i]
+                        .eps
+                        .abs()
+                        .max(g[i].abs() / x[j].abs().max(0.1) * 1e-3)
+                        .max(1e-2);
                     if (fdh - hd[i].eps).abs() > 1e-5 * scale {
-                        out.push(format!("{}{x:?}: H[{i},{j}] = {} but finite difference {fdh}", D::SPEC.name, hd[i].eps));
+                        out.push(format!(
+                            "{}{x:?}: H[{i},{j}] = {} but finite difference {fdh}",
+                            D::SPEC.name,
+                            hd[i].eps
+                        ));
                     }
                 }
             }
@@ -218,8 +262,8 @@ fn gradients_and_hessians_match_finite_differences() {
 #[test]
 fn boundary_values() {
     use vippl::dist::{
-        bernoulli::Bernoulli, beta::Beta, binomial::Binomial, exponential::Exponential, poisson::Poisson,
-        poisson_log::PoissonLog, uniform::Uniform, weibull::Weibull,
+        bernoulli::Bernoulli, beta::Beta, binomial::Binomial, exponential::Exponential,
+        poisson::Poisson, poisson_log::PoissonLog, uniform::Uniform, weibull::Weibull,
     };
     assert_eq!(Exponential::lpdf(&[0.0, 2.0]), 2f64.ln());
     assert_eq!(Poisson::lpdf(&[0.0, 0.0]), 0.0);
@@ -231,9 +275,17 @@ fn boundary_values() {
     assert_eq!(Binomial::lpdf(&[5.0, 5.0, 1.0]), 0.0);
     assert_eq!(Binomial::lpdf(&[0.0, 5.0, 0.0]), 0.0);
     assert_eq!(Binomial::lpdf(&[1.0, 5.0, 0.0]), f64::NEG_INFINITY);
-    assert!(Binomial::check_args(&[6.0, 5.0, 0.5]).unwrap_err().contains("y <= N"));
+    assert!(
+        Binomial::check_args(&[6.0, 5.0, 0.5])
+            .unwrap_err()
+            .contains("y <= N")
+    );
     assert_eq!(Uniform::lpdf(&[2.0, 0.0, 1.0]), f64::NEG_INFINITY);
-    assert!(Uniform::check_args(&[0.5, 1.0, 1.0]).unwrap_err().contains("alpha < beta"));
+    assert!(
+        Uniform::check_args(&[0.5, 1.0, 1.0])
+            .unwrap_err()
+            .contains("alpha < beta")
+    );
     assert!(Uniform::check_args(&[0.5, 0.0, 1.0]).is_ok());
     assert_eq!(Weibull::lpdf(&[0.0, 2.0, 1.0]), f64::NEG_INFINITY);
     assert_eq!(Weibull::lpdf(&[0.0, 0.5, 1.0]), f64::INFINITY);
