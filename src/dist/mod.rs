@@ -8,6 +8,12 @@
 //! from a hand-fused `lpdf_partials` that tests compare with the dual ones.
 //! Multivariate distributions ([`Multivariate`]) see whole vectors and
 //! matrices.
+//!
+//! The likelihoods that dominate real models also have slice kernels that
+//! sum over a whole vectorized statement in one call, without allocating:
+//! [`normal::normal_lpdf_sum`], [`bernoulli_logit::bernoulli_logit_lpmf_sum`]
+//! and [`poisson_log::poisson_log_lpmf_sum`]; see [`Arg`] for the calling
+//! convention.
 
 use crate::random::VRng;
 use crate::scalar::Scalar;

@@ -101,31 +101,51 @@ pub fn normal_lpdf_sum<T: Scalar>(
         let y_vec = !y.is_broadcast();
         let mu_vec = !mu.is_broadcast();
         let (mut d_y, mut d_mu) = (d_y, d_mu);
+        for (d, vec) in [(d_y.as_deref(), y_vec), (d_mu.as_deref(), mu_vec)] {
+            if let Some(o) = d {
+                assert_eq!(
+                    o.len(),
+                    if vec { n } else { 1 },
+                    "partials buffer has the wrong length"
+                );
+            }
+        }
         let primary: Option<&mut [T]> =
             match (mu_vec, d_mu.as_deref_mut(), y_vec, d_y.as_deref_mut()) {
                 (true, Some(o), _, _) => Some(o),
                 (_, _, true, Some(o)) => Some(o),
                 _ => None,
             };
-        let (sum_sq, mut sum_r) = with_reader!(y, n, |ry| with_reader!(mu, n, |rm| residual_pass(
+        let (sum_sq, sum_r) = with_reader!(y, n, |ry| with_reader!(mu, n, |rm| residual_pass(
             ry, rm, n, inv2, primary
         )));
         let stored_in_mu = mu_vec && d_mu.is_some();
         let stored_in_y = !stored_in_mu && y_vec && d_y.is_some();
-        let broadcast_wanted = (!y_vec && d_y.is_some()) || (!mu_vec && d_mu.is_some());
-        if broadcast_wanted && (stored_in_mu || stored_in_y) {
-            // Σ r / sigma² from the stored partials (only read by a
-            // broadcast argument's partial).
+        // Σ g for a broadcast argument's partial: from the stored buffer
+        // when there is one (the pass then skips Σ r), else from Σ r.
+        let sum_g = || {
             let buf = if stored_in_mu {
                 d_mu.as_deref()
             } else {
                 d_y.as_deref()
             };
-            let total = buf.map_or(T::zero(), |b| b.iter().fold(T::zero(), |a, &v| a + v));
-            sum_r = total / inv2;
-        }
+            match buf {
+                Some(b) if stored_in_mu || stored_in_y => b.iter().fold(T::zero(), |a, &v| a + v),
+                _ => sum_r * inv2,
+            }
+        };
+        let g_mu = if !mu_vec && d_mu.is_some() {
+            sum_g()
+        } else {
+            T::zero()
+        };
+        let g_y = if !y_vec && d_y.is_some() {
+            -sum_g()
+        } else {
+            T::zero()
+        };
         match (d_y, y_vec) {
-            (Some(o), false) => o[0] = -(sum_r * inv2),
+            (Some(o), false) => o[0] = g_y,
             (Some(o), true) if stored_in_mu => {
                 let g = d_mu.as_deref().unwrap_or(&[]);
                 for (v, gi) in o.iter_mut().zip(g) {
@@ -136,7 +156,7 @@ pub fn normal_lpdf_sum<T: Scalar>(
             (None, _) => {}
         }
         if let (Some(o), false) = (d_mu, mu_vec) {
-            o[0] = sum_r * inv2;
+            o[0] = g_mu;
         }
         if let Some(o) = d_sigma {
             if let Arg::Scalar(_) = sigma {
