@@ -1,8 +1,9 @@
 //! `bernoulli` — bernoulli(theta): P(y = 1) = theta in [0, 1]
 
+use super::open01;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, log1m};
 
 pub struct Bernoulli;
 
@@ -18,10 +19,14 @@ impl Univariate for Bernoulli {
     const ARITY: usize = 2;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("bernoulli lpdf")
+        if x[0].re() == 1.0 {
+            x[1].ln()
+        } else {
+            log1m(x[1])
+        }
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("bernoulli rng")
+        if open01(rng) < args[0] { 1.0 } else { 0.0 }
     }
 }

@@ -1,8 +1,9 @@
 //! `bernoulli_logit` — bernoulli_logit(alpha): P(y = 1) = inv_logit(alpha), computed stably
 
+use super::{Arg, Reader, broadcast_len, open01, with_reader};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, inv_logit, log1p_exp};
 
 pub struct BernoulliLogit;
 
@@ -18,10 +19,101 @@ impl Univariate for BernoulliLogit {
     const ARITY: usize = 2;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("bernoulli_logit lpdf")
+        // log inv_logit(alpha) for y = 1, log1m_inv_logit(alpha) for y = 0
+        let s = if x[0].re() == 1.0 { 1.0 } else { -1.0 };
+        -log1p_exp(x[1] * -s)
+    }
+
+    fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
+        let s = if x[0].re() == 1.0 { 1.0 } else { -1.0 };
+        let (lp, g) = term(x[1], s);
+        d[0] = T::zero();
+        d[1] = g;
+        lp
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("bernoulli_logit rng")
+        if open01(rng) < inv_logit(args[0]) {
+            1.0
+        } else {
+            0.0
+        }
     }
+}
+
+/// Log mass and its derivative in alpha for sign s = 2y − 1: with t = −s
+/// alpha, the mass is −log1p_exp(t) and the derivative s inv_logit(t); one
+/// exponential and one log1p serve both.
+#[inline(always)]
+fn term<T: Scalar>(alpha: T, s: f64) -> (T, T) {
+    let t = alpha * -s;
+    if t.re() > 0.0 {
+        let e = (-t).exp();
+        (-(t + e.ln_1p()), (e + 1.0).recip() * s)
+    } else {
+        let e = t.exp();
+        (-e.ln_1p(), e / (e + 1.0) * s)
+    }
+}
+
+/// Summed bernoulli_logit log mass over outcomes `y` (0/1 data) with
+/// logits `alpha`, and the partials in alpha (see [`Arg`]). This is the
+/// likelihood of logistic regression.
+pub fn bernoulli_logit_lpmf_sum<T: Scalar>(
+    y: Arg<'_, T>,
+    alpha: Arg<'_, T>,
+    d_alpha: Option<&mut [T]>,
+) -> T {
+    let n = broadcast_len(&[&y, &alpha]);
+    match (d_alpha, alpha.is_broadcast()) {
+        (Some(o), false) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+            ry,
+            ra,
+            n,
+            Some(&mut o[..n])
+        )
+        .0)),
+        (Some(o), true) => {
+            let (lp, g) = with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+                ry, ra, n, None
+            )));
+            o[0] = g;
+            lp
+        }
+        (None, _) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+            ry, ra, n, None
+        ))
+        .0),
+    }
+}
+
+/// (Σ log mass, Σ partials), or with a buffer (Σ log mass, 0) storing the
+/// per-element partials.
+#[inline(always)]
+fn pass<T: Scalar>(
+    y: impl Reader<T>,
+    alpha: impl Reader<T>,
+    n: usize,
+    out: Option<&mut [T]>,
+) -> (T, T) {
+    let (mut lp, mut sg) = (T::zero(), T::zero());
+    match out {
+        Some(o) => {
+            for (i, oi) in o[..n].iter_mut().enumerate() {
+                let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
+                let (l, g) = term(alpha.at(i), s);
+                lp += l;
+                *oi = g;
+            }
+        }
+        None => {
+            for i in 0..n {
+                let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
+                let (l, g) = term(alpha.at(i), s);
+                lp += l;
+                sg += g;
+            }
+        }
+    }
+    (lp, sg)
 }

@@ -2,14 +2,17 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, lchoose, log1m};
 
 pub struct Binomial;
 
 const SPEC: DistSpec = DistSpec {
     name: "binomial",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt), ArgSpec::new("theta", ArgShape::Elem, Domain::Probability)],
+    args: &[
+        ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt),
+        ArgSpec::new("theta", ArgShape::Elem, Domain::Probability),
+    ],
     doc: "binomial(N, theta): successes out of N trials with success probability theta; requires y <= N",
 };
 
@@ -18,10 +21,42 @@ impl Univariate for Binomial {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("binomial lpdf")
+        let (y, n, theta) = (x[0], x[1], x[2]);
+        let mut lp = lchoose(n, y);
+        // Terms with a zero count are dropped so that theta = 0 or 1 gives
+        // probability one to the only possible outcome.
+        if y.re() > 0.0 {
+            lp += y * theta.ln();
+        }
+        if n.re() - y.re() > 0.0 {
+            lp += (n - y) * log1m(theta);
+        }
+        lp
+    }
+
+    fn check_args(x: &[f64]) -> Result<(), String> {
+        check_count(x[0], x[1], "binomial")
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("binomial rng")
+        draw_binomial(args[0], args[1], rng)
+    }
+}
+
+/// `y <= N` for the binomial family.
+pub(crate) fn check_count(y: f64, n: f64, name: &str) -> Result<(), String> {
+    if y <= n {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name}(N, ...) requires the outcome y <= N, got y = {y} and N = {n}"
+        ))
+    }
+}
+
+pub(crate) fn draw_binomial(n: f64, theta: f64, rng: &mut VRng) -> f64 {
+    match rand_distr::Binomial::new(n as u64, theta) {
+        Ok(d) => rand_distr::Distribution::sample(&d, rng) as f64,
+        Err(_) => f64::NAN,
     }
 }

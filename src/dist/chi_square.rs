@@ -1,8 +1,10 @@
 //! `chi_square` — chi_square(nu): chi-squared with nu > 0 degrees of freedom
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, lgamma};
+use std::f64::consts::LN_2;
 
 pub struct ChiSquare;
 
@@ -18,10 +20,12 @@ impl Univariate for ChiSquare {
     const ARITY: usize = 2;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("chi_square lpdf")
+        let (y, nu) = (x[0], x[1]);
+        let h = nu * 0.5;
+        (h - 1.0) * y.ln() - y * 0.5 - h * LN_2 - lgamma(h)
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("chi_square rng")
+        draw(rand_distr::ChiSquared::new(args[0]), rng)
     }
 }

@@ -3,13 +3,17 @@
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
 use crate::scalar::Scalar;
+use std::f64::consts::LN_2;
 
 pub struct DoubleExponential;
 
 const SPEC: DistSpec = DistSpec {
     name: "double_exponential",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "double_exponential(mu, sigma): Laplace, exp(-|y - mu| / sigma) / (2 sigma)",
 };
 
@@ -18,10 +22,15 @@ impl Univariate for DoubleExponential {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("double_exponential lpdf")
+        let r = x[0] - x[1];
+        let a = if r.re() < 0.0 { -r } else { r };
+        -(a / x[2]) - x[2].ln() - LN_2
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("double_exponential rng")
+        let e = rand_distr::Exp1;
+        let a: f64 = rand_distr::Distribution::sample(&e, rng);
+        let b: f64 = rand_distr::Distribution::sample(&e, rng);
+        args[0] + args[1] * (a - b)
     }
 }

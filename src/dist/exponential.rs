@@ -1,5 +1,6 @@
 //! `exponential` — exponential(beta): rate beta > 0, density beta exp(-beta y) on y >= 0
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
 use crate::scalar::Scalar;
@@ -18,10 +19,16 @@ impl Univariate for Exponential {
     const ARITY: usize = 2;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("exponential lpdf")
+        x[1].ln() - x[1] * x[0]
+    }
+
+    fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
+        d[0] = -x[1];
+        d[1] = x[1].recip() - x[0];
+        x[1].ln() - x[1] * x[0]
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("exponential rng")
+        draw(rand_distr::Exp::new(args[0]), rng)
     }
 }

@@ -1,15 +1,19 @@
 //! `inv_gamma` — inv_gamma(alpha, beta): shape alpha > 0, scale beta > 0; density proportional to y^(-alpha-1) exp(-beta / y)
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, lgamma};
 
 pub struct InvGamma;
 
 const SPEC: DistSpec = DistSpec {
     name: "inv_gamma",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("beta", ArgShape::Elem, Domain::Positive)],
+    args: &[
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
+        ArgSpec::new("beta", ArgShape::Elem, Domain::Positive),
+    ],
     doc: "inv_gamma(alpha, beta): shape alpha > 0, scale beta > 0; density proportional to y^(-alpha-1) exp(-beta / y)",
 };
 
@@ -18,10 +22,11 @@ impl Univariate for InvGamma {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("inv_gamma lpdf")
+        let (y, a, b) = (x[0], x[1], x[2]);
+        a * b.ln() - lgamma(a) - (a + 1.0) * y.ln() - b / y
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("inv_gamma rng")
+        args[1] / draw(rand_distr::Gamma::new(args[0], 1.0), rng)
     }
 }

@@ -1,5 +1,6 @@
 //! `multi_normal` — multi_normal(mu, Sigma): multivariate normal with mean vector mu and covariance matrix Sigma; y a vector, or a matrix whose rows are observations
 
+use super::multi_normal_cholesky::{check_cholesky_factor, mvn_lpdf, mvn_rng, square_size};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
 use crate::scalar::Scalar;
@@ -9,7 +10,10 @@ pub struct MultiNormal;
 const SPEC: DistSpec = DistSpec {
     name: "multi_normal",
     variate: ArgSpec::new("y", ArgShape::Vector, Domain::Any),
-    args: &[ArgSpec::new("mu", ArgShape::Vector, Domain::Any), ArgSpec::new("Sigma", ArgShape::Matrix, Domain::Covariance)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Vector, Domain::Any),
+        ArgSpec::new("Sigma", ArgShape::Matrix, Domain::Covariance),
+    ],
     doc: "multi_normal(mu, Sigma): multivariate normal with mean vector mu and covariance matrix Sigma; y a vector, or a matrix whose rows are observations",
 };
 
@@ -17,10 +21,63 @@ impl Multivariate for MultiNormal {
     const SPEC: DistSpec = SPEC;
 
     fn lpdf<T: Scalar>(args: &[View<'_, T>]) -> Result<T, String> {
-        todo!("multi_normal lpdf")
+        let (y, mu, sigma) = (&args[0], &args[1], &args[2]);
+        let k = square_size(sigma, "Sigma")?;
+        let l = cholesky(sigma)?;
+        mvn_lpdf(y, mu, &View::matrix(&l, k, k), k)
     }
 
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
-        todo!("multi_normal rng")
+        let (mu, sigma) = (&args[0], &args[1]);
+        let k = square_size(sigma, "Sigma")?;
+        let l = cholesky(sigma)?;
+        let lv = View::matrix(&l, k, k);
+        check_cholesky_factor(&lv, "cholesky(Sigma)")?;
+        mvn_rng(mu, &lv, k, rng, out)
     }
+}
+
+/// Lower Cholesky factor (row-major) of a symmetric positive-definite
+/// matrix, generic so that derivatives flow through it; an error names the
+/// first asymmetric entry or the pivot that fails.
+pub fn cholesky<T: Scalar>(a: &View<'_, T>) -> Result<Vec<T>, String> {
+    let k = a.rows;
+    for i in 0..k {
+        for j in 0..i {
+            let (x, y) = (a.at(i, j).re(), a.at(j, i).re());
+            if (x - y).abs() > 1e-8 * x.abs().max(y.abs()).max(1.0) || x.is_nan() {
+                return Err(format!(
+                    "Sigma must be symmetric, but Sigma[{}, {}] = {x} and Sigma[{}, {}] = {y}",
+                    i + 1,
+                    j + 1,
+                    j + 1,
+                    i + 1
+                ));
+            }
+        }
+    }
+    let mut l = vec![T::zero(); k * k];
+    for j in 0..k {
+        let mut d = a.at(j, j);
+        for m in 0..j {
+            d -= l[j * k + m] * l[j * k + m];
+        }
+        if d.re().is_nan() || d.re() <= 0.0 {
+            return Err(format!(
+                "Sigma must be positive-definite (Cholesky pivot {} is {})",
+                j + 1,
+                d.re()
+            ));
+        }
+        let ljj = d.sqrt();
+        l[j * k + j] = ljj;
+        for i in (j + 1)..k {
+            let mut s = a.at(i, j);
+            for m in 0..j {
+                s -= l[i * k + m] * l[j * k + m];
+            }
+            l[i * k + j] = s / ljj;
+        }
+    }
+    Ok(l)
 }

@@ -1,15 +1,19 @@
 //! `multi_normal_cholesky` — multi_normal_cholesky(mu, L): multivariate normal with covariance L L' given its lower Cholesky factor L
 
+use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct MultiNormalCholesky;
 
 const SPEC: DistSpec = DistSpec {
     name: "multi_normal_cholesky",
     variate: ArgSpec::new("y", ArgShape::Vector, Domain::Any),
-    args: &[ArgSpec::new("mu", ArgShape::Vector, Domain::Any), ArgSpec::new("L", ArgShape::Matrix, Domain::CholeskyFactor)],
+    args: &[
+        ArgSpec::new("mu", ArgShape::Vector, Domain::Any),
+        ArgSpec::new("L", ArgShape::Matrix, Domain::CholeskyFactor),
+    ],
     doc: "multi_normal_cholesky(mu, L): multivariate normal with covariance L L' given its lower Cholesky factor L",
 };
 
@@ -17,10 +21,139 @@ impl Multivariate for MultiNormalCholesky {
     const SPEC: DistSpec = SPEC;
 
     fn lpdf<T: Scalar>(args: &[View<'_, T>]) -> Result<T, String> {
-        todo!("multi_normal_cholesky lpdf")
+        let (y, mu, l) = (&args[0], &args[1], &args[2]);
+        let k = square_size(l, "L")?;
+        check_cholesky_factor(l, "L")?;
+        mvn_lpdf(y, mu, l, k)
     }
 
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
-        todo!("multi_normal_cholesky rng")
+        let (mu, l) = (&args[0], &args[1]);
+        let k = square_size(l, "L")?;
+        check_cholesky_factor(l, "L")?;
+        mvn_rng(mu, l, k, rng, out)
     }
+}
+
+/// The side of a square matrix argument.
+pub(crate) fn square_size<T: Scalar>(m: &View<'_, T>, name: &str) -> Result<usize, String> {
+    if m.rows != m.cols {
+        return Err(format!(
+            "{name} must be square, got {} x {}",
+            m.rows, m.cols
+        ));
+    }
+    Ok(m.rows)
+}
+
+/// Lower-triangular with a positive diagonal.
+pub(crate) fn check_cholesky_factor<T: Scalar>(l: &View<'_, T>, name: &str) -> Result<(), String> {
+    let k = l.rows;
+    for i in 0..k {
+        for j in (i + 1)..k {
+            let v = l.at(i, j).re();
+            if v != 0.0 {
+                return Err(format!(
+                    "{name} must be lower-triangular, but {name}[{}, {}] = {v}",
+                    i + 1,
+                    j + 1
+                ));
+            }
+        }
+        let d = l.at(i, i).re();
+        if d.is_nan() || d <= 0.0 {
+            return Err(format!(
+                "{name} must have a positive diagonal, but {name}[{}, {}] = {d}",
+                i + 1,
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Number of K-vectors in `v`: 1 for a vector of length K, the rows of an
+/// N x K matrix.
+pub(crate) fn count_rows<T: Scalar>(
+    v: &View<'_, T>,
+    k: usize,
+    name: &str,
+) -> Result<usize, String> {
+    if v.cols == k {
+        Ok(v.rows)
+    } else if v.cols == 1 && v.rows == k {
+        Ok(1)
+    } else if v.cols == 1 {
+        Err(format!("{name} has {} elements, expected {k}", v.rows))
+    } else {
+        Err(format!("{name} has {} columns, expected {k}", v.cols))
+    }
+}
+
+/// Summed multivariate normal log density of the rows of `y` given a
+/// checked lower Cholesky factor `l` of the covariance.
+pub(crate) fn mvn_lpdf<T: Scalar>(
+    y: &View<'_, T>,
+    mu: &View<'_, T>,
+    l: &View<'_, T>,
+    k: usize,
+) -> Result<T, String> {
+    let n = count_rows(y, k, "y")?;
+    let m = count_rows(mu, k, "mu")?;
+    if m != 1 && m != n {
+        return Err(format!(
+            "mu has {m} rows but y has {n}: give one mean vector or one per row"
+        ));
+    }
+    let mut log_det = T::zero();
+    for i in 0..k {
+        log_det += l.at(i, i).ln();
+    }
+    let mut z = vec![T::zero(); k];
+    let mut sum_sq = T::zero();
+    for r in 0..n {
+        let yr = &y.data[r * k..(r + 1) * k];
+        let mr = if m == 1 {
+            &mu.data[..k]
+        } else {
+            &mu.data[r * k..(r + 1) * k]
+        };
+        // Forward substitution L z = y - mu.
+        for i in 0..k {
+            let mut s = yr[i] - mr[i];
+            for (j, zj) in z.iter().enumerate().take(i) {
+                s -= l.at(i, j) * *zj;
+            }
+            z[i] = s / l.at(i, i);
+            sum_sq += z[i] * z[i];
+        }
+    }
+    let nf = n as f64;
+    Ok(-sum_sq * 0.5 - log_det * nf - HALF_LOG_TWO_PI * (k as f64) * nf)
+}
+
+/// Draws mu + L z (one per row of mu) into `out`.
+pub(crate) fn mvn_rng(
+    mu: &View<'_, f64>,
+    l: &View<'_, f64>,
+    k: usize,
+    rng: &mut VRng,
+    out: &mut Vec<f64>,
+) -> Result<(), String> {
+    let n = count_rows(mu, k, "mu")?;
+    out.clear();
+    let mut z = vec![0.0; k];
+    for r in 0..n {
+        for zi in z.iter_mut() {
+            *zi = draw(Ok::<_, ()>(rand_distr::StandardNormal), rng);
+        }
+        for i in 0..k {
+            let mut s = mu.data[r * k + i];
+            for (j, zj) in z.iter().enumerate().take(i + 1) {
+                s += l.at(i, j) * zj;
+            }
+            out.push(s);
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! `poisson_log` — poisson_log(alpha): Poisson with rate exp(alpha)
 
+use super::poisson::draw_poisson;
+use super::{Arg, Sink, broadcast_len, lfactorial};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
 use crate::scalar::Scalar;
@@ -18,10 +20,59 @@ impl Univariate for PoissonLog {
     const ARITY: usize = 2;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("poisson_log lpdf")
+        let (y, alpha) = (x[0], x[1]);
+        if alpha.re() == f64::NEG_INFINITY {
+            return if y.re() == 0.0 {
+                T::zero()
+            } else {
+                T::from(f64::NEG_INFINITY)
+            };
+        }
+        y * alpha - alpha.exp() - lfactorial(y.re())
+    }
+
+    fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
+        let (y, alpha) = (x[0], x[1]);
+        d[0] = T::zero();
+        if alpha.re() == f64::NEG_INFINITY {
+            d[1] = T::zero();
+            return Self::lpdf(x);
+        }
+        let e = alpha.exp();
+        d[1] = y - e;
+        y * alpha - e - lfactorial(y.re())
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("poisson_log rng")
+        draw_poisson(args[0].exp(), rng)
     }
+}
+
+/// Summed poisson_log log mass over counts `y` (data) with log rates
+/// `alpha`, and the partials in alpha (see [`Arg`]): the likelihood of
+/// Poisson regression.
+pub fn poisson_log_lpmf_sum<T: Scalar>(
+    y: Arg<'_, T>,
+    alpha: Arg<'_, T>,
+    d_alpha: Option<&mut [T]>,
+) -> T {
+    let n = broadcast_len(&[&y, &alpha]);
+    let mut sa = Sink::new(d_alpha, &alpha, n);
+    let mut lp = T::zero();
+    for i in 0..n {
+        let yi = y.get(i);
+        let a = alpha.get(i);
+        let e = a.exp();
+        if a.re() == f64::NEG_INFINITY {
+            if yi.re() != 0.0 {
+                lp += f64::NEG_INFINITY;
+            }
+            sa.put(i, T::zero());
+            continue;
+        }
+        lp += yi * a - e - lfactorial(yi.re());
+        sa.put(i, yi - e);
+    }
+    sa.finish();
+    lp
 }

@@ -2,7 +2,7 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct StdNormal;
 
@@ -18,10 +18,15 @@ impl Univariate for StdNormal {
     const ARITY: usize = 1;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("std_normal lpdf")
+        -(x[0] * x[0]) * 0.5 - HALF_LOG_TWO_PI
     }
 
-    fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("std_normal rng")
+    fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
+        d[0] = -x[0];
+        -(x[0] * x[0]) * 0.5 - HALF_LOG_TWO_PI
+    }
+
+    fn rng(_args: &[f64], rng: &mut VRng) -> f64 {
+        rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)
     }
 }

@@ -1,5 +1,6 @@
 //! `uniform` — uniform(alpha, beta): constant density 1 / (beta - alpha) on [alpha, beta], requires alpha < beta
 
+use super::open01;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
 use crate::scalar::Scalar;
@@ -9,7 +10,10 @@ pub struct Uniform;
 const SPEC: DistSpec = DistSpec {
     name: "uniform",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Real), ArgSpec::new("beta", ArgShape::Elem, Domain::Real)],
+    args: &[
+        ArgSpec::new("alpha", ArgShape::Elem, Domain::Real),
+        ArgSpec::new("beta", ArgShape::Elem, Domain::Real),
+    ],
     doc: "uniform(alpha, beta): constant density 1 / (beta - alpha) on [alpha, beta], requires alpha < beta",
 };
 
@@ -18,10 +22,25 @@ impl Univariate for Uniform {
     const ARITY: usize = 3;
 
     fn lpdf<T: Scalar>(x: &[T]) -> T {
-        todo!("uniform lpdf")
+        let (y, a, b) = (x[0], x[1], x[2]);
+        if y.re() < a.re() || y.re() > b.re() {
+            return T::from(f64::NEG_INFINITY);
+        }
+        -(b - a).ln()
+    }
+
+    fn check_args(x: &[f64]) -> Result<(), String> {
+        if x[1] < x[2] {
+            Ok(())
+        } else {
+            Err(format!(
+                "uniform(alpha, beta) requires alpha < beta, got alpha = {}, beta = {}",
+                x[1], x[2]
+            ))
+        }
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
-        todo!("uniform rng")
+        args[0] + (args[1] - args[0]) * open01(rng)
     }
 }

@@ -1,1 +1,4 @@
 //! Integration tests, compiled as one binary to keep builds fast.
+
+mod dist;
+mod transform;
