@@ -234,7 +234,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -267,6 +269,9 @@ mod tests {
         assert!(text.contains("mu ~ normal(0, sigm)"), "{text}");
         assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
         let short = render_short(&[d], &sm);
-        assert_eq!(short.lines().next(), Some("m.vi:2:16: error: unknown name `sigm`"));
+        assert_eq!(
+            short.lines().next(),
+            Some("m.vi:2:16: error: unknown name `sigm`")
+        );
     }
 }

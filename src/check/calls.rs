@@ -39,7 +39,9 @@ fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
             Matrix => Matrix,
         }),
         (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
-        (B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2, [a, c]) => broadcast(*a, *c),
+        (B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2, [a, c]) => {
+            broadcast(*a, *c)
+        }
         (B::Sum, [IntArray]) => Some(Int),
         (B::Sum, [Vector | Matrix]) => Some(Real),
         (B::Mean, [Vector | Matrix | IntArray]) => Some(Real),
@@ -53,12 +55,16 @@ fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
         (B::Cols, [Vector | IntArray | Matrix]) => Some(Int),
         (B::Col | B::Row, [Matrix, Int]) => Some(Vector),
         (B::Reverse | B::CumulativeSum, [IntArray]) => Some(IntArray),
-        (B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax, [t]) if vec_like(*t) => Some(Vector),
+        (B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax, [t]) if vec_like(*t) => {
+            Some(Vector)
+        }
         (B::RepVector, [Int | Real, Int]) => Some(Vector),
         (B::RepMatrix, [Int | Real, Int, Int]) => Some(Matrix),
         (B::AppendRow, [Matrix, Matrix]) => Some(Matrix),
         (B::AppendRow, [a, c]) if real_or_vec(*a) && real_or_vec(*c) => Some(Vector),
-        (B::Transpose | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose, [Matrix]) => Some(Matrix),
+        (B::Transpose | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose, [Matrix]) => {
+            Some(Matrix)
+        }
         (B::DiagMatrix, [t]) if vec_like(*t) => Some(Matrix),
         (B::DiagPreMultiply, [t, Matrix]) if vec_like(*t) => Some(Matrix),
         _ => None,
@@ -108,11 +114,19 @@ fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
 }
 
 fn plural(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn arg_list(spec: &DistSpec) -> String {
-    spec.args.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
+    spec.args
+        .iter()
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Checker<'_> {
@@ -134,16 +148,27 @@ impl Checker<'_> {
             .find_map(|s| self.functions.get(&format!("{name}{s}")).copied())
     }
 
-    pub(super) fn call(&mut self, func: &Ident, args: &[ast::Expr], bar: bool, span: Span) -> Option<TExpr> {
+    pub(super) fn call(
+        &mut self,
+        func: &Ident,
+        args: &[ast::Expr],
+        bar: bool,
+        span: Span,
+    ) -> Option<TExpr> {
         let checked: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let name = func.name.as_str();
         let suffix = split_suffix(name);
         let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
         if bar && !is_density {
             self.error(
-                Diagnostic::error("bar-outside-density", format!("`|` separates the variate only in `_lpdf`/`_lpmf` calls, not in `{name}`"))
-                    .with_label(span, "this call")
-                    .with_help("separate arguments with `,`"),
+                Diagnostic::error(
+                    "bar-outside-density",
+                    format!(
+                        "`|` separates the variate only in `_lpdf`/`_lpmf` calls, not in `{name}`"
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help("separate arguments with `,`"),
             );
             return None;
         }
@@ -152,9 +177,12 @@ impl Checker<'_> {
             let y = parts.next().unwrap_or_default();
             let rest: Vec<String> = parts.collect();
             self.error(
-                Diagnostic::error("density-needs-bar", format!("write the variate of `{name}` before a `|`"))
-                    .with_label(span, "arguments separated only by commas")
-                    .with_help(format!("write `{name}({y} | {})`", rest.join(", "))),
+                Diagnostic::error(
+                    "density-needs-bar",
+                    format!("write the variate of `{name}` before a `|`"),
+                )
+                .with_label(span, "arguments separated only by commas")
+                .with_help(format!("write `{name}({y} | {})`", rest.join(", "))),
             );
             return None;
         }
@@ -168,14 +196,34 @@ impl Checker<'_> {
             return self.call_builtin(b, args, span);
         }
         if let Some(first) = Builtin::lookup(name).next() {
-            let arities: Vec<String> = Builtin::lookup(name).map(|b| b.arity().to_string()).collect();
+            let arities: Vec<String> = Builtin::lookup(name)
+                .map(|b| b.arity().to_string())
+                .collect();
             self.error(
-                Diagnostic::error("wrong-arity", format!("`{name}` takes {} {}, but {} given",
-                    arities.join(" or "),
-                    if arities.len() == 1 && first.arity() == 1 { "argument" } else { "arguments" },
-                    if args.len() == 1 { "1 was".to_string() } else { format!("{} were", args.len()) }))
-                    .with_label(span, "this call")
-                    .with_help(Builtin::lookup(name).map(|b| b.signature()).collect::<Vec<_>>().join("; ")),
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{name}` takes {} {}, but {} given",
+                        arities.join(" or "),
+                        if arities.len() == 1 && first.arity() == 1 {
+                            "argument"
+                        } else {
+                            "arguments"
+                        },
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help(
+                    Builtin::lookup(name)
+                        .map(|b| b.signature())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             );
             return None;
         }
@@ -187,19 +235,32 @@ impl Checker<'_> {
                     return self.call_rng(d, args, span, func.span);
                 }
                 if suffix != spec.suffix() {
-                    let kind = if spec.is_discrete() { "discrete" } else { "continuous" };
+                    let kind = if spec.is_discrete() {
+                        "discrete"
+                    } else {
+                        "continuous"
+                    };
                     self.error(
-                        Diagnostic::error("density-suffix", format!("`{base}` is {kind}: its log density is `{base}{}`", spec.suffix()))
-                            .with_label(func.span, "wrong suffix")
-                            .with_help(format!("write `{base}{}`", spec.suffix())),
+                        Diagnostic::error(
+                            "density-suffix",
+                            format!(
+                                "`{base}` is {kind}: its log density is `{base}{}`",
+                                spec.suffix()
+                            ),
+                        )
+                        .with_label(func.span, "wrong suffix")
+                        .with_help(format!("write `{base}{}`", spec.suffix())),
                     );
                     return None;
                 }
                 if args.is_empty() {
                     self.error(
-                        Diagnostic::error("wrong-arity", format!("`{name}` needs the variate as its first argument"))
-                            .with_label(span, "no variate")
-                            .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
+                        Diagnostic::error(
+                            "wrong-arity",
+                            format!("`{name}` needs the variate as its first argument"),
+                        )
+                        .with_label(span, "no variate")
+                        .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
                     );
                     return None;
                 }
@@ -261,7 +322,8 @@ impl Checker<'_> {
             return;
         }
         let names = self.all_callable_names();
-        let mut d = Diagnostic::error("unknown-function", format!("unknown function `{name}`")).with_label(func.span, "not a function");
+        let mut d = Diagnostic::error("unknown-function", format!("unknown function `{name}`"))
+            .with_label(func.span, "not a function");
         if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
@@ -271,9 +333,16 @@ impl Checker<'_> {
     fn call_builtin(&mut self, b: Builtin, args: Vec<TExpr>, span: Span) -> Option<TExpr> {
         let tys: Vec<Ty> = args.iter().map(TExpr::ty).collect();
         let Some(ty) = builtin_type(b, &tys) else {
-            let found = tys.iter().map(|t| t.describe()).collect::<Vec<_>>().join(", ");
-            let mut d = Diagnostic::error("wrong-argument-type", format!("`{}` does not accept ({found})", b.name()))
-                .with_label(span, "this call");
+            let found = tys
+                .iter()
+                .map(|t| t.describe())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut d = Diagnostic::error(
+                "wrong-argument-type",
+                format!("`{}` does not accept ({found})", b.name()),
+            )
+            .with_label(span, "this call");
             for a in &args {
                 d = d.with_label(a.e.span, a.ty().describe());
             }
@@ -281,8 +350,17 @@ impl Checker<'_> {
             return None;
         };
         // Element-wise functions of two vectors need equal lengths.
-        if matches!(b, Builtin::Pow | Builtin::Fmin | Builtin::Fmax | Builtin::Lbeta | Builtin::LogSumExp2 | Builtin::Min2 | Builtin::Max2 | Builtin::DotProduct)
-            && !tys[0].is_scalar()
+        if matches!(
+            b,
+            Builtin::Pow
+                | Builtin::Fmin
+                | Builtin::Fmax
+                | Builtin::Lbeta
+                | Builtin::LogSumExp2
+                | Builtin::Min2
+                | Builtin::Max2
+                | Builtin::DotProduct
+        ) && !tys[0].is_scalar()
             && !tys[1].is_scalar()
             && args[0].dims.unify(args[1].dims).is_err()
         {
@@ -302,7 +380,14 @@ impl Checker<'_> {
         })
     }
 
-    fn call_user(&mut self, fid: FnId, name: &str, args: Vec<TExpr>, span: Span, is_density: bool) -> Option<TExpr> {
+    fn call_user(
+        &mut self,
+        fid: FnId,
+        name: &str,
+        args: Vec<TExpr>,
+        span: Span,
+        is_density: bool,
+    ) -> Option<TExpr> {
         let info = &self.fn_info[fid.index()];
         let (want, ret, uses_rng) = (info.args.clone(), info.ret, info.uses_rng);
         if !self.check_user_args(fid, name, &want, &args, span) {
@@ -324,20 +409,41 @@ impl Checker<'_> {
             I::CallUser(fid, args.into_iter().map(|a| a.e).collect())
         };
         Some(TExpr {
-            e: ir::Expr { kind, ty: ret, span },
+            e: ir::Expr {
+                kind,
+                ty: ret,
+                span,
+            },
             dims: Dims::UNKNOWN,
             params,
         })
     }
 
-    fn check_user_args(&mut self, fid: FnId, name: &str, want: &[Ty], args: &[TExpr], span: Span) -> bool {
+    fn check_user_args(
+        &mut self,
+        fid: FnId,
+        name: &str,
+        want: &[Ty],
+        args: &[TExpr],
+        span: Span,
+    ) -> bool {
         let def = self.m.function(fid).span;
         if want.len() != args.len() {
             self.error(
-                Diagnostic::error("wrong-arity", format!("`{name}` takes {}, but {} given", plural(want.len(), "argument"),
-                    if args.len() == 1 { "1 was".to_string() } else { format!("{} were", args.len()) }))
-                    .with_label(span, "this call")
-                    .with_label(def, "defined here"),
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{name}` takes {}, but {} given",
+                        plural(want.len(), "argument"),
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_label(def, "defined here"),
             );
             return false;
         }
@@ -345,9 +451,17 @@ impl Checker<'_> {
         for (i, (w, a)) in want.iter().zip(args).enumerate() {
             if !types::assignable(*w, a.ty()) {
                 self.error(
-                    Diagnostic::error("wrong-argument-type", format!("argument {} of `{name}` must be {}, found {}", i + 1, w.describe(), a.ty().describe()))
-                        .with_label(a.e.span, a.ty().describe())
-                        .with_label(def, "defined here"),
+                    Diagnostic::error(
+                        "wrong-argument-type",
+                        format!(
+                            "argument {} of `{name}` must be {}, found {}",
+                            i + 1,
+                            w.describe(),
+                            a.ty().describe()
+                        ),
+                    )
+                    .with_label(a.e.span, a.ty().describe())
+                    .with_label(def, "defined here"),
                 );
                 ok = false;
             }
@@ -372,13 +486,22 @@ impl Checker<'_> {
         Some(())
     }
 
-    fn call_rng(&mut self, d: DistId, args: Vec<TExpr>, span: Span, name_span: Span) -> Option<TExpr> {
+    fn call_rng(
+        &mut self,
+        d: DistId,
+        args: Vec<TExpr>,
+        span: Span,
+        name_span: Span,
+    ) -> Option<TExpr> {
         let spec = d.spec();
         let name = format!("{}_rng", spec.name);
         if d == DistId::LkjCorrCholesky {
             self.error(
-                Diagnostic::error("unknown-function", format!("`{name}` is not available: its size cannot be inferred from `eta`"))
-                    .with_label(name_span, "not available"),
+                Diagnostic::error(
+                    "unknown-function",
+                    format!("`{name}` is not available: its size cannot be inferred from `eta`"),
+                )
+                .with_label(name_span, "not available"),
             );
             return None;
         }
@@ -387,16 +510,29 @@ impl Checker<'_> {
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
             DistId::Categorical | DistId::CategoricalLogit => Ty::Int,
-            DistId::MultiNormal | DistId::MultiNormalCholesky if args[0].ty() == Ty::Matrix => Ty::Matrix,
+            DistId::MultiNormal | DistId::MultiNormalCholesky if args[0].ty() == Ty::Matrix => {
+                Ty::Matrix
+            }
             _ if !d.is_univariate() => Ty::Vector,
             _ if spec.is_discrete() => {
-                if any_vec { Ty::IntArray } else { Ty::Int }
+                if any_vec {
+                    Ty::IntArray
+                } else {
+                    Ty::Int
+                }
             }
             _ => {
-                if any_vec { Ty::Vector } else { Ty::Real }
+                if any_vec {
+                    Ty::Vector
+                } else {
+                    Ty::Real
+                }
             }
         };
-        let dims = args.iter().find(|a| is_vectorish(a.ty())).map_or(Dims::UNKNOWN, |a| a.dims);
+        let dims = args
+            .iter()
+            .find(|a| is_vectorish(a.ty()))
+            .map_or(Dims::UNKNOWN, |a| a.dims);
         let params = union_params(&args);
         Some(TExpr {
             e: ir::Expr {
@@ -411,26 +547,50 @@ impl Checker<'_> {
 
     /// Checks a built-in distribution's variate (if given) and arguments
     /// against its spec: arity, kinds, integer domains and equal lengths.
-    pub(super) fn check_dist_args(&mut self, d: DistId, y: Option<&TExpr>, args: &[TExpr], span: Span, name_span: Span) -> Option<()> {
+    pub(super) fn check_dist_args(
+        &mut self,
+        d: DistId,
+        y: Option<&TExpr>,
+        args: &[TExpr],
+        span: Span,
+        name_span: Span,
+    ) -> Option<()> {
         let spec = d.spec();
         if args.len() != spec.args.len() {
             let want = if spec.args.is_empty() {
                 "no arguments".to_string()
             } else {
-                format!("{} ({})", plural(spec.args.len(), "argument"), arg_list(spec))
+                format!(
+                    "{} ({})",
+                    plural(spec.args.len(), "argument"),
+                    arg_list(spec)
+                )
             };
             self.error(
-                Diagnostic::error("wrong-arity", format!("`{}` takes {want}, but {} given", spec.name,
-                    if args.len() == 1 { "1 was".to_string() } else { format!("{} were", args.len()) }))
-                    .with_label(span, "this call")
-                    .with_help(spec.doc),
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{}` takes {want}, but {} given",
+                        spec.name,
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help(spec.doc),
             );
             return None;
         }
         let mut ok = true;
         let multi_rows = matches!(d, DistId::MultiNormal | DistId::MultiNormalCholesky);
         let mut lens: Vec<&TExpr> = Vec::new();
-        let pairs = y.map(|y| (&spec.variate, y, true)).into_iter().chain(spec.args.iter().zip(args).map(|(s, a)| (s, a, false)));
+        let pairs = y
+            .map(|y| (&spec.variate, y, true))
+            .into_iter()
+            .chain(spec.args.iter().zip(args).map(|(s, a)| (s, a, false)));
         for (arg, t, is_variate) in pairs {
             let ty = t.ty();
             let int_domain = arg.domain.is_integer();
@@ -446,14 +606,30 @@ impl Checker<'_> {
                 continue;
             }
             if int_domain && !ty.is_int_valued() {
-                let what = if is_variate { "variate".to_string() } else { format!("argument `{}`", arg.name) };
+                let what = if is_variate {
+                    "variate".to_string()
+                } else {
+                    format!("argument `{}`", arg.name)
+                };
                 let mut diag = Diagnostic::error(
-                    if is_variate { "discrete-variate" } else { "wrong-argument-type" },
-                    format!("the {what} of `{}` must be an int or int[] ({}), found {}", spec.name, arg.domain.describe(), ty.describe()),
+                    if is_variate {
+                        "discrete-variate"
+                    } else {
+                        "wrong-argument-type"
+                    },
+                    format!(
+                        "the {what} of `{}` must be an int or int[] ({}), found {}",
+                        spec.name,
+                        arg.domain.describe(),
+                        ty.describe()
+                    ),
                 )
                 .with_label(t.e.span, ty.describe());
                 if is_variate {
-                    diag = diag.with_help(format!("`{}` is a discrete distribution; declare the data as `int`", spec.name));
+                    diag = diag.with_help(format!(
+                        "`{}` is a discrete distribution; declare the data as `int`",
+                        spec.name
+                    ));
                 }
                 self.error(diag);
                 ok = false;
@@ -466,7 +642,12 @@ impl Checker<'_> {
         if ok {
             for w in lens.windows(2) {
                 if w[0].dims.rows.unify(w[1].dims.rows).is_err() {
-                    self.shape_mismatch(&format!("the arguments of `{}`", spec.name), w[0], w[1], span);
+                    self.shape_mismatch(
+                        &format!("the arguments of `{}`", spec.name),
+                        w[0],
+                        w[1],
+                        span,
+                    );
                     return None;
                 }
             }
@@ -474,7 +655,14 @@ impl Checker<'_> {
         ok.then_some(())
     }
 
-    fn dist_arg_error(&self, spec: &DistSpec, arg: &ArgSpec, t: &TExpr, is_variate: bool, name_span: Span) -> Diagnostic {
+    fn dist_arg_error(
+        &self,
+        spec: &DistSpec,
+        arg: &ArgSpec,
+        t: &TExpr,
+        is_variate: bool,
+        name_span: Span,
+    ) -> Diagnostic {
         let want = match arg.shape {
             ArgShape::Elem if arg.domain.is_integer() => "an int or int[]",
             ArgShape::Elem => "a scalar or a vector",
@@ -482,14 +670,31 @@ impl Checker<'_> {
             ArgShape::Vector => "a vector",
             ArgShape::Matrix => "a matrix",
         };
-        let what = if is_variate { "the variate".to_string() } else { format!("argument `{}`", arg.name) };
-        Diagnostic::error("wrong-argument-type", format!("{what} of `{}` must be {want}, found {}", spec.name, t.ty().describe()))
-            .with_label(t.e.span, t.ty().describe())
-            .with_label(name_span, spec.doc)
+        let what = if is_variate {
+            "the variate".to_string()
+        } else {
+            format!("argument `{}`", arg.name)
+        };
+        Diagnostic::error(
+            "wrong-argument-type",
+            format!(
+                "{what} of `{}` must be {want}, found {}",
+                spec.name,
+                t.ty().describe()
+            ),
+        )
+        .with_label(t.e.span, t.ty().describe())
+        .with_label(name_span, spec.doc)
     }
 
     /// `lhs ~ name(args)`: the distribution and its checked arguments.
-    pub(super) fn tilde_dist(&mut self, lhs: &TExpr, dist: &Ident, args: Vec<TExpr>, span: Span) -> Option<(DistRef, Vec<ir::Expr>)> {
+    pub(super) fn tilde_dist(
+        &mut self,
+        lhs: &TExpr,
+        dist: &Ident,
+        args: Vec<TExpr>,
+        span: Span,
+    ) -> Option<(DistRef, Vec<ir::Expr>)> {
         let name = dist.name.as_str();
         if let Some(fid) = self.user_dist(name) {
             let fname = self.m.function(fid).name.clone();
@@ -505,16 +710,30 @@ impl Checker<'_> {
             self.check_dist_args(d, Some(lhs), &args, span, dist.span)?;
             return Some((DistRef::Builtin(d), args.into_iter().map(|a| a.e).collect()));
         }
-        let mut d = Diagnostic::error("unknown-distribution", format!("unknown distribution `{name}`")).with_label(dist.span, "not a distribution");
-        if let Some((base, _)) = split_suffix(name).filter(|(b, _)| DistId::lookup(b).is_some() || self.user_dist(b).is_some()) {
-            d = d.with_help(format!("after `~` write the distribution's name without suffix: `~ {base}(...)`"));
+        let mut d = Diagnostic::error(
+            "unknown-distribution",
+            format!("unknown distribution `{name}`"),
+        )
+        .with_label(dist.span, "not a distribution");
+        if let Some((base, _)) = split_suffix(name)
+            .filter(|(b, _)| DistId::lookup(b).is_some() || self.user_dist(b).is_some())
+        {
+            d = d.with_help(format!(
+                "after `~` write the distribution's name without suffix: `~ {base}(...)`"
+            ));
         } else {
             let mut names: Vec<String> = DistId::ALL.iter().map(|d| d.name().to_string()).collect();
-            names.extend(self.functions.keys().filter_map(|f| split_suffix(f).filter(|(_, s)| *s != "_rng").map(|(b, _)| b.to_string())));
+            names.extend(self.functions.keys().filter_map(|f| {
+                split_suffix(f)
+                    .filter(|(_, s)| *s != "_rng")
+                    .map(|(b, _)| b.to_string())
+            }));
             if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             } else {
-                d = d.with_help("define it with `fn NAME_lpdf(y: real, ...) -> real` to use it after `~`");
+                d = d.with_help(
+                    "define it with `fn NAME_lpdf(y: real, ...) -> real` to use it after `~`",
+                );
             }
         }
         self.error(d);
@@ -545,7 +764,11 @@ mod tests {
         for b in Builtin::ALL {
             let found = match b.arity() {
                 1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
-                2 => samples.iter().any(|a| samples.iter().any(|c| builtin_type(*b, &[*a, *c]).is_some())),
+                2 => samples.iter().any(|a| {
+                    samples
+                        .iter()
+                        .any(|c| builtin_type(*b, &[*a, *c]).is_some())
+                }),
                 _ => builtin_type(*b, &[Real, Int, Int]).is_some(),
             };
             assert!(found, "{b:?} accepts nothing");

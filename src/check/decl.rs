@@ -6,7 +6,9 @@ use crate::ast::{self, BoundKind, ElemType, FnBody, FnDims, Ident, TypeKind};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
 use crate::dist::DistId;
-use crate::ir::{self, Bounds, Constraint, DataId, Elem, FnId, LocalKind, ParamId, Shape, StmtKind, Ty};
+use crate::ir::{
+    self, Bounds, Constraint, DataId, Elem, FnId, LocalKind, ParamId, Shape, StmtKind, Ty,
+};
 use crate::source::Span;
 
 /// Which declaration a type belongs to.
@@ -83,16 +85,31 @@ impl Checker<'_> {
         r
     }
 
-    fn decl_type_in(&mut self, ty: &ast::Type, of: DeclOf, size_ctx: Ctx, bound_ctx: Ctx) -> Option<DeclType> {
+    fn decl_type_in(
+        &mut self,
+        ty: &ast::Type,
+        of: DeclOf,
+        size_ctx: Ctx,
+        bound_ctx: Ctx,
+    ) -> Option<DeclType> {
         match &ty.kind {
             TypeKind::Special { kind, size } => {
                 self.ctx = size_ctx;
                 let n = self.size_expr(size);
                 if of != DeclOf::Param {
                     self.error(
-                        Diagnostic::error("special-type-not-param", format!("`{}` is a parameter type; a `{}` cannot be declared with it", kind.keyword(), of.word()))
-                            .with_label(ty.span, "only for `param`")
-                            .with_help("declare it as `real[K]` (values are checked when data is bound)"),
+                        Diagnostic::error(
+                            "special-type-not-param",
+                            format!(
+                                "`{}` is a parameter type; a `{}` cannot be declared with it",
+                                kind.keyword(),
+                                of.word()
+                            ),
+                        )
+                        .with_label(ty.span, "only for `param`")
+                        .with_help(
+                            "declare it as `real[K]` (values are checked when data is bound)",
+                        ),
                     );
                     return None;
                 }
@@ -100,8 +117,12 @@ impl Checker<'_> {
                 let (shape, constraint) = match kind {
                     ast::SpecialType::Simplex => (Shape::Vector(n), Constraint::Simplex),
                     ast::SpecialType::Ordered => (Shape::Vector(n), Constraint::Ordered),
-                    ast::SpecialType::PositiveOrdered => (Shape::Vector(n), Constraint::PositiveOrdered),
-                    ast::SpecialType::CorrCholesky => (Shape::Matrix(n.clone(), n), Constraint::CorrCholesky),
+                    ast::SpecialType::PositiveOrdered => {
+                        (Shape::Vector(n), Constraint::PositiveOrdered)
+                    }
+                    ast::SpecialType::CorrCholesky => {
+                        (Shape::Matrix(n.clone(), n), Constraint::CorrCholesky)
+                    }
                 };
                 Some(DeclType {
                     elem: Elem::Real,
@@ -123,17 +144,30 @@ impl Checker<'_> {
                 let sizes: Vec<Option<ir::Expr>> = dims.iter().map(|d| self.size_expr(d)).collect();
                 if dims.len() > 2 {
                     self.error(
-                        Diagnostic::error("too-many-dims", format!("at most two dimensions (a matrix) are supported, found {}", dims.len()))
-                            .with_label(ty.span, "too many dimensions"),
+                        Diagnostic::error(
+                            "too-many-dims",
+                            format!(
+                                "at most two dimensions (a matrix) are supported, found {}",
+                                dims.len()
+                            ),
+                        )
+                        .with_label(ty.span, "too many dimensions"),
                     );
                     ok = false;
                 }
-                let elem_ir = if *elem == ElemType::Int { Elem::Int } else { Elem::Real };
+                let elem_ir = if *elem == ElemType::Int {
+                    Elem::Int
+                } else {
+                    Elem::Real
+                };
                 if *elem == ElemType::Int && dims.len() == 2 && of != DeclOf::Data {
                     self.error(
-                        Diagnostic::error("int-matrix", "integer matrices exist only as data (they are read as real matrices)")
-                            .with_label(ty.span, "an `int` matrix")
-                            .with_help("declare it `real[N, K]`"),
+                        Diagnostic::error(
+                            "int-matrix",
+                            "integer matrices exist only as data (they are read as real matrices)",
+                        )
+                        .with_label(ty.span, "an `int` matrix")
+                        .with_help("declare it `real[N, K]`"),
                     );
                     ok = false;
                 }
@@ -150,7 +184,9 @@ impl Checker<'_> {
                     self.error(
                         Diagnostic::error("var-bounds", "a `var` cannot have bounds")
                             .with_label(ty.span, "bounds on a `var`")
-                            .with_help("bounds are for `data` (checked on load) and `param` (transformed)"),
+                            .with_help(
+                                "bounds are for `data` (checked on load) and `param` (transformed)",
+                            ),
                     );
                     return None;
                 }
@@ -171,12 +207,23 @@ impl Checker<'_> {
                         ok = false;
                         continue;
                     }
-                    let slot = if bound.kind == BoundKind::Lower { &mut b.lower } else { &mut b.upper };
+                    let slot = if bound.kind == BoundKind::Lower {
+                        &mut b.lower
+                    } else {
+                        &mut b.upper
+                    };
                     if slot.is_some() {
-                        let word = if bound.kind == BoundKind::Lower { "lower" } else { "upper" };
+                        let word = if bound.kind == BoundKind::Lower {
+                            "lower"
+                        } else {
+                            "upper"
+                        };
                         self.error(
-                            Diagnostic::error("duplicate-bound", format!("`{word}` is given twice"))
-                                .with_label(bound.span, "second bound"),
+                            Diagnostic::error(
+                                "duplicate-bound",
+                                format!("`{word}` is given twice"),
+                            )
+                            .with_label(bound.span, "second bound"),
                         );
                         ok = false;
                         continue;
@@ -199,18 +246,31 @@ impl Checker<'_> {
         let def = default.and_then(|d| self.expr(d).map(|t| (d, t)));
         self.ctx = saved;
         let fresh = self.check_new_name(name);
-        let Some(dt) = dt else { return };
+        let Some(dt) = dt else {
+            self.poison(name);
+            return;
+        };
         let declared = dt.shape.ty(dt.elem);
         if let Some((_, t)) = &def {
             if !types::assignable(declared, t.ty()) {
                 self.error(
-                    Diagnostic::error("wrong-type", format!("the default of `{}` must be {}, found {}", name.name, declared.describe(), t.ty().describe()))
-                        .with_label(t.e.span, t.ty().describe())
-                        .with_label(ty.span, "declared type"),
+                    Diagnostic::error(
+                        "wrong-type",
+                        format!(
+                            "the default of `{}` must be {}, found {}",
+                            name.name,
+                            declared.describe(),
+                            t.ty().describe()
+                        ),
+                    )
+                    .with_label(t.e.span, t.ty().describe())
+                    .with_label(ty.span, "declared type"),
                 );
             }
         }
-        let Constraint::Bounded(bounds) = dt.constraint else { return };
+        let Constraint::Bounded(bounds) = dt.constraint else {
+            return;
+        };
         let dims = self.dims_of_shape(&dt.shape);
         let id = DataId(self.m.data.len() as u32);
         self.data_info.push(DataInfo {
@@ -236,10 +296,16 @@ impl Checker<'_> {
         let dt = self.decl_type(ty, DeclOf::Param);
         self.bounding = None;
         let fresh = self.check_new_name(name);
-        let Some(dt) = dt else { return };
+        let Some(dt) = dt else {
+            self.poison(name);
+            return;
+        };
         let dims = self.dims_of_shape(&dt.shape);
         let id = ParamId(self.m.params.len() as u32);
-        self.param_info.push(ParamInfo { dims, has_prior: false });
+        self.param_info.push(ParamInfo {
+            dims,
+            has_prior: false,
+        });
         self.m.params.push(ir::ParamDecl {
             name: name.name.clone(),
             span: name.span,
@@ -264,11 +330,18 @@ impl Checker<'_> {
             .or_else(|| name.strip_suffix("_rng"))
             .is_some_and(|b| DistId::lookup(b).is_some());
         if Builtin::lookup(name).next().is_some() || builtin_dist {
-            let whose = if self.in_stdlib { "the standard library" } else { "a model" };
+            let whose = if self.in_stdlib {
+                "the standard library"
+            } else {
+                "a model"
+            };
             self.error(
-                Diagnostic::error("redefines-builtin", format!("`{name}` is built in; {whose} cannot redefine it"))
-                    .with_label(f.name.span, "a built-in name")
-                    .with_help("choose another name"),
+                Diagnostic::error(
+                    "redefines-builtin",
+                    format!("`{name}` is built in; {whose} cannot redefine it"),
+                )
+                .with_label(f.name.span, "a built-in name")
+                .with_help("choose another name"),
             );
             return false;
         }
@@ -280,10 +353,13 @@ impl Checker<'_> {
             }
             let span = prev_fn.span;
             self.error(
-                Diagnostic::error("duplicate-function", format!("function `{name}` is already defined"))
-                    .with_label(f.name.span, "defined again here")
-                    .with_label(span, "first defined here")
-                    .with_help("functions cannot be overloaded: choose another name"),
+                Diagnostic::error(
+                    "duplicate-function",
+                    format!("function `{name}` is already defined"),
+                )
+                .with_label(f.name.span, "defined again here")
+                .with_label(span, "first defined here")
+                .with_help("functions cannot be overloaded: choose another name"),
             );
             return false;
         }
@@ -301,9 +377,12 @@ impl Checker<'_> {
                 Some(t) => arg_tys.push(t),
                 None => {
                     self.error(
-                        Diagnostic::error("int-matrix", "integer matrices cannot be function arguments")
-                            .with_label(a.ty.span, "`int[,]`")
-                            .with_help("use `real[,]`"),
+                        Diagnostic::error(
+                            "int-matrix",
+                            "integer matrices cannot be function arguments",
+                        )
+                        .with_label(a.ty.span, "`int[,]`")
+                        .with_help("use `real[,]`"),
                     );
                     arg_tys.push(Ty::Matrix);
                     ok = false;
@@ -313,7 +392,10 @@ impl Checker<'_> {
         let declared_ret = f.ret.and_then(|r| {
             let t = fn_ty(r);
             if t.is_none() {
-                self.error(Diagnostic::error("int-matrix", "integer matrices cannot be returned").with_label(r.span, "`int[,]`"));
+                self.error(
+                    Diagnostic::error("int-matrix", "integer matrices cannot be returned")
+                        .with_label(r.span, "`int[,]`"),
+                );
             }
             t
         });
@@ -322,8 +404,11 @@ impl Checker<'_> {
             match arg_tys.first() {
                 None => {
                     self.error(
-                        Diagnostic::error("density-signature", format!("`{}` needs the variate as its first argument", f.name.name))
-                            .with_label(f.name.span, "no arguments"),
+                        Diagnostic::error(
+                            "density-signature",
+                            format!("`{}` needs the variate as its first argument", f.name.name),
+                        )
+                        .with_label(f.name.span, "no arguments"),
                     );
                     ok = false;
                 }
@@ -348,16 +433,22 @@ impl Checker<'_> {
             if declared_ret.is_some_and(|r| r != Ty::Real) {
                 self.error(
                     Diagnostic::error("density-signature", "a log density returns `real`")
-                        .with_label(f.ret.map_or(f.name.span, |r| r.span), "declared return type"),
+                        .with_label(
+                            f.ret.map_or(f.name.span, |r| r.span),
+                            "declared return type",
+                        ),
                 );
                 ok = false;
             }
         }
         if declared_ret.is_none() && f.ret.is_none() && matches!(f.body, FnBody::Block(_)) {
             self.error(
-                Diagnostic::error("missing-return-type", format!("function `{}` needs a return type", f.name.name))
-                    .with_label(f.name.span, "no `-> type`")
-                    .with_help("write it after the arguments, e.g. `-> real`"),
+                Diagnostic::error(
+                    "missing-return-type",
+                    format!("function `{}` needs a return type", f.name.name),
+                )
+                .with_label(f.name.span, "no `-> type`")
+                .with_help("write it after the arguments, e.g. `-> real`"),
             );
             ok = false;
         }
@@ -390,7 +481,15 @@ impl Checker<'_> {
             .args
             .iter()
             .zip(&arg_tys)
-            .map(|(a, t)| self.declare_local(&a.name, LocalKind::FnArg, *t, Dims::UNKNOWN, ParamSet::default()))
+            .map(|(a, t)| {
+                self.declare_local(
+                    &a.name,
+                    LocalKind::FnArg,
+                    *t,
+                    Dims::UNKNOWN,
+                    ParamSet::default(),
+                )
+            })
             .collect();
         let (body, ret) = match &f.body {
             FnBody::Expr(e) => match self.expr(e) {
@@ -398,13 +497,27 @@ impl Checker<'_> {
                     let ret = declared_ret.unwrap_or(t.ty());
                     if !types::assignable(ret, t.ty()) {
                         self.error(
-                            Diagnostic::error("wrong-type", format!("`{}` returns {}, but its body is {}", f.name.name, ret.describe(), t.ty().describe()))
-                                .with_label(t.e.span, t.ty().describe()),
+                            Diagnostic::error(
+                                "wrong-type",
+                                format!(
+                                    "`{}` returns {}, but its body is {}",
+                                    f.name.name,
+                                    ret.describe(),
+                                    t.ty().describe()
+                                ),
+                            )
+                            .with_label(t.e.span, t.ty().describe()),
                         );
                         ok = false;
                     }
                     let s = t.e.span;
-                    (vec![ir::Stmt { kind: StmtKind::Return(t.e), span: s }], ret)
+                    (
+                        vec![ir::Stmt {
+                            kind: StmtKind::Return(t.e),
+                            span: s,
+                        }],
+                        ret,
+                    )
                 }
                 None => {
                     ok = false;
@@ -414,11 +527,20 @@ impl Checker<'_> {
             FnBody::Block(b) => {
                 let errors_before = self.error_count();
                 let stmts = self.block(b);
-                if declared_ret.is_some() && !always_returns(&stmts) && self.error_count() == errors_before {
+                if declared_ret.is_some()
+                    && !always_returns(&stmts)
+                    && self.error_count() == errors_before
+                {
                     self.error(
-                        Diagnostic::error("missing-return", format!("`{}` may reach its end without returning a value", f.name.name))
-                            .with_label(b.span, "this body")
-                            .with_help("end every path with `return ...`"),
+                        Diagnostic::error(
+                            "missing-return",
+                            format!(
+                                "`{}` may reach its end without returning a value",
+                                f.name.name
+                            ),
+                        )
+                        .with_label(b.span, "this body")
+                        .with_help("end every path with `return ...`"),
                     );
                     ok = false;
                 }

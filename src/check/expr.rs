@@ -40,16 +40,25 @@ impl Checker<'_> {
                 let (c, a, b) = (c?, a?, b?);
                 if !c.ty().is_scalar() {
                     self.error(
-                        Diagnostic::error("condition-not-scalar", format!("the condition of `?:` must be a scalar, found {}", c.ty().describe()))
-                            .with_label(c.e.span, "not a scalar"),
+                        Diagnostic::error(
+                            "condition-not-scalar",
+                            format!(
+                                "the condition of `?:` must be a scalar, found {}",
+                                c.ty().describe()
+                            ),
+                        )
+                        .with_label(c.e.span, "not a scalar"),
                     );
                     return None;
                 }
                 let Some(ty) = types::join(a.ty(), b.ty()) else {
                     self.error(
-                        Diagnostic::error("branch-types", "the two branches of `?:` have different kinds")
-                            .with_label(a.e.span, a.ty().describe())
-                            .with_label(b.e.span, b.ty().describe()),
+                        Diagnostic::error(
+                            "branch-types",
+                            "the two branches of `?:` have different kinds",
+                        )
+                        .with_label(a.e.span, a.ty().describe())
+                        .with_label(b.e.span, b.ty().describe()),
                     );
                     return None;
                 };
@@ -81,9 +90,15 @@ impl Checker<'_> {
                     };
                     if !t.ty().is_scalar() {
                         self.error(
-                            Diagnostic::error("vector-literal-element", format!("the elements of a vector literal must be scalars, found {}", t.ty().describe()))
-                                .with_label(t.e.span, "not a scalar")
-                                .with_help("to join vectors use `append_row(a, b)`"),
+                            Diagnostic::error(
+                                "vector-literal-element",
+                                format!(
+                                    "the elements of a vector literal must be scalars, found {}",
+                                    t.ty().describe()
+                                ),
+                            )
+                            .with_label(t.e.span, "not a scalar")
+                            .with_help("to join vectors use `append_row(a, b)`"),
                         );
                         ok = false;
                         continue;
@@ -115,8 +130,11 @@ impl Checker<'_> {
             (UnOp::Not, t) if t.is_scalar() => Ty::Int,
             (UnOp::Not, t) => {
                 self.error(
-                    Diagnostic::error("bad-operand", format!("`!` applies to scalars, found {}", t.describe()))
-                        .with_label(x.e.span, t.describe()),
+                    Diagnostic::error(
+                        "bad-operand",
+                        format!("`!` applies to scalars, found {}", t.describe()),
+                    )
+                    .with_label(x.e.span, t.describe()),
                 );
                 return None;
             }
@@ -184,11 +202,17 @@ impl Checker<'_> {
                     "an element-wise operation"
                 };
                 if op == BinOp::Mul {
-                    let (ca, rb) = (self.describe_size(a.dims.cols), self.describe_size(b.dims.rows));
+                    let (ca, rb) = (
+                        self.describe_size(a.dims.cols),
+                        self.describe_size(b.dims.rows),
+                    );
                     self.error(
-                        Diagnostic::error("shape-mismatch", format!("shape mismatch in {what}: {ca} columns against {rb} rows"))
-                            .with_label(a.e.span, format!("{ca} columns"))
-                            .with_label(b.e.span, format!("{rb} rows")),
+                        Diagnostic::error(
+                            "shape-mismatch",
+                            format!("shape mismatch in {what}: {ca} columns against {rb} rows"),
+                        )
+                        .with_label(a.e.span, format!("{ca} columns"))
+                        .with_label(b.e.span, format!("{rb} rows")),
                     );
                 } else {
                     self.shape_mismatch(what, &a, &b, span);
@@ -214,8 +238,11 @@ impl Checker<'_> {
         let t = self.expr(e)?;
         if t.ty() != Ty::Int {
             self.error(
-                Diagnostic::error("not-int", format!("{what} must be an int, found {}", t.ty().describe()))
-                    .with_label(t.e.span, t.ty().describe()),
+                Diagnostic::error(
+                    "not-int",
+                    format!("{what} must be an int, found {}", t.ty().describe()),
+                )
+                .with_label(t.e.span, t.ty().describe()),
             );
             return None;
         }
@@ -294,7 +321,11 @@ impl Checker<'_> {
         };
         let (ty, dims) = match (base.ty(), idx.len()) {
             (Ty::Vector | Ty::IntArray, 1) => {
-                let elem = if base.ty() == Ty::Vector { Ty::Real } else { Ty::Int };
+                let elem = if base.ty() == Ty::Vector {
+                    Ty::Real
+                } else {
+                    Ty::Int
+                };
                 match sel[0] {
                     None => (elem, Dims::UNKNOWN),
                     s => (base.ty(), Dims::vector(keep(s, bd.rows, &idx[0]))),
@@ -324,9 +355,18 @@ impl Checker<'_> {
             },
             (t, n) => {
                 let (msg, help) = match t {
-                    Ty::Int | Ty::Real => (format!("cannot index a scalar ({})", t.describe()), "only vectors, int arrays and matrices have elements"),
-                    Ty::Matrix => (format!("a matrix takes one or two indices, found {n}"), "write `X[i, j]`, `X[i]` (a row) or `X[:, j]` (a column)"),
-                    _ => (format!("a {} takes one index, found {n}", t.describe()), "write `v[i]`"),
+                    Ty::Int | Ty::Real => (
+                        format!("cannot index a scalar ({})", t.describe()),
+                        "only vectors, int arrays and matrices have elements",
+                    ),
+                    Ty::Matrix => (
+                        format!("a matrix takes one or two indices, found {n}"),
+                        "write `X[i, j]`, `X[i]` (a row) or `X[:, j]` (a column)",
+                    ),
+                    _ => (
+                        format!("a {} takes one index, found {n}", t.describe()),
+                        "write `v[i]`",
+                    ),
                 };
                 self.error(
                     Diagnostic::error("bad-index", msg)

@@ -4,7 +4,7 @@
 //! Sizes stay symbolic (as the user wrote them) until data is bound; a
 //! caller that knows the data passes a size evaluator to get numbers.
 
-use crate::ir::{Bounds, Constraint, Expr, ExprKind, Model, Shape};
+use crate::ir::{BinOp, Bounds, Constraint, Expr, ExprKind, Model, Shape};
 use crate::source::SourceMap;
 use std::fmt::Write;
 
@@ -41,7 +41,7 @@ pub type SizeEval<'a> = &'a dyn Fn(&Expr) -> Option<i64>;
 pub struct Layout {
     pub params: Vec<ParamLayout>,
     /// Symbolic texts of the `Free` sizes, parallel to `params`.
-    texts: Vec<(Vec<String>, i64)>,
+    texts: Vec<Symbolic>,
 }
 
 fn atom(text: &str) -> String {
@@ -74,36 +74,75 @@ impl Free {
         })
     }
 
-    /// Symbolic form: (terms, constant), e.g. `K - 1` is (["K"], -1).
-    fn symbolic(&self, sources: &SourceMap) -> (Vec<String>, i64) {
+    /// Symbolic form: (terms, constant), e.g. `K - 1` is ([(1, "K")], -1).
+    fn symbolic(&self, sources: &SourceMap) -> Symbolic {
         let text = |e: &Expr| sources.snippet(e.span).trim().to_string();
         match self {
             Free::One => (vec![], 1),
-            Free::Len(n) => match literal(n) {
-                Some(v) => (vec![], v),
-                None => (vec![text(n)], 0),
-            },
-            Free::LenMinus1(n) => match literal(n) {
-                Some(v) => (vec![], v - 1),
-                None => (vec![atom(&text(n))], -1),
-            },
+            Free::Len(n) => linear(n, sources),
+            Free::LenMinus1(n) => {
+                let (t, c) = linear(n, sources);
+                (t, c - 1)
+            }
             Free::Prod(r, c) => match (literal(r), literal(c)) {
                 (Some(a), Some(b)) => (vec![], a * b),
-                _ => (vec![format!("{}*{}", atom(&text(r)), atom(&text(c)))], 0),
+                _ => (
+                    vec![(1, format!("{}*{}", atom(&text(r)), atom(&text(c))))],
+                    0,
+                ),
             },
             Free::Triangle(n) => match literal(n) {
                 Some(k) => (vec![], k * (k - 1) / 2),
                 None => {
                     let k = atom(&text(n));
-                    (vec![format!("{k}*({k}-1)/2")], 0)
+                    (vec![(1, format!("{k}*({k}-1)/2"))], 0)
                 }
             },
         }
     }
 }
 
-fn sum_text(terms: &[String], constant: i64) -> String {
-    let mut s = terms.join(" + ");
+/// Terms with integer coefficients plus a constant.
+type Symbolic = (Vec<(i64, String)>, i64);
+
+/// `N`, `3`, `K - 1`, `N + 2` as terms and a constant; anything else is one term.
+fn linear(e: &Expr, sources: &SourceMap) -> Symbolic {
+    match &e.kind {
+        ExprKind::Int(v) => (vec![], *v),
+        ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+            if let Some(c) = literal(b) {
+                let (t, k) = linear(a, sources);
+                (t, if *op == BinOp::Add { k + c } else { k - c })
+            } else {
+                (vec![(1, sources.snippet(e.span).trim().to_string())], 0)
+            }
+        }
+        _ => (vec![(1, sources.snippet(e.span).trim().to_string())], 0),
+    }
+}
+
+fn sum_text(terms: &[(i64, String)], constant: i64) -> String {
+    // Collect equal terms: `K + K` is `2*K`.
+    let mut merged: Vec<(i64, &str)> = Vec::new();
+    for (c, t) in terms {
+        match merged.iter_mut().find(|(_, m)| m == t) {
+            Some(m) => m.0 += c,
+            None => merged.push((*c, t)),
+        }
+    }
+    let mut s = String::new();
+    for (c, t) in merged.into_iter().filter(|(c, _)| *c != 0) {
+        let term = if c == 1 || c == -1 {
+            t.to_string()
+        } else {
+            format!("{}*{}", c.abs(), atom(t))
+        };
+        if s.is_empty() {
+            s = if c < 0 { format!("-{term}") } else { term };
+        } else {
+            let _ = write!(s, " {} {term}", if c < 0 { '-' } else { '+' });
+        }
+    }
     if s.is_empty() {
         return constant.to_string();
     }
@@ -127,10 +166,18 @@ impl Layout {
                 Shape::Matrix(r, c) => format!("[{}, {}]", text(r), text(c)),
             };
             let (constraint, free) = match (&p.constraint, &p.shape) {
-                (Constraint::Simplex, Shape::Vector(n)) => ("simplex".to_string(), Free::LenMinus1(n.clone())),
-                (Constraint::Ordered, Shape::Vector(n)) => ("ordered".to_string(), Free::Len(n.clone())),
-                (Constraint::PositiveOrdered, Shape::Vector(n)) => ("positive_ordered".to_string(), Free::Len(n.clone())),
-                (Constraint::CorrCholesky, Shape::Matrix(n, _)) => ("corr_cholesky".to_string(), Free::Triangle(n.clone())),
+                (Constraint::Simplex, Shape::Vector(n)) => {
+                    ("simplex".to_string(), Free::LenMinus1(n.clone()))
+                }
+                (Constraint::Ordered, Shape::Vector(n)) => {
+                    ("ordered".to_string(), Free::Len(n.clone()))
+                }
+                (Constraint::PositiveOrdered, Shape::Vector(n)) => {
+                    ("positive_ordered".to_string(), Free::Len(n.clone()))
+                }
+                (Constraint::CorrCholesky, Shape::Matrix(n, _)) => {
+                    ("corr_cholesky".to_string(), Free::Triangle(n.clone()))
+                }
                 (Constraint::Bounded(Bounds { lower, upper }), shape) => {
                     let mut parts = Vec::new();
                     if let Some(l) = lower {
@@ -139,7 +186,11 @@ impl Layout {
                     if let Some(u) = upper {
                         parts.push(format!("upper={}", text(u)));
                     }
-                    let c = if parts.is_empty() { "-".to_string() } else { parts.join(", ") };
+                    let c = if parts.is_empty() {
+                        "-".to_string()
+                    } else {
+                        parts.join(", ")
+                    };
                     let free = match shape {
                         Shape::Scalar => Free::One,
                         Shape::Vector(n) => Free::Len(n.clone()),
@@ -208,7 +259,11 @@ impl Layout {
         }
         let mut out = String::new();
         for r in std::iter::once(header.map(str::to_string)).chain(rows) {
-            let line: Vec<String> = r.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let line: Vec<String> = r
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
             let _ = writeln!(out, "{}", line.join("  ").trim_end());
         }
         let total = match size.and_then(|s| self.total(s)) {

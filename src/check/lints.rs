@@ -23,7 +23,11 @@ impl Checker<'_> {
         if plain {
             return;
         }
-        let names: Vec<String> = lhs.params.iter().map(|p| format!("`{}`", self.m.param(p).name)).collect();
+        let names: Vec<String> = lhs
+            .params
+            .iter()
+            .map(|p| format!("`{}`", self.m.param(p).name))
+            .collect();
         let text = self.snippet(lhs.e.span).to_string();
         self.error(
             Diagnostic::warning(

@@ -31,7 +31,10 @@ pub use stdlib::STDLIB;
 /// Every program but the last is a library file: it may only define
 /// functions. The model is `Some` exactly when no error was found; the
 /// diagnostics hold every error and warning, in source order per file.
-pub fn check(sources: &SourceMap, programs: &[ast::Program]) -> (Option<ir::Model>, Vec<Diagnostic>) {
+pub fn check(
+    sources: &SourceMap,
+    programs: &[ast::Program],
+) -> (Option<ir::Model>, Vec<Diagnostic>) {
     let mut c = Checker::new(sources);
     let n = programs.len();
     for (i, p) in programs.iter().enumerate() {
@@ -47,7 +50,11 @@ pub fn check(sources: &SourceMap, programs: &[ast::Program]) -> (Option<ir::Mode
         }
     }
     c.in_stdlib = false;
-    c.finish_lints();
+    // With errors, statements that failed to check would make these
+    // warnings wrong (a prior that did not check is still a prior).
+    if !has_errors(&c.diags) {
+        c.finish_lints();
+    }
     let Checker { m, mut diags, .. } = c;
     diags.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
     if has_errors(&diags) {
@@ -96,6 +103,8 @@ enum Binding {
     Param(ParamId),
     Local(LocalId),
     Gen(GenId),
+    /// A declaration that failed to check: uses stay silent.
+    Poisoned,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -235,7 +244,9 @@ impl<'a> Checker<'a> {
                 ast::StmtKind::Gen { name, .. } => (name, DeclKind::Gen),
                 _ => continue,
             };
-            self.declared.entry(name.name.clone()).or_insert((name.span, kind));
+            self.declared
+                .entry(name.name.clone())
+                .or_insert((name.span, kind));
         }
     }
 

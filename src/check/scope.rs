@@ -24,7 +24,10 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate, if close enough to be a likely typo.
-pub(super) fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+pub(super) fn suggest<'n>(
+    name: &str,
+    candidates: impl Iterator<Item = &'n str>,
+) -> Option<&'n str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .filter(|c| *c != name)
@@ -42,26 +45,44 @@ impl Checker<'_> {
 
     /// The entry a new declaration would clash with.
     fn visible(&self, name: &str) -> Option<Entry> {
-        self.lookup_scoped(name)
-            .or_else(|| if self.cur_fn.is_none() { self.globals.get(name).copied() } else { None })
+        self.lookup_scoped(name).or_else(|| {
+            if self.cur_fn.is_none() {
+                self.globals.get(name).copied()
+            } else {
+                None
+            }
+        })
     }
 
     /// Checks that `name` may be declared here: not reserved, not taken.
     pub(super) fn check_new_name(&mut self, name: &Ident) -> bool {
         if name.name.ends_with("__") {
             self.error(
-                Diagnostic::error("reserved-name", format!("`{}` is reserved: names ending in `__` belong to outputs such as `lp__`", name.name))
-                    .with_label(name.span, "reserved name")
-                    .with_help(format!("rename it, e.g. `{}`", name.name.trim_end_matches('_'))),
+                Diagnostic::error(
+                    "reserved-name",
+                    format!(
+                        "`{}` is reserved: names ending in `__` belong to outputs such as `lp__`",
+                        name.name
+                    ),
+                )
+                .with_label(name.span, "reserved name")
+                .with_help(format!(
+                    "rename it, e.g. `{}`",
+                    name.name.trim_end_matches('_')
+                )),
             );
+            self.poison(name);
             return false;
         }
         if let Some(prev) = self.visible(&name.name) {
             self.error(
-                Diagnostic::error("duplicate-declaration", format!("`{}` is already declared", name.name))
-                    .with_label(name.span, "declared again here")
-                    .with_label(prev.span, "first declared here")
-                    .with_help("choose another name (names cannot be shadowed)"),
+                Diagnostic::error(
+                    "duplicate-declaration",
+                    format!("`{}` is already declared", name.name),
+                )
+                .with_label(name.span, "declared again here")
+                .with_label(prev.span, "first declared here")
+                .with_help("choose another name (names cannot be shadowed)"),
             );
             return false;
         }
@@ -85,7 +106,14 @@ impl Checker<'_> {
     }
 
     /// Declares a `let`, `var`, loop variable or function argument.
-    pub(super) fn declare_local(&mut self, name: &Ident, kind: LocalKind, ty: Ty, dims: Dims, params: ParamSet) -> LocalId {
+    pub(super) fn declare_local(
+        &mut self,
+        name: &Ident,
+        kind: LocalKind,
+        ty: Ty,
+        dims: Dims,
+        params: ParamSet,
+    ) -> LocalId {
         let ok = self.check_new_name(name);
         let id = LocalId(self.m.locals.len() as u32);
         self.m.locals.push(ir::LocalDecl {
@@ -101,6 +129,14 @@ impl Checker<'_> {
             self.bind(name, Binding::Local(id));
         }
         id
+    }
+
+    /// Binds a name whose declaration failed, so that its uses do not
+    /// report it again as unknown.
+    pub(super) fn poison(&mut self, name: &Ident) {
+        if self.visible(&name.name).is_none() {
+            self.bind(name, Binding::Poisoned);
+        }
     }
 
     pub(super) fn push_scope(&mut self) {
@@ -127,9 +163,14 @@ impl Checker<'_> {
         if self.cur_fn.is_some() {
             if self.globals.contains_key(name) {
                 self.error(
-                    Diagnostic::error("global-in-function", format!("a function cannot use the model's `{name}`"))
-                        .with_label(span, "not an argument of this function")
-                        .with_help(format!("functions see only their arguments: pass `{name}` as an argument")),
+                    Diagnostic::error(
+                        "global-in-function",
+                        format!("a function cannot use the model's `{name}`"),
+                    )
+                    .with_label(span, "not an argument of this function")
+                    .with_help(format!(
+                        "functions see only their arguments: pass `{name}` as an argument"
+                    )),
                 );
                 return None;
             }
@@ -157,19 +198,30 @@ impl Checker<'_> {
                 ),
                 _ => (
                     "bound-uses-local",
-                    format!("a bound can use only data and earlier parameters, but `{name}` is {what}"),
+                    format!(
+                        "a bound can use only data and earlier parameters, but `{name}` is {what}"
+                    ),
                     "parameters are transformed before the model's statements run",
                 ),
             };
-            Diagnostic::error(code, msg).with_label(span, format!("`{name}` is {what}")).with_help(help)
+            Diagnostic::error(code, msg)
+                .with_label(span, format!("`{name}` is {what}"))
+                .with_help(help)
         };
         match entry.binding {
+            Binding::Poisoned => None,
             Binding::Data(id) => {
                 let d = &mut self.data_info[id.index()];
                 d.used = true;
                 let dims = d.dims;
                 let ty = self.m.data(id).ty();
-                Some(Self::texpr(ExprKind::Data(id), ty, span, dims, ParamSet::default()))
+                Some(Self::texpr(
+                    ExprKind::Data(id),
+                    ty,
+                    span,
+                    dims,
+                    ParamSet::default(),
+                ))
             }
             Binding::Param(id) => {
                 if matches!(ctx, Ctx::Data | Ctx::ParamShape) {
@@ -178,7 +230,13 @@ impl Checker<'_> {
                 }
                 let ty = self.m.param(id).ty();
                 let dims = self.param_info[id.index()].dims;
-                Some(Self::texpr(ExprKind::Param(id), ty, span, dims, ParamSet::single(id)))
+                Some(Self::texpr(
+                    ExprKind::Param(id),
+                    ty,
+                    span,
+                    dims,
+                    ParamSet::single(id),
+                ))
             }
             Binding::Local(id) => {
                 if matches!(ctx, Ctx::Data | Ctx::ParamShape | Ctx::ParamBound) {
@@ -206,14 +264,24 @@ impl Checker<'_> {
                 }
                 let ty = self.m.gen_decl(id).ty;
                 let dims = self.gen_dims[id.index()];
-                Some(Self::texpr(ExprKind::Gen(id), ty, span, dims, ParamSet::default()))
+                Some(Self::texpr(
+                    ExprKind::Gen(id),
+                    ty,
+                    span,
+                    dims,
+                    ParamSet::default(),
+                ))
             }
         }
     }
 
     /// Names an expression here could use, for suggestions.
     fn visible_names(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.scopes.iter().flat_map(|s| s.keys().map(String::as_str)).collect();
+        let mut v: Vec<&str> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.keys().map(String::as_str))
+            .collect();
         if self.cur_fn.is_none() {
             v.extend(self.globals.keys().map(String::as_str));
         }
@@ -236,17 +304,23 @@ impl Checker<'_> {
                         .with_label(decl, "declared here")
                         .with_help(format!("a bound can use only data and earlier parameters: declare `{name}` first"))
                     } else {
-                        Diagnostic::error("use-before-declaration", format!("`{name}` is used before it is declared"))
-                            .with_label(span, "used here")
-                            .with_label(decl, "declared here")
-                            .with_help("a name must be declared before it is used: move the declaration up")
+                        Diagnostic::error(
+                            "use-before-declaration",
+                            format!("`{name}` is used before it is declared"),
+                        )
+                        .with_label(span, "used here")
+                        .with_label(decl, "declared here")
+                        .with_help(
+                            "a name must be declared before it is used: move the declaration up",
+                        )
                     };
                     self.error(d);
                     return None;
                 }
             }
         }
-        let mut d = Diagnostic::error("unknown-name", format!("unknown name `{name}`")).with_label(span, "not declared");
+        let mut d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
+            .with_label(span, "not declared");
         let names = self.visible_names();
         if let Some(s) = suggest(name, names.into_iter()) {
             d = d.with_help(format!("did you mean `{s}`?"));
@@ -266,7 +340,10 @@ mod tests {
     fn distances_and_suggestions() {
         assert_eq!(edit_distance("sigma", "sigm"), 1);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(suggest("sigm", ["mu", "sigma", "tau"].into_iter()), Some("sigma"));
+        assert_eq!(
+            suggest("sigm", ["mu", "sigma", "tau"].into_iter()),
+            Some("sigma")
+        );
         assert_eq!(suggest("zzz", ["mu", "sigma"].into_iter()), None);
     }
 }

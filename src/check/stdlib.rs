@@ -4,5 +4,8 @@
 /// `(file name, source)` of every standard-library file, in load order.
 pub const STDLIB: &[(&str, &str)] = &[
     ("stdlib/math.vi", include_str!("../../stdlib/math.vi")),
-    ("stdlib/distributions.vi", include_str!("../../stdlib/distributions.vi")),
+    (
+        "stdlib/distributions.vi",
+        include_str!("../../stdlib/distributions.vi"),
+    ),
 ];

@@ -14,8 +14,11 @@ impl Checker<'_> {
     pub(super) fn top_stmt(&mut self, s: &ast::Stmt, library: bool) -> Option<ir::Stmt> {
         if library && !matches!(s.kind, S::Fn(_)) {
             self.error(
-                Diagnostic::error("library-statement", "a library file may only define functions")
-                    .with_label(s.span, "not a function definition"),
+                Diagnostic::error(
+                    "library-statement",
+                    "a library file may only define functions",
+                )
+                .with_label(s.span, "not a function definition"),
             );
             return None;
         }
@@ -60,7 +63,10 @@ impl Checker<'_> {
         let v = self.expr(value);
         self.ctx = saved;
         let fresh = self.check_new_name(name);
-        let v = v?;
+        let Some(v) = v else {
+            self.poison(name);
+            return None;
+        };
         let id = GenId(self.m.gens.len() as u32);
         self.m.gens.push(ir::GenDecl {
             name: name.name.clone(),
@@ -89,18 +95,28 @@ impl Checker<'_> {
                     S::Fn(_) => "function definitions",
                     _ => "`gen` statements",
                 };
-                return self.misplaced(span, &format!("{word} must be at the top level of the model"), "move it out of the block or function");
+                return self.misplaced(
+                    span,
+                    &format!("{word} must be at the top level of the model"),
+                    "move it out of the block or function",
+                );
             }
             S::Let { name, value } => {
-                let v = self.expr(value);
-                let v = v?;
-                let local = self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
+                let Some(v) = self.expr(value) else {
+                    self.poison(name);
+                    return None;
+                };
+                let local =
+                    self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
                 StmtKind::Let { local, value: v.e }
             }
             S::Var { name, ty, init } => {
                 let dt = self.decl_type(ty, DeclOf::Var);
                 let init = init.as_ref().map(|e| self.expr(e));
-                let dt = dt?;
+                let (Some(dt), false) = (dt, matches!(init, Some(None))) else {
+                    self.poison(name);
+                    return None;
+                };
                 let declared = dt.shape.ty(dt.elem);
                 let mut params = Default::default();
                 let init = match init {
@@ -108,9 +124,17 @@ impl Checker<'_> {
                     Some(Some(t)) => {
                         if !types::assignable(declared, t.ty()) {
                             self.error(
-                                Diagnostic::error("wrong-type", format!("`{}` is declared {}, but its initial value is {}", name.name, declared.describe(), t.ty().describe()))
-                                    .with_label(t.e.span, t.ty().describe())
-                                    .with_label(ty.span, "declared type"),
+                                Diagnostic::error(
+                                    "wrong-type",
+                                    format!(
+                                        "`{}` is declared {}, but its initial value is {}",
+                                        name.name,
+                                        declared.describe(),
+                                        t.ty().describe()
+                                    ),
+                                )
+                                .with_label(t.e.span, t.ty().describe())
+                                .with_label(ty.span, "declared type"),
                             );
                             return None;
                         }
@@ -146,14 +170,21 @@ impl Checker<'_> {
             }
             S::TargetAdd(e) => {
                 if in_fn {
-                    return self.misplaced(span, "`target +=` cannot be used inside a function", "return the value and add it at the call site");
+                    return self.misplaced(
+                        span,
+                        "`target +=` cannot be used inside a function",
+                        "return the value and add it at the call site",
+                    );
                 }
                 let t = self.expr(e)?;
                 if t.ty() == Ty::Matrix {
                     self.error(
-                        Diagnostic::error("wrong-type", "`target +=` adds a scalar or the sum of a vector, found a matrix")
-                            .with_label(t.e.span, t.ty().describe())
-                            .with_help("add `sum(...)` of it"),
+                        Diagnostic::error(
+                            "wrong-type",
+                            "`target +=` adds a scalar or the sum of a vector, found a matrix",
+                        )
+                        .with_label(t.e.span, t.ty().describe())
+                        .with_help("add `sum(...)` of it"),
                     );
                     return None;
                 }
@@ -169,7 +200,13 @@ impl Checker<'_> {
                 if let Some(h) = &hi {
                     params.union_with(&h.params);
                 }
-                let v = self.declare_local(var, LocalKind::Loop, Ty::Int, super::types::Dims::UNKNOWN, params);
+                let v = self.declare_local(
+                    var,
+                    LocalKind::Loop,
+                    Ty::Int,
+                    super::types::Dims::UNKNOWN,
+                    params,
+                );
                 let body = self.block(body);
                 self.pop_scope();
                 StmtKind::For {
@@ -184,9 +221,17 @@ impl Checker<'_> {
                 if let Some(c) = &c {
                     if !c.ty().is_scalar() {
                         self.error(
-                            Diagnostic::error("condition-not-scalar", format!("an `if` condition must be a scalar, found {}", c.ty().describe()))
-                                .with_label(c.e.span, c.ty().describe())
-                                .with_help("compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`"),
+                            Diagnostic::error(
+                                "condition-not-scalar",
+                                format!(
+                                    "an `if` condition must be a scalar, found {}",
+                                    c.ty().describe()
+                                ),
+                            )
+                            .with_label(c.e.span, c.ty().describe())
+                            .with_help(
+                                "compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`",
+                            ),
                         );
                     }
                 }
@@ -197,12 +242,20 @@ impl Checker<'_> {
                     Some(Else::If(s)) => self.stmt(s).into_iter().collect(),
                 };
                 let c = c.filter(|c| c.ty().is_scalar())?;
-                StmtKind::If { cond: c.e, then, els }
+                StmtKind::If {
+                    cond: c.e,
+                    then,
+                    els,
+                }
             }
             S::Block(b) => StmtKind::Block(self.block(b)),
             S::Return(e) => {
                 let Some(f) = &self.cur_fn else {
-                    return self.misplaced(span, "`return` can only be used inside a function", "a model has no return value: use `~` or `target +=`");
+                    return self.misplaced(
+                        span,
+                        "`return` can only be used inside a function",
+                        "a model has no return value: use `~` or `target +=`",
+                    );
                 };
                 let ret = f.ret;
                 let name = f.name.clone();
@@ -210,8 +263,15 @@ impl Checker<'_> {
                 if let Some(r) = ret {
                     if !types::assignable(r, t.ty()) {
                         self.error(
-                            Diagnostic::error("wrong-type", format!("`{name}` returns {}, found {}", r.describe(), t.ty().describe()))
-                                .with_label(t.e.span, t.ty().describe()),
+                            Diagnostic::error(
+                                "wrong-type",
+                                format!(
+                                    "`{name}` returns {}, found {}",
+                                    r.describe(),
+                                    t.ty().describe()
+                                ),
+                            )
+                            .with_label(t.e.span, t.ty().describe()),
                         );
                         return None;
                     }
@@ -226,16 +286,25 @@ impl Checker<'_> {
         let t = self.expr(e)?;
         if t.ty() != Ty::Int {
             self.error(
-                Diagnostic::error("loop-bound-not-int", format!("loop bounds must be ints, found {}", t.ty().describe()))
-                    .with_label(t.e.span, t.ty().describe())
-                    .with_help("use an int expression such as `N` or `size(y)`"),
+                Diagnostic::error(
+                    "loop-bound-not-int",
+                    format!("loop bounds must be ints, found {}", t.ty().describe()),
+                )
+                .with_label(t.e.span, t.ty().describe())
+                .with_help("use an int expression such as `N` or `size(y)`"),
             );
             return None;
         }
         Some(t)
     }
 
-    fn assign(&mut self, target: &ast::Expr, op: ast::AssignOp, value: &ast::Expr, span: Span) -> Option<ir::Stmt> {
+    fn assign(
+        &mut self,
+        target: &ast::Expr,
+        op: ast::AssignOp,
+        value: &ast::Expr,
+        span: Span,
+    ) -> Option<ir::Stmt> {
         let (name, name_span, items) = match &target.kind {
             A::Name(n) => (n.as_str(), target.span, &[][..]),
             A::Index(base, items) => match &base.kind {
@@ -255,9 +324,12 @@ impl Checker<'_> {
                 },
                 _ => {
                     self.error(
-                        Diagnostic::error("bad-assignment-target", "only single elements can be assigned")
-                            .with_label(it.span, "a slice")
-                            .with_help("assign element by element in a `for` loop"),
+                        Diagnostic::error(
+                            "bad-assignment-target",
+                            "only single elements can be assigned",
+                        )
+                        .with_label(it.span, "a slice")
+                        .with_help("assign element by element in a `for` loop"),
                     );
                     ok = false;
                 }
@@ -292,21 +364,30 @@ impl Checker<'_> {
             (Ty::Matrix, 2) => Ty::Real,
             (t, n) => {
                 self.error(
-                    Diagnostic::error("bad-index", format!("`{name}` is {}: it cannot take {n} indices", t.describe()))
-                        .with_label(target.span, "assigned here"),
+                    Diagnostic::error(
+                        "bad-index",
+                        format!("`{name}` is {}: it cannot take {n} indices", t.describe()),
+                    )
+                    .with_label(target.span, "assigned here"),
                 );
                 return None;
             }
         };
         if !types::assignable(elem, v.ty()) {
             self.error(
-                Diagnostic::error("wrong-type", format!("cannot assign {} to {}", v.ty().describe(), elem.describe()))
-                    .with_label(v.e.span, v.ty().describe())
-                    .with_label(target.span, elem.describe()),
+                Diagnostic::error(
+                    "wrong-type",
+                    format!("cannot assign {} to {}", v.ty().describe(), elem.describe()),
+                )
+                .with_label(v.e.span, v.ty().describe())
+                .with_label(target.span, elem.describe()),
             );
             return None;
         }
-        if indices.is_empty() && !elem.is_scalar() && self.locals[local.index()].dims.unify(v.dims).is_err() {
+        if indices.is_empty()
+            && !elem.is_scalar()
+            && self.locals[local.index()].dims.unify(v.dims).is_err()
+        {
             let t = TExpr {
                 e: base.e.clone(),
                 dims: self.locals[local.index()].dims,

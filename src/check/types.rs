@@ -85,7 +85,9 @@ impl ParamSet {
     }
     pub(crate) fn iter(&self) -> impl Iterator<Item = ParamId> + '_ {
         self.0.iter().enumerate().flat_map(|(w, bits)| {
-            (0..64).filter(move |b| bits & (1u64 << b) != 0).map(move |b| ParamId((w * 64 + b) as u32))
+            (0..64)
+                .filter(move |b| bits & (1u64 << b) != 0)
+                .map(move |b| ParamId((w * 64 + b) as u32))
         })
     }
 }
@@ -162,13 +164,22 @@ pub(crate) fn binary(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
     let sym = crate::ast::binop_symbol(op);
     let both_int = a == Int && b == Int;
     let (pa, pb) = (promote(a), promote(b));
-    let undefined = || format!("`{sym}` is not defined for {} and {}", a.describe(), b.describe());
+    let undefined = || {
+        format!(
+            "`{sym}` is not defined for {} and {}",
+            a.describe(),
+            b.describe()
+        )
+    };
     match op {
         BinOp::Add | BinOp::Sub => match (pa, pb) {
             _ if both_int => Ok(Int),
             (Real, t) | (t, Real) => Ok(t),
             (x, y) if x == y => Ok(x),
-            _ => Err(op_err(undefined(), Some("both sides must have the same kind, or one must be a scalar"))),
+            _ => Err(op_err(
+                undefined(),
+                Some("both sides must have the same kind, or one must be a scalar"),
+            )),
         },
         BinOp::Mul => match (pa, pb) {
             _ if both_int => Ok(Int),
@@ -177,7 +188,9 @@ pub(crate) fn binary(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
             (Matrix, Matrix) => Ok(Matrix),
             (Vector, Vector) => Err(op_err(
                 "`vector * vector` is not defined".into(),
-                Some("use `.*` for the element-wise product or `dot_product(a, b)` for the inner product"),
+                Some(
+                    "use `.*` for the element-wise product or `dot_product(a, b)` for the inner product",
+                ),
             )),
             (Vector, Matrix) => Err(op_err(
                 "`vector * matrix` is not defined (vectors are columns)".into(),
@@ -188,18 +201,28 @@ pub(crate) fn binary(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
         BinOp::Div => match (pa, pb) {
             (Real, Real) => Ok(Real),
             (Real, t) | (t, Real) => Ok(t),
-            _ => Err(op_err(undefined(), Some("use `./` to divide element by element"))),
+            _ => Err(op_err(
+                undefined(),
+                Some("use `./` to divide element by element"),
+            )),
         },
         BinOp::Pow => match (pa, pb) {
             (Real, Real) => Ok(Real),
             (Real, Vector) | (Vector, Real) | (Vector, Vector) => Ok(Vector),
-            _ => Err(op_err(undefined(), Some("`^` applies to scalars and vectors"))),
+            _ => Err(op_err(
+                undefined(),
+                Some("`^` applies to scalars and vectors"),
+            )),
         },
         BinOp::ElemMul | BinOp::ElemDiv => match (pa, pb) {
             _ if both_int && op == BinOp::ElemMul => Ok(Int),
             (x, y) if x == y => Ok(x),
             _ => Err(op_err(
-                format!("`{sym}` needs two operands of the same kind, found {} and {}", a.describe(), b.describe()),
+                format!(
+                    "`{sym}` needs two operands of the same kind, found {} and {}",
+                    a.describe(),
+                    b.describe()
+                ),
                 Some(if op == BinOp::ElemMul {
                     "use `*` to scale by a scalar"
                 } else {
@@ -212,17 +235,32 @@ pub(crate) fn binary(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
                 Ok(Int)
             } else {
                 Err(op_err(
-                    format!("`{sym}` needs two ints, found {} and {}", a.describe(), b.describe()),
+                    format!(
+                        "`{sym}` needs two ints, found {} and {}",
+                        a.describe(),
+                        b.describe()
+                    ),
                     Some("for real division use `/`"),
                 ))
             }
         }
-        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne | BinOp::And | BinOp::Or => {
+        BinOp::Lt
+        | BinOp::Le
+        | BinOp::Gt
+        | BinOp::Ge
+        | BinOp::Eq
+        | BinOp::Ne
+        | BinOp::And
+        | BinOp::Or => {
             if a.is_scalar() && b.is_scalar() {
                 Ok(Int)
             } else {
                 Err(op_err(
-                    format!("`{sym}` compares scalars, found {} and {}", a.describe(), b.describe()),
+                    format!(
+                        "`{sym}` compares scalars, found {} and {}",
+                        a.describe(),
+                        b.describe()
+                    ),
                     Some("index the vector to compare elements"),
                 ))
             }
@@ -266,10 +304,16 @@ mod tests {
     fn operator_rules() {
         assert_eq!(binary(BinOp::Add, Ty::Int, Ty::Int).ok(), Some(Ty::Int));
         assert_eq!(binary(BinOp::Div, Ty::Int, Ty::Int).ok(), Some(Ty::Real));
-        assert_eq!(binary(BinOp::Mul, Ty::Matrix, Ty::IntArray).ok(), Some(Ty::Vector));
+        assert_eq!(
+            binary(BinOp::Mul, Ty::Matrix, Ty::IntArray).ok(),
+            Some(Ty::Vector)
+        );
         assert!(binary(BinOp::Mul, Ty::Vector, Ty::Vector).is_err());
         assert!(binary(BinOp::Mod, Ty::Real, Ty::Int).is_err());
-        assert_eq!(binary(BinOp::Add, Ty::IntArray, Ty::IntArray).ok(), Some(Ty::Vector));
+        assert_eq!(
+            binary(BinOp::Add, Ty::IntArray, Ty::IntArray).ok(),
+            Some(Ty::Vector)
+        );
         assert!(binary(BinOp::ElemMul, Ty::Real, Ty::Vector).is_err());
         assert!(binary(BinOp::Lt, Ty::Vector, Ty::Real).is_err());
     }

@@ -79,7 +79,10 @@ pub(super) fn run(args: &CheckArgs) -> i32 {
         Err(diags) => {
             eprint!("{}", render(&diags, &sources, opts));
             let n = diags.iter().filter(|d| d.is_error()).count();
-            eprintln!("error: `{name}` has {n} error{}", if n == 1 { "" } else { "s" });
+            eprintln!(
+                "error: `{name}` has {n} error{}",
+                if n == 1 { "" } else { "s" }
+            );
             return exit::MODEL;
         }
     };

@@ -45,7 +45,11 @@ where
         Ok(cli) => cli,
         Err(e) => {
             // `--help` and `--version` are not errors.
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }

@@ -32,11 +32,11 @@ const KEYWORDS: &[&str] = &[
 fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
-        expr | bound_expr | args | call_args | number | call | paren | vec_lit | neg | not | kw_true
-        | kw_false => "an expression",
+        expr | bound_expr | args | call_args | number | call | paren | vec_lit | neg | not
+        | kw_true | kw_false => "an expression",
         ident => "a name",
-        add | sub | mul | div | pow | elem_mul | elem_div | int_div | modulo | lt | le | gt | ge | eqeq
-        | ne | and | or | cond => "an operator",
+        add | sub | mul | div | pow | elem_mul | elem_div | int_div | modulo | lt | le | gt
+        | ge | eqeq | ne | and | or | cond => "an operator",
         data_decl | param_decl | let_stmt | var_decl | gen_stmt | fn_def | for_stmt | if_stmt
         | target_stmt | return_stmt | simple_stmt | block => "a statement",
         eol | EOI => "the end of the statement",
@@ -68,8 +68,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_if => "`if`",
         kw_else => "`else`",
         kw_target => "`target`",
-        ty | kw_int | kw_real | kw_simplex | kw_ordered | kw_positive_ordered | kw_corr_cholesky
-        | special_ty => "a type (`real`, `int`, `simplex[K]`, ...)",
+        ty | kw_int | kw_real | kw_simplex | kw_ordered | kw_positive_ordered
+        | kw_corr_cholesky | special_ty => "a type (`real`, `int`, `simplex[K]`, ...)",
         fn_type => "a type (`real`, `int`, `real[]`, `real[,]` or `int[]`)",
         fn_arg => "an argument (`name: type`)",
         dims => "`[`",
@@ -94,7 +94,9 @@ fn found_at(original: &str, pos: usize) -> (String, usize) {
             (format!("`{}`", &rest[..len]), len)
         }
         _ => {
-            let ops = ["%/%", ".*", "./", "<=", ">=", "==", "!=", "&&", "||", "->", "+="];
+            let ops = [
+                "%/%", ".*", "./", "<=", ">=", "==", "!=", "&&", "||", "->", "+=",
+            ];
             let len = ops
                 .iter()
                 .find(|op| rest.starts_with(*op))
@@ -141,10 +143,24 @@ pub(super) fn convert(
             }
         }
     }
+    // The first tokens of an expression are one thing to a user.
+    let starts = ["`(`", "`[`", "a name"];
+    if expected.contains(&"an expression") || starts.iter().all(|t| expected.contains(t)) {
+        expected.retain(|d| !starts.contains(d) && *d != "an expression");
+        expected.insert(0, "an expression");
+    }
+    // After an operand, `(` and `[` (a call, an index) go without saying.
+    if expected.contains(&"an operator") {
+        expected.retain(|d| *d != "`(`" && *d != "`[`");
+    }
     // An operator may always continue an expression; mention it last.
     if let Some(i) = expected.iter().position(|d| *d == "an operator") {
         let d = expected.remove(i);
-        if expected.is_empty() || expected.iter().all(|d| d.starts_with('`') || d.starts_with("the end")) {
+        if expected.is_empty()
+            || expected
+                .iter()
+                .all(|d| d.starts_with('`') || d.starts_with("the end"))
+        {
             expected.push(d);
         }
     }
@@ -155,18 +171,29 @@ pub(super) fn convert(
         || original.as_bytes().get(pos) == Some(&b'\n');
     let word = found.trim_matches('`');
     if expected.contains(&"a name") && KEYWORDS.contains(&word) {
-        return Diagnostic::error("keyword-as-name", format!("`{word}` is a keyword and cannot be used as a name"))
-            .with_label(span, "keyword")
-            .with_help(format!("choose another name, such as `{word}_`"));
+        return Diagnostic::error(
+            "keyword-as-name",
+            format!("`{word}` is a keyword and cannot be used as a name"),
+        )
+        .with_label(span, "keyword")
+        .with_help(format!("choose another name, such as `{word}_`"));
+    }
+    if expected.contains(&"`{`") && at_line_end {
+        expected = vec!["`{`"];
     }
     let mut d = if expected.is_empty() {
-        Diagnostic::error("syntax", format!("unexpected {found}")).with_label(span, "unexpected here")
+        Diagnostic::error("syntax", format!("unexpected {found}"))
+            .with_label(span, "unexpected here")
     } else {
-        Diagnostic::error("syntax", format!("expected {}, found {found}", join(&expected)))
-            .with_label(span, format!("expected {}", join(&expected)))
+        Diagnostic::error(
+            "syntax",
+            format!("expected {}, found {found}", join(&expected)),
+        )
+        .with_label(span, format!("expected {}", join(&expected)))
     };
     if expected.contains(&"`{`") && at_line_end {
-        d = d.with_help("a block's `{` must be on the same line as its `if`, `else`, `for` or `fn`");
+        d = d
+            .with_help("a block's `{` must be on the same line as its `if`, `else`, `for` or `fn`");
     } else if expected.contains(&"an expression") && at_line_end {
         d = d.with_help("the statement ends at the end of the line; to continue it, end the line with an operator or a comma");
     } else if expected.contains(&"the end of the statement") && !at_line_end {

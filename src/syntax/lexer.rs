@@ -92,7 +92,8 @@ pub fn prepare(file: FileId, text: &str) -> Prepared {
     } = s;
     chunks.retain(|c| !error_at.iter().any(|&e| c.start <= e && e <= c.end));
     // Only ASCII bytes were replaced by ASCII bytes, so the text is still UTF-8.
-    let text = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let text = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Prepared {
         text,
         chunks,
@@ -202,9 +203,12 @@ impl Scanner<'_> {
                         if i + 1 >= n {
                             self.error(
                                 start,
-                                Diagnostic::error("unterminated-comment", "this block comment is never closed")
-                                    .with_label(self.span(start, start + 2), "comment starts here")
-                                    .with_help("close it with `*/`"),
+                                Diagnostic::error(
+                                    "unterminated-comment",
+                                    "this block comment is never closed",
+                                )
+                                .with_label(self.span(start, start + 2), "comment starts here")
+                                .with_help("close it with `*/`"),
                             );
                             i = n;
                             break;
@@ -270,8 +274,20 @@ impl Scanner<'_> {
                 }
                 b'>' if matches!(self.stack.last(), Some((Open::Angle, _))) => {
                     self.token(i, false);
-                    self.stack.pop();
-                    self.last = Last::Other;
+                    // `<lower=a > b>`: a `>` followed by an operand is a
+                    // comparison (an error the parser reports), not the end.
+                    let mut j = i + 1;
+                    while j < n && (src[j] == b' ' || src[j] == b'\t') {
+                        j += 1;
+                    }
+                    let operand = j < n
+                        && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
+                    if operand && src[i + 1] != b'=' {
+                        self.last = Last::Continues;
+                    } else {
+                        self.stack.pop();
+                        self.last = Last::Other;
+                    }
                     i += 1;
                 }
                 b')' | b']' | b'}' => {
@@ -294,9 +310,15 @@ impl Scanner<'_> {
         if let Some(&(open, pos)) = self.stack.last() {
             self.error(
                 pos,
-                Diagnostic::error("unclosed-bracket", format!("unclosed `{}`", open.open_char()))
-                    .with_label(self.span(pos, pos + 1), format!("this `{}` is never closed", open.open_char()))
-                    .with_help(format!("add the matching `{}`", open.close_char())),
+                Diagnostic::error(
+                    "unclosed-bracket",
+                    format!("unclosed `{}`", open.open_char()),
+                )
+                .with_label(
+                    self.span(pos, pos + 1),
+                    format!("this `{}` is never closed", open.open_char()),
+                )
+                .with_help(format!("add the matching `{}`", open.close_char())),
             );
         }
         if let Some(start) = self.chunk_start {
@@ -311,7 +333,11 @@ impl Scanner<'_> {
 
     fn push(&mut self, open: Open, pos: usize) {
         self.stack.push((open, pos));
-        let chain = self.else_if_chain.get(self.stack.len() - 1).copied().unwrap_or(0);
+        let chain = self
+            .else_if_chain
+            .get(self.stack.len() - 1)
+            .copied()
+            .unwrap_or(0);
         if self.stack.len() + chain > MAX_NESTING {
             self.too_deep(pos, self.stack.len() + chain);
         }
@@ -344,10 +370,13 @@ impl Scanner<'_> {
                 self.stack.pop();
                 self.error(
                     pos,
-                    Diagnostic::error("unclosed-bracket", format!("expected `>` to close the constraint, found `{c}`"))
-                        .with_label(self.span(pos, pos + 1), format!("unexpected `{c}`"))
-                        .with_label(self.span(at, at + 1), "constraint opened here")
-                        .with_help("a comparison inside a bound needs parentheses"),
+                    Diagnostic::error(
+                        "unclosed-bracket",
+                        format!("expected `>` to close the constraint, found `{c}`"),
+                    )
+                    .with_label(self.span(pos, pos + 1), format!("unexpected `{c}`"))
+                    .with_label(self.span(at, at + 1), "constraint opened here")
+                    .with_help("a comparison inside a bound needs parentheses"),
                 );
                 self.broken = true;
             }
@@ -358,8 +387,14 @@ impl Scanner<'_> {
                         "mismatched-bracket",
                         format!("expected `{}`, found `{c}`", open.close_char()),
                     )
-                    .with_label(self.span(pos, pos + 1), format!("`{c}` does not close `{}`", open.open_char()))
-                    .with_label(self.span(at, at + 1), format!("`{}` opened here", open.open_char())),
+                    .with_label(
+                        self.span(pos, pos + 1),
+                        format!("`{c}` does not close `{}`", open.open_char()),
+                    )
+                    .with_label(
+                        self.span(at, at + 1),
+                        format!("`{}` opened here", open.open_char()),
+                    ),
                 );
                 self.stack.pop();
                 self.broken = true;
@@ -368,9 +403,12 @@ impl Scanner<'_> {
                 if !self.broken {
                     self.error(
                         pos,
-                        Diagnostic::error("unmatched-bracket", format!("`{c}` has no matching opening bracket"))
-                            .with_label(self.span(pos, pos + 1), "unmatched")
-                            .with_help("remove it, or add the opening bracket where the group starts"),
+                        Diagnostic::error(
+                            "unmatched-bracket",
+                            format!("`{c}` has no matching opening bracket"),
+                        )
+                        .with_label(self.span(pos, pos + 1), "unmatched")
+                        .with_help("remove it, or add the opening bracket where the group starts"),
                     );
                     self.broken = true;
                 }
@@ -399,9 +437,12 @@ impl Scanner<'_> {
                 let whole = &text[..text.len() - 1];
                 self.error(
                     start,
-                    Diagnostic::error("number-ends-in-dot", format!("a number cannot end in `.`: `{text}`"))
-                        .with_label(self.span(start, i + 1), "write a digit after the `.`")
-                        .with_help(format!("write `{whole}.0` or `{whole}`")),
+                    Diagnostic::error(
+                        "number-ends-in-dot",
+                        format!("a number cannot end in `.`: `{text}`"),
+                    )
+                    .with_label(self.span(start, i + 1), "write a digit after the `.`")
+                    .with_help(format!("write `{whole}.0` or `{whole}`")),
                 );
                 return i + 1;
             }
@@ -443,9 +484,12 @@ impl Scanner<'_> {
         };
         self.error(
             i,
-            Diagnostic::error("bad-character", format!("unexpected character `{}`", ch.escape_debug()))
-                .with_label(self.span(i, i + len), "not part of the language")
-                .with_help(help),
+            Diagnostic::error(
+                "bad-character",
+                format!("unexpected character `{}`", ch.escape_debug()),
+            )
+            .with_label(self.span(i, i + len), "not part of the language")
+            .with_help(help),
         );
         i + len
     }
@@ -454,8 +498,8 @@ impl Scanner<'_> {
 /// Length of the operator token at the start of `s`, if any.
 fn operator_len(s: &[u8]) -> Option<usize> {
     const OPS: &[&[u8]] = &[
-        b"%/%", b".*", b"./", b"<=", b">=", b"==", b"!=", b"&&", b"||", b"->", b"+=", b"+", b"-", b"*",
-        b"/", b"^", b"%", b"<", b">", b"=", b"!", b"?", b":", b",", b"~", b"|",
+        b"%/%", b".*", b"./", b"<=", b">=", b"==", b"!=", b"&&", b"||", b"->", b"+=", b"+", b"-",
+        b"*", b"/", b"^", b"%", b"<", b">", b"=", b"!", b"?", b":", b",", b"~", b"|",
     ];
     OPS.iter().find(|op| s.starts_with(op)).map(|op| op.len())
 }
@@ -470,7 +514,10 @@ mod tests {
 
     fn chunk_texts(text: &str) -> Vec<String> {
         let p = prep(text);
-        p.chunks.iter().map(|c| text[c.clone()].trim().to_string()).collect()
+        p.chunks
+            .iter()
+            .map(|c| text[c.clone()].trim().to_string())
+            .collect()
     }
 
     #[test]
@@ -483,7 +530,10 @@ mod tests {
     #[test]
     fn a_constraint_closing_angle_ends_the_line() {
         let t = "data N: int<lower=1>\ndata y: real[N]\nlet a = b >\n c";
-        assert_eq!(chunk_texts(t), ["data N: int<lower=1>", "data y: real[N]", "let a = b >\n c"]);
+        assert_eq!(
+            chunk_texts(t),
+            ["data N: int<lower=1>", "data y: real[N]", "let a = b >\n c"]
+        );
     }
 
     #[test]
@@ -508,7 +558,10 @@ mod tests {
     fn reports_lexical_problems() {
         let p = prep("x = 2.\ny = @\nz = (1");
         let codes: Vec<_> = p.diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(codes, ["number-ends-in-dot", "bad-character", "unclosed-bracket"]);
+        assert_eq!(
+            codes,
+            ["number-ends-in-dot", "bad-character", "unclosed-bracket"]
+        );
         assert!(p.chunks.is_empty());
         assert!(prep("x = 2.*y + 3./z").diagnostics.is_empty());
     }

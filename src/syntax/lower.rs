@@ -270,7 +270,9 @@ impl Lowerer {
             self.error(
                 Diagnostic::error("bad-assignment-target", "cannot assign to this expression")
                     .with_label(lhs.span, "not a variable")
-                    .with_help("only a `var` or one of its elements (`v[i]`, `v[i, j]`) can be assigned"),
+                    .with_help(
+                        "only a `var` or one of its elements (`v[i]`, `v[i, j]`) can be assigned",
+                    ),
             );
         }
     }
@@ -378,11 +380,24 @@ impl Lowerer {
         };
         let value = self.expr(it.next().expect("bound value"), 0);
         if let Some(cmp) = it.next() {
-            let op = cmp.clone().into_inner().next().map(|o| o.as_str().to_string()).unwrap_or_default();
+            let op = cmp
+                .clone()
+                .into_inner()
+                .next()
+                .map(|o| o.as_str().to_string())
+                .unwrap_or_default();
             self.error(
-                Diagnostic::error("comparison-in-bound", "a comparison inside a bound needs parentheses")
-                    .with_label(self.span(&cmp), format!("`{op}` here ends or breaks the constraint"))
-                    .with_help(format!("write the bound in parentheses, e.g. `<lower=(a {op} b)>`")),
+                Diagnostic::error(
+                    "comparison-in-bound",
+                    "a comparison inside a bound needs parentheses",
+                )
+                .with_label(
+                    self.span(&cmp),
+                    format!("`{op}` here ends or breaks the constraint"),
+                )
+                .with_help(format!(
+                    "write the bound in parentheses, e.g. `<lower=(a {op} b)>`"
+                )),
             );
         }
         Bound { kind, value, span }
@@ -396,7 +411,11 @@ impl Lowerer {
     /// enclosing expression tree.
     pub(super) fn expr(&self, pair: Pair<'_, Rule>, depth: usize) -> Expr {
         let span = self.span(&pair);
-        let ops = pair.clone().into_inner().filter(|p| is_operator(p.as_rule())).count();
+        let ops = pair
+            .clone()
+            .into_inner()
+            .filter(|p| is_operator(p.as_rule()))
+            .count();
         if depth + ops >= MAX_EXPR_DEPTH {
             self.error(
                 Diagnostic::error(
@@ -416,7 +435,11 @@ impl Lowerer {
             .map_primary(|p| self.primary(p, child))
             .map_prefix(|op, rhs| {
                 let span = self.span(&op).to(rhs.span);
-                let u = if op.as_rule() == Rule::neg { UnOp::Neg } else { UnOp::Not };
+                let u = if op.as_rule() == Rule::neg {
+                    UnOp::Neg
+                } else {
+                    UnOp::Not
+                };
                 Expr {
                     kind: ExprKind::Unary(u, Box::new(rhs)),
                     span,
@@ -435,7 +458,10 @@ impl Lowerer {
                 let kind = match binop(op.as_rule()) {
                     Some(b) => ExprKind::Binary(b, Box::new(lhs), Box::new(rhs)),
                     None => {
-                        let mid = items(op).next().map(|m| self.expr(m, child)).expect("middle of `?:`");
+                        let mid = items(op)
+                            .next()
+                            .map(|m| self.expr(m, child))
+                            .expect("middle of `?:`");
                         ExprKind::Cond(Box::new(lhs), Box::new(mid), Box::new(rhs))
                     }
                 };
@@ -512,9 +538,12 @@ impl Lowerer {
                 return ExprKind::Int(v);
             }
             self.error(
-                Diagnostic::error("number-too-large", format!("the integer `{text}` is too large"))
-                    .with_label(span, format!("the largest int is {}", i64::MAX))
-                    .with_help("write it as a real, e.g. with an exponent: `1e20`"),
+                Diagnostic::error(
+                    "number-too-large",
+                    format!("the integer `{text}` is too large"),
+                )
+                .with_label(span, format!("the largest int is {}", i64::MAX))
+                .with_help("write it as a real, e.g. with an exponent: `1e20`"),
             );
             return ExprKind::Int(0);
         }
@@ -522,8 +551,11 @@ impl Lowerer {
             Ok(v) if v.is_finite() => ExprKind::Real(v),
             _ => {
                 self.error(
-                    Diagnostic::error("number-too-large", format!("the number `{text}` is too large"))
-                        .with_label(span, "not a finite double-precision number"),
+                    Diagnostic::error(
+                        "number-too-large",
+                        format!("the number `{text}` is too large"),
+                    )
+                    .with_label(span, "not a finite double-precision number"),
                 );
                 ExprKind::Real(0.0)
             }

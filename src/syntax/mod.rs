@@ -56,7 +56,13 @@ pub fn parse_partial(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnos
                 }
                 diags.extend(lowerer.finish());
             }
-            Err(e) => diags.push(errors::convert(e, file, range.start, original, &prepared.text)),
+            Err(e) => diags.push(errors::convert(
+                e,
+                file,
+                range.start,
+                original,
+                &prepared.text,
+            )),
         }
     }
     diags.sort_by_key(|d| d.primary_span().map(|s| s.start));

@@ -60,8 +60,11 @@ fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
             let _ = write!(out, "gen {} = {}", name.name, expr_text(value));
         }
         StmtKind::Fn(f) => {
-            let args: Vec<String> =
-                f.args.iter().map(|a| format!("{}: {}", a.name.name, fn_type_text(a.ty))).collect();
+            let args: Vec<String> = f
+                .args
+                .iter()
+                .map(|a| format!("{}: {}", a.name.name, fn_type_text(a.ty)))
+                .collect();
             let _ = write!(out, "fn {}({})", f.name.name, args.join(", "));
             if let Some(r) = f.ret {
                 let _ = write!(out, " -> {}", fn_type_text(r));
@@ -78,7 +81,13 @@ fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
         }
         StmtKind::Tilde { lhs, dist, args } => {
             let args: Vec<String> = args.iter().map(expr_text).collect();
-            let _ = write!(out, "{} ~ {}({})", expr_text(lhs), dist.name, args.join(", "));
+            let _ = write!(
+                out,
+                "{} ~ {}({})",
+                expr_text(lhs),
+                dist.name,
+                args.join(", ")
+            );
         }
         StmtKind::Assign { target, op, value } => {
             let op = if *op == AssignOp::Add { "+=" } else { "=" };
@@ -117,15 +126,25 @@ fn type_text(t: &Type) -> String {
     match &t.kind {
         TypeKind::Special { kind, size } => format!("{}[{}]", kind.keyword(), expr_text(size)),
         TypeKind::Basic { elem, bounds, dims } => {
-            let mut s = String::from(if *elem == ElemType::Int { "int" } else { "real" });
+            let mut s = String::from(if *elem == ElemType::Int {
+                "int"
+            } else {
+                "real"
+            });
             if !bounds.is_empty() {
                 let b: Vec<String> = bounds
                     .iter()
                     .map(|b| {
-                        let k = if b.kind == BoundKind::Lower { "lower" } else { "upper" };
+                        let k = if b.kind == BoundKind::Lower {
+                            "lower"
+                        } else {
+                            "upper"
+                        };
                         let v = &b.value;
                         let text = match &v.kind {
-                            ExprKind::Binary(op, ..) if binop_precedence(*op) < 5 => format!("({})", expr_text(v)),
+                            ExprKind::Binary(op, ..) if binop_precedence(*op) < 5 => {
+                                format!("({})", expr_text(v))
+                            }
                             ExprKind::Cond(..) => format!("({})", expr_text(v)),
                             _ => expr_text(v),
                         };
@@ -144,7 +163,11 @@ fn type_text(t: &Type) -> String {
 }
 
 fn fn_type_text(t: FnType) -> String {
-    let e = if t.elem == ElemType::Int { "int" } else { "real" };
+    let e = if t.elem == ElemType::Int {
+        "int"
+    } else {
+        "real"
+    };
     match t.dims {
         FnDims::Scalar => e.to_string(),
         FnDims::Vector => format!("{e}[]"),
@@ -180,7 +203,11 @@ fn wrap(e: &Expr, paren: bool) -> String {
 
 fn real_text(v: f64) -> String {
     let s = format!("{v:?}");
-    if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") }
+    if s.contains(['.', 'e', 'E']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 /// One expression as source text.
@@ -207,7 +234,12 @@ pub fn expr_text(e: &Expr) -> String {
             format!("{} {} {}", wrap(a, la), binop_symbol(*op), wrap(b, lb))
         }
         ExprKind::Cond(c, a, b) => {
-            format!("{} ? {} : {}", wrap(c, precedence(c) <= COND_PRECEDENCE), expr_text(a), expr_text(b))
+            format!(
+                "{} ? {} : {}",
+                wrap(c, precedence(c) <= COND_PRECEDENCE),
+                expr_text(a),
+                expr_text(b)
+            )
         }
         ExprKind::Index(base, items) => {
             let items: Vec<String> = items
@@ -222,7 +254,11 @@ pub fn expr_text(e: &Expr) -> String {
                     ),
                 })
                 .collect();
-            format!("{}[{}]", wrap(base, precedence(base) < 10), items.join(", "))
+            format!(
+                "{}[{}]",
+                wrap(base, precedence(base) < 10),
+                items.join(", ")
+            )
         }
         ExprKind::Call { func, args, bar } => {
             let a: Vec<String> = args.iter().map(expr_text).collect();
@@ -285,8 +321,11 @@ fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
             let _ = write!(out, "(gen {} {})", name.name, expr_sexp(value));
         }
         StmtKind::Fn(f) => {
-            let args: Vec<String> =
-                f.args.iter().map(|a| format!("({} {})", a.name.name, fn_type_text(a.ty))).collect();
+            let args: Vec<String> = f
+                .args
+                .iter()
+                .map(|a| format!("({} {})", a.name.name, fn_type_text(a.ty)))
+                .collect();
             let ret = f.ret.map(fn_type_text).unwrap_or_else(|| "?".into());
             let _ = write!(out, "(fn {} ({}) {ret} ", f.name.name, args.join(" "));
             match &f.body {
@@ -310,7 +349,13 @@ fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
             let _ = write!(out, "(target+= {})", expr_sexp(e));
         }
         StmtKind::For { var, lo, hi, body } => {
-            let _ = write!(out, "(for {} {} {} ", var.name, expr_sexp(lo), expr_sexp(hi));
+            let _ = write!(
+                out,
+                "(for {} {} {} ",
+                var.name,
+                expr_sexp(lo),
+                expr_sexp(hi)
+            );
             block_sexp(out, body, level);
             out.push(')');
         }
@@ -341,13 +386,21 @@ fn type_sexp(t: &Type) -> String {
     match &t.kind {
         TypeKind::Special { kind, size } => format!("({} {})", kind.keyword(), expr_sexp(size)),
         TypeKind::Basic { elem, bounds, dims } => {
-            let e = if *elem == ElemType::Int { "int" } else { "real" };
+            let e = if *elem == ElemType::Int {
+                "int"
+            } else {
+                "real"
+            };
             if bounds.is_empty() && dims.is_empty() {
                 return e.to_string();
             }
             let mut s = format!("({e}");
             for b in bounds {
-                let k = if b.kind == BoundKind::Lower { "lower" } else { "upper" };
+                let k = if b.kind == BoundKind::Lower {
+                    "lower"
+                } else {
+                    "upper"
+                };
                 let _ = write!(s, " ({k} {})", expr_sexp(&b.value));
             }
             if !dims.is_empty() {
@@ -371,8 +424,12 @@ pub fn expr_sexp(e: &Expr) -> String {
             let sym = if *op == UnOp::Neg { "neg" } else { "!" };
             format!("({sym} {})", expr_sexp(x))
         }
-        ExprKind::Binary(op, a, b) => format!("({} {} {})", binop_symbol(*op), expr_sexp(a), expr_sexp(b)),
-        ExprKind::Cond(c, a, b) => format!("(? {} {} {})", expr_sexp(c), expr_sexp(a), expr_sexp(b)),
+        ExprKind::Binary(op, a, b) => {
+            format!("({} {} {})", binop_symbol(*op), expr_sexp(a), expr_sexp(b))
+        }
+        ExprKind::Cond(c, a, b) => {
+            format!("(? {} {} {})", expr_sexp(c), expr_sexp(a), expr_sexp(b))
+        }
         ExprKind::Index(base, items) => {
             let mut s = format!("(index {}", expr_sexp(base));
             for i in items {
