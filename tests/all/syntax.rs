@@ -180,3 +180,17 @@ fn deep_input_is_a_diagnostic_not_a_crash() {
         .is_empty()
     );
 }
+
+#[test]
+fn deep_but_allowed_input_is_checked() {
+    // 60 nested groups of two operators each: within both limits, and deep
+    // enough to exercise the checker's recursion.
+    let mut e = String::from("mu");
+    for _ in 0..60 {
+        e = format!("(1 + 2 * {e})");
+    }
+    let text = format!("param mu: real\nmu ~ normal({e}, 1)\n");
+    let mut sources = SourceMap::new();
+    let r = vippl::check::load_model(&mut sources, "deep.vi", &text);
+    assert!(r.is_ok(), "{:?}", r.err());
+}
