@@ -4,7 +4,9 @@
 //! problem. Rendering (miette, no colour and a fixed width in tests) lives
 //! here and nowhere else.
 
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use std::fmt::{self, Write};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
 pub enum Severity {
@@ -82,4 +84,194 @@ impl Diagnostic {
 /// True if any diagnostic in the list is an error.
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
+}
+
+/// How [`render`] draws diagnostics.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderOptions {
+    /// ANSI colours (for terminals; never in tests or files).
+    pub color: bool,
+    /// Line width to wrap messages at.
+    pub width: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Renders diagnostics with their source lines, carets and labels, one
+/// after another (miette's graphical report, Unicode box drawing).
+pub fn render(diags: &[Diagnostic], sources: &SourceMap, opts: RenderOptions) -> String {
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_links(false)
+        .with_urls(false);
+    let mut out = String::new();
+    for d in diags {
+        let report = Report::new(d, sources);
+        if handler.render_report(&mut out, &report).is_err() {
+            // Rendering into a String cannot fail in practice; fall back to one line.
+            out.push_str(&render_short(std::slice::from_ref(d), sources));
+        }
+    }
+    out
+}
+
+/// One line per diagnostic, `file:line:col: error: message`, for logs,
+/// editors and other non-terminal consumers; the help follows on an
+/// indented line.
+pub fn render_short(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let sev = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
+        match d.primary_span() {
+            Some(span) => {
+                let _ = writeln!(out, "{}: {sev}: {}", sources.location(span), d.message);
+            }
+            None => {
+                let _ = writeln!(out, "{sev}: {}", d.message);
+            }
+        }
+        if let Some(h) = &d.help {
+            let _ = writeln!(out, "  help: {h}");
+        }
+    }
+    out
+}
+
+/// A diagnostic bound to its source, in the shape miette draws.
+struct Report {
+    message: String,
+    code: &'static str,
+    severity: Severity,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl Report {
+    fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
+        let file = d.primary_span().map(|s| s.file);
+        let mut labels = Vec::new();
+        let mut elsewhere = Vec::new();
+        for (i, l) in d.labels.iter().enumerate() {
+            if Some(l.span.file) == file {
+                let text = &sources.get(l.span.file).text;
+                let start = (l.span.start as usize).min(text.len());
+                let len = (l.span.end as usize).min(text.len()).saturating_sub(start);
+                let label = (!l.message.is_empty()).then(|| l.message.clone());
+                labels.push(if i == 0 {
+                    LabeledSpan::new_primary_with_span(label, (start, len))
+                } else {
+                    LabeledSpan::new_with_span(label, (start, len))
+                });
+            } else {
+                elsewhere.push(format!("{} ({})", l.message, sources.location(l.span)));
+            }
+        }
+        let mut help = d.help.clone();
+        if !elsewhere.is_empty() {
+            let note = elsewhere.join("; ");
+            help = Some(match help {
+                Some(h) => format!("{h}\nsee: {note}"),
+                None => format!("see: {note}"),
+            });
+        }
+        let source = file.map(|f| {
+            let sf = sources.get(f);
+            NamedSource::new(&sf.name, sf.text.clone())
+        });
+        Report {
+            message: d.message.clone(),
+            code: d.code,
+            severity: d.severity,
+            help,
+            source,
+            labels,
+        }
+    }
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_source_and_help() {
+        let mut sm = SourceMap::new();
+        let f = sm.add("m.vi", "param mu: real\nmu ~ normal(0, sigm)\n");
+        let d = Diagnostic::error("unknown-name", "unknown name `sigm`")
+            .with_label(Span::new(f, 30, 34), "not declared")
+            .with_help("did you mean `sigma`?");
+        let text = render(std::slice::from_ref(&d), &sm, RenderOptions::default());
+        assert!(text.contains("m.vi:2:16"), "{text}");
+        assert!(text.contains("did you mean `sigma`?"), "{text}");
+        assert!(text.contains("mu ~ normal(0, sigm)"), "{text}");
+        assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
+        let short = render_short(&[d], &sm);
+        assert_eq!(
+            short.lines().next(),
+            Some("m.vi:2:16: error: unknown name `sigm`")
+        );
+    }
 }

@@ -1,5 +1,10 @@
 //! The command line: argument parsing, exit codes and the commands.
 
+mod check;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
 /// Exit codes (see docs/cli.md).
 pub mod exit {
     pub const OK: i32 = 0;
@@ -10,7 +15,52 @@ pub mod exit {
     pub const UNTRUSTED: i32 = 3;
 }
 
+/// vippl: probabilistic programs fitted by variational inference.
+#[derive(Parser, Debug)]
+#[command(name = "vippl", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One variant per subcommand; each owns its arguments.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check a model; print its parameter layout.
+    Check(check::CheckArgs),
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    exit::OK
+    run(std::env::args_os())
+}
+
+/// Runs the command line on explicit arguments (the first is the program name).
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` are not errors.
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+    }
+}
+
+/// Whether stderr is a terminal that wants colour (honours `NO_COLOR`).
+fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

@@ -2,3 +2,7 @@
 
 mod dist;
 mod transform;
+mod check;
+mod diagnostics;
+mod frontend_props;
+mod syntax;

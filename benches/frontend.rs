@@ -1,0 +1,55 @@
+//! Front-end speed: parsing and checking the examples (the standard
+//! library included, as `vippl check` does). The target is well under
+//! 5 ms for the largest example.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use vippl::check::load_model;
+use vippl::source::SourceMap;
+
+fn examples() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("examples directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "vi"))
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, std::fs::read_to_string(&p).expect("readable example"))
+        })
+        .collect();
+    v.sort_by_key(|(_, text)| std::cmp::Reverse(text.len()));
+    v
+}
+
+fn bench(c: &mut Criterion) {
+    let all = examples();
+    let (name, text) = all.first().expect("at least one example").clone();
+    c.bench_function(&format!("parse_and_check_largest_example({name})"), |b| {
+        b.iter(|| {
+            let mut sources = SourceMap::new();
+            let r = load_model(&mut sources, &name, black_box(&text));
+            assert!(r.is_ok());
+            r
+        })
+    });
+    c.bench_function("parse_and_check_all_examples", |b| {
+        b.iter(|| {
+            for (name, text) in &all {
+                let mut sources = SourceMap::new();
+                black_box(load_model(&mut sources, name, text).is_ok());
+            }
+        })
+    });
+    let mut sources = SourceMap::new();
+    let file = sources.add(name.clone(), text.clone());
+    c.bench_function("parse_only_largest_example", |b| {
+        b.iter(|| black_box(vippl::syntax::parse(&sources, file).is_ok()))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

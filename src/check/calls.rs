@@ -1,0 +1,782 @@
+//! Calls: built-in functions, user functions, `_lpdf`/`_lpmf` densities,
+//! `_rng` draws, and the distributions of `~` statements.
+
+use super::scope::suggest;
+use super::types::{self, Dims, ParamSet, TExpr, is_vectorish};
+use super::{Checker, Ctx};
+use crate::ast::{self, Ident};
+use crate::builtins::Builtin;
+use crate::diagnostics::Diagnostic;
+use crate::dist::{ArgShape, ArgSpec, DistId, DistSpec};
+use crate::ir::{self, DistRef, ExprKind as I, FnId, Ty};
+use crate::source::Span;
+
+/// Result type of a built-in applied to argument types, if it applies.
+fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
+    use Builtin as B;
+    use Ty::*;
+    let vec_like = |t: Ty| matches!(t, Vector | IntArray);
+    let real_or_vec = |t: Ty| t.is_scalar() || vec_like(t);
+    let broadcast = |a: Ty, b: Ty| -> Option<Ty> {
+        if !(real_or_vec(a) && real_or_vec(b)) {
+            None
+        } else if a.is_scalar() && b.is_scalar() {
+            Some(Real)
+        } else {
+            Some(Vector)
+        }
+    };
+    match (b, args) {
+        (B::Abs, [Int]) => Some(Int),
+        (B::Floor | B::Ceil | B::Round, [t]) => match t {
+            Int | Real => Some(Real),
+            Vector | IntArray => Some(Vector),
+            Matrix => None,
+        },
+        (b, [t]) if b.is_elementwise_unary() => Some(match t {
+            Int | Real => Real,
+            Vector | IntArray => Vector,
+            Matrix => Matrix,
+        }),
+        (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
+        (B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2, [a, c]) => {
+            broadcast(*a, *c)
+        }
+        (B::Sum, [IntArray]) => Some(Int),
+        (B::Sum, [Vector | Matrix]) => Some(Real),
+        (B::Mean, [Vector | Matrix | IntArray]) => Some(Real),
+        (B::Sd, [Vector | IntArray]) => Some(Real),
+        (B::Min | B::Max, [IntArray]) => Some(Int),
+        (B::Min | B::Max, [Vector]) => Some(Real),
+        (B::LogSumExp | B::DotSelf, [t]) if vec_like(*t) => Some(Real),
+        (B::DotProduct, [a, c]) if vec_like(*a) && vec_like(*c) => Some(Real),
+        (B::Size, [Vector | IntArray | Matrix]) => Some(Int),
+        (B::Rows, [Vector | IntArray | Matrix]) => Some(Int),
+        (B::Cols, [Vector | IntArray | Matrix]) => Some(Int),
+        (B::Col | B::Row, [Matrix, Int]) => Some(Vector),
+        (B::Reverse | B::CumulativeSum, [IntArray]) => Some(IntArray),
+        (B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax, [t]) if vec_like(*t) => {
+            Some(Vector)
+        }
+        (B::RepVector, [Int | Real, Int]) => Some(Vector),
+        (B::RepMatrix, [Int | Real, Int, Int]) => Some(Matrix),
+        (B::AppendRow, [Matrix, Matrix]) => Some(Matrix),
+        (B::AppendRow, [a, c]) if real_or_vec(*a) && real_or_vec(*c) => Some(Vector),
+        (B::Transpose | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose, [Matrix]) => {
+            Some(Matrix)
+        }
+        (B::DiagMatrix, [t]) if vec_like(*t) => Some(Matrix),
+        (B::DiagPreMultiply, [t, Matrix]) if vec_like(*t) => Some(Matrix),
+        _ => None,
+    }
+}
+
+/// Symbolic dimensions of a built-in's result, where they follow from the arguments.
+fn builtin_dims(b: Builtin, args: &[TExpr]) -> Dims {
+    use Builtin as B;
+    match b {
+        _ if b.is_elementwise_unary() => args[0].dims,
+        B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2 => {
+            if args[0].ty().is_scalar() {
+                args[1].dims
+            } else {
+                args[0].dims
+            }
+        }
+        B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax => args[0].dims,
+        B::Col => Dims::vector(args[0].dims.rows),
+        B::Row => Dims::vector(args[0].dims.cols),
+        B::Transpose => Dims {
+            rows: args[0].dims.cols,
+            cols: args[0].dims.rows,
+        },
+        B::DiagMatrix => Dims {
+            rows: args[0].dims.rows,
+            cols: args[0].dims.rows,
+        },
+        B::DiagPreMultiply | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose => {
+            args[args.len() - 1].dims
+        }
+        _ => Dims::UNKNOWN,
+    }
+}
+
+/// `name_lpdf` → (`name`, `_lpdf`), and likewise `_lpmf` and `_rng`.
+fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
+    for suffix in ["_lpdf", "_lpmf", "_rng"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if !base.is_empty() {
+                return Some((base, suffix));
+            }
+        }
+    }
+    None
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn arg_list(spec: &DistSpec) -> String {
+    spec.args
+        .iter()
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Checker<'_> {
+    fn all_callable_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = Builtin::ALL.iter().map(|b| b.name().to_string()).collect();
+        v.extend(self.functions.keys().cloned());
+        for d in DistId::ALL {
+            let spec = d.spec();
+            v.push(format!("{}{}", spec.name, spec.suffix()));
+            v.push(format!("{}_rng", spec.name));
+        }
+        v
+    }
+
+    /// The user functions that define distributions, by distribution name.
+    fn user_dist(&self, name: &str) -> Option<FnId> {
+        ["_lpdf", "_lpmf"]
+            .iter()
+            .find_map(|s| self.functions.get(&format!("{name}{s}")).copied())
+    }
+
+    pub(super) fn call(
+        &mut self,
+        func: &Ident,
+        args: &[ast::Expr],
+        bar: bool,
+        span: Span,
+    ) -> Option<TExpr> {
+        let checked: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
+        let name = func.name.as_str();
+        let suffix = split_suffix(name);
+        let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
+        if bar && !is_density {
+            self.error(
+                Diagnostic::error(
+                    "bar-outside-density",
+                    format!(
+                        "`|` separates the variate only in `_lpdf`/`_lpmf` calls, not in `{name}`"
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help("separate arguments with `,`"),
+            );
+            return None;
+        }
+        if is_density && !bar && args.len() > 1 {
+            let mut parts = args.iter().map(|a| self.snippet(a.span).to_string());
+            let y = parts.next().unwrap_or_default();
+            let rest: Vec<String> = parts.collect();
+            self.error(
+                Diagnostic::error(
+                    "density-needs-bar",
+                    format!("write the variate of `{name}` before a `|`"),
+                )
+                .with_label(span, "arguments separated only by commas")
+                .with_help(format!("write `{name}({y} | {})`", rest.join(", "))),
+            );
+            return None;
+        }
+        // User functions (including user `_lpdf`, `_rng`) come first.
+        if let Some(&fid) = self.functions.get(name) {
+            let args = collect(checked)?;
+            return self.call_user(fid, name, args, span, is_density);
+        }
+        if let Some(b) = Builtin::resolve(name, args.len()) {
+            let args = collect(checked)?;
+            return self.call_builtin(b, args, span);
+        }
+        if let Some(first) = Builtin::lookup(name).next() {
+            let arities: Vec<String> = Builtin::lookup(name)
+                .map(|b| b.arity().to_string())
+                .collect();
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{name}` takes {} {}, but {} given",
+                        arities.join(" or "),
+                        if arities.len() == 1 && first.arity() == 1 {
+                            "argument"
+                        } else {
+                            "arguments"
+                        },
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help(
+                    Builtin::lookup(name)
+                        .map(|b| b.signature())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            );
+            return None;
+        }
+        if let Some((base, suffix)) = suffix {
+            if let Some(d) = DistId::lookup(base) {
+                let spec = d.spec();
+                if suffix == "_rng" {
+                    let args = collect(checked)?;
+                    return self.call_rng(d, args, span, func.span);
+                }
+                if suffix != spec.suffix() {
+                    let kind = if spec.is_discrete() {
+                        "discrete"
+                    } else {
+                        "continuous"
+                    };
+                    self.error(
+                        Diagnostic::error(
+                            "density-suffix",
+                            format!(
+                                "`{base}` is {kind}: its log density is `{base}{}`",
+                                spec.suffix()
+                            ),
+                        )
+                        .with_label(func.span, "wrong suffix")
+                        .with_help(format!("write `{base}{}`", spec.suffix())),
+                    );
+                    return None;
+                }
+                if args.is_empty() {
+                    self.error(
+                        Diagnostic::error(
+                            "wrong-arity",
+                            format!("`{name}` needs the variate as its first argument"),
+                        )
+                        .with_label(span, "no variate")
+                        .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
+                    );
+                    return None;
+                }
+                let mut args = collect(checked)?;
+                let y = args.remove(0);
+                let params = union_params(std::iter::once(&y).chain(&args));
+                self.check_dist_args(d, Some(&y), &args, span, func.span)?;
+                return Some(TExpr {
+                    e: ir::Expr {
+                        kind: I::Lpdf {
+                            dist: DistRef::Builtin(d),
+                            y: Box::new(y.e),
+                            args: args.into_iter().map(|a| a.e).collect(),
+                        },
+                        ty: Ty::Real,
+                        span,
+                    },
+                    dims: Dims::UNKNOWN,
+                    params,
+                });
+            }
+        }
+        if DistId::lookup(name).is_some() {
+            self.error(
+                Diagnostic::error("distribution-as-function", format!("`{name}` is a distribution, not a function"))
+                    .with_label(func.span, "distribution")
+                    .with_help(format!(
+                        "use `y ~ {name}(...)`, `{name}{}(y | ...)` for its log density or `{name}_rng(...)` to draw",
+                        DistId::lookup(name).map(|d| d.spec().suffix()).unwrap_or("_lpdf")
+                    )),
+            );
+            return None;
+        }
+        self.unknown_function(func);
+        None
+    }
+
+    fn unknown_function(&mut self, func: &Ident) {
+        let name = &func.name;
+        if let Some(cur) = &self.cur_fn {
+            if &cur.name == name {
+                let msg = format!("`{name}` calls itself: recursion is not supported");
+                self.error(
+                    Diagnostic::error("recursion", msg)
+                        .with_label(func.span, "recursive call")
+                        .with_help("write the computation with a `for` loop over a `var`"),
+                );
+                return;
+            }
+        }
+        if let Some(&def) = self.fn_names.get(name) {
+            let msg = format!("`{name}` is defined after the code that calls it");
+            self.error(
+                Diagnostic::error("call-before-definition", msg)
+                    .with_label(func.span, "called here")
+                    .with_label(def, "defined here")
+                    .with_help("a function may only call functions defined before it (this also rules out recursion): move the definition up"),
+            );
+            return;
+        }
+        let names = self.all_callable_names();
+        let mut d = Diagnostic::error("unknown-function", format!("unknown function `{name}`"))
+            .with_label(func.span, "not a function");
+        if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        self.error(d);
+    }
+
+    fn call_builtin(&mut self, b: Builtin, args: Vec<TExpr>, span: Span) -> Option<TExpr> {
+        let tys: Vec<Ty> = args.iter().map(TExpr::ty).collect();
+        let Some(ty) = builtin_type(b, &tys) else {
+            let found = tys
+                .iter()
+                .map(|t| t.describe())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut d = Diagnostic::error(
+                "wrong-argument-type",
+                format!("`{}` does not accept ({found})", b.name()),
+            )
+            .with_label(span, "this call");
+            for a in &args {
+                d = d.with_label(a.e.span, a.ty().describe());
+            }
+            self.error(d.with_help(format!("expected {}", b.signature())));
+            return None;
+        };
+        // Element-wise functions of two vectors need equal lengths.
+        if matches!(
+            b,
+            Builtin::Pow
+                | Builtin::Fmin
+                | Builtin::Fmax
+                | Builtin::Lbeta
+                | Builtin::LogSumExp2
+                | Builtin::Min2
+                | Builtin::Max2
+                | Builtin::DotProduct
+        ) && !tys[0].is_scalar()
+            && !tys[1].is_scalar()
+            && args[0].dims.unify(args[1].dims).is_err()
+        {
+            self.shape_mismatch(&format!("`{}`", b.name()), &args[0], &args[1], span);
+            return None;
+        }
+        let dims = builtin_dims(b, &args);
+        let params = union_params(&args);
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::Call(b, args.into_iter().map(|a| a.e).collect()),
+                ty,
+                span,
+            },
+            dims,
+            params,
+        })
+    }
+
+    fn call_user(
+        &mut self,
+        fid: FnId,
+        name: &str,
+        args: Vec<TExpr>,
+        span: Span,
+        is_density: bool,
+    ) -> Option<TExpr> {
+        let info = &self.fn_info[fid.index()];
+        let (want, ret, uses_rng) = (info.args.clone(), info.ret, info.uses_rng);
+        if !self.check_user_args(fid, name, &want, &args, span) {
+            return None;
+        }
+        if uses_rng {
+            self.require_rng_context(name, span)?;
+        }
+        let params = union_params(&args);
+        let kind = if is_density {
+            let mut it = args.into_iter().map(|a| a.e);
+            let y = it.next()?;
+            I::Lpdf {
+                dist: DistRef::User(fid),
+                y: Box::new(y),
+                args: it.collect(),
+            }
+        } else {
+            I::CallUser(fid, args.into_iter().map(|a| a.e).collect())
+        };
+        Some(TExpr {
+            e: ir::Expr {
+                kind,
+                ty: ret,
+                span,
+            },
+            dims: Dims::UNKNOWN,
+            params,
+        })
+    }
+
+    fn check_user_args(
+        &mut self,
+        fid: FnId,
+        name: &str,
+        want: &[Ty],
+        args: &[TExpr],
+        span: Span,
+    ) -> bool {
+        let def = self.m.function(fid).span;
+        if want.len() != args.len() {
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{name}` takes {}, but {} given",
+                        plural(want.len(), "argument"),
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_label(def, "defined here"),
+            );
+            return false;
+        }
+        let mut ok = true;
+        for (i, (w, a)) in want.iter().zip(args).enumerate() {
+            if !types::assignable(*w, a.ty()) {
+                self.error(
+                    Diagnostic::error(
+                        "wrong-argument-type",
+                        format!(
+                            "argument {} of `{name}` must be {}, found {}",
+                            i + 1,
+                            w.describe(),
+                            a.ty().describe()
+                        ),
+                    )
+                    .with_label(a.e.span, a.ty().describe())
+                    .with_label(def, "defined here"),
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// `_rng` calls and the functions that make them belong in `gen`.
+    fn require_rng_context(&mut self, name: &str, span: Span) -> Option<()> {
+        if let Some(f) = &mut self.cur_fn {
+            f.uses_rng = true;
+            return Some(());
+        }
+        if self.ctx != Ctx::Gen {
+            self.error(
+                Diagnostic::error("rng-outside-gen", format!("`{name}` draws random numbers: it can be used only in `gen` statements"))
+                    .with_label(span, "random draw outside `gen`")
+                    .with_help("draws belong in generated quantities, e.g. `gen y_rep = normal_rng(mu, sigma)`"),
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    fn call_rng(
+        &mut self,
+        d: DistId,
+        args: Vec<TExpr>,
+        span: Span,
+        name_span: Span,
+    ) -> Option<TExpr> {
+        let spec = d.spec();
+        let name = format!("{}_rng", spec.name);
+        if d == DistId::LkjCorrCholesky {
+            self.error(
+                Diagnostic::error(
+                    "unknown-function",
+                    format!("`{name}` is not available: its size cannot be inferred from `eta`"),
+                )
+                .with_label(name_span, "not available"),
+            );
+            return None;
+        }
+        self.require_rng_context(&name, span)?;
+        self.check_dist_args(d, None, &args, span, name_span)?;
+        let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
+        let ty = match d {
+            DistId::Categorical | DistId::CategoricalLogit => Ty::Int,
+            DistId::MultiNormal | DistId::MultiNormalCholesky if args[0].ty() == Ty::Matrix => {
+                Ty::Matrix
+            }
+            _ if !d.is_univariate() => Ty::Vector,
+            _ if spec.is_discrete() => {
+                if any_vec {
+                    Ty::IntArray
+                } else {
+                    Ty::Int
+                }
+            }
+            _ => {
+                if any_vec {
+                    Ty::Vector
+                } else {
+                    Ty::Real
+                }
+            }
+        };
+        let dims = args
+            .iter()
+            .find(|a| is_vectorish(a.ty()))
+            .map_or(Dims::UNKNOWN, |a| a.dims);
+        let params = union_params(&args);
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::Rng(d, args.into_iter().map(|a| a.e).collect()),
+                ty,
+                span,
+            },
+            dims,
+            params,
+        })
+    }
+
+    /// Checks a built-in distribution's variate (if given) and arguments
+    /// against its spec: arity, kinds, integer domains and equal lengths.
+    pub(super) fn check_dist_args(
+        &mut self,
+        d: DistId,
+        y: Option<&TExpr>,
+        args: &[TExpr],
+        span: Span,
+        name_span: Span,
+    ) -> Option<()> {
+        let spec = d.spec();
+        if args.len() != spec.args.len() {
+            let want = if spec.args.is_empty() {
+                "no arguments".to_string()
+            } else {
+                format!(
+                    "{} ({})",
+                    plural(spec.args.len(), "argument"),
+                    arg_list(spec)
+                )
+            };
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{}` takes {want}, but {} given",
+                        spec.name,
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help(spec.doc),
+            );
+            return None;
+        }
+        let mut ok = true;
+        let multi_rows = matches!(d, DistId::MultiNormal | DistId::MultiNormalCholesky);
+        let mut lens: Vec<&TExpr> = Vec::new();
+        let pairs = y
+            .map(|y| (&spec.variate, y, true))
+            .into_iter()
+            .chain(spec.args.iter().zip(args).map(|(s, a)| (s, a, false)));
+        for (arg, t, is_variate) in pairs {
+            let ty = t.ty();
+            let int_domain = arg.domain.is_integer();
+            let shape_ok = match arg.shape {
+                ArgShape::Elem => ty != Ty::Matrix,
+                ArgShape::Scalar => ty.is_scalar(),
+                ArgShape::Vector => is_vectorish(ty) || (multi_rows && ty == Ty::Matrix),
+                ArgShape::Matrix => ty == Ty::Matrix,
+            };
+            if !shape_ok {
+                self.error(self.dist_arg_error(spec, arg, t, is_variate, name_span));
+                ok = false;
+                continue;
+            }
+            if int_domain && !ty.is_int_valued() {
+                let what = if is_variate {
+                    "variate".to_string()
+                } else {
+                    format!("argument `{}`", arg.name)
+                };
+                let mut diag = Diagnostic::error(
+                    if is_variate {
+                        "discrete-variate"
+                    } else {
+                        "wrong-argument-type"
+                    },
+                    format!(
+                        "the {what} of `{}` must be an int or int[] ({}), found {}",
+                        spec.name,
+                        arg.domain.describe(),
+                        ty.describe()
+                    ),
+                )
+                .with_label(t.e.span, ty.describe());
+                if is_variate {
+                    diag = diag.with_help(format!(
+                        "`{}` is a discrete distribution; declare the data as `int`",
+                        spec.name
+                    ));
+                }
+                self.error(diag);
+                ok = false;
+                continue;
+            }
+            if arg.shape == ArgShape::Elem && is_vectorish(ty) {
+                lens.push(t);
+            }
+        }
+        if ok {
+            for w in lens.windows(2) {
+                if w[0].dims.rows.unify(w[1].dims.rows).is_err() {
+                    self.shape_mismatch(
+                        &format!("the arguments of `{}`", spec.name),
+                        w[0],
+                        w[1],
+                        span,
+                    );
+                    return None;
+                }
+            }
+        }
+        ok.then_some(())
+    }
+
+    fn dist_arg_error(
+        &self,
+        spec: &DistSpec,
+        arg: &ArgSpec,
+        t: &TExpr,
+        is_variate: bool,
+        name_span: Span,
+    ) -> Diagnostic {
+        let want = match arg.shape {
+            ArgShape::Elem if arg.domain.is_integer() => "an int or int[]",
+            ArgShape::Elem => "a scalar or a vector",
+            ArgShape::Scalar => "a scalar",
+            ArgShape::Vector => "a vector",
+            ArgShape::Matrix => "a matrix",
+        };
+        let what = if is_variate {
+            "the variate".to_string()
+        } else {
+            format!("argument `{}`", arg.name)
+        };
+        Diagnostic::error(
+            "wrong-argument-type",
+            format!(
+                "{what} of `{}` must be {want}, found {}",
+                spec.name,
+                t.ty().describe()
+            ),
+        )
+        .with_label(t.e.span, t.ty().describe())
+        .with_label(name_span, spec.doc)
+    }
+
+    /// `lhs ~ name(args)`: the distribution and its checked arguments.
+    pub(super) fn tilde_dist(
+        &mut self,
+        lhs: &TExpr,
+        dist: &Ident,
+        args: Vec<TExpr>,
+        span: Span,
+    ) -> Option<(DistRef, Vec<ir::Expr>)> {
+        let name = dist.name.as_str();
+        if let Some(fid) = self.user_dist(name) {
+            let fname = self.m.function(fid).name.clone();
+            let want = self.fn_info[fid.index()].args.clone();
+            let mut all = vec![lhs.clone()];
+            all.extend(args.iter().cloned());
+            if !self.check_user_args(fid, &fname, &want, &all, span) {
+                return None;
+            }
+            return Some((DistRef::User(fid), args.into_iter().map(|a| a.e).collect()));
+        }
+        if let Some(d) = DistId::lookup(name) {
+            self.check_dist_args(d, Some(lhs), &args, span, dist.span)?;
+            return Some((DistRef::Builtin(d), args.into_iter().map(|a| a.e).collect()));
+        }
+        let mut d = Diagnostic::error(
+            "unknown-distribution",
+            format!("unknown distribution `{name}`"),
+        )
+        .with_label(dist.span, "not a distribution");
+        if let Some((base, _)) = split_suffix(name)
+            .filter(|(b, _)| DistId::lookup(b).is_some() || self.user_dist(b).is_some())
+        {
+            d = d.with_help(format!(
+                "after `~` write the distribution's name without suffix: `~ {base}(...)`"
+            ));
+        } else {
+            let mut names: Vec<String> = DistId::ALL.iter().map(|d| d.name().to_string()).collect();
+            names.extend(self.functions.keys().filter_map(|f| {
+                split_suffix(f)
+                    .filter(|(_, s)| *s != "_rng")
+                    .map(|(b, _)| b.to_string())
+            }));
+            if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            } else {
+                d = d.with_help(
+                    "define it with `fn NAME_lpdf(y: real, ...) -> real` to use it after `~`",
+                );
+            }
+        }
+        self.error(d);
+        None
+    }
+}
+
+fn collect(v: Vec<Option<TExpr>>) -> Option<Vec<TExpr>> {
+    v.into_iter().collect()
+}
+
+fn union_params<'a>(args: impl IntoIterator<Item = &'a TExpr>) -> ParamSet {
+    let mut p = ParamSet::default();
+    for a in args {
+        p.union_with(&a.params);
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_has_a_typing_rule() {
+        use Ty::*;
+        let samples = [Int, Real, IntArray, Vector, Matrix];
+        for b in Builtin::ALL {
+            let found = match b.arity() {
+                1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
+                2 => samples.iter().any(|a| {
+                    samples
+                        .iter()
+                        .any(|c| builtin_type(*b, &[*a, *c]).is_some())
+                }),
+                _ => builtin_type(*b, &[Real, Int, Int]).is_some(),
+            };
+            assert!(found, "{b:?} accepts nothing");
+        }
+        assert_eq!(builtin_type(Builtin::Exp, &[IntArray]), Some(Vector));
+        assert_eq!(builtin_type(Builtin::Sum, &[IntArray]), Some(Int));
+        assert_eq!(builtin_type(Builtin::Floor, &[Matrix]), None);
+        assert_eq!(split_suffix("normal_lpdf"), Some(("normal", "_lpdf")));
+        assert_eq!(split_suffix("_rng"), None);
+    }
+}

@@ -1,0 +1,349 @@
+//! Declaring and finding names, and suggestions for misspelt ones.
+
+use super::types::{Dims, ParamSet, TExpr};
+use super::{Binding, Checker, Ctx, DeclKind, Entry, LocalInfo};
+use crate::ast::Ident;
+use crate::diagnostics::Diagnostic;
+use crate::ir::{self, ExprKind, LocalId, LocalKind, Ty};
+use crate::source::Span;
+
+/// Levenshtein distance (names are short).
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate, if close enough to be a likely typo.
+pub(super) fn suggest<'n>(
+    name: &str,
+    candidates: impl Iterator<Item = &'n str>,
+) -> Option<&'n str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+impl Checker<'_> {
+    /// A name declared in a block or function scope, innermost first.
+    fn lookup_scoped(&self, name: &str) -> Option<Entry> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    /// The entry a new declaration would clash with.
+    fn visible(&self, name: &str) -> Option<Entry> {
+        self.lookup_scoped(name).or_else(|| {
+            if self.cur_fn.is_none() {
+                self.globals.get(name).copied()
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Checks that `name` may be declared here: not reserved, not taken.
+    pub(super) fn check_new_name(&mut self, name: &Ident) -> bool {
+        if name.name.ends_with("__") {
+            self.error(
+                Diagnostic::error(
+                    "reserved-name",
+                    format!(
+                        "`{}` is reserved: names ending in `__` belong to outputs such as `lp__`",
+                        name.name
+                    ),
+                )
+                .with_label(name.span, "reserved name")
+                .with_help(format!(
+                    "rename it, e.g. `{}`",
+                    name.name.trim_end_matches('_')
+                )),
+            );
+            self.poison(name);
+            return false;
+        }
+        if let Some(prev) = self.visible(&name.name) {
+            self.error(
+                Diagnostic::error(
+                    "duplicate-declaration",
+                    format!("`{}` is already declared", name.name),
+                )
+                .with_label(name.span, "declared again here")
+                .with_label(prev.span, "first declared here")
+                .with_help("choose another name (names cannot be shadowed)"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Binds a checked declaration in the current scope.
+    pub(super) fn bind(&mut self, name: &Ident, binding: Binding) {
+        let entry = Entry {
+            binding,
+            span: name.span,
+        };
+        match self.scopes.last_mut() {
+            Some(s) => {
+                s.insert(name.name.clone(), entry);
+            }
+            None => {
+                self.globals.insert(name.name.clone(), entry);
+            }
+        }
+    }
+
+    /// Declares a `let`, `var`, loop variable or function argument.
+    pub(super) fn declare_local(
+        &mut self,
+        name: &Ident,
+        kind: LocalKind,
+        ty: Ty,
+        dims: Dims,
+        params: ParamSet,
+    ) -> LocalId {
+        let ok = self.check_new_name(name);
+        let id = LocalId(self.m.locals.len() as u32);
+        self.m.locals.push(ir::LocalDecl {
+            name: name.name.clone(),
+            span: name.span,
+            kind,
+            ty,
+            top_level: self.scopes.is_empty() && self.cur_fn.is_none(),
+            function: self.cur_fn.as_ref().map(|f| f.id),
+        });
+        self.locals.push(LocalInfo { dims, params });
+        if ok {
+            self.bind(name, Binding::Local(id));
+        }
+        id
+    }
+
+    /// Binds a name whose declaration failed, so that its uses do not
+    /// report it again as unknown.
+    pub(super) fn poison(&mut self, name: &Ident) {
+        if self.visible(&name.name).is_none() {
+            self.bind(name, Binding::Poisoned);
+        }
+    }
+
+    pub(super) fn push_scope(&mut self) {
+        self.scopes.push(Default::default());
+    }
+
+    pub(super) fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    fn texpr(kind: ExprKind, ty: Ty, span: Span, dims: Dims, params: ParamSet) -> TExpr {
+        TExpr {
+            e: ir::Expr { kind, ty, span },
+            dims,
+            params,
+        }
+    }
+
+    /// Resolves a name used in an expression.
+    pub(super) fn name_ref(&mut self, name: &str, span: Span) -> Option<TExpr> {
+        if let Some(entry) = self.lookup_scoped(name) {
+            return self.entry_ref(name, entry, span);
+        }
+        if self.cur_fn.is_some() {
+            if self.globals.contains_key(name) {
+                self.error(
+                    Diagnostic::error(
+                        "global-in-function",
+                        format!("a function cannot use the model's `{name}`"),
+                    )
+                    .with_label(span, "not an argument of this function")
+                    .with_help(format!(
+                        "functions see only their arguments: pass `{name}` as an argument"
+                    )),
+                );
+                return None;
+            }
+            return self.unknown_name(name, span);
+        }
+        match self.globals.get(name).copied() {
+            Some(entry) => self.entry_ref(name, entry, span),
+            None => self.unknown_name(name, span),
+        }
+    }
+
+    fn entry_ref(&mut self, name: &str, entry: Entry, span: Span) -> Option<TExpr> {
+        let ctx = self.ctx;
+        let not_here = |what: &str| -> Diagnostic {
+            let (code, msg, help) = match ctx {
+                Ctx::Data => (
+                    "data-uses-non-data",
+                    format!("a data declaration can use only earlier data, but `{name}` is {what}"),
+                    "data sizes, bounds and defaults are computed before anything else",
+                ),
+                Ctx::ParamShape => (
+                    "param-in-shape",
+                    format!("a size can use only data, but `{name}` is {what}"),
+                    "the number of parameters must be known before inference starts",
+                ),
+                _ => (
+                    "bound-uses-local",
+                    format!(
+                        "a bound can use only data and earlier parameters, but `{name}` is {what}"
+                    ),
+                    "parameters are transformed before the model's statements run",
+                ),
+            };
+            Diagnostic::error(code, msg)
+                .with_label(span, format!("`{name}` is {what}"))
+                .with_help(help)
+        };
+        match entry.binding {
+            Binding::Poisoned => None,
+            Binding::Data(id) => {
+                let d = &mut self.data_info[id.index()];
+                d.used = true;
+                let dims = d.dims;
+                let ty = self.m.data(id).ty();
+                Some(Self::texpr(
+                    ExprKind::Data(id),
+                    ty,
+                    span,
+                    dims,
+                    ParamSet::default(),
+                ))
+            }
+            Binding::Param(id) => {
+                if matches!(ctx, Ctx::Data | Ctx::ParamShape) {
+                    self.error(not_here("a parameter"));
+                    return None;
+                }
+                let ty = self.m.param(id).ty();
+                let dims = self.param_info[id.index()].dims;
+                Some(Self::texpr(
+                    ExprKind::Param(id),
+                    ty,
+                    span,
+                    dims,
+                    ParamSet::single(id),
+                ))
+            }
+            Binding::Local(id) => {
+                if matches!(ctx, Ctx::Data | Ctx::ParamShape | Ctx::ParamBound) {
+                    let what = match self.m.local(id).kind {
+                        LocalKind::Var => "a `var`",
+                        _ => "a `let`",
+                    };
+                    self.error(not_here(what));
+                    return None;
+                }
+                let info = &self.locals[id.index()];
+                let (dims, params) = (info.dims, info.params.clone());
+                let ty = self.m.local(id).ty;
+                Some(Self::texpr(ExprKind::Local(id), ty, span, dims, params))
+            }
+            Binding::Gen(id) => {
+                if ctx != Ctx::Gen {
+                    self.error(
+                        Diagnostic::error("gen-outside-gen", format!("`{name}` is a generated quantity: only later `gen` statements can use it"))
+                            .with_label(span, "used outside a `gen` statement")
+                            .with_label(entry.span, "generated here")
+                            .with_help("generated quantities are computed after fitting and never enter the log density"),
+                    );
+                    return None;
+                }
+                let ty = self.m.gen_decl(id).ty;
+                let dims = self.gen_dims[id.index()];
+                Some(Self::texpr(
+                    ExprKind::Gen(id),
+                    ty,
+                    span,
+                    dims,
+                    ParamSet::default(),
+                ))
+            }
+        }
+    }
+
+    /// Names an expression here could use, for suggestions.
+    fn visible_names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.keys().map(String::as_str))
+            .collect();
+        if self.cur_fn.is_none() {
+            v.extend(self.globals.keys().map(String::as_str));
+        }
+        v
+    }
+
+    fn unknown_name(&mut self, name: &str, span: Span) -> Option<TExpr> {
+        if self.cur_fn.is_none() {
+            if let Some(&(decl, kind)) = self.declared.get(name) {
+                if decl.start > span.start || decl.file != span.file {
+                    let d = if self.ctx == Ctx::ParamBound && kind == DeclKind::Param {
+                        Diagnostic::error(
+                            "bound-later-param",
+                            format!(
+                                "the bound of `{}` uses `{name}`, which is declared after it",
+                                self.bounding.clone().unwrap_or_default()
+                            ),
+                        )
+                        .with_label(span, "a later parameter")
+                        .with_label(decl, "declared here")
+                        .with_help(format!("a bound can use only data and earlier parameters: declare `{name}` first"))
+                    } else {
+                        Diagnostic::error(
+                            "use-before-declaration",
+                            format!("`{name}` is used before it is declared"),
+                        )
+                        .with_label(span, "used here")
+                        .with_label(decl, "declared here")
+                        .with_help(
+                            "a name must be declared before it is used: move the declaration up",
+                        )
+                    };
+                    self.error(d);
+                    return None;
+                }
+            }
+        }
+        let mut d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
+            .with_label(span, "not declared");
+        let names = self.visible_names();
+        if let Some(s) = suggest(name, names.into_iter()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        } else if self.cur_fn.is_some() {
+            d = d.with_help("a function sees only its arguments and its own variables");
+        }
+        self.error(d);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_and_suggestions() {
+        assert_eq!(edit_distance("sigma", "sigm"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            suggest("sigm", ["mu", "sigma", "tau"].into_iter()),
+            Some("sigma")
+        );
+        assert_eq!(suggest("zzz", ["mu", "sigma"].into_iter()), None);
+    }
+}

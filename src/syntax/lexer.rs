@@ -1,0 +1,576 @@
+//! A cheap scan over the text before pest sees it.
+//!
+//! It decides which newlines end statements (the rule of the language is
+//! lexical: a newline is a statement end unless it sits inside `(`, `[` or a
+//! constraint `<...>`, or the line ends with a binary operator or a comma),
+//! cuts the file into top-level statements so that each one is parsed on its
+//! own (one syntax error per statement instead of one per file), and reports
+//! the problems a scan finds best: unknown characters, numbers ending in
+//! `.`, unterminated comments, unbalanced brackets and nesting so deep that
+//! a recursive parser would exhaust the stack.
+
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Span};
+
+/// Deepest nesting of brackets and blocks accepted.
+pub const MAX_NESTING: usize = 64;
+
+/// What the scan produces.
+pub struct Prepared {
+    /// The text with non-terminating newlines replaced by `\x0B` (same
+    /// length and byte offsets as the original).
+    pub text: String,
+    /// Byte ranges of the top-level statements to parse.
+    pub chunks: Vec<std::ops::Range<usize>>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Open {
+    Paren,
+    Bracket,
+    Brace,
+    /// `<` of a constraint after `int` / `real`.
+    Angle,
+}
+
+impl Open {
+    fn open_char(self) -> char {
+        match self {
+            Open::Paren => '(',
+            Open::Bracket => '[',
+            Open::Brace => '{',
+            Open::Angle => '<',
+        }
+    }
+    fn close_char(self) -> char {
+        match self {
+            Open::Paren => ')',
+            Open::Bracket => ']',
+            Open::Brace => '}',
+            Open::Angle => '>',
+        }
+    }
+}
+
+/// The last token seen, as far as newline rules care.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Last {
+    None,
+    /// An operator or a comma: the statement continues on the next line.
+    Continues,
+    /// `int` or `real`: a following `<` opens a constraint.
+    ElemType,
+    Other,
+}
+
+/// Scans `text`; see [`Prepared`].
+pub fn prepare(file: FileId, text: &str) -> Prepared {
+    let mut s = Scanner {
+        file,
+        src: text.as_bytes(),
+        out: text.as_bytes().to_vec(),
+        stack: Vec::new(),
+        last: Last::None,
+        diagnostics: Vec::new(),
+        chunks: Vec::new(),
+        chunk_start: None,
+        pending_end: None,
+        error_at: Vec::new(),
+        broken: false,
+        too_deep_reported: false,
+        after_else: false,
+        else_if_chain: Vec::new(),
+    };
+    s.run();
+    let Scanner {
+        out,
+        mut chunks,
+        error_at,
+        diagnostics,
+        ..
+    } = s;
+    chunks.retain(|c| !error_at.iter().any(|&e| c.start <= e && e <= c.end));
+    // Only ASCII bytes were replaced by ASCII bytes, so the text is still UTF-8.
+    let text = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Prepared {
+        text,
+        chunks,
+        diagnostics,
+    }
+}
+
+struct Scanner<'a> {
+    file: FileId,
+    src: &'a [u8],
+    out: Vec<u8>,
+    stack: Vec<(Open, usize)>,
+    last: Last,
+    diagnostics: Vec<Diagnostic>,
+    chunks: Vec<std::ops::Range<usize>>,
+    chunk_start: Option<usize>,
+    /// A statement end at depth 0 waiting to see whether `else` follows.
+    pending_end: Option<usize>,
+    /// Offsets of problems: chunks containing one are not parsed.
+    error_at: Vec<usize>,
+    /// After a bracket mismatch, statement boundaries are unreliable.
+    broken: bool,
+    too_deep_reported: bool,
+    /// The previous token was `else`.
+    after_else: bool,
+    /// Length of the `else if` chain being read, per nesting level: each
+    /// `else if` nests one level deeper in the parser.
+    else_if_chain: Vec<usize>,
+}
+
+impl Scanner<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn error(&mut self, at: usize, d: Diagnostic) {
+        self.error_at.push(at);
+        self.diagnostics.push(d);
+    }
+
+    /// A token starts at `pos`: opens a chunk, or closes the pending one.
+    fn token(&mut self, pos: usize, is_else: bool) {
+        self.after_else = false;
+        if let Some(end) = self.pending_end.take() {
+            if is_else {
+                return;
+            }
+            if let Some(start) = self.chunk_start.take() {
+                self.chunks.push(start..end);
+            }
+        }
+        if self.chunk_start.is_none() {
+            self.chunk_start = Some(pos);
+        }
+    }
+
+    fn end_statement(&mut self, pos: usize) {
+        if self.broken || !self.stack.is_empty() {
+            return;
+        }
+        if self.chunk_start.is_some() && self.pending_end.is_none() {
+            self.pending_end = Some(pos);
+        }
+    }
+
+    fn run(&mut self) {
+        let src = self.src;
+        let n = src.len();
+        let mut i = 0;
+        while i < n {
+            let c = src[i];
+            match c {
+                b' ' | b'\t' | b'\r' | 0x0C => i += 1,
+                0x0B => {
+                    self.out[i] = b' ';
+                    i += 1;
+                }
+                b'\n' => {
+                    let inside = matches!(
+                        self.stack.last(),
+                        Some((Open::Paren | Open::Bracket | Open::Angle, _))
+                    );
+                    if inside || self.last == Last::Continues {
+                        self.out[i] = 0x0B;
+                    } else {
+                        self.end_statement(i);
+                    }
+                    i += 1;
+                }
+                b';' => {
+                    self.end_statement(i);
+                    self.last = Last::None;
+                    i += 1;
+                }
+                b'/' if src.get(i + 1) == Some(&b'/') => {
+                    while i < n && src[i] != b'\n' {
+                        if src[i] == 0x0B {
+                            self.out[i] = b' ';
+                        }
+                        i += 1;
+                    }
+                }
+                b'/' if src.get(i + 1) == Some(&b'*') => {
+                    let start = i;
+                    i += 2;
+                    loop {
+                        if i + 1 >= n {
+                            self.error(
+                                start,
+                                Diagnostic::error(
+                                    "unterminated-comment",
+                                    "this block comment is never closed",
+                                )
+                                .with_label(self.span(start, start + 2), "comment starts here")
+                                .with_help("close it with `*/`"),
+                            );
+                            i = n;
+                            break;
+                        }
+                        if src[i] == b'*' && src[i + 1] == b'/' {
+                            i += 2;
+                            break;
+                        }
+                        i += 1;
+                    }
+                }
+                b'0'..=b'9' => i = self.number(i),
+                b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => i = self.number(i),
+                b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                    let start = i;
+                    while i < n && (src[i].is_ascii_alphanumeric() || src[i] == b'_') {
+                        i += 1;
+                    }
+                    let word = &src[start..i];
+                    let prev_else = self.after_else;
+                    self.token(start, word == b"else");
+                    if word == b"if" {
+                        let level = self.stack.len();
+                        if self.else_if_chain.len() <= level {
+                            self.else_if_chain.resize(level + 1, 0);
+                        }
+                        if prev_else {
+                            self.else_if_chain[level] += 1;
+                            if level + self.else_if_chain[level] > MAX_NESTING {
+                                self.too_deep(start, level + self.else_if_chain[level]);
+                            }
+                        } else {
+                            self.else_if_chain[level] = 0;
+                        }
+                    }
+                    self.after_else = word == b"else";
+                    self.last = if word == b"int" || word == b"real" {
+                        Last::ElemType
+                    } else {
+                        Last::Other
+                    };
+                }
+                b'(' | b'[' | b'{' => {
+                    self.token(i, false);
+                    let open = match c {
+                        b'(' => Open::Paren,
+                        b'[' => Open::Bracket,
+                        _ => Open::Brace,
+                    };
+                    self.push(open, i);
+                    self.last = if open == Open::Brace {
+                        Last::None
+                    } else {
+                        Last::Continues
+                    };
+                    i += 1;
+                }
+                b'<' if self.last == Last::ElemType => {
+                    self.token(i, false);
+                    self.push(Open::Angle, i);
+                    self.last = Last::Continues;
+                    i += 1;
+                }
+                b'>' if matches!(self.stack.last(), Some((Open::Angle, _))) => {
+                    self.token(i, false);
+                    // `<lower=a > b>`: a `>` followed by an operand is a
+                    // comparison (an error the parser reports), not the end.
+                    let mut j = i + 1;
+                    while j < n && (src[j] == b' ' || src[j] == b'\t') {
+                        j += 1;
+                    }
+                    let operand = j < n
+                        && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
+                    if operand && src[i + 1] != b'=' {
+                        self.last = Last::Continues;
+                    } else {
+                        self.stack.pop();
+                        self.last = Last::Other;
+                    }
+                    i += 1;
+                }
+                b')' | b']' | b'}' => {
+                    self.token(i, false);
+                    self.close(c as char, i);
+                    self.last = Last::Other;
+                    i += 1;
+                }
+                _ => {
+                    if let Some(len) = operator_len(&src[i..]) {
+                        self.token(i, false);
+                        self.last = Last::Continues;
+                        i += len;
+                    } else {
+                        i = self.bad_char(i);
+                    }
+                }
+            }
+        }
+        if let Some(&(open, pos)) = self.stack.last() {
+            self.error(
+                pos,
+                Diagnostic::error(
+                    "unclosed-bracket",
+                    format!("unclosed `{}`", open.open_char()),
+                )
+                .with_label(
+                    self.span(pos, pos + 1),
+                    format!("this `{}` is never closed", open.open_char()),
+                )
+                .with_help(format!("add the matching `{}`", open.close_char())),
+            );
+        }
+        if let Some(start) = self.chunk_start {
+            let end = if self.broken || !self.stack.is_empty() {
+                n
+            } else {
+                self.pending_end.unwrap_or(n)
+            };
+            self.chunks.push(start..end);
+        }
+    }
+
+    fn push(&mut self, open: Open, pos: usize) {
+        self.stack.push((open, pos));
+        let chain = self
+            .else_if_chain
+            .get(self.stack.len() - 1)
+            .copied()
+            .unwrap_or(0);
+        if self.stack.len() + chain > MAX_NESTING {
+            self.too_deep(pos, self.stack.len() + chain);
+        }
+    }
+
+    fn too_deep(&mut self, pos: usize, level: usize) {
+        if self.too_deep_reported {
+            return;
+        }
+        self.too_deep_reported = true;
+        self.error(
+            pos,
+            Diagnostic::error(
+                "too-deep",
+                format!(
+                    "nesting is too deep: more than {MAX_NESTING} levels of brackets, blocks and `else if` branches"
+                ),
+            )
+            .with_label(self.span(pos, pos + 1), format!("level {level} starts here"))
+            .with_help("split the expression with `let`, or move code into a function"),
+        );
+    }
+
+    fn close(&mut self, c: char, pos: usize) {
+        match self.stack.last().copied() {
+            Some((open, _)) if open.close_char() == c => {
+                self.stack.pop();
+            }
+            Some((Open::Angle, at)) => {
+                self.stack.pop();
+                self.error(
+                    pos,
+                    Diagnostic::error(
+                        "unclosed-bracket",
+                        format!("expected `>` to close the constraint, found `{c}`"),
+                    )
+                    .with_label(self.span(pos, pos + 1), format!("unexpected `{c}`"))
+                    .with_label(self.span(at, at + 1), "constraint opened here")
+                    .with_help("a comparison inside a bound needs parentheses"),
+                );
+                self.broken = true;
+            }
+            Some((open, at)) => {
+                self.error(
+                    pos,
+                    Diagnostic::error(
+                        "mismatched-bracket",
+                        format!("expected `{}`, found `{c}`", open.close_char()),
+                    )
+                    .with_label(
+                        self.span(pos, pos + 1),
+                        format!("`{c}` does not close `{}`", open.open_char()),
+                    )
+                    .with_label(
+                        self.span(at, at + 1),
+                        format!("`{}` opened here", open.open_char()),
+                    ),
+                );
+                self.stack.pop();
+                self.broken = true;
+            }
+            None => {
+                if !self.broken {
+                    self.error(
+                        pos,
+                        Diagnostic::error(
+                            "unmatched-bracket",
+                            format!("`{c}` has no matching opening bracket"),
+                        )
+                        .with_label(self.span(pos, pos + 1), "unmatched")
+                        .with_help("remove it, or add the opening bracket where the group starts"),
+                    );
+                    self.broken = true;
+                }
+            }
+        }
+    }
+
+    fn number(&mut self, start: usize) -> usize {
+        let src = self.src;
+        let n = src.len();
+        self.token(start, false);
+        self.last = Last::Other;
+        let mut i = start;
+        while i < n && src[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i < n && src[i] == b'.' {
+            let next = src.get(i + 1).copied();
+            if next.is_some_and(|b| b.is_ascii_digit()) {
+                i += 1;
+                while i < n && src[i].is_ascii_digit() {
+                    i += 1;
+                }
+            } else if !matches!(next, Some(b'*' | b'/')) {
+                let text = String::from_utf8_lossy(&src[start..=i]).into_owned();
+                let whole = &text[..text.len() - 1];
+                self.error(
+                    start,
+                    Diagnostic::error(
+                        "number-ends-in-dot",
+                        format!("a number cannot end in `.`: `{text}`"),
+                    )
+                    .with_label(self.span(start, i + 1), "write a digit after the `.`")
+                    .with_help(format!("write `{whole}.0` or `{whole}`")),
+                );
+                return i + 1;
+            }
+        }
+        if i < n && (src[i] == b'e' || src[i] == b'E') {
+            let mut j = i + 1;
+            if j < n && (src[j] == b'+' || src[j] == b'-') {
+                j += 1;
+            }
+            if j < n && src[j].is_ascii_digit() {
+                while j < n && src[j].is_ascii_digit() {
+                    j += 1;
+                }
+                i = j;
+            }
+        }
+        i
+    }
+
+    fn bad_char(&mut self, i: usize) -> usize {
+        let rest = std::str::from_utf8(&self.src[i..]).ok();
+        let ch = match rest {
+            Some(r) => r.chars().next().unwrap_or('\u{FFFD}'),
+            None => {
+                // Not at a char boundary of valid UTF-8: cannot happen for &str input.
+                '\u{FFFD}'
+            }
+        };
+        let len = ch.len_utf8().max(1);
+        self.token(i, false);
+        let help = if ch == '&' {
+            "logical and is written `&&`"
+        } else if ch.is_alphabetic() {
+            "names may use only ASCII letters, digits and `_`"
+        } else if ch == '"' || ch == '\'' {
+            "the language has no strings"
+        } else {
+            "remove it"
+        };
+        self.error(
+            i,
+            Diagnostic::error(
+                "bad-character",
+                format!("unexpected character `{}`", ch.escape_debug()),
+            )
+            .with_label(self.span(i, i + len), "not part of the language")
+            .with_help(help),
+        );
+        i + len
+    }
+}
+
+/// Length of the operator token at the start of `s`, if any.
+fn operator_len(s: &[u8]) -> Option<usize> {
+    const OPS: &[&[u8]] = &[
+        b"%/%", b".*", b"./", b"<=", b">=", b"==", b"!=", b"&&", b"||", b"->", b"+=", b"+", b"-",
+        b"*", b"/", b"^", b"%", b"<", b">", b"=", b"!", b"?", b":", b",", b"~", b"|",
+    ];
+    OPS.iter().find(|op| s.starts_with(op)).map(|op| op.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prep(text: &str) -> Prepared {
+        prepare(FileId(0), text)
+    }
+
+    fn chunk_texts(text: &str) -> Vec<String> {
+        let p = prep(text);
+        p.chunks
+            .iter()
+            .map(|c| text[c.clone()].trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn newlines_inside_brackets_and_after_operators_continue() {
+        let p = prep("x = f(a,\n b) +\n c\ny = 1");
+        assert_eq!(p.text, "x = f(a,\x0B b) +\x0B c\ny = 1");
+        assert_eq!(p.chunks.len(), 2);
+    }
+
+    #[test]
+    fn a_constraint_closing_angle_ends_the_line() {
+        let t = "data N: int<lower=1>\ndata y: real[N]\nlet a = b >\n c";
+        assert_eq!(
+            chunk_texts(t),
+            ["data N: int<lower=1>", "data y: real[N]", "let a = b >\n c"]
+        );
+    }
+
+    #[test]
+    fn else_on_the_next_line_stays_in_the_statement() {
+        let t = "if a { x = 1 }\nelse { x = 2 }\ny = 3";
+        assert_eq!(chunk_texts(t), ["if a { x = 1 }\nelse { x = 2 }", "y = 3"]);
+    }
+
+    #[test]
+    fn semicolons_and_line_comments_separate() {
+        let t = "a = 1; b = 2 // c +\nc = 3";
+        assert_eq!(chunk_texts(t), ["a = 1", "b = 2 // c +", "c = 3"]);
+    }
+
+    #[test]
+    fn comment_inside_parens_ends_at_the_line() {
+        let p = prep("f(a, // note\n b)");
+        assert_eq!(p.text, "f(a, // note\x0B b)");
+    }
+
+    #[test]
+    fn reports_lexical_problems() {
+        let p = prep("x = 2.\ny = @\nz = (1");
+        let codes: Vec<_> = p.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            ["number-ends-in-dot", "bad-character", "unclosed-bracket"]
+        );
+        assert!(p.chunks.is_empty());
+        assert!(prep("x = 2.*y + 3./z").diagnostics.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_reported_once() {
+        let t = format!("x = {}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let p = prep(&t);
+        assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].code, "too-deep");
+    }
+}

@@ -1,0 +1,564 @@
+//! pest pairs to the owned AST.
+
+use super::Rule;
+use crate::ast::*;
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Span};
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+/// Deepest expression tree accepted (operators plus brackets on any path
+/// from the root). Keeps every later recursive pass far from the stack's end.
+pub const MAX_EXPR_DEPTH: usize = 200;
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::cond, Assoc::Right))
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left)
+                | Op::infix(Rule::eqeq, Assoc::Left)
+                | Op::infix(Rule::ne, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left)
+                | Op::infix(Rule::div, Assoc::Left)
+                | Op::infix(Rule::int_div, Assoc::Left)
+                | Op::infix(Rule::modulo, Assoc::Left)
+                | Op::infix(Rule::elem_mul, Assoc::Left)
+                | Op::infix(Rule::elem_div, Assoc::Left))
+            .op(Op::prefix(Rule::neg) | Op::prefix(Rule::not))
+            .op(Op::infix(Rule::pow, Assoc::Right))
+            .op(Op::postfix(Rule::index))
+    })
+}
+
+fn binop(rule: Rule) -> Option<BinOp> {
+    Some(match rule {
+        Rule::add => BinOp::Add,
+        Rule::sub => BinOp::Sub,
+        Rule::mul => BinOp::Mul,
+        Rule::div => BinOp::Div,
+        Rule::pow => BinOp::Pow,
+        Rule::elem_mul => BinOp::ElemMul,
+        Rule::elem_div => BinOp::ElemDiv,
+        Rule::int_div => BinOp::IntDiv,
+        Rule::modulo => BinOp::Mod,
+        Rule::lt => BinOp::Lt,
+        Rule::le => BinOp::Le,
+        Rule::gt => BinOp::Gt,
+        Rule::ge => BinOp::Ge,
+        Rule::eqeq => BinOp::Eq,
+        Rule::ne => BinOp::Ne,
+        Rule::and => BinOp::And,
+        Rule::or => BinOp::Or,
+        _ => return None,
+    })
+}
+
+fn is_operator(rule: Rule) -> bool {
+    binop(rule).is_some() || matches!(rule, Rule::cond | Rule::neg | Rule::not | Rule::index)
+}
+
+/// Punctuation and keywords that carry no information once parsed.
+fn is_punct(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::eol
+            | Rule::lparen
+            | Rule::rparen
+            | Rule::lbracket
+            | Rule::rbracket
+            | Rule::lbrace
+            | Rule::rbrace
+            | Rule::comma
+            | Rule::colon
+            | Rule::bar
+            | Rule::eq
+            | Rule::langle
+            | Rule::rangle
+            | Rule::arrow
+            | Rule::tilde
+            | Rule::plus_eq
+            | Rule::kw_data
+            | Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_var
+            | Rule::kw_gen
+            | Rule::kw_fn
+            | Rule::kw_return
+            | Rule::kw_for
+            | Rule::kw_in
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_target
+            | Rule::EOI
+    )
+}
+
+fn items(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| !is_punct(p.as_rule()))
+}
+
+pub(super) struct Lowerer {
+    file: FileId,
+    offset: usize,
+    diags: RefCell<Vec<Diagnostic>>,
+}
+
+impl Lowerer {
+    pub(super) fn new(file: FileId, offset: usize) -> Lowerer {
+        Lowerer {
+            file,
+            offset,
+            diags: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub(super) fn finish(self) -> Vec<Diagnostic> {
+        self.diags.into_inner()
+    }
+
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn error(&self, d: Diagnostic) {
+        self.diags.borrow_mut().push(d);
+    }
+
+    pub(super) fn chunk(&self, pair: Pair<'_, Rule>, out: &mut Vec<Stmt>) {
+        for p in items(pair) {
+            out.push(self.stmt(p));
+        }
+    }
+
+    fn block(&self, pair: Pair<'_, Rule>) -> Block {
+        let span = self.span(&pair);
+        Block {
+            stmts: items(pair).map(|p| self.stmt(p)).collect(),
+            span,
+        }
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn stmt(&self, pair: Pair<'_, Rule>) -> Stmt {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        if rule == Rule::block {
+            return Stmt {
+                kind: StmtKind::Block(self.block(pair)),
+                span,
+            };
+        }
+        let mut it = items(pair);
+        macro_rules! next {
+            () => {
+                it.next().expect("grammar guarantees the statement's parts")
+            };
+        }
+        let kind = match rule {
+            Rule::data_decl => {
+                let name = self.ident(next!());
+                let ty = self.ty(next!());
+                let default = it.next().map(|e| self.expr(e, 0));
+                StmtKind::Data { name, ty, default }
+            }
+            Rule::param_decl => {
+                let name = self.ident(next!());
+                StmtKind::Param {
+                    name,
+                    ty: self.ty(next!()),
+                }
+            }
+            Rule::let_stmt => {
+                let name = self.ident(next!());
+                StmtKind::Let {
+                    name,
+                    value: self.expr(next!(), 0),
+                }
+            }
+            Rule::var_decl => {
+                let name = self.ident(next!());
+                let ty = self.ty(next!());
+                let init = it.next().map(|e| self.expr(e, 0));
+                StmtKind::Var { name, ty, init }
+            }
+            Rule::gen_stmt => {
+                let name = self.ident(next!());
+                StmtKind::Gen {
+                    name,
+                    value: self.expr(next!(), 0),
+                }
+            }
+            Rule::return_stmt => StmtKind::Return(self.expr(next!(), 0)),
+            Rule::target_stmt => StmtKind::TargetAdd(self.expr(next!(), 0)),
+            Rule::for_stmt => {
+                let var = self.ident(next!());
+                let lo = self.expr(next!(), 0);
+                let hi = self.expr(next!(), 0);
+                StmtKind::For {
+                    var,
+                    lo,
+                    hi,
+                    body: self.block(next!()),
+                }
+            }
+            Rule::if_stmt => {
+                let cond = self.expr(next!(), 0);
+                let then = self.block(next!());
+                let els = it.next().map(|p| match p.as_rule() {
+                    Rule::block => Else::Block(self.block(p)),
+                    _ => Else::If(Box::new(self.stmt(p))),
+                });
+                StmtKind::If { cond, then, els }
+            }
+            Rule::fn_def => StmtKind::Fn(self.fn_def(it)),
+            Rule::simple_stmt => {
+                let lhs = self.expr(next!(), 0);
+                let rest = next!();
+                match rest.as_rule() {
+                    Rule::tilde_rest => {
+                        let mut r = items(rest);
+                        let dist = self.ident(r.next().expect("distribution name"));
+                        let args = r.next().map(|a| self.args(a)).unwrap_or_default();
+                        StmtKind::Tilde { lhs, dist, args }
+                    }
+                    _ => {
+                        let mut r = rest.into_inner();
+                        let op_pair = r.next().expect("assignment operator");
+                        let op = if op_pair.as_rule() == Rule::plus_eq {
+                            AssignOp::Add
+                        } else {
+                            AssignOp::Set
+                        };
+                        let value = self.expr(r.next().expect("assigned value"), 0);
+                        self.check_lvalue(&lhs);
+                        StmtKind::Assign {
+                            target: lhs,
+                            op,
+                            value,
+                        }
+                    }
+                }
+            }
+            _ => unreachable!("not a statement rule: {rule:?}"),
+        };
+        Stmt { kind, span }
+    }
+
+    fn check_lvalue(&self, lhs: &Expr) {
+        let ok = match &lhs.kind {
+            ExprKind::Name(_) => true,
+            ExprKind::Index(base, _) => matches!(base.kind, ExprKind::Name(_)),
+            _ => false,
+        };
+        if !ok {
+            self.error(
+                Diagnostic::error("bad-assignment-target", "cannot assign to this expression")
+                    .with_label(lhs.span, "not a variable")
+                    .with_help(
+                        "only a `var` or one of its elements (`v[i]`, `v[i, j]`) can be assigned",
+                    ),
+            );
+        }
+    }
+
+    fn fn_def<'i>(&self, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> FnDef {
+        let name = self.ident(it.next().expect("function name"));
+        let mut args = Vec::new();
+        let mut ret = None;
+        let mut body = None;
+        for p in it {
+            match p.as_rule() {
+                Rule::fn_arg => {
+                    let mut a = items(p);
+                    let name = self.ident(a.next().expect("argument name"));
+                    let ty = self.fn_type(a.next().expect("argument type"));
+                    args.push(FnArg { name, ty });
+                }
+                Rule::fn_type => ret = Some(self.fn_type(p)),
+                Rule::block => body = Some(FnBody::Block(self.block(p))),
+                _ => body = Some(FnBody::Expr(self.expr(p, 0))),
+            }
+        }
+        FnDef {
+            name,
+            args,
+            ret,
+            body: body.expect("function body"),
+        }
+    }
+
+    fn fn_type(&self, pair: Pair<'_, Rule>) -> FnType {
+        let span = self.span(&pair);
+        let mut elem = ElemType::Real;
+        let mut brackets = false;
+        let mut comma = false;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_int => elem = ElemType::Int,
+                Rule::lbracket => brackets = true,
+                Rule::comma => comma = true,
+                _ => {}
+            }
+        }
+        let dims = match (brackets, comma) {
+            (false, _) => FnDims::Scalar,
+            (true, false) => FnDims::Vector,
+            (true, true) => FnDims::Matrix,
+        };
+        FnType { elem, dims, span }
+    }
+
+    fn ty(&self, pair: Pair<'_, Rule>) -> Type {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let first = inner.next().expect("type");
+        if first.as_rule() == Rule::special_ty {
+            let mut s = items(first);
+            let kw = s.next().expect("special type keyword");
+            let kind = match kw.as_rule() {
+                Rule::kw_simplex => SpecialType::Simplex,
+                Rule::kw_ordered => SpecialType::Ordered,
+                Rule::kw_positive_ordered => SpecialType::PositiveOrdered,
+                _ => SpecialType::CorrCholesky,
+            };
+            let size = self.expr(s.next().expect("size"), 0);
+            return Type {
+                kind: TypeKind::Special {
+                    kind,
+                    size: Box::new(size),
+                },
+                span,
+            };
+        }
+        let elem = if first.as_rule() == Rule::kw_int {
+            ElemType::Int
+        } else {
+            ElemType::Real
+        };
+        let mut bounds = Vec::new();
+        let mut dims = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::constraint => {
+                    for b in items(p) {
+                        bounds.push(self.bound(b));
+                    }
+                }
+                Rule::dims => dims = items(p).map(|e| self.expr(e, 0)).collect(),
+                _ => {}
+            }
+        }
+        Type {
+            kind: TypeKind::Basic { elem, bounds, dims },
+            span,
+        }
+    }
+
+    fn bound(&self, pair: Pair<'_, Rule>) -> Bound {
+        let span = self.span(&pair);
+        let mut it = items(pair);
+        let kind = if it.next().map(|k| k.as_str()) == Some("lower") {
+            BoundKind::Lower
+        } else {
+            BoundKind::Upper
+        };
+        let value = self.expr(it.next().expect("bound value"), 0);
+        if let Some(cmp) = it.next() {
+            let op = cmp
+                .clone()
+                .into_inner()
+                .next()
+                .map(|o| o.as_str().to_string())
+                .unwrap_or_default();
+            self.error(
+                Diagnostic::error(
+                    "comparison-in-bound",
+                    "a comparison inside a bound needs parentheses",
+                )
+                .with_label(
+                    self.span(&cmp),
+                    format!("`{op}` here ends or breaks the constraint"),
+                )
+                .with_help(format!(
+                    "write the bound in parentheses, e.g. `<lower=(a {op} b)>`"
+                )),
+            );
+        }
+        Bound { kind, value, span }
+    }
+
+    fn args(&self, pair: Pair<'_, Rule>) -> Vec<Expr> {
+        items(pair).map(|e| self.expr(e, 0)).collect()
+    }
+
+    /// Lowers an `expr` or `bound_expr`; `depth` is the depth of the
+    /// enclosing expression tree.
+    pub(super) fn expr(&self, pair: Pair<'_, Rule>, depth: usize) -> Expr {
+        let span = self.span(&pair);
+        let ops = pair
+            .clone()
+            .into_inner()
+            .filter(|p| is_operator(p.as_rule()))
+            .count();
+        if depth + ops >= MAX_EXPR_DEPTH {
+            self.error(
+                Diagnostic::error(
+                    "too-deep",
+                    format!("expression is too deeply nested: more than {MAX_EXPR_DEPTH} levels of operators"),
+                )
+                .with_label(span, "this expression")
+                .with_help("split it into several `let`s"),
+            );
+            return Expr {
+                kind: ExprKind::Int(0),
+                span,
+            };
+        }
+        let child = depth + ops + 1;
+        pratt()
+            .map_primary(|p| self.primary(p, child))
+            .map_prefix(|op, rhs| {
+                let span = self.span(&op).to(rhs.span);
+                let u = if op.as_rule() == Rule::neg {
+                    UnOp::Neg
+                } else {
+                    UnOp::Not
+                };
+                Expr {
+                    kind: ExprKind::Unary(u, Box::new(rhs)),
+                    span,
+                }
+            })
+            .map_postfix(|lhs, op| {
+                let span = lhs.span.to(self.span(&op));
+                let idx = items(op).map(|i| self.index_item(i, child)).collect();
+                Expr {
+                    kind: ExprKind::Index(Box::new(lhs), idx),
+                    span,
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let span = lhs.span.to(rhs.span);
+                let kind = match binop(op.as_rule()) {
+                    Some(b) => ExprKind::Binary(b, Box::new(lhs), Box::new(rhs)),
+                    None => {
+                        let mid = items(op)
+                            .next()
+                            .map(|m| self.expr(m, child))
+                            .expect("middle of `?:`");
+                        ExprKind::Cond(Box::new(lhs), Box::new(mid), Box::new(rhs))
+                    }
+                };
+                Expr { kind, span }
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn index_item(&self, pair: Pair<'_, Rule>, depth: usize) -> IndexItem {
+        let span = self.span(&pair);
+        let mut before = None;
+        let mut after = None;
+        let mut colon = false;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::colon => colon = true,
+                _ => {
+                    let e = self.expr(p, depth);
+                    if colon {
+                        after = Some(e);
+                    } else {
+                        before = Some(e);
+                    }
+                }
+            }
+        }
+        let kind = match (colon, before, after) {
+            (false, Some(e), _) => IndexKind::Expr(e),
+            (true, None, None) => IndexKind::All,
+            (_, lo, hi) => IndexKind::Slice(lo, hi),
+        };
+        IndexItem { kind, span }
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>, depth: usize) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::number => self.number(pair.as_str(), span),
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::ident => ExprKind::Name(pair.as_str().to_string()),
+            Rule::paren => {
+                let inner = items(pair).next().expect("parenthesized expression");
+                let mut e = self.expr(inner, depth);
+                e.span = span;
+                return e;
+            }
+            Rule::vec_lit => ExprKind::VecLit(items(pair).map(|e| self.expr(e, depth)).collect()),
+            Rule::call => {
+                let mut it = items(pair);
+                let func = self.ident(it.next().expect("function name"));
+                let mut args = Vec::new();
+                let mut bar = false;
+                if let Some(ca) = it.next() {
+                    for p in ca.into_inner() {
+                        match p.as_rule() {
+                            Rule::bar => bar = true,
+                            Rule::expr => args.push(self.expr(p, depth)),
+                            _ => {}
+                        }
+                    }
+                }
+                ExprKind::Call { func, args, bar }
+            }
+            r => unreachable!("not a primary: {r:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    fn number(&self, text: &str, span: Span) -> ExprKind {
+        let is_real = text.contains(['.', 'e', 'E']);
+        if !is_real {
+            if let Ok(v) = text.parse::<i64>() {
+                return ExprKind::Int(v);
+            }
+            self.error(
+                Diagnostic::error(
+                    "number-too-large",
+                    format!("the integer `{text}` is too large"),
+                )
+                .with_label(span, format!("the largest int is {}", i64::MAX))
+                .with_help("write it as a real, e.g. with an exponent: `1e20`"),
+            );
+            return ExprKind::Int(0);
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => ExprKind::Real(v),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        "number-too-large",
+                        format!("the number `{text}` is too large"),
+                    )
+                    .with_label(span, "not a finite double-precision number"),
+                );
+                ExprKind::Real(0.0)
+            }
+        }
+    }
+}
