@@ -1,6 +1,8 @@
 //! The command line: argument parsing, exit codes and the commands.
 
 mod check;
+mod load;
+mod logp;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -28,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check a model; print its parameter layout.
     Check(check::CheckArgs),
+    /// Log density, gradient (and Hessian) at a point.
+    Logp(logp::LogpArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -56,6 +60,7 @@ where
     };
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Logp(args) => logp::run(&args),
     }
 }
 

@@ -1,0 +1,266 @@
+//! Gradient speed of the density engine against hand-written analytic
+//! gradients of the same models, measured in one run and reported as
+//! ratios (the machines this runs on are noisy; ratios of interleaved
+//! measurements are stable).
+//!
+//! Run with `cargo bench --bench gradient`.
+
+use std::hint::black_box;
+use std::time::Instant;
+use vippl::data::{DataInput, DataSpec};
+use vippl::density::{self, CompiledModel};
+use vippl::infer::Target;
+use vippl::random::stream;
+use vippl::source::SourceMap;
+
+use rand::RngExt;
+
+fn compile(src: &str, data_json: &str) -> CompiledModel {
+    let mut sources = SourceMap::new();
+    let (model, _) = vippl::check::load_model(&mut sources, "bench.vi", src)
+        .unwrap_or_else(|d| panic!("model does not check: {d:?}"));
+    let mut input = DataInput::default();
+    input
+        .add(&DataSpec::Json("data.json".into()), data_json)
+        .expect("data parses");
+    density::compile(model, sources, &input)
+        .unwrap_or_else(|d| panic!("model does not compile: {d:?}"))
+        .0
+}
+
+/// Median time per call in nanoseconds of `f`, over `reps` batches.
+fn time_ns(mut f: impl FnMut(), reps: usize, batch: usize) -> f64 {
+    let mut v = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        v.push(t.elapsed().as_nanos() as f64 / batch as f64);
+    }
+    v.sort_by(f64::total_cmp);
+    v[reps / 2]
+}
+
+const LOGISTIC: &str = "
+data N: int
+data K: int
+data X: real[N, K]
+data y: int<lower=0, upper=1>[N]
+param alpha: real
+param beta: real[K]
+alpha ~ normal(0, 1)
+beta ~ normal(0, 1)
+y ~ bernoulli_logit(alpha + X * beta)
+";
+
+struct Logistic {
+    n: usize,
+    k: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    eta: Vec<f64>,
+}
+
+impl Logistic {
+    fn new(n: usize, k: usize) -> Logistic {
+        let mut rng = stream(42, &[n as u64, k as u64]);
+        let x: Vec<f64> = (0..n * k)
+            .map(|_| rng.random::<f64>() * 2.0 - 1.0)
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|_| (rng.random::<f64>() < 0.5) as u8 as f64)
+            .collect();
+        Logistic {
+            n,
+            k,
+            x,
+            y,
+            eta: vec![0.0; n],
+        }
+    }
+
+    fn json(&self) -> String {
+        let rows: Vec<String> = (0..self.n)
+            .map(|i| {
+                let r: Vec<String> = self.x[i * self.k..(i + 1) * self.k]
+                    .iter()
+                    .map(|v| format!("{v}"))
+                    .collect();
+                format!("[{}]", r.join(","))
+            })
+            .collect();
+        let y: Vec<String> = self.y.iter().map(|v| format!("{}", *v as i64)).collect();
+        format!(
+            "{{\"N\": {}, \"K\": {}, \"X\": [{}], \"y\": [{}]}}",
+            self.n,
+            self.k,
+            rows.join(","),
+            y.join(",")
+        )
+    }
+
+    /// The log density and gradient written by hand (same constants).
+    fn grad(&mut self, th: &[f64], g: &mut [f64]) -> f64 {
+        let (n, k) = (self.n, self.k);
+        let c = -0.5 * (2.0 * std::f64::consts::PI).ln();
+        let mut lp = 0.0;
+        for (gi, &t) in g.iter_mut().zip(th) {
+            lp += c - 0.5 * t * t;
+            *gi = -t;
+        }
+        let alpha = th[0];
+        let beta = &th[1..];
+        for i in 0..n {
+            let row = &self.x[i * k..(i + 1) * k];
+            let mut e = alpha;
+            for j in 0..k {
+                e += row[j] * beta[j];
+            }
+            self.eta[i] = e;
+        }
+        for i in 0..n {
+            let e = self.eta[i];
+            // log p(y | e) = y e - log(1 + exp(e))
+            let sp = if e > 0.0 {
+                e + (-e).exp().ln_1p()
+            } else {
+                e.exp().ln_1p()
+            };
+            lp += self.y[i] * e - sp;
+            let r = self.y[i] - 1.0 / (1.0 + (-e).exp());
+            g[0] += r;
+            let row = &self.x[i * k..(i + 1) * k];
+            for j in 0..k {
+                g[1 + j] += r * row[j];
+            }
+        }
+        lp
+    }
+}
+
+fn logistic(k: usize) {
+    let n = 1000;
+    let mut hand = Logistic::new(n, k);
+    let cm = compile(LOGISTIC, &hand.json());
+    let d = cm.dim();
+    assert_eq!(d, k + 1);
+    let mut rng = stream(7, &[k as u64]);
+    let th: Vec<f64> = (0..d).map(|_| 0.1 * (rng.random::<f64>() - 0.5)).collect();
+    let mut ws = cm.workspace();
+    let mut g1 = vec![0.0; d];
+    let mut g2 = vec![0.0; d];
+    let lp1 = cm.log_density_and_gradient(&mut ws, &th, &mut g1);
+    let lp2 = hand.grad(&th, &mut g2);
+    assert!(
+        (lp1 - lp2).abs() < 1e-8 * (1.0 + lp2.abs()),
+        "{lp1} vs {lp2}"
+    );
+    for j in 0..d {
+        assert!((g1[j] - g2[j]).abs() < 1e-8 * (1.0 + g2[j].abs()));
+    }
+    let v: Vec<f64> = (0..d).map(|j| ((j % 7) as f64 - 3.0) / 3.0).collect();
+    let mut hv = vec![0.0; d];
+    let (mut t_engine, mut t_hand, mut t_hvp) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..7 {
+        t_engine.push(time_ns(
+            || {
+                black_box(cm.log_density_and_gradient(&mut ws, black_box(&th), &mut g1));
+            },
+            11,
+            50,
+        ));
+        t_hand.push(time_ns(
+            || {
+                black_box(hand.grad(black_box(&th), &mut g2));
+            },
+            11,
+            50,
+        ));
+        t_hvp.push(time_ns(
+            || {
+                black_box(cm.hessian_vector(&mut ws, black_box(&th), &v, &mut hv));
+            },
+            5,
+            20,
+        ));
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (e, h, hvp) = (med(&mut t_engine), med(&mut t_hand), med(&mut t_hvp));
+    println!(
+        "logistic regression n={n} d={d:<4}  engine {:>9.1} µs  hand-written {:>9.1} µs  ratio {:>5.2}   Hv {:>9.1} µs ({:.2}× gradient)",
+        e / 1e3,
+        h / 1e3,
+        e / h,
+        hvp / 1e3,
+        hvp / e
+    );
+}
+
+fn example(name: &str, model: &str, data: &str) {
+    let src = std::fs::read_to_string(model).expect("model file");
+    let json = std::fs::read_to_string(data).expect("data file");
+    // Compile time: parse + check + bind + compile, data already read.
+    let mut times = Vec::new();
+    let mut cm = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        cm = Some(compile(&src, &json));
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let cm = cm.expect("compiled");
+    let d = cm.dim();
+    let th = vec![0.1; d];
+    let mut ws = cm.workspace();
+    let mut g = vec![0.0; d];
+    let t = time_ns(
+        || {
+            black_box(cm.log_density_and_gradient(&mut ws, black_box(&th), &mut g));
+        },
+        21,
+        20,
+    );
+    println!(
+        "{name:<42} d={d:<4} compile {:>7.2} ms   gradient {:>9.2} µs ({:.3} µs per coordinate)",
+        times[2],
+        t / 1e3,
+        t / 1e3 / d as f64
+    );
+}
+
+fn main() {
+    // Filter arguments that cargo passes to benches (e.g. `--bench`).
+    println!("== gradient: engine vs hand-written (same run, medians) ==");
+    for k in [24, 99, 499] {
+        logistic(k);
+    }
+    println!("== examples: compile time and gradient ==");
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (name, dir) in [
+        ("eight schools", "eight_schools-eight_schools_noncentered"),
+        ("diamonds", "diamonds-diamonds"),
+        ("arK", "arK-arK"),
+        ("garch11", "garch-garch11"),
+        ("low_dim_gauss_mix", "low_dim_gauss_mix-low_dim_gauss_mix"),
+        ("kidiq interaction", "kidiq-kidscore_interaction"),
+        (
+            "earnings logearn_interaction",
+            "earnings-logearn_interaction",
+        ),
+    ] {
+        example(
+            name,
+            &format!("{root}/examples/posteriordb/{dir}/model.vi"),
+            &format!("{root}/examples/posteriordb/{dir}/data.json"),
+        );
+    }
+    example(
+        "UCI ionosphere logistic (flat prior)",
+        &format!("{root}/examples/uci/logistic.vi"),
+        &format!("{root}/examples/uci/ionosphere_train.json"),
+    );
+}
