@@ -261,6 +261,17 @@ impl CompiledModel {
         (with, without)
     }
 
+    /// The log density and its derivative along `v` by forward-mode dual
+    /// numbers, without the tape's reverse pass: the test oracle for the
+    /// reverse-mode gradient.
+    pub fn forward_derivative(&self, theta: &[f64], v: &[f64]) -> (f64, f64) {
+        let m = &self.prog.model;
+        let mut ws: Workspace<Dual64> = Workspace::new(m.locals.len(), m.params.len(), m.gens.len());
+        let th: Vec<Dual64> = theta.iter().zip(v).map(|(&a, &b)| Dual64::new(a, b)).collect();
+        let lp = self.eval(&mut ws, &th, false);
+        (lp.re, lp.eps)
+    }
+
     /// Runs the model on workspace `ws` at unconstrained `theta`; returns
     /// the log density (NaN or −∞ when the evaluation stopped).
     fn eval<T: Scalar>(&self, ws: &mut Workspace<T>, theta: &[T], record: bool) -> T {
