@@ -1,7 +1,7 @@
 //! `poisson_log` — poisson_log(alpha): Poisson with rate exp(alpha)
 
 use super::poisson::draw_poisson;
-use super::{Arg, Sink, broadcast_len, lfactorial};
+use super::{Arg, Reader, broadcast_len, lfactorial, with_reader};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
 use crate::scalar::Scalar;
@@ -57,22 +57,57 @@ pub fn poisson_log_lpmf_sum<T: Scalar>(
     d_alpha: Option<&mut [T]>,
 ) -> T {
     let n = broadcast_len(&[&y, &alpha]);
-    let mut sa = Sink::new(d_alpha, &alpha, n);
-    let mut lp = T::zero();
+    match (d_alpha, alpha.is_broadcast()) {
+        (Some(o), false) => {
+            assert_eq!(o.len(), n, "partials buffer has the wrong length");
+            with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+                ry,
+                ra,
+                n,
+                Some(o)
+            )
+            .0))
+        }
+        (Some(o), true) => {
+            let (lp, g) = with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+                ry, ra, n, None
+            )));
+            o[0] = g;
+            lp
+        }
+        (None, _) => with_reader!(y, n, |ry| with_reader!(alpha, n, |ra| pass(
+            ry, ra, n, None
+        ))
+        .0),
+    }
+}
+
+/// (Σ log mass, Σ partials), or with a buffer the per-element partials.
+#[inline(always)]
+fn pass<T: Scalar>(
+    y: impl Reader<T>,
+    alpha: impl Reader<T>,
+    n: usize,
+    mut out: Option<&mut [T]>,
+) -> (T, T) {
+    let (mut lp, mut sg) = (T::zero(), T::zero());
     for i in 0..n {
-        let yi = y.get(i);
-        let a = alpha.get(i);
-        let e = a.exp();
-        if a.re() == f64::NEG_INFINITY {
+        let (yi, a) = (y.at(i), alpha.at(i));
+        let g = if a.re() == f64::NEG_INFINITY {
+            // Rate zero: all mass at 0.
             if yi.re() != 0.0 {
                 lp += f64::NEG_INFINITY;
             }
-            sa.put(i, T::zero());
-            continue;
+            T::zero()
+        } else {
+            let e = a.exp();
+            lp += yi * a - e - lfactorial(yi.re());
+            yi - e
+        };
+        match out.as_deref_mut() {
+            Some(o) => o[i] = g,
+            None => sg += g,
         }
-        lp += yi * a - e - lfactorial(yi.re());
-        sa.put(i, yi - e);
     }
-    sa.finish();
-    lp
+    (lp, sg)
 }

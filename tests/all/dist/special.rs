@@ -342,3 +342,23 @@ fn lift_on_vector_duals() {
     let h = f(x).eps.eps.0.expect("second derivative");
     assert!((h[5] - d2).abs() < 1e-13, "{} vs {d2}", h[5]);
 }
+
+/// TAYLOR_ORDER is 4: the fourth derivative of lgamma (ψ‴) through four
+/// nested duals.
+#[test]
+fn fourth_order_through_four_nested_duals() {
+    type D4 = Dual<D3>;
+    let one = |x: f64| D3::from(x);
+    let seed = |a: f64| -> D3 {
+        Dual::new(
+            Dual::new(Dual64::new(a, 1.0), Dual64::new(1.0, 0.0)),
+            Dual::new(Dual64::new(1.0, 0.0), Dual64::from(0.0)),
+        )
+    };
+    let a = 2.5;
+    let x = D4::new(seed(a), one(1.0));
+    let y = scalar::lgamma(x);
+    let d4 = y.eps.eps.eps.eps;
+    let want = scalar::polygamma(3, a);
+    assert!((d4 - want).abs() < 1e-12 * want.abs(), "{d4} vs {want}");
+}
