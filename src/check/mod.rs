@@ -9,6 +9,7 @@
 
 mod calls;
 mod decl;
+mod dists;
 mod expr;
 pub mod layout;
 mod lints;

@@ -1,0 +1,267 @@
+//! Built-in distributions in calls and `~` statements: arity, kinds,
+//! integer domains, equal vector lengths, and what `_rng` draws return.
+
+use super::calls::{arg_list, plural, split_suffix, union_params};
+use super::types::{Dims, TExpr, is_vectorish};
+use super::{Checker, scope::suggest};
+use crate::ast::Ident;
+use crate::diagnostics::Diagnostic;
+use crate::dist::{ArgShape, ArgSpec, DistId, DistSpec};
+use crate::ir::{self, DistRef, ExprKind as I, Ty};
+use crate::source::Span;
+
+impl Checker<'_> {
+    pub(super) fn call_rng(
+        &mut self,
+        d: DistId,
+        args: Vec<TExpr>,
+        span: Span,
+        name_span: Span,
+    ) -> Option<TExpr> {
+        let spec = d.spec();
+        let name = format!("{}_rng", spec.name);
+        if d == DistId::LkjCorrCholesky {
+            self.error(
+                Diagnostic::error(
+                    "unknown-function",
+                    format!("`{name}` is not available: its size cannot be inferred from `eta`"),
+                )
+                .with_label(name_span, "not available"),
+            );
+            return None;
+        }
+        self.require_rng_context(&name, span)?;
+        self.check_dist_args(d, None, &args, span, name_span)?;
+        let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
+        let ty = match d {
+            DistId::Categorical | DistId::CategoricalLogit => Ty::Int,
+            DistId::MultiNormal | DistId::MultiNormalCholesky if args[0].ty() == Ty::Matrix => {
+                Ty::Matrix
+            }
+            _ if !d.is_univariate() => Ty::Vector,
+            _ if spec.is_discrete() => {
+                if any_vec {
+                    Ty::IntArray
+                } else {
+                    Ty::Int
+                }
+            }
+            _ => {
+                if any_vec {
+                    Ty::Vector
+                } else {
+                    Ty::Real
+                }
+            }
+        };
+        let dims = args
+            .iter()
+            .find(|a| is_vectorish(a.ty()))
+            .map_or(Dims::UNKNOWN, |a| a.dims);
+        let params = union_params(&args);
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::Rng(d, args.into_iter().map(|a| a.e).collect()),
+                ty,
+                span,
+            },
+            dims,
+            params,
+        })
+    }
+
+    /// Checks a built-in distribution's variate (if given) and arguments
+    /// against its spec: arity, kinds, integer domains and equal lengths.
+    pub(super) fn check_dist_args(
+        &mut self,
+        d: DistId,
+        y: Option<&TExpr>,
+        args: &[TExpr],
+        span: Span,
+        name_span: Span,
+    ) -> Option<()> {
+        let spec = d.spec();
+        if args.len() != spec.args.len() {
+            let want = if spec.args.is_empty() {
+                "no arguments".to_string()
+            } else {
+                format!(
+                    "{} ({})",
+                    plural(spec.args.len(), "argument"),
+                    arg_list(spec)
+                )
+            };
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{}` takes {want}, but {} given",
+                        spec.name,
+                        if args.len() == 1 {
+                            "1 was".to_string()
+                        } else {
+                            format!("{} were", args.len())
+                        }
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help(spec.doc),
+            );
+            return None;
+        }
+        let mut ok = true;
+        let multi_rows = matches!(d, DistId::MultiNormal | DistId::MultiNormalCholesky);
+        let mut lens: Vec<&TExpr> = Vec::new();
+        let pairs = y
+            .map(|y| (&spec.variate, y, true))
+            .into_iter()
+            .chain(spec.args.iter().zip(args).map(|(s, a)| (s, a, false)));
+        for (arg, t, is_variate) in pairs {
+            let ty = t.ty();
+            let int_domain = arg.domain.is_integer();
+            let shape_ok = match arg.shape {
+                ArgShape::Elem => ty != Ty::Matrix,
+                ArgShape::Scalar => ty.is_scalar(),
+                ArgShape::Vector => is_vectorish(ty) || (multi_rows && ty == Ty::Matrix),
+                ArgShape::Matrix => ty == Ty::Matrix,
+            };
+            if !shape_ok {
+                self.error(self.dist_arg_error(spec, arg, t, is_variate, name_span));
+                ok = false;
+                continue;
+            }
+            if int_domain && !ty.is_int_valued() {
+                let what = if is_variate {
+                    "variate".to_string()
+                } else {
+                    format!("argument `{}`", arg.name)
+                };
+                let mut diag = Diagnostic::error(
+                    if is_variate {
+                        "discrete-variate"
+                    } else {
+                        "wrong-argument-type"
+                    },
+                    format!(
+                        "the {what} of `{}` must be an int or int[] ({}), found {}",
+                        spec.name,
+                        arg.domain.describe(),
+                        ty.describe()
+                    ),
+                )
+                .with_label(t.e.span, ty.describe());
+                if is_variate {
+                    diag = diag.with_help(format!(
+                        "`{}` is a discrete distribution; declare the data as `int`",
+                        spec.name
+                    ));
+                }
+                self.error(diag);
+                ok = false;
+                continue;
+            }
+            if arg.shape == ArgShape::Elem && is_vectorish(ty) {
+                lens.push(t);
+            }
+        }
+        if ok {
+            for w in lens.windows(2) {
+                if w[0].dims.rows.unify(w[1].dims.rows).is_err() {
+                    self.shape_mismatch(
+                        &format!("the arguments of `{}`", spec.name),
+                        w[0],
+                        w[1],
+                        span,
+                    );
+                    return None;
+                }
+            }
+        }
+        ok.then_some(())
+    }
+
+    fn dist_arg_error(
+        &self,
+        spec: &DistSpec,
+        arg: &ArgSpec,
+        t: &TExpr,
+        is_variate: bool,
+        name_span: Span,
+    ) -> Diagnostic {
+        let want = match arg.shape {
+            ArgShape::Elem if arg.domain.is_integer() => "an int or int[]",
+            ArgShape::Elem => "a scalar or a vector",
+            ArgShape::Scalar => "a scalar",
+            ArgShape::Vector => "a vector",
+            ArgShape::Matrix => "a matrix",
+        };
+        let what = if is_variate {
+            "the variate".to_string()
+        } else {
+            format!("argument `{}`", arg.name)
+        };
+        Diagnostic::error(
+            "wrong-argument-type",
+            format!(
+                "{what} of `{}` must be {want}, found {}",
+                spec.name,
+                t.ty().describe()
+            ),
+        )
+        .with_label(t.e.span, t.ty().describe())
+        .with_label(name_span, spec.doc)
+    }
+
+    /// `lhs ~ name(args)`: the distribution and its checked arguments.
+    pub(super) fn tilde_dist(
+        &mut self,
+        lhs: &TExpr,
+        dist: &Ident,
+        args: Vec<TExpr>,
+        span: Span,
+    ) -> Option<(DistRef, Vec<ir::Expr>)> {
+        let name = dist.name.as_str();
+        if let Some(fid) = self.user_dist(name) {
+            let fname = self.m.function(fid).name.clone();
+            let want = self.fn_info[fid.index()].args.clone();
+            let mut all = vec![lhs.clone()];
+            all.extend(args.iter().cloned());
+            if !self.check_user_args(fid, &fname, &want, &all, span) {
+                return None;
+            }
+            return Some((DistRef::User(fid), args.into_iter().map(|a| a.e).collect()));
+        }
+        if let Some(d) = DistId::lookup(name) {
+            self.check_dist_args(d, Some(lhs), &args, span, dist.span)?;
+            return Some((DistRef::Builtin(d), args.into_iter().map(|a| a.e).collect()));
+        }
+        let mut d = Diagnostic::error(
+            "unknown-distribution",
+            format!("unknown distribution `{name}`"),
+        )
+        .with_label(dist.span, "not a distribution");
+        if let Some((base, _)) = split_suffix(name)
+            .filter(|(b, _)| DistId::lookup(b).is_some() || self.user_dist(b).is_some())
+        {
+            d = d.with_help(format!(
+                "after `~` write the distribution's name without suffix: `~ {base}(...)`"
+            ));
+        } else {
+            let mut names: Vec<String> = DistId::ALL.iter().map(|d| d.name().to_string()).collect();
+            names.extend(self.functions.keys().filter_map(|f| {
+                split_suffix(f)
+                    .filter(|(_, s)| *s != "_rng")
+                    .map(|(b, _)| b.to_string())
+            }));
+            if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            } else {
+                d = d.with_help(
+                    "define it with `fn NAME_lpdf(y: real, ...) -> real` to use it after `~`",
+                );
+            }
+        }
+        self.error(d);
+        None
+    }
+}
