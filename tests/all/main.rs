@@ -6,3 +6,4 @@ mod check;
 mod diagnostics;
 mod frontend_props;
 mod syntax;
+mod density_props;
