@@ -164,7 +164,12 @@ pub fn render_diagnostics(fit: &FitSummary, color: bool) -> String {
                 "ok" => YELLOW,
                 _ => RED,
             };
-            format!("{} ({})", format_sig(k, 2), paint(verdict, code, color))
+            let k_text = if k.is_finite() {
+                format!("{k:.2}")
+            } else {
+                format_sig(k, 2)
+            };
+            format!("{k_text} ({})", paint(verdict, code, color))
         }
         None => "not computed".into(),
     };

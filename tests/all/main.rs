@@ -1,1 +1,3 @@
 //! Integration tests, compiled as one binary to keep builds fast.
+mod output;
+mod plot;
