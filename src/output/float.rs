@@ -8,7 +8,7 @@
 //! meant for other programs (the `--format json` summary) use `null` instead.
 //!
 //! Use as `#[serde(with = "vippl::output::float")]` on an `f64` field, or
-//! [`float::vec`](vec) / [`float::option`](option) for `Vec<f64>` and
+//! the submodules `float::vec` / `float::option` for `Vec<f64>` and
 //! `Option<f64>`; [`to_json`] and [`from_json`] do the same for values built
 //! by hand (e.g. an approximation's parameters).
 

@@ -147,6 +147,14 @@ fn scalar_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// Terminal columns taken by a label: combining marks (the hat of k̂) take
+/// none.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .count()
+}
+
 /// The diagnostics block that follows the table.
 pub fn render_diagnostics(fit: &FitSummary, color: bool) -> String {
     let mut rows: Vec<(String, String)> = vec![(
@@ -191,10 +199,10 @@ pub fn render_diagnostics(fit: &FitSummary, color: bool) -> String {
     for (k, v) in &fit.extra {
         rows.push((k.clone(), scalar_text(v)));
     }
-    let w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let w = rows.iter().map(|r| display_width(&r.0)).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in rows {
-        let pad = w - k.chars().count();
+        let pad = w - display_width(&k);
         out.push_str(&format!("{k}{}  {v}\n", " ".repeat(pad)));
     }
     for warning in &fit.warnings {

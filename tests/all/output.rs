@@ -171,6 +171,15 @@ fn table_lists_every_quantity_and_the_diagnostics() {
     assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{text}");
     assert!(text.contains("-123.457 ± 0.035"), "{text}");
     assert!(text.contains("0.62 (ok)"), "{text}");
+    // Values of the diagnostics block start in one column (k̂'s hat is a
+    // combining mark and takes no column).
+    let value_col = |label: &str| {
+        let line = text.lines().find(|l| l.starts_with(label)).unwrap();
+        let rest = &line[label.len()..];
+        label.chars().filter(|c| *c != '\u{302}').count() + rest.len() - rest.trim_start().len()
+    };
+    assert_eq!(value_col("ELBO"), value_col("PSIS k̂"));
+    assert_eq!(value_col("ELBO"), value_col("gradient evals"));
     assert!(text.contains("1800 (converged: relative ELBO change below 0.01)"));
     assert!(text.contains("180000"));
     assert!(text.contains("restarts"));
