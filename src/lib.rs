@@ -23,6 +23,7 @@ pub mod dist;
 pub mod infer;
 pub mod ir;
 pub mod output;
+pub mod plot;
 pub mod random;
 pub mod scalar;
 pub mod source;

@@ -1,1 +1,32 @@
-//! Summaries, Stan-CSV draws and fit files (written atomically).
+//! Summaries, Stan-CSV draws, fit files and traces: everything vippl writes
+//! for people and programs, built on plain data (names, draw matrices,
+//! diagnostics) so it depends on no other pass.
+//!
+//! Every file is written atomically ([`write_atomic`]): an interrupted run
+//! never leaves a truncated file under the final name.
+
+mod atomic;
+mod config;
+mod draws;
+mod fit;
+pub mod float;
+mod number;
+mod stan_csv;
+pub mod stats;
+mod summary;
+mod trace;
+
+pub use atomic::{AtomicFile, write_atomic, write_atomic_bytes, write_atomic_path};
+pub use config::{Config, ConfigValue};
+pub use draws::{ColumnSummary, Draws, SUMMARY_PROBS};
+pub use fit::{FIT_FORMAT, FIT_FORMAT_VERSION, FitFile, TraceRow};
+pub use number::{format_roundtrip, format_sig};
+pub use stan_csv::{
+    StanCsv, cmdstan_name, read_stan_csv, save_stan_csv, stan_csv_string, stan_name, write_stan_csv,
+};
+pub use summary::{
+    FitSummary, khat_verdict, render_diagnostics, render_parameters, render_table, summary_json,
+};
+pub use trace::{TraceWriter, write_trace_csv};
+
+pub(crate) use draws::unknown_name;

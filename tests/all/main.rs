@@ -7,3 +7,5 @@ mod diagnostics;
 mod frontend_props;
 mod syntax;
 mod density_props;
+mod output;
+mod plot;
