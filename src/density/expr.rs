@@ -57,6 +57,11 @@ impl<T: Scalar> Ev<'_, T> {
                 }
             }
             ExprKind::Index(base, idx) => {
+                if let ExprKind::Local(id) = base.kind {
+                    if let LocalVal::Var { off, dims, .. } = self.ws.locals[id.index()] {
+                        return self.index_var(id, off as usize, dims, idx, e.span);
+                    }
+                }
                 let b = self.expr(base)?;
                 self.index(b, idx, e.span)
             }
@@ -342,6 +347,70 @@ impl<T: Scalar> Ev<'_, T> {
             }
             _ => unreachable!("scalars rejected above"),
         }
+    }
+
+    /// Indexing a `var`: reads only the selected elements, so a recursion
+    /// may read `h[t - 1]` while later elements are still unassigned.
+    fn index_var(&mut self, id: crate::ir::LocalId, off: usize, dims: Dims, idx: &[Index], span: Span) -> Rt<Val> {
+        let (rows, cols, is_mat) = match dims {
+            Dims::Vector(n) => (n, 1, false),
+            Dims::Matrix(r, c) => (r, c, true),
+            Dims::Scalar => return Err(RtError::fatal(span, "a scalar cannot be indexed")),
+        };
+        if idx.is_empty() || idx.len() > 1 + is_mat as usize {
+            return Err(RtError::fatal(span, format!("{} indices do not fit {dims}", idx.len())));
+        }
+        let what = match dims {
+            Dims::Matrix(r, c) => Val::VMat(VRef::new(0, r * c), r as u32, c as u32),
+            _ => Val::VVec(VRef::new(0, rows)),
+        };
+        let rsel = self.index_range(&idx[0], rows, span, what)?;
+        let csel = if is_mat {
+            match idx.get(1) {
+                Some(ix) => self.index_range(ix, cols, span, what)?,
+                None => IxSel::Range(0, cols),
+            }
+        } else {
+            IxSel::One(0)
+        };
+        if let (IxSel::One(i), IxSel::One(j)) = (&rsel, &csel) {
+            return self.read_slot(off + i * cols + j, id, span);
+        }
+        let keep_c = is_mat && !matches!(csel, IxSel::One(_));
+        let keep_r = !matches!(rsel, IxSel::One(_));
+        let (nr, nc) = (self.sel_len(&rsel), self.sel_len(&csel));
+        let out_dims = match (keep_r, keep_c) {
+            (true, true) => Dims::Matrix(nr, nc),
+            (true, false) => Dims::Vector(nr),
+            _ => Dims::Vector(nc),
+        };
+        let mut vals = Vec::with_capacity(nr * nc);
+        for a in 0..nr {
+            for b in 0..nc {
+                let pos = self.sel_at(&rsel, a) * cols + self.sel_at(&csel, b);
+                vals.push(self.read_slot(off + pos, id, span)?);
+            }
+        }
+        if vals.iter().all(|v| matches!(v, Val::Int(_))) {
+            let r = self.iscratch(vals.len());
+            for (k, v) in vals.iter().enumerate() {
+                self.ws.iscratch[r.off as usize + k] = self.elem_f(*v, 0) as i64;
+            }
+            return Ok(Val::IntArr(r));
+        }
+        if !vals.iter().any(Val::is_var) {
+            let r = self.scratch(vals.len());
+            for (k, v) in vals.iter().enumerate() {
+                self.ws.scratch[r.off as usize + k] = self.elem_f(*v, 0);
+            }
+            return Ok(self.const_val(r, out_dims));
+        }
+        let idx_off = self.ws.tape.idx.len();
+        for v in &vals {
+            let s = self.slots_of(*v).off;
+            self.ws.tape.idx.push(s);
+        }
+        Ok(self.gather_slots(idx_off, vals.len(), out_dims))
     }
 
     /// Gathers elements of `v` at flat positions (0-based) into a new value.

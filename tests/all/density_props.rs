@@ -85,7 +85,7 @@ fn scalar(r: &mut VRng, depth: u32) -> String {
         17 => format!("lgamma(1 + b + square({}))", s(r)),
         18 => format!("log_sum_exp({}, {})", s(r), s(r)),
         19 => format!("fmax({}, {})", s(r), s(r)),
-        20 => format!("{}[{}]", v(r), r.random_range(1..=N)),
+        20 => format!("({})[{}]", v(r), r.random_range(1..=N)),
         _ => format!("(-{})", s(r)),
     }
 }
@@ -101,7 +101,7 @@ fn vector(r: &mut VRng, depth: u32) -> String {
             3 => "c[k]".into(),
             4 => "rep_vector(a, N)".into(),
             5 => "append_row(c, o[1:2])".into(),
-            _ => "col(X, 2) .* d".into(),
+            _ => "(col(X, 2) .* d)".into(),
         };
     }
     let s = |r: &mut VRng| scalar(r, depth - 1);
@@ -198,6 +198,7 @@ fn reverse_gradient_equals_forward_oracle_on_random_models() {
             let mut g = vec![0.0; dim];
             let lp = cm.log_density_and_gradient(&mut ws, &th, &mut g);
             if !lp.is_finite() {
+                if seed < 3 { eprintln!("DEBUG {}", cm.explain_nonfinite(&th).unwrap_or_default()); }
                 continue;
             }
             finite += 1;
