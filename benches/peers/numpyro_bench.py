@@ -65,7 +65,8 @@ def ark(d):
 
 def diamonds(d):
     X = np.asarray(d["X"], dtype=float)
-    Xc = jnp.asarray(X[:, 1:] - X[:, 1:].mean(axis=0))
+    means_X = X[:, 1:].mean(axis=0)
+    Xc = jnp.asarray(X[:, 1:] - means_X)
     Y = arr(d, "Y")
     Kc = Xc.shape[1]
     prior_only = int(d["prior_only"]) == 1
@@ -76,8 +77,10 @@ def diamonds(d):
         sigma = numpyro.sample("sigma", dist.FoldedDistribution(dist.StudentT(3.0, 0.0, 10.0)))
         if not prior_only:
             numpyro.sample("Y", dist.Normal(intercept + Xc @ b, sigma), obs=Y)
+        # The uncentred intercept, the model's `gen b_Intercept` (in the reference).
+        numpyro.deterministic("b_Intercept", intercept - jnp.asarray(means_X) @ b)
 
-    return model, ["b", "Intercept", "sigma"]
+    return model, ["b", "Intercept", "sigma", "b_Intercept"]
 
 
 def logearn_interaction(d):
@@ -219,7 +222,8 @@ POSTERIORS = {
     "low_dim_gauss_mix-low_dim_gauss_mix": (*pdb("low_dim_gauss_mix-low_dim_gauss_mix"), low_dim_gauss_mix),
     "mesquite-logmesquite": (*pdb("mesquite-logmesquite"), logmesquite),
     "sblrc-blr": (*pdb("sblrc-blr"), blr),
-    "uci-ionosphere-logistic": (os.path.join(UCI, "ionosphere_train.json"), None, logistic),
+    "uci-ionosphere-logistic": (os.path.join(UCI, "ionosphere_train.json"),
+                                os.path.join(UCI, "ionosphere_train_reference.json"), logistic),
 }
 
 GUIDES = {"mvn": AutoMultivariateNormal, "normal": AutoNormal}
