@@ -239,7 +239,17 @@ impl Checker<'_> {
                 ))
             }
             Binding::Local(id) => {
-                if matches!(ctx, Ctx::Data | Ctx::ParamShape | Ctx::ParamBound) {
+                // Sizes and bounds of parameters may use top-level locals
+                // computed from data alone (they are known once data is bound).
+                let data_only = self.locals[id.index()].params.is_empty()
+                    && self.m.local(id).top_level
+                    && self.m.local(id).function.is_none();
+                let allowed = match ctx {
+                    Ctx::Data => false,
+                    Ctx::ParamShape | Ctx::ParamBound => data_only,
+                    _ => true,
+                };
+                if !allowed {
                     let what = match self.m.local(id).kind {
                         LocalKind::Var => "a `var`",
                         _ => "a `let`",

@@ -6,7 +6,8 @@ use super::tape::{Node, Part};
 use super::value::{Dims, VRef, Val};
 use super::workspace::{Rt, RtError};
 use crate::dist::{
-    ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor, View,
+    Arg, ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor,
+    View,
 };
 use crate::scalar::{MAX_ARITY, Scalar};
 use crate::source::Span;
@@ -151,27 +152,35 @@ impl<T: Scalar> Ev<'_, T> {
             if !elementwise {
                 continue;
             }
-            for i in 0..v.len() {
-                let x = self.elem_f(v, i);
-                if !a.domain.contains(x) {
-                    let which = if v.is_scalar() {
-                        format!("`{}`", a.name)
-                    } else {
-                        format!("`{}[{}]`", a.name, i + 1)
-                    };
-                    let role = if j == 0 {
-                        "the variate"
-                    } else {
-                        "the argument"
-                    };
-                    return Err(RtError::reject(
-                        span,
-                        format!(
-                            "{name}: {role} {which} = {x} is not {}",
-                            a.domain.describe()
-                        ),
-                    ));
+            let dom = a.domain;
+            let bad = match v {
+                Val::Int(i) => (!dom.contains(i as f64)).then_some(0),
+                Val::Real(x) => (!dom.contains(x)).then_some(0),
+                Val::VReal(s) => (!dom.contains(self.ws.tape.vals[s as usize].re())).then_some(0),
+                Val::IntArr(r) => self.cints(r).iter().position(|&x| !dom.contains(x as f64)),
+                Val::Vec(r) | Val::Mat(r, ..) => {
+                    self.creals(r).iter().position(|&x| !dom.contains(x))
                 }
+                Val::VVec(r) | Val::VMat(r, ..) => self.ws.tape.vals[r.range()]
+                    .iter()
+                    .position(|x| !dom.contains(x.re())),
+            };
+            if let Some(i) = bad {
+                let x = self.elem_f(v, i);
+                let which = if v.is_scalar() {
+                    format!("`{}`", a.name)
+                } else {
+                    format!("`{}[{}]`", a.name, i + 1)
+                };
+                let role = if j == 0 {
+                    "the variate"
+                } else {
+                    "the argument"
+                };
+                return Err(RtError::reject(
+                    span,
+                    format!("{name}: {role} {which} = {x} is not {}", dom.describe()),
+                ));
             }
         }
         Ok(())
@@ -180,76 +189,96 @@ impl<T: Scalar> Ev<'_, T> {
     pub fn univariate<D: Univariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
         let spec = &D::SPEC;
         let specs = |j| arg_spec(spec, j);
+        let k = vals.len();
         let n = self.vector_len(spec.name, vals, specs, span)?;
         if vals.iter().any(|v| !v.is_scalar() && v.is_empty()) {
             return Ok(Val::Real(0.0));
         }
         self.check_domains(spec.name, vals, specs, span)?;
-        let k = vals.len();
-        let mut xf = [0.0f64; MAX_ARITY];
-        for i in 0..n {
-            for j in 0..k {
-                xf[j] = self.elem_f(vals[j], if vals[j].is_scalar() { 0 } else { i });
-            }
-            if let Err(msg) = D::check_args(&xf[..k]) {
-                let at = if n > 1 {
-                    format!(" (element {})", i + 1)
-                } else {
-                    String::new()
-                };
-                return Err(RtError::reject(span, format!("{}{at}: {msg}", spec.name)));
-            }
-        }
-        let any_var = vals.iter().any(Val::is_var);
-        if !any_var {
-            let mut lp = 0.0;
+        if D::CHECKS_ARGS {
+            let mut xf = [0.0f64; MAX_ARITY];
             for i in 0..n {
                 for j in 0..k {
                     xf[j] = self.elem_f(vals[j], if vals[j].is_scalar() { 0 } else { i });
                 }
-                lp += D::lpdf(&xf[..k]);
+                if let Err(msg) = D::check_args(&xf[..k]) {
+                    let at = if n > 1 {
+                        format!(" (element {})", i + 1)
+                    } else {
+                        String::new()
+                    };
+                    return Err(RtError::reject(span, format!("{}{at}: {msg}", spec.name)));
+                }
             }
-            return Ok(Val::Real(lp));
+        }
+        // Ints become reals (bound int data is viewed without a copy).
+        let mut pv = [Val::Real(0.0); MAX_ARITY];
+        for j in 0..k {
+            pv[j] = self.promote(vals[j]);
+        }
+        let pv = &pv[..k];
+        let any_var = pv.iter().any(Val::is_var);
+        if !any_var {
+            let bufs = self.p.bufs(&self.ws.scratch);
+            let args: [Arg<'_, f64>; MAX_ARITY] = std::array::from_fn(|j| {
+                if j < k {
+                    const_arg(pv[j], &bufs)
+                } else {
+                    Arg::Const(0.0)
+                }
+            });
+            let mut d: [Option<&mut [f64]>; MAX_ARITY] = std::array::from_fn(|_| None);
+            return Ok(Val::Real(D::lpdf_sum(&args[..k], n, &mut d[..k])));
         }
         let rec = self.record();
-        // Partial storage: a run of n for vector var args, one for scalar var args.
-        let mut poff = [u32::MAX; MAX_ARITY];
+        // One block of partials: n per vector var argument, one per scalar.
+        let mut lens = [0usize; MAX_ARITY];
+        let mut total = 0;
         if rec {
             for j in 0..k {
-                if vals[j].is_var() {
-                    let len = if vals[j].is_scalar() { 1 } else { n };
-                    poff[j] = self.ws.tape.alloc_parts(len);
+                if pv[j].is_var() {
+                    lens[j] = if pv[j].is_scalar() { 1 } else { n };
+                    total += lens[j];
                 }
             }
         }
-        let mut x = [T::zero(); MAX_ARITY];
-        let mut d = [T::zero(); MAX_ARITY];
-        let mut lp = T::zero();
-        for i in 0..n {
+        let poff = self.ws.tape.alloc_parts(total) as usize;
+        let lp = {
+            let tape = &mut self.ws.tape;
+            let vals_t = &tape.vals;
+            let bufs = self.p.bufs(&self.ws.scratch);
+            let args: [Arg<'_, T>; MAX_ARITY] = std::array::from_fn(|j| {
+                if j >= k {
+                    return Arg::Const(0.0);
+                }
+                match pv[j] {
+                    Val::VReal(s) => Arg::Scalar(vals_t[s as usize]),
+                    Val::VVec(r) | Val::VMat(r, ..) => Arg::Slice(&vals_t[r.range()]),
+                    v => const_arg(v, &bufs),
+                }
+            });
+            let mut d: [Option<&mut [T]>; MAX_ARITY] = std::array::from_fn(|_| None);
+            let mut rest = &mut tape.parts[poff..poff + total];
             for j in 0..k {
-                x[j] = self.elem_t(vals[j], if vals[j].is_scalar() { 0 } else { i });
-            }
-            if rec {
-                lp += D::lpdf_partials(&x[..k], &mut d[..k]);
-                for j in 0..k {
-                    if poff[j] != u32::MAX {
-                        let at = poff[j] as usize + if vals[j].is_scalar() { 0 } else { i };
-                        self.ws.tape.parts[at] += d[j];
-                    }
+                if lens[j] > 0 {
+                    let (a, b) = rest.split_at_mut(lens[j]);
+                    d[j] = Some(a);
+                    rest = b;
                 }
-            } else {
-                lp += D::lpdf(&x[..k]);
             }
-        }
+            D::lpdf_sum(&args[..k], n, &mut d[..k])
+        };
         let out = self.ws.tape.push(lp);
         if rec {
+            let mut off = poff;
             for j in 0..k {
-                if poff[j] != u32::MAX {
+                if lens[j] > 0 {
                     self.ws.tape.node(Node::ReduceOut {
                         out,
-                        inp: r_of(vals[j]),
-                        part: Part::Tape(poff[j]),
+                        inp: r_of(pv[j]),
+                        part: Part::Tape(off as u32),
                     });
+                    off += lens[j];
                 }
             }
         }
@@ -456,5 +485,15 @@ impl<T: Scalar> Ev<'_, T> {
             }
             _ => Val::Vec(r),
         })
+    }
+}
+
+/// A constant value as a kernel argument.
+fn const_arg<'b, T: Scalar>(v: Val, bufs: &super::value::ConstBufs<'b>) -> Arg<'b, T> {
+    match v {
+        Val::Real(x) => Arg::Const(x),
+        Val::Int(i) => Arg::Const(i as f64),
+        Val::Vec(r) | Val::Mat(r, ..) => Arg::ConstSlice(bufs.get(r)),
+        _ => Arg::Const(f64::NAN),
     }
 }

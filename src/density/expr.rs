@@ -351,14 +351,24 @@ impl<T: Scalar> Ev<'_, T> {
 
     /// Indexing a `var`: reads only the selected elements, so a recursion
     /// may read `h[t - 1]` while later elements are still unassigned.
-    fn index_var(&mut self, id: crate::ir::LocalId, off: usize, dims: Dims, idx: &[Index], span: Span) -> Rt<Val> {
+    fn index_var(
+        &mut self,
+        id: crate::ir::LocalId,
+        off: usize,
+        dims: Dims,
+        idx: &[Index],
+        span: Span,
+    ) -> Rt<Val> {
         let (rows, cols, is_mat) = match dims {
             Dims::Vector(n) => (n, 1, false),
             Dims::Matrix(r, c) => (r, c, true),
             Dims::Scalar => return Err(RtError::fatal(span, "a scalar cannot be indexed")),
         };
         if idx.is_empty() || idx.len() > 1 + is_mat as usize {
-            return Err(RtError::fatal(span, format!("{} indices do not fit {dims}", idx.len())));
+            return Err(RtError::fatal(
+                span,
+                format!("{} indices do not fit {dims}", idx.len()),
+            ));
         }
         let what = match dims {
             Dims::Matrix(r, c) => Val::VMat(VRef::new(0, r * c), r as u32, c as u32),

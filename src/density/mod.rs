@@ -266,8 +266,13 @@ impl CompiledModel {
     /// reverse-mode gradient.
     pub fn forward_derivative(&self, theta: &[f64], v: &[f64]) -> (f64, f64) {
         let m = &self.prog.model;
-        let mut ws: Workspace<Dual64> = Workspace::new(m.locals.len(), m.params.len(), m.gens.len());
-        let th: Vec<Dual64> = theta.iter().zip(v).map(|(&a, &b)| Dual64::new(a, b)).collect();
+        let mut ws: Workspace<Dual64> =
+            Workspace::new(m.locals.len(), m.params.len(), m.gens.len());
+        let th: Vec<Dual64> = theta
+            .iter()
+            .zip(v)
+            .map(|(&a, &b)| Dual64::new(a, b))
+            .collect();
         let lp = self.eval(&mut ws, &th, false);
         (lp.re, lp.eps)
     }

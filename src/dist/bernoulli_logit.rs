@@ -18,6 +18,10 @@ impl Univariate for BernoulliLogit {
     const SPEC: DistSpec = SPEC;
     const ARITY: usize = 2;
 
+    fn lpdf_sum<T: Scalar>(args: &[Arg<'_, T>], _n: usize, d: &mut [Option<&mut [T]>]) -> T {
+        bernoulli_logit_lpmf_sum(args[0], args[1], d[1].as_deref_mut())
+    }
+
     fn lpdf<T: Scalar>(x: &[T]) -> T {
         // log inv_logit(alpha) for y = 1, log1m_inv_logit(alpha) for y = 0
         let s = if x[0].re() == 1.0 { 1.0 } else { -1.0 };

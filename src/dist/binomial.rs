@@ -34,6 +34,8 @@ impl Univariate for Binomial {
         lp
     }
 
+    const CHECKS_ARGS: bool = true;
+
     fn check_args(x: &[f64]) -> Result<(), String> {
         check_count(x[0], x[1], "binomial")
     }

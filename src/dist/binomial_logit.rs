@@ -36,6 +36,8 @@ impl Univariate for BinomialLogit {
         lchoose(n, y) + y * log_p + (n - y) * log_q
     }
 
+    const CHECKS_ARGS: bool = true;
+
     fn check_args(x: &[f64]) -> Result<(), String> {
         check_count(x[0], x[1], "binomial_logit")
     }

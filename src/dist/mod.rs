@@ -219,6 +219,47 @@ pub trait Univariate {
         Ok(())
     }
 
+    /// Whether [`Univariate::check_args`] checks anything (callers skip
+    /// the per-element call otherwise).
+    const CHECKS_ARGS: bool = false;
+
+    /// The log density summed over `n` elements of broadcast arguments
+    /// (variate first), writing the partials of each argument that carries
+    /// derivatives into `d[j]` as the slice kernels do (overwritten; one
+    /// entry holding the sum for a broadcast argument, one per element
+    /// otherwise). The default loops over [`Univariate::lpdf_partials`];
+    /// distributions with a slice kernel override it.
+    fn lpdf_sum<T: Scalar>(args: &[Arg<'_, T>], n: usize, d: &mut [Option<&mut [T]>]) -> T {
+        let k = args.len();
+        let want = d.iter().any(Option::is_some);
+        for dj in d.iter_mut().flatten() {
+            dj.iter_mut().for_each(|x| *x = T::zero());
+        }
+        let mut x = [T::zero(); crate::scalar::MAX_ARITY];
+        let mut g = [T::zero(); crate::scalar::MAX_ARITY];
+        let mut lp = T::zero();
+        for i in 0..n {
+            for j in 0..k {
+                x[j] = args[j].get(i);
+            }
+            if !want {
+                lp += Self::lpdf(&x[..k]);
+                continue;
+            }
+            lp += Self::lpdf_partials(&x[..k], &mut g[..k]);
+            for j in 0..k {
+                if let Some(dj) = &mut d[j] {
+                    if args[j].is_broadcast() {
+                        dj[0] += g[j];
+                    } else {
+                        dj[i] = g[j];
+                    }
+                }
+            }
+        }
+        lp
+    }
+
     /// One draw given argument values (`args` excludes the variate).
     fn rng(args: &[f64], rng: &mut VRng) -> f64;
 }

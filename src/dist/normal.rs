@@ -21,6 +21,20 @@ impl Univariate for Normal {
     const SPEC: DistSpec = SPEC;
     const ARITY: usize = 3;
 
+    fn lpdf_sum<T: Scalar>(args: &[Arg<'_, T>], _n: usize, d: &mut [Option<&mut [T]>]) -> T {
+        let [dy, dm, ds] = d else {
+            unreachable!("normal takes three entries")
+        };
+        normal_lpdf_sum(
+            args[0],
+            args[1],
+            args[2],
+            dy.as_deref_mut(),
+            dm.as_deref_mut(),
+            ds.as_deref_mut(),
+        )
+    }
+
     fn lpdf<T: Scalar>(x: &[T]) -> T {
         let z = (x[0] - x[1]) / x[2];
         -(z * z) * 0.5 - x[2].ln() - HALF_LOG_TWO_PI

@@ -19,6 +19,10 @@ impl Univariate for PoissonLog {
     const SPEC: DistSpec = SPEC;
     const ARITY: usize = 2;
 
+    fn lpdf_sum<T: Scalar>(args: &[Arg<'_, T>], _n: usize, d: &mut [Option<&mut [T]>]) -> T {
+        poisson_log_lpmf_sum(args[0], args[1], d[1].as_deref_mut())
+    }
+
     fn lpdf<T: Scalar>(x: &[T]) -> T {
         let (y, alpha) = (x[0], x[1]);
         if alpha.re() == f64::NEG_INFINITY {

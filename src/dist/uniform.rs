@@ -29,6 +29,8 @@ impl Univariate for Uniform {
         -(b - a).ln()
     }
 
+    const CHECKS_ARGS: bool = true;
+
     fn check_args(x: &[f64]) -> Result<(), String> {
         if x[1] < x[2] {
             Ok(())

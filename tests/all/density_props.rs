@@ -155,7 +155,9 @@ fn model(r: &mut VRng) -> String {
             5 => format!("k ~ neg_binomial_2_log(tanh(v{i}), b)\n"),
             6 => format!("k ~ categorical_logit(c + s{i})\n"),
             7 => format!("target += normal_lpdf(s{i} | a, 1 + b) + cauchy_lpdf(x | s{i}, 2)\n"),
-            8 => format!("c ~ multi_normal(rep_vector(s{i}, 3), diag_matrix(rep_vector(1 + b, 3)))\n"),
+            8 => format!(
+                "c ~ multi_normal(rep_vector(s{i}, 3), diag_matrix(rep_vector(1 + b, 3)))\n"
+            ),
             _ => format!("x ~ normal(h + v{i}, 1 + exp(-b))\n"),
         };
         m += &y;
@@ -165,13 +167,12 @@ fn model(r: &mut VRng) -> String {
 
 fn compile(src: &str) -> CompiledModel {
     let mut sources = SourceMap::new();
-    let (model, _) = vippl::check::load_model(&mut sources, "random.vi", src)
-        .unwrap_or_else(|d| {
-            panic!(
-                "generated model does not check:\n{src}\n{}",
-                vippl::diagnostics::render_short(&d, &sources)
-            )
-        });
+    let (model, _) = vippl::check::load_model(&mut sources, "random.vi", src).unwrap_or_else(|d| {
+        panic!(
+            "generated model does not check:\n{src}\n{}",
+            vippl::diagnostics::render_short(&d, &sources)
+        )
+    });
     let mut input = DataInput::default();
     input.add(&DataSpec::Json("d.json".into()), DATA).unwrap();
     match density::compile(model, sources.clone(), &input) {
@@ -244,10 +245,17 @@ fn hessian_vector_products_match_hessian_columns_and_are_symmetric() {
         for i in 0..dim {
             let want: f64 = (0..dim).map(|j| h[i * dim + j] * v[j]).sum();
             let scale = 1.0 + (0..dim).map(|j| (h[i * dim + j] * v[j]).abs()).sum::<f64>();
-            assert!((hv[i] - want).abs() <= 1e-9 * scale, "seed {seed} row {i}: {} vs {want}\n{src}", hv[i]);
+            assert!(
+                (hv[i] - want).abs() <= 1e-9 * scale,
+                "seed {seed} row {i}: {} vs {want}\n{src}",
+                hv[i]
+            );
             for j in 0..i {
                 let (a, b) = (h[i * dim + j], h[j * dim + i]);
-                assert!((a - b).abs() <= 1e-9 * (1.0 + a.abs()), "seed {seed}: H[{i},{j}] {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
+                    "seed {seed}: H[{i},{j}] {a} vs {b}"
+                );
             }
         }
         // Hessian columns against finite differences of the gradient.
@@ -264,7 +272,10 @@ fn hessian_vector_products_match_hessian_columns_and_are_symmetric() {
             for i in 0..dim {
                 let fd = (gp[i] - gm[i]) / (2.0 * eps);
                 let hij = h[i * dim + j];
-                assert!((fd - hij).abs() <= 1e-4 * (1.0 + hij.abs()), "seed {seed}: H[{i},{j}] = {hij}, fd {fd}\n{src}");
+                assert!(
+                    (fd - hij).abs() <= 1e-4 * (1.0 + hij.abs()),
+                    "seed {seed}: H[{i},{j}] = {hij}, fd {fd}\n{src}"
+                );
             }
         }
     }
