@@ -15,15 +15,24 @@ use vippl::source::SourceMap;
 
 use rand::RngExt;
 
-fn compile(src: &str, data_json: &str) -> CompiledModel {
-    let mut sources = SourceMap::new();
-    let (model, _) = vippl::check::load_model(&mut sources, "bench.vi", src)
-        .unwrap_or_else(|d| panic!("model does not check: {d:?}"));
+fn parse_data(data_json: &str) -> DataInput {
     let mut input = DataInput::default();
     input
         .add(&DataSpec::Json("data.json".into()), data_json)
         .expect("data parses");
-    density::compile(model, sources, &input)
+    input
+}
+
+fn compile(src: &str, data_json: &str) -> CompiledModel {
+    compile_parsed(src, &parse_data(data_json))
+}
+
+/// Parse, check, bind and compile (the data file already parsed).
+fn compile_parsed(src: &str, input: &DataInput) -> CompiledModel {
+    let mut sources = SourceMap::new();
+    let (model, _) = vippl::check::load_model(&mut sources, "bench.vi", src)
+        .unwrap_or_else(|d| panic!("model does not check: {d:?}"));
+    density::compile(model, sources, input)
         .unwrap_or_else(|d| panic!("model does not compile: {d:?}"))
         .0
 }
@@ -201,14 +210,20 @@ fn logistic(k: usize) {
 }
 
 fn example(name: &str, model: &str, data: &str) {
+    if let Ok(only) = std::env::var("VIPPL_BENCH_ONLY") {
+        if !name.contains(only.as_str()) {
+            return;
+        }
+    }
     let src = std::fs::read_to_string(model).expect("model file");
     let json = std::fs::read_to_string(data).expect("data file");
     // Compile time: parse + check + bind + compile, data already read.
+    let input = parse_data(&json);
     let mut times = Vec::new();
     let mut cm = None;
     for _ in 0..5 {
         let t = Instant::now();
-        cm = Some(compile(&src, &json));
+        cm = Some(compile_parsed(&src, &input));
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
@@ -235,8 +250,10 @@ fn example(name: &str, model: &str, data: &str) {
 fn main() {
     // Filter arguments that cargo passes to benches (e.g. `--bench`).
     println!("== gradient: engine vs hand-written (same run, medians) ==");
-    for k in [24, 99, 499] {
-        logistic(k);
+    if std::env::var_os("VIPPL_BENCH_ONLY").is_none() {
+        for k in [24, 99, 499] {
+            logistic(k);
+        }
     }
     println!("== examples: compile time and gradient ==");
     let root = env!("CARGO_MANIFEST_DIR");

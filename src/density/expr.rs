@@ -66,26 +66,23 @@ impl<T: Scalar> Ev<'_, T> {
                 self.index(b, idx, e.span)
             }
             ExprKind::Call(f, args) => {
-                let mut vals = std::mem::take(&mut self.ws.vals_buf);
-                let start = vals.len();
-                let mut res = Ok(());
-                for a in args {
-                    match self.expr(a) {
-                        Ok(v) => vals.push(v),
-                        Err(err) => {
-                            res = Err(err);
-                            break;
-                        }
-                    }
+                let mut buf = [Val::Int(0); 4];
+                for (slot, a) in buf.iter_mut().zip(args) {
+                    *slot = self.expr(a)?;
                 }
-                let out = res.and_then(|_| self.builtin(*f, &vals[start..], args, e.span));
-                vals.truncate(start);
-                self.ws.vals_buf = vals;
-                out
+                self.builtin(*f, &buf[..args.len().min(4)], args, e.span)
             }
             ExprKind::CallUser(f, args) => {
-                let vals = self.eval_args(args)?;
-                self.call_user(*f, &vals, e.span)
+                if args.len() <= SMALL {
+                    let mut buf = [Val::Int(0); SMALL];
+                    for (slot, a) in buf.iter_mut().zip(args) {
+                        *slot = self.expr(a)?;
+                    }
+                    self.call_user(*f, &buf[..args.len()], e.span)
+                } else {
+                    let vals = self.eval_args(args)?;
+                    self.call_user(*f, &vals, e.span)
+                }
             }
             ExprKind::Lpdf { dist, y, args } => {
                 let yv = self.expr(y)?;
@@ -162,15 +159,19 @@ impl<T: Scalar> Ev<'_, T> {
 
     /// `lhs ~ dist(args)` and `dist_lpdf(lhs | args)`.
     pub fn dist_ref(&mut self, d: DistRef, y: Val, args: &[Expr], span: Span) -> Rt<Val> {
-        let mut vals = Vec::with_capacity(args.len() + 1);
-        vals.push(y);
-        for a in args {
-            vals.push(self.expr(a)?);
+        if args.len() + 1 > SMALL {
+            return Err(RtError::fatal(span, "too many arguments"));
         }
+        let mut buf = [Val::Int(0); SMALL];
+        buf[0] = y;
+        for (slot, a) in buf[1..].iter_mut().zip(args) {
+            *slot = self.expr(a)?;
+        }
+        let vals = &buf[..args.len() + 1];
         match d {
-            DistRef::Builtin(id) => self.dist_call(id, &vals, span),
+            DistRef::Builtin(id) => self.dist_call(id, vals, span),
             DistRef::User(f) => {
-                let v = self.call_user(f, &vals, span)?;
+                let v = self.call_user(f, vals, span)?;
                 Ok(self.promote(v))
             }
         }
@@ -487,6 +488,9 @@ impl<T: Scalar> Ev<'_, T> {
         })
     }
 }
+
+/// Arguments of calls are evaluated into a stack array of this size.
+const SMALL: usize = 8;
 
 /// The tape range of a var value.
 pub fn r_of(v: Val) -> VRef {

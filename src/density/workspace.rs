@@ -95,7 +95,6 @@ pub struct Workspace<T: Scalar> {
     pub t_buf: Vec<T>,
     pub t_buf2: Vec<T>,
     pub f_buf: Vec<f64>,
-    pub vals_buf: Vec<Val>,
     /// Add the log-Jacobians of the parameter transforms (the density on
     /// unconstrained coordinates); off for the density of constrained values.
     pub jacobian: bool,
@@ -120,7 +119,6 @@ impl<T: Scalar> Workspace<T> {
             t_buf: Vec::new(),
             t_buf2: Vec::new(),
             f_buf: Vec::new(),
-            vals_buf: Vec::new(),
             jacobian: true,
         }
     }
