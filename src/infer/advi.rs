@@ -205,6 +205,7 @@ pub(crate) fn run<T: super::Target>(
         trace: Vec::new(),
         warnings: Vec::new(),
         rescued: false,
+        step_rejections: 0,
         initial_step: f64::NAN,
         final_step: f64::NAN,
     };

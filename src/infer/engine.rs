@@ -36,6 +36,7 @@ pub(crate) struct RunOutcome {
     pub trace: Vec<TraceEntry>,
     pub warnings: Vec<String>,
     pub rescued: bool,
+    pub step_rejections: usize,
     pub initial_step: f64,
     pub final_step: f64,
 }
@@ -155,6 +156,7 @@ pub(crate) fn run<T: Target>(
         trace: Vec::with_capacity(iters.min(100_000)),
         warnings: Vec::new(),
         rescued: false,
+        step_rejections: 0,
         initial_step: h0,
         final_step: h0,
     };
@@ -235,6 +237,9 @@ pub(crate) fn run<T: Target>(
         } else {
             BatchSummary::default()
         };
+        if finite && let Some(w) = fbw.as_mut() {
+            fbgvi::gather(&factors, batch, n_total, stein, w);
+        }
         let collapsed = match prev {
             Some(p) if finite => {
                 let se = (p.elbo_se.powi(2) + summary.elbo_se.powi(2)).sqrt();
@@ -359,7 +364,7 @@ pub(crate) fn run<T: Target>(
         opt_backup.restore(&opt);
         loop {
             if let Some(w) = fbw.as_mut() {
-                fbgvi::step(fam, &backup, &backup_factors, batch, n_total, stein, h, &mut theta, w);
+                fbgvi::apply(fam, &backup, h, &mut theta, w);
             } else {
                 opt.step(&mut theta, &dir, h);
             }
@@ -371,7 +376,7 @@ pub(crate) fn run<T: Target>(
             theta.copy_from_slice(&backup);
             opt.restore(&opt_backup);
             h *= 0.5;
-            out.rescued = true;
+            out.step_rejections += 1;
             if h < h_floor {
                 break;
             }

@@ -42,21 +42,17 @@ impl FbWork {
     }
 }
 
-/// Writes the FB-GVI update of θ = [μ, S] into `out`, from the batch's
-/// `n` samples (with Hessians when `stein` is false).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn step<T: Target>(
-    fam: Family,
-    theta: &[f64],
+/// Gathers Ê[∇log π] and Ê[∇²log π] from the batch's `n` samples (with
+/// Hessians when `stein` is false). Called right after sampling, before the
+/// batch buffers are reused.
+pub(crate) fn gather<T: Target>(
     factors: &Factors,
     batch: &Batch<'_, T>,
     n: usize,
     stein: bool,
-    h: f64,
-    out: &mut [f64],
     w: &mut FbWork,
 ) {
-    let d = fam.d;
+    let d = w.gbar.len();
     let inv_n = 1.0 / n as f64;
     w.gbar.fill(0.0);
     w.hbar.fill(0.0);
@@ -86,6 +82,12 @@ pub(crate) fn step<T: Target>(
                 .solve_transpose(&mut w.hbar[a * d..(a + 1) * d], &mut w.tmp);
         }
     }
+}
+
+/// Writes the FB-GVI update of θ = [μ, S] with step h into `out`, from the
+/// statistics of the last [`gather`].
+pub(crate) fn apply(fam: Family, theta: &[f64], h: f64, out: &mut [f64], w: &mut FbWork) {
+    let d = fam.d;
     // M = I + h sym(H)
     for a in 0..d {
         for b in 0..d {

@@ -272,7 +272,7 @@ mod tests {
         for i in 0..3 {
             assert!((bt[i] - x[i]).abs() < 1e-13);
         }
-        let det = 2.0 * (3.0 * 1.5 - 0.2 * -0.4) - 1.0 * (-1.0 * 1.5 - 0.2 * 0.3)
+        let det: f64 = 2.0 * (3.0 * 1.5 - 0.2 * -0.4) - 1.0 * (-1.0 * 1.5 - 0.2 * 0.3)
             + 0.5 * (-1.0 * -0.4 - 3.0 * 0.3);
         assert!((lu.log_abs_det() - det.abs().ln()).abs() < 1e-13);
         assert_eq!(lu.det_sign(), det.signum());

@@ -253,6 +253,7 @@ pub fn fit<T: Target>(
         best_restart: best_index,
         warnings,
         rescued_by_step_control: kept.outcome.rescued,
+        step_rejections: kept.outcome.step_rejections,
         initial_step: kept.outcome.initial_step,
         final_step: kept.outcome.final_step,
         config: resolved,
