@@ -241,8 +241,11 @@ pub(crate) fn run<T: Target>(
             fbgvi::gather(&factors, batch, n_total, stein, w);
         }
         let collapsed = match prev {
+            // The new estimate's own standard error counts at most 3× the
+            // previous one: a degenerate state has a huge one of its own.
             Some(p) if finite => {
-                let se = (p.elbo_se.powi(2) + summary.elbo_se.powi(2)).sqrt();
+                let se_new = summary.elbo_se.min(3.0 * p.elbo_se);
+                let se = (p.elbo_se.powi(2) + se_new.powi(2)).sqrt();
                 !(summary.elbo >= p.elbo - (5.0 * se + 1.0 + 0.01 * p.elbo.abs()))
             }
             _ => false,

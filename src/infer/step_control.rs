@@ -15,7 +15,8 @@
 //!   a direction by at most about 2×. After the fact, the step is also
 //!   undone when the next batch has non-finite log densities or gradients,
 //!   or its ELBO collapses (drops by more than 5 combined standard errors
-//!   + 1 + 1 % of |ELBO|).
+//!   + 1 + 1 % of |ELBO|, the new estimate's standard error counted at most
+//!   3× the previous one, since a degenerate state has a huge one).
 //! - Oscillation: when the running mean of the cosine between successive
 //!   steps falls below −0.5 the iterates zig-zag (h near 2/λ for some
 //!   direction): h is halved.
