@@ -11,6 +11,8 @@
 //!   CUBO₂ = ½ log mean exp(2 lw) ≥ log Z (in the limit of many draws);
 //! - the effective sample size of the raw and of the smoothed weights.
 
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod psis;
 
 use crate::infer::{Approximation, Batch, Factors, FitConfig, Target};
@@ -150,7 +152,11 @@ pub(crate) fn evaluate<T: Target>(
     let mut bad = 0;
     for i in 0..n {
         let s = batch.get(i);
-        let p = if s.logp.is_nan() { f64::NEG_INFINITY } else { s.logp };
+        let p = if s.logp.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            s.logp
+        };
         if !p.is_finite() {
             bad += 1;
         }
@@ -233,7 +239,13 @@ pub fn diagnose<T: Target>(
             target.dim()
         ));
     }
-    let mut batch = Batch::new(target, threads.max(1), draws, Factors::scratch_len(fam), false)?;
+    let mut batch = Batch::new(
+        target,
+        threads.max(1),
+        draws,
+        Factors::scratch_len(fam),
+        false,
+    )?;
     let config = FitConfig {
         draws,
         seed,
@@ -263,7 +275,13 @@ pub fn psis_resample<T: Target>(
     if d != target.dim() {
         return Err("the approximation and the model have different dimensions".into());
     }
-    let mut batch = Batch::new(target, threads.max(1), draws, Factors::scratch_len(fam), false)?;
+    let mut batch = Batch::new(
+        target,
+        threads.max(1),
+        draws,
+        Factors::scratch_len(fam),
+        false,
+    )?;
     draw(&mut batch, approx, draws, seed);
     let lw: Vec<f64> = (0..draws)
         .map(|i| {
@@ -290,7 +308,8 @@ pub fn psis_resample<T: Target>(
     let total = *cum.last().unwrap_or(&1.0);
     let mut out = Vec::with_capacity(n_out * d);
     for j in 0..n_out {
-        let u: f64 = stream(seed, &[crate::infer::streams::RESAMPLE, j as u64]).random::<f64>() * total;
+        let u: f64 =
+            stream(seed, &[crate::infer::streams::RESAMPLE, j as u64]).random::<f64>() * total;
         let i = cum.partition_point(|&c| c <= u).min(draws - 1);
         out.extend_from_slice(batch.get(i).x);
     }

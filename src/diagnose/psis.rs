@@ -137,7 +137,10 @@ pub fn log_sum_exp(v: &[f64]) -> f64 {
 
 /// Effective sample size (Σw)²/Σw² of (unnormalised) log weights.
 pub fn ess(log_weights: &[f64]) -> f64 {
-    let m = log_weights.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let m = log_weights
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
     if !m.is_finite() {
         return 0.0;
     }

@@ -65,7 +65,16 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
             self.restart as u64,
             self.elbo_id,
         ];
-        sample_batch(self.batch, self.fam, theta, &self.factors, n, pos, false, false);
+        sample_batch(
+            self.batch,
+            self.fam,
+            theta,
+            &self.factors,
+            n,
+            pos,
+            false,
+            false,
+        );
         self.density_evals += n;
         let (mut sum, mut count) = (0.0, 0usize);
         for i in 0..n {
@@ -95,7 +104,16 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
             self.restart as u64,
             self.draw_id,
         ];
-        sample_batch(self.batch, self.fam, theta, &self.factors, n, pos, true, false);
+        sample_batch(
+            self.batch,
+            self.fam,
+            theta,
+            &self.factors,
+            n,
+            pos,
+            true,
+            false,
+        );
         self.grad_evals += n;
         for i in 0..n {
             let s = self.batch.get(i);
@@ -143,6 +161,7 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn report(
         &mut self,
         observer: &mut dyn Observer,

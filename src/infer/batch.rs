@@ -112,10 +112,6 @@ impl<'t, T: Target> Batch<'t, T> {
         Ok(b)
     }
 
-    pub fn threads(&self) -> usize {
-        self.chunks.len()
-    }
-
     /// Grows the buffers to hold `capacity` samples (allocates only when
     /// growing).
     pub fn reserve(&mut self, capacity: usize) {
@@ -203,9 +199,5 @@ impl<'t, T: Target> Batch<'t, T> {
     /// mean).
     pub fn workspace(&mut self) -> &mut T::Workspace {
         &mut self.chunks[0].ws
-    }
-
-    pub fn target(&self) -> &'t T {
-        self.target
     }
 }

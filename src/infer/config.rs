@@ -242,7 +242,8 @@ impl FitConfig {
         match self.algorithm {
             Algorithm::Bw => {
                 if self.estimator == Estimator::Rep {
-                    if self.divergence != Divergence::Kl && self.divergence != Divergence::Alpha(0.0)
+                    if self.divergence != Divergence::Kl
+                        && self.divergence != Divergence::Alpha(0.0)
                     {
                         return Err(format!(
                             "--estimator rep (reparameterization gradient with closed-form entropy) \
@@ -252,9 +253,11 @@ impl FitConfig {
                         ));
                     }
                     if let FamilyKind::Mixture(_) = family {
-                        return Err("--estimator rep needs a closed-form entropy, which mixtures \
+                        return Err(
+                            "--estimator rep needs a closed-form entropy, which mixtures \
                                     lack; use --estimator path with --family mixture:K"
-                            .into());
+                                .into(),
+                        );
                     }
                 }
             }
@@ -268,9 +271,11 @@ impl FitConfig {
                     ));
                 }
                 if self.optimizer == Optimizer::Adam || self.estimator == Estimator::Rep {
-                    return Err("--algorithm fbgvi takes its own forward–backward step: it accepts \
+                    return Err(
+                        "--algorithm fbgvi takes its own forward–backward step: it accepts \
                                 neither --optimizer adam nor --estimator rep"
-                        .into());
+                            .into(),
+                    );
                 }
             }
             Algorithm::Advi => {
@@ -287,8 +292,9 @@ impl FitConfig {
             }
         }
         if self.wfr && !matches!(family, FamilyKind::Mixture(_)) {
-            return Err("--wfr (Wasserstein–Fisher–Rao weights) applies to --family mixture:K only"
-                .into());
+            return Err(
+                "--wfr (Wasserstein–Fisher–Rao weights) applies to --family mixture:K only".into(),
+            );
         }
         if let FamilyKind::Mixture(k) = family
             && k == 0
@@ -303,7 +309,9 @@ impl FitConfig {
         if let Step::Fixed(h) = self.step
             && !(h > 0.0 && h.is_finite())
         {
-            return Err(format!("--step must be `auto` or a positive number, got {h}"));
+            return Err(format!(
+                "--step must be `auto` or a positive number, got {h}"
+            ));
         }
         if self.resolved_samples() == 0 {
             return Err("--samples must be at least 1".into());
@@ -312,7 +320,10 @@ impl FitConfig {
             return Err("--iters must be at least 1".into());
         }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return Err(format!("--tol must be a non-negative number, got {}", self.tol));
+            return Err(format!(
+                "--tol must be a non-negative number, got {}",
+                self.tol
+            ));
         }
         if self.restarts == 0 {
             return Err("--restarts must be at least 1".into());
@@ -403,7 +414,9 @@ impl FromStr for Algorithm {
             "bw" => Ok(Algorithm::Bw),
             "fbgvi" => Ok(Algorithm::Fbgvi),
             "advi" => Ok(Algorithm::Advi),
-            _ => Err(format!("unknown algorithm `{s}`; expected bw, fbgvi or advi")),
+            _ => Err(format!(
+                "unknown algorithm `{s}`; expected bw, fbgvi or advi"
+            )),
         }
     }
 }
@@ -466,7 +479,9 @@ impl FromStr for Divergence {
                 if let Some(a) = s.strip_prefix("alpha:") {
                     match a.parse::<f64>() {
                         Ok(a) if a.is_finite() => Ok(Divergence::Alpha(a)),
-                        _ => Err(format!("in `{s}`, A must be a finite number, e.g. alpha:0.5")),
+                        _ => Err(format!(
+                            "in `{s}`, A must be a finite number, e.g. alpha:0.5"
+                        )),
                     }
                 } else {
                     Err(format!(
@@ -579,7 +594,9 @@ impl FromStr for HessianEstimate {
             "auto" => Ok(HessianEstimate::Auto),
             "exact" => Ok(HessianEstimate::Exact),
             "stein" => Ok(HessianEstimate::Stein),
-            _ => Err(format!("unknown Hessian estimate `{s}`; expected auto, exact or stein")),
+            _ => Err(format!(
+                "unknown Hessian estimate `{s}`; expected auto, exact or stein"
+            )),
         }
     }
 }

@@ -57,7 +57,10 @@ pub(crate) fn sample_batch<T: Target>(
     let n = n_per * fam.components();
     batch.run(n, |i, target, ws, s| {
         let k = i / n_per;
-        let mut rng = stream(position[0], &[position[1], position[2], position[3], i as u64]);
+        let mut rng = stream(
+            position[0],
+            &[position[1], position[2], position[3], i as u64],
+        );
         for e in s.eps.iter_mut() {
             *e = rng.sample(StandardNormal);
         }
@@ -90,7 +93,11 @@ pub(crate) fn elbo_eval<T: Target>(
         let mut m = 0.0;
         for j in 0..n_per {
             let s = batch.get(k * n_per + j);
-            m += if entropy.is_some() { s.logp } else { s.logp - s.logq };
+            m += if entropy.is_some() {
+                s.logp
+            } else {
+                s.logp - s.logq
+            };
         }
         elbo += factors.weight(k) * m / n_per as f64;
     }

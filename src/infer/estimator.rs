@@ -19,10 +19,10 @@
 //! The public functions evaluate the same kernels on caller-given noise and
 //! weights, e.g. Gauss–Hermite nodes for exact expectations.
 
+use super::Target;
 use super::batch::SampleRef;
 use super::config::{Divergence, Estimator, FamilyKind};
 use super::family::{Approximation, Factors, Family, Param, accumulate, add_entropy_gradient};
-use super::Target;
 
 /// How per-sample weights are scaled.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +87,11 @@ pub(crate) fn reduce<'a>(
         for j in 0..n_per {
             let i = k * n_per + j;
             let s = get(i);
-            let v = if entropy.is_some() { s.logp } else { s.logp - s.logq };
+            let v = if entropy.is_some() {
+                s.logp
+            } else {
+                s.logp - s.logq
+            };
             let b = base(i);
             m += b * v;
             m2 += b * v * v;
@@ -148,13 +152,7 @@ pub(crate) fn reduce<'a>(
     };
     // h̃ consistent with ω̃ (dh̃/dlog r = ω̃); constants cancel in the logit
     // direction, so the KL case uses log r.
-    let h_of = |lr: f64| -> f64 {
-        if alpha == 0.0 {
-            lr
-        } else {
-            omega(lr) / alpha
-        }
-    };
+    let h_of = |lr: f64| -> f64 { if alpha == 0.0 { lr } else { omega(lr) / alpha } };
 
     let rep = settings.estimator == Estimator::Rep;
     let (g, hb) = work.split_at_mut(d);

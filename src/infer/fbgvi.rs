@@ -15,10 +15,10 @@
 //! E[∇²log π] = E[∇log π(μ + Sε) εᵀ] S⁻¹ (symmetrised). The new scale is
 //! stored as the symmetric square root of Σ'.
 
+use super::Target;
 use super::batch::Batch;
 use super::family::{Factors, Family};
 use super::linalg::{mat_mul, mat_mul_t, symmetric_eigen};
-use super::Target;
 
 pub(crate) struct FbWork {
     gbar: Vec<f64>,

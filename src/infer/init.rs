@@ -81,7 +81,9 @@ pub(crate) fn curvature<T: Target>(
         let (vals, _) = symmetric_eigen(&h, d);
         return vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     }
-    let mut v: Vec<f64> = (0..d).map(|i| 1.0 + 0.1 * ((i * 7919) % 13) as f64).collect();
+    let mut v: Vec<f64> = (0..d)
+        .map(|i| 1.0 + 0.1 * ((i * 7919) % 13) as f64)
+        .collect();
     let mut hv = vec![0.0; d];
     let mut lambda = 0.0;
     for _ in 0..30 {
@@ -138,7 +140,9 @@ pub(crate) fn laplace<T: Target>(
              Laplace covariance was regularised there (the flow will adapt it)"
         )
     });
-    let s = spectral_apply(&vals, &vecs, |l| 1.0 / (if l > cut { l } else { good_min }).sqrt());
+    let s = spectral_apply(&vals, &vecs, |l| {
+        1.0 / (if l > cut { l } else { good_min }).sqrt()
+    });
     Some((s, lmax, warning))
 }
 
@@ -162,11 +166,20 @@ pub(crate) fn start<T: Target>(
     for i in 0..d {
         identity[i * d + i] = 1.0;
     }
-    let from = if try_zero { "zero" } else { "a uniform(−2, 2) draw" };
+    let from = if try_zero {
+        "zero"
+    } else {
+        "a uniform(−2, 2) draw"
+    };
     let (center, scale, curv, describe) = match init {
         Init::Zero | Init::Random => {
             let c = curvature(target, ws, &x0, &mut evals);
-            (x0, identity, c, format!("{init}: mean at {from}, identity scale"))
+            (
+                x0,
+                identity,
+                c,
+                format!("{init}: mean at {from}, identity scale"),
+            )
         }
         Init::Map => {
             let mut interrupted = false;
@@ -193,7 +206,10 @@ pub(crate) fn start<T: Target>(
                     || (matches!(out.status, Status::LineSearchFailed | Status::MaxIterations)
                         && gmax <= 1e-3));
             if interrupted {
-                warnings.push("the search for the mode was interrupted; starting from where it stopped".into());
+                warnings.push(
+                    "the search for the mode was interrupted; starting from where it stopped"
+                        .into(),
+                );
             }
             let lap = if found || interrupted {
                 laplace(target, ws, &out.x, &mut evals)
@@ -235,7 +251,12 @@ pub(crate) fn start<T: Target>(
                          an identity scale instead"
                     ));
                     let c = curvature(target, ws, &x0, &mut evals);
-                    (x0, identity, c, format!("{from} (mode search failed), identity scale"))
+                    (
+                        x0,
+                        identity,
+                        c,
+                        format!("{from} (mode search failed), identity scale"),
+                    )
                 }
             }
         }

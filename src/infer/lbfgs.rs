@@ -56,8 +56,8 @@ pub(crate) fn minimize(
     }
     let mut s_hist = vec![vec![0.0; n]; HISTORY];
     let mut y_hist = vec![vec![0.0; n]; HISTORY];
-    let mut rho = vec![0.0; HISTORY];
-    let mut alpha_buf = vec![0.0; HISTORY];
+    let mut rho = [0.0; HISTORY];
+    let mut alpha_buf = [0.0; HISTORY];
     let mut stored = 0usize;
     let mut newest = 0usize;
     let mut p = vec![0.0; n];
@@ -211,14 +211,30 @@ fn line_search(
         }
         if fa > f0 + C1 * a * dphi0 || (i > 0 && fa >= f_prev) {
             return zoom(
-                &mut eval, f0, dphi0, (a_prev, f_prev, d_prev), (a, fa), xt, gt, best,
+                &mut eval,
+                f0,
+                dphi0,
+                (a_prev, f_prev, d_prev),
+                (a, fa),
+                xt,
+                gt,
+                best,
             );
         }
         if da.abs() <= -C2 * dphi0 {
             return Some((a, fa));
         }
         if da >= 0.0 {
-            return zoom(&mut eval, f0, dphi0, (a, fa, da), (a_prev, f_prev), xt, gt, best);
+            return zoom(
+                &mut eval,
+                f0,
+                dphi0,
+                (a, fa, da),
+                (a_prev, f_prev),
+                xt,
+                gt,
+                best,
+            );
         }
         a_prev = a;
         f_prev = fa;
@@ -275,7 +291,11 @@ fn zoom(
         } else {
             a_lo + 0.5 * width
         };
-        let (l, h) = if a_lo < a_hi { (a_lo, a_hi) } else { (a_hi, a_lo) };
+        let (l, h) = if a_lo < a_hi {
+            (a_lo, a_hi)
+        } else {
+            (a_hi, a_lo)
+        };
         let margin = 0.1 * (h - l);
         if !(a > l + margin && a < h - margin) {
             a = a_lo + 0.5 * width;

@@ -39,6 +39,10 @@
 //! `threads` workers into per-sample buffers and reduced in index order, so
 //! a seed gives bit-identical results for any thread count.
 
+// Numeric kernels index several arrays in lock step, and `!(a >= b)` is
+// used on purpose so that NaN counts as failure.
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
 mod advi;
 mod batch;
 mod config;
@@ -211,7 +215,14 @@ pub fn fit<T: Target>(
             Some((_, k)) => diag.elbo > k.diag.elbo || k.diag.elbo.is_nan(),
         };
         if better {
-            best = Some((summaries.len() - 1, Kept { outcome, approx, diag }));
+            best = Some((
+                summaries.len() - 1,
+                Kept {
+                    outcome,
+                    approx,
+                    diag,
+                },
+            ));
         }
         if interrupted {
             break;

@@ -14,9 +14,9 @@
 //!   by a Cholesky of M Mᵀ − 0.01 I): legitimate steps with h ≤ 1/β shrink
 //!   a direction by at most about 2×. After the fact, the step is also
 //!   undone when the next batch has non-finite log densities or gradients,
-//!   or its ELBO collapses (drops by more than 5 combined standard errors
-//!   + 1 + 1 % of |ELBO|, the new estimate's standard error counted at most
-//!   3× the previous one, since a degenerate state has a huge one).
+//!   or its ELBO collapses: drops by more than 5 combined standard errors
+//!   plus 1 plus 1 % of |ELBO|, the new estimate's standard error counted at
+//!   most 3× the previous one, since a degenerate state has a huge one.
 //! - Oscillation: when the running mean of the cosine between successive
 //!   steps falls below −0.5 the iterates zig-zag (h near 2/λ for some
 //!   direction): h is halved.
@@ -53,26 +53,16 @@ impl ShrinkCheck {
 
     /// True when the step from `old` (factored in `old_f`) to `new` shrinks
     /// some direction of some component's scale by more than 10×.
-    pub fn degenerates(
-        &mut self,
-        fam: Family,
-        old: &[f64],
-        old_f: &Factors,
-        new: &[f64],
-    ) -> bool {
+    pub fn degenerates(&mut self, fam: Family, old: &[f64], old_f: &Factors, new: &[f64]) -> bool {
         let d = fam.d;
         match fam.param {
             Param::Diag => {
                 let (so, sn) = (fam.scale(old, 0), fam.scale(new, 0));
-                so.iter()
-                    .zip(sn)
-                    .any(|(o, n)| !(n / o >= MIN_SHRINK))
+                so.iter().zip(sn).any(|(o, n)| !(n / o >= MIN_SHRINK))
             }
             Param::LogDiag => {
                 let (so, sn) = (fam.scale(old, 0), fam.scale(new, 0));
-                so.iter()
-                    .zip(sn)
-                    .any(|(o, n)| !(n - o >= MIN_SHRINK.ln()))
+                so.iter().zip(sn).any(|(o, n)| !(n - o >= MIN_SHRINK.ln()))
             }
             _ => {
                 for k in 0..fam.components() {

@@ -21,8 +21,12 @@ pub trait Target: Sync {
     fn log_density(&self, ws: &mut Self::Workspace, x: &[f64]) -> f64;
 
     /// log π̃(x) and its gradient (written to `grad`, length `dim`).
-    fn log_density_and_gradient(&self, ws: &mut Self::Workspace, x: &[f64], grad: &mut [f64])
-    -> f64;
+    fn log_density_and_gradient(
+        &self,
+        ws: &mut Self::Workspace,
+        x: &[f64],
+        grad: &mut [f64],
+    ) -> f64;
 
     /// The Hessian of log π̃ at `x` times `v`, written to `out`; returns log π̃(x).
     fn hessian_vector(

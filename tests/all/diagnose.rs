@@ -10,7 +10,11 @@ use vippl::infer::{Approximation, Divergence, FitConfig, Init, Silent, fit};
 
 /// Mean and standard error of k̂ over `reps` independent sets of `s` log
 /// weights drawn by `draw`.
-fn khat_replicates(reps: usize, s: usize, draw: impl Fn(&mut vippl::random::VRng) -> f64) -> (f64, f64) {
+fn khat_replicates(
+    reps: usize,
+    s: usize,
+    draw: impl Fn(&mut vippl::random::VRng) -> f64,
+) -> (f64, f64) {
     let ks: Vec<f64> = (0..reps)
         .map(|r| {
             let mut rng = vippl::random::stream(17, &[r as u64]);
@@ -49,9 +53,15 @@ fn khat_recovers_the_tail_index_of_student_t_weights() {
     // errors.
     for nu in [1.0, 2.0, 4.0] {
         let t = StudentT::new(nu).unwrap();
-        let (k, se) = khat_replicates(30, 4000, |rng| { let v: f64 = t.sample(rng); v.abs().ln() });
+        let (k, se) = khat_replicates(30, 4000, |rng| {
+            let v: f64 = t.sample(rng);
+            v.abs().ln()
+        });
         let xi = 1.0 / nu;
-        assert!((k - xi).abs() < 4.0 * se + 0.06, "ν = {nu}: k̂ = {k} ± {se} vs {xi}");
+        assert!(
+            (k - xi).abs() < 4.0 * se + 0.06,
+            "ν = {nu}: k̂ = {k} ± {se} vs {xi}"
+        );
     }
 }
 
@@ -66,7 +76,11 @@ fn smoothing_keeps_the_weights_normalised_and_bounded() {
     // the largest raw weight: the raw-normalised max bounds the smoothed one
     let raw_max = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let raw_lse = vippl::diagnose::psis::log_sum_exp(&lw);
-    let smooth_max = p.log_weights.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let smooth_max = p
+        .log_weights
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
     assert!(smooth_max <= raw_max - raw_lse + 0.5);
     assert!(ess(&p.log_weights) >= ess(&lw));
 }
@@ -98,18 +112,38 @@ fn diagnostics_bound_the_evidence_of_a_gaussian() {
     };
     let diag = diagnose(&target, &q, 4000, 1, 2, true).unwrap();
     assert!(diag.elbo + 4.0 * diag.elbo_se < log_z, "{diag:?}");
-    assert!((diag.log_evidence - log_z).abs() < 4.0 * diag.log_evidence_se, "{diag:?} {log_z}");
+    assert!(
+        (diag.log_evidence - log_z).abs() < 4.0 * diag.log_evidence_se,
+        "{diag:?} {log_z}"
+    );
     assert!(diag.cubo.unwrap() > log_z - 4.0 * diag.log_evidence_se);
     assert_eq!(diag.verdict, Verdict::Good);
     // The fitted q of a default run lands on the target: log Ẑ ≈ ELBO ≈ log Z.
-    let res = fit(&target, &FitConfig { init: Some(Init::Zero), tol: 1e-8, ..FitConfig::default() }, &mut Silent).unwrap();
+    let res = fit(
+        &target,
+        &FitConfig {
+            init: Some(Init::Zero),
+            tol: 1e-8,
+            ..FitConfig::default()
+        },
+        &mut Silent,
+    )
+    .unwrap();
     // ELBO with the closed-form entropy keeps the noise of E_q[log q] even
     // at q = p; the importance weights are constant there, so log Ẑ is exact.
     let dg = &res.diagnostics;
     assert!((dg.elbo - log_z).abs() < 4.0 * dg.elbo_se, "{dg:?}");
     assert!((dg.log_evidence - log_z).abs() < 1e-6, "{dg:?}");
     assert!(res.diagnostics.cubo.is_none());
-    let fkl = fit(&target, &FitConfig { divergence: Divergence::Fkl, ..FitConfig::default() }, &mut Silent).unwrap();
+    let fkl = fit(
+        &target,
+        &FitConfig {
+            divergence: Divergence::Fkl,
+            ..FitConfig::default()
+        },
+        &mut Silent,
+    )
+    .unwrap();
     assert!(fkl.diagnostics.cubo.is_some());
 }
 
@@ -124,7 +158,11 @@ fn a_poor_fit_gets_a_bad_verdict() {
             prec[i * d + j] = if i == j { 1.0 } else { -0.095 };
         }
     }
-    let target = Gaussian { mean: vec![0.0; d], prec, offset: 0.0 };
+    let target = Gaussian {
+        mean: vec![0.0; d],
+        prec,
+        offset: 0.0,
+    };
     let res = fit(
         &target,
         &FitConfig {
@@ -134,6 +172,11 @@ fn a_poor_fit_gets_a_bad_verdict() {
         &mut Silent,
     )
     .unwrap();
-    assert_eq!(res.diagnostics.verdict, Verdict::Bad, "{:?}", res.diagnostics);
+    assert_eq!(
+        res.diagnostics.verdict,
+        Verdict::Bad,
+        "{:?}",
+        res.diagnostics
+    );
     assert!(res.warnings.iter().any(|w| w.contains("k̂")));
 }

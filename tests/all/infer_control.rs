@@ -286,9 +286,22 @@ fn mixture_collapse_and_duplicates_are_reported() {
         components: vec![c(0.0), c(0.001), c(5.0), c(9.0)],
     };
     let issues = q.mixture_issues();
-    assert!(issues.iter().any(|w| w.contains("1 and 2") && w.contains("identical")), "{issues:?}");
-    assert!(issues.iter().any(|w| w.contains("component 3") && w.contains("collapsed")));
-    assert!(issues.iter().any(|w| w.contains("component 4") && w.contains("collapsed")));
+    assert!(
+        issues
+            .iter()
+            .any(|w| w.contains("1 and 2") && w.contains("identical")),
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|w| w.contains("component 3") && w.contains("collapsed"))
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|w| w.contains("component 4") && w.contains("collapsed"))
+    );
     assert_eq!(issues.len(), 3);
 }
 
@@ -303,14 +316,19 @@ fn approximations_draw_reproducibly_and_round_trip_through_json() {
     assert_ne!(a, q.sample(10, 6).unwrap());
     let json = serde_json::to_string(&res).unwrap();
     let back: FitResult = serde_json::from_str(&json).unwrap();
-    assert!(back == res, "the fit does not survive a JSON round trip exactly");
+    assert!(
+        back == res,
+        "the fit does not survive a JSON round trip exactly"
+    );
     assert!(json.contains("\"family\":\"fullrank\""));
     let names = q.parameter_names();
     assert_eq!(names.len(), q.flat_parameters().len());
     assert_eq!(names[0], "mu[1]");
     assert_eq!(names[3], "S[1,1]");
     // log q of the draws agrees with a direct Gaussian evaluation.
-    let Approximation::FullRank { mean, scale } = q else { panic!() };
+    let Approximation::FullRank { mean, scale } = q else {
+        panic!()
+    };
     let cov = q.covariance();
     let c = nalgebra::DMatrix::from_row_slice(3, 3, &cov);
     let ci = c.clone().try_inverse().unwrap();
@@ -350,7 +368,9 @@ fn collapsing_weights_are_warned_about() {
     };
     let res = fit(&target, &config, &mut Silent).unwrap();
     assert!(
-        res.warnings.iter().any(|w| w.contains("effective sample size")),
+        res.warnings
+            .iter()
+            .any(|w| w.contains("effective sample size")),
         "{:?}",
         res.warnings
     );

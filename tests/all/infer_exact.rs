@@ -83,7 +83,10 @@ fn exact_expectations_match_stein_closed_forms_and_reference_values() {
     let q = banana_q();
     let dir = expected_direction(&Banana, &q, Divergence::Kl, Estimator::Path, &nodes, &w).unwrap();
     // Reference values of §5.4.
-    assert!(close(dir[0], -3.248, 1e-9) && close(dir[1], 2.88, 1e-9), "{dir:?}");
+    assert!(
+        close(dir[0], -3.248, 1e-9) && close(dir[1], 2.88, 1e-9),
+        "{dir:?}"
+    );
     let egt = [-13.2460845070, -1.6526197183, 1.5983098592, 0.1076056338];
     for i in 0..4 {
         assert!(close(dir[2 + i], egt[i], 1e-9), "E[g εᵀ] {:?}", &dir[2..]);
@@ -129,13 +132,21 @@ fn one_bw_step_is_lamberts_bw_sgd_step() {
     let (_, h) = banana_moments(&nodes, &w);
     let sigma = m(&s, &t(&s));
     let det = sigma[0] * sigma[3] - sigma[1] * sigma[2];
-    let sinv = [sigma[3] / det, -sigma[1] / det, -sigma[2] / det, sigma[0] / det];
+    let sinv = [
+        sigma[3] / det,
+        -sigma[1] / det,
+        -sigma[2] / det,
+        sigma[0] / det,
+    ];
     let ia: Vec<f64> = (0..4)
         .map(|i| eta * (h[i] + sinv[i]) + if i == 0 || i == 3 { 1.0 } else { 0.0 })
         .collect();
     let lambert = m(&m(&ia, &sigma), &ia);
     for i in 0..4 {
-        assert!((sigma1[i] - lambert[i]).abs() < 1e-13, "{sigma1:?} vs {lambert:?}");
+        assert!(
+            (sigma1[i] - lambert[i]).abs() < 1e-13,
+            "{sigma1:?} vs {lambert:?}"
+        );
     }
 }
 
@@ -218,15 +229,13 @@ fn every_estimator_is_the_gradient_of_its_divergence() {
     ];
     for theta in &thetas {
         for &div in &divs {
-            let dir =
-                expected_direction(&p, &q_of(theta), div, Estimator::Path, &x, &w).unwrap();
+            let dir = expected_direction(&p, &q_of(theta), div, Estimator::Path, &x, &w).unwrap();
             for i in 0..theta.len() {
                 let e = 1e-4;
                 let (mut tp, mut tm) = (theta.clone(), theta.clone());
                 tp[i] += e;
                 tm[i] -= e;
-                let fd = (divergence_1d(&p, &tp, div) - divergence_1d(&p, &tm, div))
-                    / (2.0 * e);
+                let fd = (divergence_1d(&p, &tp, div) - divergence_1d(&p, &tm, div)) / (2.0 * e);
                 // direction = −∇D
                 assert!(
                     (dir[i] + fd).abs() < 2e-4 * (1.0 + fd.abs()),
@@ -264,13 +273,16 @@ fn path_step_and_covariance_ode_agree_to_second_order() {
     let h = 0.01;
     let mut rng = vippl::random::stream(123, &[1]);
     for step in 0..200 {
-        let eps: Vec<f64> = (0..10).map(|_| crate::infer_targets::normal(&mut rng)).collect();
+        let eps: Vec<f64> = (0..10)
+            .map(|_| crate::infer_targets::normal(&mut rng))
+            .collect();
         let wts = vec![0.2; 5];
         let q = Approximation::FullRank {
             mean: mu.clone(),
             scale: s.clone(),
         };
-        let g = expected_direction(&target, &q, Divergence::Kl, Estimator::Path, &eps, &wts).unwrap();
+        let g =
+            expected_direction(&target, &q, Divergence::Kl, Estimator::Path, &eps, &wts).unwrap();
         // ODE Euler, written independently: g = ∇log p + Σ⁻¹(x − μ).
         let sig = [
             s[0] * s[0] + s[1] * s[1],
@@ -299,7 +311,10 @@ fn path_step_and_covariance_ode_agree_to_second_order() {
             }
         }
         for i in 0..2 {
-            assert!((g[i] - gm[i]).abs() < 1e-10 * (1.0 + gm[i].abs()), "mean velocity");
+            assert!(
+                (g[i] - gm[i]).abs() < 1e-10 * (1.0 + gm[i].abs()),
+                "mean velocity"
+            );
         }
         let diff = |hh: f64| {
             let s1: Vec<f64> = (0..4).map(|i| s[i] + hh * g[2 + i]).collect();
@@ -317,7 +332,11 @@ fn path_step_and_covariance_ode_agree_to_second_order() {
         let gnorm2: f64 = g[2..].iter().map(|v| v * v).sum();
         assert!(d1 <= h * h * gnorm2 * 1.0001 + 1e-14, "step {step}: {d1}");
         if d2 > 1e-13 {
-            assert!((d1 / d2 - 4.0).abs() < 1e-3, "step {step}: ratio {}", d1 / d2);
+            assert!(
+                (d1 / d2 - 4.0).abs() < 1e-3,
+                "step {step}: ratio {}",
+                d1 / d2
+            );
         }
         for i in 0..2 {
             mu[i] += h * g[i];

@@ -6,8 +6,8 @@ use crate::infer_targets::{
     Gaussian, Logistic, OneD, beta_binomial_logit, gauss_hermite, poisson_gamma_log, w2_gaussian,
 };
 use vippl::infer::{
-    Algorithm, Approximation, Divergence, FamilyKind, FitConfig, Init, Silent, Target,
-    Termination, fit, per_sample_gradient,
+    Algorithm, Approximation, Divergence, FamilyKind, FitConfig, Init, Silent, Target, Termination,
+    fit, per_sample_gradient,
 };
 
 fn cholesky(c: &[f64], d: usize) -> Vec<f64> {
@@ -28,8 +28,12 @@ fn path_gradient_vanishes_per_sample_at_the_optimum() {
         let mut x = vec![0.0; d];
         let mut g = vec![0.0; d];
         for _ in 0..20 {
-            let eps: Vec<f64> = (0..d).map(|_| crate::infer_targets::normal(&mut rng)).collect();
-            let Approximation::FullRank { mean, scale } = &q else { unreachable!() };
+            let eps: Vec<f64> = (0..d)
+                .map(|_| crate::infer_targets::normal(&mut rng))
+                .collect();
+            let Approximation::FullRank { mean, scale } = &q else {
+                unreachable!()
+            };
             for i in 0..d {
                 x[i] = mean[i] + (0..d).map(|j| scale[i * d + j] * eps[j]).sum::<f64>();
             }
@@ -95,7 +99,12 @@ fn fbgvi_recovers_a_gaussian() {
     // so P^{1/2}(μ̄ − m) has covariance ≈ I/(nW): its squared norm is
     // χ²_d/(nW). Bound at the χ² 0.9999 quantile (< d + 6√(2d)), doubled for
     // the autocorrelation approximations.
-    let e: Vec<f64> = q.mean().iter().zip(&target.mean).map(|(a, b)| a - b).collect();
+    let e: Vec<f64> = q
+        .mean()
+        .iter()
+        .zip(&target.mean)
+        .map(|(a, b)| a - b)
+        .collect();
     let maha: f64 = (0..d)
         .map(|i| e[i] * (0..d).map(|j| target.prec[i * d + j] * e[j]).sum::<f64>())
         .sum();
@@ -106,7 +115,11 @@ fn fbgvi_recovers_a_gaussian() {
 
 /// KL-optimal Gaussian N(m, s²) for a 1-D log density by Newton's method on
 /// F(m, s) = −E[ℓ(m + sε)] − log s with 100-point Gauss–Hermite expectations.
-fn kl_optimal_1d<F: Fn(f64) -> (f64, f64, f64) + Sync>(t: &OneD<F>, m0: f64, s0: f64) -> (f64, f64) {
+fn kl_optimal_1d<F: Fn(f64) -> (f64, f64, f64) + Sync>(
+    t: &OneD<F>,
+    m0: f64,
+    s0: f64,
+) -> (f64, f64) {
     let (x, w) = gauss_hermite(100);
     let (mut m, mut s) = (m0, s0);
     for _ in 0..100 {
@@ -163,8 +176,15 @@ fn normal_normal_lands_on_the_exact_posterior() {
         let (m, s) = fitted_1d(&res.approximation);
         // Gaussian posterior: the path estimator is exact at the optimum, so
         // the fit lands on it up to the transient left at the stopping time.
-        assert!((m - mn).abs() < 1e-3 * vn.sqrt(), "{init}: mean {m} vs {mn}");
-        assert!((s / vn.sqrt() - 1.0).abs() < 1e-3, "{init}: sd {s} vs {}", vn.sqrt());
+        assert!(
+            (m - mn).abs() < 1e-3 * vn.sqrt(),
+            "{init}: mean {m} vs {mn}"
+        );
+        assert!(
+            (s / vn.sqrt() - 1.0).abs() < 1e-3,
+            "{init}: sd {s} vs {}",
+            vn.sqrt()
+        );
     }
 }
 
@@ -187,7 +207,10 @@ fn check_conjugate<F: Fn(f64) -> (f64, f64, f64) + Sync>(t: &OneD<F>, name: &str
     let (m0, s0) = fits[0];
     let (m_star, s_star) = kl_optimal_1d(t, m0, s0);
     let k = fits.len() as f64;
-    for (idx, f) in [|p: &(f64, f64)| p.0, |p: &(f64, f64)| p.1].iter().enumerate() {
+    for (idx, f) in [|p: &(f64, f64)| p.0, |p: &(f64, f64)| p.1]
+        .iter()
+        .enumerate()
+    {
         let vals: Vec<f64> = fits.iter().map(f).collect();
         let mean = vals.iter().sum::<f64>() / k;
         let sd = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
@@ -270,7 +293,11 @@ fn advi_converges_with_stans_rule() {
         assert!((q.mean()[i] - target.mean[i]).abs() < 0.5 * sd, "mean {i}");
         let s_star = 1.0 / target.prec[i * d + i].sqrt();
         let ratio = q.sd()[i] / s_star;
-        assert!((0.5..2.0).contains(&ratio), "sd {i}: {} vs {s_star}", q.sd()[i]);
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "sd {i}: {} vs {s_star}",
+            q.sd()[i]
+        );
     }
 }
 
@@ -285,7 +312,11 @@ fn same_seed_gives_identical_fits_for_any_thread_count() {
             iters: 120,
             draws: 300,
             family: mixture.then_some(FamilyKind::Mixture(3)),
-            divergence: if mixture { Divergence::Hellinger } else { Divergence::Kl },
+            divergence: if mixture {
+                Divergence::Hellinger
+            } else {
+                Divergence::Kl
+            },
             restarts: if mixture { 2 } else { 1 },
             ..FitConfig::default()
         };
@@ -321,7 +352,10 @@ fn logistic_regression_default_fit_is_accurate() {
         let err = (q.mean()[i] - mean[i]).abs() / sd[i];
         assert!(err < 0.1, "coefficient {i}: {err:.3} sd from the reference");
         let ratio = q.sd()[i] / sd[i];
-        assert!((0.85..1.1).contains(&ratio), "coefficient {i}: sd ratio {ratio:.3}");
+        assert!(
+            (0.85..1.1).contains(&ratio),
+            "coefficient {i}: sd ratio {ratio:.3}"
+        );
     }
     assert!(res.diagnostics.khat.unwrap() < 0.7);
 }
@@ -341,7 +375,9 @@ fn reference_moments(target: &Logistic, q: &Approximation) -> (Vec<f64>, Vec<f64
     let mut ws = target.workspace();
     // log t density up to a constant: −(ν+d)/2 log(1 + zᵀz/ν)
     for _ in 0..draws {
-        let z: Vec<f64> = (0..d).map(|_| crate::infer_targets::normal(&mut rng)).collect();
+        let z: Vec<f64> = (0..d)
+            .map(|_| crate::infer_targets::normal(&mut rng))
+            .collect();
         let u: f64 = chi.sample(&mut rng);
         let scale = (nu / u).sqrt();
         let mut x = vec![0.0; d];

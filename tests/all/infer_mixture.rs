@@ -64,7 +64,10 @@ fn four_components_with_restarts_cover_the_three_modes() {
     let res = fit(&p, &config, &mut Silent).unwrap();
     let kl = kl_1d(&res.approximation, &p);
     for r in &res.restarts {
-        eprintln!("restart {}: ELBO {:.4} ({:?})", r.restart, r.elbo, r.termination);
+        eprintln!(
+            "restart {}: ELBO {:.4} ({:?})",
+            r.restart, r.elbo, r.termination
+        );
     }
     eprintln!("{:?}\nKL(q‖p) = {kl}", res.approximation);
     assert!(kl < 0.02, "KL(q‖p) = {kl}");
@@ -104,7 +107,8 @@ fn kl_banana(q: &Approximation) -> f64 {
         for j in 0..n2 {
             let x = [-4.0 + i as f64 * h1, -6.0 + j as f64 * h2];
             let lq = log_q(q, &x);
-            let lp = -(x[0] - 1.0).powi(2) - (x[1] - x[0] * x[0]).powi(2) - std::f64::consts::PI.ln();
+            let lp =
+                -(x[0] - 1.0).powi(2) - (x[1] - x[0] * x[0]).powi(2) - std::f64::consts::PI.ln();
             let v = lq.exp() * (lq - lp);
             if v.is_finite() {
                 sum += v;
@@ -127,7 +131,10 @@ fn banana_with_five_components() {
         };
         let res = fit(&Banana, &config, &mut Silent).unwrap();
         let kl = kl_banana(&res.approximation);
-        eprintln!("banana {div}: KL {kl}, iterations {} {:?}", res.iterations, res.termination);
+        eprintln!(
+            "banana {div}: KL {kl}, iterations {} {:?}",
+            res.iterations, res.termination
+        );
         assert!(kl < 0.05, "{div}: KL(q‖p) = {kl}");
     }
 }

@@ -1,6 +1,6 @@
 //! Hand-written analytic targets with known answers, shared by the inference
 //! tests and benchmarks, plus quadrature helpers.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use vippl::infer::Target;
 use vippl::random::{VRng, stream};
@@ -280,7 +280,11 @@ impl Logistic {
                 x[i * d + j] = normal(&mut rng);
             }
             let eta: f64 = (0..d).map(|j| x[i * d + j] * beta[j]).sum();
-            y[i] = if rng.random::<f64>() < sigmoid(eta) { 1.0 } else { 0.0 };
+            y[i] = if rng.random::<f64>() < sigmoid(eta) {
+                1.0
+            } else {
+                0.0
+            };
         }
         Logistic {
             x,

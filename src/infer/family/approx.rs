@@ -71,7 +71,9 @@ impl Approximation {
             if v.iter().all(|x| x.is_finite()) {
                 Ok(())
             } else {
-                Err(format!("the approximation's {what} contains a non-finite number"))
+                Err(format!(
+                    "the approximation's {what} contains a non-finite number"
+                ))
             }
         };
         match self {
@@ -108,7 +110,8 @@ impl Approximation {
                     ));
                 }
                 finite(weights, "weights")?;
-                if weights.iter().any(|&w| w < 0.0) || (weights.iter().sum::<f64>() - 1.0).abs() > 1e-6
+                if weights.iter().any(|&w| w < 0.0)
+                    || (weights.iter().sum::<f64>() - 1.0).abs() > 1e-6
                 {
                     return Err("mixture: weights must be non-negative and sum to 1".into());
                 }
@@ -168,7 +171,11 @@ impl Approximation {
     pub fn log_q(&self, x: &[f64]) -> Result<f64, String> {
         let (fam, theta, f) = self.prepared()?;
         if x.len() != fam.d {
-            return Err(format!("log q: point of length {} for dimension {}", x.len(), fam.d));
+            return Err(format!(
+                "log q: point of length {} for dimension {}",
+                x.len(),
+                fam.d
+            ));
         }
         let mut scratch = vec![0.0; Factors::point_scratch_len(fam)];
         Ok(f.log_q_at(&theta, x, &mut scratch))
@@ -229,9 +236,8 @@ impl Approximation {
                     let ck = sss(&comp.scale);
                     for i in 0..d {
                         for j in 0..d {
-                            c[i * d + j] += w
-                                * (ck[i * d + j]
-                                    + (comp.mean[i] - m[i]) * (comp.mean[j] - m[j]));
+                            c[i * d + j] +=
+                                w * (ck[i * d + j] + (comp.mean[i] - m[i]) * (comp.mean[j] - m[j]));
                         }
                     }
                 }

@@ -48,7 +48,7 @@ impl Factors {
         match fam.param {
             Param::Diag => {
                 let s = fam.scale(theta, 0);
-                if s.iter().any(|&v| v == 0.0) {
+                if s.contains(&0.0) {
                     return false;
                 }
                 self.logdet[0] = s.iter().map(|v| v.abs().ln()).sum();
@@ -77,14 +77,6 @@ impl Factors {
             }
         }
         true
-    }
-
-    pub fn log_abs_det(&self, k: usize) -> f64 {
-        self.logdet[k]
-    }
-
-    pub fn log_weight(&self, k: usize) -> f64 {
-        self.logw[k]
     }
 
     pub fn weight(&self, k: usize) -> f64 {
@@ -190,10 +182,8 @@ impl Factors {
                         }
                         self.lus[j].solve(z, tmp);
                     }
-                    ell[j] = self.logw[j]
-                        - 0.5 * crate::infer::linalg::dot(z, z)
-                        - self.logdet[j]
-                        - c;
+                    ell[j] =
+                        self.logw[j] - 0.5 * crate::infer::linalg::dot(z, z) - self.logdet[j] - c;
                 }
                 let m = ell[..kk].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let lq = m + ell[..kk].iter().map(|v| (v - m).exp()).sum::<f64>().ln();
@@ -247,10 +237,8 @@ impl Factors {
                         z[i] = x[i] - mu[i];
                     }
                     self.lus[j].solve(z, tmp);
-                    ell[j] = self.logw[j]
-                        - 0.5 * crate::infer::linalg::dot(z, z)
-                        - self.logdet[j]
-                        - c;
+                    ell[j] =
+                        self.logw[j] - 0.5 * crate::infer::linalg::dot(z, z) - self.logdet[j] - c;
                 }
                 let m = ell.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 if m == f64::NEG_INFINITY {

@@ -17,9 +17,9 @@
 mod approx;
 mod gaussian;
 
-pub use approx::{Approximation, Component};
 pub(crate) use approx::pick;
-pub(crate) use gaussian::{Factors, HALF_LN_2PI, accumulate, add_entropy_gradient};
+pub use approx::{Approximation, Component};
+pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
 
 use super::config::FamilyKind;
 
@@ -122,8 +122,16 @@ impl Family {
             match self.param {
                 Param::Diag | Param::LogDiag => {
                     for i in 0..d {
-                        let sd = s[i * d..(i + 1) * d].iter().map(|v| v * v).sum::<f64>().sqrt();
-                        theta[so + i] = if self.param == Param::Diag { sd } else { sd.ln() };
+                        let sd = s[i * d..(i + 1) * d]
+                            .iter()
+                            .map(|v| v * v)
+                            .sum::<f64>()
+                            .sqrt();
+                        theta[so + i] = if self.param == Param::Diag {
+                            sd
+                        } else {
+                            sd.ln()
+                        };
                     }
                 }
                 Param::Dense | Param::Mixture(_) => {
@@ -239,12 +247,24 @@ impl Family {
             Approximation::MeanField { mean, sd } => {
                 let mut t = mean.clone();
                 t.extend_from_slice(sd);
-                (Family { param: Param::Diag, d }, t)
+                (
+                    Family {
+                        param: Param::Diag,
+                        d,
+                    },
+                    t,
+                )
             }
             Approximation::FullRank { mean, scale } => {
                 let mut t = mean.clone();
                 t.extend_from_slice(scale);
-                (Family { param: Param::Dense, d }, t)
+                (
+                    Family {
+                        param: Param::Dense,
+                        d,
+                    },
+                    t,
+                )
             }
             Approximation::Mixture {
                 weights,
