@@ -267,7 +267,7 @@ pub(crate) fn run<T: Target>(
                     avg_count -= 1;
                 }
                 theta.copy_from_slice(&backup);
-                factors.clone_from(&backup_factors);
+                factors.copy_from(&backup_factors);
                 opt.restore(&opt_backup);
                 have_backup = false;
                 prev = None;
@@ -370,7 +370,7 @@ pub(crate) fn run<T: Target>(
         prev = Some(summary);
         // Propose θ_{t+1}; shrink h until the step is acceptable.
         backup.copy_from_slice(&theta);
-        backup_factors.clone_from(&factors);
+        backup_factors.copy_from(&factors);
         opt_backup.restore(&opt);
         loop {
             if let Some(w) = fbw.as_mut() {
@@ -393,7 +393,7 @@ pub(crate) fn run<T: Target>(
         }
         if h < h_floor {
             theta.copy_from_slice(&backup);
-            factors.clone_from(&backup_factors);
+            factors.copy_from(&backup_factors);
             out.termination = Termination::Diverged;
             break;
         }

@@ -69,6 +69,12 @@ impl Lu {
         true
     }
 
+    /// Copies another factorization of the same size without allocating.
+    pub fn copy_from(&mut self, other: &Lu) {
+        self.lu.copy_from_slice(&other.lu);
+        self.perm.copy_from_slice(&other.perm);
+    }
+
     /// log |det A|.
     pub fn log_abs_det(&self) -> f64 {
         (0..self.n)

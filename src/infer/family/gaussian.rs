@@ -34,6 +34,16 @@ impl Factors {
         }
     }
 
+    /// Copies another factorization of the same family without allocating
+    /// (step control keeps a backup of the last accepted one).
+    pub fn copy_from(&mut self, other: &Factors) {
+        for (a, b) in self.lus.iter_mut().zip(&other.lus) {
+            a.copy_from(b);
+        }
+        self.logdet.copy_from_slice(&other.logdet);
+        self.logw.copy_from_slice(&other.logw);
+    }
+
     pub fn family(&self) -> Family {
         self.fam
     }
