@@ -293,7 +293,7 @@ pub(crate) fn run<T: super::Target>(
     out.final_step = eta;
     // Main loop.
     a.hist.fill(0.0);
-    let e_every = config.resolved_eval_every();
+    let e_every = config.resolved_eval_every(None);
     let mut rule = RelativeElbo::new(config.tol, config.iters, e_every, true);
     let mut theta = theta0;
     let mut warned = false;

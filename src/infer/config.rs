@@ -153,8 +153,10 @@ pub struct FitConfig {
     pub wfr: bool,
     /// Draws used for the diagnostics after the fit (and output draws).
     pub draws: usize,
-    /// Iterations between ELBO evaluations for the stopping rule.
-    /// `None`: 50 for `bw`/`fbgvi`, 100 for `advi` (Stan's `eval_elbo`).
+    /// Iterations between ELBO evaluations for the stopping rule (and the
+    /// length of the final averaging window). `None`: for `bw`/`fbgvi` twice
+    /// the flow's slowest time scale 1/(h λ_min) at the start, clamped to
+    /// [100, 500]; 100 for `advi` (Stan's `eval_elbo`).
     pub eval_every: Option<usize>,
     /// Draws per ELBO evaluation (per component for mixtures); Stan's 100.
     pub elbo_samples: usize,
@@ -168,6 +170,10 @@ pub struct FitConfig {
 /// reasonable in moderate dimension and the cost at 16 gradients per
 /// iteration (see the engine's module docs for the measurements).
 pub const DEFAULT_SAMPLES: usize = 16;
+
+/// Bounds of the automatic ELBO-evaluation window (iterations).
+pub const MIN_WINDOW: usize = 100;
+pub const MAX_WINDOW: usize = 500;
 
 impl Default for FitConfig {
     fn default() -> Self {
@@ -217,10 +223,17 @@ impl FitConfig {
         })
     }
 
-    pub fn resolved_eval_every(&self) -> usize {
+    /// The ELBO evaluation interval; `time_scale` is the flow's slowest
+    /// relaxation time in iterations, when known.
+    pub fn resolved_eval_every(&self, time_scale: Option<f64>) -> usize {
         self.eval_every.unwrap_or(match self.algorithm {
             Algorithm::Advi => 100,
-            _ => 50,
+            _ => match time_scale {
+                Some(t) if t.is_finite() => {
+                    ((2.0 * t).ceil() as usize).clamp(MIN_WINDOW, MAX_WINDOW)
+                }
+                _ => 100,
+            },
         })
     }
 
@@ -328,7 +341,7 @@ impl FitConfig {
         if self.restarts == 0 {
             return Err("--restarts must be at least 1".into());
         }
-        if self.resolved_eval_every() == 0 || self.elbo_samples == 0 {
+        if self.eval_every == Some(0) || self.elbo_samples == 0 {
             return Err("ELBO evaluations need a positive interval and sample count".into());
         }
         Ok(())

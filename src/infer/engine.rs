@@ -122,6 +122,7 @@ pub(crate) fn run<T: Target>(
     fam: Family,
     theta0: Vec<f64>,
     h0: f64,
+    e_every: usize,
     restart: usize,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
@@ -129,7 +130,6 @@ pub(crate) fn run<T: Target>(
     let np = fam.n_params();
     let n_per = config.resolved_samples();
     let n_total = n_per * fam.components();
-    let e_every = config.resolved_eval_every();
     let iters = config.iters;
     let fb = config.algorithm == Algorithm::Fbgvi;
     let stein = fb

@@ -19,6 +19,9 @@ pub(crate) struct Start {
     pub scale: Vec<f64>,
     /// Largest curvature |λ| of log π̃ near the start, for the automatic step.
     pub curvature: f64,
+    /// Smallest positive curvature of −log π̃ near the start (the flattest
+    /// direction), when known: it sets the flow's slowest time scale.
+    pub flattest: Option<f64>,
     pub describe: String,
     pub warnings: Vec<String>,
     pub grad_evals: usize,
@@ -62,24 +65,31 @@ pub(crate) fn finite_point<T: Target>(
     })
 }
 
-/// Largest |eigenvalue| of ∇² log π̃ at x: from the full Hessian up to
-/// d = 64, by power iteration on Hessian–vector products beyond.
+/// Largest |eigenvalue| of ∇² log π̃ at x and the smallest positive
+/// eigenvalue of −∇² log π̃: from the full Hessian up to d = 64; beyond, the
+/// largest by power iteration on Hessian–vector products and no smallest.
 pub(crate) fn curvature<T: Target>(
     target: &T,
     ws: &mut T::Workspace,
     x: &[f64],
     evals: &mut usize,
-) -> f64 {
+) -> (f64, Option<f64>) {
     let d = x.len();
     if d <= 64 {
         let mut h = vec![0.0; d * d];
         target.hessian(ws, x, &mut h);
         *evals += d;
         if h.iter().any(|v| !v.is_finite()) {
-            return f64::NAN;
+            return (f64::NAN, None);
         }
         let (vals, _) = symmetric_eigen(&h, d);
-        return vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let max = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let flat = vals
+            .iter()
+            .map(|v| -v)
+            .filter(|&v| v > 1e-8 * max)
+            .fold(f64::INFINITY, f64::min);
+        return (max, flat.is_finite().then_some(flat));
     }
     let mut v: Vec<f64> = (0..d)
         .map(|i| 1.0 + 0.1 * ((i * 7919) % 13) as f64)
@@ -99,19 +109,20 @@ pub(crate) fn curvature<T: Target>(
         }
         v.copy_from_slice(&hv);
     }
-    lambda
+    (lambda, None)
 }
 
 /// The Laplace scale at `mode`: the symmetric square root of the inverse of
 /// the negative Hessian, with eigenvalues that are negative or numerically
 /// zero (below 1e-8 λ_max) raised to the smallest well-determined one.
-/// Returns (S, λ_max, warning).
+/// Returns (S, λ_max, smallest well-determined λ, warning).
+#[allow(clippy::type_complexity)]
 pub(crate) fn laplace<T: Target>(
     target: &T,
     ws: &mut T::Workspace,
     mode: &[f64],
     evals: &mut usize,
-) -> Option<(Vec<f64>, f64, Option<String>)> {
+) -> Option<(Vec<f64>, f64, f64, Option<String>)> {
     let d = mode.len();
     let mut h = vec![0.0; d * d];
     target.hessian(ws, mode, &mut h);
@@ -143,7 +154,7 @@ pub(crate) fn laplace<T: Target>(
     let s = spectral_apply(&vals, &vecs, |l| {
         1.0 / (if l > cut { l } else { good_min }).sqrt()
     });
-    Some((s, lmax, warning))
+    Some((s, lmax, good_min, warning))
 }
 
 /// Builds the starting Gaussian of one run.
@@ -171,7 +182,7 @@ pub(crate) fn start<T: Target>(
     } else {
         "a uniform(−2, 2) draw"
     };
-    let (center, scale, curv, describe) = match init {
+    let (center, scale, (curv, flattest), describe) = match init {
         Init::Zero | Init::Random => {
             let c = curvature(target, ws, &x0, &mut evals);
             (
@@ -217,14 +228,14 @@ pub(crate) fn start<T: Target>(
                 None
             };
             match lap {
-                Some((s, lmax, w)) => {
+                Some((s, lmax, lmin, w)) => {
                     if let Some(w) = w {
                         warnings.push(w);
                     }
                     (
                         out.x,
                         s,
-                        lmax,
+                        (lmax, Some(lmin)),
                         format!(
                             "map: mode by L-BFGS from {from} ({} iterations), Laplace covariance",
                             out.iterations
@@ -299,6 +310,7 @@ pub(crate) fn start<T: Target>(
         means,
         scale,
         curvature,
+        flattest,
         describe,
         warnings,
         grad_evals: evals,

@@ -108,7 +108,7 @@ pub fn fit<T: Target>(
     resolved.family = Some(kind);
     resolved.samples = Some(config.resolved_samples());
     resolved.init = Some(config.resolved_init());
-    resolved.eval_every = Some(config.resolved_eval_every());
+    resolved.eval_every = Some(config.resolved_eval_every(None));
     let n_per = config.resolved_samples();
     let capacity = n_per.max(config.elbo_samples) * fam.components();
     let exact_hess = config.algorithm == Algorithm::Fbgvi
@@ -189,7 +189,31 @@ pub fn fit<T: Target>(
                     0.02 * sds[d / 2]
                 }
             };
-            engine::run(&mut batch, config, fam, theta0, h0, r, observer)
+            // The flow relaxes its flattest direction at rate h·λ_min per
+            // iteration: evaluate (and average) over that time scale.
+            let scale = start
+                .flattest
+                .filter(|_| config.optimizer == Optimizer::Euler)
+                .map(|l| 1.0 / (h0 * l));
+            let e_every = config.resolved_eval_every(scale);
+            if r == 0 {
+                resolved.eval_every = Some(e_every);
+            }
+            if config.eval_every.is_none() && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
+            {
+                say(
+                    format!(
+                        "the posterior is ill-conditioned: the flow needs about {:.0} iterations \
+                         to relax its flattest direction, more than the {} between ELBO checks, \
+                         so the stopping rule may fire before it has; consider a smaller --tol \
+                         or --optimizer adam",
+                        scale.unwrap_or(0.0),
+                        config::MAX_WINDOW
+                    ),
+                    observer,
+                );
+            }
+            engine::run(&mut batch, config, fam, theta0, h0, e_every, r, observer)
         };
         grad_evals += outcome.grad_evals;
         density_evals += outcome.density_evals;
