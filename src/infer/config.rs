@@ -166,9 +166,12 @@ pub struct FitConfig {
 /// Default Monte Carlo samples per `bw` iteration. With the path-derivative
 /// estimator the noise vanishes as q approaches a Gaussian posterior, so few
 /// samples suffice near the optimum, and the final iterate average removes
-/// most of the rest; 16 keeps the rank of the per-iteration scale update
-/// reasonable in moderate dimension and the cost at 16 gradients per
-/// iteration (see the engine's module docs for the measurements).
+/// most of the rest. Measured on logistic regressions (5 seeds each, error
+/// against an importance-sampling reference of the posterior): d = 10,
+/// n = 500 — worst mean error 0.011 / 0.007 / 0.004 posterior sd with 8 / 16
+/// / 32 samples; d = 35, n = 280 — 0.130 / 0.031 / 0.033 sd. Eight samples
+/// miss the 0.1-sd target in 35 dimensions, 32 cost twice as much for no
+/// gain: 16.
 pub const DEFAULT_SAMPLES: usize = 16;
 
 /// Bounds of the automatic ELBO-evaluation window (iterations).

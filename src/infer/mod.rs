@@ -29,9 +29,16 @@
 //! BW flow), KL, path estimator, Euler step chosen from the curvature at the
 //! mode (h = ½/λ_max, see `step_control`), `map` initialisation (L-BFGS +
 //! Laplace: for near-Gaussian posteriors q starts near the optimum and the
-//! flow only corrects the Laplace approximation), [`DEFAULT_SAMPLES`] draws
-//! per iteration, the ELBO checked every 50 iterations with 100 fixed draws,
-//! and the iterates of a final 50-iteration window averaged.
+//! flow only corrects the Laplace approximation), [`DEFAULT_SAMPLES`] = 16
+//! draws per iteration. The ELBO is checked with 100 fixed draws every E
+//! iterations, E = 2/(h λ_min) — twice the relaxation time of the flow's
+//! flattest direction at the start — clamped to [100, 500]; Stan's relative
+//! rule needs two changes below `tol`, then the iterates of one more window
+//! of E iterations are averaged (Polyak–Ruppert) and returned. So a default
+//! fit runs at least 3E ≥ 300 iterations. Measured (5 seeds, logistic
+//! regression against an importance-sampling reference): worst error of a
+//! posterior mean 0.007 sd (d = 10) and 0.031 sd (d = 35); with E fixed at
+//! 50 the d = 35 error was 0.11 sd.
 //!
 //! # Reproducibility
 //! Every random number comes from `random::stream(seed, [purpose, restart,
@@ -199,7 +206,8 @@ pub fn fit<T: Target>(
             if r == 0 {
                 resolved.eval_every = Some(e_every);
             }
-            if config.eval_every.is_none() && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
+            if config.eval_every.is_none()
+                && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
             {
                 say(
                     format!(

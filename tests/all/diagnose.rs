@@ -5,7 +5,7 @@ use crate::infer_targets::Gaussian;
 use rand::RngExt;
 use rand_distr::{Distribution, StudentT};
 use vippl::diagnose::psis::{ess, psis};
-use vippl::diagnose::{Verdict, diagnose};
+use vippl::diagnose::{Verdict, diagnose, psis_resample};
 use vippl::infer::{Approximation, Divergence, FitConfig, Init, Silent, fit};
 
 /// Mean and standard error of k̂ over `reps` independent sets of `s` log
@@ -161,7 +161,11 @@ fn a_poor_fit_gets_a_bad_verdict() {
             prec[i * d + j] = if i == j { 1.0 } else { -0.049 };
         }
     }
-    let target = Gaussian { mean: vec![0.0; d], prec, offset: 0.0 };
+    let target = Gaussian {
+        mean: vec![0.0; d],
+        prec,
+        offset: 0.0,
+    };
     let res = fit(
         &target,
         &FitConfig {
@@ -171,7 +175,11 @@ fn a_poor_fit_gets_a_bad_verdict() {
         &mut Silent,
     )
     .unwrap();
-    assert!(res.diagnostics.khat.unwrap() >= 0.5, "{:?}", res.diagnostics);
+    assert!(
+        res.diagnostics.khat.unwrap() >= 0.5,
+        "{:?}",
+        res.diagnostics
+    );
     assert_ne!(res.diagnostics.verdict, Verdict::Good);
     // q = N(0, I) against p = N(0, 10² I) in 5 dimensions: weights grow like
     // exp(0.99 ‖x‖²/2), far beyond anything importance sampling survives.
@@ -180,13 +188,45 @@ fn a_poor_fit_gets_a_bad_verdict() {
     for i in 0..d {
         prec[i * d + i] = 0.01;
     }
-    let wide = Gaussian { mean: vec![0.0; d], prec, offset: 0.0 };
+    let wide = Gaussian {
+        mean: vec![0.0; d],
+        prec,
+        offset: 0.0,
+    };
     let mut scale = vec![0.0; d * d];
     for i in 0..d {
         scale[i * d + i] = 1.0;
     }
-    let q = Approximation::FullRank { mean: vec![0.0; d], scale };
+    let q = Approximation::FullRank {
+        mean: vec![0.0; d],
+        scale,
+    };
     let diag = diagnose(&wide, &q, 1000, 3, 1, false).unwrap();
     assert_eq!(diag.verdict, Verdict::Bad, "{diag:?}");
     assert!(diag.warnings().iter().any(|w| w.contains("k̂")));
+}
+
+#[test]
+fn psis_resampled_draws_correct_a_wide_proposal() {
+    // q = N(0, 2² I) covers p = N(m, Σ) (d = 2): the PSIS-resampled draws
+    // have p's moments. Tolerance: 4 standard errors of a mean of the
+    // resampled draws, with the effective sample size of the weights.
+    let (target, cov) = Gaussian::correlated(2, 5);
+    let q = Approximation::FullRank {
+        mean: vec![0.0, 0.0],
+        scale: vec![2.0, 0.0, 0.0, 2.0],
+    };
+    let n = 4000;
+    let (draws, khat) = psis_resample(&target, &q, n, n, 8, 2).unwrap();
+    assert!(khat.unwrap() < 0.5);
+    let diag = diagnose(&target, &q, n, 8, 2, false).unwrap();
+    for i in 0..2 {
+        let m = (0..n).map(|k| draws[2 * k + i]).sum::<f64>() / n as f64;
+        let se = (cov[i * 2 + i] / diag.psis_ess).sqrt();
+        assert!(
+            (m - target.mean[i]).abs() < 4.0 * se + 1e-9,
+            "coordinate {i}: {m} vs {}",
+            target.mean[i]
+        );
+    }
 }

@@ -244,6 +244,15 @@ fn other_estimators_optimizers_and_families_recover_a_gaussian() {
             },
         ),
         (
+            "fbgvi with Stein's identity",
+            FitConfig {
+                algorithm: Algorithm::Fbgvi,
+                hessian: vippl::infer::HessianEstimate::Stein,
+                init: Some(Init::Zero),
+                ..FitConfig::default()
+            },
+        ),
+        (
             "self-normalised hellinger",
             FitConfig {
                 divergence: Divergence::Hellinger,
