@@ -110,10 +110,7 @@ builtins! {
 impl Builtin {
     /// All built-ins with this name (a name may have several arities).
     pub fn lookup(name: &str) -> impl Iterator<Item = Builtin> + '_ {
-        Builtin::ALL
-            .iter()
-            .copied()
-            .filter(move |b| b.name() == name)
+        Builtin::ALL.iter().copied().filter(move |b| b.name() == name)
     }
 
     /// The built-in with this name and arity, if any.
@@ -134,10 +131,7 @@ mod tests {
     #[test]
     fn overloads_resolve_by_arity() {
         assert_eq!(Builtin::resolve("log_sum_exp", 1), Some(Builtin::LogSumExp));
-        assert_eq!(
-            Builtin::resolve("log_sum_exp", 2),
-            Some(Builtin::LogSumExp2)
-        );
+        assert_eq!(Builtin::resolve("log_sum_exp", 2), Some(Builtin::LogSumExp2));
         assert_eq!(Builtin::resolve("min", 2), Some(Builtin::Min2));
         assert_eq!(Builtin::resolve("exp", 2), None);
         assert!(Builtin::Tanh.is_elementwise_unary());
@@ -149,10 +143,7 @@ mod tests {
         for a in Builtin::ALL {
             for b in Builtin::ALL {
                 if a != b {
-                    assert!(
-                        a.name() != b.name() || a.arity() != b.arity(),
-                        "{a:?} {b:?}"
-                    );
+                    assert!(a.name() != b.name() || a.arity() != b.arity(), "{a:?} {b:?}");
                 }
             }
         }

@@ -9,10 +9,7 @@ pub struct Beta;
 const SPEC: DistSpec = DistSpec {
     name: "beta",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Unit),
-    args: &[
-        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
-        ArgSpec::new("beta", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("beta", ArgShape::Elem, Domain::Positive)],
     doc: "beta(alpha, beta): y in (0, 1), density y^(alpha-1) (1-y)^(beta-1) / B(alpha, beta)",
 };
 

@@ -9,10 +9,7 @@ pub struct Binomial;
 const SPEC: DistSpec = DistSpec {
     name: "binomial",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[
-        ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt),
-        ArgSpec::new("theta", ArgShape::Elem, Domain::Probability),
-    ],
+    args: &[ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt), ArgSpec::new("theta", ArgShape::Elem, Domain::Probability)],
     doc: "binomial(N, theta): successes out of N trials with success probability theta; requires y <= N",
 };
 

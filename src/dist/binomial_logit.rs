@@ -9,10 +9,7 @@ pub struct BinomialLogit;
 const SPEC: DistSpec = DistSpec {
     name: "binomial_logit",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[
-        ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt),
-        ArgSpec::new("alpha", ArgShape::Elem, Domain::Real),
-    ],
+    args: &[ArgSpec::new("N", ArgShape::Elem, Domain::NonNegInt), ArgSpec::new("alpha", ArgShape::Elem, Domain::Real)],
     doc: "binomial_logit(N, alpha): binomial with success probability inv_logit(alpha)",
 };
 

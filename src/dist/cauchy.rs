@@ -9,10 +9,7 @@ pub struct Cauchy;
 const SPEC: DistSpec = DistSpec {
     name: "cauchy",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "cauchy(mu, sigma): 1 / (pi sigma (1 + ((y - mu) / sigma)^2)); location mu, scale sigma > 0",
 };
 

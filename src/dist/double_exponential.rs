@@ -9,10 +9,7 @@ pub struct DoubleExponential;
 const SPEC: DistSpec = DistSpec {
     name: "double_exponential",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "double_exponential(mu, sigma): Laplace, exp(-|y - mu| / sigma) / (2 sigma)",
 };
 

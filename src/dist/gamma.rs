@@ -9,10 +9,7 @@ pub struct Gamma;
 const SPEC: DistSpec = DistSpec {
     name: "gamma",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[
-        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
-        ArgSpec::new("beta", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("beta", ArgShape::Elem, Domain::Positive)],
     doc: "gamma(alpha, beta): shape alpha > 0 and RATE beta > 0; mean alpha / beta",
 };
 

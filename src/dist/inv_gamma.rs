@@ -9,10 +9,7 @@ pub struct InvGamma;
 const SPEC: DistSpec = DistSpec {
     name: "inv_gamma",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[
-        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
-        ArgSpec::new("beta", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("beta", ArgShape::Elem, Domain::Positive)],
     doc: "inv_gamma(alpha, beta): shape alpha > 0, scale beta > 0; density proportional to y^(-alpha-1) exp(-beta / y)",
 };
 

@@ -9,10 +9,7 @@ pub struct Logistic;
 const SPEC: DistSpec = DistSpec {
     name: "logistic",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "logistic(mu, sigma): logistic distribution with location mu and scale sigma > 0",
 };
 

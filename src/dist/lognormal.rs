@@ -9,10 +9,7 @@ pub struct Lognormal;
 const SPEC: DistSpec = DistSpec {
     name: "lognormal",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Positive),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "lognormal(mu, sigma): log(y) ~ normal(mu, sigma); y > 0",
 };
 

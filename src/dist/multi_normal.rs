@@ -9,10 +9,7 @@ pub struct MultiNormal;
 const SPEC: DistSpec = DistSpec {
     name: "multi_normal",
     variate: ArgSpec::new("y", ArgShape::Vector, Domain::Any),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Vector, Domain::Any),
-        ArgSpec::new("Sigma", ArgShape::Matrix, Domain::Covariance),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Vector, Domain::Any), ArgSpec::new("Sigma", ArgShape::Matrix, Domain::Covariance)],
     doc: "multi_normal(mu, Sigma): multivariate normal with mean vector mu and covariance matrix Sigma; y a vector, or a matrix whose rows are observations",
 };
 

@@ -9,10 +9,7 @@ pub struct MultiNormalCholesky;
 const SPEC: DistSpec = DistSpec {
     name: "multi_normal_cholesky",
     variate: ArgSpec::new("y", ArgShape::Vector, Domain::Any),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Vector, Domain::Any),
-        ArgSpec::new("L", ArgShape::Matrix, Domain::CholeskyFactor),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Vector, Domain::Any), ArgSpec::new("L", ArgShape::Matrix, Domain::CholeskyFactor)],
     doc: "multi_normal_cholesky(mu, L): multivariate normal with covariance L L' given its lower Cholesky factor L",
 };
 

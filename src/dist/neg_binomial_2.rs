@@ -9,10 +9,7 @@ pub struct NegBinomial2;
 const SPEC: DistSpec = DistSpec {
     name: "neg_binomial_2",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Positive),
-        ArgSpec::new("phi", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Positive), ArgSpec::new("phi", ArgShape::Elem, Domain::Positive)],
     doc: "neg_binomial_2(mu, phi): mean mu > 0, precision phi > 0, variance mu + mu^2 / phi",
 };
 

@@ -9,10 +9,7 @@ pub struct NegBinomial2Log;
 const SPEC: DistSpec = DistSpec {
     name: "neg_binomial_2_log",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegInt),
-    args: &[
-        ArgSpec::new("eta", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("phi", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("eta", ArgShape::Elem, Domain::Real), ArgSpec::new("phi", ArgShape::Elem, Domain::Positive)],
     doc: "neg_binomial_2_log(eta, phi): neg_binomial_2 with mean exp(eta)",
 };
 

@@ -9,10 +9,7 @@ pub struct Normal;
 const SPEC: DistSpec = DistSpec {
     name: "normal",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "normal(mu, sigma): density exp(-((y - mu) / sigma)^2 / 2) / (sigma sqrt(2 pi)); y real, sigma > 0 is the standard deviation",
 };
 

@@ -9,11 +9,7 @@ pub struct StudentT;
 const SPEC: DistSpec = DistSpec {
     name: "student_t",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[
-        ArgSpec::new("nu", ArgShape::Elem, Domain::Positive),
-        ArgSpec::new("mu", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("nu", ArgShape::Elem, Domain::Positive), ArgSpec::new("mu", ArgShape::Elem, Domain::Real), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "student_t(nu, mu, sigma): Student's t with nu > 0 degrees of freedom, location mu, scale sigma > 0",
 };
 

@@ -9,10 +9,7 @@ pub struct Uniform;
 const SPEC: DistSpec = DistSpec {
     name: "uniform",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::Real),
-    args: &[
-        ArgSpec::new("alpha", ArgShape::Elem, Domain::Real),
-        ArgSpec::new("beta", ArgShape::Elem, Domain::Real),
-    ],
+    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Real), ArgSpec::new("beta", ArgShape::Elem, Domain::Real)],
     doc: "uniform(alpha, beta): constant density 1 / (beta - alpha) on [alpha, beta], requires alpha < beta",
 };
 

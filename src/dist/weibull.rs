@@ -9,10 +9,7 @@ pub struct Weibull;
 const SPEC: DistSpec = DistSpec {
     name: "weibull",
     variate: ArgSpec::new("y", ArgShape::Elem, Domain::NonNegative),
-    args: &[
-        ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive),
-        ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive),
-    ],
+    args: &[ArgSpec::new("alpha", ArgShape::Elem, Domain::Positive), ArgSpec::new("sigma", ArgShape::Elem, Domain::Positive)],
     doc: "weibull(alpha, sigma): shape alpha > 0, scale sigma > 0 on y >= 0",
 };
 

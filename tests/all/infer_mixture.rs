@@ -75,27 +75,38 @@ fn four_components_with_restarts_cover_the_three_modes() {
 
 #[test]
 fn forward_kl_with_one_component_moment_matches() {
-    let p = Mix1::three_mode();
-    let config = FitConfig {
-        divergence: Divergence::Fkl,
-        samples: Some(64),
-        seed: 3,
-        tol: 1e-3,
-        draws: 200,
-        ..FitConfig::default()
-    };
-    let res = fit(&p, &config, &mut Silent).unwrap();
-    let q = &res.approximation;
-    let (m, s) = (q.mean()[0], q.sd()[0]);
-    eprintln!("fkl K=1: mean {m} sd {s}; {:?}", res.termination);
     // The forward-KL optimum in the Gaussian family matches the moments of p:
-    // mean 0.74, sd 1.7639. The tolerance is Monte Carlo: a window average of
-    // W = 50 iterates of n = 64 self-normalising weights; the weighted mean of
-    // 64 draws has sd ≈ σ_p/√(ESS) with ESS ≳ 32 here, and the average over the
-    // correlated window reduces it by at least √(W h λ) ≈ √5 ⇒ se ≲ 0.14;
-    // we allow 3 such standard errors.
-    assert!((m - 0.74).abs() < 0.42 * 1.0, "mean {m}");
-    assert!((s - 1.7639).abs() < 0.3, "sd {s}");
+    // mean 0.74, sd 1.7639. Four seeds; the tolerance is 4 standard errors of
+    // their average, from their spread, plus 0.2 % of the sd for the
+    // stationary bias of a constant-step scheme.
+    let p = Mix1::three_mode();
+    let (sd_p, mean_p) = (3.1114f64.sqrt(), 0.74);
+    let mut fits = Vec::new();
+    for seed in 0..4 {
+        let config = FitConfig {
+            divergence: Divergence::Fkl,
+            samples: Some(64),
+            seed,
+            tol: 1e-3,
+            draws: 100,
+            ..FitConfig::default()
+        };
+        let q = fit(&p, &config, &mut Silent).unwrap().approximation;
+        fits.push((q.mean()[0], q.sd()[0]));
+    }
+    eprintln!("fkl K=1 fits {fits:?}");
+    let k = fits.len() as f64;
+    for (what, vals, want) in [
+        ("mean", fits.iter().map(|f| f.0).collect::<Vec<_>>(), mean_p),
+        ("sd", fits.iter().map(|f| f.1).collect::<Vec<_>>(), sd_p),
+    ] {
+        let m = vals.iter().sum::<f64>() / k;
+        let s = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
+        assert!(
+            (m - want).abs() <= 4.0 * s / k.sqrt() + 2e-3 * sd_p,
+            "{what}: {m} vs {want} (seed sd {s})"
+        );
+    }
 }
 
 /// KL(q‖p) for the banana (Z = π) on the grid x₁ ∈ [−4, 6], x₂ ∈ [−6, 30].
