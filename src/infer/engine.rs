@@ -1,0 +1,438 @@
+//! One run of the explicit-step algorithms (`bw`, `fbgvi`): sample, estimate,
+//! step, control the step, evaluate the ELBO, stop, average.
+//!
+//! Stopping and the returned iterate: every `eval_every` iterations the ELBO
+//! is evaluated with `elbo_samples` draws that are the same at every
+//! evaluation (common random numbers, closed-form entropy for Gaussians), so
+//! successive values differ by the change of q rather than by noise, and
+//! Stan's relative rule is applied to them (see `stopping`). When it fires
+//! the run continues for one more window of `eval_every` iterations with the
+//! same step and returns the average of the iterates over that window
+//! (Polyak–Ruppert tail averaging): with a constant step, Monte Carlo noise
+//! keeps the iterates jittering around the optimum at a level ∝ √h, and the
+//! average removes most of it. A run that reaches the iteration limit
+//! averages its last window the same way.
+
+use super::batch::Batch;
+use super::config::{Algorithm, FitConfig, HessianEstimate};
+use super::estimator::{self, BatchSummary, Scaling, Settings};
+use super::family::{Factors, Family};
+use super::fbgvi::{self, FbWork};
+use super::optimizer::OptState;
+use super::result::{Control, IterationInfo, Observer, Phase, Termination, TraceEntry};
+use super::step_control::{Oscillation, ShrinkCheck};
+use super::stopping::RelativeElbo;
+use super::{Target, streams};
+use crate::random::stream;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+pub(crate) struct RunOutcome {
+    pub theta: Vec<f64>,
+    pub termination: Termination,
+    pub iterations: usize,
+    pub grad_evals: usize,
+    pub density_evals: usize,
+    pub trace: Vec<TraceEntry>,
+    pub warnings: Vec<String>,
+    pub rescued: bool,
+    pub step_rejections: usize,
+    pub initial_step: f64,
+    pub final_step: f64,
+}
+
+/// Fills a batch at θ: noise from stream (seed, purpose, restart, batch, i),
+/// x, log π̃ (with gradient and, if asked, Hessian), log q and its score.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sample_batch<T: Target>(
+    batch: &mut Batch<'_, T>,
+    fam: Family,
+    theta: &[f64],
+    factors: &Factors,
+    n_per: usize,
+    position: [u64; 4],
+    gradients: bool,
+    hessians: bool,
+) {
+    let n = n_per * fam.components();
+    batch.run(n, |i, target, ws, s| {
+        let k = i / n_per;
+        let mut rng = stream(
+            position[0],
+            &[position[1], position[2], position[3], i as u64],
+        );
+        for e in s.eps.iter_mut() {
+            *e = rng.sample(StandardNormal);
+        }
+        factors.transform(theta, k, s.eps, s.x);
+        *s.logp = if gradients {
+            target.log_density_and_gradient(ws, s.x, s.gradp)
+        } else {
+            target.log_density(ws, s.x)
+        };
+        if hessians {
+            target.hessian(ws, s.x, s.hess);
+        }
+        *s.logq = factors.log_q_score(theta, k, s.eps, s.x, s.score, s.scratch);
+    });
+}
+
+/// Low-variance ELBO with the run's fixed evaluation draws.
+pub(crate) fn elbo_eval<T: Target>(
+    batch: &mut Batch<'_, T>,
+    fam: Family,
+    theta: &[f64],
+    factors: &Factors,
+    n_per: usize,
+    position: [u64; 4],
+) -> f64 {
+    sample_batch(batch, fam, theta, factors, n_per, position, false, false);
+    let mut elbo = 0.0;
+    let entropy = factors.entropy();
+    for k in 0..fam.components() {
+        let mut m = 0.0;
+        for j in 0..n_per {
+            let s = batch.get(k * n_per + j);
+            m += if entropy.is_some() {
+                s.logp
+            } else {
+                s.logp - s.logq
+            };
+        }
+        elbo += factors.weight(k) * m / n_per as f64;
+    }
+    let e = elbo + entropy.unwrap_or(0.0);
+    if e.is_nan() { f64::NEG_INFINITY } else { e }
+}
+
+fn batch_is_finite<T: Target>(batch: &Batch<'_, T>, hessians: bool) -> bool {
+    (0..batch.len()).all(|i| {
+        let s = batch.get(i);
+        s.logp.is_finite()
+            && s.gradp.iter().all(|v| v.is_finite())
+            && (!hessians || s.hess.iter().all(|v| v.is_finite()))
+    })
+}
+
+/// Runs `bw` or `fbgvi` from θ₀.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<T: Target>(
+    batch: &mut Batch<'_, T>,
+    config: &FitConfig,
+    fam: Family,
+    theta0: Vec<f64>,
+    h0: f64,
+    e_every: usize,
+    restart: usize,
+    observer: &mut dyn Observer,
+) -> RunOutcome {
+    let d = fam.d;
+    let np = fam.n_params();
+    let n_per = config.resolved_samples();
+    let n_total = n_per * fam.components();
+    let iters = config.iters;
+    let fb = config.algorithm == Algorithm::Fbgvi;
+    let stein = fb
+        && match config.hessian {
+            HessianEstimate::Stein => true,
+            HessianEstimate::Exact => false,
+            HessianEstimate::Auto => d > 100,
+        };
+    let exact_hess = fb && !stein;
+    let settings = Settings {
+        divergence: config.divergence,
+        estimator: config.estimator,
+        scaling: if config.divergence.is_kl() {
+            Scaling::Raw
+        } else if config.self_normalize {
+            Scaling::SelfNormalized
+        } else {
+            Scaling::Normalized
+        },
+        wfr: config.wfr,
+    };
+    let seed = config.seed;
+    let r = restart as u64;
+
+    let mut out = RunOutcome {
+        theta: Vec::new(),
+        termination: Termination::MaxIterations,
+        iterations: 0,
+        grad_evals: 0,
+        density_evals: 0,
+        trace: Vec::with_capacity(iters.min(100_000)),
+        warnings: Vec::new(),
+        rescued: false,
+        step_rejections: 0,
+        initial_step: h0,
+        final_step: h0,
+    };
+    let mut theta = theta0;
+    let mut factors = Factors::new(fam);
+    if !factors.prepare(&theta) {
+        out.termination = Termination::Diverged;
+        out.warnings
+            .push("the initial scale matrix is singular; nothing was fitted".into());
+        out.theta = theta;
+        return out;
+    }
+    let mut backup = theta.clone();
+    let mut backup_factors = factors.clone();
+    let mut have_backup = false;
+    let mut opt = OptState::new(config.optimizer, np);
+    let mut opt_backup = opt.clone();
+    let mut dir = vec![0.0; np];
+    let mut work = vec![0.0; d * d + d + fam.components()];
+    let mut flat = vec![0.0; np];
+    let mut avg = vec![0.0; np];
+    let mut avg_count = 0usize;
+    let mut averaging = false;
+    let avg_window = e_every.min((iters / 2).max(1));
+    let mut shrink = ShrinkCheck::new(d);
+    let mut osc = Oscillation::new(np);
+    let mut fbw = if fb { Some(FbWork::new(d)) } else { None };
+    let mut log_norm: Option<f64> = None;
+    let mut rule = RelativeElbo::new(config.tol, iters, e_every, false);
+    let elbo_pos = [seed, streams::ELBO, r, 0];
+    let mut h = h0;
+    let h_floor = h0 * 1e-10;
+    let mut prev: Option<BatchSummary> = None;
+    let mut batch_id = 0u64;
+    let mut low_ess = 0usize;
+    let mut initial_shrinks = 0;
+    let mut converged = false;
+    let elbo_n = config.elbo_samples;
+
+    let e0 = elbo_eval(batch, fam, &theta, &factors, elbo_n, elbo_pos);
+    out.density_evals += elbo_n * fam.components();
+    rule.push(e0);
+    let mut t = 0usize;
+    loop {
+        if t >= iters {
+            break;
+        }
+        if !averaging && t + avg_window >= iters {
+            averaging = true;
+        }
+        batch_id += 1;
+        sample_batch(
+            batch,
+            fam,
+            &theta,
+            &factors,
+            n_per,
+            [seed, streams::TRAIN, r, batch_id],
+            true,
+            exact_hess,
+        );
+        out.grad_evals += n_total * if exact_hess { 1 + d } else { 1 };
+        let finite = batch_is_finite(batch, exact_hess);
+        let summary = if finite {
+            estimator::reduce(
+                fam,
+                &theta,
+                &factors,
+                n_total,
+                n_per,
+                |i| batch.get(i),
+                |_| 1.0 / n_per as f64,
+                &settings,
+                &mut log_norm,
+                &mut dir,
+                &mut work,
+            )
+        } else {
+            BatchSummary::default()
+        };
+        if finite && let Some(w) = fbw.as_mut() {
+            fbgvi::gather(&factors, batch, n_total, stein, w);
+        }
+        let collapsed = match prev {
+            // The new estimate's own standard error counts at most 3× the
+            // previous one: a degenerate state has a huge one of its own.
+            Some(p) if finite => {
+                let se_new = summary.elbo_se.min(3.0 * p.elbo_se);
+                let se = (p.elbo_se.powi(2) + se_new.powi(2)).sqrt();
+                !(summary.elbo >= p.elbo - (5.0 * se + 1.0 + 0.01 * p.elbo.abs()))
+            }
+            _ => false,
+        };
+        if !finite || collapsed {
+            if have_backup {
+                // Undo the last step.
+                if averaging && avg_count > 0 {
+                    for (a, b) in avg.iter_mut().zip(&backup) {
+                        *a -= b;
+                    }
+                    avg_count -= 1;
+                }
+                theta.copy_from_slice(&backup);
+                factors.copy_from(&backup_factors);
+                opt.restore(&opt_backup);
+                have_backup = false;
+                prev = None;
+                osc.reset();
+                h *= 0.5;
+                out.rescued = true;
+                t = t.saturating_sub(1);
+                out.trace.pop();
+                if h < h_floor {
+                    out.termination = Termination::Diverged;
+                    break;
+                }
+                continue;
+            }
+            if !finite {
+                // The initial q reaches where the density is not finite:
+                // narrow it.
+                initial_shrinks += 1;
+                if initial_shrinks > 30 {
+                    out.termination = Termination::Diverged;
+                    out.warnings.push(
+                        "the log density is not finite at draws from the initial q, even after \
+                         narrowing it 30 times"
+                            .into(),
+                    );
+                    break;
+                }
+                for k in 0..fam.components() {
+                    let so = fam.scale_offset(k);
+                    for v in &mut theta[so..so + fam.scale_len()] {
+                        *v *= 0.5;
+                    }
+                }
+                factors.prepare(&theta);
+                out.rescued = true;
+                continue;
+            }
+        }
+        // θ_t is accepted.
+        if averaging {
+            for (a, b) in avg.iter_mut().zip(&theta) {
+                *a += b;
+            }
+            avg_count += 1;
+        }
+        if !config.divergence.is_kl() && n_total >= 4 && summary.ess < 2.0 {
+            low_ess += 1;
+        }
+        let mut elbo_eval_now = None;
+        let mut fired = false;
+        if t > 0 && t % e_every == 0 {
+            let e = elbo_eval(batch, fam, &theta, &factors, elbo_n, elbo_pos);
+            out.density_evals += elbo_n * fam.components();
+            elbo_eval_now = Some(e);
+            fired = rule.push(e);
+        }
+        fam.flat_parameters(&theta, &mut flat);
+        let phase = if averaging {
+            Phase::Averaging
+        } else {
+            Phase::Optimization
+        };
+        let info = IterationInfo {
+            restart,
+            iteration: t,
+            max_iterations: iters,
+            phase,
+            elbo: summary.elbo,
+            elbo_se: summary.elbo_se,
+            elbo_eval: elbo_eval_now,
+            step: h,
+            ess: summary.ess,
+            grad_evals: out.grad_evals,
+            parameters: &flat,
+        };
+        let control = observer.iteration(&info);
+        out.trace.push(TraceEntry {
+            iteration: t,
+            elbo: summary.elbo,
+            elbo_eval: elbo_eval_now,
+            step: h,
+            ess: summary.ess,
+        });
+        if control == Control::Stop {
+            out.termination = Termination::Interrupted;
+            break;
+        }
+        if averaging && avg_count >= avg_window {
+            out.termination = if converged {
+                Termination::Converged
+            } else {
+                Termination::MaxIterations
+            };
+            break;
+        }
+        if fired && !averaging {
+            averaging = true;
+            converged = true;
+        }
+        prev = Some(summary);
+        // Propose θ_{t+1}; shrink h until the step is acceptable.
+        backup.copy_from_slice(&theta);
+        backup_factors.copy_from(&factors);
+        opt_backup.restore(&opt);
+        loop {
+            if let Some(w) = fbw.as_mut() {
+                fbgvi::apply(fam, &backup, h, &mut theta, w);
+            } else {
+                opt.step(&mut theta, &dir, h);
+            }
+            let ok = factors.prepare(&theta)
+                && !shrink.degenerates(fam, &backup, &backup_factors, &theta);
+            if ok {
+                break;
+            }
+            theta.copy_from_slice(&backup);
+            opt.restore(&opt_backup);
+            h *= 0.5;
+            out.step_rejections += 1;
+            if h < h_floor {
+                break;
+            }
+        }
+        if h < h_floor {
+            theta.copy_from_slice(&backup);
+            factors.copy_from(&backup_factors);
+            out.termination = Termination::Diverged;
+            break;
+        }
+        have_backup = true;
+        if osc.record(&backup, &theta) && !averaging {
+            h *= 0.5;
+        }
+        t += 1;
+    }
+    if out.termination == Termination::MaxIterations && converged {
+        out.termination = Termination::Converged;
+    }
+    out.iterations = t;
+    out.final_step = h;
+    if out.termination == Termination::Diverged {
+        out.warnings.push(format!(
+            "step control could not find a stable step (h fell below {h_floor:.3e}); the last \
+             finite q is returned"
+        ));
+    }
+    if low_ess > 0 && low_ess * 5 > t.max(1) {
+        out.warnings.push(format!(
+            "the {} weights had an effective sample size below 2 in {low_ess} of {t} \
+             iterations: each step rests on about one sample; use more --samples, \
+             --self-normalize, or a divergence with a smaller power (hellinger, alpha:A with \
+             A ≤ 0.5)",
+            config.divergence
+        ));
+    }
+    // Return the window average when there is one and it is a valid q.
+    out.theta = theta;
+    if avg_count > 0 && out.termination != Termination::Diverged {
+        for a in avg.iter_mut() {
+            *a /= avg_count as f64;
+        }
+        let mut f = Factors::new(fam);
+        if f.prepare(&avg) {
+            out.theta = avg;
+        }
+    }
+    out
+}

@@ -1,0 +1,368 @@
+//! Per-iteration factorizations and per-sample work of the Gaussian and
+//! Gaussian-mixture families: draws from noise, log q, and the score ∇ₓ log q
+//! by triangular solves with an LU of each scale matrix (never an inverse).
+
+use super::{Family, Param};
+use crate::infer::linalg::Lu;
+
+/// ½ log 2π.
+pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// Factorizations of the current θ, refreshed after every accepted step and
+/// shared read-only by all sample threads.
+#[derive(Clone, Debug)]
+pub(crate) struct Factors {
+    fam: Family,
+    lus: Vec<Lu>,
+    logdet: Vec<f64>,
+    logw: Vec<f64>,
+}
+
+impl Factors {
+    pub fn new(fam: Family) -> Factors {
+        let k = fam.components();
+        let lus = if fam.is_diagonal() {
+            Vec::new()
+        } else {
+            (0..k).map(|_| Lu::new(fam.d)).collect()
+        };
+        Factors {
+            fam,
+            lus,
+            logdet: vec![0.0; k],
+            logw: vec![0.0; k],
+        }
+    }
+
+    /// Copies another factorization of the same family without allocating
+    /// (step control keeps a backup of the last accepted one).
+    pub fn copy_from(&mut self, other: &Factors) {
+        for (a, b) in self.lus.iter_mut().zip(&other.lus) {
+            a.copy_from(b);
+        }
+        self.logdet.copy_from_slice(&other.logdet);
+        self.logw.copy_from_slice(&other.logw);
+    }
+
+    pub fn family(&self) -> Family {
+        self.fam
+    }
+
+    /// Refactors for θ. False when a scale matrix is singular or anything is
+    /// not finite (the caller rejects the step).
+    pub fn prepare(&mut self, theta: &[f64]) -> bool {
+        if theta.iter().any(|v| !v.is_finite()) {
+            return false;
+        }
+        let fam = self.fam;
+        match fam.param {
+            Param::Diag => {
+                let s = fam.scale(theta, 0);
+                if s.contains(&0.0) {
+                    return false;
+                }
+                self.logdet[0] = s.iter().map(|v| v.abs().ln()).sum();
+            }
+            Param::LogDiag => {
+                self.logdet[0] = fam.scale(theta, 0).iter().sum();
+            }
+            _ => {
+                for k in 0..fam.components() {
+                    if !self.lus[k].factor(fam.scale(theta, k)) {
+                        return false;
+                    }
+                    self.logdet[k] = self.lus[k].log_abs_det();
+                    if !self.logdet[k].is_finite() {
+                        return false;
+                    }
+                }
+            }
+        }
+        if let Param::Mixture(k) = fam.param {
+            let a = fam.logits(theta);
+            let m = a.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let z = m + a.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            for j in 0..k {
+                self.logw[j] = a[j] - z;
+            }
+        }
+        true
+    }
+
+    pub fn weight(&self, k: usize) -> f64 {
+        self.logw[k].exp()
+    }
+
+    pub fn lu(&self, k: usize) -> &Lu {
+        &self.lus[k]
+    }
+
+    /// Scratch length one sample needs in [`Factors::log_q_score`].
+    pub fn scratch_len(fam: Family) -> usize {
+        match fam.param {
+            Param::Mixture(k) => k * fam.d + fam.d + k,
+            _ => fam.d,
+        }
+    }
+
+    /// x = μ_k + S_k ε.
+    pub fn transform(&self, theta: &[f64], k: usize, eps: &[f64], x: &mut [f64]) {
+        let fam = self.fam;
+        let d = fam.d;
+        let mu = fam.mean(theta, k);
+        let s = fam.scale(theta, k);
+        match fam.param {
+            Param::Diag => {
+                for i in 0..d {
+                    x[i] = mu[i] + s[i] * eps[i];
+                }
+            }
+            Param::LogDiag => {
+                for i in 0..d {
+                    x[i] = mu[i] + s[i].exp() * eps[i];
+                }
+            }
+            _ => {
+                for i in 0..d {
+                    x[i] = mu[i] + crate::infer::linalg::dot(&s[i * d..(i + 1) * d], eps);
+                }
+            }
+        }
+    }
+
+    /// Closed-form entropy (Gaussians); `None` for mixtures.
+    pub fn entropy(&self) -> Option<f64> {
+        match self.fam.param {
+            Param::Mixture(_) => None,
+            _ => Some(self.fam.d as f64 * (0.5 + HALF_LN_2PI) + self.logdet[0]),
+        }
+    }
+
+    /// log q(x) and its score ∇ₓ log q(x) for x = μ_k + S_k ε drawn from
+    /// component k. For a single Gaussian both come from ε directly
+    /// (log q = −½‖ε‖² − log|det S| − d/2 log 2π, score = −S⁻ᵀε); for a
+    /// mixture the score is Σ_j γ_j(x)(−S_j⁻ᵀ z_j), z_j = S_j⁻¹(x − μ_j),
+    /// with responsibilities γ from a log-sum-exp.
+    pub fn log_q_score(
+        &self,
+        theta: &[f64],
+        k: usize,
+        eps: &[f64],
+        x: &[f64],
+        score: &mut [f64],
+        scratch: &mut [f64],
+    ) -> f64 {
+        let fam = self.fam;
+        let d = fam.d;
+        let c = d as f64 * HALF_LN_2PI;
+        match fam.param {
+            Param::Diag | Param::LogDiag => {
+                let s = fam.scale(theta, 0);
+                let mut q = 0.0;
+                for i in 0..d {
+                    let si = if fam.param == Param::Diag {
+                        s[i]
+                    } else {
+                        s[i].exp()
+                    };
+                    score[i] = -eps[i] / si;
+                    q += eps[i] * eps[i];
+                }
+                -0.5 * q - self.logdet[0] - c
+            }
+            Param::Dense | Param::Lower => {
+                score.copy_from_slice(eps);
+                self.lus[0].solve_transpose(score, &mut scratch[..d]);
+                for v in score.iter_mut() {
+                    *v = -*v;
+                }
+                -0.5 * crate::infer::linalg::dot(eps, eps) - self.logdet[0] - c
+            }
+            Param::Mixture(kk) => {
+                let (zs, rest) = scratch.split_at_mut(kk * d);
+                let (tmp, ell) = rest.split_at_mut(d);
+                for j in 0..kk {
+                    let z = &mut zs[j * d..(j + 1) * d];
+                    if j == k {
+                        z.copy_from_slice(eps);
+                    } else {
+                        let mu = fam.mean(theta, j);
+                        for i in 0..d {
+                            z[i] = x[i] - mu[i];
+                        }
+                        self.lus[j].solve(z, tmp);
+                    }
+                    ell[j] =
+                        self.logw[j] - 0.5 * crate::infer::linalg::dot(z, z) - self.logdet[j] - c;
+                }
+                let m = ell[..kk].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let lq = m + ell[..kk].iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+                score.fill(0.0);
+                for j in 0..kk {
+                    let gamma = (ell[j] - lq).exp();
+                    if gamma == 0.0 {
+                        continue;
+                    }
+                    let z = &mut zs[j * d..(j + 1) * d];
+                    self.lus[j].solve_transpose(z, tmp);
+                    for i in 0..d {
+                        score[i] -= gamma * z[i];
+                    }
+                }
+                lq
+            }
+        }
+    }
+
+    /// log q(x) at an arbitrary point; `scratch` has length
+    /// [`Factors::scratch_len`].
+    pub fn log_q_at(&self, theta: &[f64], x: &[f64], scratch: &mut [f64]) -> f64 {
+        let fam = self.fam;
+        let d = fam.d;
+        let c = d as f64 * HALF_LN_2PI;
+        match fam.param {
+            Param::Diag | Param::LogDiag => {
+                let mu = fam.mean(theta, 0);
+                let s = fam.scale(theta, 0);
+                let mut q = 0.0;
+                for i in 0..d {
+                    let si = if fam.param == Param::Diag {
+                        s[i]
+                    } else {
+                        s[i].exp()
+                    };
+                    let z = (x[i] - mu[i]) / si;
+                    q += z * z;
+                }
+                -0.5 * q - self.logdet[0] - c
+            }
+            _ => {
+                let kk = fam.components();
+                let (z, rest) = scratch.split_at_mut(d);
+                let (tmp, rest) = rest.split_at_mut(d);
+                let ell = &mut rest[..kk];
+                for j in 0..kk {
+                    let mu = fam.mean(theta, j);
+                    for i in 0..d {
+                        z[i] = x[i] - mu[i];
+                    }
+                    self.lus[j].solve(z, tmp);
+                    ell[j] =
+                        self.logw[j] - 0.5 * crate::infer::linalg::dot(z, z) - self.logdet[j] - c;
+                }
+                let m = ell.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                if m == f64::NEG_INFINITY {
+                    return m;
+                }
+                m + ell.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+            }
+        }
+    }
+
+    /// Scratch length for [`Factors::log_q_at`].
+    pub fn point_scratch_len(fam: Family) -> usize {
+        2 * fam.d + fam.components()
+    }
+}
+
+/// Adds ω·g to the mean block and the matching scale-block gradient
+/// (`ω g εᵀ` for a general S, its lower triangle for Cholesky L, `ω g ⊙ ε`
+/// for a diagonal s, times s for Stan's log-scale ω) of component k in
+/// `dir`: the per-sample path-derivative direction of algorithms.md §5.4.
+/// The engine accumulates with it, and the exactness tests call it directly.
+pub(crate) fn accumulate(
+    fam: Family,
+    theta: &[f64],
+    k: usize,
+    weight: f64,
+    g: &[f64],
+    eps: &[f64],
+    dir: &mut [f64],
+) {
+    let d = fam.d;
+    let mo = fam.mean_offset(k);
+    for i in 0..d {
+        dir[mo + i] += weight * g[i];
+    }
+    let so = fam.scale_offset(k);
+    match fam.param {
+        Param::Diag => {
+            for i in 0..d {
+                dir[so + i] += weight * g[i] * eps[i];
+            }
+        }
+        Param::LogDiag => {
+            let s = fam.scale(theta, k);
+            for i in 0..d {
+                dir[so + i] += weight * g[i] * eps[i] * s[i].exp();
+            }
+        }
+        Param::Dense | Param::Mixture(_) => {
+            for i in 0..d {
+                let wg = weight * g[i];
+                if wg != 0.0 {
+                    let row = &mut dir[so + i * d..so + (i + 1) * d];
+                    for (r, e) in row.iter_mut().zip(eps) {
+                        *r += wg * e;
+                    }
+                }
+            }
+        }
+        Param::Lower => {
+            for i in 0..d {
+                let wg = weight * g[i];
+                let row = &mut dir[so + i * d..so + i * d + i + 1];
+                for (r, e) in row.iter_mut().zip(eps) {
+                    *r += wg * e;
+                }
+            }
+        }
+    }
+}
+
+/// Adds `scale` times the gradient of the entropy log|det S| (+ const) to the
+/// scale block of a Gaussian: S⁻ᵀ (general S), diag(1/L_ii) (Cholesky),
+/// 1/s (diagonal), 1 (log-scale). `work` has length d² + d.
+pub(crate) fn add_entropy_gradient(
+    factors: &Factors,
+    theta: &[f64],
+    scale: f64,
+    dir: &mut [f64],
+    work: &mut [f64],
+) {
+    let fam = factors.family();
+    let d = fam.d;
+    let so = fam.scale_offset(0);
+    match fam.param {
+        Param::Diag => {
+            let s = fam.scale(theta, 0);
+            for i in 0..d {
+                dir[so + i] += scale / s[i];
+            }
+        }
+        Param::LogDiag => {
+            for i in 0..d {
+                dir[so + i] += scale;
+            }
+        }
+        Param::Lower => {
+            let s = fam.scale(theta, 0);
+            for i in 0..d {
+                dir[so + i * d + i] += scale / s[i * d + i];
+            }
+        }
+        Param::Dense => {
+            // Column j of S⁻ᵀ solves Sᵀ c = e_j.
+            let (col, tmp) = work.split_at_mut(d);
+            for j in 0..d {
+                col.fill(0.0);
+                col[j] = 1.0;
+                factors.lu(0).solve_transpose(col, &mut tmp[..d]);
+                for i in 0..d {
+                    dir[so + i * d + j] += scale * col[i];
+                }
+            }
+        }
+        Param::Mixture(_) => {}
+    }
+}

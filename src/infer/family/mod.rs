@@ -1,0 +1,292 @@
+//! Variational families: how parameters become draws, log q and its score.
+//!
+//! Each family is a flat parameter vector θ with a fixed layout (so the
+//! optimizers and the iterate averaging treat all families alike) plus a
+//! per-iteration factorization ([`Factors`]) that makes solves with the scale
+//! matrices O(d²) without forming inverses. The fitted result leaves the
+//! engine as an [`Approximation`], the serializable description users keep.
+//!
+//! Layouts of θ (d = dimension):
+//! - `Diag`     (mean-field under `bw`): `[μ (d), s (d)]`, x = μ + s ⊙ ε;
+//! - `LogDiag`  (mean-field under `advi`, Stan's ω): `[μ, ω]`, s = exp(ω);
+//! - `Dense`    (full rank, general S, Σ = SSᵀ): `[μ, S (d², row-major)]`;
+//! - `Lower`    (full rank under `advi`, Stan's Cholesky L): as `Dense`, the
+//!   strict upper triangle stays zero;
+//! - `Mixture(K)`: `[a (K logits), then per component μ_k (d), S_k (d²)]`.
+
+mod approx;
+mod gaussian;
+
+pub(crate) use approx::pick;
+pub use approx::{Approximation, Component};
+pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
+
+use super::config::FamilyKind;
+
+/// The parameterization of θ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Param {
+    Diag,
+    LogDiag,
+    Dense,
+    Lower,
+    Mixture(usize),
+}
+
+/// A family of dimension `d` in one parameterization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Family {
+    pub param: Param,
+    pub d: usize,
+}
+
+impl Family {
+    pub fn new(kind: FamilyKind, d: usize, stan_scale: bool) -> Family {
+        let param = match (kind, stan_scale) {
+            (FamilyKind::MeanField, false) => Param::Diag,
+            (FamilyKind::MeanField, true) => Param::LogDiag,
+            (FamilyKind::FullRank, false) => Param::Dense,
+            (FamilyKind::FullRank, true) => Param::Lower,
+            (FamilyKind::Mixture(k), _) => Param::Mixture(k),
+        };
+        Family { param, d }
+    }
+
+    /// Number of components (1 for Gaussians).
+    pub fn components(&self) -> usize {
+        match self.param {
+            Param::Mixture(k) => k,
+            _ => 1,
+        }
+    }
+
+    pub fn is_diagonal(&self) -> bool {
+        matches!(self.param, Param::Diag | Param::LogDiag)
+    }
+
+    /// Length of one component's scale block.
+    pub fn scale_len(&self) -> usize {
+        if self.is_diagonal() {
+            self.d
+        } else {
+            self.d * self.d
+        }
+    }
+
+    fn logits_len(&self) -> usize {
+        match self.param {
+            Param::Mixture(k) => k,
+            _ => 0,
+        }
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.logits_len() + self.components() * (self.d + self.scale_len())
+    }
+
+    /// Offset of component k's mean in θ.
+    pub fn mean_offset(&self, k: usize) -> usize {
+        self.logits_len() + k * (self.d + self.scale_len())
+    }
+
+    /// Offset of component k's scale block in θ.
+    pub fn scale_offset(&self, k: usize) -> usize {
+        self.mean_offset(k) + self.d
+    }
+
+    pub fn mean<'a>(&self, theta: &'a [f64], k: usize) -> &'a [f64] {
+        let o = self.mean_offset(k);
+        &theta[o..o + self.d]
+    }
+
+    pub fn scale<'a>(&self, theta: &'a [f64], k: usize) -> &'a [f64] {
+        let o = self.scale_offset(k);
+        &theta[o..o + self.scale_len()]
+    }
+
+    pub fn logits<'a>(&self, theta: &'a [f64]) -> &'a [f64] {
+        &theta[..self.logits_len()]
+    }
+
+    /// θ for a Gaussian (or every mixture component) with mean `mean` and
+    /// dense scale `s` (row-major d × d), written in this parameterization.
+    /// Diagonal families keep the diagonal of `s` Σ-consistently: the sd of
+    /// coordinate i is the norm of row i of S.
+    pub fn theta_from_dense(&self, means: &[Vec<f64>], s: &[f64]) -> Vec<f64> {
+        let d = self.d;
+        let mut theta = vec![0.0; self.n_params()];
+        for k in 0..self.components() {
+            let mo = self.mean_offset(k);
+            theta[mo..mo + d].copy_from_slice(&means[k.min(means.len() - 1)]);
+            let so = self.scale_offset(k);
+            match self.param {
+                Param::Diag | Param::LogDiag => {
+                    for i in 0..d {
+                        let sd = s[i * d..(i + 1) * d]
+                            .iter()
+                            .map(|v| v * v)
+                            .sum::<f64>()
+                            .sqrt();
+                        theta[so + i] = if self.param == Param::Diag {
+                            sd
+                        } else {
+                            sd.ln()
+                        };
+                    }
+                }
+                Param::Dense | Param::Mixture(_) => {
+                    theta[so..so + d * d].copy_from_slice(&s[..d * d]);
+                }
+                Param::Lower => {
+                    // Cholesky of S Sᵀ.
+                    let mut sigma = vec![0.0; d * d];
+                    super::linalg::mat_mul_t(s, s, &mut sigma, d);
+                    if super::linalg::cholesky(&mut sigma, d) {
+                        theta[so..so + d * d].copy_from_slice(&sigma);
+                    } else {
+                        for i in 0..d {
+                            theta[so + i * d + i] = 1.0;
+                        }
+                    }
+                }
+            }
+        }
+        theta
+    }
+
+    /// Names of the entries of θ as the trace reports them (1-based,
+    /// Stan-style), matching [`Approximation::flat_parameters`].
+    pub fn parameter_names(&self) -> Vec<String> {
+        let d = self.d;
+        let mut names = Vec::with_capacity(self.n_params());
+        if let Param::Mixture(k) = self.param {
+            for j in 0..k {
+                names.push(format!("w[{}]", j + 1));
+            }
+        }
+        for c in 0..self.components() {
+            let pre = match self.param {
+                Param::Mixture(_) => format!("c{}.", c + 1),
+                _ => String::new(),
+            };
+            for i in 0..d {
+                names.push(format!("{pre}mu[{}]", i + 1));
+            }
+            if self.is_diagonal() {
+                for i in 0..d {
+                    names.push(format!("{pre}sd[{}]", i + 1));
+                }
+            } else {
+                for i in 0..d {
+                    for j in 0..d {
+                        names.push(format!("{pre}S[{},{}]", i + 1, j + 1));
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    /// Writes the user-facing flat parameters (weights instead of logits,
+    /// sd instead of log sd) into `out` (length `n_params`).
+    pub fn flat_parameters(&self, theta: &[f64], out: &mut [f64]) {
+        out.copy_from_slice(theta);
+        match self.param {
+            Param::Mixture(k) => {
+                let m = theta[..k].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let z: f64 = theta[..k].iter().map(|a| (a - m).exp()).sum();
+                for j in 0..k {
+                    out[j] = (theta[j] - m).exp() / z;
+                }
+            }
+            Param::LogDiag => {
+                for v in &mut out[self.d..2 * self.d] {
+                    *v = v.exp();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The approximation θ describes.
+    pub fn approximation(&self, theta: &[f64]) -> Approximation {
+        let d = self.d;
+        match self.param {
+            Param::Diag => Approximation::MeanField {
+                mean: theta[..d].to_vec(),
+                sd: theta[d..2 * d].iter().map(|s| s.abs()).collect(),
+            },
+            Param::LogDiag => Approximation::MeanField {
+                mean: theta[..d].to_vec(),
+                sd: theta[d..2 * d].iter().map(|w| w.exp()).collect(),
+            },
+            Param::Dense | Param::Lower => Approximation::FullRank {
+                mean: theta[..d].to_vec(),
+                scale: theta[d..d + d * d].to_vec(),
+            },
+            Param::Mixture(k) => {
+                let mut w = vec![0.0; self.n_params()];
+                self.flat_parameters(theta, &mut w);
+                Approximation::Mixture {
+                    weights: w[..k].to_vec(),
+                    components: (0..k)
+                        .map(|c| Component {
+                            mean: self.mean(theta, c).to_vec(),
+                            scale: self.scale(theta, c).to_vec(),
+                        })
+                        .collect(),
+                }
+            }
+        }
+    }
+
+    /// The family and θ that reproduce an approximation (for `bw` layouts).
+    pub fn from_approximation(approx: &Approximation) -> (Family, Vec<f64>) {
+        let d = approx.dim();
+        match approx {
+            Approximation::MeanField { mean, sd } => {
+                let mut t = mean.clone();
+                t.extend_from_slice(sd);
+                (
+                    Family {
+                        param: Param::Diag,
+                        d,
+                    },
+                    t,
+                )
+            }
+            Approximation::FullRank { mean, scale } => {
+                let mut t = mean.clone();
+                t.extend_from_slice(scale);
+                (
+                    Family {
+                        param: Param::Dense,
+                        d,
+                    },
+                    t,
+                )
+            }
+            Approximation::Mixture {
+                weights,
+                components,
+            } => {
+                let k = weights.len();
+                let mut t: Vec<f64> = weights
+                    .iter()
+                    .map(|w| w.max(f64::MIN_POSITIVE).ln())
+                    .collect();
+                for c in components {
+                    t.extend_from_slice(&c.mean);
+                    t.extend_from_slice(&c.scale);
+                }
+                (
+                    Family {
+                        param: Param::Mixture(k),
+                        d,
+                    },
+                    t,
+                )
+            }
+        }
+    }
+}

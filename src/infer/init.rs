@@ -1,0 +1,318 @@
+//! Where q starts: the posterior mode with the Laplace covariance (`map`),
+//! zero, or Stan-style uniform(−2, 2) draws; mixtures spread their
+//! component means by draws from that Gaussian.
+
+use super::config::{FitConfig, Init};
+use super::lbfgs::{self, Status};
+use super::linalg::{spectral_apply, symmetric_eigen};
+use super::result::{Control, FitError, Observer};
+use super::{Target, streams};
+use crate::random::stream;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+/// A starting Gaussian (and component means for mixtures).
+pub(crate) struct Start {
+    /// One mean per component (one for Gaussians).
+    pub means: Vec<Vec<f64>>,
+    /// Dense scale S (row-major d × d), Σ = S Sᵀ.
+    pub scale: Vec<f64>,
+    /// Largest curvature |λ| of log π̃ near the start, for the automatic step.
+    pub curvature: f64,
+    /// Smallest positive curvature of −log π̃ near the start (the flattest
+    /// direction), when known: it sets the flow's slowest time scale.
+    pub flattest: Option<f64>,
+    pub describe: String,
+    pub warnings: Vec<String>,
+    pub grad_evals: usize,
+}
+
+/// Attempts at finding a finite starting point before giving up (Stan: 100).
+const MAX_TRIES: usize = 100;
+
+/// A point where log π̃ and its gradient are finite: zero (restart 0 unless
+/// `random`) or uniform(−2, 2) draws.
+pub(crate) fn finite_point<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    seed: u64,
+    restart: usize,
+    try_zero: bool,
+    evals: &mut usize,
+) -> Result<Vec<f64>, FitError> {
+    let d = target.dim();
+    let mut g = vec![0.0; d];
+    let mut x = vec![0.0; d];
+    for attempt in 0..MAX_TRIES {
+        if attempt > 0 || !try_zero {
+            let mut rng = stream(seed, &[streams::INIT, restart as u64, attempt as u64]);
+            for v in x.iter_mut() {
+                *v = rng.random_range(-2.0..2.0);
+            }
+        }
+        *evals += 1;
+        let lp = target.log_density_and_gradient(ws, &x, &mut g);
+        if lp.is_finite() && g.iter().all(|v| v.is_finite()) {
+            return Ok(x);
+        }
+    }
+    let explanation = target
+        .explain_nonfinite(&x)
+        .unwrap_or_else(|| "the gradient is not finite there".to_string());
+    Err(FitError::NoFiniteStart {
+        tries: MAX_TRIES,
+        explanation,
+    })
+}
+
+/// Largest |eigenvalue| of ∇² log π̃ at x and the smallest positive
+/// eigenvalue of −∇² log π̃: from the full Hessian up to d = 64; beyond, the
+/// largest by power iteration on Hessian–vector products and no smallest.
+pub(crate) fn curvature<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    x: &[f64],
+    evals: &mut usize,
+) -> (f64, Option<f64>) {
+    let d = x.len();
+    if d <= 64 {
+        let mut h = vec![0.0; d * d];
+        target.hessian(ws, x, &mut h);
+        *evals += d;
+        if h.iter().any(|v| !v.is_finite()) {
+            return (f64::NAN, None);
+        }
+        let (vals, _) = symmetric_eigen(&h, d);
+        let max = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let flat = vals
+            .iter()
+            .map(|v| -v)
+            .filter(|&v| v > 1e-8 * max)
+            .fold(f64::INFINITY, f64::min);
+        return (max, flat.is_finite().then_some(flat));
+    }
+    let mut v: Vec<f64> = (0..d)
+        .map(|i| 1.0 + 0.1 * ((i * 7919) % 13) as f64)
+        .collect();
+    let mut hv = vec![0.0; d];
+    let mut lambda = 0.0;
+    for _ in 0..30 {
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        for a in v.iter_mut() {
+            *a /= norm;
+        }
+        target.hessian_vector(ws, x, &v, &mut hv);
+        *evals += 1;
+        lambda = hv.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if !lambda.is_finite() || lambda == 0.0 {
+            break;
+        }
+        v.copy_from_slice(&hv);
+    }
+    (lambda, None)
+}
+
+/// The Laplace scale at `mode`: the symmetric square root of the inverse of
+/// the negative Hessian, with eigenvalues that are negative or numerically
+/// zero (below 1e-8 λ_max) raised to the smallest well-determined one.
+/// Returns (S, λ_max, smallest well-determined λ, warning).
+#[allow(clippy::type_complexity)]
+pub(crate) fn laplace<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    mode: &[f64],
+    evals: &mut usize,
+) -> Option<(Vec<f64>, f64, f64, Option<String>)> {
+    let d = mode.len();
+    let mut h = vec![0.0; d * d];
+    target.hessian(ws, mode, &mut h);
+    *evals += d;
+    if h.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    for v in h.iter_mut() {
+        *v = -*v;
+    }
+    let (vals, vecs) = symmetric_eigen(&h, d);
+    let lmax = vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    if !(lmax > 0.0) || !lmax.is_finite() {
+        return None;
+    }
+    let cut = 1e-8 * lmax;
+    let good_min = vals
+        .iter()
+        .cloned()
+        .filter(|&l| l > cut)
+        .fold(f64::INFINITY, f64::min);
+    let bad = vals.iter().filter(|&&l| l <= cut).count();
+    let warning = (bad > 0).then(|| {
+        format!(
+            "the Hessian at the mode is singular or indefinite in {bad} direction(s); the \
+             Laplace covariance was regularised there (the flow will adapt it)"
+        )
+    });
+    let s = spectral_apply(&vals, &vecs, |l| {
+        1.0 / (if l > cut { l } else { good_min }).sqrt()
+    });
+    Some((s, lmax, good_min, warning))
+}
+
+/// Builds the starting Gaussian of one run.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    config: &FitConfig,
+    components: usize,
+    restart: usize,
+    observer: &mut dyn Observer,
+) -> Result<Start, FitError> {
+    let d = target.dim();
+    let init = config.resolved_init();
+    let mut evals = 0;
+    let mut warnings = Vec::new();
+    let try_zero = restart == 0 && init != Init::Random;
+    let x0 = finite_point(target, ws, config.seed, restart, try_zero, &mut evals)?;
+    let mut identity = vec![0.0; d * d];
+    for i in 0..d {
+        identity[i * d + i] = 1.0;
+    }
+    let from = if try_zero {
+        "zero"
+    } else {
+        "a uniform(−2, 2) draw"
+    };
+    let (center, scale, (curv, flattest), describe) = match init {
+        Init::Zero | Init::Random => {
+            let c = curvature(target, ws, &x0, &mut evals);
+            (
+                x0,
+                identity,
+                c,
+                format!("{init}: mean at {from}, identity scale"),
+            )
+        }
+        Init::Map => {
+            let mut interrupted = false;
+            let out = lbfgs::minimize(
+                |x, g| {
+                    let lp = target.log_density_and_gradient(ws, x, g);
+                    for v in g.iter_mut() {
+                        *v = -*v;
+                    }
+                    -lp
+                },
+                &x0,
+                2000,
+                |it, f| {
+                    let go = observer.mode_search(restart, it, -f) == Control::Continue;
+                    interrupted |= !go;
+                    go
+                },
+            );
+            evals += out.evals;
+            let gmax = out.grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let found = out.f.is_finite()
+                && (out.status == Status::Converged
+                    || (matches!(out.status, Status::LineSearchFailed | Status::MaxIterations)
+                        && gmax <= 1e-3));
+            if interrupted {
+                warnings.push(
+                    "the search for the mode was interrupted; starting from where it stopped"
+                        .into(),
+                );
+            }
+            let lap = if found || interrupted {
+                laplace(target, ws, &out.x, &mut evals)
+            } else {
+                None
+            };
+            match lap {
+                Some((s, lmax, lmin, w)) => {
+                    if let Some(w) = w {
+                        warnings.push(w);
+                    }
+                    (
+                        out.x,
+                        s,
+                        (lmax, Some(lmin)),
+                        format!(
+                            "map: mode by L-BFGS from {from} ({} iterations), Laplace covariance",
+                            out.iterations
+                        ),
+                    )
+                }
+                None => {
+                    let why = match out.status {
+                        Status::Unbounded => {
+                            "the log density keeps increasing along a direction (no mode: an \
+                             improper posterior or a funnel)"
+                                .to_string()
+                        }
+                        _ if found => "the Hessian at the mode is not finite or not negative \
+                                       definite in any direction"
+                            .to_string(),
+                        _ => format!(
+                            "L-BFGS stopped after {} iterations with gradient norm {gmax:.3e}",
+                            out.iterations
+                        ),
+                    };
+                    warnings.push(format!(
+                        "could not find the posterior mode ({why}); starting from {from} with \
+                         an identity scale instead"
+                    ));
+                    let c = curvature(target, ws, &x0, &mut evals);
+                    (
+                        x0,
+                        identity,
+                        c,
+                        format!("{from} (mode search failed), identity scale"),
+                    )
+                }
+            }
+        }
+    };
+    let mut means = Vec::with_capacity(components);
+    if components == 1 {
+        means.push(center);
+    } else {
+        let mut eps = vec![0.0; d];
+        for k in 0..components {
+            let mut rng = stream(config.seed, &[streams::MIX_INIT, restart as u64, k as u64]);
+            for e in eps.iter_mut() {
+                *e = rng.sample(StandardNormal);
+            }
+            let mut m = center.clone();
+            for i in 0..d {
+                m[i] += super::linalg::dot(&scale[i * d..(i + 1) * d], &eps);
+            }
+            means.push(m);
+        }
+    }
+    let mut sigma_inv_max: f64 = 0.0;
+    {
+        // λ_max(Σ⁻¹) = 1 / σ_min(S)²
+        let mut sst = vec![0.0; d * d];
+        super::linalg::mat_mul_t(&scale, &scale, &mut sst, d);
+        let (vals, _) = symmetric_eigen(&sst, d);
+        if let Some(&m) = vals.first()
+            && m > 0.0
+        {
+            sigma_inv_max = 1.0 / m;
+        }
+    }
+    let curvature = if curv.is_finite() {
+        curv.max(sigma_inv_max)
+    } else {
+        sigma_inv_max
+    };
+    Ok(Start {
+        means,
+        scale,
+        curvature,
+        flattest,
+        describe,
+        warnings,
+        grad_evals: evals,
+    })
+}
