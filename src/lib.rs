@@ -26,6 +26,7 @@ pub mod output;
 pub mod plot;
 pub mod random;
 pub mod scalar;
+pub mod session;
 pub mod source;
 pub mod syntax;
 pub mod transform;

@@ -1,5 +1,6 @@
 //! `vippl logp`: the log density, its gradient and Hessian at a point.
 
+use super::Format;
 use super::exit;
 use super::load::{self, Failed};
 use crate::data::parse_json;
@@ -27,12 +28,6 @@ pub struct LogpArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
 }
 
 /// Reads the point and returns unconstrained coordinates.

@@ -1,8 +1,11 @@
 //! The command line: argument parsing, exit codes and the commands.
 
 mod check;
+mod fitcmds;
+pub mod infer;
 mod load;
 mod logp;
+pub mod progress;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -30,8 +33,24 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check a model; print its parameter layout.
     Check(check::CheckArgs),
+    /// Fit a model: print the summary, write draws and fit files.
+    Infer(infer::InferArgs),
     /// Log density, gradient (and Hessian) at a point.
     Logp(logp::LogpArgs),
+    /// Re-print the summary of a saved fit.
+    Summary(fitcmds::SummaryArgs),
+    /// Draw again from a saved fit (Stan CSV).
+    Draws(fitcmds::DrawsArgs),
+    /// Marginal densities, pair contours or the ELBO trace of a saved fit.
+    Plot(fitcmds::PlotArgs),
+}
+
+/// Output format of summaries.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -60,7 +79,11 @@ where
     };
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Infer(args) => infer::run(&args),
         Command::Logp(args) => logp::run(&args),
+        Command::Summary(args) => fitcmds::summary(&args),
+        Command::Draws(args) => fitcmds::draws(&args),
+        Command::Plot(args) => fitcmds::plot(&args),
     }
 }
 

@@ -1,0 +1,154 @@
+//! Progress of a fit on stderr: a bar on a terminal, plain periodic lines
+//! otherwise, nothing with `--quiet`; Ctrl-C stops the fit and keeps the
+//! partial result.
+
+use crate::infer::{Control, IterationInfo, Observer, Phase};
+use crate::output::{TraceRow, TraceWriter};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set by Ctrl-C; a running fit polls it every iteration.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler once per process. Returns false when the
+/// platform refused (then Ctrl-C ends the process as usual).
+pub fn install_interrupt_handler() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(|| {
+        ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C while the first is being handled: leave now.
+                std::process::exit(130);
+            }
+        })
+        .is_ok()
+    })
+}
+
+/// Reports progress and records the trace.
+pub struct Progress<'a> {
+    quiet: bool,
+    bar: Option<ProgressBar>,
+    last_line: Instant,
+    max_iters: usize,
+    trace: Option<&'a mut TraceWriter>,
+    trace_error: Option<std::io::Error>,
+    started: Instant,
+}
+
+impl<'a> Progress<'a> {
+    pub fn new(quiet: bool, max_iters: usize, trace: Option<&'a mut TraceWriter>) -> Progress<'a> {
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        install_interrupt_handler();
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::with_draw_target(
+                Some(max_iters as u64),
+                ProgressDrawTarget::stderr_with_hz(10),
+            );
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {prefix} [{bar:30}] {pos}/{len} {msg}  {per_sec}  eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b.set_prefix("mode");
+            b
+        });
+        Progress {
+            quiet,
+            bar,
+            last_line: Instant::now(),
+            max_iters,
+            trace,
+            trace_error: None,
+            started: Instant::now(),
+        }
+    }
+
+    /// Clears the bar; returns the first error writing the trace, if any.
+    pub fn finish(self) -> Option<std::io::Error> {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+        self.trace_error
+    }
+
+    fn control() -> Control {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+impl Observer for Progress<'_> {
+    fn iteration(&mut self, info: &IterationInfo<'_>) -> Control {
+        if let Some(t) = self.trace.as_deref_mut() {
+            if self.trace_error.is_none() {
+                let row = TraceRow {
+                    iteration: info.iteration as u64,
+                    elbo: info.elbo,
+                    step: info.step,
+                };
+                if let Err(e) = t.push(&row, info.parameters) {
+                    self.trace_error = Some(e);
+                }
+            }
+        }
+        let phase = match info.phase {
+            Phase::Adaptation => "adapt",
+            Phase::Optimization => "fit",
+            Phase::Averaging => "average",
+        };
+        if let Some(b) = &self.bar {
+            b.set_prefix(phase);
+            b.set_length(info.max_iterations as u64);
+            b.set_position(info.iteration as u64);
+            b.set_message(format!("ELBO {:.4}  step {:.3e}", info.elbo, info.step));
+        } else if !self.quiet && self.last_line.elapsed() >= Duration::from_secs(1) {
+            self.last_line = Instant::now();
+            let msg = format!(
+                "iteration {:>6}/{}  {phase:<7} ELBO {:>12.4}  step {:.3e}  {:.1} s",
+                info.iteration,
+                self.max_iters.max(info.max_iterations),
+                info.elbo,
+                info.step,
+                self.started.elapsed().as_secs_f64()
+            );
+            eprintln!("{msg}");
+        }
+        Self::control()
+    }
+
+    fn mode_search(&mut self, _restart: usize, iteration: usize, log_density: f64) -> Control {
+        if let Some(b) = &self.bar {
+            b.set_prefix("mode");
+            b.set_message(format!(
+                "L-BFGS iteration {iteration}, log density {log_density:.4}"
+            ));
+        }
+        Self::control()
+    }
+
+    // Warnings are reported with the summary, once, after the fit.
+
+    fn restart(&mut self, restart: usize, total: usize) {
+        if total > 1 {
+            self.line(&format!("restart {}/{}", restart + 1, total));
+        }
+    }
+}
