@@ -76,6 +76,9 @@ fn raw_to_json(v: &RawValue) -> Value {
     nest(&v.values, &v.dims)
 }
 
+/// One output draw: its values, log p and log q.
+type DrawRow = (Vec<f64>, f64, f64);
+
 /// Draws for output: constrained parameters, `let`s and `gen`s, with the
 /// model's and the approximation's log densities. With `psis`, the draws
 /// are resampled by their Pareto-smoothed importance weights.
@@ -101,7 +104,7 @@ pub fn output_draws(
     };
     let names = cm.output_names(&probe)?;
     let width = names.len();
-    let rows: Vec<Result<(Vec<f64>, f64, f64), String>> = (0..n)
+    let rows: Vec<Result<DrawRow, String>> = (0..n)
         .into_par_iter()
         .map_init(
             || cm.workspace(),

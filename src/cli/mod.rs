@@ -34,7 +34,7 @@ pub enum Command {
     /// Parse and check a model; print its parameter layout.
     Check(check::CheckArgs),
     /// Fit a model: print the summary, write draws and fit files.
-    Infer(infer::InferArgs),
+    Infer(Box<infer::InferArgs>),
     /// Log density, gradient (and Hessian) at a point.
     Logp(logp::LogpArgs),
     /// Re-print the summary of a saved fit.
