@@ -79,7 +79,7 @@ pub fn bind_data(
         }
         let dims = expected_dims(&decl, &sizes);
         let value = if let Some(entry) = input.get(&decl.name) {
-            match convert(&decl, dims, &entry.value, &entry.origin) {
+            match convert(&decl, dims, &entry.value, &entry.origin, entry.table) {
                 Ok(v) => store(prog, &decl, v),
                 Err(msg) => {
                     errors.push(
@@ -245,7 +245,13 @@ fn infer_size(
 }
 
 /// Checks a raw value against a declaration and converts it.
-fn convert(decl: &DataDecl, dims: Dims, raw: &RawValue, origin: &str) -> Result<Converted, String> {
+fn convert(
+    decl: &DataDecl,
+    dims: Dims,
+    raw: &RawValue,
+    origin: &str,
+    table: bool,
+) -> Result<Converted, String> {
     let want = type_text(decl, dims);
     let found_dims = raw.dims.as_slice();
     let matches = match dims {
@@ -253,7 +259,7 @@ fn convert(decl: &DataDecl, dims: Dims, raw: &RawValue, origin: &str) -> Result<
         Dims::Vector(n) => {
             found_dims == [n]
                 // A one-row or one-column table binds to a vector.
-                || (found_dims.len() == 2 && (found_dims == [n, 1] || found_dims == [1, n]))
+                || (table && (found_dims == [n, 1] || found_dims == [1, n]))
         }
         Dims::Matrix(r, c) => found_dims == [r, c] || (r == 0 && found_dims == [0]),
     };
