@@ -270,23 +270,28 @@ fn convert(
             raw.describe_shape()
         ));
     }
-    for (i, &x) in raw.values.iter().enumerate() {
-        let at = if dims == Dims::Scalar {
+    let at = |i: usize| -> String {
+        if dims == Dims::Scalar {
             decl.name.clone()
         } else if let Dims::Matrix(_, c) = dims {
             format!("{}[{},{}]", decl.name, i / c.max(1) + 1, i % c.max(1) + 1)
         } else {
             format!("{}[{}]", decl.name, i + 1)
-        };
+        }
+    };
+    let bounded = decl.bounds.lower.is_some() || decl.bounds.upper.is_some();
+    for (i, &x) in raw.values.iter().enumerate() {
         if decl.elem == Elem::Int && (x.fract() != 0.0 || !x.is_finite()) {
             return Err(format!(
-                "data `{at}` in {origin} is {x}, but `{}` is declared int",
+                "data `{}` in {origin} is {x}, but `{}` is declared int",
+                at(i),
                 decl.name
             ));
         }
-        if x.is_nan() && (decl.bounds.lower.is_some() || decl.bounds.upper.is_some()) {
+        if bounded && x.is_nan() {
             return Err(format!(
-                "data `{at}` in {origin} is NaN, which is not allowed for bounded data"
+                "data `{}` in {origin} is NaN, which is not allowed for bounded data",
+                at(i)
             ));
         }
     }

@@ -198,7 +198,7 @@ fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
     for (k, p) in prog.model.params.iter().enumerate() {
         ws.reset(false);
         let mut ev = Ev::new(prog, &mut ws, false);
-        let dims: Result<Vec<usize>, RtError> = match &p.shape {
+        let dims: Result<Vec<usize>, Box<RtError>> = match &p.shape {
             ir::Shape::Scalar => Ok(vec![]),
             ir::Shape::Vector(n) => ev.size_expr(n).map(|n| vec![n]),
             ir::Shape::Matrix(r, c) => ev
@@ -326,7 +326,7 @@ impl CompiledModel {
                     Stop::Reject => f64::NEG_INFINITY,
                     Stop::Fatal => f64::NAN,
                 };
-                ws.error = Some(e);
+                ws.error = Some(*e);
                 T::from(v)
             }
         }
