@@ -1,10 +1,13 @@
 //! Front-end speed: parsing and checking the examples (the standard
-//! library included, as `vippl check` does). The target is well under
-//! 5 ms for the largest example.
+//! library included, as `vippl check` does), target well under 5 ms for the
+//! largest example; and compiling a model with its data (parse + check +
+//! bind + compile, the data file already parsed), target < 10 ms for every
+//! example, diamonds (5000 × 25 data) included.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use vippl::check::load_model;
+use vippl::data::{DataInput, DataSpec};
 use vippl::source::SourceMap;
 
 fn examples() -> Vec<(String, String)> {
@@ -51,5 +54,36 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Parse + check + bind + compile, with the data already parsed.
+fn compile_with_data(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let cases = [
+        (
+            "eight_schools",
+            root.join("eight_schools.vi"),
+            root.join("eight_schools.json"),
+        ),
+        (
+            "diamonds",
+            root.join("posteriordb/diamonds-diamonds/model.vi"),
+            root.join("posteriordb/diamonds-diamonds/data.json"),
+        ),
+    ];
+    for (label, model, data) in cases {
+        let text = std::fs::read_to_string(&model).expect("readable example");
+        let json = std::fs::read_to_string(&data).expect("readable data");
+        let spec = DataSpec::Json(data.to_string_lossy().into_owned());
+        let mut input = DataInput::default();
+        input.add(&spec, &json).expect("valid data");
+        c.bench_function(&format!("compile_with_data({label})"), |b| {
+            b.iter(|| {
+                let mut sources = SourceMap::new();
+                let (ir, _) = load_model(&mut sources, label, &text).expect("valid model");
+                black_box(vippl::density::compile(ir, sources, &input).is_ok())
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench, compile_with_data);
 criterion_main!(benches);

@@ -24,7 +24,15 @@ pub fn parse_json(text: &str, origin: &str) -> Result<Vec<(String, RawValue)>, S
         let mut dims = Vec::new();
         shape_of(&value, &mut dims);
         let mut values = Vec::with_capacity(dims.iter().product());
-        flatten(&value, &dims, 0, &mut values, &name, origin, &mut Vec::new())?;
+        flatten(
+            &value,
+            &dims,
+            0,
+            &mut values,
+            &name,
+            origin,
+            &mut Vec::new(),
+        )?;
         out.push((name, RawValue { dims, values }));
     }
     Ok(out)

@@ -174,6 +174,19 @@ impl<'a, T: Scalar> Ev<'a, T> {
             if top && self.p.static_stmt.get(k).copied().unwrap_or(false) {
                 continue;
             }
+            // Constant scalar assignments (loops over data) skip the
+            // general machinery.
+            if let StmtKind::Assign {
+                target,
+                indices,
+                op,
+                value,
+            } = &s.kind
+            {
+                if self.fast_assign(*target, indices, *op, value) {
+                    continue;
+                }
+            }
             if let Flow::Return(v) = self.stmt(s)? {
                 return Ok(Flow::Return(v));
             }
@@ -215,6 +228,14 @@ impl<'a, T: Scalar> Ev<'a, T> {
                 let lo_i = self.int_of(lo_v, lo.span)?;
                 let hi_v = self.expr(hi)?;
                 let hi_i = self.int_of(hi_v, hi.span)?;
+                // Without a tape, a body of constant scalar assignments
+                // (a loop over data) runs from translated code.
+                if !self.record() && hi_i >= lo_i {
+                    if let Some(mut code) = super::fast::translate(body, &self.p.data_vals) {
+                        self.run_translated(*var, lo_i, hi_i, body, &mut code)?;
+                        return Ok(Flow::Normal);
+                    }
+                }
                 let mut i = lo_i;
                 while i <= hi_i {
                     self.ws.locals[var.index()] = LocalVal::Val(Val::Int(i));

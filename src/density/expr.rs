@@ -137,7 +137,9 @@ impl<T: Scalar> Ev<'_, T> {
         };
         let mut pos = 0;
         for (q, ix) in idx.iter().enumerate() {
-            let Index::Single(e) = ix else { unreachable!("matched above") };
+            let Index::Single(e) = ix else {
+                unreachable!("matched above")
+            };
             let i = self.expr_int(e)?;
             let n = if q == 0 { rows } else { cols };
             if i < 1 || i as usize > n {

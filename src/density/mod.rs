@@ -14,6 +14,7 @@ mod classify;
 mod distcall;
 mod ev;
 mod expr;
+mod fast;
 mod functions;
 mod generate;
 mod ops;

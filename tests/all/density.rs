@@ -246,6 +246,52 @@ fn data_only_statements_that_fail_are_compile_errors() {
     assert!(e.contains("m.vi:3") && e.contains("y[2]"), "{e}");
 }
 
+/// Loops over data run from translated code at compile time; their results
+/// and their errors must be those of the general evaluator.
+#[test]
+fn loops_over_data_compute_what_the_language_says() {
+    let src = "data N: int\ndata x: real[N]\ndata k: int[N]\ndata M: real[N, 2]\n\
+var z: real[N]\nvar w: real[N, 2]\nvar s: real = 0\nvar c: int = 0\n\
+for n in 1:N {\n  z[n] = -x[n] * 2 + k[n] / 2\n  s += x[n] >= 1.5\n  c += k[n] * 3 - 1\n\
+  w[N + 1 - n, 2] = M[n, 2] - z[n]\n  w[n, 1] = M[n, 1]\n}\n\
+param a: real\nparam b: real\nparam d: real\nparam e: real\n\
+target += a * sum(z) + b * s + d * c + e * sum(w)\n";
+    let x = [1.0, 2.5, -0.5];
+    let k = [1i64, 4, 7];
+    let m2 = [0.25, -1.0, 3.0];
+    let json = r#"{"N": 3, "x": [1.0, 2.5, -0.5], "k": [1, 4, 7],
+        "M": [[0.5, 0.25], [0, -1.0], [0, 3.0]]}"#;
+    let cm = compile(src, json);
+    let (_, g) = lp_grad(&cm, &[0.0; 4]);
+    let z: Vec<f64> = (0..3).map(|n| -x[n] * 2.0 + k[n] as f64 / 2.0).collect();
+    let s = x.iter().filter(|&&v| v >= 1.5).count() as f64;
+    let c: i64 = k.iter().map(|v| v * 3 - 1).sum();
+    let w: f64 = 0.5 + (0..3).map(|n| m2[n] - z[n]).sum::<f64>();
+    let want = [z.iter().sum::<f64>(), s, c as f64, w];
+    for (got, want) in g.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{g:?} vs {want}");
+    }
+
+    // Errors inside such loops are reported like anywhere else.
+    let e = try_compile(
+        "data N: int\ndata x: real[N]\nvar z: real[N]\nfor n in 1:N {\n  z[n + 1] = x[n]\n}\n\
+param a: real\na ~ normal(sum(z), 1)\n",
+        r#"{"N": 2, "x": [1, 2]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("index 3 is out of range") && e.contains("m.vi:5"),
+        "{e}"
+    );
+    let e = try_compile(
+        "data N: int\ndata x: real[N]\nvar c: int[N]\nfor n in 1:N {\n  c[n] = x[n]\n}\n\
+param a: real\na ~ normal(sum(c), 1)\n",
+        r#"{"N": 2, "x": [1, 2]}"#,
+    )
+    .unwrap_err();
+    assert!(e.contains("m.vi:5"), "{e}");
+}
+
 // ------------------------------------------------------------------ outputs
 
 #[test]

@@ -1,0 +1,475 @@
+//! Constant scalar arithmetic without the general machinery: the element
+//! assignments and index arithmetic of loops over data (for instance
+//! `Xc[n, j] = X[n, j] - m[j]`), which run once per element at compile time.
+//! A loop whose body is made of such assignments is translated once into
+//! postfix code and run from it. Anything outside this small subset
+//! (parameters, containers, calls, errors of any kind) answers `None`, and
+//! the caller takes the general path, which also owns every error message.
+
+use super::ev::Ev;
+use super::value::{Dims, Val};
+use super::workspace::Rt;
+use super::workspace::{LocalVal, Slot};
+use crate::ir::{AssignOp, BinOp, Expr, ExprKind, Index, LocalId, Stmt, StmtKind, UnOp};
+use crate::scalar::Scalar;
+
+/// A constant scalar.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Num {
+    Int(i64),
+    Real(f64),
+}
+
+impl Num {
+    fn real(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Real(x) => x,
+        }
+    }
+}
+
+fn from_val(v: Val) -> Option<Num> {
+    match v {
+        Val::Int(i) => Some(Num::Int(i)),
+        Val::Real(x) => Some(Num::Real(x)),
+        _ => None,
+    }
+}
+
+fn from_slot(s: Slot) -> Option<Num> {
+    match s {
+        Slot::Int(i) => Some(Num::Int(i)),
+        Slot::Real(x) => Some(Num::Real(x)),
+        _ => None,
+    }
+}
+
+impl<T: Scalar> Ev<'_, T> {
+    /// The value of a constant scalar expression, or `None`.
+    pub(super) fn fast_num(&self, e: &Expr) -> Option<Num> {
+        match &e.kind {
+            ExprKind::Int(i) => Some(Num::Int(*i)),
+            ExprKind::Real(x) => Some(Num::Real(*x)),
+            ExprKind::Data(id) => from_val(self.p.data_vals[id.index()]),
+            ExprKind::Local(id) => match self.ws.locals[id.index()] {
+                LocalVal::Val(v) => from_val(v),
+                LocalVal::Var {
+                    off,
+                    dims: Dims::Scalar,
+                    ..
+                } => from_slot(self.ws.slots[off as usize]),
+                _ => None,
+            },
+            ExprKind::Index(base, idx) => self.fast_element(base, idx),
+            ExprKind::Unary(UnOp::Neg, a) => match self.fast_num(a)? {
+                Num::Int(i) => i.checked_neg().map(Num::Int),
+                Num::Real(x) => Some(Num::Real(-x)),
+            },
+            ExprKind::Binary(op, a, b) => {
+                let (x, y) = (self.fast_num(a)?, self.fast_num(b)?);
+                fast_binary(*op, x, y)
+            }
+            _ => None,
+        }
+    }
+
+    /// `base[i]` / `base[i, j]` of a constant container with int indices.
+    fn fast_element(&self, base: &Expr, idx: &[Index]) -> Option<Num> {
+        let v = match base.kind {
+            ExprKind::Data(id) => self.p.data_vals[id.index()],
+            ExprKind::Local(id) => match self.ws.locals[id.index()] {
+                LocalVal::Val(v) => v,
+                LocalVal::Var { off, dims, .. } => {
+                    let k = self.fast_position(idx, dims)?;
+                    return from_slot(self.ws.slots[off as usize + k]);
+                }
+                LocalVal::Unset => return None,
+            },
+            _ => return None,
+        };
+        let k = self.fast_position(idx, v.dims())?;
+        match v {
+            Val::Vec(r) | Val::Mat(r, ..) => Some(Num::Real(self.creals(r)[k])),
+            Val::IntArr(r) => Some(Num::Int(self.cints(r)[k])),
+            _ => None,
+        }
+    }
+
+    /// A zero-based index from a one-based int expression in `1..=n`.
+    fn fast_index(&self, e: &Expr, n: usize) -> Option<usize> {
+        match self.fast_num(e)? {
+            Num::Int(i) if i >= 1 && i as usize <= n => Some(i as usize - 1),
+            _ => None,
+        }
+    }
+
+    /// The flat position of single int indices that are in range.
+    fn fast_position(&self, idx: &[Index], dims: Dims) -> Option<usize> {
+        match (dims, idx) {
+            (Dims::Vector(n), [Index::Single(i)]) => self.fast_index(i, n),
+            (Dims::Matrix(r, c), [Index::Single(i), Index::Single(j)]) => {
+                Some(self.fast_index(i, r)? * c + self.fast_index(j, c)?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs `target[indices] (=|+=) value` when everything is a constant
+    /// scalar; `false` (nothing changed) when the general path must run it.
+    pub(super) fn fast_assign(
+        &mut self,
+        target: LocalId,
+        indices: &[Expr],
+        op: AssignOp,
+        value: &Expr,
+    ) -> bool {
+        self.try_fast_assign(target, indices, op, value).is_some()
+    }
+
+    fn try_fast_assign(
+        &mut self,
+        target: LocalId,
+        indices: &[Expr],
+        op: AssignOp,
+        value: &Expr,
+    ) -> Option<()> {
+        let LocalVal::Var { off, dims, int } = self.ws.locals[target.index()] else {
+            return None;
+        };
+        let k = match (dims, indices) {
+            (Dims::Scalar, []) => 0,
+            (Dims::Vector(n), [i]) => self.fast_index(i, n)?,
+            (Dims::Matrix(r, c), [i, j]) => self.fast_index(i, r)? * c + self.fast_index(j, c)?,
+            _ => return None,
+        };
+        let mut v = self.fast_num(value)?;
+        let slot = off as usize + k;
+        if op == AssignOp::Add {
+            v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
+        }
+        self.ws.slots[slot] = match (v, int) {
+            (Num::Int(i), true) => Slot::Int(i),
+            (Num::Int(i), false) => Slot::Real(i as f64),
+            (Num::Real(x), false) => Slot::Real(x),
+            (Num::Real(_), true) => return None,
+        };
+        Some(())
+    }
+}
+
+/// One postfix instruction of a translated loop body.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Const(Num),
+    Local(LocalId),
+    /// Pops the index (1 or 2 of them) and pushes an element of a data
+    /// container (resolved when translating) or of a local.
+    ElemData(Val, u8),
+    ElemLocal(LocalId, u8),
+    Neg,
+    Bin(BinOp),
+}
+
+/// `target[indices] (=|+=) value`: code that leaves the indices and then
+/// the value on the stack.
+#[derive(Clone, Debug)]
+struct FastStmt {
+    target: LocalId,
+    op: AssignOp,
+    code: (u32, u32),
+    n_idx: u8,
+    /// Set after the first fall-back: later iterations go straight to the
+    /// general path (e.g. a value that depends on parameters).
+    slow: bool,
+}
+
+/// A translated loop body.
+pub(super) struct Body {
+    ops: Vec<Op>,
+    stmts: Vec<FastStmt>,
+}
+
+/// The deepest stack a translated expression may need.
+const STACK: usize = 16;
+
+/// Translates a loop body made only of assignments of constant scalar
+/// expressions; `None` when any statement is something else.
+pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
+    let mut out = Body {
+        ops: Vec::new(),
+        stmts: Vec::with_capacity(body.len()),
+    };
+    for s in body {
+        let StmtKind::Assign {
+            target,
+            indices,
+            op,
+            value,
+        } = &s.kind
+        else {
+            return None;
+        };
+        if indices.len() > 2 {
+            return None;
+        }
+        let start = out.ops.len() as u32;
+        let mut depth = 0;
+        for (k, e) in indices.iter().chain(std::iter::once(value)).enumerate() {
+            depth = depth.max(emit(e, data, &mut out.ops)? + k);
+        }
+        if depth > STACK {
+            return None;
+        }
+        out.stmts.push(FastStmt {
+            target: *target,
+            op: *op,
+            code: (start, out.ops.len() as u32),
+            n_idx: indices.len() as u8,
+            slow: false,
+        });
+    }
+    Some(out)
+}
+
+/// Appends the postfix code of `e`; returns the stack depth it needs.
+fn emit(e: &Expr, data: &[Val], ops: &mut Vec<Op>) -> Option<usize> {
+    match &e.kind {
+        ExprKind::Int(i) => ops.push(Op::Const(Num::Int(*i))),
+        ExprKind::Real(x) => ops.push(Op::Const(Num::Real(*x))),
+        ExprKind::Data(id) => ops.push(Op::Const(from_val(data[id.index()])?)),
+        ExprKind::Local(id) => ops.push(Op::Local(*id)),
+        ExprKind::Unary(UnOp::Neg, a) => {
+            let d = emit(a, data, ops)?;
+            ops.push(Op::Neg);
+            return Some(d);
+        }
+        ExprKind::Binary(op, a, b) => {
+            let da = emit(a, data, ops)?;
+            let db = emit(b, data, ops)?;
+            ops.push(Op::Bin(*op));
+            return Some(da.max(db + 1));
+        }
+        ExprKind::Index(base, idx) => {
+            if idx.is_empty() || idx.len() > 2 {
+                return None;
+            }
+            let mut depth = 0;
+            for (k, ix) in idx.iter().enumerate() {
+                let Index::Single(i) = ix else { return None };
+                depth = depth.max(emit(i, data, ops)? + k);
+            }
+            let n = idx.len() as u8;
+            ops.push(match base.kind {
+                ExprKind::Data(id) => match data[id.index()] {
+                    v @ (Val::Vec(_) | Val::Mat(..) | Val::IntArr(_)) => Op::ElemData(v, n),
+                    _ => return None,
+                },
+                ExprKind::Local(id) => Op::ElemLocal(id, n),
+                _ => return None,
+            });
+            return Some(depth);
+        }
+        _ => return None,
+    }
+    Some(1)
+}
+
+impl<T: Scalar> Ev<'_, T> {
+    /// Runs `for var in lo..=hi` over a translated body.
+    pub(super) fn run_translated(
+        &mut self,
+        var: LocalId,
+        lo: i64,
+        hi: i64,
+        body: &[Stmt],
+        code: &mut Body,
+    ) -> Rt<()> {
+        let mut stack = [Num::Int(0); STACK];
+        let mut i = lo;
+        while i <= hi {
+            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(i));
+            for (k, fs) in code.stmts.iter_mut().enumerate() {
+                if !fs.slow && self.run_fast_stmt(fs, &code.ops, &mut stack).is_some() {
+                    continue;
+                }
+                fs.slow = true;
+                self.stmt(&body[k])?;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn run_fast_stmt(&mut self, fs: &FastStmt, ops: &[Op], stack: &mut [Num; STACK]) -> Option<()> {
+        let LocalVal::Var { off, dims, int } = self.ws.locals[fs.target.index()] else {
+            return None;
+        };
+        let (a, b) = fs.code;
+        let vals = self.eval_ops(&ops[a as usize..b as usize], stack)?;
+        if vals.len() != fs.n_idx as usize + 1 {
+            return None;
+        }
+        let (idx, mut v) = (&vals[..vals.len() - 1], vals[vals.len() - 1]);
+        let k = if idx.is_empty() && dims == Dims::Scalar {
+            0
+        } else {
+            position(idx, dims)?
+        };
+        let slot = off as usize + k;
+        if fs.op == AssignOp::Add {
+            v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
+        }
+        self.ws.slots[slot] = match (v, int) {
+            (Num::Int(i), true) => Slot::Int(i),
+            (Num::Int(i), false) => Slot::Real(i as f64),
+            (Num::Real(x), false) => Slot::Real(x),
+            (Num::Real(_), true) => return None,
+        };
+        Some(())
+    }
+
+    /// Runs postfix code; returns the values left on the stack.
+    fn eval_ops<'s>(&self, ops: &[Op], stack: &'s mut [Num; STACK]) -> Option<&'s [Num]> {
+        let mut sp = 0;
+        for op in ops {
+            match *op {
+                Op::Const(c) => {
+                    stack[sp] = c;
+                    sp += 1;
+                }
+                Op::Local(id) => {
+                    stack[sp] = match self.ws.locals[id.index()] {
+                        LocalVal::Val(v) => from_val(v)?,
+                        LocalVal::Var {
+                            off,
+                            dims: Dims::Scalar,
+                            ..
+                        } => from_slot(self.ws.slots[off as usize])?,
+                        _ => return None,
+                    };
+                    sp += 1;
+                }
+                Op::Neg => {
+                    stack[sp - 1] = match stack[sp - 1] {
+                        Num::Int(i) => Num::Int(i.checked_neg()?),
+                        Num::Real(x) => Num::Real(-x),
+                    }
+                }
+                Op::Bin(b) => {
+                    sp -= 1;
+                    stack[sp - 1] = fast_binary(b, stack[sp - 1], stack[sp])?;
+                }
+                Op::ElemData(v, n) => {
+                    sp -= n as usize;
+                    let k = position(&stack[sp..sp + n as usize], v.dims())?;
+                    stack[sp] = self.container_element(v, k)?;
+                    sp += 1;
+                }
+                Op::ElemLocal(id, n) => {
+                    sp -= n as usize;
+                    let idx = &stack[sp..sp + n as usize];
+                    stack[sp] = match self.ws.locals[id.index()] {
+                        LocalVal::Val(v) => self.container_element(v, position(idx, v.dims())?)?,
+                        LocalVal::Var { off, dims, .. } => {
+                            from_slot(self.ws.slots[off as usize + position(idx, dims)?])?
+                        }
+                        LocalVal::Unset => return None,
+                    };
+                    sp += 1;
+                }
+            }
+        }
+        Some(&stack[..sp])
+    }
+
+    fn container_element(&self, v: Val, k: usize) -> Option<Num> {
+        match v {
+            Val::Vec(r) | Val::Mat(r, ..) => Some(Num::Real(self.creals(r)[k])),
+            Val::IntArr(r) => Some(Num::Int(self.cints(r)[k])),
+            _ => None,
+        }
+    }
+}
+
+/// The flat position of one-based int indices within `dims`.
+fn position(idx: &[Num], dims: Dims) -> Option<usize> {
+    let at = |v: Num, n: usize| match v {
+        Num::Int(i) if i >= 1 && i as usize <= n => Some(i as usize - 1),
+        _ => None,
+    };
+    match (dims, idx) {
+        (Dims::Vector(n), [i]) => at(*i, n),
+        (Dims::Matrix(r, c), [i, j]) => Some(at(*i, r)? * c + at(*j, c)?),
+        _ => None,
+    }
+}
+
+/// Arithmetic and comparisons with the language's rules: int op int stays
+/// int (checked; `/` of ints is real division), anything with a real is real.
+#[inline]
+fn fast_binary(op: BinOp, x: Num, y: Num) -> Option<Num> {
+    if let (Num::Int(a), Num::Int(b)) = (x, y) {
+        let r = match op {
+            BinOp::Add => a.checked_add(b),
+            BinOp::Sub => a.checked_sub(b),
+            BinOp::Mul | BinOp::ElemMul => a.checked_mul(b),
+            BinOp::Div | BinOp::ElemDiv => return Some(Num::Real(a as f64 / b as f64)),
+            _ => compare(op, a as f64, b as f64),
+        };
+        return r.map(Num::Int);
+    }
+    let (a, b) = (x.real(), y.real());
+    match op {
+        BinOp::Add => Some(Num::Real(a + b)),
+        BinOp::Sub => Some(Num::Real(a - b)),
+        BinOp::Mul | BinOp::ElemMul => Some(Num::Real(a * b)),
+        BinOp::Div | BinOp::ElemDiv => Some(Num::Real(a / b)),
+        _ => compare(op, a, b).map(Num::Int),
+    }
+}
+
+fn compare(op: BinOp, a: f64, b: f64) -> Option<i64> {
+    let r = match op {
+        BinOp::Lt => a < b,
+        BinOp::Le => a <= b,
+        BinOp::Gt => a > b,
+        BinOp::Ge => a >= b,
+        BinOp::Eq => a == b,
+        BinOp::Ne => a != b,
+        _ => return None,
+    };
+    Some(r as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_follows_the_language() {
+        assert_eq!(
+            fast_binary(BinOp::Sub, Num::Int(3), Num::Int(1)),
+            Some(Num::Int(2))
+        );
+        assert_eq!(
+            fast_binary(BinOp::Div, Num::Int(3), Num::Int(2)),
+            Some(Num::Real(1.5))
+        );
+        assert_eq!(
+            fast_binary(BinOp::Mul, Num::Int(2), Num::Real(0.25)),
+            Some(Num::Real(0.5))
+        );
+        assert_eq!(
+            fast_binary(BinOp::Lt, Num::Real(1.0), Num::Int(2)),
+            Some(Num::Int(1))
+        );
+        // Overflow and int-only operators go to the general path.
+        assert_eq!(
+            fast_binary(BinOp::Add, Num::Int(i64::MAX), Num::Int(1)),
+            None
+        );
+        assert_eq!(fast_binary(BinOp::Mod, Num::Int(5), Num::Int(2)), None);
+        assert_eq!(fast_binary(BinOp::Pow, Num::Real(2.0), Num::Int(2)), None);
+    }
+}
