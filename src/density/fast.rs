@@ -96,23 +96,17 @@ impl<T: Scalar> Ev<'_, T> {
         }
     }
 
-    /// A zero-based index from a one-based int expression in `1..=n`.
-    fn fast_index(&self, e: &Expr, n: usize) -> Option<usize> {
-        match self.fast_num(e)? {
-            Num::Int(i) if i >= 1 && i as usize <= n => Some(i as usize - 1),
-            _ => None,
-        }
-    }
-
     /// The flat position of single int indices that are in range.
     fn fast_position(&self, idx: &[Index], dims: Dims) -> Option<usize> {
-        match (dims, idx) {
-            (Dims::Vector(n), [Index::Single(i)]) => self.fast_index(i, n),
-            (Dims::Matrix(r, c), [Index::Single(i), Index::Single(j)]) => {
-                Some(self.fast_index(i, r)? * c + self.fast_index(j, c)?)
-            }
-            _ => None,
+        let mut vals = [Num::Int(0); 2];
+        if idx.len() > 2 {
+            return None;
         }
+        for (slot, ix) in vals.iter_mut().zip(idx) {
+            let Index::Single(e) = ix else { return None };
+            *slot = self.fast_num(e)?;
+        }
+        position(&vals[..idx.len()], dims)
     }
 
     /// Runs `target[indices] (=|+=) value` when everything is a constant
@@ -124,26 +118,34 @@ impl<T: Scalar> Ev<'_, T> {
         op: AssignOp,
         value: &Expr,
     ) -> bool {
-        self.try_fast_assign(target, indices, op, value).is_some()
+        let mut idx = [Num::Int(0); 2];
+        if indices.len() > 2 {
+            return false;
+        }
+        for (slot, e) in idx.iter_mut().zip(indices) {
+            match self.fast_num(e) {
+                Some(v) => *slot = v,
+                None => return false,
+            }
+        }
+        match self.fast_num(value) {
+            Some(v) => self
+                .store_num(target, op, &idx[..indices.len()], v)
+                .is_some(),
+            None => false,
+        }
     }
 
-    fn try_fast_assign(
-        &mut self,
-        target: LocalId,
-        indices: &[Expr],
-        op: AssignOp,
-        value: &Expr,
-    ) -> Option<()> {
+    /// `target[idx] (=|+=) v` for a var whose element is a constant.
+    fn store_num(&mut self, target: LocalId, op: AssignOp, idx: &[Num], mut v: Num) -> Option<()> {
         let LocalVal::Var { off, dims, int } = self.ws.locals[target.index()] else {
             return None;
         };
-        let k = match (dims, indices) {
-            (Dims::Scalar, []) => 0,
-            (Dims::Vector(n), [i]) => self.fast_index(i, n)?,
-            (Dims::Matrix(r, c), [i, j]) => self.fast_index(i, r)? * c + self.fast_index(j, c)?,
-            _ => return None,
+        let k = if idx.is_empty() && dims == Dims::Scalar {
+            0
+        } else {
+            position(idx, dims)?
         };
-        let mut v = self.fast_num(value)?;
         let slot = off as usize + k;
         if op == AssignOp::Add {
             v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
@@ -302,31 +304,13 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     fn run_fast_stmt(&mut self, fs: &FastStmt, ops: &[Op], stack: &mut [Num; STACK]) -> Option<()> {
-        let LocalVal::Var { off, dims, int } = self.ws.locals[fs.target.index()] else {
-            return None;
-        };
         let (a, b) = fs.code;
         let vals = self.eval_ops(&ops[a as usize..b as usize], stack)?;
-        if vals.len() != fs.n_idx as usize + 1 {
+        let (&v, idx) = vals.split_last()?;
+        if idx.len() != fs.n_idx as usize {
             return None;
         }
-        let (idx, mut v) = (&vals[..vals.len() - 1], vals[vals.len() - 1]);
-        let k = if idx.is_empty() && dims == Dims::Scalar {
-            0
-        } else {
-            position(idx, dims)?
-        };
-        let slot = off as usize + k;
-        if fs.op == AssignOp::Add {
-            v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
-        }
-        self.ws.slots[slot] = match (v, int) {
-            (Num::Int(i), true) => Slot::Int(i),
-            (Num::Int(i), false) => Slot::Real(i as f64),
-            (Num::Real(x), false) => Slot::Real(x),
-            (Num::Real(_), true) => return None,
-        };
-        Some(())
+        self.store_num(fs.target, fs.op, idx, v)
     }
 
     /// Runs postfix code; returns the values left on the stack.

@@ -102,16 +102,6 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     pub fn binary(&mut self, op: BinOp, a: Val, b: Val, span: Span) -> Rt<Val> {
-        // Constant real scalars (data-only loops): plain arithmetic.
-        if let Some((x, y)) = const_real_pair(a, b) {
-            match op {
-                BinOp::Add => return Ok(Val::Real(x + y)),
-                BinOp::Sub => return Ok(Val::Real(x - y)),
-                BinOp::Mul | BinOp::ElemMul => return Ok(Val::Real(x * y)),
-                BinOp::Div | BinOp::ElemDiv => return Ok(Val::Real(x / y)),
-                _ => {}
-            }
-        }
         if let Some(v) = self.int_binary(op, a, b, span)? {
             return Ok(v);
         }
@@ -543,15 +533,4 @@ fn const_scalars(a: Val, b: Val) -> Option<(f64, f64)> {
         _ => None,
     };
     Some((f(a)?, f(b)?))
-}
-
-/// Two constant scalars of which at least one is real, as `f64`s.
-#[inline]
-fn const_real_pair(a: Val, b: Val) -> Option<(f64, f64)> {
-    match (a, b) {
-        (Val::Real(x), Val::Real(y)) => Some((x, y)),
-        (Val::Real(x), Val::Int(j)) => Some((x, j as f64)),
-        (Val::Int(i), Val::Real(y)) => Some((i as f64, y)),
-        _ => None,
-    }
 }
