@@ -7,7 +7,7 @@
 mod paper_common;
 
 use paper_common::uci::{Settings, run, spec};
-use paper_common::{Args, main_with};
+use paper_common::{Args, main_with, repo_path};
 
 const USAGE: &str = "usage: cargo run --release --example uci_logistic -- [options]
 
@@ -15,10 +15,13 @@ Prepares heart, ionosphere, pima and wine (the paper's split, min-max
 scaling, columns that make the flat-prior posterior improper dropped),
 writes their Stan JSON files, fits rep-KL, path-KL, path-FKL, path-χ² and
 path-Hellinger (mean-field, Adam 0.01, 32 samples) with a flat and a
-normal(0, 1) prior, and writes uci_logistic.png and uci_logistic.md.
+normal(0, 1) prior, and writes the figure uci_logistic.png and a Markdown
+table of test accuracies.
 
 options:
-  --out DIR         output directory (default: examples/paper/figures)
+  --out DIR         figure directory (default: examples/paper/figures)
+  --table FILE      the table (default: examples/paper/uci_results.md)
+  --data-out DIR    the Stan JSON files (default: target/paper/uci_data)
   --long            20001 iterations (the published command) instead of 2001
   --iters N         any other number of iterations
   --seeds N         training seeds 1..N instead of the single seed 3
@@ -26,8 +29,22 @@ options:
 
 fn main() {
     main_with(|| {
-        let args = Args::parse(USAGE, &["--long"], &["--iters", "--seeds", "--data"])?;
-        let mut s = Settings::default();
+        let args = Args::parse(
+            USAGE,
+            &["--long"],
+            &["--iters", "--seeds", "--data", "--table", "--data-out"],
+        )?;
+        let mut s = Settings {
+            table: Some(
+                args.value("--table")
+                    .map_or_else(|| repo_path("examples/paper/uci_results.md"), Into::into),
+            ),
+            data_dir: Some(
+                args.value("--data-out")
+                    .map_or_else(|| repo_path("target/paper/uci_data"), Into::into),
+            ),
+            ..Settings::default()
+        };
         if args.has("--long") {
             s.iters = 20001;
         }

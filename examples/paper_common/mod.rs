@@ -46,6 +46,7 @@ pub fn compile_model(
             name: key.to_string(),
             value,
             origin: "example".to_string(),
+            table: false,
         });
     }
     let (cm, _notes) =

@@ -33,10 +33,6 @@ fn assert_png(path: &Path, min_w: u32, min_h: u32) {
     assert!(w >= min_w && h >= min_h, "{w}×{h}");
 }
 
-fn slow() -> bool {
-    std::env::var("VIPPL_SLOW").is_ok_and(|v| v == "1")
-}
-
 // ---------------------------------------------------------------- 1-D target
 
 #[test]
@@ -270,16 +266,7 @@ fn check_path_kl(name: &str, iters: usize) {
 }
 
 #[test]
-fn uci_heart_path_kl_accuracy_matches_the_reference() {
-    check_path_kl("heart", 2001);
-}
-
-#[test]
-fn uci_all_four_path_kl_accuracies_match_the_reference_when_slow() {
-    if !slow() {
-        eprintln!("skipped: set VIPPL_SLOW=1 to fit all four data sets");
-        return;
-    }
+fn uci_path_kl_accuracies_match_the_reference() {
     for (name, iters) in [
         ("heart", 2001),
         ("ionosphere", 20001),
@@ -351,6 +338,7 @@ fn smoke_uci_writes_its_picture_table_and_data() {
         seeds: vec![1],
         priors: vec![0.0, 1.0],
         draws: 8,
+        ..uci::Settings::default()
     };
     let r = uci::run(&s, &dir, &mut |_| {}).unwrap();
     assert_png(&r.figure, 500, 300);

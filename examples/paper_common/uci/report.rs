@@ -17,6 +17,10 @@ pub struct Settings {
     /// Prior sds: 0 is flat.
     pub priors: Vec<f64>,
     pub draws: usize,
+    /// Where the prepared Stan JSON files go (default `out/uci_data`).
+    pub data_dir: Option<PathBuf>,
+    /// The Markdown table (default `out/uci_logistic.md`).
+    pub table: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -27,6 +31,8 @@ impl Default for Settings {
             seeds: vec![3],
             priors: vec![0.0, 1.0],
             draws: 32,
+            data_dir: None,
+            table: None,
         }
     }
 }
@@ -70,11 +76,11 @@ fn prior_name(sd: f64) -> String {
     }
 }
 
-/// Prepares the data (writing the Stan JSON files to `out/uci_data`), fits
-/// every data set × prior × method × seed, draws `uci_logistic.png` and
-/// writes `uci_logistic.md` into `out`. `progress` hears about each fit.
+/// Prepares the data (writing the Stan JSON files to `s.data_dir`), fits
+/// every data set × prior × method × seed, draws `uci_logistic.png` into
+/// `out` and writes the table. `progress` hears about each fit.
 pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<Report, String> {
-    let data_dir = out.join("uci_data");
+    let data_dir = s.data_dir.clone().unwrap_or_else(|| out.join("uci_data"));
     let mut cells = Vec::new();
     let mut described = Vec::new();
     for spec in &s.datasets {
@@ -196,7 +202,15 @@ pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<R
              all columns kept, flat prior), not the paper's numbers.\n",
         );
     }
-    let table = write_text(out, "uci_logistic.md", &text)?;
+    let table_path = s
+        .table
+        .clone()
+        .unwrap_or_else(|| out.join("uci_logistic.md"));
+    let (table_dir, table_name) = match (table_path.parent(), table_path.file_name()) {
+        (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
+        _ => return Err(format!("{}: not a file path", table_path.display())),
+    };
+    let table = write_text(&table_dir, &table_name, &text)?;
     // Figure: one panel per data set, bars per prior, reference marks.
     let panels: Vec<BarPanel> = s
         .datasets
