@@ -167,13 +167,14 @@ pub fn bbvi(
 
 /// Lower Cholesky factor of a 2 × 2 SPD matrix; `None` if not SPD.
 fn chol2(c: [f64; 4]) -> Option<[f64; 3]> {
-    if !(c[0] > 0.0) {
+    // Written so that NaN is rejected too.
+    if c[0].is_nan() || c[0] <= 0.0 {
         return None;
     }
     let l00 = c[0].sqrt();
     let l10 = c[2] / l00;
     let r = c[3] - l10 * l10;
-    if !(r > 0.0) {
+    if r.is_nan() || r <= 0.0 {
         return None;
     }
     Some([l00, l10, r.sqrt()])
@@ -229,11 +230,11 @@ pub fn ode(model: &CompiledModel, samples: usize, s: &Settings) -> Result<Trajec
                 }
             }
         }
-        for i in 0..2 {
-            q.mean[i] += s.step * gm[i];
+        for (m, g) in q.mean.iter_mut().zip(gm) {
+            *m += s.step * g;
         }
-        for k in 0..4 {
-            q.cov[k] += s.step * gs[k];
+        for (c, g) in q.cov.iter_mut().zip(gs) {
+            *c += s.step * g;
         }
         path.push(q);
     }

@@ -151,7 +151,7 @@ pub fn line_panels(
                     l.points
                         .iter()
                         .copied()
-                        .filter(|q| !p.log_y || !(q.1 <= 0.0))
+                        .filter(|q| !p.log_y || q.1 > 0.0 || q.1.is_nan())
                         .collect()
                 })
                 .collect()

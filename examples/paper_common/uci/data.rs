@@ -102,8 +102,11 @@ fn feature(text: &str, file: &str, line: usize) -> Result<f64, String> {
     }
 }
 
-/// Reads a data set's CSV text into column names and (features, label) rows.
-pub fn parse(spec: &Spec, text: &str) -> Result<(Vec<String>, Vec<(Vec<f64>, u8)>), String> {
+/// One CSV record: the features and the 0/1 label.
+pub type Row = (Vec<f64>, u8);
+
+/// Reads a data set's CSV text into column names and rows.
+pub fn parse(spec: &Spec, text: &str) -> Result<(Vec<String>, Vec<Row>), String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
@@ -151,8 +154,8 @@ pub fn parse(spec: &Spec, text: &str) -> Result<(Vec<String>, Vec<(Vec<f64>, u8)
                 }
             },
             LabelRule::Binary => match feature(label_text, spec.file, line)? {
-                v if v == 1.0 => 1,
-                v if v == 0.0 => 0,
+                1.0 => 1,
+                0.0 => 0,
                 v => {
                     return Err(format!(
                         "{}, line {line}: label {v} is not 0 or 1",
