@@ -161,6 +161,12 @@ pub struct FitConfig {
     /// Draws per ELBO evaluation (per component for mixtures); Stan's 100.
     pub elbo_samples: usize,
     pub hessian: HessianEstimate,
+    /// Step control of `bw`/`fbgvi` (rejecting and shrinking steps that
+    /// degenerate a scale or collapse the ELBO, halving h when iterates
+    /// zig-zag). Off: the textbook iteration with the given step, as when
+    /// reproducing a published scheme; a state that is not finite or a
+    /// singular scale then ends the run as diverged, with the last good q.
+    pub step_control: bool,
 }
 
 /// Default Monte Carlo samples per `bw` iteration. With the path-derivative
@@ -200,6 +206,7 @@ impl Default for FitConfig {
             eval_every: None,
             elbo_samples: 100,
             hessian: HessianEstimate::Auto,
+            step_control: true,
         }
     }
 }

@@ -247,16 +247,26 @@ pub(crate) fn run<T: Target>(
         if finite && let Some(w) = fbw.as_mut() {
             fbgvi::gather(&factors, batch, n_total, stein, w);
         }
-        let collapsed = match prev {
-            // The new estimate's own standard error counts at most 3× the
-            // previous one: a degenerate state has a huge one of its own.
-            Some(p) if finite => {
-                let se_new = summary.elbo_se.min(3.0 * p.elbo_se);
-                let se = (p.elbo_se.powi(2) + se_new.powi(2)).sqrt();
-                !(summary.elbo >= p.elbo - (5.0 * se + 1.0 + 0.01 * p.elbo.abs()))
+        let collapsed = config.step_control
+            && match prev {
+                // The new estimate's own standard error counts at most 3× the
+                // previous one: a degenerate state has a huge one of its own.
+                Some(p) if finite => {
+                    let se_new = summary.elbo_se.min(3.0 * p.elbo_se);
+                    let se = (p.elbo_se.powi(2) + se_new.powi(2)).sqrt();
+                    !(summary.elbo >= p.elbo - (5.0 * se + 1.0 + 0.01 * p.elbo.abs()))
+                }
+                _ => false,
+            };
+        if !finite && !config.step_control {
+            // θ_t is not accepted; the run ends at θ_{t−1}.
+            if have_backup {
+                theta.copy_from_slice(&backup);
+                factors.copy_from(&backup_factors);
             }
-            _ => false,
-        };
+            out.termination = Termination::Diverged;
+            break;
+        }
         if !finite || collapsed {
             if have_backup {
                 // Undo the last step.
@@ -372,6 +382,7 @@ pub(crate) fn run<T: Target>(
         backup.copy_from_slice(&theta);
         backup_factors.copy_from(&factors);
         opt_backup.restore(&opt);
+        let mut singular = false;
         loop {
             if let Some(w) = fbw.as_mut() {
                 fbgvi::apply(fam, &backup, h, &mut theta, w);
@@ -379,8 +390,13 @@ pub(crate) fn run<T: Target>(
                 opt.step(&mut theta, &dir, h);
             }
             let ok = factors.prepare(&theta)
-                && !shrink.degenerates(fam, &backup, &backup_factors, &theta);
+                && (!config.step_control
+                    || !shrink.degenerates(fam, &backup, &backup_factors, &theta));
             if ok {
+                break;
+            }
+            if !config.step_control {
+                singular = true;
                 break;
             }
             theta.copy_from_slice(&backup);
@@ -391,14 +407,14 @@ pub(crate) fn run<T: Target>(
                 break;
             }
         }
-        if h < h_floor {
+        if singular || h < h_floor {
             theta.copy_from_slice(&backup);
             factors.copy_from(&backup_factors);
             out.termination = Termination::Diverged;
             break;
         }
         have_backup = true;
-        if osc.record(&backup, &theta) && !averaging {
+        if config.step_control && osc.record(&backup, &theta) && !averaging {
             h *= 0.5;
         }
         t += 1;
@@ -408,7 +424,12 @@ pub(crate) fn run<T: Target>(
     }
     out.iterations = t;
     out.final_step = h;
-    if out.termination == Termination::Diverged {
+    if out.termination == Termination::Diverged && !config.step_control {
+        out.warnings.push(format!(
+            "with step control off, the step {h} led to a non-finite or degenerate q at \
+             iteration {t}; the last finite q is returned (use a smaller --step)"
+        ));
+    } else if out.termination == Termination::Diverged {
         out.warnings.push(format!(
             "step control could not find a stable step (h fell below {h_floor:.3e}); the last \
              finite q is returned"

@@ -316,3 +316,51 @@ pub(crate) fn start<T: Target>(
         grad_evals: evals,
     })
 }
+
+/// The starting Gaussian of a run that begins at a given approximation
+/// (`fit_from`): its means and first scale, with the curvature at its
+/// (first) mean for the automatic step.
+pub(crate) fn given<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    approx: &crate::infer::Approximation,
+) -> Start {
+    use crate::infer::Approximation;
+    let d = approx.dim();
+    let (means, scale): (Vec<Vec<f64>>, Vec<f64>) = match approx {
+        Approximation::MeanField { mean, sd } => {
+            let mut s = vec![0.0; d * d];
+            for i in 0..d {
+                s[i * d + i] = sd[i];
+            }
+            (vec![mean.clone()], s)
+        }
+        Approximation::FullRank { mean, scale } => (vec![mean.clone()], scale.clone()),
+        Approximation::Mixture { components, .. } => (
+            components.iter().map(|c| c.mean.clone()).collect(),
+            components[0].scale.clone(),
+        ),
+    };
+    let mut evals = 0;
+    let (curv, flattest) = curvature(target, ws, &means[0], &mut evals);
+    let mut sst = vec![0.0; d * d];
+    super::linalg::mat_mul_t(&scale, &scale, &mut sst, d);
+    let (vals, _) = symmetric_eigen(&sst, d);
+    let sigma_inv_max = match vals.first() {
+        Some(&m) if m > 0.0 => 1.0 / m,
+        _ => 0.0,
+    };
+    Start {
+        means,
+        scale,
+        curvature: if curv.is_finite() {
+            curv.max(sigma_inv_max)
+        } else {
+            sigma_inv_max
+        },
+        flattest,
+        describe: format!("given: {} approximation", approx.family_name()),
+        warnings: Vec::new(),
+        grad_evals: evals,
+    }
+}

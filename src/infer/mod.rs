@@ -103,6 +103,54 @@ pub fn fit<T: Target>(
     config: &FitConfig,
     observer: &mut dyn Observer,
 ) -> Result<FitResult, FitError> {
+    run_fit(target, config, None, observer)
+}
+
+/// Fits q like [`fit`] but starts every restart from `start` instead of
+/// `config.init`: for reproducing a published initialisation (e.g. a
+/// Gaussian far from the target, to watch the flow travel) and for
+/// continuing from an earlier fit. `bw` and `fbgvi` only (ADVI keeps Stan's
+/// own parameterization and initialisation); the family is `start`'s.
+pub fn fit_from<T: Target>(
+    target: &T,
+    config: &FitConfig,
+    start: &Approximation,
+    observer: &mut dyn Observer,
+) -> Result<FitResult, FitError> {
+    if config.algorithm == Algorithm::Advi {
+        return Err(FitError::Config(
+            "a given starting approximation works with --algorithm bw or fbgvi, not advi".into(),
+        ));
+    }
+    start
+        .check()
+        .map_err(|e| FitError::Config(format!("the starting approximation: {e}")))?;
+    if start.dim() != target.dim() {
+        return Err(FitError::Config(format!(
+            "the starting approximation has dimension {}, the target {}",
+            start.dim(),
+            target.dim()
+        )));
+    }
+    let kind = estimator::family_kind(start);
+    if let Some(k) = config.family
+        && k != kind
+    {
+        return Err(FitError::Config(format!(
+            "the configuration asks for --family {k} but the starting approximation is {kind}"
+        )));
+    }
+    let mut config = config.clone();
+    config.family = Some(kind);
+    run_fit(target, &config, Some(start), observer)
+}
+
+fn run_fit<T: Target>(
+    target: &T,
+    config: &FitConfig,
+    given: Option<&Approximation>,
+    observer: &mut dyn Observer,
+) -> Result<FitResult, FitError> {
     config.validate().map_err(FitError::Config)?;
     let d = target.dim();
     if d == 0 {
@@ -156,14 +204,18 @@ pub fn fit<T: Target>(
             observer.warning(&w);
             warnings.push(w);
         };
-        let start = match init::start(
-            target,
-            batch.workspace(),
-            config,
-            fam.components(),
-            r,
-            observer,
-        ) {
+        let started = match given {
+            Some(a) => Ok(init::given(target, batch.workspace(), a)),
+            None => init::start(
+                target,
+                batch.workspace(),
+                config,
+                fam.components(),
+                r,
+                observer,
+            ),
+        };
+        let start = match started {
             Ok(s) => s,
             Err(e) => {
                 say(e.to_string(), observer);
@@ -175,7 +227,10 @@ pub fn fit<T: Target>(
         for w in start.warnings {
             say(w, observer);
         }
-        let theta0 = fam.theta_from_dense(&start.means, &start.scale);
+        let theta0 = match given {
+            Some(a) => Family::from_approximation(a).1,
+            None => fam.theta_from_dense(&start.means, &start.scale),
+        };
         let outcome = if advi {
             advi::run(&mut batch, config, fam, theta0, r, observer)
         } else {

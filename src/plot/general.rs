@@ -7,7 +7,7 @@ use std::path::Path;
 use super::contour::{Grid, Levels, contour_segments, resolve_levels};
 use super::kde::{kde_1d, silverman_bandwidth};
 use super::xy::{Curve, XyChart, draw_xy};
-use super::{bold, check_path, color, font, perr, render, tick};
+use super::{Area, bold, check_path, color, font, perr, render, tick};
 use crate::output::stats;
 
 /// A named series of (x, y) points.
@@ -255,6 +255,23 @@ pub fn contours<S: AsRef<str>, V: AsRef<[f64]>>(
     if fields.is_empty() {
         return Err("no fields to draw contours of".into());
     }
+    let lines = field_lines(grid, fields, &opts.levels)?;
+    let first = fields[0].1.as_ref();
+    render(path, opts.size, |root| {
+        draw_contour_chart(root, grid, &lines, first, opts)
+    })
+}
+
+/// Level-curve segments of one labelled field.
+pub(crate) type FieldLines<'a> = Vec<(&'a str, Vec<((f64, f64), (f64, f64))>)>;
+
+/// The level curves of every field, after checking each has one value per
+/// grid point.
+pub(crate) fn field_lines<'a, S: AsRef<str>, V: AsRef<[f64]>>(
+    grid: &Grid,
+    fields: &'a [(S, V)],
+    levels: &Levels,
+) -> Result<FieldLines<'a>, String> {
     let mut lines = Vec::with_capacity(fields.len());
     for (label, values) in fields {
         let (label, values) = (label.as_ref(), values.as_ref());
@@ -267,111 +284,120 @@ pub fn contours<S: AsRef<str>, V: AsRef<[f64]>>(
                 grid.nx * grid.ny
             ));
         }
-        let levels =
-            resolve_levels(&opts.levels, values).map_err(|e| format!("field `{label}`: {e}"))?;
+        let levels = resolve_levels(levels, values).map_err(|e| format!("field `{label}`: {e}"))?;
         let segs: Vec<_> = levels
             .iter()
             .flat_map(|&l| contour_segments(grid, values, l))
             .collect();
         lines.push((label, segs));
     }
-    let first = fields[0].1.as_ref();
+    Ok(lines)
+}
+
+/// Draws one contour chart on `area`: `first` (the first field's values) is
+/// shaded when `opts.fill_first`, then every field's level curves.
+pub(crate) fn draw_contour_chart(
+    root: &Area,
+    grid: &Grid,
+    lines: &FieldLines,
+    first: &[f64],
+    opts: &ContourOptions,
+) -> Result<(), String> {
     let (fmin, fmax) = first
         .iter()
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
-    render(path, opts.size, |root| {
-        let mut builder = ChartBuilder::on(root);
-        builder
-            .margin(10)
-            .margin_right(20)
-            .x_label_area_size(if opts.x_label.is_empty() { 30 } else { 50 })
-            .y_label_area_size(if opts.y_label.is_empty() { 56 } else { 76 });
-        if let Some(t) = opts.title.as_deref() {
-            builder.caption(t, bold(20));
-        }
-        let mut cc = builder
-            .build_cartesian_2d(grid.x.0..grid.x.1, grid.y.0..grid.y.1)
-            .map_err(perr)?;
-        cc.configure_mesh()
-            .disable_mesh()
-            .x_desc(opts.x_label.as_str())
-            .y_desc(opts.y_label.as_str())
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .label_style(font(14))
-            .axis_desc_style(font(15))
-            .draw()
-            .map_err(perr)?;
-        if opts.fill_first && fmin < fmax {
-            let (dx, dy) = (
-                (grid.x.1 - grid.x.0) / (grid.nx - 1) as f64 / 2.0,
-                (grid.y.1 - grid.y.0) / (grid.ny - 1) as f64 / 2.0,
-            );
-            let cells = (0..grid.ny).flat_map(|j| (0..grid.nx).map(move |i| (i, j)));
-            cc.draw_series(cells.filter_map(|(i, j)| {
-                let v = first[j * grid.nx + i];
-                if !v.is_finite() {
-                    return None;
-                }
-                let (x, y) = (grid.x_at(i), grid.y_at(j));
-                let t = ((v - fmin) / (fmax - fmin)).clamp(0.0, 1.0);
-                let lo = ((x - dx).max(grid.x.0), (y - dy).max(grid.y.0));
-                let hi = ((x + dx).min(grid.x.1), (y + dy).min(grid.y.1));
-                Some(Rectangle::new([lo, hi], heat(t).filled()))
-            }))
-            .map_err(perr)?;
-        }
-        for (k, (label, segs)) in lines.iter().enumerate() {
-            let c = if k == 0 && opts.fill_first {
-                RGBColor(20, 40, 90)
-            } else {
-                color(k)
-            };
-            let style = c.stroke_width(2);
-            cc.draw_series(
-                segs.iter()
-                    .map(|&(a, b)| PathElement::new(vec![a, b], style)),
-            )
-            .map_err(perr)?;
-            if !label.is_empty() {
-                cc.draw_series(LineSeries::new(std::iter::empty(), style))
-                    .map_err(perr)?
-                    .label(*label)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
-                    });
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .margin(10)
+        .margin_right(20)
+        .x_label_area_size(if opts.x_label.is_empty() { 30 } else { 50 })
+        .y_label_area_size(if opts.y_label.is_empty() { 56 } else { 76 });
+    if let Some(t) = opts.title.as_deref() {
+        builder.caption(t, bold(20));
+    }
+    let mut cc = builder
+        .build_cartesian_2d(grid.x.0..grid.x.1, grid.y.0..grid.y.1)
+        .map_err(perr)?;
+    cc.configure_mesh()
+        .disable_mesh()
+        .x_desc(opts.x_label.as_str())
+        .y_desc(opts.y_label.as_str())
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style(font(14))
+        .axis_desc_style(font(15))
+        .draw()
+        .map_err(perr)?;
+    if opts.fill_first && fmin < fmax {
+        let (dx, dy) = (
+            (grid.x.1 - grid.x.0) / (grid.nx - 1) as f64 / 2.0,
+            (grid.y.1 - grid.y.0) / (grid.ny - 1) as f64 / 2.0,
+        );
+        let cells = (0..grid.ny).flat_map(|j| (0..grid.nx).map(move |i| (i, j)));
+        cc.draw_series(cells.filter_map(|(i, j)| {
+            let v = first[j * grid.nx + i];
+            if !v.is_finite() {
+                return None;
             }
+            let (x, y) = (grid.x_at(i), grid.y_at(j));
+            let t = ((v - fmin) / (fmax - fmin)).clamp(0.0, 1.0);
+            let lo = ((x - dx).max(grid.x.0), (y - dy).max(grid.y.0));
+            let hi = ((x + dx).min(grid.x.1), (y + dy).min(grid.y.1));
+            Some(Rectangle::new([lo, hi], heat(t).filled()))
+        }))
+        .map_err(perr)?;
+    }
+    for (k, (label, segs)) in lines.iter().enumerate() {
+        let c = if k == 0 && opts.fill_first {
+            RGBColor(20, 40, 90)
+        } else {
+            color(k)
+        };
+        let style = c.stroke_width(2);
+        cc.draw_series(
+            segs.iter()
+                .map(|&(a, b)| PathElement::new(vec![a, b], style)),
+        )
+        .map_err(perr)?;
+        if !label.is_empty() {
+            cc.draw_series(LineSeries::new(std::iter::empty(), style))
+                .map_err(perr)?
+                .label(*label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
+                });
         }
-        for (k, set) in opts.points.iter().enumerate() {
-            let c = color(lines.len() + k);
-            let inside = set.points.iter().copied().filter(|p| {
+    }
+    for (k, set) in opts.points.iter().enumerate() {
+        let c = color(lines.len() + k);
+        let inside =
+            set.points.iter().copied().filter(|p| {
                 p.0 >= grid.x.0 && p.0 <= grid.x.1 && p.1 >= grid.y.0 && p.1 <= grid.y.1
             });
-            let anno = cc
-                .draw_series(inside.map(|p| Circle::new(p, 3, c.mix(0.8).filled())))
-                .map_err(perr)?;
-            if !set.label.is_empty() {
-                anno.label(set.label.as_str())
-                    .legend(move |(x, y)| Circle::new((x + 11, y), 4, c.filled()));
-            }
+        let anno = cc
+            .draw_series(inside.map(|p| Circle::new(p, 3, c.mix(0.8).filled())))
+            .map_err(perr)?;
+        if !set.label.is_empty() {
+            anno.label(set.label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 11, y), 4, c.filled()));
         }
-        let any_label = fields.iter().any(|f| !f.0.as_ref().is_empty())
-            || opts.points.iter().any(|p| !p.label.is_empty());
-        if any_label {
-            cc.configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font(font(14))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(0, 0, 0).mix(0.3))
-                .margin(8)
-                .draw()
-                .map_err(perr)?;
-        }
-        Ok(())
-    })
+    }
+    let any_label =
+        lines.iter().any(|f| !f.0.is_empty()) || opts.points.iter().any(|p| !p.label.is_empty());
+    if any_label {
+        cc.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font(14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(0, 0, 0).mix(0.3))
+            .margin(8)
+            .draw()
+            .map_err(perr)?;
+    }
+    Ok(())
 }
 
 /// Sequential colour map for the shaded field: white to a mid blue.

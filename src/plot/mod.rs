@@ -2,9 +2,11 @@
 //!
 //! Fit plots ([`marginals`], [`pairs`], [`trace`]) read [`Draws`] and an
 //! ELBO trace; general helpers ([`contours`], [`densities`], [`lines`]) take
-//! plain numbers so experiments can reuse the same look. Text is drawn with
-//! the bundled DejaVu Sans (registered with plotters' `ab_glyph` support), so
-//! plotting needs no system fonts or fontconfig. Files are written
+//! plain numbers so experiments can reuse the same look; [`line_panels`],
+//! [`contour_panels`] and [`bar_panels`] put several such charts in one
+//! figure. Text is drawn with the bundled DejaVu Sans (registered with
+//! plotters' `ab_glyph` support), so plotting needs no system fonts or
+//! fontconfig. Files are written
 //! atomically. Every failure — a bad path, an unknown quantity, data with
 //! nothing finite to draw — is an `Err` with a message, never a panic.
 //!
@@ -14,6 +16,7 @@ mod contour;
 mod fitplots;
 mod general;
 mod kde;
+mod panels;
 mod xy;
 
 pub use contour::{Grid, Levels, contour_segments, hdr_levels};
@@ -22,6 +25,10 @@ pub use fitplots::{
 };
 pub use general::{ContourOptions, Density, LineOptions, Series, contours, densities, lines};
 pub use kde::{Kde1, kde_1d, kde_2d, silverman_bandwidth};
+pub use panels::{
+    BarPanel, BarSeries, ContourPanel, Corner, Line, LineColor, Panel, PanelOptions, bar_panels,
+    contour_panels, line_panels,
+};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -14,6 +14,7 @@ mod infer_fit;
 mod infer_mixture;
 mod infer_targets;
 mod output;
+mod paper;
 mod plot;
 mod syntax;
 mod transform;

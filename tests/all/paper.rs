@@ -1,0 +1,350 @@
+//! The paper's experiments (examples/paper), end to end through the `.vi`
+//! models and the compiler: the numbers the experiments are about, and a
+//! smoke run of each experiment's core with a tiny budget that must write
+//! its picture and table.
+
+#[path = "../../examples/paper_common/mod.rs"]
+mod paper_common;
+
+use paper_common::{banana, gmm1d, illustrative, uci};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use vippl::infer::{Divergence, FamilyKind, FitConfig, Silent, fit};
+
+static N: AtomicU64 = AtomicU64::new(0);
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "vippl-paper-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Checks a PNG's signature and that it has some size.
+fn assert_png(path: &Path, min_w: u32, min_h: u32) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(b.len() > 1000, "{} is nearly empty", path.display());
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    let w = u32::from_be_bytes(b[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(b[20..24].try_into().unwrap());
+    assert!(w >= min_w && h >= min_h, "{w}×{h}");
+}
+
+// ---------------------------------------------------------------- 1-D target
+
+#[test]
+fn gmm1d_four_components_with_restarts_cover_the_three_modes() {
+    let model = gmm1d::compile().unwrap();
+    let config = FitConfig {
+        family: Some(FamilyKind::Mixture(4)),
+        restarts: 4,
+        seed: 1,
+        tol: 1e-3,
+        ..FitConfig::default()
+    };
+    let res = fit(&model, &config, &mut Silent).unwrap();
+    let (kl_qp, kl_pq) = gmm1d::divergences(&res.approximation).unwrap();
+    eprintln!(
+        "K = 4: components {:?}, KL(q‖p) {kl_qp}, KL(p‖q) {kl_pq}",
+        gmm1d::components(&res.approximation)
+    );
+    assert!(kl_qp < 0.02, "KL(q‖p) = {kl_qp}");
+}
+
+#[test]
+fn gmm1d_forward_kl_with_one_gaussian_matches_the_moments() {
+    // The forward-KL optimum among Gaussians has the target's mean and sd.
+    // Four seeds; the tolerance is 4 standard errors of their average (from
+    // their spread) plus 0.2 % of the sd for the stationary bias of a
+    // constant-step scheme.
+    let model = gmm1d::compile().unwrap();
+    let (mean_p, sd_p) = gmm1d::target_moments();
+    assert!((mean_p - 0.74).abs() < 1e-12 && (sd_p - 1.7639).abs() < 1e-4);
+    let mut fits = Vec::new();
+    for seed in 0..4 {
+        let config = FitConfig {
+            divergence: Divergence::Fkl,
+            samples: Some(64),
+            seed,
+            tol: 1e-3,
+            draws: 100,
+            ..FitConfig::default()
+        };
+        let q = fit(&model, &config, &mut Silent).unwrap().approximation;
+        fits.push((q.mean()[0], q.sd()[0]));
+    }
+    eprintln!("forward KL, K = 1: (mean, sd) per seed {fits:?}");
+    let k = fits.len() as f64;
+    for (what, vals, want) in [
+        ("mean", fits.iter().map(|f| f.0).collect::<Vec<_>>(), mean_p),
+        ("sd", fits.iter().map(|f| f.1).collect::<Vec<_>>(), sd_p),
+    ] {
+        let m = vals.iter().sum::<f64>() / k;
+        let s = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
+        assert!(
+            (m - want).abs() <= 4.0 * s / k.sqrt() + 2e-3 * sd_p,
+            "{what}: {m} vs {want} (seed sd {s})"
+        );
+    }
+}
+
+#[test]
+fn gmm1d_quadrature_is_exact_for_the_target_itself() {
+    // The quadrature behind the table: q = p (as a 3-component mixture)
+    // gives zero in both directions, a shifted q a positive value.
+    let comps: Vec<vippl::infer::Component> = gmm1d::TARGET
+        .iter()
+        .map(|&(_, m, s)| vippl::infer::Component {
+            mean: vec![m],
+            scale: vec![s],
+        })
+        .collect();
+    let q = vippl::infer::Approximation::Mixture {
+        weights: gmm1d::TARGET.iter().map(|c| c.0).collect(),
+        components: comps,
+    };
+    let (a, b) = gmm1d::divergences(&q).unwrap();
+    assert!(a.abs() < 1e-10 && b.abs() < 1e-10, "{a} {b}");
+    // KL between N(0.74, 1.764²)… and the mixture: the moment-matched
+    // Gaussian is the forward-KL optimum, so a wider one is worse.
+    let (m, s) = gmm1d::target_moments();
+    let g = |sd: f64| vippl::infer::Approximation::FullRank {
+        mean: vec![m],
+        scale: vec![sd],
+    };
+    let best = gmm1d::divergences(&g(s)).unwrap().1;
+    assert!(best > 0.1 && best < gmm1d::divergences(&g(1.3 * s)).unwrap().1);
+    assert!(best < gmm1d::divergences(&g(0.8 * s)).unwrap().1);
+}
+
+// ---------------------------------------------------------------- banana
+
+#[test]
+fn banana_mixture_fits_under_kl_and_hellinger() {
+    let model = banana::compile().unwrap();
+    for div in [Divergence::Kl, Divergence::Hellinger] {
+        let config = FitConfig {
+            family: Some(FamilyKind::Mixture(5)),
+            divergence: div,
+            seed: 2,
+            tol: 1e-3,
+            draws: 500,
+            ..FitConfig::default()
+        };
+        let res = fit(&model, &config, &mut Silent).unwrap();
+        let (kl_qp, kl_pq, mass) = banana::divergences(&res.approximation).unwrap();
+        eprintln!(
+            "banana {div}: KL(q‖p) {kl_qp}, KL(p‖q) {kl_pq}, mass in box {mass}, {} iterations",
+            res.iterations
+        );
+        assert!(mass > 0.999, "{div}: q mass in the grid box {mass}");
+        assert!(kl_qp < 0.05, "{div}: KL(q‖p) = {kl_qp}");
+    }
+}
+
+// ---------------------------------------------------------------- illustrative
+
+#[test]
+fn w2_closed_form() {
+    let p = illustrative::target();
+    assert!(illustrative::w2(&p, &p) < 1e-7);
+    // A pure shift: W₂ = |Δμ|.
+    let mut q = p;
+    q.mean = [3.0, 4.0];
+    assert!((illustrative::w2(&q, &p) - 5.0).abs() < 1e-7);
+    // Commuting covariances: W₂² = Σ (√a − √b)² over eigenvalues.
+    let a = illustrative::Gauss2 {
+        mean: [0.0, 0.0],
+        cov: [4.0, 0.0, 0.0, 1.0],
+    };
+    let b = illustrative::Gauss2 {
+        mean: [0.0, 0.0],
+        cov: [1.0, 0.0, 0.0, 9.0],
+    };
+    let want = ((2.0f64 - 1.0).powi(2) + (1.0f64 - 3.0).powi(2)).sqrt();
+    assert!((illustrative::w2(&a, &b) - want).abs() < 1e-9);
+}
+
+#[test]
+fn illustrative_path_estimator_sticks_the_landing() {
+    // With a Gaussian target and a full-rank q the path-derivative gradient
+    // vanishes at the optimum, so BBVI-path (like the covariance ODE) keeps
+    // converging while BBVI-rep stalls at a noise floor. 5 samples per step.
+    let model = illustrative::compile().unwrap();
+    let s = illustrative::Settings {
+        iters: 1001,
+        ..illustrative::Settings::default()
+    };
+    let trajs = illustrative::run_one(&model, 5, &s).unwrap();
+    let tail = |t: &illustrative::Trajectory| {
+        let w = t.w2();
+        w[w.len() - 100..].iter().sum::<f64>() / 100.0
+    };
+    let (rep, path, ode) = (tail(&trajs[0]), tail(&trajs[1]), tail(&trajs[2]));
+    eprintln!("mean W₂ over the last 100 iterations: rep {rep}, path {path}, ODE {ode}");
+    for t in &trajs {
+        assert_eq!(t.path.len(), 1001, "{}", t.method);
+        assert!(t.w2()[0] > 4.0, "starts far away");
+    }
+    assert!(path < 0.01 && ode < 0.01, "path {path}, ODE {ode}");
+    assert!(rep > 5.0 * path, "rep {rep} vs path {path}");
+}
+
+// ---------------------------------------------------------------- UCI
+
+#[test]
+fn uci_preparation_matches_the_shipped_json() {
+    // The Rust preparation reproduces prepare.py's files (same split,
+    // scaling and dropped columns).
+    for spec in uci::DATASETS {
+        let data = uci::load(&spec).unwrap();
+        for (part, p) in [("train", &data.train), ("test", &data.test)] {
+            let path = paper_common::repo_path(&format!("examples/uci/{}_{part}.json", spec.name));
+            let shipped: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let ours = p.to_json();
+            assert_eq!(ours["N"], shipped["N"], "{} {part}", spec.name);
+            assert_eq!(ours["K"], shipped["K"], "{} {part}", spec.name);
+            assert_eq!(ours["y"], shipped["y"], "{} {part}", spec.name);
+            let flat = |v: &serde_json::Value| -> Vec<f64> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()))
+                    .collect()
+            };
+            let (a, b) = (flat(&ours["X"]), flat(&shipped["X"]));
+            assert_eq!(a.len(), b.len());
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-12, "{} {part}: {worst}", spec.name);
+        }
+    }
+    let iono = uci::load(&uci::spec("ionosphere").unwrap()).unwrap();
+    assert_eq!(iono.dropped.len(), 2, "{:?}", iono.dropped);
+}
+
+#[test]
+fn uci_bad_csv_gives_a_message() {
+    let spec = uci::spec("heart").unwrap();
+    let err = uci::parse(&spec, "a,b,target\n1,x,1\n").unwrap_err();
+    assert!(err.contains("line 2") && err.contains("`x`"), "{err}");
+    let err = uci::parse(&spec, "a,b,target\n1,2,3\n").unwrap_err();
+    assert!(err.contains("not 0 or 1"), "{err}");
+    assert!(uci::spec("iris").is_err());
+}
+
+/// Path-KL test accuracy against our reference runs (20001-iteration
+/// column). The accuracy of individual draws of a reverse-KL mean-field fit
+/// settles within a few hundred Adam steps: the reference's 2001- and
+/// 20001-iteration columns agree to 0.000 (heart), 0.013 (pima) and 0.002
+/// (wine) for path-KL, so 2001 iterations suffice for heart, pima and wine;
+/// ionosphere (whose reference kept a separating column we drop) gets the
+/// full 20001.
+fn check_path_kl(name: &str, iters: usize) {
+    let spec = uci::spec(name).unwrap();
+    let i = uci::DATASETS.iter().position(|d| d.name == name).unwrap();
+    let want = uci::REFERENCE_20001[i][1];
+    let data = uci::load(&spec).unwrap();
+    let model = uci::compile(&data.train, 0.0).unwrap();
+    let acc = uci::fit_accuracy(&model, &data, &uci::METHODS[1], iters, 3, 32).unwrap();
+    eprintln!(
+        "{name}: path-KL accuracy {:.3} ± {:.3} after {iters} iterations; reference {want}",
+        acc.mean, acc.sd
+    );
+    assert!(
+        (acc.mean - want).abs() <= 0.03,
+        "{name}: {} vs {want}",
+        acc.mean
+    );
+}
+
+#[test]
+fn uci_path_kl_accuracies_match_the_reference() {
+    for (name, iters) in [
+        ("heart", 2001),
+        ("ionosphere", 20001),
+        ("pima", 2001),
+        ("wine", 2001),
+    ] {
+        check_path_kl(name, iters);
+    }
+}
+
+// ---------------------------------------------------------------- smoke runs
+
+#[test]
+fn smoke_illustrative_writes_its_picture() {
+    let dir = temp_dir("illustrative");
+    let s = illustrative::Settings {
+        iters: 41,
+        samples: vec![5],
+        particles: 50,
+        ..illustrative::Settings::default()
+    };
+    let r = illustrative::run(&s, &dir).unwrap();
+    assert_png(&r.figure, 1000, 400);
+    let table = std::fs::read_to_string(&r.table).unwrap();
+    assert!(table.contains("BBVI-path") && table.contains("Langevin"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn smoke_banana_writes_its_picture() {
+    let dir = temp_dir("banana");
+    let s = banana::Settings {
+        iters: 60,
+        samples: 5,
+        ..banana::Settings::default()
+    };
+    let r = banana::run(&s, &[Divergence::Kl, Divergence::Chi2], &dir).unwrap();
+    assert_png(&r.figure, 900, 400);
+    assert_eq!(r.rows.len(), 2);
+    assert!(std::fs::read_to_string(&r.table).unwrap().contains("chi2"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn smoke_gmm1d_writes_its_picture() {
+    let dir = temp_dir("gmm1d");
+    let s = gmm1d::Settings {
+        components: vec![1, 2],
+        iters: 60,
+        ..gmm1d::Settings::default()
+    };
+    let r = gmm1d::run(&s, &[Divergence::Kl, Divergence::Hellinger], &dir).unwrap();
+    assert_png(&r.figure, 800, 500);
+    assert_eq!(r.rows.len(), 4);
+    assert!(
+        std::fs::read_to_string(&r.table)
+            .unwrap()
+            .contains("hellinger")
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn smoke_uci_writes_its_picture_table_and_data() {
+    let dir = temp_dir("uci");
+    let s = uci::Settings {
+        datasets: vec![uci::spec("heart").unwrap()],
+        iters: 30,
+        seeds: vec![1],
+        priors: vec![0.0, 1.0],
+        draws: 8,
+        ..uci::Settings::default()
+    };
+    let r = uci::run(&s, &dir, &mut |_| {}).unwrap();
+    assert_png(&r.figure, 500, 300);
+    assert_eq!(r.cells.len(), 10);
+    let table = std::fs::read_to_string(&r.table).unwrap();
+    assert!(table.contains("path-Hellinger") && table.contains("normal(0, 1) prior"));
+    assert!(dir.join("uci_data/heart_train.json").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
