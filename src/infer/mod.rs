@@ -61,14 +61,15 @@ mod init;
 mod lbfgs;
 mod linalg;
 mod optimizer;
+mod precondition;
 mod result;
 mod step_control;
 mod stopping;
 mod target;
 
 pub use config::{
-    Algorithm, DEFAULT_SAMPLES, Divergence, Estimator, FamilyKind, FitConfig, HessianEstimate,
-    Init, Optimizer, Step,
+    Algorithm, DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, Divergence, Estimator, FamilyKind, FitConfig,
+    HessianEstimate, Init, Optimizer, Precondition, Step,
 };
 pub use estimator::{expected_direction, per_sample_gradient};
 pub use family::{Approximation, Component};
@@ -124,8 +125,10 @@ pub fn fit<T: Target>(
             HessianEstimate::Stein => false,
             HessianEstimate::Auto => d <= 100,
         };
+    resolved.precondition = Some(config.resolved_precondition());
+    let affine = precondition::Affine::new(target);
     let mut batch = Batch::new(
-        target,
+        &affine,
         config.resolved_threads(),
         capacity,
         Factors::scratch_len(fam),
@@ -156,8 +159,9 @@ pub fn fit<T: Target>(
             observer.warning(&w);
             warnings.push(w);
         };
-        let start = match init::start(
-            target,
+        affine.set(precondition::Map::identity());
+        let mut start = match init::start(
+            &affine,
             batch.workspace(),
             config,
             fam.components(),
@@ -172,16 +176,36 @@ pub fn fit<T: Target>(
             }
         };
         grad_evals += start.grad_evals;
-        for w in start.warnings {
+        for w in std::mem::take(&mut start.warnings) {
             say(w, observer);
         }
-        let theta0 = fam.theta_from_dense(&start.means, &start.scale);
+        let mut theta0 = fam.theta_from_dense(&start.means, &start.scale);
+        let precond = config.resolved_precondition();
+        let mut curvature = start.curvature;
+        let mut flattest = start.flattest;
+        if !advi
+            && precond != Precondition::None
+            && let Some((map, theta_z)) = precondition::initial(fam, &start)
+        {
+            // The flow starts at q = N(0, I) (or its mixture spread) in
+            // coordinates where the Laplace approximation is N(0, I): its
+            // curvature there is about 1 unless the Laplace scale was
+            // regularised or unavailable, so measure it.
+            affine.set(map);
+            theta0 = theta_z;
+            let mut ev = 0;
+            let z0 = vec![0.0; d];
+            let (c, f) = init::curvature(&affine, batch.workspace(), &z0, &mut ev);
+            grad_evals += ev;
+            curvature = if c.is_finite() { c.max(1.0) } else { 1.0 };
+            flattest = f.map(|f| f.min(1.0));
+        }
         let outcome = if advi {
             advi::run(&mut batch, config, fam, theta0, r, observer)
         } else {
             let h0 = match (config.step, config.optimizer) {
                 (Step::Fixed(h), _) => h,
-                (Step::Auto, Optimizer::Euler) => step_control::initial_step(start.curvature),
+                (Step::Auto, Optimizer::Euler) => step_control::initial_step(curvature),
                 (Step::Auto, Optimizer::Adam) => {
                     let mut sds: Vec<f64> = (0..d)
                         .map(|i| {
@@ -198,8 +222,7 @@ pub fn fit<T: Target>(
             };
             // The flow relaxes its flattest direction at rate h·λ_min per
             // iteration: evaluate (and average) over that time scale.
-            let scale = start
-                .flattest
+            let scale = flattest
                 .filter(|_| config.optimizer == Optimizer::Euler)
                 .map(|l| 1.0 / (h0 * l));
             let e_every = config.resolved_eval_every(scale);
@@ -207,14 +230,15 @@ pub fn fit<T: Target>(
                 resolved.eval_every = Some(e_every);
             }
             if config.eval_every.is_none()
+                && precond == Precondition::None
                 && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
             {
                 say(
                     format!(
                         "the posterior is ill-conditioned: the flow needs about {:.0} iterations \
                          to relax its flattest direction, more than the {} between ELBO checks, \
-                         so the stopping rule may fire before it has; consider a smaller --tol \
-                         or --optimizer adam",
+                         so the stopping rule may fire before it has; consider \
+                         --precondition adaptive",
                         scale.unwrap_or(0.0),
                         config::MAX_WINDOW
                     ),
@@ -228,6 +252,7 @@ pub fn fit<T: Target>(
         for w in &outcome.warnings {
             say(w.clone(), observer);
         }
+        affine.set(precondition::Map::identity());
         let approx = fam.approximation(&outcome.theta);
         let diag = diagnose::evaluate(&mut batch, &approx, config);
         density_evals += config.draws;
