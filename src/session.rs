@@ -194,8 +194,8 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
             output::format_sig(result.final_step, 3)
         )),
     ));
+    // `fit` has already added the diagnostics' own warnings.
     let mut warnings = result.warnings.clone();
-    warnings.extend(dg.warnings());
     if result.rescued_by_step_control {
         warnings.push(
             "the run diverged and was rescued by step control: check the ELBO trace (--trace) and consider a smaller --step".into(),

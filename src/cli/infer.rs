@@ -90,6 +90,15 @@ pub struct FitOptions {
     /// Wasserstein–Fisher–Rao geometry for mixtures.
     #[arg(long)]
     pub wfr: bool,
+    /// Coordinates of the flow: adaptive (whitened by the Laplace approximation, then by the
+    /// current q), laplace, or none (the plain BW flow). Default: adaptive for bw with euler and a
+    /// Gaussian family, laplace for mixtures and adam, none for fbgvi and advi.
+    #[arg(long)]
+    pub precondition: Option<String>,
+    /// Natural-gradient stopping tolerance (posterior sds the mean may still move; twice this
+    /// for the scale), required together with --tol; `none`: Stan's relative-ELBO rule alone.
+    #[arg(long, default_value = "0.05")]
+    pub grad_tol: String,
 }
 
 impl FitOptions {
@@ -122,6 +131,19 @@ impl FitOptions {
             threads: self.threads,
             self_normalize: self.self_normalize,
             wfr: self.wfr,
+            precondition: self
+                .precondition
+                .as_deref()
+                .map(|p| parse("precondition", p))
+                .transpose()?,
+            grad_tol: match self.grad_tol.as_str() {
+                "none" => None,
+                "" => Some(infer::DEFAULT_GRAD_TOL),
+                g => Some(
+                    g.parse::<f64>()
+                        .map_err(|_| format!("invalid --grad-tol `{g}`: expected a number or `none`"))?,
+                ),
+            },
             ..FitConfig::default()
         };
         c.validate()?;

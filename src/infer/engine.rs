@@ -293,6 +293,7 @@ pub(crate) fn run<T: Target>(
         .grad_tol
         .map(|tol| NaturalGradient::new(fam, tol, config.wfr));
     let mut xtheta = vec![0.0; np];
+    let mut calm = true;
     let mut map_tmp = vec![0.0; d * d + d];
     let mut shrink = ShrinkCheck::new(d);
     let mut osc = Oscillation::new(np);
@@ -380,6 +381,7 @@ pub(crate) fn run<T: Target>(
                 prev = None;
                 osc.reset();
                 h *= 0.5;
+                calm = false;
                 out.rescued = true;
                 t = t.saturating_sub(1);
                 out.trace.pop();
@@ -441,7 +443,10 @@ pub(crate) fn run<T: Target>(
                 if !averaging && verdict == Window::Noisy && window < MAX_WINDOW {
                     window = (2 * window).min(MAX_WINDOW);
                 }
-                fired &= verdict == Window::Pass;
+                // The natural-gradient rule replaces Stan's: a relative
+                // ELBO change is either too lax (large |ELBO|) or below the
+                // jitter of a converged q (ELBO near 0); see `stopping`.
+                fired = verdict == Window::Pass;
             }
         }
         map.to_outer(fam, &theta, &mut xtheta, &mut map_tmp);
@@ -489,6 +494,15 @@ pub(crate) fn run<T: Target>(
             converged = true;
             avg_window = window.min((iters / 2).max(1));
         }
+        if check && !averaging {
+            // A window without any rejection, collapse or oscillation lets
+            // the step grow back towards h₀: one bad region (a funnel's
+            // neck, an early overshoot) must not slow the rest of the run.
+            if calm && h < h0 {
+                h = (2.0 * h).min(h0);
+            }
+            calm = true;
+        }
         if check
             && adaptive
             && !averaging
@@ -517,6 +531,7 @@ pub(crate) fn run<T: Target>(
             theta.copy_from_slice(&backup);
             opt.restore(&opt_backup);
             h *= 0.5;
+            calm = false;
             out.step_rejections += 1;
             if h < h_floor {
                 break;
@@ -531,6 +546,7 @@ pub(crate) fn run<T: Target>(
         have_backup = true;
         if osc.record(&backup, &theta) && !averaging {
             h *= 0.5;
+            calm = false;
         }
         t += 1;
     }
