@@ -182,8 +182,8 @@ pub struct FitConfig {
     /// direction averaged over an ELBO window and whitened by the current
     /// scale (the estimated distance of the mean to the optimum in posterior
     /// standard deviations; twice this for the scale) must be below it in
-    /// every coordinate, as well as Stan's relative-ELBO rule. `None`: Stan's
-    /// rule alone. Not used by `advi`.
+    /// every coordinate; it replaces Stan's relative-ELBO rule (see
+    /// `stopping`). `None`: Stan's rule alone. Not used by `advi`.
     pub grad_tol: Option<f64>,
 }
 
