@@ -140,7 +140,12 @@ pub fn summarize(draws: &Draws) -> Vec<ColumnSummary> {
 /// Why a run ended, in words.
 pub fn reason_text(result: &FitResult) -> String {
     match result.termination {
-        Termination::Converged => format!("relative ELBO change below {}", result.config.tol),
+        Termination::Converged => match result.config.grad_tol {
+            Some(g) if result.config.algorithm != crate::infer::Algorithm::Advi => {
+                format!("natural gradient below {g} posterior sd")
+            }
+            _ => format!("relative ELBO change below {}", result.config.tol),
+        },
         Termination::MaxIterations => {
             format!("reached the maximum of {} iterations", result.config.iters)
         }

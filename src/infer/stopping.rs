@@ -12,8 +12,9 @@
 //!
 //! Stan's rule alone stops too early on slow directions: a relative change
 //! of 1 % of an ELBO of −2700 is 27 nats, while q is still far from the
-//! optimum along a flat direction. [`NaturalGradient`] adds a rule on the
-//! ascent direction itself, whitened by the current scale S (Sᵀ applied to
+//! optimum along a flat direction, and near an ELBO of 0 a change of 1 % is
+//! below the jitter of a converged q. For `bw` and `fbgvi`
+//! [`NaturalGradient`] replaces it with a rule on the ascent direction itself, whitened by the current scale S (Sᵀ applied to
 //! the mean and scale blocks). For the mean block this is the natural
 //! gradient: near the optimum E[∇log π] ≈ −Σ⁻¹(μ − μ*), so Sᵀ E[∇log π] ≈
 //! −S⁻¹(μ − μ*), the distance to the optimal mean in posterior standard
