@@ -382,7 +382,16 @@ pub(crate) fn run<T: Target>(
                 osc.reset();
                 h *= 0.5;
                 calm = false;
-                out.rescued = true;
+                // Non-finite values mean the run left the posterior's
+                // support: the user must hear of it. A finite ELBO drop is
+                // a step too long for the current curvature (often the
+                // first steps from the default h = ½ on a small data set),
+                // undone like a rejected step.
+                if finite {
+                    out.step_rejections += 1;
+                } else {
+                    out.rescued = true;
+                }
                 t = t.saturating_sub(1);
                 out.trace.pop();
                 if h < h_floor {
