@@ -6,7 +6,7 @@
 //! - `near_gaussian_posteriors_are_accurate` (always run, about a second):
 //!   a subset of near-Gaussian posteriors, every mean within 0.1 reference
 //!   sd and every sd within 10 % (fixed seed).
-//! - `every_reference_posterior` (with `VIPPL_SLOW=1`, about a minute):
+//! - `every_reference_posterior` (with `VIPPL_SLOW=1`, two minutes on 2 cores):
 //!   all of them; prints a table, requires 90 % of tier-1/2 posteriors
 //!   within tolerance and that no fit missing by more than 0.5 sd looks
 //!   trustworthy (k̂ < 0.7, converged, not rescued).
