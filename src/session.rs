@@ -140,7 +140,12 @@ pub fn summarize(draws: &Draws) -> Vec<ColumnSummary> {
 /// Why a run ended, in words.
 pub fn reason_text(result: &FitResult) -> String {
     match result.termination {
-        Termination::Converged => format!("relative ELBO change below {}", result.config.tol),
+        Termination::Converged => match result.config.grad_tol {
+            Some(g) if result.config.algorithm != crate::infer::Algorithm::Advi => {
+                format!("natural gradient below {g} posterior sd")
+            }
+            _ => format!("relative ELBO change below {}", result.config.tol),
+        },
         Termination::MaxIterations => {
             format!("reached the maximum of {} iterations", result.config.iters)
         }
@@ -197,8 +202,8 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
             output::format_sig(result.final_step, 3)
         )),
     ));
+    // `fit` has already added the diagnostics' own warnings.
     let mut warnings = result.warnings.clone();
-    warnings.extend(dg.warnings());
     if result.rescued_by_step_control {
         warnings.push(
             "the run diverged and was rescued by step control: check the ELBO trace (--trace) and consider a smaller --step".into(),

@@ -9,7 +9,8 @@ use super::{Density, compile_model, kl_pair, markdown_table, write_text};
 use std::path::{Path, PathBuf};
 use vippl::density::CompiledModel;
 use vippl::infer::{
-    Approximation, Divergence, FamilyKind, FitConfig, Init, Optimizer, Silent, Step, fit,
+    Approximation, Divergence, FamilyKind, FitConfig, Init, Optimizer, Precondition, Silent, Step,
+    fit,
 };
 use vippl::plot::{Line, LineColor, Panel, PanelOptions, line_panels};
 
@@ -73,6 +74,10 @@ impl Settings {
             iters: self.iters,
             tol: 0.0,
             step_control: false,
+            // The plain flow of the paper: its own coordinates, and a fixed
+            // number of iterations.
+            precondition: Some(Precondition::None),
+            grad_tol: None,
             init: Some(Init::Zero),
             seed: self.seed,
             draws: 1000,

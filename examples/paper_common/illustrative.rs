@@ -20,8 +20,8 @@ use rand_distr::StandardNormal;
 use std::path::{Path, PathBuf};
 use vippl::density::CompiledModel;
 use vippl::infer::{
-    Algorithm, Approximation, Divergence, Estimator, FamilyKind, FitConfig, Optimizer, Step,
-    Target, fit_from,
+    Algorithm, Approximation, Divergence, Estimator, FamilyKind, FitConfig, Optimizer,
+    Precondition, Step, Target, fit_from,
 };
 use vippl::plot::{Corner, Line, LineColor, Panel, PanelOptions, line_panels};
 use vippl::random::stream;
@@ -135,6 +135,10 @@ pub fn bbvi(
         draws: 100,
         // Plain SGD: no step rejection or halving.
         step_control: false,
+        // The plain flow of the paper: its own coordinates, and a fixed
+        // number of iterations.
+        precondition: Some(Precondition::None),
+        grad_tol: None,
         ..FitConfig::default()
     };
     let mut rec = Recorder::default();

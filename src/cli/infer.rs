@@ -22,9 +22,13 @@ pub struct InferArgs {
     /// Number of output draws.
     #[arg(long, default_value_t = 1000)]
     pub draws: usize,
-    /// Resample the output draws by their Pareto-smoothed importance weights.
-    #[arg(long)]
+    /// Resample the output draws by their Pareto-smoothed importance weights even when
+    /// k̂ ≥ 0.7 (by default they are resampled only when k̂ < 0.7).
+    #[arg(long, conflicts_with = "no_psis_resample")]
     pub psis_resample: bool,
+    /// Report plain draws from the approximation, without importance resampling.
+    #[arg(long)]
+    pub no_psis_resample: bool,
     /// Write the draws as a Stan CSV file.
     #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
     pub output: Option<String>,
@@ -90,6 +94,15 @@ pub struct FitOptions {
     /// Wasserstein–Fisher–Rao geometry for mixtures.
     #[arg(long)]
     pub wfr: bool,
+    /// Coordinates of the flow: adaptive (whitened by the Laplace approximation, then by the
+    /// current q), laplace, or none (the plain BW flow). Default: adaptive for bw with euler and a
+    /// Gaussian family, laplace for mixtures and adam, none for fbgvi and advi.
+    #[arg(long)]
+    pub precondition: Option<String>,
+    /// Natural-gradient stopping tolerance (posterior sds the mean may still move; twice this
+    /// for the scale), required together with --tol; `none`: Stan's relative-ELBO rule alone.
+    #[arg(long, default_value = "0.05")]
+    pub grad_tol: String,
 }
 
 impl FitOptions {
@@ -122,6 +135,18 @@ impl FitOptions {
             threads: self.threads,
             self_normalize: self.self_normalize,
             wfr: self.wfr,
+            precondition: self
+                .precondition
+                .as_deref()
+                .map(|p| parse("precondition", p))
+                .transpose()?,
+            grad_tol: match self.grad_tol.as_str() {
+                "none" => None,
+                "" => Some(infer::DEFAULT_GRAD_TOL),
+                g => Some(g.parse::<f64>().map_err(|_| {
+                    format!("invalid --grad-tol `{g}`: expected a number or `none`")
+                })?),
+            },
             ..FitConfig::default()
         };
         c.validate()?;
@@ -197,12 +222,13 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
             load::error(format!("cannot write the trace file: {e}"));
         }
     }
+    let psis = !args.no_psis_resample && (args.psis_resample || result.diagnostics.psis_reliable());
     let draws = session::output_draws(
         &cm,
         &result.approximation,
         args.draws,
         config.seed,
-        args.psis_resample,
+        psis,
         config.threads,
     )
     .map_err(|m| {
@@ -211,18 +237,12 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     })?;
     let summary = session::summarize(&draws);
     let mut fit_summary = session::fit_summary(&result, seconds);
-    if args.psis_resample {
+    if psis {
         fit_summary
             .extra
             .push(("draws".into(), "PSIS-resampled".into()));
     }
-    let record = session::config_record(
-        &src,
-        &args.data,
-        &result.config,
-        args.draws,
-        args.psis_resample,
-    );
+    let record = session::config_record(&src, &args.data, &result.config, args.draws, psis);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match args.format {
         super::Format::Table => print!("{}", output::render_table(&summary, &fit_summary, color)),

@@ -79,6 +79,17 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Whether the Pareto-smoothed importance weights can correct q's
+    /// summaries (k̂ < 0.7). A Gaussian q is biased even at its optimum (it
+    /// cannot follow a scale that depends on other parameters, a skewed
+    /// marginal); when the weights are reliable, resampling by them removes
+    /// most of that bias, as Pathfinder does by default. Beyond 0.7 the
+    /// weights' variance is effectively infinite and resampling would only
+    /// hide how poor q is.
+    pub fn psis_reliable(&self) -> bool {
+        matches!(self.verdict, Verdict::Good | Verdict::Ok)
+    }
+
     /// Warnings for the user, in words.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
@@ -306,10 +317,14 @@ pub fn psis_resample<T: Target>(
         })
         .collect();
     let total = *cum.last().unwrap_or(&1.0);
+    // Systematic resampling: one uniform offset and n_out evenly spaced
+    // points, so each proposal is kept ⌊n_out·w⌋ or ⌈n_out·w⌉ times; the
+    // summaries of the output carry far less resampling noise than with
+    // independent multinomial picks.
+    let offset: f64 = stream(seed, &[crate::infer::streams::RESAMPLE]).random::<f64>();
     let mut out = Vec::with_capacity(n_out * d);
     for j in 0..n_out {
-        let u: f64 =
-            stream(seed, &[crate::infer::streams::RESAMPLE, j as u64]).random::<f64>() * total;
+        let u = (j as f64 + offset) / n_out as f64 * total;
         let i = cum.partition_point(|&c| c <= u).min(draws - 1);
         out.extend_from_slice(batch.get(i).x);
     }

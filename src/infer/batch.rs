@@ -134,6 +134,11 @@ impl<'t, T: Target> Batch<'t, T> {
         }
     }
 
+    /// The target the batch evaluates.
+    pub fn target(&self) -> &'t T {
+        self.target
+    }
+
     /// Number of samples of the last batch.
     pub fn len(&self) -> usize {
         self.n

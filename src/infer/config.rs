@@ -105,6 +105,19 @@ pub enum Init {
     Random,
 }
 
+/// The coordinates the explicit flow runs in (see `precondition`): the
+/// optimum is the same in all of them, the speed is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// The model's unconstrained coordinates: the plain BW flow.
+    None,
+    /// Coordinates whitened by the Laplace approximation at the mode.
+    Laplace,
+    /// Whitened by the Laplace approximation, then re-whitened by the
+    /// current q at every ELBO check of the optimisation phase.
+    Adaptive,
+}
+
 /// How FB-GVI estimates E_q[∇² log π].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum HessianEstimate {
@@ -167,7 +180,22 @@ pub struct FitConfig {
     /// reproducing a published scheme; a state that is not finite or a
     /// singular scale then ends the run as diverged, with the last good q.
     pub step_control: bool,
+    /// `None`: `adaptive` for `bw` with the Euler step and a Gaussian family,
+    /// `laplace` for `bw` with mixtures or Adam, `none` for `fbgvi` and
+    /// `advi`.
+    pub precondition: Option<Precondition>,
+    /// Tolerance of the natural-gradient stopping rule: the ascent
+    /// direction averaged over an ELBO window and whitened by the current
+    /// scale (the estimated distance of the mean to the optimum in posterior
+    /// standard deviations; twice this for the scale) must be below it in
+    /// every coordinate; it replaces Stan's relative-ELBO rule (see
+    /// `stopping`). `None`: Stan's rule alone. Not used by `advi`.
+    pub grad_tol: Option<f64>,
 }
+
+/// Default of [`FitConfig::grad_tol`]: 0.05 posterior sd for the means, a
+/// whitened scale direction of 0.1 (about 5 % on an sd).
+pub const DEFAULT_GRAD_TOL: f64 = 0.05;
 
 /// Default Monte Carlo samples per `bw` iteration. With the path-derivative
 /// estimator the noise vanishes as q approaches a Gaussian posterior, so few
@@ -183,6 +211,11 @@ pub const DEFAULT_SAMPLES: usize = 16;
 /// Bounds of the automatic ELBO-evaluation window (iterations).
 pub const MIN_WINDOW: usize = 100;
 pub const MAX_WINDOW: usize = 500;
+/// First window of a preconditioned flow, whose relaxation time is about
+/// 1/(h λ) = 2 iterations (λ ≈ 1 in whitened coordinates, h = ½); windows
+/// double, up to [`MAX_WINDOW`], while the Monte Carlo noise of the averaged
+/// direction is too large for the natural-gradient rule to decide.
+pub const PRECONDITIONED_WINDOW: usize = 20;
 
 impl Default for FitConfig {
     fn default() -> Self {
@@ -207,6 +240,8 @@ impl Default for FitConfig {
             elbo_samples: 100,
             hessian: HessianEstimate::Auto,
             step_control: true,
+            precondition: None,
+            grad_tol: Some(DEFAULT_GRAD_TOL),
         }
     }
 }
@@ -233,11 +268,23 @@ impl FitConfig {
         })
     }
 
+    /// The coordinates of the flow.
+    pub fn resolved_precondition(&self) -> Precondition {
+        self.precondition.unwrap_or(match self.algorithm {
+            Algorithm::Bw => match (self.resolved_family(), self.optimizer) {
+                (FamilyKind::Mixture(_), _) | (_, Optimizer::Adam) => Precondition::Laplace,
+                _ => Precondition::Adaptive,
+            },
+            _ => Precondition::None,
+        })
+    }
+
     /// The ELBO evaluation interval; `time_scale` is the flow's slowest
     /// relaxation time in iterations, when known.
     pub fn resolved_eval_every(&self, time_scale: Option<f64>) -> usize {
         self.eval_every.unwrap_or(match self.algorithm {
             Algorithm::Advi => 100,
+            _ if self.resolved_precondition() != Precondition::None => PRECONDITIONED_WINDOW,
             _ => match time_scale {
                 Some(t) if t.is_finite() => {
                     ((2.0 * t).ceil() as usize).clamp(MIN_WINDOW, MAX_WINDOW)
@@ -313,6 +360,34 @@ impl FitConfig {
                     ));
                 }
             }
+        }
+        match (self.algorithm, self.precondition) {
+            (Algorithm::Advi, Some(p)) if p != Precondition::None => {
+                return Err(
+                    "--algorithm advi runs in the model's coordinates, as Stan does: it takes \
+                     --precondition none only"
+                        .into(),
+                );
+            }
+            (_, Some(Precondition::Adaptive))
+                if self.algorithm == Algorithm::Fbgvi
+                    || self.optimizer == Optimizer::Adam
+                    || matches!(family, FamilyKind::Mixture(_)) =>
+            {
+                return Err(
+                    "--precondition adaptive needs --algorithm bw with --optimizer euler and a \
+                     Gaussian family (meanfield or fullrank); use --precondition laplace"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        if let Some(g) = self.grad_tol
+            && !(g > 0.0 && g.is_finite())
+        {
+            return Err(format!(
+                "--grad-tol must be a positive number or `none`, got {g}"
+            ));
         }
         if self.wfr && !matches!(family, FamilyKind::Mixture(_)) {
             return Err(
@@ -632,6 +707,31 @@ text_serde!(Optimizer);
 text_serde!(Step);
 text_serde!(Init);
 text_serde!(HessianEstimate);
+text_serde!(Precondition);
+
+impl fmt::Display for Precondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Precondition::None => "none",
+            Precondition::Laplace => "laplace",
+            Precondition::Adaptive => "adaptive",
+        })
+    }
+}
+
+impl FromStr for Precondition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Precondition::None),
+            "laplace" => Ok(Precondition::Laplace),
+            "adaptive" => Ok(Precondition::Adaptive),
+            _ => Err(format!(
+                "unknown preconditioning `{s}`; expected adaptive, laplace or none"
+            )),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -12,16 +12,27 @@
 //! keeps the iterates jittering around the optimum at a level ∝ √h, and the
 //! average removes most of it. A run that reaches the iteration limit
 //! averages its last window the same way.
+//!
+//! Coordinates: the run moves θ in the coordinates z of the batch's
+//! [`Affine`] target (see `precondition`) and returns θ in the model's
+//! coordinates. With [`Precondition::Adaptive`] the map is reset to the
+//! current q at every check of the optimisation phase (the step's direction
+//! is carried over to the new coordinates exactly: a gradient transforms by
+//! S_zᵀ); the averaging window keeps one map, so its average is an average
+//! in the model's coordinates too. Windows start at `eval_every` and double
+//! (up to `MAX_WINDOW`) when the natural-gradient rule finds the window
+//! average too noisy to decide.
 
 use super::batch::Batch;
-use super::config::{Algorithm, FitConfig, HessianEstimate};
+use super::config::{Algorithm, FitConfig, HessianEstimate, MAX_WINDOW, Precondition};
 use super::estimator::{self, BatchSummary, Scaling, Settings};
-use super::family::{Factors, Family};
+use super::family::{Factors, Family, Param};
 use super::fbgvi::{self, FbWork};
 use super::optimizer::OptState;
+use super::precondition::{Affine, Map};
 use super::result::{Control, IterationInfo, Observer, Phase, Termination, TraceEntry};
 use super::step_control::{Oscillation, ShrinkCheck};
-use super::stopping::RelativeElbo;
+use super::stopping::{NaturalGradient, RelativeElbo, Window};
 use super::{Target, streams};
 use crate::random::stream;
 use rand::RngExt;
@@ -114,10 +125,94 @@ fn batch_is_finite<T: Target>(batch: &Batch<'_, T>, hessians: bool) -> bool {
     })
 }
 
-/// Runs `bw` or `fbgvi` from θ₀.
+/// Resets the map to the current q: with θ = (μ_z, S_z) in the coordinates
+/// of `map`, the new map is x = (m + L μ_z) + (L S_z) z', θ becomes
+/// (0, I), and the batch direction `dir` taken at θ becomes S_zᵀ dir (s_z ⊙
+/// dir for a diagonal scale), the same gradient in the new coordinates.
+/// False (nothing changed) when the new map would be singular.
+fn rewhiten(
+    fam: Family,
+    theta: &mut [f64],
+    map: &mut Map,
+    dir: &mut [f64],
+    tmp: &mut [f64],
+) -> bool {
+    let d = fam.d;
+    let mut m = vec![0.0; d];
+    map.forward(&theta[..d], &mut m);
+    let sz = &theta[d..];
+    let new = match fam.param {
+        Param::Diag => {
+            let l: Vec<f64> = (0..d)
+                .map(|i| {
+                    if map.is_identity() {
+                        sz[i]
+                    } else {
+                        map.l[i] * sz[i]
+                    }
+                })
+                .collect();
+            Map::diag(m, l)
+        }
+        Param::Dense => {
+            let l = if map.is_identity() {
+                sz[..d * d].to_vec()
+            } else {
+                let mut l = vec![0.0; d * d];
+                super::linalg::mat_mul(&map.l, &sz[..d * d], &mut l, d);
+                l
+            };
+            Map::dense(m, l)
+        }
+        _ => None,
+    };
+    let Some(new) = new else {
+        return false;
+    };
+    match fam.param {
+        Param::Diag => {
+            for i in 0..d {
+                dir[i] *= sz[i];
+                dir[d + i] *= sz[i];
+            }
+        }
+        _ => {
+            let mut v = vec![0.0; d];
+            for j in 0..d {
+                v[j] = (0..d).map(|i| sz[i * d + j] * dir[i]).sum();
+            }
+            dir[..d].copy_from_slice(&v);
+            let dd = &dir[d..d + d * d];
+            tmp[..d * d].fill(0.0);
+            for i in 0..d {
+                for a in 0..d {
+                    let sia = sz[i * d + a];
+                    for b in 0..d {
+                        tmp[a * d + b] += sia * dd[i * d + b];
+                    }
+                }
+            }
+            dir[d..d + d * d].copy_from_slice(&tmp[..d * d]);
+        }
+    }
+    theta.fill(0.0);
+    match fam.param {
+        Param::Diag => theta[d..2 * d].fill(1.0),
+        _ => {
+            for i in 0..d {
+                theta[d + i * d + i] = 1.0;
+            }
+        }
+    }
+    *map = new;
+    true
+}
+
+/// Runs `bw` or `fbgvi` from θ₀ (in the coordinates of the batch's map);
+/// the returned θ is in the model's coordinates.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run<T: Target>(
-    batch: &mut Batch<'_, T>,
+    batch: &mut Batch<'_, Affine<'_, T>>,
     config: &FitConfig,
     fam: Family,
     theta0: Vec<f64>,
@@ -126,6 +221,10 @@ pub(crate) fn run<T: Target>(
     restart: usize,
     observer: &mut dyn Observer,
 ) -> RunOutcome {
+    let affine = batch.target();
+    let mut map = affine.map();
+    let adaptive = config.resolved_precondition() == Precondition::Adaptive
+        && matches!(fam.param, Param::Dense | Param::Diag);
     let d = fam.d;
     let np = fam.n_params();
     let n_per = config.resolved_samples();
@@ -187,7 +286,15 @@ pub(crate) fn run<T: Target>(
     let mut avg = vec![0.0; np];
     let mut avg_count = 0usize;
     let mut averaging = false;
-    let avg_window = e_every.min((iters / 2).max(1));
+    let mut window = e_every;
+    let mut avg_window = window.min((iters / 2).max(1));
+    let mut last_check = 0usize;
+    let mut natural = config
+        .grad_tol
+        .map(|tol| NaturalGradient::new(fam, tol, config.wfr));
+    let mut xtheta = vec![0.0; np];
+    let mut calm = true;
+    let mut map_tmp = vec![0.0; d * d + d];
     let mut shrink = ShrinkCheck::new(d);
     let mut osc = Oscillation::new(np);
     let mut fbw = if fb { Some(FbWork::new(d)) } else { None };
@@ -213,6 +320,7 @@ pub(crate) fn run<T: Target>(
         }
         if !averaging && t + avg_window >= iters {
             averaging = true;
+            avg_window = window.min((iters / 2).max(1));
         }
         batch_id += 1;
         sample_batch(
@@ -283,7 +391,17 @@ pub(crate) fn run<T: Target>(
                 prev = None;
                 osc.reset();
                 h *= 0.5;
-                out.rescued = true;
+                calm = false;
+                // Non-finite values mean the run left the posterior's
+                // support: the user must hear of it. A finite ELBO drop is
+                // a step too long for the current curvature (often the
+                // first steps from the default h = ½ on a small data set),
+                // undone like a rejected step.
+                if finite {
+                    out.step_rejections += 1;
+                } else {
+                    out.rescued = true;
+                }
                 t = t.saturating_sub(1);
                 out.trace.pop();
                 if h < h_floor {
@@ -326,15 +444,32 @@ pub(crate) fn run<T: Target>(
         if !config.divergence.is_kl() && n_total >= 4 && summary.ess < 2.0 {
             low_ess += 1;
         }
+        if let Some(ng) = natural.as_mut() {
+            ng.add(fam, &theta, &factors, &dir);
+        }
         let mut elbo_eval_now = None;
         let mut fired = false;
-        if t > 0 && t % e_every == 0 {
+        let mut check = false;
+        if t > 0 && t - last_check >= window {
+            check = true;
+            last_check = t;
             let e = elbo_eval(batch, fam, &theta, &factors, elbo_n, elbo_pos);
             out.density_evals += elbo_n * fam.components();
             elbo_eval_now = Some(e);
             fired = rule.push(e);
+            if let Some(ng) = natural.as_mut() {
+                let verdict = ng.close(window >= MAX_WINDOW);
+                if !averaging && verdict == Window::Noisy && window < MAX_WINDOW {
+                    window = (2 * window).min(MAX_WINDOW);
+                }
+                // The natural-gradient rule replaces Stan's: a relative
+                // ELBO change is either too lax (large |ELBO|) or below the
+                // jitter of a converged q (ELBO near 0); see `stopping`.
+                fired = verdict == Window::Pass;
+            }
         }
-        fam.flat_parameters(&theta, &mut flat);
+        map.to_outer(fam, &theta, &mut xtheta, &mut map_tmp);
+        fam.flat_parameters(&xtheta, &mut flat);
         let phase = if averaging {
             Phase::Averaging
         } else {
@@ -376,6 +511,25 @@ pub(crate) fn run<T: Target>(
         if fired && !averaging {
             averaging = true;
             converged = true;
+            avg_window = window.min((iters / 2).max(1));
+        }
+        if check && !averaging {
+            // A window without any rejection, collapse or oscillation lets
+            // the step grow back towards h₀: one bad region (a funnel's
+            // neck, an early overshoot) must not slow the rest of the run.
+            if calm && h < h0 {
+                h = (2.0 * h).min(h0);
+            }
+            calm = true;
+        }
+        if check
+            && adaptive
+            && !averaging
+            && rewhiten(fam, &mut theta, &mut map, &mut dir, &mut work)
+        {
+            affine.set(map.clone());
+            factors.prepare(&theta);
+            osc.reset();
         }
         prev = Some(summary);
         // Propose θ_{t+1}; shrink h until the step is acceptable.
@@ -402,6 +556,7 @@ pub(crate) fn run<T: Target>(
             theta.copy_from_slice(&backup);
             opt.restore(&opt_backup);
             h *= 0.5;
+            calm = false;
             out.step_rejections += 1;
             if h < h_floor {
                 break;
@@ -416,6 +571,7 @@ pub(crate) fn run<T: Target>(
         have_backup = true;
         if config.step_control && osc.record(&backup, &theta) && !averaging {
             h *= 0.5;
+            calm = false;
         }
         t += 1;
     }
@@ -445,15 +601,17 @@ pub(crate) fn run<T: Target>(
         ));
     }
     // Return the window average when there is one and it is a valid q.
-    out.theta = theta;
+    let mut last = theta;
     if avg_count > 0 && out.termination != Termination::Diverged {
         for a in avg.iter_mut() {
             *a /= avg_count as f64;
         }
         let mut f = Factors::new(fam);
         if f.prepare(&avg) {
-            out.theta = avg;
+            last = avg;
         }
     }
+    out.theta = vec![0.0; np];
+    map.to_outer(fam, &last, &mut out.theta, &mut map_tmp);
     out
 }

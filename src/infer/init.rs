@@ -25,6 +25,8 @@ pub(crate) struct Start {
     pub describe: String,
     pub warnings: Vec<String>,
     pub grad_evals: usize,
+    /// The centre of the start (the mode for `map`).
+    pub center: Vec<f64>,
 }
 
 /// Attempts at finding a finite starting point before giving up (Stan: 100).
@@ -274,7 +276,7 @@ pub(crate) fn start<T: Target>(
     };
     let mut means = Vec::with_capacity(components);
     if components == 1 {
-        means.push(center);
+        means.push(center.clone());
     } else {
         let mut eps = vec![0.0; d];
         for k in 0..components {
@@ -314,6 +316,7 @@ pub(crate) fn start<T: Target>(
         describe,
         warnings,
         grad_evals: evals,
+        center,
     })
 }
 
@@ -350,6 +353,7 @@ pub(crate) fn given<T: Target>(
         Some(&m) if m > 0.0 => 1.0 / m,
         _ => 0.0,
     };
+    let center = means[0].clone();
     Start {
         means,
         scale,
@@ -362,5 +366,6 @@ pub(crate) fn given<T: Target>(
         describe: format!("given: {} approximation", approx.family_name()),
         warnings: Vec::new(),
         grad_evals: evals,
+        center,
     }
 }

@@ -83,14 +83,14 @@ pub struct FitResult {
     /// Things the user should know, in words (also sent to the observer).
     pub warnings: Vec<String>,
     /// The chosen run diverged and step control pulled it back: a step led
-    /// to non-finite log densities or gradients, or collapsed the ELBO, and
-    /// was undone with a smaller step. (Routine shrink-and-retry of a step
-    /// that would have made a scale near-singular is counted in
+    /// to non-finite log densities or gradients and was undone with a
+    /// smaller step. (Routine shrink-and-retry of a step that would have
+    /// made a scale near-singular or collapsed the ELBO is counted in
     /// `step_rejections` instead.)
     pub rescued_by_step_control: bool,
-    /// Proposed steps rejected before being taken (step too large for the
-    /// curvature: a scale would have shrunk more than 10× or become
-    /// singular), each followed by halving the step.
+    /// Steps rejected as too large for the curvature (a scale would have
+    /// shrunk more than 10× or become singular, or the ELBO collapsed),
+    /// each followed by halving the step.
     pub step_rejections: usize,
     /// Step size at the start and at the end of the chosen run.
     pub initial_step: f64,

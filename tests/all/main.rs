@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one binary to keep builds fast.
 
+mod accuracy;
 mod check;
 mod cli;
 mod density;

@@ -19,8 +19,8 @@ use super::compile_model;
 use vippl::data::RawValue;
 use vippl::density::CompiledModel;
 use vippl::infer::{
-    Algorithm, Approximation, Divergence, Estimator, FamilyKind, FitConfig, Optimizer, Silent,
-    Step, fit_from,
+    Algorithm, Approximation, Divergence, Estimator, FamilyKind, FitConfig, Optimizer,
+    Precondition, Silent, Step, fit_from,
 };
 
 pub const MODEL: &str = include_str!("../../uci/logistic.vi");
@@ -113,6 +113,10 @@ pub fn config(m: &Method, iters: usize, seed: u64) -> FitConfig {
         iters,
         tol: 0.0,
         step_control: false,
+        // The plain flow of the paper: its own coordinates, and a fixed
+        // number of iterations.
+        precondition: Some(Precondition::None),
+        grad_tol: None,
         seed,
         draws: 200,
         ..FitConfig::default()
