@@ -2,16 +2,21 @@
 
 mod check;
 mod density_props;
+mod diagnose;
 mod diagnostics;
 mod dist;
 mod frontend_props;
-mod output;
-mod plot;
-mod syntax;
-mod transform;
-mod diagnose;
 mod infer_control;
 mod infer_exact;
 mod infer_fit;
 mod infer_mixture;
 mod infer_targets;
+mod output;
+mod plot;
+mod repl;
+mod repl_cli;
+mod repl_complete;
+mod repl_pty;
+mod repl_support;
+mod syntax;
+mod transform;
