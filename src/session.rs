@@ -22,7 +22,10 @@ const PSIS_PROPOSALS_PER_DRAW: usize = 4;
 /// The model text and data a fit was made from, as needed to rebuild it.
 #[derive(Clone, Debug)]
 pub struct ModelSource {
+    /// The model's name (file stem), recorded in outputs.
     pub name: String,
+    /// The file the text was read from, as diagnostics name it.
+    pub file: String,
     pub text: String,
     pub data: DataInput,
 }
@@ -33,7 +36,7 @@ impl ModelSource {
         &self,
     ) -> Result<(CompiledModel, Vec<Diagnostic>), (SourceMap, Vec<Diagnostic>)> {
         let mut sources = SourceMap::new();
-        let (model, mut warnings) = match check::load_model(&mut sources, &self.name, &self.text) {
+        let (model, mut warnings) = match check::load_model(&mut sources, &self.file, &self.text) {
             Ok(x) => x,
             Err(d) => return Err((sources, d)),
         };
@@ -307,7 +310,13 @@ pub fn config_record(
     draws: usize,
     psis: bool,
 ) -> Config {
-    let engine = serde_json::to_value(c).unwrap_or(Value::Null);
+    // The thread count does not change results: it is not recorded, so the
+    // same seed gives byte-identical files.
+    let engine = serde_json::to_value(FitConfig {
+        threads: 0,
+        ..c.clone()
+    })
+    .unwrap_or(Value::Null);
     Config::new()
         .set("model", src.name.clone())
         .set("method", "variational")
@@ -375,6 +384,7 @@ pub fn load_fit(file: FitFile, origin: &str) -> Result<LoadedFit, String> {
     data.add(&DataSpec::Json(format!("{origin} (embedded data)")), &text)?;
     let source = ModelSource {
         name: file.model_name.clone(),
+        file: format!("{} (from {origin})", file.model_name),
         text: file.model_source.clone(),
         data,
     };

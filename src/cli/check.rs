@@ -44,23 +44,6 @@ pub(super) fn read_model(path: &Path) -> Result<(String, String), String> {
     }
 }
 
-/// The data files given to `check`. Binding data to the model is the data
-/// loader's job; until it is connected here, this only verifies that each
-/// file exists, so that a typo in a path is reported by `check` too.
-pub fn bind_data_for_check(data: &[String]) -> Result<(), String> {
-    for spec in data {
-        // `NAME=file.csv` names the file after the `=`.
-        let path = match spec.split_once('=') {
-            Some((name, file)) if !name.is_empty() && !name.contains(['/', '\\', '.']) => file,
-            _ => spec.as_str(),
-        };
-        if !Path::new(path).is_file() {
-            return Err(format!("cannot read data file `{path}`: no such file"));
-        }
-    }
-    Ok(())
-}
-
 pub(super) fn run(args: &CheckArgs) -> i32 {
     let opts = RenderOptions {
         color: stderr_color(),
@@ -89,11 +72,21 @@ pub(super) fn run(args: &CheckArgs) -> i32 {
     if !warnings.is_empty() {
         eprint!("{}", render(&warnings, &sources, opts));
     }
-    if let Err(msg) = bind_data_for_check(&args.data) {
-        eprintln!("error: {msg}");
-        return exit::MODEL;
+    if args.data.is_empty() {
+        let layout = Layout::of(&model, &sources);
+        print!("{}", layout.render(None));
+        return exit::OK;
     }
-    let layout = Layout::of(&model, &sources);
-    print!("{}", layout.render(None));
+    // With data: bind it (shapes, types, bounds) and print the sizes.
+    let input = match super::load::read_data(&args.data) {
+        Ok(i) => i,
+        Err(super::load::Failed(code)) => return code,
+    };
+    let cm = match super::load::compile_with(model, sources, &input, false) {
+        Ok(cm) => cm,
+        Err(super::load::Failed(code)) => return code,
+    };
+    let layout = Layout::of(cm.model(), cm.sources());
+    print!("{}", layout.render(Some(&|e| cm.eval_int(e))));
     exit::OK
 }

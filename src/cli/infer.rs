@@ -61,7 +61,7 @@ pub struct FitOptions {
     #[arg(long, default_value = "euler")]
     pub optimizer: String,
     /// Step size (Euler step or Adam learning rate), or auto.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", allow_negative_numbers = true)]
     pub step: String,
     /// Monte Carlo samples per iteration (per component for mixtures); default 16 (1 for advi).
     #[arg(long)]
@@ -147,6 +147,7 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     let data: DataInput = load::read_data(&args.data)?;
     let src = ModelSource {
         name: model_name(&name),
+        file: name,
         text,
         data,
     };

@@ -23,16 +23,8 @@ pub fn parse_json(text: &str, origin: &str) -> Result<Vec<(String, RawValue)>, S
     for (name, value) in map {
         let mut dims = Vec::new();
         shape_of(&value, &mut dims);
-        let mut values = Vec::new();
-        flatten(
-            &value,
-            &dims,
-            0,
-            &mut values,
-            &name,
-            origin,
-            &mut String::new(),
-        )?;
+        let mut values = Vec::with_capacity(dims.iter().product());
+        flatten(&value, &dims, 0, &mut values, &name, origin, &mut Vec::new())?;
         out.push((name, RawValue { dims, values }));
     }
     Ok(out)
@@ -69,8 +61,9 @@ fn flatten(
     out: &mut Vec<f64>,
     name: &str,
     origin: &str,
-    path: &mut String,
+    path: &mut Vec<usize>,
 ) -> Result<(), String> {
+    let at = |path: &[usize]| -> String { path.iter().map(|i| format!("[{i}]")).collect() };
     if level == dims.len() {
         return match number(v) {
             Some(x) => {
@@ -78,30 +71,32 @@ fn flatten(
                 Ok(())
             }
             None => Err(format!(
-                "{origin}: `{name}{path}` is {}, expected a number",
+                "{origin}: `{name}{}` is {}, expected a number",
+                at(path),
                 describe(v)
             )),
         };
     }
     let Value::Array(a) = v else {
         return Err(format!(
-            "{origin}: `{name}` is ragged: `{name}{path}` is {} where a list of length {} was expected",
+            "{origin}: `{name}` is ragged: `{name}{}` is {} where a list of length {} was expected",
+            at(path),
             describe(v),
             dims[level]
         ));
     };
     if a.len() != dims[level] {
         return Err(format!(
-            "{origin}: `{name}` is ragged: `{name}{path}` has {} elements, but its first sibling has {}",
+            "{origin}: `{name}` is ragged: `{name}{}` has {} elements, but its first sibling has {}",
+            at(path),
             a.len(),
             dims[level]
         ));
     }
     for (i, x) in a.iter().enumerate() {
-        let before = path.len();
-        path.push_str(&format!("[{}]", i + 1));
+        path.push(i + 1);
         flatten(x, dims, level + 1, out, name, origin, path)?;
-        path.truncate(before);
+        path.pop();
     }
     Ok(())
 }

@@ -48,6 +48,9 @@ pub struct DataEntry {
     pub name: String,
     pub value: RawValue,
     pub origin: String,
+    /// From a headerless `NAME=file.csv` table: a single row or column may
+    /// bind to a vector.
+    pub table: bool,
 }
 
 /// How a `--data` argument is to be read.
@@ -123,6 +126,7 @@ impl DataInput {
                 name,
                 value,
                 origin: origin.clone(),
+                table: matches!(spec, DataSpec::Named(..)),
             });
         }
         Ok(())

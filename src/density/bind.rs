@@ -79,7 +79,7 @@ pub fn bind_data(
         }
         let dims = expected_dims(&decl, &sizes);
         let value = if let Some(entry) = input.get(&decl.name) {
-            match convert(&decl, dims, &entry.value, &entry.origin) {
+            match convert(&decl, dims, &entry.value, &entry.origin, entry.table) {
                 Ok(v) => store(prog, &decl, v),
                 Err(msg) => {
                     errors.push(
@@ -245,7 +245,13 @@ fn infer_size(
 }
 
 /// Checks a raw value against a declaration and converts it.
-fn convert(decl: &DataDecl, dims: Dims, raw: &RawValue, origin: &str) -> Result<Converted, String> {
+fn convert(
+    decl: &DataDecl,
+    dims: Dims,
+    raw: &RawValue,
+    origin: &str,
+    table: bool,
+) -> Result<Converted, String> {
     let want = type_text(decl, dims);
     let found_dims = raw.dims.as_slice();
     let matches = match dims {
@@ -253,7 +259,7 @@ fn convert(decl: &DataDecl, dims: Dims, raw: &RawValue, origin: &str) -> Result<
         Dims::Vector(n) => {
             found_dims == [n]
                 // A one-row or one-column table binds to a vector.
-                || (found_dims.len() == 2 && (found_dims == [n, 1] || found_dims == [1, n]))
+                || (table && (found_dims == [n, 1] || found_dims == [1, n]))
         }
         Dims::Matrix(r, c) => found_dims == [r, c] || (r == 0 && found_dims == [0]),
     };
@@ -264,23 +270,28 @@ fn convert(decl: &DataDecl, dims: Dims, raw: &RawValue, origin: &str) -> Result<
             raw.describe_shape()
         ));
     }
-    for (i, &x) in raw.values.iter().enumerate() {
-        let at = if dims == Dims::Scalar {
+    let at = |i: usize| -> String {
+        if dims == Dims::Scalar {
             decl.name.clone()
         } else if let Dims::Matrix(_, c) = dims {
             format!("{}[{},{}]", decl.name, i / c.max(1) + 1, i % c.max(1) + 1)
         } else {
             format!("{}[{}]", decl.name, i + 1)
-        };
+        }
+    };
+    let bounded = decl.bounds.lower.is_some() || decl.bounds.upper.is_some();
+    for (i, &x) in raw.values.iter().enumerate() {
         if decl.elem == Elem::Int && (x.fract() != 0.0 || !x.is_finite()) {
             return Err(format!(
-                "data `{at}` in {origin} is {x}, but `{}` is declared int",
+                "data `{}` in {origin} is {x}, but `{}` is declared int",
+                at(i),
                 decl.name
             ));
         }
-        if x.is_nan() && (decl.bounds.lower.is_some() || decl.bounds.upper.is_some()) {
+        if bounded && x.is_nan() {
             return Err(format!(
-                "data `{at}` in {origin} is NaN, which is not allowed for bounded data"
+                "data `{}` in {origin} is NaN, which is not allowed for bounded data",
+                at(i)
             ));
         }
     }

@@ -4,7 +4,7 @@
 use super::program::Program;
 use super::value::{Buf, CRef, Dims, VRef, Val};
 use super::workspace::{LocalVal, Rt, RtError, Slot, Workspace};
-use crate::ir::{AssignOp, Elem, Expr, LocalId, Shape, Stmt, StmtKind};
+use crate::ir::{AssignOp, BinOp, Elem, Expr, ExprKind, LocalId, Shape, Stmt, StmtKind};
 use crate::scalar::Scalar;
 use crate::source::Span;
 
@@ -448,6 +448,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
 
     /// The whole value of a var (packed onto the tape when any element
     /// depends on parameters).
+    #[inline(never)]
     pub fn read_var(&mut self, local: LocalId, span: Span) -> Rt<Val> {
         let (off, dims, int) = self.var_info(local, span)?;
         if dims == Dims::Scalar {
@@ -523,6 +524,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// The value of a `Local` expression.
+    #[inline(never)]
     pub fn local(&mut self, id: LocalId, span: Span) -> Rt<Val> {
         match self.ws.locals[id.index()] {
             LocalVal::Val(v) => Ok(v),
@@ -542,7 +544,36 @@ impl<'a, T: Scalar> Ev<'a, T> {
 
     /// Evaluates an expression that the checker typed as a constant int.
     pub fn expr_int(&mut self, e: &Expr) -> Rt<i64> {
+        if let Some(i) = self.int_fast(e) {
+            return Ok(i);
+        }
         let v = self.expr(e)?;
         self.int_of(v, e.span)
+    }
+
+    /// Index arithmetic (`i`, `t - 1`, `K + j`) without the general
+    /// machinery; `None` when the expression is anything else.
+    #[inline]
+    fn int_fast(&self, e: &Expr) -> Option<i64> {
+        match &e.kind {
+            ExprKind::Int(i) => Some(*i),
+            ExprKind::Local(id) => match self.ws.locals[id.index()] {
+                LocalVal::Val(Val::Int(i)) => Some(i),
+                _ => None,
+            },
+            ExprKind::Data(id) => match self.p.data_vals[id.index()] {
+                Val::Int(i) => Some(i),
+                _ => None,
+            },
+            ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), a, b) => {
+                let (x, y) = (self.int_fast(a)?, self.int_fast(b)?);
+                match op {
+                    BinOp::Add => x.checked_add(y),
+                    BinOp::Sub => x.checked_sub(y),
+                    _ => x.checked_mul(y),
+                }
+            }
+            _ => None,
+        }
     }
 }

@@ -15,8 +15,26 @@ impl<T: Scalar> Ev<'_, T> {
             ExprKind::Real(x) => Ok(Val::Real(*x)),
             ExprKind::Data(id) => Ok(self.p.data_vals[id.index()]),
             ExprKind::Param(id) => Ok(self.ws.params[id.index()]),
-            ExprKind::Local(id) => self.local(*id, e.span),
+            ExprKind::Local(id) => match self.ws.locals[id.index()] {
+                LocalVal::Val(v) => Ok(v),
+                _ => self.local(*id, e.span),
+            },
             ExprKind::Gen(id) => Ok(self.ws.gens[id.index()]),
+            ExprKind::Binary(op, a, b) if !matches!(op, BinOp::And | BinOp::Or) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.binary(*op, x, y, e.span)
+            }
+            ExprKind::Index(base, idx) => self.index_expr(base, idx, e.span),
+            _ => self.expr_cold(e),
+        }
+    }
+
+    /// The less frequent expression kinds, out of line so that the hot
+    /// dispatcher above stays small.
+    #[inline(never)]
+    fn expr_cold(&mut self, e: &Expr) -> Rt<Val> {
+        match &e.kind {
             ExprKind::Unary(op, a) => {
                 let v = self.expr(a)?;
                 match op {
@@ -31,22 +49,17 @@ impl<T: Scalar> Ev<'_, T> {
             }
             ExprKind::Binary(op, a, b) => {
                 // `&&` and `||` short-circuit.
-                if matches!(op, BinOp::And | BinOp::Or) {
-                    let x = self.expr(a)?;
-                    let xt = self.scalar_f(x) != 0.0;
-                    let r = match op {
-                        BinOp::And if !xt => false,
-                        BinOp::Or if xt => true,
-                        _ => {
-                            let y = self.expr(b)?;
-                            self.scalar_f(y) != 0.0
-                        }
-                    };
-                    return Ok(Val::Int(r as i64));
-                }
                 let x = self.expr(a)?;
-                let y = self.expr(b)?;
-                self.binary(*op, x, y, e.span)
+                let xt = self.scalar_f(x) != 0.0;
+                let r = match op {
+                    BinOp::And if !xt => false,
+                    BinOp::Or if xt => true,
+                    _ => {
+                        let y = self.expr(b)?;
+                        self.scalar_f(y) != 0.0
+                    }
+                };
+                Ok(Val::Int(r as i64))
             }
             ExprKind::Cond(c, a, b) => {
                 let cv = self.expr(c)?;
@@ -55,15 +68,6 @@ impl<T: Scalar> Ev<'_, T> {
                 } else {
                     self.expr(b)
                 }
-            }
-            ExprKind::Index(base, idx) => {
-                if let ExprKind::Local(id) = base.kind {
-                    if let LocalVal::Var { off, dims, .. } = self.ws.locals[id.index()] {
-                        return self.index_var(id, off as usize, dims, idx, e.span);
-                    }
-                }
-                let b = self.expr(base)?;
-                self.index(b, idx, e.span)
             }
             ExprKind::Call(f, args) => {
                 let mut buf = [Val::Int(0); 4];
@@ -96,7 +100,55 @@ impl<T: Scalar> Ev<'_, T> {
                 let vals = self.eval_args(items)?;
                 self.vector_literal(&vals, e.span)
             }
+            _ => self.expr(e),
         }
+    }
+
+    /// `base[idx]`: single int indices read one element directly.
+    fn index_expr(&mut self, base: &Expr, idx: &[Index], span: Span) -> Rt<Val> {
+        if let ExprKind::Local(id) = base.kind {
+            if let LocalVal::Var { off, dims, .. } = self.ws.locals[id.index()] {
+                if let Some(k) = self.single_position(idx, dims, span)? {
+                    return self.read_slot(off as usize + k, id, span);
+                }
+                return self.index_var(id, off as usize, dims, idx, span);
+            }
+        }
+        let b = self.expr(base)?;
+        if let Some(k) = self.single_position(idx, b.dims(), span)? {
+            return Ok(match b {
+                Val::Vec(r) | Val::Mat(r, ..) => Val::Real(self.creals(r)[k]),
+                Val::IntArr(r) => Val::Int(self.cints(r)[k]),
+                Val::VVec(r) | Val::VMat(r, ..) => Val::VReal(r.at(k)),
+                _ => unreachable!("scalars have no single position"),
+            });
+        }
+        self.index(b, idx, span)
+    }
+
+    /// The flat position of `v[i]` (vector) or `m[i, j]` (matrix) when every
+    /// index is a single int; `None` for slices, gathers and rows.
+    #[inline]
+    fn single_position(&mut self, idx: &[Index], dims: Dims, span: Span) -> Rt<Option<usize>> {
+        let (rows, cols) = match (dims, idx) {
+            (Dims::Vector(n), [Index::Single(_)]) => (n, 1),
+            (Dims::Matrix(r, c), [Index::Single(_), Index::Single(_)]) => (r, c),
+            _ => return Ok(None),
+        };
+        let mut pos = 0;
+        for (q, ix) in idx.iter().enumerate() {
+            let Index::Single(e) = ix else { unreachable!("matched above") };
+            let i = self.expr_int(e)?;
+            let n = if q == 0 { rows } else { cols };
+            if i < 1 || i as usize > n {
+                return Err(RtError::fatal(
+                    span,
+                    format!("index {i} is out of range: the value indexed is {dims}"),
+                ));
+            }
+            pos = pos * cols + (i as usize - 1);
+        }
+        Ok(Some(pos))
     }
 
     /// Evaluates arguments into a small vector (user calls and literals are
@@ -262,6 +314,7 @@ impl<T: Scalar> Ev<'_, T> {
         }
     }
 
+    #[inline(never)]
     pub fn index(&mut self, base: Val, idx: &[Index], span: Span) -> Rt<Val> {
         let (rows, cols, is_mat) = match base.dims() {
             Dims::Vector(n) => (n, 1, false),

@@ -50,6 +50,24 @@ pub struct CompiledModel {
     outputs: OnceLock<Result<Vec<OutputColumn>, String>>,
 }
 
+impl std::fmt::Debug for CompiledModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledModel")
+            .field("dim", &self.prog.layout.dim)
+            .field(
+                "params",
+                &self
+                    .prog
+                    .layout
+                    .params
+                    .iter()
+                    .map(|p| &p.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 /// Scratch memory for one thread (value/gradient, Hessian–vector, Hessian).
 pub struct ModelWorkspace {
     f: Workspace<f64>,
@@ -180,7 +198,7 @@ fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
     for (k, p) in prog.model.params.iter().enumerate() {
         ws.reset(false);
         let mut ev = Ev::new(prog, &mut ws, false);
-        let dims: Result<Vec<usize>, RtError> = match &p.shape {
+        let dims: Result<Vec<usize>, Box<RtError>> = match &p.shape {
             ir::Shape::Scalar => Ok(vec![]),
             ir::Shape::Vector(n) => ev.size_expr(n).map(|n| vec![n]),
             ir::Shape::Matrix(r, c) => ev
@@ -251,6 +269,19 @@ impl CompiledModel {
         &self.prog.sources
     }
 
+    /// The value of an int expression over data (sizes of declarations,
+    /// for printing a layout); `None` if it is not a data-only int.
+    pub fn eval_int(&self, e: &ir::Expr) -> Option<i64> {
+        let m = &self.prog.model;
+        let mut ws: Workspace<f64> = Workspace::new(m.locals.len(), m.params.len(), m.gens.len());
+        ws.reset(false);
+        let mut ev = Ev::new(&self.prog, &mut ws, false);
+        match ev.expr(e) {
+            Ok(value::Val::Int(i)) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The log density at unconstrained `theta` with and without the
     /// log-Jacobians of the parameter transforms.
     pub fn log_density_parts(&self, ws: &mut ModelWorkspace, theta: &[f64]) -> (f64, f64) {
@@ -295,7 +326,7 @@ impl CompiledModel {
                     Stop::Reject => f64::NEG_INFINITY,
                     Stop::Fatal => f64::NAN,
                 };
-                ws.error = Some(e);
+                ws.error = Some(*e);
                 T::from(v)
             }
         }

@@ -186,6 +186,9 @@ impl<T: Scalar> Ev<'_, T> {
 
     /// `a + sign * b` element-wise.
     fn linear(&mut self, a: Val, b: Val, sign: f64, span: Span) -> Rt<Val> {
+        if let Some((x, y)) = const_scalars(a, b) {
+            return Ok(Val::Real(x + sign * y));
+        }
         let a = self.promote(a);
         let b = self.promote(b);
         let dims = self.bcast(a, b, span)?;
@@ -213,6 +216,9 @@ impl<T: Scalar> Ev<'_, T> {
 
     /// Element-wise product (and scalar × anything).
     pub fn elem_mul(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if let Some((x, y)) = const_scalars(a, b) {
+            return Ok(Val::Real(x * y));
+        }
         if let Some(v) = self.int_elementwise(a, b, span, i64::checked_mul)? {
             return Ok(v);
         }
@@ -244,6 +250,9 @@ impl<T: Scalar> Ev<'_, T> {
 
     /// Element-wise quotient (and division by a scalar).
     pub fn div(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+        if let Some((x, y)) = const_scalars(a, b) {
+            return Ok(Val::Real(x / y));
+        }
         let a = self.promote(a);
         let b = self.promote(b);
         let dims = self.bcast(a, b, span)?;
@@ -304,6 +313,9 @@ impl<T: Scalar> Ev<'_, T> {
             Builtin::Max2 => Builtin::Fmax,
             f => f,
         };
+        if let Some((x, y)) = const_scalars(a, b) {
+            return Ok(Val::Real(eval_binary(f, x, y)));
+        }
         let a = self.promote(a);
         let b = self.promote(b);
         let dims = self.bcast(a, b, span)?;
@@ -362,6 +374,11 @@ impl<T: Scalar> Ev<'_, T> {
                 _ => {}
             }
         }
+        match v {
+            Val::Real(x) => return Ok(Val::Real(eval_unary(f, x))),
+            Val::Int(i) => return Ok(Val::Real(eval_unary(f, i as f64))),
+            _ => {}
+        }
         let v = self.promote(v);
         let n = v.len();
         let dims = v.dims();
@@ -398,6 +415,7 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// Matrix × vector and matrix × matrix.
+    #[inline(never)]
     pub fn matmul(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
         let a = self.promote(a);
         let b = self.promote(b);
@@ -503,4 +521,16 @@ impl<T: Scalar> Ev<'_, T> {
             }
         }
     }
+}
+
+/// Both operands as reals when both are constant scalars (the common case
+/// in loops over data, which must not touch any buffer).
+#[inline]
+fn const_scalars(a: Val, b: Val) -> Option<(f64, f64)> {
+    let f = |v: Val| match v {
+        Val::Real(x) => Some(x),
+        Val::Int(i) => Some(i as f64),
+        _ => None,
+    };
+    Some((f(a)?, f(b)?))
 }

@@ -51,23 +51,25 @@ pub struct RtError {
 }
 
 impl RtError {
-    pub fn fatal(span: Span, message: impl Into<String>) -> RtError {
-        RtError {
+    pub fn fatal(span: Span, message: impl Into<String>) -> Box<RtError> {
+        Box::new(RtError {
             kind: Stop::Fatal,
             span,
             message: message.into(),
-        }
+        })
     }
-    pub fn reject(span: Span, message: impl Into<String>) -> RtError {
-        RtError {
+    pub fn reject(span: Span, message: impl Into<String>) -> Box<RtError> {
+        Box::new(RtError {
             kind: Stop::Reject,
             span,
             message: message.into(),
-        }
+        })
     }
 }
 
-pub type Rt<X> = Result<X, RtError>;
+/// Results of evaluation: the error is boxed so that the common, successful
+/// path moves small values.
+pub type Rt<X> = Result<X, Box<RtError>>;
 
 /// Scratch memory for evaluating one model on one thread.
 pub struct Workspace<T: Scalar> {

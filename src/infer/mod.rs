@@ -4,7 +4,7 @@
 //! prints: progress, warnings and interruption go through an [`Observer`].
 //!
 //! # Using it
-//! ```ignore
+//! ```text
 //! let config = FitConfig { seed: 1, ..FitConfig::default() };
 //! config.validate()?;                              // usage errors, in words
 //! let result = fit(&target, &config, &mut Silent)?; // FitError: no usable q

@@ -1,6 +1,8 @@
 //! Integration tests, compiled as one binary to keep builds fast.
 
 mod check;
+mod cli;
+mod density;
 mod density_props;
 mod diagnose;
 mod diagnostics;

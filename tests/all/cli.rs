@@ -1,0 +1,378 @@
+//! The command line as a user drives it: `infer`, `logp`, `summary`,
+//! `draws`, `plot` — outputs, files and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vippl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vippl"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("vippl runs")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ex(rel: &str) -> String {
+    root().join(rel).to_string_lossy().into_owned()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vippl-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+const NORMAL: &str = "data N: int\ndata y: real[N]\nparam mu: real\nparam sigma: real<lower=0>\n\
+mu ~ normal(0, 10)\nsigma ~ normal(0, 5)\ny ~ normal(mu, sigma)\ngen y_new = normal_rng(mu, sigma)\n";
+const NORMAL_DATA: &str = r#"{"N": 6, "y": [1.2, 0.4, 2.1, 1.6, 0.9, 1.3]}"#;
+
+#[test]
+fn infer_prints_a_summary_and_writes_reproducible_draws() {
+    let d = scratch("infer");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    let csv1 = d.join("a.csv").to_string_lossy().into_owned();
+    let csv2 = d.join("b.csv").to_string_lossy().into_owned();
+    let fit = d.join("fit.json").to_string_lossy().into_owned();
+    let out = vippl(&[
+        "infer",
+        &m,
+        "--data",
+        &data,
+        "--seed",
+        "7",
+        "--threads",
+        "1",
+        "-o",
+        &csv1,
+        "--fit",
+        &fit,
+        "--quiet",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    for want in [
+        "mu",
+        "sigma",
+        "y_new",
+        "ELBO",
+        "PSIS k̂",
+        "iterations",
+        "gradient evals",
+    ] {
+        assert!(stdout.contains(want), "missing `{want}` in\n{stdout}");
+    }
+    // Same seed, two threads: byte-identical draws.
+    let out2 = vippl(&[
+        "infer",
+        &m,
+        "--data",
+        &data,
+        "--seed",
+        "7",
+        "--threads",
+        "2",
+        "-o",
+        &csv2,
+        "--quiet",
+    ]);
+    assert_eq!(out2.status.code(), Some(0));
+    let a = std::fs::read(&csv1).unwrap();
+    let b = std::fs::read(&csv2).unwrap();
+    assert!(a == b, "draws differ between 1 and 2 threads");
+    // The Stan CSV reads back: comments, then lp__, log_p__, log_g__ and the quantities.
+    let csv = vippl::output::read_stan_csv(&text(&a)).unwrap();
+    assert_eq!(
+        csv.header,
+        ["lp__", "log_p__", "log_g__", "mu", "sigma", "y_new"]
+    );
+    assert_eq!(csv.rows.len(), 1000);
+    assert!(
+        csv.rows
+            .iter()
+            .all(|r| r[0] == 0.0 && r[1].is_finite() && r[2].is_finite())
+    );
+    assert_eq!(csv.comment_value("seed"), Some("7"));
+    // The fit file reproduces the summary.
+    let s = vippl(&["summary", &fit]);
+    assert_eq!(s.status.code(), Some(0), "{}", text(&s.stderr));
+    let table = |t: &str| {
+        t.lines()
+            .take_while(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(table(&text(&s.stdout)), table(&stdout));
+    // Draw again from the fit.
+    let csv3 = d.join("c.csv").to_string_lossy().into_owned();
+    let r = vippl(&["draws", &fit, "-n", "50", "--seed", "3", "-o", &csv3]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    let again = vippl::output::read_stan_csv(&std::fs::read_to_string(&csv3).unwrap()).unwrap();
+    assert_eq!(again.rows.len(), 50);
+    // And plot it.
+    let png = d.join("m.png").to_string_lossy().into_owned();
+    let p = vippl(&["plot", &fit, "mu", "sigma", "-o", &png]);
+    assert_eq!(p.status.code(), Some(0), "{}", text(&p.stderr));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn infer_json_has_the_contract_keys() {
+    let d = scratch("json");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    let out = vippl(&["infer", &m, "--data", &data, "--format", "json", "--quiet"]);
+    assert!(matches!(out.status.code(), Some(0) | Some(3)));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["mean", "sd", "q5", "q50", "q95"] {
+        assert!(v["parameters"]["mu"][k].is_number(), "{k}");
+    }
+    for k in [
+        "elbo",
+        "elbo_se",
+        "khat",
+        "iterations",
+        "converged",
+        "reason",
+        "seconds",
+        "grad_evals",
+    ] {
+        assert!(!v["diagnostics"][k].is_null(), "diagnostics.{k}");
+    }
+    assert!(v["config"].is_object());
+    // The posterior of mu is near the data mean.
+    let mu = v["parameters"]["mu"]["mean"].as_f64().unwrap();
+    assert!((mu - 1.25).abs() < 0.3, "{mu}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_is_allowed() {
+    let d = scratch("usage");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    let cases: &[(&[&str], &str)] = &[
+        (&["--algorithm", "fbgvi", "--family", "meanfield"], "fbgvi"),
+        (&["--algorithm", "advi", "--divergence", "chi2"], "advi"),
+        (&["--family", "mixture:0"], "mixture"),
+        (&["--divergence", "bogus"], "divergence"),
+        (&["--step", "-1"], "step"),
+        (&["--iters", "ten"], "iters"),
+    ];
+    for (extra, word) in cases {
+        let mut args = vec!["infer", m.as_str(), "--data", data.as_str()];
+        args.extend_from_slice(extra);
+        let out = vippl(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(word), "{extra:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = vippl(&["infer"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = vippl(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn model_and_data_problems_exit_1_with_a_diagnostic() {
+    let d = scratch("model");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    // Missing data file.
+    let out = vippl(&[
+        "infer",
+        &m,
+        "--data",
+        &d.join("nope.json").to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read data file"));
+    // Missing data name.
+    let empty = write(&d, "empty.json", "{}");
+    let out = vippl(&["infer", &m, "--data", &empty]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("missing data `N`"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A broken model.
+    let bad = write(&d, "bad.vi", "param mu: real\nmu ~ normal(0, sigmaa)\n");
+    let out = vippl(&["infer", &bad, "--data", &data]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("unknown name `sigmaa`"));
+    // A density that is NaN everywhere: no usable approximation, explained.
+    let nan = write(
+        &d,
+        "nan.vi",
+        "param mu: real\ntarget += log(-1 - square(mu))\n",
+    );
+    let out = vippl(&["infer", &nan, "--quiet"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nan.vi:2") && err.contains("finite"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // Nothing is written when the fit fails.
+    let csv = d.join("never.csv");
+    let out = vippl(&["infer", &nan, "--quiet", "-o", &csv.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!csv.exists());
+}
+
+#[test]
+fn an_existing_output_survives_a_failed_write() {
+    let d = scratch("atomic");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    let missing_dir = d.join("no/such/dir/out.csv");
+    let out = vippl(&[
+        "infer",
+        &m,
+        "--data",
+        &data,
+        "--quiet",
+        "-o",
+        &missing_dir.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot write draws"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn logp_prints_the_contract_keys_and_labels() {
+    let d = scratch("logp");
+    let m = ex("examples/eight_schools.vi");
+    let data = ex("examples/eight_schools.json");
+    let at = write(
+        &d,
+        "at.json",
+        r#"{"mu": 1.5, "tau": 2.0, "eta": [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]}"#,
+    );
+    let out = vippl(&[
+        "logp",
+        &m,
+        "--data",
+        &data,
+        "--at",
+        &at,
+        "--format",
+        "json",
+        "--hessian",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    for k in [
+        "lp",
+        "lp_no_jacobian",
+        "unconstrained",
+        "gradient",
+        "hessian",
+    ] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    let lp = v["lp"].as_f64().unwrap();
+    let nj = v["lp_no_jacobian"].as_f64().unwrap();
+    assert!(
+        (lp - nj - 2f64.ln()).abs() < 1e-12,
+        "the Jacobian of tau is log tau"
+    );
+    assert_eq!(v["gradient"].as_array().unwrap().len(), 10);
+    assert_eq!(v["hessian"].as_array().unwrap().len(), 10);
+    let t = vippl(&["logp", &m, "--data", &data, "--at", &at]);
+    let s = text(&t.stdout);
+    assert!(
+        s.contains("eta[8]") && s.contains("tau") && s.contains("gradient"),
+        "{s}"
+    );
+    // A point outside the support.
+    let bad = write(
+        &d,
+        "bad.json",
+        r#"{"mu": 1.5, "tau": -2.0, "eta": [0, 0, 0, 0, 0, 0, 0, 0]}"#,
+    );
+    let out = vippl(&["logp", &m, "--data", &data, "--at", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("tau"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn logp_works_on_every_example() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) != Some("vi") {
+            continue;
+        }
+        let data = p.with_extension("json");
+        let d = scratch(&format!("every-{n}"));
+        // The point: every coordinate 0.1 on the unconstrained scale.
+        let check = vippl(&[
+            "check",
+            &p.to_string_lossy(),
+            "--data",
+            &data.to_string_lossy(),
+        ]);
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "{}: {}",
+            p.display(),
+            text(&check.stderr)
+        );
+        let layout = text(&check.stdout);
+        let dim: usize = layout
+            .lines()
+            .find_map(|l| l.strip_prefix("total dimension: "))
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("{}: no dimension in\n{layout}", p.display()));
+        let at = write(&d, "at.json", &format!("{:?}", vec![0.1; dim]));
+        let out = vippl(&[
+            "logp",
+            &p.to_string_lossy(),
+            "--data",
+            &data.to_string_lossy(),
+            "--at",
+            &at,
+            "--unconstrained",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            p.display(),
+            text(&out.stderr)
+        );
+        n += 1;
+    }
+    assert!(n >= 8, "{n} examples");
+}
