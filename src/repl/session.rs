@@ -389,6 +389,7 @@ impl Session {
     pub(crate) fn model_source(&self) -> ModelSource {
         ModelSource {
             name: self.model.name.clone(),
+            file: self.model.source_name(),
             text: self.model.text.clone(),
             data: self.data.clone(),
         }
