@@ -249,7 +249,8 @@ pub fn overview() -> String {
 pub fn command_help(name: &str) -> Option<String> {
     let name = name.trim_start_matches(':');
     let c = find(name)?;
-    let mut out = format!(":{} {}\n  {}\n", c.name, c.args, c.summary);
+    let usage = format!(":{} {}", c.name, c.args);
+    let mut out = format!("{}\n  {}\n", usage.trim_end(), c.summary);
     if !c.details.is_empty() {
         out.push_str(&wrap(c.details, 76, "  "));
     }

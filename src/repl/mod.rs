@@ -39,6 +39,10 @@ pub struct ReplArgs {
     /// Data files: Stan JSON, CSV with a header, or NAME=file.csv (repeatable).
     #[arg(long = "data", value_name = "FILE")]
     pub data: Vec<String>,
+    /// When reading a script, print each input line after the prompt, so
+    /// the output reads as a transcript of the session.
+    #[arg(long)]
+    pub echo: bool,
 }
 
 /// Runs the REPL; the exit code is 0 after `:quit` or the end of input.
@@ -72,7 +76,7 @@ pub fn run(args: &ReplArgs) -> i32 {
     if interactive {
         terminal::interactive(&mut session, color);
     } else {
-        terminal::script(&mut session);
+        terminal::script(&mut session, args.echo);
     }
     crate::cli::exit::OK
 }

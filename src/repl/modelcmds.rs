@@ -256,7 +256,9 @@ impl Session {
                 return Ok(());
             }
             other => {
-                return Err(format!("`:model` takes no argument or `source`, not `{other}`").into());
+                return Err(
+                    format!("`:model` takes no argument or `source`, not `{other}`").into(),
+                );
             }
         }
         let name = self.model.source_name();

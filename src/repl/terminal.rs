@@ -121,7 +121,7 @@ pub fn interactive(session: &mut Session, color: bool) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("note: no line editing ({e}); reading plain lines");
-            return script(session);
+            return script(session, false);
         }
     };
     ed.set_helper(Some(ReplHelper {
@@ -184,8 +184,9 @@ fn save_history(ed: &mut Editor<ReplHelper, DefaultHistory>, path: Option<&PathB
 }
 
 /// Reads commands line by line from standard input (a pipe or a file):
-/// no prompt, errors on stderr, and the script goes on after them.
-pub fn script(session: &mut Session) {
+/// no prompt, errors on stderr, and the script goes on after them. With
+/// `echo`, each line is printed after its prompt first, as a transcript.
+pub fn script(session: &mut Session, echo: bool) {
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
@@ -202,6 +203,14 @@ pub fn script(session: &mut Session) {
         }
         let line = String::from_utf8_lossy(&buf);
         let line = line.trim_end_matches(['\n', '\r']);
+        if echo {
+            let prompt = if session.is_pending() {
+                CONTINUE
+            } else {
+                PROMPT
+            };
+            let _ = writeln!(out, "{prompt}{line}");
+        }
         let outcome = session.handle(line, &mut out, &mut err);
         INTERRUPTED.store(false, Ordering::SeqCst);
         if outcome == Outcome::Quit {

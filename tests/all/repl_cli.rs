@@ -76,3 +76,86 @@ fn a_broken_start_still_gives_a_session() {
     assert_eq!(out, "1.5\n");
     assert!(err.contains("the model was not loaded"), "{err}");
 }
+
+#[test]
+fn echo_turns_a_script_into_a_transcript() {
+    let (code, out, err) = run(
+        &["repl", "--echo"],
+        "x = 1\n:nosuch\n[1,\n 2] * 2\n:quit\n1 + 1\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    // Each input after its prompt (continuation lines after `...>`), the
+    // output after its input, nothing after `:quit`; errors stay on stderr.
+    assert_eq!(
+        out,
+        "vippl> x = 1\nvippl> :nosuch\nvippl> [1,\n  ...>  2] * 2\n[2, 4]\nvippl> :quit\n"
+    );
+    assert!(err.contains("unknown command `:nosuch`"), "{err}");
+}
+
+/// `docs/repl.md` shows a transcript of a session: running its commands
+/// again (same seed) must print every line it shows, in order (`...` marks
+/// elided lines; wall times are redacted on both sides).
+#[test]
+fn the_transcript_in_the_docs_is_real() {
+    let doc = std::fs::read_to_string(root().join("docs/repl.md")).unwrap();
+    let block = doc
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("docs/repl.md has a ```text block");
+    let script: String = block
+        .lines()
+        .filter_map(|l| l.strip_prefix("vippl> "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        script.contains(":prob ") && script.contains(":save "),
+        "{script}"
+    );
+    // The session saves a file: run it in a scratch directory holding the
+    // example under the same relative paths.
+    let scratch = crate::repl_support::Scratch::new("docs");
+    std::fs::create_dir_all(scratch.0.join("examples")).unwrap();
+    for f in [MODEL, DATA] {
+        std::fs::copy(root().join(f), scratch.0.join(f)).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vippl"))
+        .args(["repl", "--echo", MODEL, "--data", DATA])
+        .current_dir(&scratch.0)
+        .env("NO_COLOR", "1")
+        .env("VIPPL_HISTORY", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = redact(&String::from_utf8(out.stdout).unwrap(), None);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(scratch.0.join("eight_schools_fit.json").is_file());
+    // Notes go to stderr, the rest to stdout; each shown line must come
+    // after the previous one in its stream.
+    let mut pos = [0usize, 0usize];
+    for shown in redact(block, None).lines().filter(|l| *l != "...") {
+        let (k, text) = if stdout[pos[0]..].contains(shown) {
+            (0, &stdout)
+        } else {
+            (1, &stderr)
+        };
+        match text[pos[k]..].find(shown) {
+            Some(i) => pos[k] += i + shown.len(),
+            None => panic!(
+                "docs/repl.md shows `{shown}`, which the session did not print in order:\n{stdout}\n{stderr}"
+            ),
+        }
+    }
+}
