@@ -162,7 +162,7 @@ pub fn draws_at(
     seed: u64,
 ) -> Result<Draws, String> {
     let d = cm.dim();
-    let n = if d == 0 { 0 } else { points.len() / d };
+    let n = points.len().checked_div(d).unwrap_or(0);
     if n * d != points.len() {
         return Err(format!(
             "{} coordinates are not a whole number of points of dimension {d}",

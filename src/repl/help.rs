@@ -180,20 +180,22 @@ pub fn find(name: &str) -> Option<&'static CommandDoc> {
 
 /// The closest command name, for "did you mean".
 pub fn suggest(name: &str) -> Option<&'static str> {
+    // A unique prefix says more than a small edit distance (`comp` is
+    // `compare`, not `logp`).
+    let v: Vec<&str> = COMMANDS
+        .iter()
+        .filter(|c| c.name.starts_with(name) && !name.is_empty())
+        .map(|c| c.name)
+        .collect();
+    if v.len() == 1 {
+        return Some(v[0]);
+    }
     COMMANDS
         .iter()
         .map(|c| (edit_distance(name, c.name), c.name))
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, n)| n)
-        .or_else(|| {
-            let v: Vec<&str> = COMMANDS
-                .iter()
-                .filter(|c| c.name.starts_with(name) && !name.is_empty())
-                .map(|c| c.name)
-                .collect();
-            (v.len() == 1).then(|| v[0])
-        })
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -44,7 +44,7 @@ pub fn classify(text: &str) -> Input<'_> {
     if STATEMENT_KEYWORDS.contains(&first.as_str()) || code.starts_with('{') {
         return Input::Statement(t);
     }
-    if has_top_level_statement_operator(&code) {
+    if has_top_level_statement_operator(code) {
         Input::Statement(t)
     } else {
         Input::Expression(t)

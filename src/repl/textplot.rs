@@ -39,7 +39,7 @@ pub fn histogram(label: &str, values: &[f64], bins: usize, width: usize) -> Stri
     } else {
         (x[0], x[x.len() - 1])
     };
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         out.push_str(&format!("  every draw equals {}\n", format_sig(x[0], 6)));
         return out;
     }
