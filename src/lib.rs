@@ -25,6 +25,7 @@ pub mod ir;
 pub mod output;
 pub mod plot;
 pub mod random;
+pub mod repl;
 pub mod scalar;
 pub mod session;
 pub mod source;

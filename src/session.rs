@@ -132,6 +132,75 @@ pub fn output_draws(
     Draws::new(names, n, values, log_p, log_g)
 }
 
+/// The unconstrained points behind [`output_draws`] (same draws, same
+/// order): further quantities (the REPL's expressions) can then be computed
+/// at exactly the draws a summary was made from, with [`draws_at`].
+pub fn draw_points(
+    cm: &CompiledModel,
+    approx: &Approximation,
+    n: usize,
+    seed: u64,
+    psis: bool,
+    threads: usize,
+) -> Result<Vec<f64>, String> {
+    if psis {
+        let proposals = (n * PSIS_PROPOSALS_PER_DRAW).max(1000);
+        Ok(crate::diagnose::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
+    } else {
+        approx.sample(n, seed)
+    }
+}
+
+/// Output draws at given unconstrained points (`n × dim`, row-major), with
+/// the random numbers of `gen` statements drawn as [`output_draws`] draws
+/// them: `draws_at(cm, q, &draw_points(cm, q, n, s, p, t)?, s)` equals
+/// `output_draws(cm, q, n, s, p, t)`.
+pub fn draws_at(
+    cm: &CompiledModel,
+    approx: &Approximation,
+    points: &[f64],
+    seed: u64,
+) -> Result<Draws, String> {
+    let d = cm.dim();
+    let n = points.len().checked_div(d).unwrap_or(0);
+    if n * d != points.len() {
+        return Err(format!(
+            "{} coordinates are not a whole number of points of dimension {d}",
+            points.len()
+        ));
+    }
+    let probe = if n > 0 {
+        points[..d].to_vec()
+    } else {
+        approx.mean()
+    };
+    let names = cm.output_names(&probe)?;
+    let width = names.len();
+    let rows: Vec<Result<DrawRow, String>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || cm.workspace(),
+            |ws, i| {
+                let x = &points[i * d..(i + 1) * d];
+                let mut row = Vec::with_capacity(width);
+                let lp = cm.generate(ws, x, stream(seed, &[GEN_STREAM, i as u64]), &mut row)?;
+                let lq = approx.log_q(x)?;
+                Ok((row, lp, lq))
+            },
+        )
+        .collect();
+    let mut values = Vec::with_capacity(n * width);
+    let mut log_p = Vec::with_capacity(n);
+    let mut log_g = Vec::with_capacity(n);
+    for r in rows {
+        let (row, lp, lq) = r?;
+        values.extend(row);
+        log_p.push(lp);
+        log_g.push(lq);
+    }
+    Draws::new(names, n, values, log_p, log_g)
+}
+
 /// The summary rows of a set of draws.
 pub fn summarize(draws: &Draws) -> Vec<ColumnSummary> {
     draws.summarize()

@@ -43,6 +43,8 @@ pub enum Command {
     Draws(fitcmds::DrawsArgs),
     /// Marginal densities, pair contours or the ELBO trace of a saved fit.
     Plot(fitcmds::PlotArgs),
+    /// Interactive session: fit, look at draws, ask questions, build models.
+    Repl(crate::repl::ReplArgs),
 }
 
 /// Output format of summaries.
@@ -84,6 +86,7 @@ where
         Command::Summary(args) => fitcmds::summary(&args),
         Command::Draws(args) => fitcmds::draws(&args),
         Command::Plot(args) => fitcmds::plot(&args),
+        Command::Repl(args) => crate::repl::run(&args),
     }
 }
 

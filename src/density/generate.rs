@@ -4,7 +4,7 @@
 
 use super::ev::Ev;
 use super::program::element_names;
-use super::value::{Dims, Val};
+use super::value::{Buf, Dims, Val};
 use super::workspace::{LocalVal, Stop, Workspace};
 use super::{CompiledModel, ModelWorkspace};
 use crate::data::RawValue;
@@ -227,6 +227,37 @@ impl CompiledModel {
             push_values(&ev, v, row);
         }
         Ok(lp)
+    }
+
+    /// The value of a data declaration, or of a top-level `let`/`var` that
+    /// depends on data alone, by name: its shape and its elements (row-major).
+    /// `None` when there is no such constant (unknown name, or a quantity that
+    /// depends on parameters). The REPL evaluates expressions on data with it.
+    pub fn constant_value(&self, name: &str) -> Option<(Vec<usize>, Vec<f64>)> {
+        let prog = &self.prog;
+        let v = match prog.model.data_by_name(name) {
+            Some(id) => *prog.data_vals.get(id.index())?,
+            None => {
+                let i = prog
+                    .model
+                    .locals
+                    .iter()
+                    .rposition(|l| l.name == name && l.top_level && l.function.is_none())?;
+                (*prog.const_locals.get(i)?)?
+            }
+        };
+        let values: Vec<f64> = match v {
+            Val::Int(k) => vec![k as f64],
+            Val::Real(x) => vec![x],
+            Val::IntArr(r) if r.buf != Buf::Scratch => {
+                prog.ints[r.range()].iter().map(|&k| k as f64).collect()
+            }
+            Val::Vec(r) | Val::Mat(r, ..) if r.buf != Buf::Scratch => {
+                prog.bufs(&[]).get(r).to_vec()
+            }
+            _ => return None,
+        };
+        Some((dims_vec(v.dims()), values))
     }
 
     /// Unconstrained coordinates of a point given in constrained values by

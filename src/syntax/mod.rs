@@ -25,6 +25,21 @@ pub use pretty::{pretty, sexp};
 #[grammar = "../grammar/vippl.pest"]
 struct VipplParser;
 
+/// Whether `text` stops in the middle of a statement (inside an open
+/// bracket, block, constraint or comment, or after a binary operator or a
+/// comma), by the same newline rules the parser applies: an interactive
+/// reader then asks for another line instead of reporting an error.
+pub fn needs_more_input(text: &str) -> bool {
+    let mut t = String::with_capacity(text.len() + 1);
+    t.push_str(text);
+    t.push('\n');
+    let p = lexer::prepare(FileId(0), &t);
+    p.text.ends_with('\x0B')
+        || p.diagnostics
+            .iter()
+            .any(|d| matches!(d.code, "unclosed-bracket" | "unterminated-comment"))
+}
+
 /// Parses one file.
 ///
 /// Returns the program, or every syntax error found (at most one per
