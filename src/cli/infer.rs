@@ -73,9 +73,10 @@ pub struct FitOptions {
     /// Maximum iterations.
     #[arg(long, default_value_t = 10000)]
     pub iters: usize,
-    /// Stopping tolerance on |ΔELBO| / max(1, |ELBO|).
-    #[arg(long, default_value_t = 0.01)]
-    pub tol: f64,
+    /// Stan's stopping rule: |ΔELBO| / max(1, |ELBO|) below this. Giving it selects that rule
+    /// (unless --grad-tol is given too); by default the natural-gradient rule decides.
+    #[arg(long)]
+    pub tol: Option<f64>,
     /// map (optimize to the mode first), zero or random.
     #[arg(long)]
     pub init: Option<String>,
@@ -99,10 +100,11 @@ pub struct FitOptions {
     /// Gaussian family, laplace for mixtures and adam, none for fbgvi and advi.
     #[arg(long)]
     pub precondition: Option<String>,
-    /// Natural-gradient stopping tolerance (posterior sds the mean may still move; twice this
-    /// for the scale), required together with --tol; `none`: Stan's relative-ELBO rule alone.
-    #[arg(long, default_value = "0.05")]
-    pub grad_tol: String,
+    /// Natural-gradient stopping rule: stop when the mean may still move less than this many
+    /// posterior sds (twice this for the scale) [default: 0.05]; `none`: Stan's relative-ELBO
+    /// rule (--tol) alone.
+    #[arg(long)]
+    pub grad_tol: Option<String>,
 }
 
 impl FitOptions {
@@ -128,7 +130,7 @@ impl FitOptions {
             step: parse("step", &self.step)?,
             samples: self.samples,
             iters: self.iters,
-            tol: self.tol,
+            tol: self.tol.unwrap_or(FitConfig::default().tol),
             init: self.init.as_deref().map(|i| parse("init", i)).transpose()?,
             restarts: self.restarts,
             seed: self.seed,
@@ -140,10 +142,10 @@ impl FitOptions {
                 .as_deref()
                 .map(|p| parse("precondition", p))
                 .transpose()?,
-            grad_tol: match self.grad_tol.as_str() {
-                "none" => None,
-                "" => Some(infer::DEFAULT_GRAD_TOL),
-                g => Some(g.parse::<f64>().map_err(|_| {
+            grad_tol: match (self.grad_tol.as_deref(), self.tol) {
+                (Some("none"), _) | (None, Some(_)) => None,
+                (None, None) => Some(infer::DEFAULT_GRAD_TOL),
+                (Some(g), _) => Some(g.parse::<f64>().map_err(|_| {
                     format!("invalid --grad-tol `{g}`: expected a number or `none`")
                 })?),
             },

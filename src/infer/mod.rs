@@ -242,11 +242,13 @@ fn run_fit<T: Target>(
         let mut flattest = start.flattest;
         // A given start is in the model's own coordinates: no Laplace
         // whitening (the current-q whitening of the run still applies).
+        let mut whitened = false;
         if !advi
             && given.is_none()
             && precond != Precondition::None
             && let Some((map, theta_z)) = precondition::initial(fam, &start)
         {
+            whitened = true;
             // The flow starts at q = N(0, I) (or its mixture spread) in
             // coordinates where the Laplace approximation is N(0, I): its
             // curvature there is about 1 unless the Laplace scale was
@@ -260,52 +262,79 @@ fn run_fit<T: Target>(
             curvature = if c.is_finite() { c.max(1.0) } else { 1.0 };
             flattest = f.map(|f| f.min(1.0));
         }
-        let outcome = if advi {
-            advi::run(&mut batch, config, fam, theta0, r, observer)
-        } else {
-            let h0 = match (config.step, config.optimizer) {
-                (Step::Fixed(h), _) => h,
-                (Step::Auto, Optimizer::Euler) => step_control::initial_step(curvature),
-                (Step::Auto, Optimizer::Adam) => {
-                    let mut sds: Vec<f64> = (0..d)
-                        .map(|i| {
-                            start.scale[i * d..(i + 1) * d]
-                                .iter()
-                                .map(|v| v * v)
-                                .sum::<f64>()
-                                .sqrt()
-                        })
-                        .collect();
-                    sds.sort_by(f64::total_cmp);
-                    0.02 * sds[d / 2]
+        // A whitened flow that diverges (a funnel's neck seen through the
+        // Laplace approximation) runs again in the model's own coordinates.
+        let plain = FitConfig {
+            precondition: Some(Precondition::None),
+            ..config.clone()
+        };
+        let mut cfg = config;
+        let outcome = loop {
+            let outcome = if advi {
+                advi::run(&mut batch, cfg, fam, theta0, r, observer)
+            } else {
+                let h0 = match (cfg.step, cfg.optimizer) {
+                    (Step::Fixed(h), _) => h,
+                    (Step::Auto, Optimizer::Euler) => step_control::initial_step(curvature),
+                    (Step::Auto, Optimizer::Adam) => {
+                        let mut sds: Vec<f64> = (0..d)
+                            .map(|i| {
+                                start.scale[i * d..(i + 1) * d]
+                                    .iter()
+                                    .map(|v| v * v)
+                                    .sum::<f64>()
+                                    .sqrt()
+                            })
+                            .collect();
+                        sds.sort_by(f64::total_cmp);
+                        0.02 * sds[d / 2]
+                    }
+                };
+                // The flow relaxes its flattest direction at rate h·λ_min per
+                // iteration: evaluate (and average) over that time scale.
+                let scale = flattest
+                    .filter(|_| cfg.optimizer == Optimizer::Euler)
+                    .map(|l| 1.0 / (h0 * l));
+                let e_every = cfg.resolved_eval_every(scale);
+                if r == 0 {
+                    resolved.eval_every = Some(e_every);
                 }
+                if cfg.eval_every.is_none()
+                    && config.resolved_precondition() == Precondition::None
+                    && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
+                {
+                    say(
+                        format!(
+                            "the posterior is ill-conditioned: the flow needs about {:.0} iterations \
+                             to relax its flattest direction, more than the {} between ELBO checks, \
+                             so the stopping rule may fire before it has; consider \
+                             --precondition adaptive",
+                            scale.unwrap_or(0.0),
+                            config::MAX_WINDOW
+                        ),
+                        observer,
+                    );
+                }
+                engine::run(&mut batch, cfg, fam, theta0, h0, e_every, r, observer)
             };
-            // The flow relaxes its flattest direction at rate h·λ_min per
-            // iteration: evaluate (and average) over that time scale.
-            let scale = flattest
-                .filter(|_| config.optimizer == Optimizer::Euler)
-                .map(|l| 1.0 / (h0 * l));
-            let e_every = config.resolved_eval_every(scale);
-            if r == 0 {
-                resolved.eval_every = Some(e_every);
-            }
-            if config.eval_every.is_none()
-                && precond == Precondition::None
-                && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
-            {
+            if whitened && outcome.termination == Termination::Diverged {
+                grad_evals += outcome.grad_evals;
+                density_evals += outcome.density_evals;
                 say(
-                    format!(
-                        "the posterior is ill-conditioned: the flow needs about {:.0} iterations \
-                         to relax its flattest direction, more than the {} between ELBO checks, \
-                         so the stopping rule may fire before it has; consider \
-                         --precondition adaptive",
-                        scale.unwrap_or(0.0),
-                        config::MAX_WINDOW
-                    ),
+                    "the flow in coordinates whitened by the Laplace approximation diverged; \
+                     it ran again in the model's own coordinates"
+                        .to_string(),
                     observer,
                 );
+                affine.set(precondition::Map::identity());
+                theta0 = fam.theta_from_dense(&start.means, &start.scale);
+                curvature = start.curvature;
+                flattest = start.flattest;
+                cfg = &plain;
+                whitened = false;
+                continue;
             }
-            engine::run(&mut batch, config, fam, theta0, h0, e_every, r, observer)
+            break outcome;
         };
         grad_evals += outcome.grad_evals;
         density_evals += outcome.density_evals;
