@@ -292,10 +292,6 @@ pub(crate) fn run<T: Target>(
     let mut natural = config
         .grad_tol
         .map(|tol| NaturalGradient::new(fam, tol, config.wfr));
-    // Consecutive windows that passed the natural-gradient rule: one is not
-    // enough, since the first window of a run that starts far away (a
-    // banana seen through its Laplace approximation) can look settled.
-    let mut passes = 0usize;
     let mut xtheta = vec![0.0; np];
     let mut calm = true;
     let mut map_tmp = vec![0.0; d * d + d];
@@ -469,12 +465,7 @@ pub(crate) fn run<T: Target>(
                 // The natural-gradient rule replaces Stan's: a relative
                 // ELBO change is either too lax (large |ELBO|) or below the
                 // jitter of a converged q (ELBO near 0); see `stopping`.
-                passes = if verdict == Window::Pass {
-                    passes + 1
-                } else {
-                    0
-                };
-                fired = passes >= 2;
+                fired = verdict == Window::Pass;
             }
         }
         map.to_outer(fam, &theta, &mut xtheta, &mut map_tmp);
