@@ -93,43 +93,8 @@ pub fn output_draws(
     psis: bool,
     threads: usize,
 ) -> Result<Draws, String> {
-    let d = cm.dim();
-    let xs = if psis {
-        let proposals = (n * PSIS_PROPOSALS_PER_DRAW).max(1000);
-        crate::diagnose::psis_resample(cm, approx, proposals, n, seed, threads)?.0
-    } else {
-        approx.sample(n, seed)?
-    };
-    let probe = if n > 0 {
-        xs[..d].to_vec()
-    } else {
-        approx.mean()
-    };
-    let names = cm.output_names(&probe)?;
-    let width = names.len();
-    let rows: Vec<Result<DrawRow, String>> = (0..n)
-        .into_par_iter()
-        .map_init(
-            || cm.workspace(),
-            |ws, i| {
-                let x = &xs[i * d..(i + 1) * d];
-                let mut row = Vec::with_capacity(width);
-                let lp = cm.generate(ws, x, stream(seed, &[GEN_STREAM, i as u64]), &mut row)?;
-                let lq = approx.log_q(x)?;
-                Ok((row, lp, lq))
-            },
-        )
-        .collect();
-    let mut values = Vec::with_capacity(n * width);
-    let mut log_p = Vec::with_capacity(n);
-    let mut log_g = Vec::with_capacity(n);
-    for r in rows {
-        let (row, lp, lq) = r?;
-        values.extend(row);
-        log_p.push(lp);
-        log_g.push(lq);
-    }
-    Draws::new(names, n, values, log_p, log_g)
+    let points = draw_points(cm, approx, n, seed, psis, threads)?;
+    draws_at(cm, approx, &points, seed)
 }
 
 /// The unconstrained points behind [`output_draws`] (same draws, same
