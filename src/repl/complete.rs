@@ -4,6 +4,7 @@
 use super::help::{COMMANDS, find};
 use crate::builtins::Builtin;
 use crate::dist::DistId;
+use crate::syntax::KEYWORDS;
 
 /// The names completion offers, taken from the session after each command.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,29 +19,6 @@ pub struct Names {
     /// Long options of `:fit` (without dashes).
     pub fit_options: Vec<String>,
 }
-
-const KEYWORDS: &[&str] = &[
-    "data",
-    "param",
-    "let",
-    "var",
-    "gen",
-    "fn",
-    "return",
-    "for",
-    "in",
-    "if",
-    "else",
-    "target",
-    "int",
-    "real",
-    "simplex",
-    "ordered",
-    "positive_ordered",
-    "corr_cholesky",
-    "true",
-    "false",
-];
 
 /// Values offered after some `:fit` options.
 fn option_values(option: &str) -> &'static [&'static str] {

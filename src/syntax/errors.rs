@@ -5,7 +5,8 @@ use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 use pest::error::{ErrorVariant, InputLocation};
 
-const KEYWORDS: &[&str] = &[
+/// The reserved words of the language (also offered by the REPL's completion).
+pub const KEYWORDS: &[&str] = &[
     "data",
     "param",
     "let",

@@ -17,6 +17,7 @@ use crate::diagnostics::{Diagnostic, has_errors};
 use crate::source::{FileId, SourceMap};
 use pest::Parser;
 
+pub use errors::KEYWORDS;
 pub use lexer::MAX_NESTING;
 pub use lower::MAX_EXPR_DEPTH;
 pub use pretty::{pretty, sexp};
