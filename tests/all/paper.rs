@@ -63,32 +63,7 @@ fn gmm1d_forward_kl_with_one_gaussian_matches_the_moments() {
     let model = gmm1d::compile().unwrap();
     let (mean_p, sd_p) = gmm1d::target_moments();
     assert!((mean_p - 0.74).abs() < 1e-12 && (sd_p - 1.7639).abs() < 1e-4);
-    let mut fits = Vec::new();
-    for seed in 0..4 {
-        let config = FitConfig {
-            divergence: Divergence::Fkl,
-            samples: Some(64),
-            seed,
-            tol: 1e-3,
-            draws: 100,
-            ..FitConfig::default()
-        };
-        let q = fit(&model, &config, &mut Silent).unwrap().approximation;
-        fits.push((q.mean()[0], q.sd()[0]));
-    }
-    eprintln!("forward KL, K = 1: (mean, sd) per seed {fits:?}");
-    let k = fits.len() as f64;
-    for (what, vals, want) in [
-        ("mean", fits.iter().map(|f| f.0).collect::<Vec<_>>(), mean_p),
-        ("sd", fits.iter().map(|f| f.1).collect::<Vec<_>>(), sd_p),
-    ] {
-        let m = vals.iter().sum::<f64>() / k;
-        let s = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
-        assert!(
-            (m - want).abs() <= 4.0 * s / k.sqrt() + 2e-3 * sd_p,
-            "{what}: {m} vs {want} (seed sd {s})"
-        );
-    }
+    crate::infer_mixture::assert_forward_kl_matches_moments(&model, mean_p, sd_p);
 }
 
 #[test]
