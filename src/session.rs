@@ -417,5 +417,11 @@ pub fn trace_parameter_names(cm: &CompiledModel, c: &FitConfig) -> Vec<String> {
             scale: eye,
         },
     };
-    probe.parameter_names()
+    // CmdStan's spelling (`S.2.1`): the trace is a CSV file read by the
+    // same tools as the draws.
+    probe
+        .parameter_names()
+        .iter()
+        .map(|n| crate::output::cmdstan_name(n))
+        .collect()
 }

@@ -12,9 +12,17 @@ use super::number::format_roundtrip;
 /// Writes trace lines to a temporary file as iterations complete; the trace
 /// appears under its name on [`TraceWriter::finish`]. Dropped unfinished (an
 /// error elsewhere), it leaves no file and keeps any previous one.
+///
+/// A step that the fit undoes (its successor found the ELBO collapsed or a
+/// non-finite density) is sent again with the same iteration number: the
+/// writer holds the newest row back until the next one arrives, and a row
+/// whose number does not exceed the held one replaces it. A new run (a
+/// restart, or a run again in other coordinates) starts again at
+/// iteration 0 below the rows of the previous one.
 pub struct TraceWriter {
     file: AtomicFile,
     n_params: usize,
+    held: Option<(TraceRow, Vec<f64>)>,
 }
 
 fn check_columns(columns: &[String]) -> io::Result<()> {
@@ -72,10 +80,11 @@ impl TraceWriter {
         Ok(TraceWriter {
             file,
             n_params: param_columns.len(),
+            held: None,
         })
     }
 
-    /// Appends one iteration.
+    /// Appends one iteration, or replaces the last one when `row` retries it.
     pub fn push(&mut self, row: &TraceRow, params: &[f64]) -> io::Result<()> {
         if params.len() != self.n_params {
             return Err(io::Error::new(
@@ -88,11 +97,25 @@ impl TraceWriter {
                 ),
             ));
         }
-        write_line(&mut self.file, row, params)
+        if let Some((held, p)) = &mut self.held {
+            let retry = row.iteration != 0 && row.iteration <= held.iteration;
+            if !retry {
+                write_line(&mut self.file, held, p)?;
+            }
+            *held = *row;
+            p.clear();
+            p.extend_from_slice(params);
+        } else {
+            self.held = Some((*row, params.to_vec()));
+        }
+        Ok(())
     }
 
     /// Publishes the trace under its final name.
-    pub fn finish(self) -> io::Result<()> {
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some((row, p)) = self.held.take() {
+            write_line(&mut self.file, &row, &p)?;
+        }
         self.file.commit()
     }
 }

@@ -418,3 +418,43 @@ fn a_whitened_flow_that_diverges_runs_again_in_plain_coordinates() {
     let reason = v["diagnostics"]["reason"].as_str().unwrap_or_default();
     assert!(!reason.contains("natural gradient"), "{reason}");
 }
+
+#[test]
+fn trace_files_name_every_family_parameter_and_hold_one_row_per_iteration() {
+    let d = scratch("trace");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    // (family, parameter columns for d = 2, first and last of them)
+    let cases = [
+        ("fullrank", 6, "mu.1", "S.2.2"),
+        ("meanfield", 4, "mu.1", "sd.2"),
+        ("mixture:2", 14, "w.1", "c2.S.2.2"),
+    ];
+    for (family, n, first, last) in cases {
+        let trace = d.join(format!("{family}.csv").replace(':', "_"));
+        let t = trace.to_string_lossy().into_owned();
+        let o = vippl(&[
+            "infer", &m, "--data", &data, "-q", "--family", family, "--trace", &t, "--format",
+            "json",
+        ]);
+        assert!(o.status.code().is_some_and(|c| c == 0 || c == 3), "{}", text(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json summary");
+        let iterations = v["diagnostics"]["iterations"].as_u64().expect("iterations");
+        let body = std::fs::read_to_string(&trace).expect("trace written");
+        let mut lines = body.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        assert_eq!(header.len(), 3 + n, "{family}: {header:?}");
+        assert_eq!(&header[..3], ["iteration", "elbo", "step"]);
+        assert_eq!((header[3], header[2 + n]), (first, last), "{family}");
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|x| x.parse().expect("a number")).collect())
+            .collect();
+        // Iteration 0 is the initial q; a retried step is written once.
+        assert_eq!(rows.len() as u64, iterations + 1, "{family}");
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(r.len(), 3 + n, "{family} row {i}");
+            assert_eq!(r[0], i as f64, "{family} row {i}");
+            assert!(r[3..].iter().all(|x| x.is_finite()), "{family} row {i}");
+        }
+    }
+}

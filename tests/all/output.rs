@@ -453,6 +453,16 @@ fn trace_csv_streams_and_appears_only_when_finished() {
         };
         t.push(&row, &[i as f64, 0.1]).unwrap();
     }
+    // A retried step replaces the row it retries.
+    t.push(
+        &TraceRow {
+            iteration: 3,
+            elbo: -10.0 / 3.0,
+            step: 0.25,
+        },
+        &[3.0, 0.1],
+    )
+    .unwrap();
     assert!(!path.exists(), "not visible before finish");
     let bad = t.push(
         &TraceRow {
@@ -467,7 +477,7 @@ fn trace_csv_streams_and_appears_only_when_finished() {
     let text = fs::read_to_string(&path).unwrap();
     assert_eq!(
         text,
-        "iteration,elbo,step,mu.1,L.1.1\n1,-10,0.5,1,0.1\n2,-5,0.5,2,0.1\n3,-3.3333333333333335,0.5,3,0.1\n"
+        "iteration,elbo,step,mu.1,L.1.1\n1,-10,0.5,1,0.1\n2,-5,0.5,2,0.1\n3,-3.3333333333333335,0.25,3,0.1\n"
     );
     // Abandoned writer: nothing new appears, the old file stays.
     {
