@@ -16,8 +16,6 @@ use serde_json::{Value, json};
 
 /// Stream purpose of the random numbers of generated quantities ("gen").
 const GEN_STREAM: u64 = 0x0067_656e;
-/// Proposals drawn for PSIS resampling, per output draw (at least 1000).
-const PSIS_PROPOSALS_PER_DRAW: usize = 4;
 
 /// The model text and data a fit was made from, as needed to rebuild it.
 #[derive(Clone, Debug)]
@@ -109,7 +107,7 @@ pub fn draw_points(
     threads: usize,
 ) -> Result<Vec<f64>, String> {
     if psis {
-        let proposals = (n * PSIS_PROPOSALS_PER_DRAW).max(1000);
+        let proposals = crate::diagnose::proposals(n);
         Ok(crate::diagnose::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
     } else {
         approx.sample(n, seed)

@@ -28,6 +28,7 @@ use super::config::{Algorithm, FitConfig, HessianEstimate, MAX_WINDOW, Precondit
 use super::estimator::{self, BatchSummary, Scaling, Settings};
 use super::family::{Factors, Family, Param};
 use super::fbgvi::{self, FbWork};
+use super::iterates::{Checkpoint, IterateAverage};
 use super::optimizer::OptState;
 use super::precondition::{Affine, Map};
 use super::result::{Control, IterationInfo, Observer, Phase, Termination, TraceEntry};
@@ -208,6 +209,11 @@ fn rewhiten(
     true
 }
 
+/// Rollbacks to the last checkpoint before a run is declared diverged.
+const MAX_ROLLBACKS: usize = 4;
+/// The step after a rollback, relative to the checkpoint's.
+const ROLLBACK_SHRINK: f64 = 0.25;
+
 /// Runs `bw` or `fbgvi` from θ₀ (in the coordinates of the batch's map);
 /// the returned θ is in the model's coordinates.
 #[allow(clippy::too_many_arguments)]
@@ -283,8 +289,7 @@ pub(crate) fn run<T: Target>(
     let mut dir = vec![0.0; np];
     let mut work = vec![0.0; d * d + d + fam.components()];
     let mut flat = vec![0.0; np];
-    let mut avg = vec![0.0; np];
-    let mut avg_count = 0usize;
+    let mut avg = IterateAverage::new(fam);
     let mut averaging = false;
     let mut window = e_every;
     let mut avg_window = window.min((iters / 2).max(1));
@@ -303,6 +308,10 @@ pub(crate) fn run<T: Target>(
     let elbo_pos = [seed, streams::ELBO, r, 0];
     let mut h = h0;
     let h_floor = h0 * 1e-10;
+    // The largest step a calm window may grow back to; lowered by a rollback.
+    let mut h_cap = h0;
+    let mut checkpoint: Option<Checkpoint> = None;
+    let mut rollbacks = 0usize;
     let mut prev: Option<BatchSummary> = None;
     let mut batch_id = 0u64;
     let mut low_ess = 0usize;
@@ -378,11 +387,8 @@ pub(crate) fn run<T: Target>(
         if !finite || collapsed {
             if have_backup {
                 // Undo the last step.
-                if averaging && avg_count > 0 {
-                    for (a, b) in avg.iter_mut().zip(&backup) {
-                        *a -= b;
-                    }
-                    avg_count -= 1;
+                if averaging && avg.count > 0 {
+                    avg.add(&backup, -1.0);
                 }
                 theta.copy_from_slice(&backup);
                 factors.copy_from(&backup_factors);
@@ -405,6 +411,23 @@ pub(crate) fn run<T: Target>(
                 t = t.saturating_sub(1);
                 out.trace.pop();
                 if h < h_floor {
+                    if rollbacks < MAX_ROLLBACKS
+                        && let Some(c) = checkpoint.as_ref()
+                    {
+                        rollbacks += 1;
+                        out.step_rejections += 1;
+                        c.restore(&mut theta, &mut factors, &mut map, affine, &mut opt);
+                        (t, last_check, h) = (c.t, c.t, c.h * ROLLBACK_SHRINK);
+                        h_cap = h;
+                        out.trace.retain(|e| e.iteration < c.t);
+                        if let Some(ng) = natural.as_mut() {
+                            ng.close(false);
+                        }
+                        (averaging, converged) = (false, false);
+                        avg.clear();
+                        osc.reset();
+                        continue;
+                    }
                     out.termination = Termination::Diverged;
                     break;
                 }
@@ -436,10 +459,7 @@ pub(crate) fn run<T: Target>(
         }
         // θ_t is accepted.
         if averaging {
-            for (a, b) in avg.iter_mut().zip(&theta) {
-                *a += b;
-            }
-            avg_count += 1;
+            avg.add(&theta, 1.0);
         }
         if !config.divergence.is_kl() && n_total >= 4 && summary.ess < 2.0 {
             low_ess += 1;
@@ -500,7 +520,7 @@ pub(crate) fn run<T: Target>(
             out.termination = Termination::Interrupted;
             break;
         }
-        if averaging && avg_count >= avg_window {
+        if averaging && avg.count >= avg_window {
             out.termination = if converged {
                 Termination::Converged
             } else {
@@ -517,8 +537,8 @@ pub(crate) fn run<T: Target>(
             // A window without any rejection, collapse or oscillation lets
             // the step grow back towards h₀: one bad region (a funnel's
             // neck, an early overshoot) must not slow the rest of the run.
-            if calm && h < h0 {
-                h = (2.0 * h).min(h0);
+            if calm && h < h_cap {
+                h = (2.0 * h).min(h_cap);
             }
             calm = true;
         }
@@ -530,6 +550,23 @@ pub(crate) fn run<T: Target>(
             affine.set(map.clone());
             factors.prepare(&theta);
             osc.reset();
+        }
+        if check && !averaging && config.step_control {
+            // A state to come back to if the flow later blows up (a funnel
+            // whose curvature grows as q spreads into it can take a run from
+            // a good q to a degenerate one within a few accepted steps, each
+            // no worse than the previous by more than its noise). Not taken
+            // from a state whose ELBO already fell well below the last
+            // checkpoint's.
+            if let Some(e) = elbo_eval_now.filter(|e| e.is_finite()) {
+                let fell = checkpoint
+                    .as_ref()
+                    .is_some_and(|c| e < c.elbo - (2.0 + 0.05 * c.elbo.abs()));
+                if !fell {
+                    let c = checkpoint.get_or_insert_with(|| Checkpoint::new(&theta, &factors));
+                    c.save(&theta, &factors, &map, &opt, t, e, h);
+                }
+            }
         }
         prev = Some(summary);
         // Propose θ_{t+1}; shrink h until the step is acceptable.
@@ -565,6 +602,25 @@ pub(crate) fn run<T: Target>(
         if singular || h < h_floor {
             theta.copy_from_slice(&backup);
             factors.copy_from(&backup_factors);
+            opt.restore(&opt_backup);
+            if !singular
+                && rollbacks < MAX_ROLLBACKS
+                && let Some(c) = checkpoint.as_ref()
+            {
+                rollbacks += 1;
+                c.restore(&mut theta, &mut factors, &mut map, affine, &mut opt);
+                (t, last_check, h) = (c.t, c.t, c.h * ROLLBACK_SHRINK);
+                h_cap = h;
+                out.trace.retain(|e| e.iteration < c.t);
+                if let Some(ng) = natural.as_mut() {
+                    ng.close(false);
+                }
+                (averaging, converged) = (false, false);
+                avg.clear();
+                (prev, have_backup, calm) = (None, false, false);
+                osc.reset();
+                continue;
+            }
             out.termination = Termination::Diverged;
             break;
         }
@@ -602,14 +658,10 @@ pub(crate) fn run<T: Target>(
     }
     // Return the window average when there is one and it is a valid q.
     let mut last = theta;
-    if avg_count > 0 && out.termination != Termination::Diverged {
-        for a in avg.iter_mut() {
-            *a /= avg_count as f64;
-        }
-        let mut f = Factors::new(fam);
-        if f.prepare(&avg) {
-            last = avg;
-        }
+    if out.termination != Termination::Diverged
+        && let Some(a) = avg.average()
+    {
+        last = a;
     }
     out.theta = vec![0.0; np];
     map.to_outer(fam, &last, &mut out.theta, &mut map_tmp);

@@ -60,6 +60,7 @@ pub mod estimator;
 mod family;
 mod fbgvi;
 mod init;
+mod iterates;
 mod lbfgs;
 mod linalg;
 mod optimizer;
@@ -344,7 +345,7 @@ fn run_fit<T: Target>(
         affine.set(precondition::Map::identity());
         let approx = fam.approximation(&outcome.theta);
         let diag = diagnose::evaluate(&mut batch, &approx, config);
-        density_evals += config.draws;
+        density_evals += diagnose::proposals(config.draws);
         summaries.push(RestartSummary {
             restart: r,
             init: start.describe,

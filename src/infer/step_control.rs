@@ -12,7 +12,12 @@
 //!   a scale matrix is singular, or any direction of any scale shrinks by
 //!   more than a factor 10 in one step (σ_min(S_new S_old⁻¹) < 0.1, checked
 //!   by a Cholesky of M Mᵀ − 0.01 I): legitimate steps with h ≤ 1/β shrink
-//!   a direction by at most about 2×. After the fact, the step is also
+//!   a direction by at most about 2×. A step that stretches a direction by
+//!   more than 3× (σ_max(M) > 3) is retried too: near a Gaussian target a
+//!   scale grows by a factor 1 + hλ(1/(λs²) − 1) per step, far below that,
+//!   and a larger stretch comes from a few draws in a region of huge
+//!   gradients (the neck of a funnel), whose q would spread over that region
+//!   and make every later step unstable. After the fact, the step is also
 //!   undone when the next batch has non-finite log densities or gradients,
 //!   or its ELBO collapses: drops by more than 5 combined standard errors
 //!   plus 1 plus 1 % of |ELBO|, the new estimate's standard error counted at
@@ -26,6 +31,8 @@ use super::linalg::cholesky;
 
 /// Smallest factor by which a step may shrink any direction of a scale.
 const MIN_SHRINK: f64 = 0.1;
+/// Largest factor by which a step may stretch any direction of a scale.
+const MAX_GROWTH: f64 = 3.0;
 
 pub(crate) fn initial_step(curvature: f64) -> f64 {
     if curvature.is_finite() && curvature > 0.0 {
@@ -76,6 +83,17 @@ impl ShrinkCheck {
                     super::linalg::mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
                     for i in 0..d {
                         self.mmt[i * d + i] -= MIN_SHRINK * MIN_SHRINK;
+                    }
+                    if !cholesky(&mut self.mmt, d) {
+                        return true;
+                    }
+                    // MAX_GROWTH² I − M Mᵀ must be positive definite too.
+                    super::linalg::mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
+                    for v in self.mmt.iter_mut() {
+                        *v = -*v;
+                    }
+                    for i in 0..d {
+                        self.mmt[i * d + i] += MAX_GROWTH * MAX_GROWTH;
                     }
                     if !cholesky(&mut self.mmt, d) {
                         return true;

@@ -395,8 +395,10 @@ fn logp_works_on_every_example() {
 fn a_whitened_flow_that_diverges_runs_again_in_plain_coordinates() {
     let data = ex("examples/eight_schools.json");
     let model = ex("examples/eight_schools.vi");
+    // With seed 1, the whitened flow blows up even after rolling back to its
+    // checkpoints (the funnel of τ).
     let o = vippl(&[
-        "infer", &model, "--data", &data, "-q", "--seed", "0", "--format", "json",
+        "infer", &model, "--data", &data, "-q", "--seed", "1", "--format", "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json summary");
     let warnings = v["diagnostics"]["warnings"].to_string();

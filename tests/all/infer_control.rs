@@ -101,7 +101,9 @@ fn too_large_a_fixed_step_is_shrunk_and_the_fit_still_lands() {
     let config = FitConfig {
         step: Step::Fixed(20.0),
         init: Some(Init::Zero),
-        tol: 1e-8,
+        // Converge tightly: the W2 bound below is about the landing point,
+        // not about where a 0.05-sd stopping rule happens to stop.
+        grad_tol: Some(1e-3),
         ..FitConfig::default()
     };
     let res = fit(&target, &config, &mut Silent).unwrap();
