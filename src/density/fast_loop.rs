@@ -21,7 +21,7 @@ use crate::scalar::Scalar;
 
 /// Where the elements of a container live.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Src {
+pub(super) enum Src {
     Reals,
     Mirror,
     Ints,
@@ -32,7 +32,7 @@ enum Src {
 
 /// An instruction of specialised code (`i` is the loop variable).
 #[derive(Clone, Copy, Debug)]
-enum ROp {
+pub(super) enum ROp {
     Push(Num),
     /// Pushes the int `a * i + c` (checked when specialising).
     Loop(i64, i64),
@@ -47,7 +47,7 @@ enum ROp {
 
 /// Where a statement stores its value.
 #[derive(Clone, Copy, Debug)]
-enum Store {
+pub(super) enum Store {
     /// Slot `base + step * i`.
     Affine(i64, i64),
     /// Popped indices into the var at slot `off`.
@@ -55,11 +55,11 @@ enum Store {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct RStmt {
-    code: (u32, u32),
-    store: Store,
-    int: bool,
-    op: AssignOp,
+pub(super) struct RStmt {
+    pub code: (u32, u32),
+    pub store: Store,
+    pub int: bool,
+    pub op: AssignOp,
 }
 
 /// An abstract stack entry while specialising.
@@ -166,9 +166,9 @@ fn container(v: Val) -> Option<(Src, usize, Dims)> {
 /// The specialised code of a loop body; `None` marks a statement that runs
 /// on the general path.
 #[derive(Default)]
-struct Code {
-    ops: Vec<ROp>,
-    stmts: Vec<Option<RStmt>>,
+pub(super) struct Code {
+    pub ops: Vec<ROp>,
+    pub stmts: Vec<Option<RStmt>>,
     items: Vec<Item>,
 }
 
@@ -194,6 +194,11 @@ impl<T: Scalar> Ev<'_, T> {
         };
         let mut fast = vec![true; code.stmts.len()];
         self.specialise(&code.stmts, &code.ops, &cx, &mut fast, &mut sc);
+        if let Some(prog) = super::fast_column::columns(&sc, lo, hi) {
+            self.run_columns(&prog, lo, hi);
+            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(hi));
+            return Ok(());
+        }
         let mut stack = [Num::Int(0); STACK];
         let mut i = lo;
         while i <= hi {
@@ -401,7 +406,7 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     #[inline(always)]
-    fn load(&self, src: Src, k: usize) -> Option<Num> {
+    pub(super) fn load(&self, src: Src, k: usize) -> Option<Num> {
         Some(match src {
             Src::Reals => Num::Real(self.p.reals[k]),
             Src::Mirror => Num::Real(self.p.int_mirror[k]),
@@ -489,7 +494,8 @@ fn affine_binary(cx: &Cx, b: BinOp, x: Item, y: Item) -> Option<Item> {
 
 #[cfg(test)]
 thread_local! {
-    /// Element stores done by specialised code, for tests to check that a
-    /// loop took this path.
+    /// Element stores done by specialised code and chunks run as columns,
+    /// for tests to check which path a loop took.
     pub(super) static FAST_STORES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    pub(super) static COLUMN_CHUNKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }

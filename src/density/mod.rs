@@ -15,6 +15,7 @@ mod distcall;
 mod ev;
 mod expr;
 mod fast;
+mod fast_column;
 mod fast_loop;
 mod functions;
 mod generate;
