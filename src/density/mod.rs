@@ -17,6 +17,8 @@ mod expr;
 mod fast;
 mod fast_column;
 mod fast_loop;
+#[cfg(test)]
+mod fast_tests;
 mod functions;
 mod generate;
 mod ops;
