@@ -228,7 +228,14 @@ impl<T: Scalar> Ev<'_, T> {
         Ok(())
     }
 
-    fn specialise(&self, stmts: &[FastStmt], ops: &[Op], cx: &Cx, fast: &mut [bool], sc: &mut Code) {
+    fn specialise(
+        &self,
+        stmts: &[FastStmt],
+        ops: &[Op],
+        cx: &Cx,
+        fast: &mut [bool],
+        sc: &mut Code,
+    ) {
         sc.ops.clear();
         for (k, fs) in stmts.iter().enumerate() {
             sc.stmts[k] = None;

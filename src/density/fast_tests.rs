@@ -32,17 +32,28 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
                 let vals: Vec<String> = match v {
                     Val::Int(i) => vec![format!("int {i}")],
                     Val::Real(x) => vec![format!("real {x:?}")],
-                    Val::IntArr(r) => p.ints[r.range()].iter().map(|i| format!("int {i}")).collect(),
+                    Val::IntArr(r) => p.ints[r.range()]
+                        .iter()
+                        .map(|i| format!("int {i}"))
+                        .collect(),
                     Val::Vec(r) | Val::Mat(r, ..) => {
                         let xs = match r.buf {
                             super::value::Buf::IntMirror => &p.int_mirror,
                             _ => &p.reals,
                         };
-                        xs[r.range()].iter().map(|x| format!("real {x:?}")).collect()
+                        xs[r.range()]
+                            .iter()
+                            .map(|x| format!("real {x:?}"))
+                            .collect()
                     }
                     other => vec![format!("{other:?}")],
                 };
-                out.push(format!("{} {:?}: {}", p.model.locals[id].name, v.dims(), vals.join(", ")));
+                out.push(format!(
+                    "{} {:?}: {}",
+                    p.model.locals[id].name,
+                    v.dims(),
+                    vals.join(", ")
+                ));
             }
             out
         })
@@ -77,12 +88,22 @@ fn centring_columns_runs_as_columns() {
          for j in 2:K {\n  m[j - 1] = mean(col(X, j))\n  for n in 1:N {\n    Xc[n, j - 1] = X[n, j] - m[j - 1]\n  }\n}",
     );
     let rows: Vec<String> = (0..300)
-        .map(|n| format!("[1, {}, {}, {}]", n as f64 * 0.37, (n % 7) as f64 - 2.5, 1.0 / (n as f64 + 1.0)))
+        .map(|n| {
+            format!(
+                "[1, {}, {}, {}]",
+                n as f64 * 0.37,
+                (n % 7) as f64 - 2.5,
+                1.0 / (n as f64 + 1.0)
+            )
+        })
         .collect();
     let json = format!(r#"{{"N": 300, "K": 4, "X": [{}]}}"#, rows.join(", "));
     let (r, stores, chunks) = same(&src, &json);
     let r = r.expect("compiles");
-    assert!(r.iter().any(|l| l.starts_with("Xc Matrix(300, 3)")), "{r:?}");
+    assert!(
+        r.iter().any(|l| l.starts_with("Xc Matrix(300, 3)")),
+        "{r:?}"
+    );
     assert_eq!(stores, 900);
     // 300 rows are three chunks, for each of the three columns.
     assert_eq!(chunks, 9);
@@ -99,10 +120,24 @@ fn ints_and_reals_mix_as_in_the_language() {
     let json = r#"{"N": 5, "g": [3, -1, 0, 7, 2], "x": [2.5, -1, 0.25, 9, 1e300]}"#;
     let (r, stores, chunks) = same(&src, json);
     let r = r.expect("compiles");
-    assert!(r.contains(&"k Vector(5): int 7, int 0, int 3, int 18, int 9".to_string()), "{r:?}");
-    assert!(r.contains(&"half Vector(5): real 1.5, real -0.5, real 0.0, real 3.5, real 1.0".to_string()), "{r:?}");
-    assert!(r.contains(&"c Vector(5): int 1, int 0, int 0, int 0, int 0".to_string()), "{r:?}");
-    assert!(r.contains(&"w Vector(5): real 1.0, real 2.0, real 3.0, real 4.0, real 5.0".to_string()), "{r:?}");
+    assert!(
+        r.contains(&"k Vector(5): int 7, int 0, int 3, int 18, int 9".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(
+            &"half Vector(5): real 1.5, real -0.5, real 0.0, real 3.5, real 1.0".to_string()
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"c Vector(5): int 1, int 0, int 0, int 0, int 0".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"w Vector(5): real 1.0, real 2.0, real 3.0, real 4.0, real 5.0".to_string()),
+        "{r:?}"
+    );
     // Int arithmetic (which may overflow) keeps the element-wise runner.
     assert_eq!((stores, chunks), (30, 0));
 }
@@ -115,8 +150,20 @@ fn real_only_bodies_with_comparisons_and_divisions_run_as_columns() {
          for i in 1:N {\n  half[i] = g[i] / 2\n  c[i] = x[i] <= g[i]\n  r[i] = -x[i] * 0.5 + i / 4\n  z[i] = x[i] / 0\n}",
     );
     let json = r#"{"N": 300, "g": [PLACE], "x": [XS]}"#
-        .replace("PLACE", &(0..300).map(|i| ((i * 7) % 11 - 5).to_string()).collect::<Vec<_>>().join(", "))
-        .replace("XS", &(0..300).map(|i| format!("{}", (i as f64 * 0.3).sin() * 4.0)).collect::<Vec<_>>().join(", "));
+        .replace(
+            "PLACE",
+            &(0..300)
+                .map(|i| ((i * 7) % 11 - 5).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+        .replace(
+            "XS",
+            &(0..300)
+                .map(|i| format!("{}", (i as f64 * 0.3).sin() * 4.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
     let (r, stores, chunks) = same(&src, &json);
     r.expect("compiles");
     assert_eq!((stores, chunks), (1200, 3));
@@ -134,8 +181,14 @@ fn index_arithmetic_reversed_strided_and_gathered() {
     let json = r#"{"N": 4, "p": [2, 4, 1, 3], "x": [1.5, -2, 3.25, 8], "M": [[1,2,3],[4,5,6],[7,8,9],[10,11,12]]}"#;
     let (r, stores, _) = same(&src, json);
     let r = r.expect("compiles");
-    assert!(r.contains(&"rev Vector(4): real 8.0, real 3.25, real -2.0, real 1.5".to_string()), "{r:?}");
-    assert!(r.contains(&"byp Vector(4): real 3.25, real 1.5, real 8.0, real -2.0".to_string()), "{r:?}");
+    assert!(
+        r.contains(&"rev Vector(4): real 8.0, real 3.25, real -2.0, real 1.5".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"byp Vector(4): real 3.25, real 1.5, real 8.0, real -2.0".to_string()),
+        "{r:?}"
+    );
     assert_eq!(stores, 4 * 5 + 12);
 }
 
@@ -151,8 +204,18 @@ fn reads_of_what_the_loop_writes_follow_iteration_order() {
     let json = r#"{"N": 5, "x": [1, 2, 3, 4, 5]}"#;
     let (r, stores, chunks) = same(&src, json);
     let r = r.expect("compiles");
-    assert!(r.contains(&"acc Vector(5): real 1.0, real 3.0, real 6.0, real 10.0, real 15.0".to_string()), "{r:?}");
-    assert!(r.contains(&"y Vector(6): real 1.0, real 1.0, real 1.0, real 1.0, real 1.0, real 5.0".to_string()), "{r:?}");
+    assert!(
+        r.contains(
+            &"acc Vector(5): real 1.0, real 3.0, real 6.0, real 10.0, real 15.0".to_string()
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(
+            &"y Vector(6): real 1.0, real 1.0, real 1.0, real 1.0, real 1.0, real 5.0".to_string()
+        ),
+        "{r:?}"
+    );
     assert!(r.contains(&"last Scalar: real 5.0".to_string()), "{r:?}");
     assert_eq!((stores, chunks), (16 + 10, 0));
 }
@@ -200,7 +263,9 @@ fn errors_are_the_general_path_ones() {
         "var k: int[N]\nfor i in 1:N {\n  k[i] = i * 3074457345618258603\n}",
     ];
     for body in cases {
-        let src = model(&format!("data N: int\ndata x: real[N]\ndata p: int[N]\n{body}"));
+        let src = model(&format!(
+            "data N: int\ndata x: real[N]\ndata p: int[N]\n{body}"
+        ));
         let json = r#"{"N": 3, "x": [1, 2, 3], "p": [1, 2, 9]}"#;
         let (r, _, _) = same(&src, json);
         let e = r.expect_err(body);
