@@ -2,7 +2,7 @@
 //! library included, as `vippl check` does), target well under 5 ms for the
 //! largest example; and compiling a model with its data (parse + check +
 //! bind + compile, the data file already parsed), target < 10 ms for every
-//! example, diamonds (5000 × 25 data) included.
+//! example, diamonds (a 5000 × 24 design matrix) included.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -497,22 +497,22 @@ impl<'a, T: Scalar> Ev<'a, T> {
                 _ => {}
             }
         }
+        let ws = &mut *self.ws;
+        let slots = &ws.slots[off..off + n];
         if int {
-            let r = self.iscratch(n);
-            for k in 0..n {
-                if let Slot::Int(i) = self.ws.slots[off + k] {
-                    self.ws.iscratch[r.off as usize + k] = i;
-                }
-            }
+            let r = CRef::new(Buf::Scratch, ws.iscratch.len(), n);
+            ws.iscratch.extend(slots.iter().map(|s| match *s {
+                Slot::Int(i) => i,
+                _ => 0,
+            }));
             return Ok(Val::IntArr(r));
         }
         if !any_var {
-            let r = self.scratch(n);
-            for k in 0..n {
-                if let Slot::Real(x) = self.ws.slots[off + k] {
-                    self.ws.scratch[r.off as usize + k] = x;
-                }
-            }
+            let r = CRef::new(Buf::Scratch, ws.scratch.len(), n);
+            ws.scratch.extend(slots.iter().map(|s| match *s {
+                Slot::Real(x) => x,
+                _ => 0.0,
+            }));
             return Ok(self.const_val(r, dims));
         }
         // Pack: gather the element slots (constants become leaves).

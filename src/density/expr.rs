@@ -2,7 +2,7 @@
 
 use super::ev::{Ev, Flow};
 use super::tape::Node;
-use super::value::{CRef, Dims, VRef, Val};
+use super::value::{Buf, CRef, Dims, VRef, Val};
 use super::workspace::{LocalVal, Rt, RtError};
 use crate::ir::{BinOp, DistRef, Expr, ExprKind, FnId, Index, UnOp};
 use crate::scalar::Scalar;
@@ -496,6 +496,25 @@ impl<T: Scalar> Ev<'_, T> {
                     self.ws.iscratch[out.off as usize + k] = self.cints(r)[p];
                 }
                 Val::IntArr(out)
+            }
+            Val::Vec(r) | Val::Mat(r, ..) => {
+                // A plain copy (`col(X, j)` of a large data matrix).
+                let out = self.scratch(pos.len());
+                let o = out.off as usize;
+                let from: &[f64] = match r.buf {
+                    Buf::Data => &self.p.reals[r.range()],
+                    Buf::IntMirror => &self.p.int_mirror[r.range()],
+                    Buf::Scratch => {
+                        for (k, &p) in pos.iter().enumerate() {
+                            self.ws.scratch[o + k] = self.ws.scratch[r.off as usize + p];
+                        }
+                        return self.const_val(out, dims);
+                    }
+                };
+                for (x, &p) in self.ws.scratch[o..o + pos.len()].iter_mut().zip(pos) {
+                    *x = from[p];
+                }
+                self.const_val(out, dims)
             }
             _ => {
                 let out = self.scratch(pos.len());

@@ -8,7 +8,6 @@
 
 use super::ev::Ev;
 use super::value::{Dims, Val};
-use super::workspace::Rt;
 use super::workspace::{LocalVal, Slot};
 use crate::ir::{AssignOp, BinOp, Expr, ExprKind, Index, LocalId, Stmt, StmtKind, UnOp};
 use crate::scalar::Scalar;
@@ -29,7 +28,7 @@ impl Num {
     }
 }
 
-fn from_val(v: Val) -> Option<Num> {
+pub(super) fn from_val(v: Val) -> Option<Num> {
     match v {
         Val::Int(i) => Some(Num::Int(i)),
         Val::Real(x) => Some(Num::Real(x)),
@@ -37,11 +36,30 @@ fn from_val(v: Val) -> Option<Num> {
     }
 }
 
-fn from_slot(s: Slot) -> Option<Num> {
+pub(super) fn from_slot(s: Slot) -> Option<Num> {
     match s {
         Slot::Int(i) => Some(Num::Int(i)),
         Slot::Real(x) => Some(Num::Real(x)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to run everything through the general path, the
+    /// reference the fast paths are compared with.
+    pub(super) static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[inline]
+fn general_only() -> bool {
+    #[cfg(test)]
+    {
+        GENERAL_ONLY.with(|g| g.get())
+    }
+    #[cfg(not(test))]
+    {
+        false
     }
 }
 
@@ -119,7 +137,7 @@ impl<T: Scalar> Ev<'_, T> {
         value: &Expr,
     ) -> bool {
         let mut idx = [Num::Int(0); 2];
-        if indices.len() > 2 {
+        if indices.len() > 2 || general_only() {
             return false;
         }
         for (slot, e) in idx.iter_mut().zip(indices) {
@@ -162,7 +180,7 @@ impl<T: Scalar> Ev<'_, T> {
 
 /// One postfix instruction of a translated loop body.
 #[derive(Clone, Copy, Debug)]
-enum Op {
+pub(super) enum Op {
     Const(Num),
     Local(LocalId),
     /// Pops the index (1 or 2 of them) and pushes an element of a data
@@ -173,34 +191,37 @@ enum Op {
     Bin(BinOp),
 }
 
-/// `target[indices] (=|+=) value`: code that leaves the indices and then
-/// the value on the stack.
+/// `target[indices] (=|+=) value`: code that leaves the value and then the
+/// indices on the stack.
 #[derive(Clone, Debug)]
-struct FastStmt {
-    target: LocalId,
-    op: AssignOp,
-    code: (u32, u32),
-    n_idx: u8,
-    /// Set after the first fall-back: later iterations go straight to the
-    /// general path (e.g. a value that depends on parameters).
-    slow: bool,
+pub(super) struct FastStmt {
+    pub target: LocalId,
+    pub op: AssignOp,
+    pub code: (u32, u32),
+    pub n_idx: u8,
 }
 
 /// A translated loop body.
 pub(super) struct Body {
-    ops: Vec<Op>,
-    stmts: Vec<FastStmt>,
+    pub ops: Vec<Op>,
+    pub stmts: Vec<FastStmt>,
+    /// The locals the body assigns to.
+    pub targets: Vec<LocalId>,
 }
 
-/// The deepest stack a translated expression may need.
-const STACK: usize = 16;
+/// The deepest stack a translated statement may need.
+pub(super) const STACK: usize = 16;
 
 /// Translates a loop body made only of assignments of constant scalar
 /// expressions; `None` when any statement is something else.
 pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
+    if general_only() {
+        return None;
+    }
     let mut out = Body {
         ops: Vec::new(),
         stmts: Vec::with_capacity(body.len()),
+        targets: Vec::new(),
     };
     for s in body {
         let StmtKind::Assign {
@@ -216,8 +237,10 @@ pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
             return None;
         }
         let start = out.ops.len() as u32;
+        // The value first: the indices then sit on top of it, where the
+        // runner can turn them into a flat position without code.
         let mut depth = 0;
-        for (k, e) in indices.iter().chain(std::iter::once(value)).enumerate() {
+        for (k, e) in std::iter::once(value).chain(indices).enumerate() {
             depth = depth.max(emit(e, data, &mut out.ops)? + k);
         }
         if depth > STACK {
@@ -228,8 +251,10 @@ pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
             op: *op,
             code: (start, out.ops.len() as u32),
             n_idx: indices.len() as u8,
-            slow: false,
         });
+        if !out.targets.contains(target) {
+            out.targets.push(*target);
+        }
     }
     Some(out)
 }
@@ -277,107 +302,8 @@ fn emit(e: &Expr, data: &[Val], ops: &mut Vec<Op>) -> Option<usize> {
     Some(1)
 }
 
-impl<T: Scalar> Ev<'_, T> {
-    /// Runs `for var in lo..=hi` over a translated body.
-    pub(super) fn run_translated(
-        &mut self,
-        var: LocalId,
-        lo: i64,
-        hi: i64,
-        body: &[Stmt],
-        code: &mut Body,
-    ) -> Rt<()> {
-        let mut stack = [Num::Int(0); STACK];
-        let mut i = lo;
-        while i <= hi {
-            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(i));
-            for (k, fs) in code.stmts.iter_mut().enumerate() {
-                if !fs.slow && self.run_fast_stmt(fs, &code.ops, &mut stack).is_some() {
-                    continue;
-                }
-                fs.slow = true;
-                self.stmt(&body[k])?;
-            }
-            i += 1;
-        }
-        Ok(())
-    }
-
-    fn run_fast_stmt(&mut self, fs: &FastStmt, ops: &[Op], stack: &mut [Num; STACK]) -> Option<()> {
-        let (a, b) = fs.code;
-        let vals = self.eval_ops(&ops[a as usize..b as usize], stack)?;
-        let (&v, idx) = vals.split_last()?;
-        if idx.len() != fs.n_idx as usize {
-            return None;
-        }
-        self.store_num(fs.target, fs.op, idx, v)
-    }
-
-    /// Runs postfix code; returns the values left on the stack.
-    fn eval_ops<'s>(&self, ops: &[Op], stack: &'s mut [Num; STACK]) -> Option<&'s [Num]> {
-        let mut sp = 0;
-        for op in ops {
-            match *op {
-                Op::Const(c) => {
-                    stack[sp] = c;
-                    sp += 1;
-                }
-                Op::Local(id) => {
-                    stack[sp] = match self.ws.locals[id.index()] {
-                        LocalVal::Val(v) => from_val(v)?,
-                        LocalVal::Var {
-                            off,
-                            dims: Dims::Scalar,
-                            ..
-                        } => from_slot(self.ws.slots[off as usize])?,
-                        _ => return None,
-                    };
-                    sp += 1;
-                }
-                Op::Neg => {
-                    stack[sp - 1] = match stack[sp - 1] {
-                        Num::Int(i) => Num::Int(i.checked_neg()?),
-                        Num::Real(x) => Num::Real(-x),
-                    }
-                }
-                Op::Bin(b) => {
-                    sp -= 1;
-                    stack[sp - 1] = fast_binary(b, stack[sp - 1], stack[sp])?;
-                }
-                Op::ElemData(v, n) => {
-                    sp -= n as usize;
-                    let k = position(&stack[sp..sp + n as usize], v.dims())?;
-                    stack[sp] = self.container_element(v, k)?;
-                    sp += 1;
-                }
-                Op::ElemLocal(id, n) => {
-                    sp -= n as usize;
-                    let idx = &stack[sp..sp + n as usize];
-                    stack[sp] = match self.ws.locals[id.index()] {
-                        LocalVal::Val(v) => self.container_element(v, position(idx, v.dims())?)?,
-                        LocalVal::Var { off, dims, .. } => {
-                            from_slot(self.ws.slots[off as usize + position(idx, dims)?])?
-                        }
-                        LocalVal::Unset => return None,
-                    };
-                    sp += 1;
-                }
-            }
-        }
-        Some(&stack[..sp])
-    }
-
-    fn container_element(&self, v: Val, k: usize) -> Option<Num> {
-        match v {
-            Val::Vec(r) | Val::Mat(r, ..) => Some(Num::Real(self.creals(r)[k])),
-            Val::IntArr(r) => Some(Num::Int(self.cints(r)[k])),
-            _ => None,
-        }
-    }
-}
-
 /// The flat position of one-based int indices within `dims`.
-fn position(idx: &[Num], dims: Dims) -> Option<usize> {
+pub(super) fn position(idx: &[Num], dims: Dims) -> Option<usize> {
     let at = |v: Num, n: usize| match v {
         Num::Int(i) if i >= 1 && i as usize <= n => Some(i as usize - 1),
         _ => None,
@@ -392,7 +318,7 @@ fn position(idx: &[Num], dims: Dims) -> Option<usize> {
 /// Arithmetic and comparisons with the language's rules: int op int stays
 /// int (checked; `/` of ints is real division), anything with a real is real.
 #[inline]
-fn fast_binary(op: BinOp, x: Num, y: Num) -> Option<Num> {
+pub(super) fn fast_binary(op: BinOp, x: Num, y: Num) -> Option<Num> {
     if let (Num::Int(a), Num::Int(b)) = (x, y) {
         let r = match op {
             BinOp::Add => a.checked_add(b),

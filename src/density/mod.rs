@@ -15,6 +15,10 @@ mod distcall;
 mod ev;
 mod expr;
 mod fast;
+mod fast_column;
+mod fast_loop;
+#[cfg(test)]
+mod fast_tests;
 mod functions;
 mod generate;
 mod ops;

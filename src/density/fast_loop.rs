@@ -1,0 +1,508 @@
+//! Running a translated loop body (see [`super::fast::translate`]).
+//!
+//! Before the first iteration the code is specialised to the loop: what
+//! cannot change while the loop runs (data, locals the body does not assign,
+//! the loop bounds) is folded into constants, and an index that is affine in
+//! the loop variable and in range for every iteration becomes a flat offset
+//! `base + step * i`, with no index arithmetic or range check left per
+//! element. `Xc[n, j - 1] = X[n, j] - m[j - 1]` over `n` runs as "load
+//! `X` at `base + 24 n`, subtract a constant, store at `base' + 23 n`".
+//! Whatever may fail at run time (int overflow, an index out of range for
+//! some iterations, a var element not yet assigned, an int var receiving a
+//! real) keeps its run-time check and, when it fails, the statement falls
+//! back to the general path, which reports the error.
+
+use super::ev::Ev;
+use super::fast::{Body, FastStmt, Num, Op, STACK, fast_binary, from_slot, from_val, position};
+use super::value::{Buf, Dims, Val};
+use super::workspace::{LocalVal, Rt, Slot};
+use crate::ir::{AssignOp, BinOp, LocalId, Stmt};
+use crate::scalar::Scalar;
+
+/// Where the elements of a container live.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Src {
+    Reals,
+    Mirror,
+    Ints,
+    Scratch,
+    IScratch,
+    Slots,
+}
+
+/// An instruction of specialised code (`i` is the loop variable).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ROp {
+    Push(Num),
+    /// Pushes the int `a * i + c` (checked when specialising).
+    Loop(i64, i64),
+    /// Pushes element `base + step * i` of a buffer (in range for every
+    /// iteration, checked when specialising).
+    Load(Src, i64, i64),
+    /// Pops `n` indices and pushes the element of a container at `off`.
+    Elem(Src, usize, Dims, u8),
+    Neg,
+    Bin(BinOp),
+}
+
+/// Where a statement stores its value.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Store {
+    /// Slot `base + step * i`.
+    Affine(i64, i64),
+    /// Popped indices into the var at slot `off`.
+    Dyn(usize, Dims, u8),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RStmt {
+    pub code: (u32, u32),
+    pub store: Store,
+    pub int: bool,
+    pub op: AssignOp,
+}
+
+/// An abstract stack entry while specialising.
+#[derive(Clone, Copy, Debug)]
+enum Item {
+    /// A known constant, no code yet.
+    K(Num),
+    /// The int `a * i + c`, no code yet; fits an `i64` over the loop.
+    Aff(i128, i128),
+    /// Computed by code already emitted.
+    D,
+}
+
+/// What specialising needs to know about the loop.
+struct Cx<'b> {
+    var: LocalId,
+    lo: i64,
+    hi: i64,
+    targets: &'b [LocalId],
+}
+
+impl Cx<'_> {
+    /// `a * i + c` as an item, if it fits an `i64` at both ends of the
+    /// loop (then everywhere in between: it is linear).
+    fn aff(&self, a: Option<i128>, c: Option<i128>) -> Option<Item> {
+        let (a, c) = (a?, c?);
+        for i in [self.lo, self.hi] {
+            let v = a.checked_mul(i as i128)?.checked_add(c)?;
+            i64::try_from(v).ok()?;
+        }
+        Some(Item::Aff(a, c))
+    }
+
+    /// `base + step * i`, the flat position of indices that are affine and
+    /// in range at both ends of the loop (then everywhere in between).
+    fn affine_position(&self, ix: &[Item], dims: Dims) -> Option<(i64, i64)> {
+        let (sizes, strides) = match (dims, ix.len()) {
+            (Dims::Vector(n), 1) => ([n, 0], [1, 0]),
+            (Dims::Matrix(r, c), 2) => ([r, c], [c, 1]),
+            _ => return None,
+        };
+        let (mut base, mut step) = (0i128, 0i128);
+        for (d, it) in ix.iter().enumerate() {
+            let (a, c) = match *it {
+                Item::K(Num::Int(k)) => (0, k as i128),
+                Item::Aff(a, c) => (a, c),
+                _ => return None,
+            };
+            for i in [self.lo, self.hi] {
+                let v = a.checked_mul(i as i128)?.checked_add(c)?;
+                if v < 1 || v > sizes[d] as i128 {
+                    return None;
+                }
+            }
+            let stride = strides[d] as i128;
+            step = step.checked_add(a.checked_mul(stride)?)?;
+            base = base.checked_add((c - 1).checked_mul(stride)?)?;
+        }
+        // Truncation is harmless: the run-time arithmetic wraps, and its
+        // exact result is a valid position.
+        Some((base as i64, step as i64))
+    }
+}
+
+/// Emits code for the items on top of the stack that have none yet, so that
+/// code consuming them (or pushed above them) can follow.
+fn flush(items: &mut [Item], out: &mut Vec<ROp>) {
+    let first = items
+        .iter()
+        .rposition(|x| matches!(x, Item::D))
+        .map_or(0, |p| p + 1);
+    for it in &mut items[first..] {
+        out.push(match *it {
+            Item::K(n) => ROp::Push(n),
+            Item::Aff(a, c) => ROp::Loop(a as i64, c as i64),
+            Item::D => continue,
+        });
+        *it = Item::D;
+    }
+}
+
+/// The buffer and dims of a constant container.
+fn container(v: Val) -> Option<(Src, usize, Dims)> {
+    match v {
+        Val::Vec(r) | Val::Mat(r, ..) => {
+            let src = match r.buf {
+                Buf::Data => Src::Reals,
+                Buf::IntMirror => Src::Mirror,
+                Buf::Scratch => Src::Scratch,
+            };
+            Some((src, r.off as usize, v.dims()))
+        }
+        Val::IntArr(r) => {
+            let src = match r.buf {
+                Buf::Scratch => Src::IScratch,
+                Buf::Data | Buf::IntMirror => Src::Ints,
+            };
+            Some((src, r.off as usize, v.dims()))
+        }
+        _ => None,
+    }
+}
+
+/// The specialised code of a loop body; `None` marks a statement that runs
+/// on the general path.
+#[derive(Default)]
+pub(super) struct Code {
+    pub ops: Vec<ROp>,
+    pub stmts: Vec<Option<RStmt>>,
+    items: Vec<Item>,
+}
+
+impl<T: Scalar> Ev<'_, T> {
+    /// Runs `for var in lo..=hi` over a translated body.
+    pub(super) fn run_translated(
+        &mut self,
+        var: LocalId,
+        lo: i64,
+        hi: i64,
+        body: &[Stmt],
+        code: &mut Body,
+    ) -> Rt<()> {
+        let cx = Cx {
+            var,
+            lo,
+            hi,
+            targets: &code.targets,
+        };
+        let mut sc = Code {
+            stmts: vec![None; code.stmts.len()],
+            ..Code::default()
+        };
+        let mut fast = vec![true; code.stmts.len()];
+        self.specialise(&code.stmts, &code.ops, &cx, &mut fast, &mut sc);
+        if let Some(prog) = super::fast_column::columns(&sc, lo, hi) {
+            self.run_columns(&prog, lo, hi);
+            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(hi));
+            return Ok(());
+        }
+        let mut stack = [Num::Int(0); STACK];
+        let mut i = lo;
+        while i <= hi {
+            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(i));
+            let mut general = false;
+            for (k, s) in body.iter().enumerate() {
+                if !general {
+                    if let Some(rs) = sc.stmts[k] {
+                        if self.exec(&rs, &sc.ops, i, &mut stack).is_some() {
+                            continue;
+                        }
+                        sc.stmts[k] = None;
+                        fast[k] = false;
+                    }
+                }
+                self.stmt(s)?;
+                // The general path may change what the code assumed
+                // constant (and, through a recursive function, even the
+                // loop variable): specialise again.
+                if fast.iter().any(|&f| f) {
+                    self.specialise(&code.stmts, &code.ops, &cx, &mut fast, &mut sc);
+                }
+                general = self.ws.locals[var.index()] != LocalVal::Val(Val::Int(i));
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn specialise(
+        &self,
+        stmts: &[FastStmt],
+        ops: &[Op],
+        cx: &Cx,
+        fast: &mut [bool],
+        sc: &mut Code,
+    ) {
+        sc.ops.clear();
+        for (k, fs) in stmts.iter().enumerate() {
+            sc.stmts[k] = None;
+            if fast[k] {
+                let start = sc.ops.len();
+                match self.specialise_stmt(fs, ops, cx, sc) {
+                    Some(rs) => sc.stmts[k] = Some(rs),
+                    None => {
+                        sc.ops.truncate(start);
+                        fast[k] = false;
+                    }
+                }
+            }
+        }
+    }
+
+    fn specialise_stmt(&self, fs: &FastStmt, ops: &[Op], cx: &Cx, sc: &mut Code) -> Option<RStmt> {
+        let start = sc.ops.len() as u32;
+        let (items, out) = (&mut sc.items, &mut sc.ops);
+        items.clear();
+        for op in &ops[fs.code.0 as usize..fs.code.1 as usize] {
+            match *op {
+                Op::Const(c) => items.push(Item::K(c)),
+                Op::Local(id) if id == cx.var => items.push(Item::Aff(1, 0)),
+                Op::Local(id) => match self.ws.locals[id.index()] {
+                    LocalVal::Val(v) => items.push(Item::K(from_val(v)?)),
+                    LocalVal::Var {
+                        off,
+                        dims: Dims::Scalar,
+                        ..
+                    } => {
+                        if cx.targets.contains(&id) {
+                            flush(items, out);
+                            out.push(ROp::Load(Src::Slots, off as i64, 0));
+                            items.push(Item::D);
+                        } else {
+                            items.push(Item::K(from_slot(self.ws.slots[off as usize])?));
+                        }
+                    }
+                    LocalVal::Var { .. } => return None,
+                    LocalVal::Unset => {
+                        let v = self.p.const_locals.get(id.index()).copied().flatten()?;
+                        items.push(Item::K(from_val(v)?));
+                    }
+                },
+                Op::Neg => {
+                    let x = items.pop()?;
+                    let r = match x {
+                        Item::K(Num::Int(i)) => Some(Item::K(Num::Int(i.checked_neg()?))),
+                        Item::K(Num::Real(x)) => Some(Item::K(Num::Real(-x))),
+                        Item::Aff(a, c) => cx.aff(a.checked_neg(), c.checked_neg()),
+                        Item::D => None,
+                    };
+                    match r {
+                        Some(it) => items.push(it),
+                        None => {
+                            items.push(x);
+                            flush(items, out);
+                            out.push(ROp::Neg);
+                        }
+                    }
+                }
+                Op::Bin(b) => {
+                    let y = items.pop()?;
+                    let x = items.pop()?;
+                    let r = match (x, y) {
+                        (Item::K(p), Item::K(q)) => Some(Item::K(fast_binary(b, p, q)?)),
+                        _ => affine_binary(cx, b, x, y),
+                    };
+                    match r {
+                        Some(it) => items.push(it),
+                        None => {
+                            items.push(x);
+                            items.push(y);
+                            flush(items, out);
+                            out.push(ROp::Bin(b));
+                            items.pop();
+                        }
+                    }
+                }
+                Op::ElemData(v, n) => {
+                    let (src, off, dims) = container(v)?;
+                    self.element(src, off, dims, n, true, cx, items, out)?;
+                }
+                Op::ElemLocal(id, n) => {
+                    let (src, off, dims, fixed) = match self.ws.locals[id.index()] {
+                        LocalVal::Val(v) => {
+                            let (s, o, d) = container(v)?;
+                            (s, o, d, true)
+                        }
+                        LocalVal::Var { off, dims, .. } => {
+                            (Src::Slots, off as usize, dims, !cx.targets.contains(&id))
+                        }
+                        LocalVal::Unset => {
+                            let v = self.p.const_locals.get(id.index()).copied().flatten()?;
+                            let (s, o, d) = container(v)?;
+                            (s, o, d, true)
+                        }
+                    };
+                    self.element(src, off, dims, n, fixed, cx, items, out)?;
+                }
+            }
+        }
+        // The stack holds the value, then the indices.
+        let n = fs.n_idx as usize;
+        if items.len() != n + 1 {
+            return None;
+        }
+        let LocalVal::Var { off, dims, int } = self.ws.locals[fs.target.index()] else {
+            return None;
+        };
+        let store = if n == 0 {
+            if dims != Dims::Scalar {
+                return None;
+            }
+            Store::Affine(off as i64, 0)
+        } else if let Some((base, step)) = cx.affine_position(&items[1..], dims) {
+            items.truncate(1);
+            Store::Affine((off as i64).wrapping_add(base), step)
+        } else {
+            Store::Dyn(off as usize, dims, n as u8)
+        };
+        flush(items, out);
+        Some(RStmt {
+            code: (start, out.len() as u32),
+            store,
+            int,
+            op: fs.op,
+        })
+    }
+
+    /// Specialises an element read: a constant when the container and the
+    /// indices are fixed, a load at an affine position, or a checked read.
+    #[allow(clippy::too_many_arguments)]
+    fn element(
+        &self,
+        src: Src,
+        off: usize,
+        dims: Dims,
+        n: u8,
+        fixed: bool,
+        cx: &Cx,
+        items: &mut Vec<Item>,
+        out: &mut Vec<ROp>,
+    ) -> Option<()> {
+        let m = items.len().checked_sub(n as usize)?;
+        let mut known = [Num::Int(0); 2];
+        let all_known = items[m..].iter().zip(&mut known).all(|(it, k)| match *it {
+            Item::K(v) => {
+                *k = v;
+                true
+            }
+            _ => false,
+        });
+        if all_known {
+            let k = off + position(&known[..n as usize], dims)?;
+            items.truncate(m);
+            if fixed {
+                items.push(Item::K(self.load(src, k)?));
+                return Some(());
+            }
+            flush(items, out);
+            out.push(ROp::Load(src, k as i64, 0));
+        } else if let Some((base, step)) = cx.affine_position(&items[m..], dims) {
+            items.truncate(m);
+            flush(items, out);
+            out.push(ROp::Load(src, (off as i64).wrapping_add(base), step));
+        } else {
+            flush(items, out);
+            out.push(ROp::Elem(src, off, dims, n));
+            items.truncate(m);
+        }
+        items.push(Item::D);
+        Some(())
+    }
+
+    #[inline(always)]
+    pub(super) fn load(&self, src: Src, k: usize) -> Option<Num> {
+        Some(match src {
+            Src::Reals => Num::Real(self.p.reals[k]),
+            Src::Mirror => Num::Real(self.p.int_mirror[k]),
+            Src::Ints => Num::Int(self.p.ints[k]),
+            Src::Scratch => Num::Real(self.ws.scratch[k]),
+            Src::IScratch => Num::Int(self.ws.iscratch[k]),
+            Src::Slots => return from_slot(self.ws.slots[k]),
+        })
+    }
+
+    /// Runs one specialised statement for loop value `i`; `None` (nothing
+    /// changed) when the general path must run it.
+    #[inline]
+    fn exec(&mut self, s: &RStmt, ops: &[ROp], i: i64, stack: &mut [Num; STACK]) -> Option<()> {
+        let mut sp = 0;
+        for op in &ops[s.code.0 as usize..s.code.1 as usize] {
+            match *op {
+                ROp::Push(c) => {
+                    stack[sp] = c;
+                    sp += 1;
+                }
+                ROp::Loop(a, c) => {
+                    stack[sp] = Num::Int(a.wrapping_mul(i).wrapping_add(c));
+                    sp += 1;
+                }
+                ROp::Load(src, base, step) => {
+                    stack[sp] = self.load(src, base.wrapping_add(step.wrapping_mul(i)) as usize)?;
+                    sp += 1;
+                }
+                ROp::Elem(src, off, dims, n) => {
+                    sp -= n as usize;
+                    let k = off + position(&stack[sp..sp + n as usize], dims)?;
+                    stack[sp] = self.load(src, k)?;
+                    sp += 1;
+                }
+                ROp::Neg => {
+                    stack[sp - 1] = match stack[sp - 1] {
+                        Num::Int(i) => Num::Int(i.checked_neg()?),
+                        Num::Real(x) => Num::Real(-x),
+                    }
+                }
+                ROp::Bin(b) => {
+                    sp -= 1;
+                    stack[sp - 1] = fast_binary(b, stack[sp - 1], stack[sp])?;
+                }
+            }
+        }
+        let slot = match s.store {
+            Store::Affine(base, step) => base.wrapping_add(step.wrapping_mul(i)) as usize,
+            Store::Dyn(off, dims, n) => off + position(&stack[1..1 + n as usize], dims)?,
+        };
+        let mut v = stack[0];
+        if s.op == AssignOp::Add {
+            v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
+        }
+        self.ws.slots[slot] = match (v, s.int) {
+            (Num::Int(i), true) => Slot::Int(i),
+            (Num::Int(i), false) => Slot::Real(i as f64),
+            (Num::Real(x), false) => Slot::Real(x),
+            (Num::Real(_), true) => return None,
+        };
+        #[cfg(test)]
+        FAST_STORES.with(|c| c.set(c.get() + 1));
+        Some(())
+    }
+}
+
+/// `x op y` when both are affine in the loop variable (or int constants)
+/// and so is the result.
+fn affine_binary(cx: &Cx, b: BinOp, x: Item, y: Item) -> Option<Item> {
+    let parts = |it: Item| match it {
+        Item::K(Num::Int(k)) => Some((0i128, k as i128)),
+        Item::Aff(a, c) => Some((a, c)),
+        _ => None,
+    };
+    let ((a1, c1), (a2, c2)) = (parts(x)?, parts(y)?);
+    match b {
+        BinOp::Add => cx.aff(a1.checked_add(a2), c1.checked_add(c2)),
+        BinOp::Sub => cx.aff(a1.checked_sub(a2), c1.checked_sub(c2)),
+        BinOp::Mul | BinOp::ElemMul if a1 == 0 => cx.aff(a2.checked_mul(c1), c2.checked_mul(c1)),
+        BinOp::Mul | BinOp::ElemMul if a2 == 0 => cx.aff(a1.checked_mul(c2), c1.checked_mul(c2)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Element stores done by specialised code and chunks run as columns,
+    /// for tests to check which path a loop took.
+    pub(super) static FAST_STORES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    pub(super) static COLUMN_CHUNKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
