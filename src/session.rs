@@ -7,6 +7,7 @@ use crate::check;
 use crate::data::{DataInput, DataSpec, RawValue};
 use crate::density::{self, CompiledModel};
 use crate::diagnostics::Diagnostic;
+use crate::diagnose::Proposals;
 use crate::infer::{Approximation, FitConfig, FitResult, Target, Termination};
 use crate::output::{self, ColumnSummary, Config, Draws, FitFile, FitSummary, TraceRow};
 use crate::random::stream;
@@ -90,14 +91,21 @@ pub fn output_draws(
     seed: u64,
     psis: bool,
     threads: usize,
+    pool: Option<&Proposals>,
 ) -> Result<Draws, String> {
-    let points = draw_points(cm, approx, n, seed, psis, threads)?;
+    let points = draw_points(cm, approx, n, seed, psis, threads, pool)?;
     draws_at(cm, approx, &points, seed)
 }
 
 /// The unconstrained points behind [`output_draws`] (same draws, same
 /// order): further quantities (the REPL's expressions) can then be computed
 /// at exactly the draws a summary was made from, with [`draws_at`].
+///
+/// `pool`, the proposals a fit's diagnostics were computed from
+/// ([`crate::infer::FitResult::proposals`]), are the very draws PSIS
+/// resampling would make again for `approx` with this seed and `n`: when
+/// they match, the output is resampled from them without evaluating the
+/// model again.
 pub fn draw_points(
     cm: &CompiledModel,
     approx: &Approximation,
@@ -105,9 +113,17 @@ pub fn draw_points(
     seed: u64,
     psis: bool,
     threads: usize,
+    pool: Option<&Proposals>,
 ) -> Result<Vec<f64>, String> {
     if psis {
         let proposals = crate::diagnose::proposals(n);
+        if let Some(p) = pool.filter(|p| {
+            p.seed == seed
+                && p.log_weights.len() == proposals
+                && p.x.len() == proposals * cm.dim()
+        }) {
+            return Ok(crate::diagnose::resample(p, n)?.0);
+        }
         Ok(crate::diagnose::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
     } else {
         approx.sample(n, seed)

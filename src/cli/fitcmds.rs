@@ -53,6 +53,7 @@ pub fn summary(args: &SummaryArgs) -> i32 {
         f.file.seed,
         psis,
         f.config.threads,
+        None,
     ) {
         Ok(d) => d,
         Err(m) => {
@@ -80,7 +81,7 @@ pub struct DrawsArgs {
     /// A fit file written by `vippl infer --fit`.
     pub fit: String,
     /// Number of draws.
-    #[arg(short = 'n', long = "draws", default_value_t = 1000)]
+    #[arg(short = 'n', long = "draws", default_value_t = 1000, value_parser = super::infer::at_least_one)]
     pub n: usize,
     /// Random seed (default: the fit's own seed).
     #[arg(long)]
@@ -106,6 +107,7 @@ pub fn draws(args: &DrawsArgs) -> i32 {
         seed,
         args.psis_resample,
         f.config.threads,
+        None,
     ) {
         Ok(d) => d,
         Err(m) => {
@@ -157,7 +159,7 @@ pub struct PlotArgs {
     #[arg(long, value_enum, default_value_t = PlotKind::Marginals)]
     pub kind: PlotKind,
     /// Number of draws behind the densities.
-    #[arg(short = 'n', long = "draws", default_value_t = 4000)]
+    #[arg(short = 'n', long = "draws", default_value_t = 4000, value_parser = super::infer::at_least_one)]
     pub n: usize,
 }
 
@@ -187,6 +189,7 @@ pub fn plot(args: &PlotArgs) -> i32 {
                 f.file.seed,
                 false,
                 f.config.threads,
+                None,
             ) {
                 Ok(d) => d,
                 Err(m) => {

@@ -19,8 +19,8 @@ pub struct InferArgs {
     pub data: Vec<String>,
     #[command(flatten)]
     pub fit: FitOptions,
-    /// Number of output draws.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of output draws (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub draws: usize,
     /// Resample the output draws by their Pareto-smoothed importance weights even when
     /// k̂ ≥ 0.7 (by default they are resampled only when k̂ < 0.7).
@@ -156,6 +156,15 @@ impl FitOptions {
     }
 }
 
+/// A count that must be positive (`--draws`): zero draws have no summary.
+pub fn at_least_one(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 pub fn run(args: &InferArgs) -> i32 {
     match run_inner(args) {
         Ok(code) | Err(Failed(code)) => code,
@@ -169,7 +178,9 @@ fn usage(msg: impl std::fmt::Display) -> Failed {
 }
 
 fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
-    let config = args.fit.to_config().map_err(usage)?;
+    let mut config = args.fit.to_config().map_err(usage)?;
+    // The diagnostics draw the proposals the output draws are resampled from.
+    config.draws = args.draws;
     let (name, text) = load::read_model_text(&args.model)?;
     let data: DataInput = load::read_data(&args.data)?;
     let src = ModelSource {
@@ -232,6 +243,7 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
         config.seed,
         psis,
         config.threads,
+        result.proposals.as_ref(),
     )
     .map_err(|m| {
         load::error(format!("cannot generate draws: {m}"));

@@ -144,16 +144,37 @@ pub fn proposals(draws: usize) -> usize {
     if draws == 0 { 0 } else { (4 * draws).max(1000) }
 }
 
+/// The draws from q behind a fit's diagnostics, kept so that the output
+/// draws can be resampled from them without evaluating the model again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proposals {
+    /// The seed they were drawn with (stream (seed, DIAG, i) for draw i).
+    pub seed: u64,
+    /// Unconstrained points, row-major `n × d`.
+    pub x: Vec<f64>,
+    /// log π̃(x) − log q(x), −∞ where log π̃ is not finite.
+    pub log_weights: Vec<f64>,
+}
+
 /// Diagnostics from the batch's threads and buffers.
 pub(crate) fn evaluate<T: Target>(
     batch: &mut Batch<'_, T>,
     approx: &Approximation,
     config: &FitConfig,
 ) -> Diagnostics {
+    evaluate_keeping(batch, approx, config).0
+}
+
+/// [`evaluate`], also returning the draws it used.
+pub(crate) fn evaluate_keeping<T: Target>(
+    batch: &mut Batch<'_, T>,
+    approx: &Approximation,
+    config: &FitConfig,
+) -> (Diagnostics, Option<Proposals>) {
     let n = proposals(config.draws);
     let mass_covering = config.divergence.is_mass_covering();
     if n == 0 || !draw(batch, approx, n, config.seed) {
-        return Diagnostics {
+        let none = Diagnostics {
             draws: 0,
             elbo: f64::NAN,
             elbo_se: f64::NAN,
@@ -166,12 +187,15 @@ pub(crate) fn evaluate<T: Target>(
             psis_ess: 0.0,
             nonfinite_draws: 0,
         };
+        return (none, None);
     }
     let mut lw = Vec::with_capacity(n);
     let mut lp = Vec::with_capacity(n);
+    let mut xs = Vec::with_capacity(n * approx.dim());
     let mut bad = 0;
     for i in 0..n {
         let s = batch.get(i);
+        xs.extend_from_slice(s.x);
         let p = if s.logp.is_nan() {
             f64::NEG_INFINITY
         } else {
@@ -183,7 +207,13 @@ pub(crate) fn evaluate<T: Target>(
         lp.push(p);
         lw.push(p - s.logq);
     }
-    summarize(&lw, &lp, approx.entropy(), mass_covering, bad)
+    let dg = summarize(&lw, &lp, approx.entropy(), mass_covering, bad);
+    let kept = Proposals {
+        seed: config.seed,
+        x: xs,
+        log_weights: lw,
+    };
+    (dg, Some(kept))
 }
 
 fn mean_se(v: &[f64]) -> (f64, f64) {
@@ -303,9 +333,11 @@ pub fn psis_resample<T: Target>(
         false,
     )?;
     draw(&mut batch, approx, draws, seed);
-    let lw: Vec<f64> = (0..draws)
+    let mut x = Vec::with_capacity(draws * d);
+    let log_weights: Vec<f64> = (0..draws)
         .map(|i| {
             let s = batch.get(i);
+            x.extend_from_slice(s.x);
             if s.logp.is_nan() {
                 f64::NEG_INFINITY
             } else {
@@ -313,7 +345,26 @@ pub fn psis_resample<T: Target>(
             }
         })
         .collect();
-    let p = psis::psis(&lw);
+    resample(
+        &Proposals {
+            seed,
+            x,
+            log_weights,
+        },
+        n_out,
+    )
+}
+
+/// `n_out` draws resampled from `proposals` by their Pareto-smoothed
+/// importance weights (row-major `n_out × d`), with their k̂.
+pub fn resample(proposals: &Proposals, n_out: usize) -> Result<(Vec<f64>, Option<f64>), String> {
+    let draws = proposals.log_weights.len();
+    if draws == 0 || proposals.x.len() % draws != 0 {
+        return Err("no proposals to resample from".into());
+    }
+    let d = proposals.x.len() / draws;
+    let seed = proposals.seed;
+    let p = psis::psis(&proposals.log_weights);
     if !p.log_weights.iter().any(|v| v.is_finite()) {
         return Err("every draw from the approximation has zero importance weight".into());
     }
@@ -335,7 +386,7 @@ pub fn psis_resample<T: Target>(
     for j in 0..n_out {
         let u = (j as f64 + offset) / n_out as f64 * total;
         let i = cum.partition_point(|&c| c <= u).min(draws - 1);
-        out.extend_from_slice(batch.get(i).x);
+        out.extend_from_slice(&proposals.x[i * d..(i + 1) * d]);
     }
     Ok((out, p.khat))
 }

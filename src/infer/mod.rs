@@ -191,6 +191,7 @@ fn run_fit<T: Target>(
         outcome: engine::RunOutcome,
         approx: Approximation,
         diag: diagnose::Diagnostics,
+        proposals: Option<diagnose::Proposals>,
     }
     let mut best: Option<(usize, Kept)> = None;
     let mut summaries = Vec::new();
@@ -344,7 +345,7 @@ fn run_fit<T: Target>(
         }
         affine.set(precondition::Map::identity());
         let approx = fam.approximation(&outcome.theta);
-        let diag = diagnose::evaluate(&mut batch, &approx, config);
+        let (diag, proposals) = diagnose::evaluate_keeping(&mut batch, &approx, config);
         density_evals += diagnose::proposals(config.draws);
         summaries.push(RestartSummary {
             restart: r,
@@ -368,6 +369,7 @@ fn run_fit<T: Target>(
                     outcome,
                     approx,
                     diag,
+                    proposals,
                 },
             ));
         }
@@ -416,5 +418,6 @@ fn run_fit<T: Target>(
         final_step: kept.outcome.final_step,
         config: resolved,
         diagnostics: kept.diag,
+        proposals: kept.proposals,
     })
 }

@@ -98,6 +98,10 @@ pub struct FitResult {
     /// The configuration with the algorithm's defaults filled in.
     pub config: FitConfig,
     pub diagnostics: Diagnostics,
+    /// The draws the diagnostics were computed from: the output draws are
+    /// resampled from them ([`crate::session::draw_points`]).
+    #[serde(skip)]
+    pub proposals: Option<crate::diagnose::Proposals>,
 }
 
 impl FitResult {

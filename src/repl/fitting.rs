@@ -27,8 +27,8 @@ use std::time::Instant;
 pub(crate) struct FitCommand {
     #[command(flatten)]
     pub fit: FitOptions,
-    /// Number of output draws.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of output draws (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = crate::cli::infer::at_least_one)]
     pub draws: usize,
     /// Resample the output draws by their Pareto-smoothed importance weights.
     #[arg(long)]
@@ -187,7 +187,9 @@ impl Session {
             }
             Err(e) => return Err(Fail::Shown(clap_error(&e))),
         };
-        let config = cmd.fit.to_config()?;
+        let mut config = cmd.fit.to_config()?;
+        // The diagnostics draw the proposals the output draws are resampled from.
+        config.draws = cmd.draws;
         let src = self.model_source();
         let data_files = self.data_files.clone();
         let (cm, warnings) =
@@ -242,6 +244,7 @@ impl Session {
             config.seed,
             cmd.psis_resample,
             threads,
+            result.proposals.as_ref(),
         )
         .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
         let draws = session::draws_at(&cm, &result.approximation, &points, config.seed)
@@ -436,7 +439,7 @@ impl Session {
             .unwrap_or(false);
         let seed = lf.file.seed;
         let threads = lf.config.threads;
-        let points = session::draw_points(&lf.model, &lf.approximation, n, seed, psis, threads)
+        let points = session::draw_points(&lf.model, &lf.approximation, n, seed, psis, threads, None)
             .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
         let draws = session::draws_at(&lf.model, &lf.approximation, &points, seed)
             .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;

@@ -70,6 +70,7 @@ impl Session {
                 fit.seed,
                 fit.psis,
                 fit.threads,
+                None,
             )
             .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
             &fresh

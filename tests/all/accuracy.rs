@@ -125,9 +125,23 @@ fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), S
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&p.reference).unwrap()).unwrap();
     let started = Instant::now();
+    // As `vippl infer --draws DRAWS`: the diagnostics draw the proposals
+    // the output is resampled from.
+    let config = &FitConfig {
+        draws: DRAWS,
+        ..config.clone()
+    };
     let result = fit(&cm, config, &mut Silent).map_err(|e| e.to_string())?;
     let psis = result.diagnostics.psis_reliable();
-    let draws = session::output_draws(&cm, &result.approximation, DRAWS, config.seed, psis, 1)?;
+    let draws = session::output_draws(
+        &cm,
+        &result.approximation,
+        DRAWS,
+        config.seed,
+        psis,
+        1,
+        result.proposals.as_ref(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     // Resampled draws are worth at most the importance ESS of the
     // proposals (4 per output draw; the diagnostics' ESS rescaled).
@@ -279,4 +293,33 @@ fn every_reference_posterior() {
         10 * within12 >= 9 * tier12,
         "{within12} of {tier12} tier-1/2 posteriors within tolerance"
     );
+}
+
+#[test]
+fn output_draws_resampled_from_the_fits_own_proposals_equal_fresh_ones() {
+    // The fit keeps the draws its diagnostics were computed from; resampling
+    // the output from them must give exactly the draws a reloaded fit
+    // (which has to draw and evaluate them again) gives.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cm = compile(
+        &root.join("examples/eight_schools.vi"),
+        &root.join("examples/eight_schools.json"),
+    )
+    .unwrap();
+    let config = FitConfig {
+        draws: 300,
+        seed: 5,
+        ..FitConfig::default()
+    };
+    let result = fit(&cm, &config, &mut Silent).unwrap();
+    let pool = result.proposals.as_ref().expect("the fit keeps its proposals");
+    assert_eq!(pool.log_weights.len(), vippl::diagnose::proposals(300));
+    let q = &result.approximation;
+    let kept = session::output_draws(&cm, q, 300, 5, true, 2, Some(pool)).unwrap();
+    let fresh = session::output_draws(&cm, q, 300, 5, true, 1, None).unwrap();
+    assert_eq!(kept, fresh);
+    // A pool drawn for another seed or size is not used.
+    let other = session::output_draws(&cm, q, 200, 5, true, 1, Some(pool)).unwrap();
+    let other_fresh = session::output_draws(&cm, q, 200, 5, true, 1, None).unwrap();
+    assert_eq!(other, other_fresh);
 }

@@ -188,6 +188,7 @@ fn usage_errors_exit_2_and_say_what_is_allowed() {
         (&["--divergence", "bogus"], "divergence"),
         (&["--step", "-1"], "step"),
         (&["--iters", "ten"], "iters"),
+        (&["--draws", "0"], "at least 1"),
     ];
     for (extra, word) in cases {
         let mut args = vec!["infer", m.as_str(), "--data", data.as_str()];
