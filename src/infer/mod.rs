@@ -394,10 +394,15 @@ fn run_fit<T: Target>(
         warnings.push(w);
     }
     if kept.outcome.termination == Termination::MaxIterations {
+        let rule = match config.grad_tol {
+            Some(g) if config.algorithm != Algorithm::Advi => {
+                format!("natural-gradient tolerance {g} posterior sd")
+            }
+            _ => format!("relative ELBO tolerance {}", config.tol),
+        };
         let w = format!(
-            "the fit did not converge within {} iterations (relative ELBO tolerance {}); \
-             consider more --iters",
-            config.iters, config.tol
+            "the fit did not converge within {} iterations ({rule}); consider more --iters",
+            config.iters
         );
         observer.warning(&w);
         warnings.push(w);

@@ -30,9 +30,13 @@ pub(crate) struct FitCommand {
     /// Number of output draws (at least 1).
     #[arg(long, default_value_t = 1000, value_parser = crate::cli::infer::at_least_one)]
     pub draws: usize,
-    /// Resample the output draws by their Pareto-smoothed importance weights.
-    #[arg(long)]
+    /// Resample the output draws by their Pareto-smoothed importance weights even when
+    /// k̂ ≥ 0.7 (by default they are resampled only when k̂ < 0.7, as `vippl infer` does).
+    #[arg(long, conflicts_with = "no_psis_resample")]
     pub psis_resample: bool,
+    /// Report plain draws from the approximation, without importance resampling.
+    #[arg(long)]
+    pub no_psis_resample: bool,
     /// Write the draws as a Stan CSV file.
     #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
     pub output: Option<String>,
@@ -237,12 +241,14 @@ impl Session {
             ));
         }
         let threads = config.threads;
+        let psis = !cmd.no_psis_resample
+            && (cmd.psis_resample || result.diagnostics.psis_reliable());
         let points = session::draw_points(
             &cm,
             &result.approximation,
             cmd.draws,
             config.seed,
-            cmd.psis_resample,
+            psis,
             threads,
             result.proposals.as_ref(),
         )
@@ -254,7 +260,7 @@ impl Session {
         // The engine and the diagnostics may say the same thing: once is enough.
         let mut seen = std::collections::HashSet::new();
         diagnostics.warnings.retain(|w| seen.insert(w.clone()));
-        if cmd.psis_resample {
+        if psis {
             diagnostics
                 .extra
                 .push(("draws".into(), "PSIS-resampled".into()));
@@ -264,7 +270,7 @@ impl Session {
             &data_files,
             &result.config,
             cmd.draws,
-            cmd.psis_resample,
+            psis,
         );
         match cmd.format {
             Format::Table => io.out(&output::render_table(
@@ -299,7 +305,7 @@ impl Session {
             seed: config.seed,
             points,
             draws,
-            psis: cmd.psis_resample,
+            psis,
             summary,
             diagnostics,
             record,

@@ -327,8 +327,14 @@ fn approximations_draw_reproducibly_and_round_trip_through_json() {
     assert_ne!(a, q.sample(10, 6).unwrap());
     let json = serde_json::to_string(&res).unwrap();
     let back: FitResult = serde_json::from_str(&json).unwrap();
+    // The diagnostics' draws are a cache for the output draws, not saved.
+    assert!(res.proposals.is_some() && back.proposals.is_none());
+    let unsaved = FitResult {
+        proposals: None,
+        ..res.clone()
+    };
     assert!(
-        back == res,
+        back == unsaved,
         "the fit does not survive a JSON round trip exactly"
     );
     assert!(json.contains("\"family\":\"fullrank\""));
