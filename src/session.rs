@@ -6,8 +6,8 @@
 use crate::check;
 use crate::data::{DataInput, DataSpec, RawValue};
 use crate::density::{self, CompiledModel};
-use crate::diagnostics::Diagnostic;
 use crate::diagnose::Proposals;
+use crate::diagnostics::Diagnostic;
 use crate::infer::{Approximation, FitConfig, FitResult, Target, Termination};
 use crate::output::{self, ColumnSummary, Config, Draws, FitFile, FitSummary, TraceRow};
 use crate::random::stream;
@@ -118,9 +118,7 @@ pub fn draw_points(
     if psis {
         let proposals = crate::diagnose::proposals(n);
         if let Some(p) = pool.filter(|p| {
-            p.seed == seed
-                && p.log_weights.len() == proposals
-                && p.x.len() == proposals * cm.dim()
+            p.seed == seed && p.log_weights.len() == proposals && p.x.len() == proposals * cm.dim()
         }) {
             return Ok(crate::diagnose::resample(p, n)?.0);
         }

@@ -323,6 +323,30 @@ pub(crate) fn run<T: Target>(
     out.density_evals += elbo_n * fam.components();
     rule.push(e0);
     let mut t = 0usize;
+    // Back to the checkpoint with a quarter of its step, the run going on
+    // from there; falls through when there is none (left) to go back to.
+    macro_rules! roll_back_or_fall_through {
+        () => {
+            if rollbacks < MAX_ROLLBACKS
+                && let Some(c) = checkpoint.as_ref()
+            {
+                rollbacks += 1;
+                out.step_rejections += 1;
+                c.restore(&mut theta, &mut factors, &mut map, affine, &mut opt);
+                (t, last_check, h) = (c.t, c.t, c.h * ROLLBACK_SHRINK);
+                h_cap = h;
+                out.trace.retain(|e| e.iteration < c.t);
+                if let Some(ng) = natural.as_mut() {
+                    ng.close(false);
+                }
+                (averaging, converged) = (false, false);
+                avg.clear();
+                (prev, have_backup, calm) = (None, false, false);
+                osc.reset();
+                continue;
+            }
+        };
+    }
     loop {
         if t >= iters {
             break;
@@ -411,23 +435,7 @@ pub(crate) fn run<T: Target>(
                 t = t.saturating_sub(1);
                 out.trace.pop();
                 if h < h_floor {
-                    if rollbacks < MAX_ROLLBACKS
-                        && let Some(c) = checkpoint.as_ref()
-                    {
-                        rollbacks += 1;
-                        out.step_rejections += 1;
-                        c.restore(&mut theta, &mut factors, &mut map, affine, &mut opt);
-                        (t, last_check, h) = (c.t, c.t, c.h * ROLLBACK_SHRINK);
-                        h_cap = h;
-                        out.trace.retain(|e| e.iteration < c.t);
-                        if let Some(ng) = natural.as_mut() {
-                            ng.close(false);
-                        }
-                        (averaging, converged) = (false, false);
-                        avg.clear();
-                        osc.reset();
-                        continue;
-                    }
+                    roll_back_or_fall_through!();
                     out.termination = Termination::Diverged;
                     break;
                 }
@@ -603,23 +611,8 @@ pub(crate) fn run<T: Target>(
             theta.copy_from_slice(&backup);
             factors.copy_from(&backup_factors);
             opt.restore(&opt_backup);
-            if !singular
-                && rollbacks < MAX_ROLLBACKS
-                && let Some(c) = checkpoint.as_ref()
-            {
-                rollbacks += 1;
-                c.restore(&mut theta, &mut factors, &mut map, affine, &mut opt);
-                (t, last_check, h) = (c.t, c.t, c.h * ROLLBACK_SHRINK);
-                h_cap = h;
-                out.trace.retain(|e| e.iteration < c.t);
-                if let Some(ng) = natural.as_mut() {
-                    ng.close(false);
-                }
-                (averaging, converged) = (false, false);
-                avg.clear();
-                (prev, have_backup, calm) = (None, false, false);
-                osc.reset();
-                continue;
+            if !singular {
+                roll_back_or_fall_through!();
             }
             out.termination = Termination::Diverged;
             break;

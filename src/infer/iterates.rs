@@ -32,7 +32,10 @@ impl IterateAverage {
     }
 
     fn through_covariance(&self) -> bool {
-        matches!(self.fam.param, Param::Dense | Param::Diag | Param::Mixture(_))
+        matches!(
+            self.fam.param,
+            Param::Dense | Param::Diag | Param::Mixture(_)
+        )
     }
 
     /// Adds (`sign` = 1) or removes (−1, an undone step) the iterate θ.

@@ -241,8 +241,8 @@ impl Session {
             ));
         }
         let threads = config.threads;
-        let psis = !cmd.no_psis_resample
-            && (cmd.psis_resample || result.diagnostics.psis_reliable());
+        let psis =
+            !cmd.no_psis_resample && (cmd.psis_resample || result.diagnostics.psis_reliable());
         let points = session::draw_points(
             &cm,
             &result.approximation,
@@ -265,13 +265,7 @@ impl Session {
                 .extra
                 .push(("draws".into(), "PSIS-resampled".into()));
         }
-        let record = session::config_record(
-            &src,
-            &data_files,
-            &result.config,
-            cmd.draws,
-            psis,
-        );
+        let record = session::config_record(&src, &data_files, &result.config, cmd.draws, psis);
         match cmd.format {
             Format::Table => io.out(&output::render_table(
                 &summary,
@@ -445,8 +439,9 @@ impl Session {
             .unwrap_or(false);
         let seed = lf.file.seed;
         let threads = lf.config.threads;
-        let points = session::draw_points(&lf.model, &lf.approximation, n, seed, psis, threads, None)
-            .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
+        let points =
+            session::draw_points(&lf.model, &lf.approximation, n, seed, psis, threads, None)
+                .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
         let draws = session::draws_at(&lf.model, &lf.approximation, &points, seed)
             .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
         let summary = session::summarize(&draws);

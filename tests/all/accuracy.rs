@@ -312,7 +312,10 @@ fn output_draws_resampled_from_the_fits_own_proposals_equal_fresh_ones() {
         ..FitConfig::default()
     };
     let result = fit(&cm, &config, &mut Silent).unwrap();
-    let pool = result.proposals.as_ref().expect("the fit keeps its proposals");
+    let pool = result
+        .proposals
+        .as_ref()
+        .expect("the fit keeps its proposals");
     assert_eq!(pool.log_weights.len(), vippl::diagnose::proposals(300));
     let q = &result.approximation;
     let kept = session::output_draws(&cm, q, 300, 5, true, 2, Some(pool)).unwrap();

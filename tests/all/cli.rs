@@ -440,7 +440,11 @@ fn trace_files_name_every_family_parameter_and_hold_one_row_per_iteration() {
             "infer", &m, "--data", &data, "-q", "--family", family, "--trace", &t, "--format",
             "json",
         ]);
-        assert!(o.status.code().is_some_and(|c| c == 0 || c == 3), "{}", text(&o.stderr));
+        assert!(
+            o.status.code().is_some_and(|c| c == 0 || c == 3),
+            "{}",
+            text(&o.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json summary");
         let iterations = v["diagnostics"]["iterations"].as_u64().expect("iterations");
         let body = std::fs::read_to_string(&trace).expect("trace written");
