@@ -19,6 +19,13 @@ pub struct InferArgs {
     pub data: Vec<String>,
     #[command(flatten)]
     pub fit: FitOptions,
+    #[command(flatten)]
+    pub out: OutputOptions,
+}
+
+/// What a fit prints and writes (shared with the REPL's `:fit`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct OutputOptions {
     /// Number of output draws (at least 1).
     #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub draws: usize,
@@ -44,6 +51,14 @@ pub struct InferArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+impl OutputOptions {
+    /// Whether the output draws are resampled by their importance weights:
+    /// when k̂ < 0.7 unless turned off, always with `--psis-resample`.
+    pub fn resample(&self, diagnostics: &crate::diagnose::Diagnostics) -> bool {
+        !self.no_psis_resample && (self.psis_resample || diagnostics.psis_reliable())
+    }
 }
 
 /// The options of a fit (shared with the REPL's `:fit`).
@@ -180,7 +195,7 @@ fn usage(msg: impl std::fmt::Display) -> Failed {
 fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     let mut config = args.fit.to_config().map_err(usage)?;
     // The diagnostics draw the proposals the output draws are resampled from.
-    config.draws = args.draws;
+    config.draws = args.out.draws;
     let (name, text) = load::read_model_text(&args.model)?;
     let data: DataInput = load::read_data(&args.data)?;
     let src = ModelSource {
@@ -191,7 +206,7 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     };
     let cm = match src.compile() {
         Ok((cm, warnings)) => {
-            if !args.quiet {
+            if !args.out.quiet {
                 load::report(&warnings, cm.sources());
             }
             cm
@@ -205,7 +220,7 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
         eprintln!("error: the model has no parameters: there is nothing to infer");
         return Err(Failed(exit::MODEL));
     }
-    let mut trace = match &args.trace {
+    let mut trace = match &args.out.trace {
         Some(path) => Some(
             TraceWriter::create(path, &session::trace_parameter_names(&cm, &config)).map_err(
                 |e| {
@@ -217,7 +232,7 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
         None => None,
     };
     let started = Instant::now();
-    let mut progress = Progress::new(args.quiet, config.iters, trace.as_mut());
+    let mut progress = Progress::new(args.out.quiet, config.iters, trace.as_mut());
     let result = infer::fit(&cm, &config, &mut progress);
     let trace_error = progress.finish();
     let seconds = started.elapsed().as_secs_f64();
@@ -235,11 +250,11 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
             load::error(format!("cannot write the trace file: {e}"));
         }
     }
-    let psis = !args.no_psis_resample && (args.psis_resample || result.diagnostics.psis_reliable());
+    let psis = args.out.resample(&result.diagnostics);
     let draws = session::output_draws(
         &cm,
         &result.approximation,
-        args.draws,
+        args.out.draws,
         config.seed,
         psis,
         config.threads,
@@ -256,9 +271,9 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
             .extra
             .push(("draws".into(), "PSIS-resampled".into()));
     }
-    let record = session::config_record(&src, &args.data, &result.config, args.draws, psis);
+    let record = session::config_record(&src, &args.data, &result.config, args.out.draws, psis);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    match args.format {
+    match args.out.format {
         super::Format::Table => print!("{}", output::render_table(&summary, &fit_summary, color)),
         super::Format::Json => {
             println!("{}", output::summary_json(&summary, &fit_summary, &record))
@@ -269,13 +284,13 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     } else {
         exit::UNTRUSTED
     };
-    if let Some(path) = &args.output {
+    if let Some(path) = &args.out.output {
         if let Err(e) = output::save_stan_csv(path, &record, &draws) {
             load::error(format!("cannot write draws to `{path}`: {e}"));
             code = exit::MODEL;
         }
     }
-    if let Some(path) = &args.fit_file {
+    if let Some(path) = &args.out.fit_file {
         let saved = session::fit_file(&src, &cm, &result, record.clone(), summary, fit_summary)
             .and_then(|f| f.save(path).map_err(|e| e.to_string()));
         if let Err(e) = saved {
@@ -283,7 +298,7 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
             code = exit::MODEL;
         }
     }
-    if code == exit::UNTRUSTED && !args.quiet {
+    if code == exit::UNTRUSTED && !args.out.quiet {
         eprintln!(
             "warning: this fit should not be trusted as is (see the diagnostics above); exit code 3"
         );

@@ -27,31 +27,8 @@ use std::time::Instant;
 pub(crate) struct FitCommand {
     #[command(flatten)]
     pub fit: FitOptions,
-    /// Number of output draws (at least 1).
-    #[arg(long, default_value_t = 1000, value_parser = crate::cli::infer::at_least_one)]
-    pub draws: usize,
-    /// Resample the output draws by their Pareto-smoothed importance weights even when
-    /// k̂ ≥ 0.7 (by default they are resampled only when k̂ < 0.7, as `vippl infer` does).
-    #[arg(long, conflicts_with = "no_psis_resample")]
-    pub psis_resample: bool,
-    /// Report plain draws from the approximation, without importance resampling.
-    #[arg(long)]
-    pub no_psis_resample: bool,
-    /// Write the draws as a Stan CSV file.
-    #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
-    pub output: Option<String>,
-    /// Save the fitted approximation.
-    #[arg(long = "fit", value_name = "FIT.json")]
-    pub fit_file: Option<String>,
-    /// Write the per-iteration ELBO, step and family parameters as CSV.
-    #[arg(long, value_name = "FILE.csv")]
-    pub trace: Option<String>,
-    /// Summary format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// No progress output.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out: crate::cli::infer::OutputOptions,
 }
 
 /// The option list of `:fit` (for `:help fit`).
@@ -193,19 +170,19 @@ impl Session {
         };
         let mut config = cmd.fit.to_config()?;
         // The diagnostics draw the proposals the output draws are resampled from.
-        config.draws = cmd.draws;
+        config.draws = cmd.out.draws;
         let src = self.model_source();
         let data_files = self.data_files.clone();
         let (cm, warnings) =
             super::session::compile_text(&self.model.source_name(), &src.text, &src.data)
                 .map_err(|(sm, d)| Fail::Shown(self.render(&d, &sm)))?;
-        if !warnings.is_empty() && !cmd.quiet {
+        if !warnings.is_empty() && !cmd.out.quiet {
             io.err(&self.render(&warnings, cm.sources()));
         }
         if cm.dim() == 0 {
             return Err("the model has no parameters: there is nothing to fit".into());
         }
-        let mut trace = match &cmd.trace {
+        let mut trace = match &cmd.out.trace {
             Some(path) => Some(
                 output::TraceWriter::create(path, &session::trace_parameter_names(&cm, &config))
                     .map_err(|e| Fail::Msg(format!("cannot write trace file `{path}`: {e}")))?,
@@ -214,7 +191,7 @@ impl Session {
         };
         self.interrupt.store(false, Ordering::SeqCst);
         let started = Instant::now();
-        let quiet = cmd.quiet || !self.opts.progress;
+        let quiet = cmd.out.quiet || !self.opts.progress;
         let (result, trace_error) = {
             let mut watch = Watch {
                 inner: Progress::new(quiet, config.iters, trace.as_mut()),
@@ -241,12 +218,11 @@ impl Session {
             ));
         }
         let threads = config.threads;
-        let psis =
-            !cmd.no_psis_resample && (cmd.psis_resample || result.diagnostics.psis_reliable());
+        let psis = cmd.out.resample(&result.diagnostics);
         let points = session::draw_points(
             &cm,
             &result.approximation,
-            cmd.draws,
+            cmd.out.draws,
             config.seed,
             psis,
             threads,
@@ -265,8 +241,8 @@ impl Session {
                 .extra
                 .push(("draws".into(), "PSIS-resampled".into()));
         }
-        let record = session::config_record(&src, &data_files, &result.config, cmd.draws, psis);
-        match cmd.format {
+        let record = session::config_record(&src, &data_files, &result.config, cmd.out.draws, psis);
+        match cmd.out.format {
             Format::Table => io.out(&output::render_table(
                 &summary,
                 &diagnostics,
@@ -317,14 +293,14 @@ impl Session {
             threads,
         };
         let mut failed = Vec::new();
-        if let Some(path) = &cmd.output {
+        if let Some(path) = &cmd.out.output {
             match output::save_stan_csv(path, &fit.record, &fit.draws) {
                 Ok(()) => io.err(&format!("wrote draws to {path}\n")),
                 Err(e) => failed.push(format!("cannot write draws to `{path}`: {e}")),
             }
         }
         self.fit = Some(fit);
-        if let Some(path) = cmd.fit_file.clone() {
+        if let Some(path) = cmd.out.fit_file.clone() {
             if let Err(Fail::Msg(m)) = self.cmd_save(&path, io) {
                 failed.push(m);
             }
