@@ -7,7 +7,7 @@
 mod paper_common;
 
 use paper_common::banana::{DIVERGENCES, Settings, run};
-use paper_common::{Args, main_with};
+use paper_common::{Args, main_with, print_report};
 
 const USAGE: &str = "usage: cargo run --release --example banana -- [options]
 
@@ -35,15 +35,7 @@ fn main() {
                 .map_err(|_| format!("--iters: `{v}` is not a whole number"))?;
         }
         let report = run(&s, &DIVERGENCES, &args.out)?;
-        print!(
-            "{}",
-            std::fs::read_to_string(&report.table).unwrap_or_default()
-        );
-        println!(
-            "\nwrote {} and {}",
-            report.figure.display(),
-            report.table.display()
-        );
+        print_report(&report.table, &report.figure);
         Ok(())
     });
 }

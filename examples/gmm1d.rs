@@ -8,7 +8,7 @@ mod paper_common;
 
 use paper_common::banana::DIVERGENCES;
 use paper_common::gmm1d::{Settings, run};
-use paper_common::{Args, main_with};
+use paper_common::{Args, main_with, print_report};
 
 const USAGE: &str = "usage: cargo run --release --example gmm1d -- [options]
 
@@ -28,15 +28,7 @@ fn main() {
             s.seed = seed;
         }
         let report = run(&s, &DIVERGENCES, &args.out)?;
-        print!(
-            "{}",
-            std::fs::read_to_string(&report.table).unwrap_or_default()
-        );
-        println!(
-            "\nwrote {} and {}",
-            report.figure.display(),
-            report.table.display()
-        );
+        print_report(&report.table, &report.figure);
         Ok(())
     });
 }

@@ -8,7 +8,7 @@
 mod paper_common;
 
 use paper_common::illustrative::{Settings, run};
-use paper_common::{Args, main_with};
+use paper_common::{Args, main_with, print_report};
 
 const USAGE: &str = "usage: cargo run --release --example illustrative -- [options]
 
@@ -32,15 +32,7 @@ fn main() {
             s.iters = 101;
         }
         let report = run(&s, &args.out)?;
-        print!(
-            "{}",
-            std::fs::read_to_string(&report.table).unwrap_or_default()
-        );
-        println!(
-            "\nwrote {} and {}",
-            report.figure.display(),
-            report.table.display()
-        );
+        print_report(&report.table, &report.figure);
         Ok(())
     });
 }

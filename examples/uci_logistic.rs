@@ -7,7 +7,7 @@
 mod paper_common;
 
 use paper_common::uci::{Settings, run, spec};
-use paper_common::{Args, main_with, repo_path};
+use paper_common::{Args, main_with, print_report, repo_path};
 
 const USAGE: &str = "usage: cargo run --release --example uci_logistic -- [options]
 
@@ -68,15 +68,7 @@ fn main() {
             s.datasets = vec![spec(name)?];
         }
         let report = run(&s, &args.out, &mut |line| eprintln!("{line}"))?;
-        print!(
-            "{}",
-            std::fs::read_to_string(&report.table).unwrap_or_default()
-        );
-        println!(
-            "\nwrote {} and {}",
-            report.figure.display(),
-            report.table.display()
-        );
+        print_report(&report.table, &report.figure);
         Ok(())
     });
 }

@@ -297,6 +297,12 @@ pub fn compact_png(path: &Path) -> Result<(), String> {
 
 /// Runs an example's main body, printing an error and exiting with status 1
 /// on failure.
+/// Prints an experiment's table and where its files went.
+pub fn print_report(table: &Path, figure: &Path) {
+    print!("{}", std::fs::read_to_string(table).unwrap_or_default());
+    println!("\nwrote {} and {}", figure.display(), table.display());
+}
+
 pub fn main_with(body: impl FnOnce() -> Result<(), String>) {
     if let Err(e) = body() {
         eprintln!("error: {e}");
