@@ -9,6 +9,7 @@
 use num_dual::{Dual, DualNum};
 
 mod functions;
+pub mod linalg;
 pub mod special;
 
 pub use functions::*;
