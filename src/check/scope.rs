@@ -7,23 +7,9 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::{self, ExprKind, LocalId, LocalKind, Ty};
 use crate::source::Span;
 
-/// Levenshtein distance (names are short).
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// The closest candidate, if close enough to be a likely typo.
+/// The closest candidate, if close enough to be a likely typo: within a
+/// Levenshtein distance of a third of the name's length (at least 1), ties
+/// broken alphabetically.
 pub(super) fn suggest<'n>(
     name: &str,
     candidates: impl Iterator<Item = &'n str>,
@@ -31,7 +17,7 @@ pub(super) fn suggest<'n>(
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .filter(|c| *c != name)
-        .map(|c| (edit_distance(name, c), c))
+        .map(|c| (strsim::levenshtein(name, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
@@ -348,8 +334,11 @@ mod tests {
 
     #[test]
     fn distances_and_suggestions() {
-        assert_eq!(edit_distance("sigma", "sigm"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        // Levenshtein, not optimal string alignment: a swap of two
+        // neighbours counts as two edits, as the suggestions expect.
+        assert_eq!(strsim::levenshtein("sigma", "sigm"), 1);
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("ab", "ba"), 2);
         assert_eq!(
             suggest("sigm", ["mu", "sigma", "tau"].into_iter()),
             Some("sigma")
