@@ -113,6 +113,15 @@ pub(super) fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
     None
 }
 
+/// "1 was" / "3 were", for "takes N arguments, but 3 were given".
+pub(super) fn were_given(n: usize) -> String {
+    if n == 1 {
+        "1 was".to_string()
+    } else {
+        format!("{n} were")
+    }
+}
+
 pub(super) fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
@@ -159,6 +168,55 @@ impl Checker<'_> {
         let name = func.name.as_str();
         let suffix = split_suffix(name);
         let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
+        self.check_variate_bar(name, args, bar, is_density, span)?;
+        // User functions (including user `_lpdf`, `_rng`) come first.
+        if let Some(&fid) = self.functions.get(name) {
+            let args = collect(checked)?;
+            return self.call_user(fid, name, args, span, is_density);
+        }
+        if let Some(b) = Builtin::resolve(name, args.len()) {
+            let args = collect(checked)?;
+            return self.call_builtin(b, args, span);
+        }
+        if Builtin::lookup(name).next().is_some() {
+            self.wrong_builtin_arity(name, args.len(), span);
+            return None;
+        }
+        if let Some((base, suffix)) = suffix {
+            if let Some(d) = DistId::lookup(base) {
+                return if suffix == "_rng" {
+                    let args = collect(checked)?;
+                    self.call_rng(d, args, span, func.span)
+                } else {
+                    self.call_dist_density(d, func, (base, suffix), checked, span)
+                };
+            }
+        }
+        if let Some(d) = DistId::lookup(name) {
+            self.error(
+                Diagnostic::error("distribution-as-function", format!("`{name}` is a distribution, not a function"))
+                    .with_label(func.span, "distribution")
+                    .with_help(format!(
+                        "use `y ~ {name}(...)`, `{name}{}(y | ...)` for its log density or `{name}_rng(...)` to draw",
+                        d.spec().suffix()
+                    )),
+            );
+            return None;
+        }
+        self.unknown_function(func);
+        None
+    }
+
+    /// `|` separates the variate exactly in density calls with more than
+    /// one argument.
+    fn check_variate_bar(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        bar: bool,
+        is_density: bool,
+        span: Span,
+    ) -> Option<()> {
         if bar && !is_density {
             self.error(
                 Diagnostic::error(
@@ -186,116 +244,95 @@ impl Checker<'_> {
             );
             return None;
         }
-        // User functions (including user `_lpdf`, `_rng`) come first.
-        if let Some(&fid) = self.functions.get(name) {
-            let args = collect(checked)?;
-            return self.call_user(fid, name, args, span, is_density);
+        Some(())
+    }
+
+    /// A built-in called with a number of arguments it has no form for.
+    fn wrong_builtin_arity(&mut self, name: &str, given: usize, span: Span) {
+        let arities: Vec<usize> = Builtin::lookup(name).map(|b| b.arity()).collect();
+        let word = if arities == [1] {
+            "argument"
+        } else {
+            "arguments"
+        };
+        let arities: Vec<String> = arities.iter().map(usize::to_string).collect();
+        self.error(
+            Diagnostic::error(
+                "wrong-arity",
+                format!(
+                    "`{name}` takes {} {word}, but {} given",
+                    arities.join(" or "),
+                    were_given(given)
+                ),
+            )
+            .with_label(span, "this call")
+            .with_help(
+                Builtin::lookup(name)
+                    .map(|b| b.signature())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        );
+    }
+
+    /// `name_lpdf(y | ...)` / `name_lpmf(y | ...)` of a built-in distribution.
+    fn call_dist_density(
+        &mut self,
+        d: DistId,
+        func: &Ident,
+        (base, suffix): (&str, &str),
+        checked: Vec<Option<TExpr>>,
+        span: Span,
+    ) -> Option<TExpr> {
+        let name = func.name.as_str();
+        let spec = d.spec();
+        if suffix != spec.suffix() {
+            let kind = if spec.is_discrete() {
+                "discrete"
+            } else {
+                "continuous"
+            };
+            self.error(
+                Diagnostic::error(
+                    "density-suffix",
+                    format!(
+                        "`{base}` is {kind}: its log density is `{base}{}`",
+                        spec.suffix()
+                    ),
+                )
+                .with_label(func.span, "wrong suffix")
+                .with_help(format!("write `{base}{}`", spec.suffix())),
+            );
+            return None;
         }
-        if let Some(b) = Builtin::resolve(name, args.len()) {
-            let args = collect(checked)?;
-            return self.call_builtin(b, args, span);
-        }
-        if let Some(first) = Builtin::lookup(name).next() {
-            let arities: Vec<String> = Builtin::lookup(name)
-                .map(|b| b.arity().to_string())
-                .collect();
+        if checked.is_empty() {
             self.error(
                 Diagnostic::error(
                     "wrong-arity",
-                    format!(
-                        "`{name}` takes {} {}, but {} given",
-                        arities.join(" or "),
-                        if arities.len() == 1 && first.arity() == 1 {
-                            "argument"
-                        } else {
-                            "arguments"
-                        },
-                        if args.len() == 1 {
-                            "1 was".to_string()
-                        } else {
-                            format!("{} were", args.len())
-                        }
-                    ),
+                    format!("`{name}` needs the variate as its first argument"),
                 )
-                .with_label(span, "this call")
-                .with_help(
-                    Builtin::lookup(name)
-                        .map(|b| b.signature())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
+                .with_label(span, "no variate")
+                .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
             );
             return None;
         }
-        if let Some((base, suffix)) = suffix {
-            if let Some(d) = DistId::lookup(base) {
-                let spec = d.spec();
-                if suffix == "_rng" {
-                    let args = collect(checked)?;
-                    return self.call_rng(d, args, span, func.span);
-                }
-                if suffix != spec.suffix() {
-                    let kind = if spec.is_discrete() {
-                        "discrete"
-                    } else {
-                        "continuous"
-                    };
-                    self.error(
-                        Diagnostic::error(
-                            "density-suffix",
-                            format!(
-                                "`{base}` is {kind}: its log density is `{base}{}`",
-                                spec.suffix()
-                            ),
-                        )
-                        .with_label(func.span, "wrong suffix")
-                        .with_help(format!("write `{base}{}`", spec.suffix())),
-                    );
-                    return None;
-                }
-                if args.is_empty() {
-                    self.error(
-                        Diagnostic::error(
-                            "wrong-arity",
-                            format!("`{name}` needs the variate as its first argument"),
-                        )
-                        .with_label(span, "no variate")
-                        .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
-                    );
-                    return None;
-                }
-                let mut args = collect(checked)?;
-                let y = args.remove(0);
-                let params = union_params(std::iter::once(&y).chain(&args));
-                self.check_dist_args(d, Some(&y), &args, span, func.span)?;
-                return Some(TExpr {
-                    e: ir::Expr {
-                        kind: I::Lpdf {
-                            dist: DistRef::Builtin(d),
-                            y: Box::new(y.e),
-                            args: args.into_iter().map(|a| a.e).collect(),
-                        },
-                        ty: Ty::Real,
-                        span,
-                    },
-                    dims: Dims::UNKNOWN,
-                    params,
-                });
-            }
-        }
-        if DistId::lookup(name).is_some() {
-            self.error(
-                Diagnostic::error("distribution-as-function", format!("`{name}` is a distribution, not a function"))
-                    .with_label(func.span, "distribution")
-                    .with_help(format!(
-                        "use `y ~ {name}(...)`, `{name}{}(y | ...)` for its log density or `{name}_rng(...)` to draw",
-                        DistId::lookup(name).map(|d| d.spec().suffix()).unwrap_or("_lpdf")
-                    )),
-            );
-            return None;
-        }
-        self.unknown_function(func);
-        None
+        let mut args = collect(checked)?;
+        let y = args.remove(0);
+        let params = union_params(std::iter::once(&y).chain(&args));
+        self.check_dist_args(d, Some(&y), &args, span, func.span)?;
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::Lpdf {
+                    dist: DistRef::Builtin(d),
+                    y: Box::new(y.e),
+                    args: args.into_iter().map(|a| a.e).collect(),
+                },
+                ty: Ty::Real,
+                span,
+            },
+            dims: Dims::UNKNOWN,
+            params,
+        })
     }
 
     fn unknown_function(&mut self, func: &Ident) {
@@ -435,11 +472,7 @@ impl Checker<'_> {
                     format!(
                         "`{name}` takes {}, but {} given",
                         plural(want.len(), "argument"),
-                        if args.len() == 1 {
-                            "1 was".to_string()
-                        } else {
-                            format!("{} were", args.len())
-                        }
+                        were_given(args.len())
                     ),
                 )
                 .with_label(span, "this call")

@@ -1,7 +1,7 @@
 //! Built-in distributions in calls and `~` statements: arity, kinds,
 //! integer domains, equal vector lengths, and what `_rng` draws return.
 
-use super::calls::{arg_list, plural, split_suffix, union_params};
+use super::calls::{arg_list, plural, split_suffix, union_params, were_given};
 use super::types::{Dims, TExpr, is_vectorish};
 use super::{Checker, scope::suggest};
 use crate::ast::Ident;
@@ -97,11 +97,7 @@ impl Checker<'_> {
                     format!(
                         "`{}` takes {want}, but {} given",
                         spec.name,
-                        if args.len() == 1 {
-                            "1 was".to_string()
-                        } else {
-                            format!("{} were", args.len())
-                        }
+                        were_given(args.len())
                     ),
                 )
                 .with_label(span, "this call")

@@ -33,94 +33,106 @@ impl Checker<'_> {
                 let b = self.expr(b);
                 self.binary(*op, a?, b?, span)
             }
-            A::Cond(c, a, b) => {
-                let c = self.expr(c);
-                let a = self.expr(a);
-                let b = self.expr(b);
-                let (c, a, b) = (c?, a?, b?);
-                if !c.ty().is_scalar() {
-                    self.error(
-                        Diagnostic::error(
-                            "condition-not-scalar",
-                            format!(
-                                "the condition of `?:` must be a scalar, found {}",
-                                c.ty().describe()
-                            ),
-                        )
-                        .with_label(c.e.span, "not a scalar"),
-                    );
-                    return None;
-                }
-                let Some(ty) = types::join(a.ty(), b.ty()) else {
-                    self.error(
-                        Diagnostic::error(
-                            "branch-types",
-                            "the two branches of `?:` have different kinds",
-                        )
-                        .with_label(a.e.span, a.ty().describe())
-                        .with_label(b.e.span, b.ty().describe()),
-                    );
-                    return None;
-                };
-                let mut params = c.params;
-                params.union_with(&a.params);
-                params.union_with(&b.params);
-                let dims = a.dims.unify(b.dims).unwrap_or(Dims::UNKNOWN);
-                Some(TExpr {
-                    e: ir::Expr {
-                        kind: I::Cond(Box::new(c.e), Box::new(a.e), Box::new(b.e)),
-                        ty,
-                        span,
-                    },
-                    dims,
-                    params,
-                })
-            }
+            A::Cond(c, a, b) => self.conditional(c, a, b, span),
             A::Index(base, items) => self.index(base, items, span),
             A::Call { func, args, bar } => self.call(func, args, *bar, span),
-            A::VecLit(items) => {
-                let checked: Vec<Option<TExpr>> = items.iter().map(|i| self.expr(i)).collect();
-                let mut out = Vec::new();
-                let mut params = ParamSet::default();
-                let mut ok = true;
-                for t in checked {
-                    let Some(t) = t else {
-                        ok = false;
-                        continue;
-                    };
-                    if !t.ty().is_scalar() {
-                        self.error(
-                            Diagnostic::error(
-                                "vector-literal-element",
-                                format!(
-                                    "the elements of a vector literal must be scalars, found {}",
-                                    t.ty().describe()
-                                ),
-                            )
-                            .with_label(t.e.span, "not a scalar")
-                            .with_help("to join vectors use `append_row(a, b)`"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    params.union_with(&t.params);
-                    out.push(t.e);
-                }
-                if !ok {
-                    return None;
-                }
-                let n = out.len() as i64;
-                Some(TExpr {
-                    e: ir::Expr {
-                        kind: I::VecLit(out),
-                        ty: Ty::Vector,
-                        span,
-                    },
-                    dims: Dims::vector(Size::Lit(n)),
-                    params,
-                })
-            }
+            A::VecLit(items) => self.vector_literal(items, span),
         }
+    }
+
+    /// `c ? a : b`
+    fn conditional(
+        &mut self,
+        c: &ast::Expr,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> Option<TExpr> {
+        let c = self.expr(c);
+        let a = self.expr(a);
+        let b = self.expr(b);
+        let (c, a, b) = (c?, a?, b?);
+        if !c.ty().is_scalar() {
+            self.error(
+                Diagnostic::error(
+                    "condition-not-scalar",
+                    format!(
+                        "the condition of `?:` must be a scalar, found {}",
+                        c.ty().describe()
+                    ),
+                )
+                .with_label(c.e.span, "not a scalar"),
+            );
+            return None;
+        }
+        let Some(ty) = types::join(a.ty(), b.ty()) else {
+            self.error(
+                Diagnostic::error(
+                    "branch-types",
+                    "the two branches of `?:` have different kinds",
+                )
+                .with_label(a.e.span, a.ty().describe())
+                .with_label(b.e.span, b.ty().describe()),
+            );
+            return None;
+        };
+        let mut params = c.params;
+        params.union_with(&a.params);
+        params.union_with(&b.params);
+        let dims = a.dims.unify(b.dims).unwrap_or(Dims::UNKNOWN);
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::Cond(Box::new(c.e), Box::new(a.e), Box::new(b.e)),
+                ty,
+                span,
+            },
+            dims,
+            params,
+        })
+    }
+
+    /// `[a, b, c]`: a vector of scalars.
+    fn vector_literal(&mut self, items: &[ast::Expr], span: Span) -> Option<TExpr> {
+        let checked: Vec<Option<TExpr>> = items.iter().map(|i| self.expr(i)).collect();
+        let mut out = Vec::new();
+        let mut params = ParamSet::default();
+        let mut ok = true;
+        for t in checked {
+            let Some(t) = t else {
+                ok = false;
+                continue;
+            };
+            if !t.ty().is_scalar() {
+                self.error(
+                    Diagnostic::error(
+                        "vector-literal-element",
+                        format!(
+                            "the elements of a vector literal must be scalars, found {}",
+                            t.ty().describe()
+                        ),
+                    )
+                    .with_label(t.e.span, "not a scalar")
+                    .with_help("to join vectors use `append_row(a, b)`"),
+                );
+                ok = false;
+                continue;
+            }
+            params.union_with(&t.params);
+            out.push(t.e);
+        }
+        if !ok {
+            return None;
+        }
+        let n = out.len() as i64;
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::VecLit(out),
+                ty: Ty::Vector,
+                span,
+            },
+            dims: Dims::vector(Size::Lit(n)),
+            params,
+        })
     }
 
     fn unary(&mut self, op: UnOp, x: TExpr, span: Span) -> Option<TExpr> {
@@ -254,54 +266,13 @@ impl Checker<'_> {
         let mut idx = Vec::new();
         let mut params = ParamSet::default();
         let mut ok = true;
-        // (index, selection size: None for a single element)
+        // How many elements each index selects: None for a single element.
         let mut sel: Vec<Option<Size>> = Vec::new();
         for item in items {
-            let r = match &item.kind {
-                IndexKind::All => Some((Index::All, Some(Size::Unknown), true)),
-                IndexKind::Slice(lo, hi) => {
-                    let lo = lo.as_ref().map(|e| self.int_expr(e, "a slice bound"));
-                    let hi = hi.as_ref().map(|e| self.int_expr(e, "a slice bound"));
-                    match (lo, hi) {
-                        (Some(None), _) | (_, Some(None)) => None,
-                        (lo, hi) => {
-                            let lo = lo.flatten().map(|t| {
-                                params.union_with(&t.params);
-                                t.e
-                            });
-                            let hi = hi.flatten().map(|t| {
-                                params.union_with(&t.params);
-                                t.e
-                            });
-                            Some((Index::Slice(lo, hi), Some(Size::Unknown), false))
-                        }
-                    }
-                }
-                IndexKind::Expr(e) => match self.expr(e) {
-                    None => None,
-                    Some(t) => {
-                        params.union_with(&t.params);
-                        match t.ty() {
-                            Ty::Int => Some((Index::Single(t.e), None, false)),
-                            Ty::IntArray => {
-                                let n = t.dims.rows;
-                                Some((Index::Multi(t.e), Some(n), false))
-                            }
-                            other => {
-                                self.error(
-                                    Diagnostic::error("bad-index", format!("an index must be an int (or an int[] to gather elements), found {}", other.describe()))
-                                        .with_label(t.e.span, other.describe()),
-                                );
-                                None
-                            }
-                        }
-                    }
-                },
-            };
-            match r {
-                Some((i, s, all)) => {
+            match self.index_item(item, &mut params) {
+                Some((i, s)) => {
                     idx.push(i);
-                    sel.push(if all { Some(Size::Unknown) } else { s });
+                    sel.push(s);
                 }
                 None => ok = false,
             }
@@ -311,7 +282,76 @@ impl Checker<'_> {
             return None;
         }
         params.union_with(&base.params);
+        let (ty, dims) = self.indexed_type(&base, &idx, &sel, span)?;
+        Some(TExpr {
+            e: ir::Expr {
+                kind: I::Index(Box::new(base.e), idx),
+                ty,
+                span,
+            },
+            dims,
+            params,
+        })
+    }
+
+    /// One index: the IR index and the size it selects (`None` for a
+    /// single element); its parameters join `params`.
+    fn index_item(
+        &mut self,
+        item: &ast::IndexItem,
+        params: &mut ParamSet,
+    ) -> Option<(Index, Option<Size>)> {
+        match &item.kind {
+            IndexKind::All => Some((Index::All, Some(Size::Unknown))),
+            IndexKind::Slice(lo, hi) => {
+                let lo = lo.as_ref().map(|e| self.int_expr(e, "a slice bound"));
+                let hi = hi.as_ref().map(|e| self.int_expr(e, "a slice bound"));
+                match (lo, hi) {
+                    (Some(None), _) | (_, Some(None)) => None,
+                    (lo, hi) => {
+                        let mut bound = |t: Option<TExpr>| {
+                            t.map(|t| {
+                                params.union_with(&t.params);
+                                t.e
+                            })
+                        };
+                        let lo = bound(lo.flatten());
+                        let hi = bound(hi.flatten());
+                        Some((Index::Slice(lo, hi), Some(Size::Unknown)))
+                    }
+                }
+            }
+            IndexKind::Expr(e) => {
+                let t = self.expr(e)?;
+                params.union_with(&t.params);
+                match t.ty() {
+                    Ty::Int => Some((Index::Single(t.e), None)),
+                    Ty::IntArray => {
+                        let n = t.dims.rows;
+                        Some((Index::Multi(t.e), Some(n)))
+                    }
+                    other => {
+                        self.error(
+                            Diagnostic::error("bad-index", format!("an index must be an int (or an int[] to gather elements), found {}", other.describe()))
+                                .with_label(t.e.span, other.describe()),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The type and dimensions of `base[idx]`, or a `bad-index` error.
+    fn indexed_type(
+        &mut self,
+        base: &TExpr,
+        idx: &[Index],
+        sel: &[Option<Size>],
+        span: Span,
+    ) -> Option<(Ty, Dims)> {
         let bd = base.dims;
+        // The size a selecting index keeps: all of `full` for `:`.
         let keep = |s: Option<Size>, full: Size, i: &Index| -> Size {
             match (s, i) {
                 (_, Index::All) => full,
@@ -319,7 +359,7 @@ impl Checker<'_> {
                 (None, _) => Size::Unknown,
             }
         };
-        let (ty, dims) = match (base.ty(), idx.len()) {
+        let found = match (base.ty(), idx.len()) {
             (Ty::Vector | Ty::IntArray, 1) => {
                 let elem = if base.ty() == Ty::Vector {
                     Ty::Real
@@ -377,14 +417,6 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Index(Box::new(base.e), idx),
-                ty,
-                span,
-            },
-            dims,
-            params,
-        })
+        Some(found)
     }
 }

@@ -11,6 +11,7 @@ mod calls;
 mod decl;
 mod dists;
 mod expr;
+mod function;
 pub mod layout;
 mod lints;
 mod scope;

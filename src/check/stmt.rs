@@ -1,7 +1,7 @@
 //! Statements: where each may appear, and what each becomes in the IR.
 
 use super::decl::DeclOf;
-use super::types::{self, TExpr};
+use super::types::{self, Dims, TExpr};
 use super::{Binding, Checker, Ctx};
 use crate::ast::{self, Else, ExprKind as A, IndexKind, StmtKind as S};
 use crate::diagnostics::Diagnostic;
@@ -32,7 +32,7 @@ impl Checker<'_> {
                 None
             }
             S::Fn(f) => {
-                self.function_def(f, s.span);
+                self.function_def(f);
                 None
             }
             S::Gen { name, value } => self.gen_stmt(name, value, s.span),
@@ -40,7 +40,7 @@ impl Checker<'_> {
         }
     }
 
-    fn misplaced(&mut self, span: Span, what: &str, help: &str) -> Option<ir::Stmt> {
+    fn misplaced<T>(&mut self, span: Span, what: &str, help: &str) -> Option<T> {
         self.error(
             Diagnostic::error("misplaced-statement", what.to_string())
                 .with_label(span, "not allowed here")
@@ -86,200 +86,225 @@ impl Checker<'_> {
     /// A statement inside the model body, a block or a function.
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Option<ir::Stmt> {
         let span = s.span;
-        let in_fn = self.cur_fn.is_some();
         let kind = match &s.kind {
-            S::Data { .. } | S::Param { .. } | S::Fn(_) | S::Gen { .. } => {
-                let word = match &s.kind {
-                    S::Data { .. } => "`data` declarations",
-                    S::Param { .. } => "`param` declarations",
-                    S::Fn(_) => "function definitions",
-                    _ => "`gen` statements",
-                };
-                return self.misplaced(
-                    span,
-                    &format!("{word} must be at the top level of the model"),
-                    "move it out of the block or function",
-                );
-            }
-            S::Let { name, value } => {
-                let Some(v) = self.expr(value) else {
-                    self.poison(name);
-                    return None;
-                };
-                let local =
-                    self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
-                StmtKind::Let { local, value: v.e }
-            }
-            S::Var { name, ty, init } => {
-                let dt = self.decl_type(ty, DeclOf::Var);
-                let init = init.as_ref().map(|e| self.expr(e));
-                let (Some(dt), false) = (dt, matches!(init, Some(None))) else {
-                    self.poison(name);
-                    return None;
-                };
-                let declared = dt.shape.ty(dt.elem);
-                let mut params = Default::default();
-                let init = match init {
-                    Some(None) => return None,
-                    Some(Some(t)) => {
-                        if !types::assignable(declared, t.ty()) {
-                            self.error(
-                                Diagnostic::error(
-                                    "wrong-type",
-                                    format!(
-                                        "`{}` is declared {}, but its initial value is {}",
-                                        name.name,
-                                        declared.describe(),
-                                        t.ty().describe()
-                                    ),
-                                )
-                                .with_label(t.e.span, t.ty().describe())
-                                .with_label(ty.span, "declared type"),
-                            );
-                            return None;
-                        }
-                        params = t.params;
-                        Some(t.e)
-                    }
-                    None => None,
-                };
-                let dims = self.dims_of_shape(&dt.shape);
-                let local = self.declare_local(name, LocalKind::Var, declared, dims, params);
-                StmtKind::Var {
-                    local,
-                    elem: dt.elem,
-                    shape: dt.shape,
-                    init,
-                }
-            }
-            S::Tilde { lhs, dist, args } => {
-                if in_fn {
-                    return self.misplaced(span, "`~` cannot be used inside a function", "functions compute values: return the log density and add it with `target +=` where the function is called");
-                }
-                let lhs_t = self.expr(lhs);
-                let args_t: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
-                let lhs_t = lhs_t?;
-                let args_t: Vec<TExpr> = args_t.into_iter().collect::<Option<_>>()?;
-                let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
-                self.record_tilde(&lhs_t);
-                StmtKind::Tilde {
-                    lhs: lhs_t.e,
-                    dist: dist_ref,
-                    args: args_ir,
-                }
-            }
-            S::TargetAdd(e) => {
-                if in_fn {
-                    return self.misplaced(
-                        span,
-                        "`target +=` cannot be used inside a function",
-                        "return the value and add it at the call site",
-                    );
-                }
-                let t = self.expr(e)?;
-                if t.ty() == Ty::Matrix {
+            S::Data { .. } => self.misplaced_declaration("`data` declarations", span)?,
+            S::Param { .. } => self.misplaced_declaration("`param` declarations", span)?,
+            S::Fn(_) => self.misplaced_declaration("function definitions", span)?,
+            S::Gen { .. } => self.misplaced_declaration("`gen` statements", span)?,
+            S::Let { name, value } => self.let_stmt(name, value)?,
+            S::Var { name, ty, init } => self.var_stmt(name, ty, init.as_ref())?,
+            S::Tilde { lhs, dist, args } => self.tilde_stmt(lhs, dist, args, span)?,
+            S::TargetAdd(e) => self.target_add_stmt(e, span)?,
+            S::Assign { target, op, value } => return self.assign(target, *op, value, span),
+            S::For { var, lo, hi, body } => self.for_stmt(var, lo, hi, body)?,
+            S::If { cond, then, els } => self.if_stmt(cond, then, els.as_ref())?,
+            S::Block(b) => StmtKind::Block(self.block(b)),
+            S::Return(e) => self.return_stmt(e, span)?,
+        };
+        Some(ir::Stmt { kind, span })
+    }
+
+    fn misplaced_declaration(&mut self, what: &str, span: Span) -> Option<StmtKind> {
+        self.misplaced(
+            span,
+            &format!("{what} must be at the top level of the model"),
+            "move it out of the block or function",
+        )
+    }
+
+    fn let_stmt(&mut self, name: &ast::Ident, value: &ast::Expr) -> Option<StmtKind> {
+        let Some(v) = self.expr(value) else {
+            self.poison(name);
+            return None;
+        };
+        let local = self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
+        Some(StmtKind::Let { local, value: v.e })
+    }
+
+    fn var_stmt(
+        &mut self,
+        name: &ast::Ident,
+        ty: &ast::Type,
+        init: Option<&ast::Expr>,
+    ) -> Option<StmtKind> {
+        let dt = self.decl_type(ty, DeclOf::Var);
+        let init = init.map(|e| self.expr(e));
+        let (Some(dt), false) = (dt, matches!(init, Some(None))) else {
+            self.poison(name);
+            return None;
+        };
+        let declared = dt.shape.ty(dt.elem);
+        let mut params = Default::default();
+        let init = match init {
+            Some(None) => return None,
+            Some(Some(t)) => {
+                if !types::assignable(declared, t.ty()) {
                     self.error(
                         Diagnostic::error(
                             "wrong-type",
-                            "`target +=` adds a scalar or the sum of a vector, found a matrix",
+                            format!(
+                                "`{}` is declared {}, but its initial value is {}",
+                                name.name,
+                                declared.describe(),
+                                t.ty().describe()
+                            ),
                         )
                         .with_label(t.e.span, t.ty().describe())
-                        .with_help("add `sum(...)` of it"),
+                        .with_label(ty.span, "declared type"),
                     );
                     return None;
                 }
-                self.record_target(&t);
-                StmtKind::TargetAdd(t.e)
+                params = t.params;
+                Some(t.e)
             }
-            S::Assign { target, op, value } => return self.assign(target, *op, value, span),
-            S::For { var, lo, hi, body } => {
-                let lo = self.loop_bound(lo);
-                let hi = self.loop_bound(hi);
-                self.push_scope();
-                let mut params = lo.as_ref().map(|t| t.params.clone()).unwrap_or_default();
-                if let Some(h) = &hi {
-                    params.union_with(&h.params);
-                }
-                let v = self.declare_local(
-                    var,
-                    LocalKind::Loop,
-                    Ty::Int,
-                    super::types::Dims::UNKNOWN,
-                    params,
-                );
-                let body = self.block(body);
-                self.pop_scope();
-                StmtKind::For {
-                    var: v,
-                    lo: lo?.e,
-                    hi: hi?.e,
-                    body,
-                }
-            }
-            S::If { cond, then, els } => {
-                let c = self.expr(cond);
-                if let Some(c) = &c {
-                    if !c.ty().is_scalar() {
-                        self.error(
-                            Diagnostic::error(
-                                "condition-not-scalar",
-                                format!(
-                                    "an `if` condition must be a scalar, found {}",
-                                    c.ty().describe()
-                                ),
-                            )
-                            .with_label(c.e.span, c.ty().describe())
-                            .with_help(
-                                "compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`",
-                            ),
-                        );
-                    }
-                }
-                let then = self.block(then);
-                let els = match els {
-                    None => Vec::new(),
-                    Some(Else::Block(b)) => self.block(b),
-                    Some(Else::If(s)) => self.stmt(s).into_iter().collect(),
-                };
-                let c = c.filter(|c| c.ty().is_scalar())?;
-                StmtKind::If {
-                    cond: c.e,
-                    then,
-                    els,
-                }
-            }
-            S::Block(b) => StmtKind::Block(self.block(b)),
-            S::Return(e) => {
-                let Some(f) = &self.cur_fn else {
-                    return self.misplaced(
-                        span,
-                        "`return` can only be used inside a function",
-                        "a model has no return value: use `~` or `target +=`",
-                    );
-                };
-                let ret = f.ret;
-                let name = f.name.clone();
-                let t = self.expr(e)?;
-                if let Some(r) = ret {
-                    if !types::assignable(r, t.ty()) {
-                        self.error(
-                            Diagnostic::error(
-                                "wrong-type",
-                                format!(
-                                    "`{name}` returns {}, found {}",
-                                    r.describe(),
-                                    t.ty().describe()
-                                ),
-                            )
-                            .with_label(t.e.span, t.ty().describe()),
-                        );
-                        return None;
-                    }
-                }
-                StmtKind::Return(t.e)
-            }
+            None => None,
         };
-        Some(ir::Stmt { kind, span })
+        let dims = self.dims_of_shape(&dt.shape);
+        let local = self.declare_local(name, LocalKind::Var, declared, dims, params);
+        Some(StmtKind::Var {
+            local,
+            elem: dt.elem,
+            shape: dt.shape,
+            init,
+        })
+    }
+
+    fn tilde_stmt(
+        &mut self,
+        lhs: &ast::Expr,
+        dist: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<StmtKind> {
+        if self.cur_fn.is_some() {
+            return self.misplaced(span, "`~` cannot be used inside a function", "functions compute values: return the log density and add it with `target +=` where the function is called");
+        }
+        let lhs_t = self.expr(lhs);
+        let args_t: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
+        let lhs_t = lhs_t?;
+        let args_t: Vec<TExpr> = args_t.into_iter().collect::<Option<_>>()?;
+        let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
+        self.record_tilde(&lhs_t);
+        Some(StmtKind::Tilde {
+            lhs: lhs_t.e,
+            dist: dist_ref,
+            args: args_ir,
+        })
+    }
+
+    fn target_add_stmt(&mut self, e: &ast::Expr, span: Span) -> Option<StmtKind> {
+        if self.cur_fn.is_some() {
+            return self.misplaced(
+                span,
+                "`target +=` cannot be used inside a function",
+                "return the value and add it at the call site",
+            );
+        }
+        let t = self.expr(e)?;
+        if t.ty() == Ty::Matrix {
+            self.error(
+                Diagnostic::error(
+                    "wrong-type",
+                    "`target +=` adds a scalar or the sum of a vector, found a matrix",
+                )
+                .with_label(t.e.span, t.ty().describe())
+                .with_help("add `sum(...)` of it"),
+            );
+            return None;
+        }
+        self.record_target(&t);
+        Some(StmtKind::TargetAdd(t.e))
+    }
+
+    fn for_stmt(
+        &mut self,
+        var: &ast::Ident,
+        lo: &ast::Expr,
+        hi: &ast::Expr,
+        body: &ast::Block,
+    ) -> Option<StmtKind> {
+        let lo = self.loop_bound(lo);
+        let hi = self.loop_bound(hi);
+        self.push_scope();
+        let mut params = lo.as_ref().map(|t| t.params.clone()).unwrap_or_default();
+        if let Some(h) = &hi {
+            params.union_with(&h.params);
+        }
+        let v = self.declare_local(var, LocalKind::Loop, Ty::Int, Dims::UNKNOWN, params);
+        let body = self.block(body);
+        self.pop_scope();
+        Some(StmtKind::For {
+            var: v,
+            lo: lo?.e,
+            hi: hi?.e,
+            body,
+        })
+    }
+
+    fn if_stmt(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Block,
+        els: Option<&Else>,
+    ) -> Option<StmtKind> {
+        let c = self.expr(cond);
+        if let Some(c) = &c {
+            if !c.ty().is_scalar() {
+                self.error(
+                    Diagnostic::error(
+                        "condition-not-scalar",
+                        format!(
+                            "an `if` condition must be a scalar, found {}",
+                            c.ty().describe()
+                        ),
+                    )
+                    .with_label(c.e.span, c.ty().describe())
+                    .with_help("compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`"),
+                );
+            }
+        }
+        let then = self.block(then);
+        let els = match els {
+            None => Vec::new(),
+            Some(Else::Block(b)) => self.block(b),
+            Some(Else::If(s)) => self.stmt(s).into_iter().collect(),
+        };
+        let c = c.filter(|c| c.ty().is_scalar())?;
+        Some(StmtKind::If {
+            cond: c.e,
+            then,
+            els,
+        })
+    }
+
+    fn return_stmt(&mut self, e: &ast::Expr, span: Span) -> Option<StmtKind> {
+        let Some(f) = &self.cur_fn else {
+            return self.misplaced(
+                span,
+                "`return` can only be used inside a function",
+                "a model has no return value: use `~` or `target +=`",
+            );
+        };
+        let ret = f.ret;
+        let name = f.name.clone();
+        let t = self.expr(e)?;
+        if let Some(r) = ret {
+            if !types::assignable(r, t.ty()) {
+                self.error(
+                    Diagnostic::error(
+                        "wrong-type",
+                        format!(
+                            "`{name}` returns {}, found {}",
+                            r.describe(),
+                            t.ty().describe()
+                        ),
+                    )
+                    .with_label(t.e.span, t.ty().describe()),
+                );
+                return None;
+            }
+        }
+        Some(StmtKind::Return(t.e))
     }
 
     fn loop_bound(&mut self, e: &ast::Expr) -> Option<TExpr> {
