@@ -2,22 +2,22 @@
 //! `_rng` draws, and the distributions of `~` statements.
 
 use super::scope::suggest;
-use super::types::{self, Dims, ParamSet, TExpr};
-use super::{Checker, Ctx};
+use super::types::{self, Dims, ParamSet, TypedExpr};
+use super::{Checker, Context};
 use crate::ast::{self, Ident};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
 use crate::dist::{DistId, DistSpec};
-use crate::ir::{self, DistRef, ExprKind as I, FnId, Ty};
+use crate::ir::{self, DistRef, ExprKind as IrExpr, FnId, ValueType};
 use crate::source::Span;
 
 /// Result type of a built-in applied to argument types, if it applies.
-fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
+fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> {
     use Builtin as B;
-    use Ty::*;
-    let vec_like = |t: Ty| matches!(t, Vector | IntArray);
-    let real_or_vec = |t: Ty| t.is_scalar() || vec_like(t);
-    let broadcast = |a: Ty, b: Ty| -> Option<Ty> {
+    use ValueType::*;
+    let vec_like = |t: ValueType| matches!(t, Vector | IntArray);
+    let real_or_vec = |t: ValueType| t.is_scalar() || vec_like(t);
+    let broadcast = |a: ValueType, b: ValueType| -> Option<ValueType> {
         if !(real_or_vec(a) && real_or_vec(b)) {
             None
         } else if a.is_scalar() && b.is_scalar() {
@@ -72,7 +72,7 @@ fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
 }
 
 /// Symbolic dimensions of a built-in's result, where they follow from the arguments.
-fn builtin_dims(b: Builtin, args: &[TExpr]) -> Dims {
+fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
     use Builtin as B;
     match b {
         _ if b.is_elementwise_unary() => args[0].dims,
@@ -163,8 +163,8 @@ impl Checker<'_> {
         args: &[ast::Expr],
         bar: bool,
         span: Span,
-    ) -> Option<TExpr> {
-        let checked: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
+    ) -> Option<TypedExpr> {
+        let checked: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let name = func.name.as_str();
         let suffix = split_suffix(name);
         let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
@@ -281,9 +281,9 @@ impl Checker<'_> {
         d: DistId,
         func: &Ident,
         (base, suffix): (&str, &str),
-        checked: Vec<Option<TExpr>>,
+        checked: Vec<Option<TypedExpr>>,
         span: Span,
-    ) -> Option<TExpr> {
+    ) -> Option<TypedExpr> {
         let name = func.name.as_str();
         let spec = d.spec();
         if suffix != spec.suffix() {
@@ -320,14 +320,14 @@ impl Checker<'_> {
         let y = args.remove(0);
         let params = union_params(std::iter::once(&y).chain(&args));
         self.check_dist_args(d, Some(&y), &args, span, func.span)?;
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Lpdf {
+        Some(TypedExpr {
+            expr: ir::Expr {
+                kind: IrExpr::Lpdf {
                     dist: DistRef::Builtin(d),
-                    y: Box::new(y.e),
-                    args: args.into_iter().map(|a| a.e).collect(),
+                    y: Box::new(y.expr),
+                    args: args.into_iter().map(|a| a.expr).collect(),
                 },
-                ty: Ty::Real,
+                ty: ValueType::Real,
                 span,
             },
             dims: Dims::UNKNOWN,
@@ -337,7 +337,7 @@ impl Checker<'_> {
 
     fn unknown_function(&mut self, func: &Ident) {
         let name = &func.name;
-        if let Some(cur) = &self.cur_fn {
+        if let Some(cur) = &self.current_fn {
             if &cur.name == name {
                 let msg = format!("`{name}` calls itself: recursion is not supported");
                 self.error(
@@ -367,8 +367,8 @@ impl Checker<'_> {
         self.error(d);
     }
 
-    fn call_builtin(&mut self, b: Builtin, args: Vec<TExpr>, span: Span) -> Option<TExpr> {
-        let tys: Vec<Ty> = args.iter().map(TExpr::ty).collect();
+    fn call_builtin(&mut self, b: Builtin, args: Vec<TypedExpr>, span: Span) -> Option<TypedExpr> {
+        let tys: Vec<ValueType> = args.iter().map(TypedExpr::ty).collect();
         let Some(ty) = builtin_type(b, &tys) else {
             let found = tys
                 .iter()
@@ -381,7 +381,7 @@ impl Checker<'_> {
             )
             .with_label(span, "this call");
             for a in &args {
-                d = d.with_label(a.e.span, a.ty().describe());
+                d = d.with_label(a.expr.span, a.ty().describe());
             }
             self.error(d.with_help(format!("expected {}", b.signature())));
             return None;
@@ -406,9 +406,9 @@ impl Checker<'_> {
         }
         let dims = builtin_dims(b, &args);
         let params = union_params(&args);
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Call(b, args.into_iter().map(|a| a.e).collect()),
+        Some(TypedExpr {
+            expr: ir::Expr {
+                kind: IrExpr::Call(b, args.into_iter().map(|a| a.expr).collect()),
                 ty,
                 span,
             },
@@ -421,10 +421,10 @@ impl Checker<'_> {
         &mut self,
         fid: FnId,
         name: &str,
-        args: Vec<TExpr>,
+        args: Vec<TypedExpr>,
         span: Span,
         is_density: bool,
-    ) -> Option<TExpr> {
+    ) -> Option<TypedExpr> {
         let info = &self.fn_info[fid.index()];
         let (want, ret, uses_rng) = (info.args.clone(), info.ret, info.uses_rng);
         if !self.check_user_args(fid, name, &want, &args, span) {
@@ -435,18 +435,18 @@ impl Checker<'_> {
         }
         let params = union_params(&args);
         let kind = if is_density {
-            let mut it = args.into_iter().map(|a| a.e);
+            let mut it = args.into_iter().map(|a| a.expr);
             let y = it.next()?;
-            I::Lpdf {
+            IrExpr::Lpdf {
                 dist: DistRef::User(fid),
                 y: Box::new(y),
                 args: it.collect(),
             }
         } else {
-            I::CallUser(fid, args.into_iter().map(|a| a.e).collect())
+            IrExpr::CallUser(fid, args.into_iter().map(|a| a.expr).collect())
         };
-        Some(TExpr {
-            e: ir::Expr {
+        Some(TypedExpr {
+            expr: ir::Expr {
                 kind,
                 ty: ret,
                 span,
@@ -460,11 +460,11 @@ impl Checker<'_> {
         &mut self,
         fid: FnId,
         name: &str,
-        want: &[Ty],
-        args: &[TExpr],
+        want: &[ValueType],
+        args: &[TypedExpr],
         span: Span,
     ) -> bool {
-        let def = self.m.function(fid).span;
+        let def = self.model.function(fid).span;
         if want.len() != args.len() {
             self.error(
                 Diagnostic::error(
@@ -493,7 +493,7 @@ impl Checker<'_> {
                             a.ty().describe()
                         ),
                     )
-                    .with_label(a.e.span, a.ty().describe())
+                    .with_label(a.expr.span, a.ty().describe())
                     .with_label(def, "defined here"),
                 );
                 ok = false;
@@ -504,11 +504,11 @@ impl Checker<'_> {
 
     /// `_rng` calls and the functions that make them belong in `gen`.
     pub(super) fn require_rng_context(&mut self, name: &str, span: Span) -> Option<()> {
-        if let Some(f) = &mut self.cur_fn {
+        if let Some(f) = &mut self.current_fn {
             f.uses_rng = true;
             return Some(());
         }
-        if self.ctx != Ctx::Gen {
+        if self.context != Context::Gen {
             self.error(
                 Diagnostic::error("rng-outside-gen", format!("`{name}` draws random numbers: it can be used only in `gen` statements"))
                     .with_label(span, "random draw outside `gen`")
@@ -520,11 +520,11 @@ impl Checker<'_> {
     }
 }
 
-fn collect(v: Vec<Option<TExpr>>) -> Option<Vec<TExpr>> {
+fn collect(v: Vec<Option<TypedExpr>>) -> Option<Vec<TypedExpr>> {
     v.into_iter().collect()
 }
 
-pub(super) fn union_params<'a>(args: impl IntoIterator<Item = &'a TExpr>) -> ParamSet {
+pub(super) fn union_params<'a>(args: impl IntoIterator<Item = &'a TypedExpr>) -> ParamSet {
     let mut p = ParamSet::default();
     for a in args {
         p.union_with(&a.params);
@@ -538,7 +538,7 @@ mod tests {
 
     #[test]
     fn every_builtin_has_a_typing_rule() {
-        use Ty::*;
+        use ValueType::*;
         let samples = [Int, Real, IntArray, Vector, Matrix];
         for b in Builtin::ALL {
             let found = match b.arity() {

@@ -1,10 +1,10 @@
 //! Declarations: `data`, `param`, and the declared types of `data`, `param` and `var`.
 
 use super::types;
-use super::{Binding, Checker, Ctx, DataInfo, ParamInfo};
+use super::{Binding, Checker, Context, DataInfo, ParamInfo};
 use crate::ast::{self, BoundKind, ElemType, Ident, TypeKind};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, Bounds, Constraint, DataId, Elem, ParamId, Shape, Ty};
+use crate::ir::{self, Bounds, Constraint, DataId, Elem, ParamId, Shape, ValueType};
 
 /// Which declaration a type belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,30 +32,30 @@ pub(super) struct DeclType {
 }
 
 impl Checker<'_> {
-    /// A size expression (`[N]`, `simplex[K]`): an int, of what `ctx` allows.
+    /// A size expression (`[N]`, `simplex[K]`): an int, of what `context` allows.
     fn size_expr(&mut self, e: &ast::Expr) -> Option<ir::Expr> {
         let t = self.int_expr(e, "a size")?;
         if !t.params.is_empty() {
             self.error(
                 Diagnostic::error("param-in-shape", "a size cannot depend on parameters")
-                    .with_label(t.e.span, "depends on parameters")
+                    .with_label(t.expr.span, "depends on parameters")
                     .with_help("sizes must be known before inference starts"),
             );
             return None;
         }
-        Some(t.e)
+        Some(t.expr)
     }
 
-    /// Checks a declared type. Sizes are checked in `size_ctx`, bounds in `bound_ctx`.
+    /// Checks a declared type. Sizes are checked in `size_context`, bounds in `bound_context`.
     pub(super) fn decl_type(&mut self, ty: &ast::Type, of: DeclOf) -> Option<DeclType> {
-        let saved = self.ctx;
-        let (size_ctx, bound_ctx) = match of {
-            DeclOf::Data => (Ctx::Data, Ctx::Data),
-            DeclOf::Param => (Ctx::ParamShape, Ctx::ParamBound),
+        let saved = self.context;
+        let (size_context, bound_context) = match of {
+            DeclOf::Data => (Context::Data, Context::Data),
+            DeclOf::Param => (Context::ParamShape, Context::ParamBound),
             DeclOf::Var => (saved, saved),
         };
-        let r = self.decl_type_in(ty, of, size_ctx, bound_ctx);
-        self.ctx = saved;
+        let r = self.decl_type_in(ty, of, size_context, bound_context);
+        self.context = saved;
         r
     }
 
@@ -63,16 +63,16 @@ impl Checker<'_> {
         &mut self,
         ty: &ast::Type,
         of: DeclOf,
-        size_ctx: Ctx,
-        bound_ctx: Ctx,
+        size_context: Context,
+        bound_context: Context,
     ) -> Option<DeclType> {
         match &ty.kind {
             TypeKind::Special { kind, size } => {
-                self.ctx = size_ctx;
+                self.context = size_context;
                 self.special_type(ty, *kind, size, of)
             }
             TypeKind::Basic { elem, bounds, dims } => {
-                self.ctx = size_ctx;
+                self.context = size_context;
                 let (elem, shape, shape_ok) = self.basic_shape(ty, *elem, dims, of)?;
                 if !bounds.is_empty() && of == DeclOf::Var {
                     self.error(
@@ -84,7 +84,7 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                self.ctx = bound_ctx;
+                self.context = bound_context;
                 let bounds = self.declared_bounds(bounds, shape.ty(elem));
                 let constraint = Constraint::Bounded(bounds?);
                 shape_ok.then_some(DeclType {
@@ -196,7 +196,7 @@ impl Checker<'_> {
     }
 
     /// The `lower=` and `upper=` bounds of a declaration of type `declared`.
-    fn declared_bounds(&mut self, bounds: &[ast::Bound], declared: Ty) -> Option<Bounds> {
+    fn declared_bounds(&mut self, bounds: &[ast::Bound], declared: ValueType) -> Option<Bounds> {
         let mut ok = true;
         let mut checked = Bounds::default();
         for bound in bounds {
@@ -206,11 +206,11 @@ impl Checker<'_> {
             };
             let fits = v.ty().is_scalar()
                 || types::assignable(declared, v.ty())
-                || (declared == Ty::IntArray && v.ty() == Ty::IntArray);
+                || (declared == ValueType::IntArray && v.ty() == ValueType::IntArray);
             if !fits {
                 self.error(
                     Diagnostic::error("bad-bound", format!("a bound must be a scalar or match the declared kind ({}), found {}", declared.describe(), v.ty().describe()))
-                        .with_label(v.e.span, v.ty().describe()),
+                        .with_label(v.expr.span, v.ty().describe()),
                 );
                 ok = false;
                 continue;
@@ -227,17 +227,17 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            *slot = Some(v.e);
+            *slot = Some(v.expr);
         }
         ok.then_some(checked)
     }
 
     pub(super) fn data_decl(&mut self, name: &Ident, ty: &ast::Type, default: Option<&ast::Expr>) {
         let dt = self.decl_type(ty, DeclOf::Data);
-        let saved = self.ctx;
-        self.ctx = Ctx::Data;
+        let saved = self.context;
+        self.context = Context::Data;
         let def = default.and_then(|d| self.expr(d).map(|t| (d, t)));
-        self.ctx = saved;
+        self.context = saved;
         let fresh = self.check_new_name(name);
         let Some(dt) = dt else {
             self.poison(name);
@@ -256,7 +256,7 @@ impl Checker<'_> {
                             t.ty().describe()
                         ),
                     )
-                    .with_label(t.e.span, t.ty().describe())
+                    .with_label(t.expr.span, t.ty().describe())
                     .with_label(ty.span, "declared type"),
                 );
             }
@@ -265,19 +265,19 @@ impl Checker<'_> {
             return;
         };
         let dims = self.dims_of_shape(&dt.shape);
-        let id = DataId(self.m.data.len() as u32);
+        let id = DataId(self.model.data.len() as u32);
         self.data_info.push(DataInfo {
             used: false,
             fixed: dt.elem == Elem::Int && dt.shape == Shape::Scalar && default.is_none(),
             dims,
         });
-        self.m.data.push(ir::DataDecl {
+        self.model.data.push(ir::DataDecl {
             name: name.name.clone(),
             span: name.span,
             elem: dt.elem,
             shape: dt.shape,
             bounds,
-            default: def.map(|(_, t)| t.e),
+            default: def.map(|(_, t)| t.expr),
         });
         if fresh {
             self.bind(name, Binding::Data(id));
@@ -294,12 +294,12 @@ impl Checker<'_> {
             return;
         };
         let dims = self.dims_of_shape(&dt.shape);
-        let id = ParamId(self.m.params.len() as u32);
+        let id = ParamId(self.model.params.len() as u32);
         self.param_info.push(ParamInfo {
             dims,
             has_prior: false,
         });
-        self.m.params.push(ir::ParamDecl {
+        self.model.params.push(ir::ParamDecl {
             name: name.name.clone(),
             span: name.span,
             shape: dt.shape,

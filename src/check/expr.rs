@@ -1,15 +1,15 @@
 //! Checking expressions: operators, indexing, literals.
 
 use super::Checker;
-use super::types::{self, Dims, ParamSet, Size, TExpr};
-use crate::ast::{self, ExprKind as A, IndexKind};
+use super::types::{self, Dims, ParamSet, Size, TypedExpr};
+use crate::ast::{self, ExprKind as AstExpr, IndexKind};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, BinOp, ExprKind as I, Index, Ty, UnOp};
+use crate::ir::{self, BinOp, ExprKind as IrExpr, Index, ValueType, UnOp};
 use crate::source::Span;
 
-fn lit(kind: I, ty: Ty, span: Span) -> TExpr {
-    TExpr {
-        e: ir::Expr { kind, ty, span },
+fn lit(kind: IrExpr, ty: ValueType, span: Span) -> TypedExpr {
+    TypedExpr {
+        expr: ir::Expr { kind, ty, span },
         dims: Dims::UNKNOWN,
         params: ParamSet::default(),
     }
@@ -17,26 +17,26 @@ fn lit(kind: I, ty: Ty, span: Span) -> TExpr {
 
 impl Checker<'_> {
     /// Checks an expression; `None` when it has an error (already reported).
-    pub(super) fn expr(&mut self, e: &ast::Expr) -> Option<TExpr> {
+    pub(super) fn expr(&mut self, e: &ast::Expr) -> Option<TypedExpr> {
         let span = e.span;
         match &e.kind {
-            A::Int(v) => Some(lit(I::Int(*v), Ty::Int, span)),
-            A::Real(v) => Some(lit(I::Real(*v), Ty::Real, span)),
-            A::Bool(b) => Some(lit(I::Int(i64::from(*b)), Ty::Int, span)),
-            A::Name(n) => self.name_ref(n, span),
-            A::Unary(op, x) => {
+            AstExpr::Int(v) => Some(lit(IrExpr::Int(*v), ValueType::Int, span)),
+            AstExpr::Real(v) => Some(lit(IrExpr::Real(*v), ValueType::Real, span)),
+            AstExpr::Bool(b) => Some(lit(IrExpr::Int(i64::from(*b)), ValueType::Int, span)),
+            AstExpr::Name(n) => self.name_ref(n, span),
+            AstExpr::Unary(op, x) => {
                 let x = self.expr(x)?;
                 self.unary(*op, x, span)
             }
-            A::Binary(op, a, b) => {
+            AstExpr::Binary(op, a, b) => {
                 let a = self.expr(a);
                 let b = self.expr(b);
                 self.binary(*op, a?, b?, span)
             }
-            A::Cond(c, a, b) => self.conditional(c, a, b, span),
-            A::Index(base, items) => self.index(base, items, span),
-            A::Call { func, args, bar } => self.call(func, args, *bar, span),
-            A::VecLit(items) => self.vector_literal(items, span),
+            AstExpr::Cond(c, a, b) => self.conditional(c, a, b, span),
+            AstExpr::Index(base, items) => self.index(base, items, span),
+            AstExpr::Call { func, args, bar } => self.call(func, args, *bar, span),
+            AstExpr::VecLit(items) => self.vector_literal(items, span),
         }
     }
 
@@ -47,7 +47,7 @@ impl Checker<'_> {
         a: &ast::Expr,
         b: &ast::Expr,
         span: Span,
-    ) -> Option<TExpr> {
+    ) -> Option<TypedExpr> {
         let c = self.expr(c);
         let a = self.expr(a);
         let b = self.expr(b);
@@ -61,7 +61,7 @@ impl Checker<'_> {
                         c.ty().describe()
                     ),
                 )
-                .with_label(c.e.span, "not a scalar"),
+                .with_label(c.expr.span, "not a scalar"),
             );
             return None;
         }
@@ -71,8 +71,8 @@ impl Checker<'_> {
                     "branch-types",
                     "the two branches of `?:` have different kinds",
                 )
-                .with_label(a.e.span, a.ty().describe())
-                .with_label(b.e.span, b.ty().describe()),
+                .with_label(a.expr.span, a.ty().describe())
+                .with_label(b.expr.span, b.ty().describe()),
             );
             return None;
         };
@@ -80,9 +80,9 @@ impl Checker<'_> {
         params.union_with(&a.params);
         params.union_with(&b.params);
         let dims = a.dims.unify(b.dims).unwrap_or(Dims::UNKNOWN);
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Cond(Box::new(c.e), Box::new(a.e), Box::new(b.e)),
+        Some(TypedExpr {
+            expr: ir::Expr {
+                kind: IrExpr::Cond(Box::new(c.expr), Box::new(a.expr), Box::new(b.expr)),
                 ty,
                 span,
             },
@@ -92,8 +92,8 @@ impl Checker<'_> {
     }
 
     /// `[a, b, c]`: a vector of scalars.
-    fn vector_literal(&mut self, items: &[ast::Expr], span: Span) -> Option<TExpr> {
-        let checked: Vec<Option<TExpr>> = items.iter().map(|i| self.expr(i)).collect();
+    fn vector_literal(&mut self, items: &[ast::Expr], span: Span) -> Option<TypedExpr> {
+        let checked: Vec<Option<TypedExpr>> = items.iter().map(|i| self.expr(i)).collect();
         let mut out = Vec::new();
         let mut params = ParamSet::default();
         let mut ok = true;
@@ -111,23 +111,23 @@ impl Checker<'_> {
                             t.ty().describe()
                         ),
                     )
-                    .with_label(t.e.span, "not a scalar")
+                    .with_label(t.expr.span, "not a scalar")
                     .with_help("to join vectors use `append_row(a, b)`"),
                 );
                 ok = false;
                 continue;
             }
             params.union_with(&t.params);
-            out.push(t.e);
+            out.push(t.expr);
         }
         if !ok {
             return None;
         }
         let n = out.len() as i64;
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::VecLit(out),
-                ty: Ty::Vector,
+        Some(TypedExpr {
+            expr: ir::Expr {
+                kind: IrExpr::VecLit(out),
+                ty: ValueType::Vector,
                 span,
             },
             dims: Dims::vector(Size::Lit(n)),
@@ -135,30 +135,30 @@ impl Checker<'_> {
         })
     }
 
-    fn unary(&mut self, op: UnOp, x: TExpr, span: Span) -> Option<TExpr> {
+    fn unary(&mut self, op: UnOp, x: TypedExpr, span: Span) -> Option<TypedExpr> {
         let ty = match (op, x.ty()) {
-            (UnOp::Neg, Ty::IntArray) => Ty::Vector,
+            (UnOp::Neg, ValueType::IntArray) => ValueType::Vector,
             (UnOp::Neg, t) => t,
-            (UnOp::Not, t) if t.is_scalar() => Ty::Int,
+            (UnOp::Not, t) if t.is_scalar() => ValueType::Int,
             (UnOp::Not, t) => {
                 self.error(
                     Diagnostic::error(
                         "bad-operand",
                         format!("`!` applies to scalars, found {}", t.describe()),
                     )
-                    .with_label(x.e.span, t.describe()),
+                    .with_label(x.expr.span, t.describe()),
                 );
                 return None;
             }
         };
         // Fold negative literals so that `-1` is a literal, as users read it.
-        let kind = match (op, &x.e.kind) {
-            (UnOp::Neg, I::Int(v)) if *v != i64::MIN => I::Int(-v),
-            (UnOp::Neg, I::Real(v)) => I::Real(-v),
-            _ => I::Unary(op, Box::new(x.e)),
+        let kind = match (op, &x.expr.kind) {
+            (UnOp::Neg, IrExpr::Int(v)) if *v != i64::MIN => IrExpr::Int(-v),
+            (UnOp::Neg, IrExpr::Real(v)) => IrExpr::Real(-v),
+            _ => IrExpr::Unary(op, Box::new(x.expr)),
         };
-        Some(TExpr {
-            e: ir::Expr { kind, ty, span },
+        Some(TypedExpr {
+            expr: ir::Expr { kind, ty, span },
             dims: x.dims,
             params: x.params,
         })
@@ -166,14 +166,14 @@ impl Checker<'_> {
 
     pub(super) fn describe_size(&self, s: Size) -> String {
         match s {
-            Size::Data(d) => format!("`{}`", self.m.data(d).name),
+            Size::Data(d) => format!("`{}`", self.model.data(d).name),
             Size::Lit(v) => v.to_string(),
             Size::Unknown => "unknown".into(),
         }
     }
 
     /// Reports a certain size mismatch between two operands.
-    pub(super) fn shape_mismatch(&mut self, what: &str, a: &TExpr, b: &TExpr, span: Span) {
+    pub(super) fn shape_mismatch(&mut self, what: &str, a: &TypedExpr, b: &TypedExpr, span: Span) {
         let (sa, sb) = if a.dims.rows.unify(b.dims.rows).is_err() {
             (a.dims.rows, b.dims.rows)
         } else {
@@ -182,8 +182,8 @@ impl Checker<'_> {
         let (da, db) = (self.describe_size(sa), self.describe_size(sb));
         self.error(
             Diagnostic::error("shape-mismatch", format!("shape mismatch in {what}: size {da} against size {db}"))
-                .with_label(a.e.span, format!("size {da}"))
-                .with_label(b.e.span, format!("size {db}"))
+                .with_label(a.expr.span, format!("size {da}"))
+                .with_label(b.expr.span, format!("size {db}"))
                 .with_label(span, "in this expression")
                 .with_help(format!(
                     "the sizes come from different data declarations; if they are always equal, declare both with {da}"
@@ -191,13 +191,13 @@ impl Checker<'_> {
         );
     }
 
-    pub(super) fn binary(&mut self, op: BinOp, a: TExpr, b: TExpr, span: Span) -> Option<TExpr> {
+    pub(super) fn binary(&mut self, op: BinOp, a: TypedExpr, b: TypedExpr, span: Span) -> Option<TypedExpr> {
         let ty = match types::binary(op, a.ty(), b.ty()) {
             Ok(t) => t,
             Err(err) => {
                 let mut d = Diagnostic::error("bad-operands", err.message)
-                    .with_label(a.e.span, a.ty().describe())
-                    .with_label(b.e.span, b.ty().describe());
+                    .with_label(a.expr.span, a.ty().describe())
+                    .with_label(b.expr.span, b.ty().describe());
                 if let Some(h) = err.help {
                     d = d.with_help(h);
                 }
@@ -223,8 +223,8 @@ impl Checker<'_> {
                             "shape-mismatch",
                             format!("shape mismatch in {what}: {ca} columns against {rb} rows"),
                         )
-                        .with_label(a.e.span, format!("{ca} columns"))
-                        .with_label(b.e.span, format!("{rb} rows")),
+                        .with_label(a.expr.span, format!("{ca} columns"))
+                        .with_label(b.expr.span, format!("{rb} rows")),
                     );
                 } else {
                     self.shape_mismatch(what, &a, &b, span);
@@ -234,9 +234,9 @@ impl Checker<'_> {
         };
         let mut params = a.params;
         params.union_with(&b.params);
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Binary(op, Box::new(a.e), Box::new(b.e)),
+        Some(TypedExpr {
+            expr: ir::Expr {
+                kind: IrExpr::Binary(op, Box::new(a.expr), Box::new(b.expr)),
                 ty,
                 span,
             },
@@ -246,22 +246,22 @@ impl Checker<'_> {
     }
 
     /// An int index expression, or `None` with a diagnostic.
-    pub(super) fn int_expr(&mut self, e: &ast::Expr, what: &str) -> Option<TExpr> {
+    pub(super) fn int_expr(&mut self, e: &ast::Expr, what: &str) -> Option<TypedExpr> {
         let t = self.expr(e)?;
-        if t.ty() != Ty::Int {
+        if t.ty() != ValueType::Int {
             self.error(
                 Diagnostic::error(
                     "not-int",
                     format!("{what} must be an int, found {}", t.ty().describe()),
                 )
-                .with_label(t.e.span, t.ty().describe()),
+                .with_label(t.expr.span, t.ty().describe()),
             );
             return None;
         }
         Some(t)
     }
 
-    fn index(&mut self, base: &ast::Expr, items: &[ast::IndexItem], span: Span) -> Option<TExpr> {
+    fn index(&mut self, base: &ast::Expr, items: &[ast::IndexItem], span: Span) -> Option<TypedExpr> {
         let base = self.expr(base);
         let mut idx = Vec::new();
         let mut params = ParamSet::default();
@@ -283,9 +283,9 @@ impl Checker<'_> {
         }
         params.union_with(&base.params);
         let (ty, dims) = self.indexed_type(&base, &idx, &sel, span)?;
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Index(Box::new(base.e), idx),
+        Some(TypedExpr {
+            expr: ir::Expr {
+                kind: IrExpr::Index(Box::new(base.expr), idx),
                 ty,
                 span,
             },
@@ -309,10 +309,10 @@ impl Checker<'_> {
                 match (lo, hi) {
                     (Some(None), _) | (_, Some(None)) => None,
                     (lo, hi) => {
-                        let mut bound = |t: Option<TExpr>| {
+                        let mut bound = |t: Option<TypedExpr>| {
                             t.map(|t| {
                                 params.union_with(&t.params);
-                                t.e
+                                t.expr
                             })
                         };
                         let lo = bound(lo.flatten());
@@ -325,15 +325,15 @@ impl Checker<'_> {
                 let t = self.expr(e)?;
                 params.union_with(&t.params);
                 match t.ty() {
-                    Ty::Int => Some((Index::Single(t.e), None)),
-                    Ty::IntArray => {
+                    ValueType::Int => Some((Index::Single(t.expr), None)),
+                    ValueType::IntArray => {
                         let n = t.dims.rows;
-                        Some((Index::Multi(t.e), Some(n)))
+                        Some((Index::Multi(t.expr), Some(n)))
                     }
                     other => {
                         self.error(
                             Diagnostic::error("bad-index", format!("an index must be an int (or an int[] to gather elements), found {}", other.describe()))
-                                .with_label(t.e.span, other.describe()),
+                                .with_label(t.expr.span, other.describe()),
                         );
                         None
                     }
@@ -345,11 +345,11 @@ impl Checker<'_> {
     /// The type and dimensions of `base[idx]`, or a `bad-index` error.
     fn indexed_type(
         &mut self,
-        base: &TExpr,
+        base: &TypedExpr,
         idx: &[Index],
         sel: &[Option<Size>],
         span: Span,
-    ) -> Option<(Ty, Dims)> {
+    ) -> Option<(ValueType, Dims)> {
         let bd = base.dims;
         // The size a selecting index keeps: all of `full` for `:`.
         let keep = |s: Option<Size>, full: Size, i: &Index| -> Size {
@@ -360,33 +360,33 @@ impl Checker<'_> {
             }
         };
         let found = match (base.ty(), idx.len()) {
-            (Ty::Vector | Ty::IntArray, 1) => {
-                let elem = if base.ty() == Ty::Vector {
-                    Ty::Real
+            (ValueType::Vector | ValueType::IntArray, 1) => {
+                let elem = if base.ty() == ValueType::Vector {
+                    ValueType::Real
                 } else {
-                    Ty::Int
+                    ValueType::Int
                 };
                 match sel[0] {
                     None => (elem, Dims::UNKNOWN),
                     s => (base.ty(), Dims::vector(keep(s, bd.rows, &idx[0]))),
                 }
             }
-            (Ty::Matrix, 1) => match sel[0] {
-                None => (Ty::Vector, Dims::vector(bd.cols)),
+            (ValueType::Matrix, 1) => match sel[0] {
+                None => (ValueType::Vector, Dims::vector(bd.cols)),
                 s => (
-                    Ty::Matrix,
+                    ValueType::Matrix,
                     Dims {
                         rows: keep(s, bd.rows, &idx[0]),
                         cols: bd.cols,
                     },
                 ),
             },
-            (Ty::Matrix, 2) => match (sel[0], sel[1]) {
-                (None, None) => (Ty::Real, Dims::UNKNOWN),
-                (None, s) => (Ty::Vector, Dims::vector(keep(s, bd.cols, &idx[1]))),
-                (s, None) => (Ty::Vector, Dims::vector(keep(s, bd.rows, &idx[0]))),
+            (ValueType::Matrix, 2) => match (sel[0], sel[1]) {
+                (None, None) => (ValueType::Real, Dims::UNKNOWN),
+                (None, s) => (ValueType::Vector, Dims::vector(keep(s, bd.cols, &idx[1]))),
+                (s, None) => (ValueType::Vector, Dims::vector(keep(s, bd.rows, &idx[0]))),
                 (s, t) => (
-                    Ty::Matrix,
+                    ValueType::Matrix,
                     Dims {
                         rows: keep(s, bd.rows, &idx[0]),
                         cols: keep(t, bd.cols, &idx[1]),
@@ -395,11 +395,11 @@ impl Checker<'_> {
             },
             (t, n) => {
                 let (msg, help) = match t {
-                    Ty::Int | Ty::Real => (
+                    ValueType::Int | ValueType::Real => (
                         format!("cannot index a scalar ({})", t.describe()),
                         "only vectors, int arrays and matrices have elements",
                     ),
-                    Ty::Matrix => (
+                    ValueType::Matrix => (
                         format!("a matrix takes one or two indices, found {n}"),
                         "write `X[i, j]`, `X[i]` (a row) or `X[:, j]` (a column)",
                     ),
@@ -411,7 +411,7 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::error("bad-index", msg)
                         .with_label(span, "indexed here")
-                        .with_label(base.e.span, t.describe())
+                        .with_label(base.expr.span, t.describe())
                         .with_help(help),
                 );
                 return None;

@@ -3,21 +3,21 @@
 //! only the arguments.
 
 use super::types::{self, Dims, ParamSet};
-use super::{Checker, Ctx, FnCtx, FnInfo};
+use super::{Checker, Context, CurrentFunction, FnInfo};
 use crate::ast::{self, ElemType, FnBody, FnDims};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
 use crate::dist::DistId;
-use crate::ir::{self, FnId, LocalId, LocalKind, StmtKind, Ty};
+use crate::ir::{self, FnId, LocalId, LocalKind, StmtKind, ValueType};
 
 /// The value type of a function argument or result; `None` for `int[,]`.
-fn fn_ty(t: ast::FnType) -> Option<Ty> {
+fn fn_ty(t: ast::FnType) -> Option<ValueType> {
     match (t.elem, t.dims) {
-        (ElemType::Int, FnDims::Scalar) => Some(Ty::Int),
-        (ElemType::Real, FnDims::Scalar) => Some(Ty::Real),
-        (ElemType::Int, FnDims::Vector) => Some(Ty::IntArray),
-        (ElemType::Real, FnDims::Vector) => Some(Ty::Vector),
-        (ElemType::Real, FnDims::Matrix) => Some(Ty::Matrix),
+        (ElemType::Int, FnDims::Scalar) => Some(ValueType::Int),
+        (ElemType::Real, FnDims::Scalar) => Some(ValueType::Real),
+        (ElemType::Int, FnDims::Vector) => Some(ValueType::IntArray),
+        (ElemType::Real, FnDims::Vector) => Some(ValueType::Vector),
+        (ElemType::Real, FnDims::Matrix) => Some(ValueType::Matrix),
         (ElemType::Int, FnDims::Matrix) => None,
     }
 }
@@ -35,7 +35,7 @@ fn always_returns(stmts: &[ir::Stmt]) -> bool {
 /// What the checker was doing before it entered a function body.
 struct Outside {
     scopes: Vec<std::collections::HashMap<String, super::Entry>>,
-    ctx: Ctx,
+    context: Context,
 }
 
 impl Checker<'_> {
@@ -43,7 +43,7 @@ impl Checker<'_> {
     /// can call it.
     pub(super) fn function_def(&mut self, f: &ast::FnDef) {
         let name_ok = self.check_fn_name(f);
-        let id = FnId(self.m.functions.len() as u32);
+        let id = FnId(self.model.functions.len() as u32);
         let is_density = f.name.name.ends_with("_lpdf") || f.name.name.ends_with("_lpmf");
         let arg_tys = self.fn_arg_types(f);
         let declared_ret = self.fn_return_type(f);
@@ -56,7 +56,7 @@ impl Checker<'_> {
         let args = self.declare_fn_args(f, &arg_tys);
         let (body, ret) = self.function_body(f, declared_ret);
         let uses_rng = self.leave_function(outside);
-        let func = &mut self.m.functions[id.index()];
+        let func = &mut self.model.functions[id.index()];
         func.args = args;
         func.ret = ret;
         func.body = body;
@@ -99,7 +99,7 @@ impl Checker<'_> {
             return false;
         }
         if let Some(&prev) = self.functions.get(name) {
-            let prev_fn = self.m.function(prev);
+            let prev_fn = self.model.function(prev);
             if prev_fn.from_stdlib && !self.in_stdlib {
                 // A model's definition shadows the standard library's.
                 return true;
@@ -120,7 +120,7 @@ impl Checker<'_> {
     }
 
     /// The argument types; an `int[,]` argument is reported and read as `real[,]`.
-    fn fn_arg_types(&mut self, f: &ast::FnDef) -> Vec<Ty> {
+    fn fn_arg_types(&mut self, f: &ast::FnDef) -> Vec<ValueType> {
         let mut arg_tys = Vec::new();
         for a in &f.args {
             match fn_ty(a.ty) {
@@ -134,7 +134,7 @@ impl Checker<'_> {
                         .with_label(a.ty.span, "`int[,]`")
                         .with_help("use `real[,]`"),
                     );
-                    arg_tys.push(Ty::Matrix);
+                    arg_tys.push(ValueType::Matrix);
                 }
             }
         }
@@ -142,7 +142,7 @@ impl Checker<'_> {
     }
 
     /// The declared return type, if one is written and valid.
-    fn fn_return_type(&mut self, f: &ast::FnDef) -> Option<Ty> {
+    fn fn_return_type(&mut self, f: &ast::FnDef) -> Option<ValueType> {
         f.ret.and_then(|r| {
             let t = fn_ty(r);
             if t.is_none() {
@@ -157,7 +157,7 @@ impl Checker<'_> {
 
     /// An `_lpdf` takes a continuous variate first, an `_lpmf` a discrete
     /// one, and both return `real`.
-    fn check_density_signature(&mut self, f: &ast::FnDef, arg_tys: &[Ty], ret: Option<Ty>) {
+    fn check_density_signature(&mut self, f: &ast::FnDef, arg_tys: &[ValueType], ret: Option<ValueType>) {
         let wants_int = f.name.name.ends_with("_lpmf");
         match arg_tys.first() {
             None => {
@@ -185,7 +185,7 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        if ret.is_some_and(|r| r != Ty::Real) {
+        if ret.is_some_and(|r| r != ValueType::Real) {
             self.error(
                 Diagnostic::error("density-signature", "a log density returns `real`").with_label(
                     f.ret.map_or(f.name.span, |r| r.span),
@@ -196,7 +196,7 @@ impl Checker<'_> {
     }
 
     /// A function with a block body must say what it returns.
-    fn require_return_type(&mut self, f: &ast::FnDef, declared_ret: Option<Ty>) {
+    fn require_return_type(&mut self, f: &ast::FnDef, declared_ret: Option<ValueType>) {
         if declared_ret.is_none() && f.ret.is_none() && matches!(f.body, FnBody::Block(_)) {
             self.error(
                 Diagnostic::error(
@@ -214,34 +214,34 @@ impl Checker<'_> {
     fn reserve_function(
         &mut self,
         f: &ast::FnDef,
-        arg_tys: &[Ty],
-        declared_ret: Option<Ty>,
+        arg_tys: &[ValueType],
+        declared_ret: Option<ValueType>,
         is_density: bool,
     ) {
-        self.m.functions.push(ir::Function {
+        self.model.functions.push(ir::Function {
             name: f.name.name.clone(),
             span: f.name.span,
             args: Vec::new(),
-            ret: declared_ret.unwrap_or(Ty::Real),
+            ret: declared_ret.unwrap_or(ValueType::Real),
             body: Vec::new(),
             is_density,
             from_stdlib: self.in_stdlib,
         });
         self.fn_info.push(FnInfo {
             args: arg_tys.to_vec(),
-            ret: declared_ret.unwrap_or(Ty::Real),
+            ret: declared_ret.unwrap_or(ValueType::Real),
             uses_rng: false,
         });
     }
 
     /// Opens the function's own scope: the model's names are out of sight.
-    fn enter_function(&mut self, f: &ast::FnDef, id: FnId, declared_ret: Option<Ty>) -> Outside {
+    fn enter_function(&mut self, f: &ast::FnDef, id: FnId, declared_ret: Option<ValueType>) -> Outside {
         let outside = Outside {
             scopes: std::mem::take(&mut self.scopes),
-            ctx: self.ctx,
+            context: self.context,
         };
-        self.ctx = Ctx::Model;
-        self.cur_fn = Some(FnCtx {
+        self.context = Context::Model;
+        self.current_fn = Some(CurrentFunction {
             id,
             name: f.name.name.clone(),
             ret: declared_ret,
@@ -254,13 +254,13 @@ impl Checker<'_> {
     /// Closes the function's scope; returns whether the body draws random numbers.
     fn leave_function(&mut self, outside: Outside) -> bool {
         self.pop_scope();
-        let current = self.cur_fn.take();
+        let current = self.current_fn.take();
         self.scopes = outside.scopes;
-        self.ctx = outside.ctx;
+        self.context = outside.context;
         current.is_some_and(|c| c.uses_rng)
     }
 
-    fn declare_fn_args(&mut self, f: &ast::FnDef, arg_tys: &[Ty]) -> Vec<LocalId> {
+    fn declare_fn_args(&mut self, f: &ast::FnDef, arg_tys: &[ValueType]) -> Vec<LocalId> {
         f.args
             .iter()
             .zip(arg_tys)
@@ -278,7 +278,7 @@ impl Checker<'_> {
 
     /// The checked body and the return type (inferred for `= expr` bodies
     /// without `-> type`).
-    fn function_body(&mut self, f: &ast::FnDef, declared_ret: Option<Ty>) -> (Vec<ir::Stmt>, Ty) {
+    fn function_body(&mut self, f: &ast::FnDef, declared_ret: Option<ValueType>) -> (Vec<ir::Stmt>, ValueType) {
         match &f.body {
             FnBody::Expr(e) => self.expression_body(f, e, declared_ret),
             FnBody::Block(b) => {
@@ -300,7 +300,7 @@ impl Checker<'_> {
                         .with_help("end every path with `return ...`"),
                     );
                 }
-                (stmts, declared_ret.unwrap_or(Ty::Real))
+                (stmts, declared_ret.unwrap_or(ValueType::Real))
             }
         }
     }
@@ -310,10 +310,10 @@ impl Checker<'_> {
         &mut self,
         f: &ast::FnDef,
         e: &ast::Expr,
-        declared_ret: Option<Ty>,
-    ) -> (Vec<ir::Stmt>, Ty) {
+        declared_ret: Option<ValueType>,
+    ) -> (Vec<ir::Stmt>, ValueType) {
         let Some(t) = self.expr(e) else {
-            return (Vec::new(), declared_ret.unwrap_or(Ty::Real));
+            return (Vec::new(), declared_ret.unwrap_or(ValueType::Real));
         };
         let ret = declared_ret.unwrap_or(t.ty());
         if !types::assignable(ret, t.ty()) {
@@ -327,12 +327,12 @@ impl Checker<'_> {
                         t.ty().describe()
                     ),
                 )
-                .with_label(t.e.span, t.ty().describe()),
+                .with_label(t.expr.span, t.ty().describe()),
             );
         }
-        let span = t.e.span;
+        let span = t.expr.span;
         let body = vec![ir::Stmt {
-            kind: StmtKind::Return(t.e),
+            kind: StmtKind::Return(t.expr),
             span,
         }];
         (body, ret)

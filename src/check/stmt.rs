@@ -1,18 +1,18 @@
 //! Statements: where each may appear, and what each becomes in the IR.
 
 use super::decl::DeclOf;
-use super::types::{self, Dims, TExpr};
-use super::{Binding, Checker, Ctx};
-use crate::ast::{self, Else, ExprKind as A, IndexKind, StmtKind as S};
+use super::types::{self, Dims, TypedExpr};
+use super::{Binding, Checker, Context};
+use crate::ast::{self, Else, ExprKind as AstExpr, IndexKind, StmtKind as AstStmt};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, ExprKind as I, GenId, LocalKind, StmtKind, Ty};
+use crate::ir::{self, ExprKind as IrExpr, GenId, LocalKind, StmtKind, ValueType};
 use crate::source::Span;
 
 impl Checker<'_> {
     /// A statement at the top level of a program. Declarations of data,
     /// parameters and functions are recorded and yield no statement.
     pub(super) fn top_stmt(&mut self, s: &ast::Stmt, library: bool) -> Option<ir::Stmt> {
-        if library && !matches!(s.kind, S::Fn(_)) {
+        if library && !matches!(s.kind, AstStmt::Fn(_)) {
             self.error(
                 Diagnostic::error(
                     "library-statement",
@@ -23,19 +23,19 @@ impl Checker<'_> {
             return None;
         }
         match &s.kind {
-            S::Data { name, ty, default } => {
+            AstStmt::Data { name, ty, default } => {
                 self.data_decl(name, ty, default.as_ref());
                 None
             }
-            S::Param { name, ty } => {
+            AstStmt::Param { name, ty } => {
                 self.param_decl(name, ty);
                 None
             }
-            S::Fn(f) => {
+            AstStmt::Fn(f) => {
                 self.function_def(f);
                 None
             }
-            S::Gen { name, value } => self.gen_stmt(name, value, s.span),
+            AstStmt::Gen { name, value } => self.gen_stmt(name, value, s.span),
             _ => self.stmt(s),
         }
     }
@@ -58,17 +58,17 @@ impl Checker<'_> {
     }
 
     fn gen_stmt(&mut self, name: &ast::Ident, value: &ast::Expr, span: Span) -> Option<ir::Stmt> {
-        let saved = self.ctx;
-        self.ctx = Ctx::Gen;
+        let saved = self.context;
+        self.context = Context::Gen;
         let v = self.expr(value);
-        self.ctx = saved;
+        self.context = saved;
         let fresh = self.check_new_name(name);
         let Some(v) = v else {
             self.poison(name);
             return None;
         };
-        let id = GenId(self.m.gens.len() as u32);
-        self.m.gens.push(ir::GenDecl {
+        let id = GenId(self.model.gens.len() as u32);
+        self.model.gens.push(ir::GenDecl {
             name: name.name.clone(),
             span: name.span,
             ty: v.ty(),
@@ -78,7 +78,7 @@ impl Checker<'_> {
             self.bind(name, Binding::Gen(id));
         }
         Some(ir::Stmt {
-            kind: StmtKind::Gen { id, value: v.e },
+            kind: StmtKind::Gen { id, value: v.expr },
             span,
         })
     }
@@ -87,19 +87,19 @@ impl Checker<'_> {
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Option<ir::Stmt> {
         let span = s.span;
         let kind = match &s.kind {
-            S::Data { .. } => self.misplaced_declaration("`data` declarations", span)?,
-            S::Param { .. } => self.misplaced_declaration("`param` declarations", span)?,
-            S::Fn(_) => self.misplaced_declaration("function definitions", span)?,
-            S::Gen { .. } => self.misplaced_declaration("`gen` statements", span)?,
-            S::Let { name, value } => self.let_stmt(name, value)?,
-            S::Var { name, ty, init } => self.var_stmt(name, ty, init.as_ref())?,
-            S::Tilde { lhs, dist, args } => self.tilde_stmt(lhs, dist, args, span)?,
-            S::TargetAdd(e) => self.target_add_stmt(e, span)?,
-            S::Assign { target, op, value } => return self.assign(target, *op, value, span),
-            S::For { var, lo, hi, body } => self.for_stmt(var, lo, hi, body)?,
-            S::If { cond, then, els } => self.if_stmt(cond, then, els.as_ref())?,
-            S::Block(b) => StmtKind::Block(self.block(b)),
-            S::Return(e) => self.return_stmt(e, span)?,
+            AstStmt::Data { .. } => self.misplaced_declaration("`data` declarations", span)?,
+            AstStmt::Param { .. } => self.misplaced_declaration("`param` declarations", span)?,
+            AstStmt::Fn(_) => self.misplaced_declaration("function definitions", span)?,
+            AstStmt::Gen { .. } => self.misplaced_declaration("`gen` statements", span)?,
+            AstStmt::Let { name, value } => self.let_stmt(name, value)?,
+            AstStmt::Var { name, ty, init } => self.var_stmt(name, ty, init.as_ref())?,
+            AstStmt::Tilde { lhs, dist, args } => self.tilde_stmt(lhs, dist, args, span)?,
+            AstStmt::TargetAdd(e) => self.target_add_stmt(e, span)?,
+            AstStmt::Assign { target, op, value } => return self.assign(target, *op, value, span),
+            AstStmt::For { var, lo, hi, body } => self.for_stmt(var, lo, hi, body)?,
+            AstStmt::If { cond, then, els } => self.if_stmt(cond, then, els.as_ref())?,
+            AstStmt::Block(b) => StmtKind::Block(self.block(b)),
+            AstStmt::Return(e) => self.return_stmt(e, span)?,
         };
         Some(ir::Stmt { kind, span })
     }
@@ -118,7 +118,7 @@ impl Checker<'_> {
             return None;
         };
         let local = self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
-        Some(StmtKind::Let { local, value: v.e })
+        Some(StmtKind::Let { local, value: v.expr })
     }
 
     fn var_stmt(
@@ -149,13 +149,13 @@ impl Checker<'_> {
                                 t.ty().describe()
                             ),
                         )
-                        .with_label(t.e.span, t.ty().describe())
+                        .with_label(t.expr.span, t.ty().describe())
                         .with_label(ty.span, "declared type"),
                     );
                     return None;
                 }
                 params = t.params;
-                Some(t.e)
+                Some(t.expr)
             }
             None => None,
         };
@@ -176,24 +176,24 @@ impl Checker<'_> {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<StmtKind> {
-        if self.cur_fn.is_some() {
+        if self.current_fn.is_some() {
             return self.misplaced(span, "`~` cannot be used inside a function", "functions compute values: return the log density and add it with `target +=` where the function is called");
         }
         let lhs_t = self.expr(lhs);
-        let args_t: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
+        let args_t: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let lhs_t = lhs_t?;
-        let args_t: Vec<TExpr> = args_t.into_iter().collect::<Option<_>>()?;
+        let args_t: Vec<TypedExpr> = args_t.into_iter().collect::<Option<_>>()?;
         let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
         self.record_tilde(&lhs_t);
         Some(StmtKind::Tilde {
-            lhs: lhs_t.e,
+            lhs: lhs_t.expr,
             dist: dist_ref,
             args: args_ir,
         })
     }
 
     fn target_add_stmt(&mut self, e: &ast::Expr, span: Span) -> Option<StmtKind> {
-        if self.cur_fn.is_some() {
+        if self.current_fn.is_some() {
             return self.misplaced(
                 span,
                 "`target +=` cannot be used inside a function",
@@ -201,19 +201,19 @@ impl Checker<'_> {
             );
         }
         let t = self.expr(e)?;
-        if t.ty() == Ty::Matrix {
+        if t.ty() == ValueType::Matrix {
             self.error(
                 Diagnostic::error(
                     "wrong-type",
                     "`target +=` adds a scalar or the sum of a vector, found a matrix",
                 )
-                .with_label(t.e.span, t.ty().describe())
+                .with_label(t.expr.span, t.ty().describe())
                 .with_help("add `sum(...)` of it"),
             );
             return None;
         }
         self.record_target(&t);
-        Some(StmtKind::TargetAdd(t.e))
+        Some(StmtKind::TargetAdd(t.expr))
     }
 
     fn for_stmt(
@@ -230,13 +230,13 @@ impl Checker<'_> {
         if let Some(h) = &hi {
             params.union_with(&h.params);
         }
-        let v = self.declare_local(var, LocalKind::Loop, Ty::Int, Dims::UNKNOWN, params);
+        let v = self.declare_local(var, LocalKind::Loop, ValueType::Int, Dims::UNKNOWN, params);
         let body = self.block(body);
         self.pop_scope();
         Some(StmtKind::For {
             var: v,
-            lo: lo?.e,
-            hi: hi?.e,
+            lo: lo?.expr,
+            hi: hi?.expr,
             body,
         })
     }
@@ -258,7 +258,7 @@ impl Checker<'_> {
                             c.ty().describe()
                         ),
                     )
-                    .with_label(c.e.span, c.ty().describe())
+                    .with_label(c.expr.span, c.ty().describe())
                     .with_help("compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`"),
                 );
             }
@@ -271,14 +271,14 @@ impl Checker<'_> {
         };
         let c = c.filter(|c| c.ty().is_scalar())?;
         Some(StmtKind::If {
-            cond: c.e,
+            cond: c.expr,
             then,
             els,
         })
     }
 
     fn return_stmt(&mut self, e: &ast::Expr, span: Span) -> Option<StmtKind> {
-        let Some(f) = &self.cur_fn else {
+        let Some(f) = &self.current_fn else {
             return self.misplaced(
                 span,
                 "`return` can only be used inside a function",
@@ -299,23 +299,23 @@ impl Checker<'_> {
                             t.ty().describe()
                         ),
                     )
-                    .with_label(t.e.span, t.ty().describe()),
+                    .with_label(t.expr.span, t.ty().describe()),
                 );
                 return None;
             }
         }
-        Some(StmtKind::Return(t.e))
+        Some(StmtKind::Return(t.expr))
     }
 
-    fn loop_bound(&mut self, e: &ast::Expr) -> Option<TExpr> {
+    fn loop_bound(&mut self, e: &ast::Expr) -> Option<TypedExpr> {
         let t = self.expr(e)?;
-        if t.ty() != Ty::Int {
+        if t.ty() != ValueType::Int {
             self.error(
                 Diagnostic::error(
                     "loop-bound-not-int",
                     format!("loop bounds must be ints, found {}", t.ty().describe()),
                 )
-                .with_label(t.e.span, t.ty().describe())
+                .with_label(t.expr.span, t.ty().describe())
                 .with_help("use an int expression such as `N` or `size(y)`"),
             );
             return None;
@@ -331,9 +331,9 @@ impl Checker<'_> {
         span: Span,
     ) -> Option<ir::Stmt> {
         let (name, name_span, items) = match &target.kind {
-            A::Name(n) => (n.as_str(), target.span, &[][..]),
-            A::Index(base, items) => match &base.kind {
-                A::Name(n) => (n.as_str(), base.span, items.as_slice()),
+            AstExpr::Name(n) => (n.as_str(), target.span, &[][..]),
+            AstExpr::Index(base, items) => match &base.kind {
+                AstExpr::Name(n) => (n.as_str(), base.span, items.as_slice()),
                 _ => return None,
             },
             _ => return None,
@@ -344,7 +344,7 @@ impl Checker<'_> {
         for it in items {
             match &it.kind {
                 IndexKind::Expr(e) => match self.int_expr(e, "an assigned element's index") {
-                    Some(t) => indices.push(t.e),
+                    Some(t) => indices.push(t.expr),
                     None => ok = false,
                 },
                 _ => {
@@ -362,15 +362,15 @@ impl Checker<'_> {
         }
         let v = self.expr(value);
         let base = base?;
-        let I::Local(local) = base.e.kind else {
-            let what = match base.e.kind {
-                I::Data(_) => "data",
-                I::Param(_) => "a parameter",
+        let IrExpr::Local(local) = base.expr.kind else {
+            let what = match base.expr.kind {
+                IrExpr::Data(_) => "data",
+                IrExpr::Param(_) => "a parameter",
                 _ => "a generated quantity",
             };
             return self.not_assignable(name, what, name_span);
         };
-        match self.m.local(local).kind {
+        match self.model.local(local).kind {
             LocalKind::Var => {}
             LocalKind::Let => return self.not_assignable(name, "a `let` (immutable)", name_span),
             LocalKind::Loop => return self.not_assignable(name, "a loop variable", name_span),
@@ -380,13 +380,13 @@ impl Checker<'_> {
         if !ok {
             return None;
         }
-        let ty = self.m.local(local).ty;
+        let ty = self.model.local(local).ty;
         let elem = match (ty, indices.len()) {
             (t, 0) => t,
-            (Ty::Vector, 1) => Ty::Real,
-            (Ty::IntArray, 1) => Ty::Int,
-            (Ty::Matrix, 1) => Ty::Vector,
-            (Ty::Matrix, 2) => Ty::Real,
+            (ValueType::Vector, 1) => ValueType::Real,
+            (ValueType::IntArray, 1) => ValueType::Int,
+            (ValueType::Matrix, 1) => ValueType::Vector,
+            (ValueType::Matrix, 2) => ValueType::Real,
             (t, n) => {
                 self.error(
                     Diagnostic::error(
@@ -404,7 +404,7 @@ impl Checker<'_> {
                     "wrong-type",
                     format!("cannot assign {} to {}", v.ty().describe(), elem.describe()),
                 )
-                .with_label(v.e.span, v.ty().describe())
+                .with_label(v.expr.span, v.ty().describe())
                 .with_label(target.span, elem.describe()),
             );
             return None;
@@ -413,8 +413,8 @@ impl Checker<'_> {
             && !elem.is_scalar()
             && self.locals[local.index()].dims.unify(v.dims).is_err()
         {
-            let t = TExpr {
-                e: base.e.clone(),
+            let t = TypedExpr {
+                expr: base.expr.clone(),
                 dims: self.locals[local.index()].dims,
                 params: Default::default(),
             };
@@ -427,7 +427,7 @@ impl Checker<'_> {
                 target: local,
                 indices,
                 op,
-                value: v.e,
+                value: v.expr,
             },
             span,
         })
