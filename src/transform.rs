@@ -346,12 +346,7 @@ fn unconstrain_upper(x: &[f64], ub: &[f64], u: &mut [f64]) -> Result<(), String>
     Ok(())
 }
 
-fn unconstrain_lower_upper(
-    x: &[f64],
-    lb: &[f64],
-    ub: &[f64],
-    u: &mut [f64],
-) -> Result<(), String> {
+fn unconstrain_lower_upper(x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64]) -> Result<(), String> {
     for i in 0..x.len() {
         let (l, h) = (bound(lb, i), bound(ub, i));
         if l.is_nan() || h.is_nan() || l >= h {

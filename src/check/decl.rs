@@ -209,8 +209,15 @@ impl Checker<'_> {
                 || (declared == ValueType::IntArray && v.ty() == ValueType::IntArray);
             if !fits {
                 self.error(
-                    Diagnostic::error("bad-bound", format!("a bound must be a scalar or match the declared kind ({}), found {}", declared.describe(), v.ty().describe()))
-                        .with_label(v.expr.span, v.ty().describe()),
+                    Diagnostic::error(
+                        "bad-bound",
+                        format!(
+                            "a bound must be a scalar or match the declared kind ({}), found {}",
+                            declared.describe(),
+                            v.ty().describe()
+                        ),
+                    )
+                    .with_label(v.expr.span, v.ty().describe()),
                 );
                 ok = false;
                 continue;

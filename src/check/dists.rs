@@ -35,7 +35,9 @@ impl Checker<'_> {
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
             DistId::Categorical | DistId::CategoricalLogit => ValueType::Int,
-            DistId::MultiNormal | DistId::MultiNormalCholesky if args[0].ty() == ValueType::Matrix => {
+            DistId::MultiNormal | DistId::MultiNormalCholesky
+                if args[0].ty() == ValueType::Matrix =>
+            {
                 ValueType::Matrix
             }
             _ if !d.is_univariate() => ValueType::Vector,
@@ -225,11 +227,17 @@ impl Checker<'_> {
             if !self.check_user_args(fid, &fname, &want, &all, span) {
                 return None;
             }
-            return Some((DistRef::User(fid), args.into_iter().map(|a| a.expr).collect()));
+            return Some((
+                DistRef::User(fid),
+                args.into_iter().map(|a| a.expr).collect(),
+            ));
         }
         if let Some(d) = DistId::lookup(name) {
             self.check_dist_args(d, Some(lhs), &args, span, dist.span)?;
-            return Some((DistRef::Builtin(d), args.into_iter().map(|a| a.expr).collect()));
+            return Some((
+                DistRef::Builtin(d),
+                args.into_iter().map(|a| a.expr).collect(),
+            ));
         }
         let mut d = Diagnostic::error(
             "unknown-distribution",

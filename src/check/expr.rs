@@ -4,7 +4,7 @@ use super::Checker;
 use super::types::{self, Dims, ParamSet, Size, TypedExpr};
 use crate::ast::{self, ExprKind as AstExpr, IndexKind};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, BinOp, ExprKind as IrExpr, Index, ValueType, UnOp};
+use crate::ir::{self, BinOp, ExprKind as IrExpr, Index, UnOp, ValueType};
 use crate::source::Span;
 
 fn lit(kind: IrExpr, ty: ValueType, span: Span) -> TypedExpr {
@@ -191,7 +191,13 @@ impl Checker<'_> {
         );
     }
 
-    pub(super) fn binary(&mut self, op: BinOp, a: TypedExpr, b: TypedExpr, span: Span) -> Option<TypedExpr> {
+    pub(super) fn binary(
+        &mut self,
+        op: BinOp,
+        a: TypedExpr,
+        b: TypedExpr,
+        span: Span,
+    ) -> Option<TypedExpr> {
         let ty = match types::binary(op, a.ty(), b.ty()) {
             Ok(t) => t,
             Err(err) => {
@@ -261,7 +267,12 @@ impl Checker<'_> {
         Some(t)
     }
 
-    fn index(&mut self, base: &ast::Expr, items: &[ast::IndexItem], span: Span) -> Option<TypedExpr> {
+    fn index(
+        &mut self,
+        base: &ast::Expr,
+        items: &[ast::IndexItem],
+        span: Span,
+    ) -> Option<TypedExpr> {
         let base = self.expr(base);
         let mut idx = Vec::new();
         let mut params = ParamSet::default();

@@ -157,7 +157,12 @@ impl Checker<'_> {
 
     /// An `_lpdf` takes a continuous variate first, an `_lpmf` a discrete
     /// one, and both return `real`.
-    fn check_density_signature(&mut self, f: &ast::FnDef, arg_tys: &[ValueType], ret: Option<ValueType>) {
+    fn check_density_signature(
+        &mut self,
+        f: &ast::FnDef,
+        arg_tys: &[ValueType],
+        ret: Option<ValueType>,
+    ) {
         let wants_int = f.name.name.ends_with("_lpmf");
         match arg_tys.first() {
             None => {
@@ -235,7 +240,12 @@ impl Checker<'_> {
     }
 
     /// Opens the function's own scope: the model's names are out of sight.
-    fn enter_function(&mut self, f: &ast::FnDef, id: FnId, declared_ret: Option<ValueType>) -> Outside {
+    fn enter_function(
+        &mut self,
+        f: &ast::FnDef,
+        id: FnId,
+        declared_ret: Option<ValueType>,
+    ) -> Outside {
         let outside = Outside {
             scopes: std::mem::take(&mut self.scopes),
             context: self.context,
@@ -278,7 +288,11 @@ impl Checker<'_> {
 
     /// The checked body and the return type (inferred for `= expr` bodies
     /// without `-> type`).
-    fn function_body(&mut self, f: &ast::FnDef, declared_ret: Option<ValueType>) -> (Vec<ir::Stmt>, ValueType) {
+    fn function_body(
+        &mut self,
+        f: &ast::FnDef,
+        declared_ret: Option<ValueType>,
+    ) -> (Vec<ir::Stmt>, ValueType) {
         match &f.body {
             FnBody::Expr(e) => self.expression_body(f, e, declared_ret),
             FnBody::Block(b) => {

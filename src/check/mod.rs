@@ -12,7 +12,7 @@ mod decl;
 mod dists;
 mod expr;
 mod function;
-pub mod layout;
+mod layout;
 mod lints;
 mod scope;
 mod stdlib;
@@ -26,6 +26,7 @@ use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
 use types::{Dims, ParamSet};
 
+pub use layout::{Free, Layout, ParamLayout, SizeEval};
 pub use stdlib::STDLIB;
 
 /// Checks library programs and a model (the last program) and builds the IR.

@@ -118,7 +118,10 @@ impl Checker<'_> {
             return None;
         };
         let local = self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
-        Some(StmtKind::Let { local, value: v.expr })
+        Some(StmtKind::Let {
+            local,
+            value: v.expr,
+        })
     }
 
     fn var_stmt(

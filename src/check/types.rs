@@ -122,7 +122,11 @@ pub(crate) fn is_vectorish(t: ValueType) -> bool {
 
 /// `to = from` is allowed (ints promote to reals, int arrays to vectors).
 pub(crate) fn assignable(to: ValueType, from: ValueType) -> bool {
-    to == from || matches!((to, from), (ValueType::Real, ValueType::Int) | (ValueType::Vector, ValueType::IntArray))
+    to == from
+        || matches!(
+            (to, from),
+            (ValueType::Real, ValueType::Int) | (ValueType::Vector, ValueType::IntArray)
+        )
 }
 
 /// The common type of the branches of `?:`.
@@ -270,7 +274,11 @@ pub(crate) fn binary(op: BinOp, a: ValueType, b: ValueType) -> Result<ValueType,
 
 /// Dimensions of `a op b` given the operand dimensions (types already valid).
 /// `Err` carries the two conflicting sizes' descriptions.
-pub(crate) fn binary_dims(op: BinOp, a: (ValueType, Dims), b: (ValueType, Dims)) -> Result<Dims, ()> {
+pub(crate) fn binary_dims(
+    op: BinOp,
+    a: (ValueType, Dims),
+    b: (ValueType, Dims),
+) -> Result<Dims, ()> {
     let (ta, da) = a;
     let (tb, db) = b;
     if ta.is_scalar() {
@@ -302,8 +310,14 @@ mod tests {
 
     #[test]
     fn operator_rules() {
-        assert_eq!(binary(BinOp::Add, ValueType::Int, ValueType::Int).ok(), Some(ValueType::Int));
-        assert_eq!(binary(BinOp::Div, ValueType::Int, ValueType::Int).ok(), Some(ValueType::Real));
+        assert_eq!(
+            binary(BinOp::Add, ValueType::Int, ValueType::Int).ok(),
+            Some(ValueType::Int)
+        );
+        assert_eq!(
+            binary(BinOp::Div, ValueType::Int, ValueType::Int).ok(),
+            Some(ValueType::Real)
+        );
         assert_eq!(
             binary(BinOp::Mul, ValueType::Matrix, ValueType::IntArray).ok(),
             Some(ValueType::Vector)

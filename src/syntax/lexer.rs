@@ -25,8 +25,9 @@ pub struct Prepared {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A bracket that is open at the current position.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Open {
+enum Bracket {
     Paren,
     Bracket,
     Brace,
@@ -34,28 +35,28 @@ enum Open {
     Angle,
 }
 
-impl Open {
+impl Bracket {
     fn open_char(self) -> char {
         match self {
-            Open::Paren => '(',
-            Open::Bracket => '[',
-            Open::Brace => '{',
-            Open::Angle => '<',
+            Bracket::Paren => '(',
+            Bracket::Bracket => '[',
+            Bracket::Brace => '{',
+            Bracket::Angle => '<',
         }
     }
     fn close_char(self) -> char {
         match self {
-            Open::Paren => ')',
-            Open::Bracket => ']',
-            Open::Brace => '}',
-            Open::Angle => '>',
+            Bracket::Paren => ')',
+            Bracket::Bracket => ']',
+            Bracket::Brace => '}',
+            Bracket::Angle => '>',
         }
     }
 }
 
 /// The last token seen, as far as newline rules care.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Last {
+enum LastToken {
     None,
     /// An operator or a comma: the statement continues on the next line.
     Continues,
@@ -71,7 +72,7 @@ pub fn prepare(file: FileId, text: &str) -> Prepared {
         src: text.as_bytes(),
         out: text.as_bytes().to_vec(),
         stack: Vec::new(),
-        last: Last::None,
+        last: LastToken::None,
         diagnostics: Vec::new(),
         chunks: Vec::new(),
         chunk_start: None,
@@ -105,8 +106,8 @@ struct Scanner<'a> {
     file: FileId,
     src: &'a [u8],
     out: Vec<u8>,
-    stack: Vec<(Open, usize)>,
-    last: Last,
+    stack: Vec<(Bracket, usize)>,
+    last: LastToken,
     diagnostics: Vec<Diagnostic>,
     chunks: Vec<std::ops::Range<usize>>,
     chunk_start: Option<usize>,
@@ -175,7 +176,7 @@ impl Scanner<'_> {
                 b'\n' => self.newline(i),
                 b';' => {
                     self.end_statement(i);
-                    self.last = Last::None;
+                    self.last = LastToken::None;
                     i + 1
                 }
                 b'/' if src.get(i + 1) == Some(&b'/') => self.line_comment(i),
@@ -184,25 +185,25 @@ impl Scanner<'_> {
                 b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => self.number(i),
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => self.word(i),
                 b'(' | b'[' | b'{' => self.open_bracket(c, i),
-                b'<' if self.last == Last::ElemType => {
+                b'<' if self.last == LastToken::ElemType => {
                     self.token(i, false);
-                    self.push(Open::Angle, i);
-                    self.last = Last::Continues;
+                    self.push(Bracket::Angle, i);
+                    self.last = LastToken::Continues;
                     i + 1
                 }
-                b'>' if matches!(self.stack.last(), Some((Open::Angle, _))) => {
+                b'>' if matches!(self.stack.last(), Some((Bracket::Angle, _))) => {
                     self.angle_close(i)
                 }
                 b')' | b']' | b'}' => {
                     self.token(i, false);
                     self.close(c as char, i);
-                    self.last = Last::Other;
+                    self.last = LastToken::Other;
                     i + 1
                 }
                 _ => match operator_len(&src[i..]) {
                     Some(len) => {
                         self.token(i, false);
-                        self.last = Last::Continues;
+                        self.last = LastToken::Continues;
                         i + len
                     }
                     None => self.bad_char(i),
@@ -217,9 +218,9 @@ impl Scanner<'_> {
     fn newline(&mut self, i: usize) -> usize {
         let inside = matches!(
             self.stack.last(),
-            Some((Open::Paren | Open::Bracket | Open::Angle, _))
+            Some((Bracket::Paren | Bracket::Bracket | Bracket::Angle, _))
         );
-        if inside || self.last == Last::Continues {
+        if inside || self.last == LastToken::Continues {
             self.out[i] = 0x0B;
         } else {
             self.end_statement(i);
@@ -248,12 +249,9 @@ impl Scanner<'_> {
             if i + 1 >= n {
                 self.error(
                     start,
-                    Diagnostic::error(
-                        "unterminated-comment",
-                        "this block comment is never closed",
-                    )
-                    .with_label(self.span(start, start + 2), "comment starts here")
-                    .with_help("close it with `*/`"),
+                    Diagnostic::error("unterminated-comment", "this block comment is never closed")
+                        .with_label(self.span(start, start + 2), "comment starts here")
+                        .with_help("close it with `*/`"),
                 );
                 return n;
             }
@@ -290,9 +288,9 @@ impl Scanner<'_> {
         }
         self.after_else = word == b"else";
         self.last = if word == b"int" || word == b"real" {
-            Last::ElemType
+            LastToken::ElemType
         } else {
-            Last::Other
+            LastToken::Other
         };
         i
     }
@@ -301,15 +299,15 @@ impl Scanner<'_> {
     fn open_bracket(&mut self, c: u8, i: usize) -> usize {
         self.token(i, false);
         let open = match c {
-            b'(' => Open::Paren,
-            b'[' => Open::Bracket,
-            _ => Open::Brace,
+            b'(' => Bracket::Paren,
+            b'[' => Bracket::Bracket,
+            _ => Bracket::Brace,
         };
         self.push(open, i);
-        self.last = if open == Open::Brace {
-            Last::None
+        self.last = if open == Bracket::Brace {
+            LastToken::None
         } else {
-            Last::Continues
+            LastToken::Continues
         };
         i + 1
     }
@@ -325,13 +323,12 @@ impl Scanner<'_> {
         while j < n && (src[j] == b' ' || src[j] == b'\t') {
             j += 1;
         }
-        let operand =
-            j < n && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
+        let operand = j < n && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
         if operand && src[i + 1] != b'=' {
-            self.last = Last::Continues;
+            self.last = LastToken::Continues;
         } else {
             self.stack.pop();
-            self.last = Last::Other;
+            self.last = LastToken::Other;
         }
         i + 1
     }
@@ -363,7 +360,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn push(&mut self, open: Open, pos: usize) {
+    fn push(&mut self, open: Bracket, pos: usize) {
         self.stack.push((open, pos));
         let chain = self
             .else_if_chain
@@ -398,7 +395,7 @@ impl Scanner<'_> {
             Some((open, _)) if open.close_char() == c => {
                 self.stack.pop();
             }
-            Some((Open::Angle, at)) => {
+            Some((Bracket::Angle, at)) => {
                 self.stack.pop();
                 self.error(
                     pos,
@@ -452,7 +449,7 @@ impl Scanner<'_> {
         let src = self.src;
         let n = src.len();
         self.token(start, false);
-        self.last = Last::Other;
+        self.last = LastToken::Other;
         let mut i = start;
         while i < n && src[i].is_ascii_digit() {
             i += 1;

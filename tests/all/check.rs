@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use vippl::builtins::Builtin;
-use vippl::check::layout::Layout;
+use vippl::check::Layout;
 use vippl::check::{STDLIB, check, load_model};
 use vippl::diagnostics::{Diagnostic, render_short};
 use vippl::dist::DistId;
