@@ -8,7 +8,7 @@ use crate::ast::{self, Ident};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
 use crate::dist::{DistId, DistSpec};
-use crate::ir::{self, DistRef, ExprKind as IrExpr, FnId, ValueType};
+use crate::ir::{DistRef, ExprKind as IrExpr, FnId, ValueType};
 use crate::source::Span;
 
 /// Result type of a built-in applied to argument types, if it applies.
@@ -320,19 +320,17 @@ impl Checker<'_> {
         let y = args.remove(0);
         let params = union_params(std::iter::once(&y).chain(&args));
         self.check_dist_args(d, Some(&y), &args, span, func.span)?;
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::Lpdf {
-                    dist: DistRef::Builtin(d),
-                    y: Box::new(y.expr),
-                    args: args.into_iter().map(|a| a.expr).collect(),
-                },
-                ty: ValueType::Real,
-                span,
+        Some(TypedExpr::new(
+            IrExpr::Lpdf {
+                dist: DistRef::Builtin(d),
+                y: Box::new(y.expr),
+                args: args.into_iter().map(|a| a.expr).collect(),
             },
-            dims: Dims::UNKNOWN,
+            ValueType::Real,
+            span,
+            Dims::UNKNOWN,
             params,
-        })
+        ))
     }
 
     fn unknown_function(&mut self, func: &Ident) {
@@ -406,15 +404,13 @@ impl Checker<'_> {
         }
         let dims = builtin_dims(b, &args);
         let params = union_params(&args);
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::Call(b, args.into_iter().map(|a| a.expr).collect()),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Call(b, args.into_iter().map(|a| a.expr).collect()),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     fn call_user(
@@ -445,15 +441,7 @@ impl Checker<'_> {
         } else {
             IrExpr::CallUser(fid, args.into_iter().map(|a| a.expr).collect())
         };
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind,
-                ty: ret,
-                span,
-            },
-            dims: Dims::UNKNOWN,
-            params,
-        })
+        Some(TypedExpr::new(kind, ret, span, Dims::UNKNOWN, params))
     }
 
     pub(super) fn check_user_args(

@@ -61,15 +61,13 @@ impl Checker<'_> {
             .find(|a| is_vectorish(a.ty()))
             .map_or(Dims::UNKNOWN, |a| a.dims);
         let params = union_params(&args);
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::Rng(d, args.into_iter().map(|a| a.expr).collect()),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Rng(d, args.into_iter().map(|a| a.expr).collect()),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     /// Checks a built-in distribution's variate (if given) and arguments

@@ -4,15 +4,11 @@ use super::Checker;
 use super::types::{self, Dims, ParamSet, Size, TypedExpr};
 use crate::ast::{self, ExprKind as AstExpr, IndexKind};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, BinOp, ExprKind as IrExpr, Index, UnOp, ValueType};
+use crate::ir::{BinOp, ExprKind as IrExpr, Index, UnOp, ValueType};
 use crate::source::Span;
 
 fn lit(kind: IrExpr, ty: ValueType, span: Span) -> TypedExpr {
-    TypedExpr {
-        expr: ir::Expr { kind, ty, span },
-        dims: Dims::UNKNOWN,
-        params: ParamSet::default(),
-    }
+    TypedExpr::new(kind, ty, span, Dims::UNKNOWN, ParamSet::default())
 }
 
 impl Checker<'_> {
@@ -80,15 +76,13 @@ impl Checker<'_> {
         params.union_with(&a.params);
         params.union_with(&b.params);
         let dims = a.dims.unify(b.dims).unwrap_or(Dims::UNKNOWN);
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::Cond(Box::new(c.expr), Box::new(a.expr), Box::new(b.expr)),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Cond(Box::new(c.expr), Box::new(a.expr), Box::new(b.expr)),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     /// `[a, b, c]`: a vector of scalars.
@@ -124,15 +118,13 @@ impl Checker<'_> {
             return None;
         }
         let n = out.len() as i64;
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::VecLit(out),
-                ty: ValueType::Vector,
-                span,
-            },
-            dims: Dims::vector(Size::Lit(n)),
+        Some(TypedExpr::new(
+            IrExpr::VecLit(out),
+            ValueType::Vector,
+            span,
+            Dims::vector(Size::Lit(n)),
             params,
-        })
+        ))
     }
 
     fn unary(&mut self, op: UnOp, x: TypedExpr, span: Span) -> Option<TypedExpr> {
@@ -157,11 +149,7 @@ impl Checker<'_> {
             (UnOp::Neg, IrExpr::Real(v)) => IrExpr::Real(-v),
             _ => IrExpr::Unary(op, Box::new(x.expr)),
         };
-        Some(TypedExpr {
-            expr: ir::Expr { kind, ty, span },
-            dims: x.dims,
-            params: x.params,
-        })
+        Some(TypedExpr::new(kind, ty, span, x.dims, x.params))
     }
 
     pub(super) fn describe_size(&self, s: Size) -> String {
@@ -240,15 +228,13 @@ impl Checker<'_> {
         };
         let mut params = a.params;
         params.union_with(&b.params);
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::Binary(op, Box::new(a.expr), Box::new(b.expr)),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Binary(op, Box::new(a.expr), Box::new(b.expr)),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     /// An int index expression, or `None` with a diagnostic.
@@ -294,15 +280,13 @@ impl Checker<'_> {
         }
         params.union_with(&base.params);
         let (ty, dims) = self.indexed_type(&base, &idx, &sel, span)?;
-        Some(TypedExpr {
-            expr: ir::Expr {
-                kind: IrExpr::Index(Box::new(base.expr), idx),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Index(Box::new(base.expr), idx),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     /// One index: the IR index and the size it selects (`None` for a

@@ -133,14 +133,6 @@ impl Checker<'_> {
         self.scopes.pop();
     }
 
-    fn texpr(kind: ExprKind, ty: ValueType, span: Span, dims: Dims, params: ParamSet) -> TypedExpr {
-        TypedExpr {
-            expr: ir::Expr { kind, ty, span },
-            dims,
-            params,
-        }
-    }
-
     /// Resolves a name used in an expression.
     pub(super) fn name_ref(&mut self, name: &str, span: Span) -> Option<TypedExpr> {
         if let Some(entry) = self.lookup_scoped(name) {
@@ -201,7 +193,7 @@ impl Checker<'_> {
                 d.used = true;
                 let dims = d.dims;
                 let ty = self.model.data(id).ty();
-                Some(Self::texpr(
+                Some(TypedExpr::new(
                     ExprKind::Data(id),
                     ty,
                     span,
@@ -216,7 +208,7 @@ impl Checker<'_> {
                 }
                 let ty = self.model.param(id).ty();
                 let dims = self.param_info[id.index()].dims;
-                Some(Self::texpr(
+                Some(TypedExpr::new(
                     ExprKind::Param(id),
                     ty,
                     span,
@@ -246,7 +238,7 @@ impl Checker<'_> {
                 let info = &self.locals[id.index()];
                 let (dims, params) = (info.dims, info.params.clone());
                 let ty = self.model.local(id).ty;
-                Some(Self::texpr(ExprKind::Local(id), ty, span, dims, params))
+                Some(TypedExpr::new(ExprKind::Local(id), ty, span, dims, params))
             }
             Binding::Gen(id) => {
                 if context != Context::Gen {
@@ -260,7 +252,7 @@ impl Checker<'_> {
                 }
                 let ty = self.model.gen_decl(id).ty;
                 let dims = self.gen_dims[id.index()];
-                Some(Self::texpr(
+                Some(TypedExpr::new(
                     ExprKind::Gen(id),
                     ty,
                     span,

@@ -7,6 +7,7 @@
 //! element-wise operation are reported; anything else is left to run time.
 
 use crate::ir::{BinOp, DataId, Expr, ExprKind, ParamId, ValueType};
+use crate::source::Span;
 
 /// One dimension's size, when known.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -102,6 +103,20 @@ pub(crate) struct TypedExpr {
 }
 
 impl TypedExpr {
+    pub(crate) fn new(
+        kind: ExprKind,
+        ty: ValueType,
+        span: Span,
+        dims: Dims,
+        params: ParamSet,
+    ) -> TypedExpr {
+        TypedExpr {
+            expr: Expr { kind, ty, span },
+            dims,
+            params,
+        }
+    }
+
     pub(crate) fn ty(&self) -> ValueType {
         self.expr.ty
     }
