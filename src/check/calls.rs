@@ -1,13 +1,14 @@
 //! Calls: built-in functions, user functions, `_lpdf`/`_lpmf` densities,
 //! `_rng` draws, and the distributions of `~` statements.
 
+use super::naming::{arg_list, plural, split_suffix, were_given};
 use super::scope::suggest;
-use super::types::{self, Dims, ParamSet, TypedExpr};
+use super::types::{self, Dims, TypedExpr, union_params};
 use super::{Checker, Context};
 use crate::ast::{self, Ident};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
-use crate::dist::{DistId, DistSpec};
+use crate::dist::DistId;
 use crate::ir::{DistRef, ExprKind as IrExpr, FnId, ValueType};
 use crate::source::Span;
 
@@ -99,43 +100,6 @@ fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
         }
         _ => Dims::UNKNOWN,
     }
-}
-
-/// `name_lpdf` → (`name`, `_lpdf`), and likewise `_lpmf` and `_rng`.
-pub(super) fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
-    for suffix in ["_lpdf", "_lpmf", "_rng"] {
-        if let Some(base) = name.strip_suffix(suffix) {
-            if !base.is_empty() {
-                return Some((base, suffix));
-            }
-        }
-    }
-    None
-}
-
-/// "1 was" / "3 were", for "takes N arguments, but 3 were given".
-pub(super) fn were_given(n: usize) -> String {
-    if n == 1 {
-        "1 was".to_string()
-    } else {
-        format!("{n} were")
-    }
-}
-
-pub(super) fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
-pub(super) fn arg_list(spec: &DistSpec) -> String {
-    spec.args
-        .iter()
-        .map(|a| a.name)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Checker<'_> {
@@ -510,14 +474,6 @@ impl Checker<'_> {
 
 fn collect(v: Vec<Option<TypedExpr>>) -> Option<Vec<TypedExpr>> {
     v.into_iter().collect()
-}
-
-pub(super) fn union_params<'a>(args: impl IntoIterator<Item = &'a TypedExpr>) -> ParamSet {
-    let mut p = ParamSet::default();
-    for a in args {
-        p.union_with(&a.params);
-    }
-    p
 }
 
 #[cfg(test)]

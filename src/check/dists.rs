@@ -1,8 +1,8 @@
 //! Built-in distributions in calls and `~` statements: arity, kinds,
 //! integer domains, equal vector lengths, and what `_rng` draws return.
 
-use super::calls::{arg_list, plural, split_suffix, union_params, were_given};
-use super::types::{Dims, TypedExpr, is_vectorish};
+use super::naming::{arg_list, plural, split_suffix, were_given};
+use super::types::{Dims, TypedExpr, is_vectorish, union_params};
 use super::{Checker, scope::suggest};
 use crate::ast::Ident;
 use crate::diagnostics::Diagnostic;

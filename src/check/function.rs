@@ -2,6 +2,7 @@
 //! `_lpdf`/`_lpmf` densities), and the body checked in a scope that sees
 //! only the arguments.
 
+use super::naming::split_suffix;
 use super::types::{self, Dims, ParamSet};
 use super::{Checker, Context, CurrentFunction, FnInfo};
 use crate::ast::{self, ElemType, FnBody, FnDims};
@@ -77,11 +78,8 @@ impl Checker<'_> {
             self.check_new_name(&f.name);
             return false;
         }
-        let builtin_dist = name
-            .strip_suffix("_lpdf")
-            .or_else(|| name.strip_suffix("_lpmf"))
-            .or_else(|| name.strip_suffix("_rng"))
-            .is_some_and(|b| DistId::lookup(b).is_some());
+        let builtin_dist =
+            split_suffix(name).is_some_and(|(base, _)| DistId::lookup(base).is_some());
         if Builtin::lookup(name).next().is_some() || builtin_dist {
             let whose = if self.in_stdlib {
                 "the standard library"

@@ -14,6 +14,7 @@ mod expr;
 mod function;
 mod layout;
 mod lints;
+mod naming;
 mod scope;
 mod stdlib;
 mod stmt;

@@ -122,6 +122,15 @@ impl TypedExpr {
     }
 }
 
+/// The parameters any of `args` depends on.
+pub(crate) fn union_params<'a>(args: impl IntoIterator<Item = &'a TypedExpr>) -> ParamSet {
+    let mut p = ParamSet::default();
+    for a in args {
+        p.union_with(&a.params);
+    }
+    p
+}
+
 /// The size an `ir` size expression denotes, if certain.
 pub(crate) fn size_of(e: &Expr, fixed_data: &dyn Fn(DataId) -> bool) -> Size {
     match e.kind {
