@@ -25,9 +25,9 @@ pub struct Prepared {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// A bracket that is open at the current position.
+/// A bracket, brace or constraint angle that is open at the current position.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Bracket {
+enum Delimiter {
     Paren,
     Bracket,
     Brace,
@@ -35,21 +35,21 @@ enum Bracket {
     Angle,
 }
 
-impl Bracket {
+impl Delimiter {
     fn open_char(self) -> char {
         match self {
-            Bracket::Paren => '(',
-            Bracket::Bracket => '[',
-            Bracket::Brace => '{',
-            Bracket::Angle => '<',
+            Delimiter::Paren => '(',
+            Delimiter::Bracket => '[',
+            Delimiter::Brace => '{',
+            Delimiter::Angle => '<',
         }
     }
     fn close_char(self) -> char {
         match self {
-            Bracket::Paren => ')',
-            Bracket::Bracket => ']',
-            Bracket::Brace => '}',
-            Bracket::Angle => '>',
+            Delimiter::Paren => ')',
+            Delimiter::Bracket => ']',
+            Delimiter::Brace => '}',
+            Delimiter::Angle => '>',
         }
     }
 }
@@ -106,7 +106,7 @@ struct Scanner<'a> {
     file: FileId,
     src: &'a [u8],
     out: Vec<u8>,
-    stack: Vec<(Bracket, usize)>,
+    stack: Vec<(Delimiter, usize)>,
     last: LastToken,
     diagnostics: Vec<Diagnostic>,
     chunks: Vec<std::ops::Range<usize>>,
@@ -187,11 +187,11 @@ impl Scanner<'_> {
                 b'(' | b'[' | b'{' => self.open_bracket(c, i),
                 b'<' if self.last == LastToken::ElemType => {
                     self.token(i, false);
-                    self.push(Bracket::Angle, i);
+                    self.push(Delimiter::Angle, i);
                     self.last = LastToken::Continues;
                     i + 1
                 }
-                b'>' if matches!(self.stack.last(), Some((Bracket::Angle, _))) => {
+                b'>' if matches!(self.stack.last(), Some((Delimiter::Angle, _))) => {
                     self.angle_close(i)
                 }
                 b')' | b']' | b'}' => {
@@ -218,7 +218,7 @@ impl Scanner<'_> {
     fn newline(&mut self, i: usize) -> usize {
         let inside = matches!(
             self.stack.last(),
-            Some((Bracket::Paren | Bracket::Bracket | Bracket::Angle, _))
+            Some((Delimiter::Paren | Delimiter::Bracket | Delimiter::Angle, _))
         );
         if inside || self.last == LastToken::Continues {
             self.out[i] = 0x0B;
@@ -299,12 +299,12 @@ impl Scanner<'_> {
     fn open_bracket(&mut self, c: u8, i: usize) -> usize {
         self.token(i, false);
         let open = match c {
-            b'(' => Bracket::Paren,
-            b'[' => Bracket::Bracket,
-            _ => Bracket::Brace,
+            b'(' => Delimiter::Paren,
+            b'[' => Delimiter::Bracket,
+            _ => Delimiter::Brace,
         };
         self.push(open, i);
-        self.last = if open == Bracket::Brace {
+        self.last = if open == Delimiter::Brace {
             LastToken::None
         } else {
             LastToken::Continues
@@ -360,7 +360,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn push(&mut self, open: Bracket, pos: usize) {
+    fn push(&mut self, open: Delimiter, pos: usize) {
         self.stack.push((open, pos));
         let chain = self
             .else_if_chain
@@ -395,7 +395,7 @@ impl Scanner<'_> {
             Some((open, _)) if open.close_char() == c => {
                 self.stack.pop();
             }
-            Some((Bracket::Angle, at)) => {
+            Some((Delimiter::Angle, at)) => {
                 self.stack.pop();
                 self.error(
                     pos,
