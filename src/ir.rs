@@ -43,7 +43,7 @@ id_type!(
 
 /// The static kind of a value. Sizes are run-time facts (see [`Shape`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Ty {
+pub enum ValueType {
     Int,
     Real,
     /// A one-dimensional array of ints (`int[N]`), used for counts and indexing.
@@ -54,21 +54,21 @@ pub enum Ty {
     Matrix,
 }
 
-impl Ty {
+impl ValueType {
     pub fn is_scalar(self) -> bool {
-        matches!(self, Ty::Int | Ty::Real)
+        matches!(self, ValueType::Int | ValueType::Real)
     }
     pub fn is_int_valued(self) -> bool {
-        matches!(self, Ty::Int | Ty::IntArray)
+        matches!(self, ValueType::Int | ValueType::IntArray)
     }
     /// How users write the type in messages.
     pub fn describe(self) -> &'static str {
         match self {
-            Ty::Int => "int",
-            Ty::Real => "real",
-            Ty::IntArray => "int[]",
-            Ty::Vector => "real[] (vector)",
-            Ty::Matrix => "real[,] (matrix)",
+            ValueType::Int => "int",
+            ValueType::Real => "real",
+            ValueType::IntArray => "int[]",
+            ValueType::Vector => "real[] (vector)",
+            ValueType::Matrix => "real[,] (matrix)",
         }
     }
 }
@@ -90,13 +90,13 @@ pub enum Shape {
 }
 
 impl Shape {
-    pub fn ty(&self, elem: Elem) -> Ty {
+    pub fn ty(&self, elem: Elem) -> ValueType {
         match (self, elem) {
-            (Shape::Scalar, Elem::Int) => Ty::Int,
-            (Shape::Scalar, Elem::Real) => Ty::Real,
-            (Shape::Vector(_), Elem::Int) => Ty::IntArray,
-            (Shape::Vector(_), Elem::Real) => Ty::Vector,
-            (Shape::Matrix(..), _) => Ty::Matrix,
+            (Shape::Scalar, Elem::Int) => ValueType::Int,
+            (Shape::Scalar, Elem::Real) => ValueType::Real,
+            (Shape::Vector(_), Elem::Int) => ValueType::IntArray,
+            (Shape::Vector(_), Elem::Real) => ValueType::Vector,
+            (Shape::Matrix(..), _) => ValueType::Matrix,
         }
     }
 }
@@ -138,7 +138,7 @@ pub struct DataDecl {
 }
 
 impl DataDecl {
-    pub fn ty(&self) -> Ty {
+    pub fn ty(&self) -> ValueType {
         self.shape.ty(self.elem)
     }
 }
@@ -154,7 +154,7 @@ pub struct ParamDecl {
 }
 
 impl ParamDecl {
-    pub fn ty(&self) -> Ty {
+    pub fn ty(&self) -> ValueType {
         self.shape.ty(Elem::Real)
     }
 }
@@ -176,7 +176,7 @@ pub struct LocalDecl {
     pub name: String,
     pub span: Span,
     pub kind: LocalKind,
-    pub ty: Ty,
+    pub ty: ValueType,
     /// Declared at top level of the model (not in a block or function).
     /// Top-level `let`s that depend on parameters are output quantities.
     pub top_level: bool,
@@ -188,7 +188,7 @@ pub struct LocalDecl {
 pub struct GenDecl {
     pub name: String,
     pub span: Span,
-    pub ty: Ty,
+    pub ty: ValueType,
 }
 
 /// A user or stdlib function. `fn f(x) = e` has body `[Return(e)]`.
@@ -199,7 +199,7 @@ pub struct Function {
     pub name: String,
     pub span: Span,
     pub args: Vec<LocalId>,
-    pub ret: Ty,
+    pub ret: ValueType,
     pub body: Vec<Stmt>,
     /// `name_lpdf` / `name_lpmf`: usable as a distribution `y ~ name(...)`
     /// (the first argument is the variate).
@@ -255,7 +255,7 @@ pub enum AssignOp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
-    pub ty: Ty,
+    pub ty: ValueType,
     pub span: Span,
 }
 

@@ -302,162 +302,191 @@ pub fn unconstrain(
     u: &mut [f64],
 ) -> Result<(), String> {
     match t {
-        Transform::Identity => u.copy_from_slice(x),
-        Transform::Lower => {
-            for i in 0..x.len() {
-                let l = bound(lb, i);
-                if !x[i].is_finite() || x[i] <= l {
+        Transform::Identity => {
+            u.copy_from_slice(x);
+            Ok(())
+        }
+        Transform::Lower => unconstrain_lower(x, lb, u),
+        Transform::Upper => unconstrain_upper(x, ub, u),
+        Transform::LowerUpper => unconstrain_lower_upper(x, lb, ub, u),
+        Transform::Ordered => unconstrain_ordered(x, false, u),
+        Transform::PositiveOrdered => unconstrain_ordered(x, true, u),
+        Transform::Simplex => unconstrain_simplex(x, u),
+        Transform::CorrCholesky => unconstrain_corr_cholesky(x, u),
+    }
+}
+
+fn unconstrain_lower(x: &[f64], lb: &[f64], u: &mut [f64]) -> Result<(), String> {
+    for i in 0..x.len() {
+        let l = bound(lb, i);
+        if !x[i].is_finite() || x[i] <= l {
+            return Err(format!(
+                "element {} is {} but must be greater than the lower bound {l}",
+                i + 1,
+                x[i]
+            ));
+        }
+        u[i] = (x[i] - l).ln();
+    }
+    Ok(())
+}
+
+fn unconstrain_upper(x: &[f64], ub: &[f64], u: &mut [f64]) -> Result<(), String> {
+    for i in 0..x.len() {
+        let h = bound(ub, i);
+        if !x[i].is_finite() || x[i] >= h {
+            return Err(format!(
+                "element {} is {} but must be less than the upper bound {h}",
+                i + 1,
+                x[i]
+            ));
+        }
+        u[i] = (h - x[i]).ln();
+    }
+    Ok(())
+}
+
+fn unconstrain_lower_upper(x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64]) -> Result<(), String> {
+    for i in 0..x.len() {
+        let (l, h) = (bound(lb, i), bound(ub, i));
+        if l.is_nan() || h.is_nan() || l >= h {
+            return Err(format!(
+                "element {}: the lower bound {l} is not below the upper bound {h}",
+                i + 1
+            ));
+        }
+        if !(x[i] > l && x[i] < h) {
+            return Err(format!(
+                "element {} is {} but must lie strictly between {l} and {h}",
+                i + 1,
+                x[i]
+            ));
+        }
+        // logit of (x − l)/(h − l), from the nearer bound.
+        u[i] = ((x[i] - l) / (h - l)).ln() - ((h - x[i]) / (h - l)).ln();
+    }
+    Ok(())
+}
+
+/// `ordered` and (with `positive`) `positive_ordered`.
+fn unconstrain_ordered(x: &[f64], positive: bool, u: &mut [f64]) -> Result<(), String> {
+    for i in 0..x.len() {
+        if !x[i].is_finite() {
+            return Err(format!("element {} is {}, not finite", i + 1, x[i]));
+        }
+        if i == 0 {
+            if positive {
+                if x[0] <= 0.0 {
                     return Err(format!(
-                        "element {} is {} but must be greater than the lower bound {l}",
-                        i + 1,
-                        x[i]
+                        "element 1 is {} but a positive_ordered vector must be positive",
+                        x[0]
                     ));
                 }
-                u[i] = (x[i] - l).ln();
+                u[0] = x[0].ln();
+            } else {
+                u[0] = x[0];
             }
-        }
-        Transform::Upper => {
-            for i in 0..x.len() {
-                let h = bound(ub, i);
-                if !x[i].is_finite() || x[i] >= h {
-                    return Err(format!(
-                        "element {} is {} but must be less than the upper bound {h}",
-                        i + 1,
-                        x[i]
-                    ));
-                }
-                u[i] = (h - x[i]).ln();
-            }
-        }
-        Transform::LowerUpper => {
-            for i in 0..x.len() {
-                let (l, h) = (bound(lb, i), bound(ub, i));
-                if l.is_nan() || h.is_nan() || l >= h {
-                    return Err(format!(
-                        "element {}: the lower bound {l} is not below the upper bound {h}",
-                        i + 1
-                    ));
-                }
-                if !(x[i] > l && x[i] < h) {
-                    return Err(format!(
-                        "element {} is {} but must lie strictly between {l} and {h}",
-                        i + 1,
-                        x[i]
-                    ));
-                }
-                // logit of (x − l)/(h − l), from the nearer bound.
-                u[i] = ((x[i] - l) / (h - l)).ln() - ((h - x[i]) / (h - l)).ln();
-            }
-        }
-        Transform::Ordered | Transform::PositiveOrdered => {
-            for i in 0..x.len() {
-                if !x[i].is_finite() {
-                    return Err(format!("element {} is {}, not finite", i + 1, x[i]));
-                }
-                if i == 0 {
-                    if t == Transform::PositiveOrdered {
-                        if x[0] <= 0.0 {
-                            return Err(format!(
-                                "element 1 is {} but a positive_ordered vector must be positive",
-                                x[0]
-                            ));
-                        }
-                        u[0] = x[0].ln();
-                    } else {
-                        u[0] = x[0];
-                    }
-                } else {
-                    if x[i] <= x[i - 1] {
-                        return Err(format!(
-                            "the vector must be strictly increasing, but element {} is {} and element {} is {}",
-                            i,
-                            x[i - 1],
-                            i + 1,
-                            x[i]
-                        ));
-                    }
-                    u[i] = (x[i] - x[i - 1]).ln();
-                }
-            }
-        }
-        Transform::Simplex => {
-            let k = x.len();
-            let sum: f64 = x.iter().sum();
-            if (sum - 1.0).abs() > TOLERANCE {
+        } else {
+            if x[i] <= x[i - 1] {
                 return Err(format!(
-                    "a simplex must sum to 1, but its elements sum to {sum}"
+                    "the vector must be strictly increasing, but element {} is {} and element {} is {}",
+                    i,
+                    x[i - 1],
+                    i + 1,
+                    x[i]
                 ));
             }
-            for (i, &xi) in x.iter().enumerate() {
-                if xi.is_nan() || xi <= 0.0 {
-                    return Err(format!(
-                        "simplex element {} is {xi}; every element must be positive (the boundary has no unconstrained coordinates)",
-                        i + 1
-                    ));
-                }
-            }
-            let mut stick = 1.0;
-            for i in 0..k.saturating_sub(1) {
-                let z = (x[i] / stick).min(1.0);
-                u[i] = logit(z) + ((k - 1 - i) as f64).ln();
-                stick -= x[i];
-            }
+            u[i] = (x[i] - x[i - 1]).ln();
         }
-        Transform::CorrCholesky => {
-            let k = side(x.len());
-            if k * k != x.len() {
+    }
+    Ok(())
+}
+
+fn unconstrain_simplex(x: &[f64], u: &mut [f64]) -> Result<(), String> {
+    let k = x.len();
+    let sum: f64 = x.iter().sum();
+    if (sum - 1.0).abs() > TOLERANCE {
+        return Err(format!(
+            "a simplex must sum to 1, but its elements sum to {sum}"
+        ));
+    }
+    for (i, &xi) in x.iter().enumerate() {
+        if xi.is_nan() || xi <= 0.0 {
+            return Err(format!(
+                "simplex element {} is {xi}; every element must be positive (the boundary has no unconstrained coordinates)",
+                i + 1
+            ));
+        }
+    }
+    let mut stick = 1.0;
+    for i in 0..k.saturating_sub(1) {
+        let z = (x[i] / stick).min(1.0);
+        u[i] = logit(z) + ((k - 1 - i) as f64).ln();
+        stick -= x[i];
+    }
+    Ok(())
+}
+
+fn unconstrain_corr_cholesky(x: &[f64], u: &mut [f64]) -> Result<(), String> {
+    let k = side(x.len());
+    if k * k != x.len() {
+        return Err(format!(
+            "a corr_cholesky value must be a square matrix, got {} elements",
+            x.len()
+        ));
+    }
+    let mut c = 0;
+    for i in 0..k {
+        check_cholesky_row(x, k, i)?;
+        let mut rem: f64 = 1.0;
+        for j in 0..i {
+            let v = x[i * k + j];
+            let z = v / rem.sqrt();
+            if z.is_nan() || z.abs() >= 1.0 {
                 return Err(format!(
-                    "a corr_cholesky value must be a square matrix, got {} elements",
-                    x.len()
+                    "L[{}, {}] = {v} lies on the boundary of the correlation matrices",
+                    i + 1,
+                    j + 1
                 ));
             }
-            let mut c = 0;
-            for i in 0..k {
-                let mut norm = 0.0;
-                for j in 0..k {
-                    let v = x[i * k + j];
-                    if j > i && v.abs() > TOLERANCE {
-                        return Err(format!(
-                            "the Cholesky factor must be lower-triangular, but L[{}, {}] = {v}",
-                            i + 1,
-                            j + 1
-                        ));
-                    }
-                    if j <= i {
-                        norm += v * v;
-                    }
-                }
-                if (norm - 1.0).abs() > TOLERANCE {
-                    return Err(format!(
-                        "row {} of a correlation Cholesky factor must have unit length, got squared length {norm}",
-                        i + 1
-                    ));
-                }
-                if x[i * k + i].is_nan() || x[i * k + i] <= 0.0 {
-                    return Err(format!(
-                        "L[{}, {}] = {} but the diagonal must be positive",
-                        i + 1,
-                        i + 1,
-                        x[i * k + i]
-                    ));
-                }
-                let mut rem: f64 = 1.0;
-                for j in 0..i {
-                    let v = x[i * k + j];
-                    let z = v / rem.sqrt();
-                    if z.is_nan() || z.abs() >= 1.0 {
-                        return Err(format!(
-                            "L[{}, {}] = {v} lies on the boundary of the correlation matrices",
-                            i + 1,
-                            j + 1
-                        ));
-                    }
-                    u[c] = z.atanh();
-                    rem -= v * v;
-                    c += 1;
-                }
-            }
+            u[c] = z.atanh();
+            rem -= v * v;
+            c += 1;
         }
+    }
+    Ok(())
+}
+
+/// Row `i` of a K×K Cholesky factor of a correlation matrix: zero above
+/// the diagonal, unit length, positive diagonal.
+fn check_cholesky_row(x: &[f64], k: usize, i: usize) -> Result<(), String> {
+    let mut norm = 0.0;
+    for j in 0..k {
+        let v = x[i * k + j];
+        if j > i && v.abs() > TOLERANCE {
+            return Err(format!(
+                "the Cholesky factor must be lower-triangular, but L[{}, {}] = {v}",
+                i + 1,
+                j + 1
+            ));
+        }
+        if j <= i {
+            norm += v * v;
+        }
+    }
+    if (norm - 1.0).abs() > TOLERANCE {
+        return Err(format!(
+            "row {} of a correlation Cholesky factor must have unit length, got squared length {norm}",
+            i + 1
+        ));
+    }
+    if x[i * k + i].is_nan() || x[i * k + i] <= 0.0 {
+        return Err(format!(
+            "L[{}, {}] = {} but the diagonal must be positive",
+            i + 1,
+            i + 1,
+            x[i * k + i]
+        ));
     }
     Ok(())
 }

@@ -1,23 +1,24 @@
 //! Calls: built-in functions, user functions, `_lpdf`/`_lpmf` densities,
 //! `_rng` draws, and the distributions of `~` statements.
 
+use super::naming::{arg_list, plural, split_suffix, were_given};
 use super::scope::suggest;
-use super::types::{self, Dims, ParamSet, TExpr};
-use super::{Checker, Ctx};
+use super::types::{self, Dims, TypedExpr, union_params};
+use super::{Checker, Context};
 use crate::ast::{self, Ident};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
-use crate::dist::{DistId, DistSpec};
-use crate::ir::{self, DistRef, ExprKind as I, FnId, Ty};
+use crate::dist::DistId;
+use crate::ir::{DistRef, ExprKind as IrExpr, FnId, ValueType};
 use crate::source::Span;
 
 /// Result type of a built-in applied to argument types, if it applies.
-fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
+fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> {
     use Builtin as B;
-    use Ty::*;
-    let vec_like = |t: Ty| matches!(t, Vector | IntArray);
-    let real_or_vec = |t: Ty| t.is_scalar() || vec_like(t);
-    let broadcast = |a: Ty, b: Ty| -> Option<Ty> {
+    use ValueType::*;
+    let vec_like = |t: ValueType| matches!(t, Vector | IntArray);
+    let real_or_vec = |t: ValueType| t.is_scalar() || vec_like(t);
+    let broadcast = |a: ValueType, b: ValueType| -> Option<ValueType> {
         if !(real_or_vec(a) && real_or_vec(b)) {
             None
         } else if a.is_scalar() && b.is_scalar() {
@@ -72,7 +73,7 @@ fn builtin_type(b: Builtin, args: &[Ty]) -> Option<Ty> {
 }
 
 /// Symbolic dimensions of a built-in's result, where they follow from the arguments.
-fn builtin_dims(b: Builtin, args: &[TExpr]) -> Dims {
+fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
     use Builtin as B;
     match b {
         _ if b.is_elementwise_unary() => args[0].dims,
@@ -101,34 +102,6 @@ fn builtin_dims(b: Builtin, args: &[TExpr]) -> Dims {
     }
 }
 
-/// `name_lpdf` → (`name`, `_lpdf`), and likewise `_lpmf` and `_rng`.
-pub(super) fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
-    for suffix in ["_lpdf", "_lpmf", "_rng"] {
-        if let Some(base) = name.strip_suffix(suffix) {
-            if !base.is_empty() {
-                return Some((base, suffix));
-            }
-        }
-    }
-    None
-}
-
-pub(super) fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
-pub(super) fn arg_list(spec: &DistSpec) -> String {
-    spec.args
-        .iter()
-        .map(|a| a.name)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Checker<'_> {
     fn all_callable_names(&self) -> Vec<String> {
         let mut v: Vec<String> = Builtin::ALL.iter().map(|b| b.name().to_string()).collect();
@@ -154,11 +127,60 @@ impl Checker<'_> {
         args: &[ast::Expr],
         bar: bool,
         span: Span,
-    ) -> Option<TExpr> {
-        let checked: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
+    ) -> Option<TypedExpr> {
+        let checked: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let name = func.name.as_str();
         let suffix = split_suffix(name);
         let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
+        self.check_variate_bar(name, args, bar, is_density, span)?;
+        // User functions (including user `_lpdf`, `_rng`) come first.
+        if let Some(&fid) = self.functions.get(name) {
+            let args = collect(checked)?;
+            return self.call_user(fid, name, args, span, is_density);
+        }
+        if let Some(b) = Builtin::resolve(name, args.len()) {
+            let args = collect(checked)?;
+            return self.call_builtin(b, args, span);
+        }
+        if Builtin::lookup(name).next().is_some() {
+            self.wrong_builtin_arity(name, args.len(), span);
+            return None;
+        }
+        if let Some((base, suffix)) = suffix {
+            if let Some(d) = DistId::lookup(base) {
+                return if suffix == "_rng" {
+                    let args = collect(checked)?;
+                    self.call_rng(d, args, span, func.span)
+                } else {
+                    self.call_dist_density(d, func, (base, suffix), checked, span)
+                };
+            }
+        }
+        if let Some(d) = DistId::lookup(name) {
+            self.error(
+                Diagnostic::error("distribution-as-function", format!("`{name}` is a distribution, not a function"))
+                    .with_label(func.span, "distribution")
+                    .with_help(format!(
+                        "use `y ~ {name}(...)`, `{name}{}(y | ...)` for its log density or `{name}_rng(...)` to draw",
+                        d.spec().suffix()
+                    )),
+            );
+            return None;
+        }
+        self.unknown_function(func);
+        None
+    }
+
+    /// `|` separates the variate exactly in density calls with more than
+    /// one argument.
+    fn check_variate_bar(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        bar: bool,
+        is_density: bool,
+        span: Span,
+    ) -> Option<()> {
         if bar && !is_density {
             self.error(
                 Diagnostic::error(
@@ -186,121 +208,98 @@ impl Checker<'_> {
             );
             return None;
         }
-        // User functions (including user `_lpdf`, `_rng`) come first.
-        if let Some(&fid) = self.functions.get(name) {
-            let args = collect(checked)?;
-            return self.call_user(fid, name, args, span, is_density);
+        Some(())
+    }
+
+    /// A built-in called with a number of arguments it has no form for.
+    fn wrong_builtin_arity(&mut self, name: &str, given: usize, span: Span) {
+        let arities: Vec<usize> = Builtin::lookup(name).map(|b| b.arity()).collect();
+        let word = if arities == [1] {
+            "argument"
+        } else {
+            "arguments"
+        };
+        let arities: Vec<String> = arities.iter().map(usize::to_string).collect();
+        self.error(
+            Diagnostic::error(
+                "wrong-arity",
+                format!(
+                    "`{name}` takes {} {word}, but {} given",
+                    arities.join(" or "),
+                    were_given(given)
+                ),
+            )
+            .with_label(span, "this call")
+            .with_help(
+                Builtin::lookup(name)
+                    .map(|b| b.signature())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        );
+    }
+
+    /// `name_lpdf(y | ...)` / `name_lpmf(y | ...)` of a built-in distribution.
+    fn call_dist_density(
+        &mut self,
+        d: DistId,
+        func: &Ident,
+        (base, suffix): (&str, &str),
+        checked: Vec<Option<TypedExpr>>,
+        span: Span,
+    ) -> Option<TypedExpr> {
+        let name = func.name.as_str();
+        let spec = d.spec();
+        if suffix != spec.suffix() {
+            let kind = if spec.is_discrete() {
+                "discrete"
+            } else {
+                "continuous"
+            };
+            self.error(
+                Diagnostic::error(
+                    "density-suffix",
+                    format!(
+                        "`{base}` is {kind}: its log density is `{base}{}`",
+                        spec.suffix()
+                    ),
+                )
+                .with_label(func.span, "wrong suffix")
+                .with_help(format!("write `{base}{}`", spec.suffix())),
+            );
+            return None;
         }
-        if let Some(b) = Builtin::resolve(name, args.len()) {
-            let args = collect(checked)?;
-            return self.call_builtin(b, args, span);
-        }
-        if let Some(first) = Builtin::lookup(name).next() {
-            let arities: Vec<String> = Builtin::lookup(name)
-                .map(|b| b.arity().to_string())
-                .collect();
+        if checked.is_empty() {
             self.error(
                 Diagnostic::error(
                     "wrong-arity",
-                    format!(
-                        "`{name}` takes {} {}, but {} given",
-                        arities.join(" or "),
-                        if arities.len() == 1 && first.arity() == 1 {
-                            "argument"
-                        } else {
-                            "arguments"
-                        },
-                        if args.len() == 1 {
-                            "1 was".to_string()
-                        } else {
-                            format!("{} were", args.len())
-                        }
-                    ),
+                    format!("`{name}` needs the variate as its first argument"),
                 )
-                .with_label(span, "this call")
-                .with_help(
-                    Builtin::lookup(name)
-                        .map(|b| b.signature())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
+                .with_label(span, "no variate")
+                .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
             );
             return None;
         }
-        if let Some((base, suffix)) = suffix {
-            if let Some(d) = DistId::lookup(base) {
-                let spec = d.spec();
-                if suffix == "_rng" {
-                    let args = collect(checked)?;
-                    return self.call_rng(d, args, span, func.span);
-                }
-                if suffix != spec.suffix() {
-                    let kind = if spec.is_discrete() {
-                        "discrete"
-                    } else {
-                        "continuous"
-                    };
-                    self.error(
-                        Diagnostic::error(
-                            "density-suffix",
-                            format!(
-                                "`{base}` is {kind}: its log density is `{base}{}`",
-                                spec.suffix()
-                            ),
-                        )
-                        .with_label(func.span, "wrong suffix")
-                        .with_help(format!("write `{base}{}`", spec.suffix())),
-                    );
-                    return None;
-                }
-                if args.is_empty() {
-                    self.error(
-                        Diagnostic::error(
-                            "wrong-arity",
-                            format!("`{name}` needs the variate as its first argument"),
-                        )
-                        .with_label(span, "no variate")
-                        .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
-                    );
-                    return None;
-                }
-                let mut args = collect(checked)?;
-                let y = args.remove(0);
-                let params = union_params(std::iter::once(&y).chain(&args));
-                self.check_dist_args(d, Some(&y), &args, span, func.span)?;
-                return Some(TExpr {
-                    e: ir::Expr {
-                        kind: I::Lpdf {
-                            dist: DistRef::Builtin(d),
-                            y: Box::new(y.e),
-                            args: args.into_iter().map(|a| a.e).collect(),
-                        },
-                        ty: Ty::Real,
-                        span,
-                    },
-                    dims: Dims::UNKNOWN,
-                    params,
-                });
-            }
-        }
-        if DistId::lookup(name).is_some() {
-            self.error(
-                Diagnostic::error("distribution-as-function", format!("`{name}` is a distribution, not a function"))
-                    .with_label(func.span, "distribution")
-                    .with_help(format!(
-                        "use `y ~ {name}(...)`, `{name}{}(y | ...)` for its log density or `{name}_rng(...)` to draw",
-                        DistId::lookup(name).map(|d| d.spec().suffix()).unwrap_or("_lpdf")
-                    )),
-            );
-            return None;
-        }
-        self.unknown_function(func);
-        None
+        let mut args = collect(checked)?;
+        let y = args.remove(0);
+        let params = union_params(std::iter::once(&y).chain(&args));
+        self.check_dist_args(d, Some(&y), &args, span, func.span)?;
+        Some(TypedExpr::new(
+            IrExpr::Lpdf {
+                dist: DistRef::Builtin(d),
+                y: Box::new(y.expr),
+                args: args.into_iter().map(|a| a.expr).collect(),
+            },
+            ValueType::Real,
+            span,
+            Dims::UNKNOWN,
+            params,
+        ))
     }
 
     fn unknown_function(&mut self, func: &Ident) {
         let name = &func.name;
-        if let Some(cur) = &self.cur_fn {
+        if let Some(cur) = &self.current_fn {
             if &cur.name == name {
                 let msg = format!("`{name}` calls itself: recursion is not supported");
                 self.error(
@@ -330,8 +329,8 @@ impl Checker<'_> {
         self.error(d);
     }
 
-    fn call_builtin(&mut self, b: Builtin, args: Vec<TExpr>, span: Span) -> Option<TExpr> {
-        let tys: Vec<Ty> = args.iter().map(TExpr::ty).collect();
+    fn call_builtin(&mut self, b: Builtin, args: Vec<TypedExpr>, span: Span) -> Option<TypedExpr> {
+        let tys: Vec<ValueType> = args.iter().map(TypedExpr::ty).collect();
         let Some(ty) = builtin_type(b, &tys) else {
             let found = tys
                 .iter()
@@ -344,7 +343,7 @@ impl Checker<'_> {
             )
             .with_label(span, "this call");
             for a in &args {
-                d = d.with_label(a.e.span, a.ty().describe());
+                d = d.with_label(a.expr.span, a.ty().describe());
             }
             self.error(d.with_help(format!("expected {}", b.signature())));
             return None;
@@ -369,25 +368,23 @@ impl Checker<'_> {
         }
         let dims = builtin_dims(b, &args);
         let params = union_params(&args);
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Call(b, args.into_iter().map(|a| a.e).collect()),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Call(b, args.into_iter().map(|a| a.expr).collect()),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     fn call_user(
         &mut self,
         fid: FnId,
         name: &str,
-        args: Vec<TExpr>,
+        args: Vec<TypedExpr>,
         span: Span,
         is_density: bool,
-    ) -> Option<TExpr> {
+    ) -> Option<TypedExpr> {
         let info = &self.fn_info[fid.index()];
         let (want, ret, uses_rng) = (info.args.clone(), info.ret, info.uses_rng);
         if !self.check_user_args(fid, name, &want, &args, span) {
@@ -398,36 +395,28 @@ impl Checker<'_> {
         }
         let params = union_params(&args);
         let kind = if is_density {
-            let mut it = args.into_iter().map(|a| a.e);
+            let mut it = args.into_iter().map(|a| a.expr);
             let y = it.next()?;
-            I::Lpdf {
+            IrExpr::Lpdf {
                 dist: DistRef::User(fid),
                 y: Box::new(y),
                 args: it.collect(),
             }
         } else {
-            I::CallUser(fid, args.into_iter().map(|a| a.e).collect())
+            IrExpr::CallUser(fid, args.into_iter().map(|a| a.expr).collect())
         };
-        Some(TExpr {
-            e: ir::Expr {
-                kind,
-                ty: ret,
-                span,
-            },
-            dims: Dims::UNKNOWN,
-            params,
-        })
+        Some(TypedExpr::new(kind, ret, span, Dims::UNKNOWN, params))
     }
 
     pub(super) fn check_user_args(
         &mut self,
         fid: FnId,
         name: &str,
-        want: &[Ty],
-        args: &[TExpr],
+        want: &[ValueType],
+        args: &[TypedExpr],
         span: Span,
     ) -> bool {
-        let def = self.m.function(fid).span;
+        let def = self.model.function(fid).span;
         if want.len() != args.len() {
             self.error(
                 Diagnostic::error(
@@ -435,11 +424,7 @@ impl Checker<'_> {
                     format!(
                         "`{name}` takes {}, but {} given",
                         plural(want.len(), "argument"),
-                        if args.len() == 1 {
-                            "1 was".to_string()
-                        } else {
-                            format!("{} were", args.len())
-                        }
+                        were_given(args.len())
                     ),
                 )
                 .with_label(span, "this call")
@@ -460,7 +445,7 @@ impl Checker<'_> {
                             a.ty().describe()
                         ),
                     )
-                    .with_label(a.e.span, a.ty().describe())
+                    .with_label(a.expr.span, a.ty().describe())
                     .with_label(def, "defined here"),
                 );
                 ok = false;
@@ -471,11 +456,11 @@ impl Checker<'_> {
 
     /// `_rng` calls and the functions that make them belong in `gen`.
     pub(super) fn require_rng_context(&mut self, name: &str, span: Span) -> Option<()> {
-        if let Some(f) = &mut self.cur_fn {
+        if let Some(f) = &mut self.current_fn {
             f.uses_rng = true;
             return Some(());
         }
-        if self.ctx != Ctx::Gen {
+        if self.context != Context::Gen {
             self.error(
                 Diagnostic::error("rng-outside-gen", format!("`{name}` draws random numbers: it can be used only in `gen` statements"))
                     .with_label(span, "random draw outside `gen`")
@@ -487,16 +472,8 @@ impl Checker<'_> {
     }
 }
 
-fn collect(v: Vec<Option<TExpr>>) -> Option<Vec<TExpr>> {
+fn collect(v: Vec<Option<TypedExpr>>) -> Option<Vec<TypedExpr>> {
     v.into_iter().collect()
-}
-
-pub(super) fn union_params<'a>(args: impl IntoIterator<Item = &'a TExpr>) -> ParamSet {
-    let mut p = ParamSet::default();
-    for a in args {
-        p.union_with(&a.params);
-    }
-    p
 }
 
 #[cfg(test)]
@@ -505,7 +482,7 @@ mod tests {
 
     #[test]
     fn every_builtin_has_a_typing_rule() {
-        use Ty::*;
+        use ValueType::*;
         let samples = [Int, Real, IntArray, Vector, Matrix];
         for b in Builtin::ALL {
             let found = match b.arity() {

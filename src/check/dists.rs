@@ -1,23 +1,23 @@
 //! Built-in distributions in calls and `~` statements: arity, kinds,
 //! integer domains, equal vector lengths, and what `_rng` draws return.
 
-use super::calls::{arg_list, plural, split_suffix, union_params};
-use super::types::{Dims, TExpr, is_vectorish};
+use super::naming::{arg_list, plural, split_suffix, were_given};
+use super::types::{Dims, TypedExpr, is_vectorish, union_params};
 use super::{Checker, scope::suggest};
 use crate::ast::Ident;
 use crate::diagnostics::Diagnostic;
 use crate::dist::{ArgShape, ArgSpec, DistId, DistSpec};
-use crate::ir::{self, DistRef, ExprKind as I, Ty};
+use crate::ir::{self, DistRef, ExprKind as IrExpr, ValueType};
 use crate::source::Span;
 
 impl Checker<'_> {
     pub(super) fn call_rng(
         &mut self,
         d: DistId,
-        args: Vec<TExpr>,
+        args: Vec<TypedExpr>,
         span: Span,
         name_span: Span,
-    ) -> Option<TExpr> {
+    ) -> Option<TypedExpr> {
         let spec = d.spec();
         let name = format!("{}_rng", spec.name);
         if d == DistId::LkjCorrCholesky {
@@ -34,23 +34,25 @@ impl Checker<'_> {
         self.check_dist_args(d, None, &args, span, name_span)?;
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
-            DistId::Categorical | DistId::CategoricalLogit => Ty::Int,
-            DistId::MultiNormal | DistId::MultiNormalCholesky if args[0].ty() == Ty::Matrix => {
-                Ty::Matrix
+            DistId::Categorical | DistId::CategoricalLogit => ValueType::Int,
+            DistId::MultiNormal | DistId::MultiNormalCholesky
+                if args[0].ty() == ValueType::Matrix =>
+            {
+                ValueType::Matrix
             }
-            _ if !d.is_univariate() => Ty::Vector,
+            _ if !d.is_univariate() => ValueType::Vector,
             _ if spec.is_discrete() => {
                 if any_vec {
-                    Ty::IntArray
+                    ValueType::IntArray
                 } else {
-                    Ty::Int
+                    ValueType::Int
                 }
             }
             _ => {
                 if any_vec {
-                    Ty::Vector
+                    ValueType::Vector
                 } else {
-                    Ty::Real
+                    ValueType::Real
                 }
             }
         };
@@ -59,15 +61,13 @@ impl Checker<'_> {
             .find(|a| is_vectorish(a.ty()))
             .map_or(Dims::UNKNOWN, |a| a.dims);
         let params = union_params(&args);
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Rng(d, args.into_iter().map(|a| a.e).collect()),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Rng(d, args.into_iter().map(|a| a.expr).collect()),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     /// Checks a built-in distribution's variate (if given) and arguments
@@ -75,8 +75,8 @@ impl Checker<'_> {
     pub(super) fn check_dist_args(
         &mut self,
         d: DistId,
-        y: Option<&TExpr>,
-        args: &[TExpr],
+        y: Option<&TypedExpr>,
+        args: &[TypedExpr],
         span: Span,
         name_span: Span,
     ) -> Option<()> {
@@ -97,11 +97,7 @@ impl Checker<'_> {
                     format!(
                         "`{}` takes {want}, but {} given",
                         spec.name,
-                        if args.len() == 1 {
-                            "1 was".to_string()
-                        } else {
-                            format!("{} were", args.len())
-                        }
+                        were_given(args.len())
                     ),
                 )
                 .with_label(span, "this call")
@@ -111,7 +107,7 @@ impl Checker<'_> {
         }
         let mut ok = true;
         let multi_rows = matches!(d, DistId::MultiNormal | DistId::MultiNormalCholesky);
-        let mut lens: Vec<&TExpr> = Vec::new();
+        let mut lens: Vec<&TypedExpr> = Vec::new();
         let pairs = y
             .map(|y| (&spec.variate, y, true))
             .into_iter()
@@ -120,10 +116,10 @@ impl Checker<'_> {
             let ty = t.ty();
             let int_domain = arg.domain.is_integer();
             let shape_ok = match arg.shape {
-                ArgShape::Elem => ty != Ty::Matrix,
+                ArgShape::Elem => ty != ValueType::Matrix,
                 ArgShape::Scalar => ty.is_scalar(),
-                ArgShape::Vector => is_vectorish(ty) || (multi_rows && ty == Ty::Matrix),
-                ArgShape::Matrix => ty == Ty::Matrix,
+                ArgShape::Vector => is_vectorish(ty) || (multi_rows && ty == ValueType::Matrix),
+                ArgShape::Matrix => ty == ValueType::Matrix,
             };
             if !shape_ok {
                 self.error(self.dist_arg_error(spec, arg, t, is_variate, name_span));
@@ -149,7 +145,7 @@ impl Checker<'_> {
                         ty.describe()
                     ),
                 )
-                .with_label(t.e.span, ty.describe());
+                .with_label(t.expr.span, ty.describe());
                 if is_variate {
                     diag = diag.with_help(format!(
                         "`{}` is a discrete distribution; declare the data as `int`",
@@ -184,7 +180,7 @@ impl Checker<'_> {
         &self,
         spec: &DistSpec,
         arg: &ArgSpec,
-        t: &TExpr,
+        t: &TypedExpr,
         is_variate: bool,
         name_span: Span,
     ) -> Diagnostic {
@@ -208,32 +204,38 @@ impl Checker<'_> {
                 t.ty().describe()
             ),
         )
-        .with_label(t.e.span, t.ty().describe())
+        .with_label(t.expr.span, t.ty().describe())
         .with_label(name_span, spec.doc)
     }
 
     /// `lhs ~ name(args)`: the distribution and its checked arguments.
     pub(super) fn tilde_dist(
         &mut self,
-        lhs: &TExpr,
+        lhs: &TypedExpr,
         dist: &Ident,
-        args: Vec<TExpr>,
+        args: Vec<TypedExpr>,
         span: Span,
     ) -> Option<(DistRef, Vec<ir::Expr>)> {
         let name = dist.name.as_str();
         if let Some(fid) = self.user_dist(name) {
-            let fname = self.m.function(fid).name.clone();
+            let fname = self.model.function(fid).name.clone();
             let want = self.fn_info[fid.index()].args.clone();
             let mut all = vec![lhs.clone()];
             all.extend(args.iter().cloned());
             if !self.check_user_args(fid, &fname, &want, &all, span) {
                 return None;
             }
-            return Some((DistRef::User(fid), args.into_iter().map(|a| a.e).collect()));
+            return Some((
+                DistRef::User(fid),
+                args.into_iter().map(|a| a.expr).collect(),
+            ));
         }
         if let Some(d) = DistId::lookup(name) {
             self.check_dist_args(d, Some(lhs), &args, span, dist.span)?;
-            return Some((DistRef::Builtin(d), args.into_iter().map(|a| a.e).collect()));
+            return Some((
+                DistRef::Builtin(d),
+                args.into_iter().map(|a| a.expr).collect(),
+            ));
         }
         let mut d = Diagnostic::error(
             "unknown-distribution",

@@ -1,167 +1,167 @@
 //! Checking expressions: operators, indexing, literals.
 
 use super::Checker;
-use super::types::{self, Dims, ParamSet, Size, TExpr};
-use crate::ast::{self, ExprKind as A, IndexKind};
+use super::types::{self, Dims, ParamSet, Size, TypedExpr};
+use crate::ast::{self, ExprKind as AstExpr, IndexKind};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, BinOp, ExprKind as I, Index, Ty, UnOp};
+use crate::ir::{BinOp, ExprKind as IrExpr, Index, UnOp, ValueType};
 use crate::source::Span;
 
-fn lit(kind: I, ty: Ty, span: Span) -> TExpr {
-    TExpr {
-        e: ir::Expr { kind, ty, span },
-        dims: Dims::UNKNOWN,
-        params: ParamSet::default(),
-    }
+fn lit(kind: IrExpr, ty: ValueType, span: Span) -> TypedExpr {
+    TypedExpr::new(kind, ty, span, Dims::UNKNOWN, ParamSet::default())
 }
 
 impl Checker<'_> {
     /// Checks an expression; `None` when it has an error (already reported).
-    pub(super) fn expr(&mut self, e: &ast::Expr) -> Option<TExpr> {
+    pub(super) fn expr(&mut self, e: &ast::Expr) -> Option<TypedExpr> {
         let span = e.span;
         match &e.kind {
-            A::Int(v) => Some(lit(I::Int(*v), Ty::Int, span)),
-            A::Real(v) => Some(lit(I::Real(*v), Ty::Real, span)),
-            A::Bool(b) => Some(lit(I::Int(i64::from(*b)), Ty::Int, span)),
-            A::Name(n) => self.name_ref(n, span),
-            A::Unary(op, x) => {
+            AstExpr::Int(v) => Some(lit(IrExpr::Int(*v), ValueType::Int, span)),
+            AstExpr::Real(v) => Some(lit(IrExpr::Real(*v), ValueType::Real, span)),
+            AstExpr::Bool(b) => Some(lit(IrExpr::Int(i64::from(*b)), ValueType::Int, span)),
+            AstExpr::Name(n) => self.name_ref(n, span),
+            AstExpr::Unary(op, x) => {
                 let x = self.expr(x)?;
                 self.unary(*op, x, span)
             }
-            A::Binary(op, a, b) => {
+            AstExpr::Binary(op, a, b) => {
                 let a = self.expr(a);
                 let b = self.expr(b);
                 self.binary(*op, a?, b?, span)
             }
-            A::Cond(c, a, b) => {
-                let c = self.expr(c);
-                let a = self.expr(a);
-                let b = self.expr(b);
-                let (c, a, b) = (c?, a?, b?);
-                if !c.ty().is_scalar() {
-                    self.error(
-                        Diagnostic::error(
-                            "condition-not-scalar",
-                            format!(
-                                "the condition of `?:` must be a scalar, found {}",
-                                c.ty().describe()
-                            ),
-                        )
-                        .with_label(c.e.span, "not a scalar"),
-                    );
-                    return None;
-                }
-                let Some(ty) = types::join(a.ty(), b.ty()) else {
-                    self.error(
-                        Diagnostic::error(
-                            "branch-types",
-                            "the two branches of `?:` have different kinds",
-                        )
-                        .with_label(a.e.span, a.ty().describe())
-                        .with_label(b.e.span, b.ty().describe()),
-                    );
-                    return None;
-                };
-                let mut params = c.params;
-                params.union_with(&a.params);
-                params.union_with(&b.params);
-                let dims = a.dims.unify(b.dims).unwrap_or(Dims::UNKNOWN);
-                Some(TExpr {
-                    e: ir::Expr {
-                        kind: I::Cond(Box::new(c.e), Box::new(a.e), Box::new(b.e)),
-                        ty,
-                        span,
-                    },
-                    dims,
-                    params,
-                })
-            }
-            A::Index(base, items) => self.index(base, items, span),
-            A::Call { func, args, bar } => self.call(func, args, *bar, span),
-            A::VecLit(items) => {
-                let checked: Vec<Option<TExpr>> = items.iter().map(|i| self.expr(i)).collect();
-                let mut out = Vec::new();
-                let mut params = ParamSet::default();
-                let mut ok = true;
-                for t in checked {
-                    let Some(t) = t else {
-                        ok = false;
-                        continue;
-                    };
-                    if !t.ty().is_scalar() {
-                        self.error(
-                            Diagnostic::error(
-                                "vector-literal-element",
-                                format!(
-                                    "the elements of a vector literal must be scalars, found {}",
-                                    t.ty().describe()
-                                ),
-                            )
-                            .with_label(t.e.span, "not a scalar")
-                            .with_help("to join vectors use `append_row(a, b)`"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    params.union_with(&t.params);
-                    out.push(t.e);
-                }
-                if !ok {
-                    return None;
-                }
-                let n = out.len() as i64;
-                Some(TExpr {
-                    e: ir::Expr {
-                        kind: I::VecLit(out),
-                        ty: Ty::Vector,
-                        span,
-                    },
-                    dims: Dims::vector(Size::Lit(n)),
-                    params,
-                })
-            }
+            AstExpr::Cond(c, a, b) => self.conditional(c, a, b, span),
+            AstExpr::Index(base, items) => self.index(base, items, span),
+            AstExpr::Call { func, args, bar } => self.call(func, args, *bar, span),
+            AstExpr::VecLit(items) => self.vector_literal(items, span),
         }
     }
 
-    fn unary(&mut self, op: UnOp, x: TExpr, span: Span) -> Option<TExpr> {
+    /// `c ? a : b`
+    fn conditional(
+        &mut self,
+        c: &ast::Expr,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> Option<TypedExpr> {
+        let c = self.expr(c);
+        let a = self.expr(a);
+        let b = self.expr(b);
+        let (c, a, b) = (c?, a?, b?);
+        if !c.ty().is_scalar() {
+            self.error(
+                Diagnostic::error(
+                    "condition-not-scalar",
+                    format!(
+                        "the condition of `?:` must be a scalar, found {}",
+                        c.ty().describe()
+                    ),
+                )
+                .with_label(c.expr.span, "not a scalar"),
+            );
+            return None;
+        }
+        let Some(ty) = types::join(a.ty(), b.ty()) else {
+            self.error(
+                Diagnostic::error(
+                    "branch-types",
+                    "the two branches of `?:` have different kinds",
+                )
+                .with_label(a.expr.span, a.ty().describe())
+                .with_label(b.expr.span, b.ty().describe()),
+            );
+            return None;
+        };
+        let mut params = c.params;
+        params.union_with(&a.params);
+        params.union_with(&b.params);
+        let dims = a.dims.unify(b.dims).unwrap_or(Dims::UNKNOWN);
+        Some(TypedExpr::new(
+            IrExpr::Cond(Box::new(c.expr), Box::new(a.expr), Box::new(b.expr)),
+            ty,
+            span,
+            dims,
+            params,
+        ))
+    }
+
+    /// `[a, b, c]`: a vector of scalars.
+    fn vector_literal(&mut self, items: &[ast::Expr], span: Span) -> Option<TypedExpr> {
+        let checked: Vec<Option<TypedExpr>> = items.iter().map(|i| self.expr(i)).collect();
+        let mut out = Vec::new();
+        let mut params = ParamSet::default();
+        let mut ok = true;
+        for t in checked {
+            let Some(t) = t else {
+                ok = false;
+                continue;
+            };
+            if !t.ty().is_scalar() {
+                self.error(
+                    Diagnostic::error(
+                        "vector-literal-element",
+                        format!(
+                            "the elements of a vector literal must be scalars, found {}",
+                            t.ty().describe()
+                        ),
+                    )
+                    .with_label(t.expr.span, "not a scalar")
+                    .with_help("to join vectors use `append_row(a, b)`"),
+                );
+                ok = false;
+                continue;
+            }
+            params.union_with(&t.params);
+            out.push(t.expr);
+        }
+        if !ok {
+            return None;
+        }
+        let n = out.len() as i64;
+        Some(TypedExpr::new(
+            IrExpr::VecLit(out),
+            ValueType::Vector,
+            span,
+            Dims::vector(Size::Lit(n)),
+            params,
+        ))
+    }
+
+    fn unary(&mut self, op: UnOp, x: TypedExpr, span: Span) -> Option<TypedExpr> {
         let ty = match (op, x.ty()) {
-            (UnOp::Neg, Ty::IntArray) => Ty::Vector,
+            (UnOp::Neg, ValueType::IntArray) => ValueType::Vector,
             (UnOp::Neg, t) => t,
-            (UnOp::Not, t) if t.is_scalar() => Ty::Int,
+            (UnOp::Not, t) if t.is_scalar() => ValueType::Int,
             (UnOp::Not, t) => {
                 self.error(
                     Diagnostic::error(
                         "bad-operand",
                         format!("`!` applies to scalars, found {}", t.describe()),
                     )
-                    .with_label(x.e.span, t.describe()),
+                    .with_label(x.expr.span, t.describe()),
                 );
                 return None;
             }
         };
         // Fold negative literals so that `-1` is a literal, as users read it.
-        let kind = match (op, &x.e.kind) {
-            (UnOp::Neg, I::Int(v)) if *v != i64::MIN => I::Int(-v),
-            (UnOp::Neg, I::Real(v)) => I::Real(-v),
-            _ => I::Unary(op, Box::new(x.e)),
+        let kind = match (op, &x.expr.kind) {
+            (UnOp::Neg, IrExpr::Int(v)) if *v != i64::MIN => IrExpr::Int(-v),
+            (UnOp::Neg, IrExpr::Real(v)) => IrExpr::Real(-v),
+            _ => IrExpr::Unary(op, Box::new(x.expr)),
         };
-        Some(TExpr {
-            e: ir::Expr { kind, ty, span },
-            dims: x.dims,
-            params: x.params,
-        })
+        Some(TypedExpr::new(kind, ty, span, x.dims, x.params))
     }
 
     pub(super) fn describe_size(&self, s: Size) -> String {
         match s {
-            Size::Data(d) => format!("`{}`", self.m.data(d).name),
+            Size::Data(d) => format!("`{}`", self.model.data(d).name),
             Size::Lit(v) => v.to_string(),
             Size::Unknown => "unknown".into(),
         }
     }
 
     /// Reports a certain size mismatch between two operands.
-    pub(super) fn shape_mismatch(&mut self, what: &str, a: &TExpr, b: &TExpr, span: Span) {
+    pub(super) fn shape_mismatch(&mut self, what: &str, a: &TypedExpr, b: &TypedExpr, span: Span) {
         let (sa, sb) = if a.dims.rows.unify(b.dims.rows).is_err() {
             (a.dims.rows, b.dims.rows)
         } else {
@@ -170,8 +170,8 @@ impl Checker<'_> {
         let (da, db) = (self.describe_size(sa), self.describe_size(sb));
         self.error(
             Diagnostic::error("shape-mismatch", format!("shape mismatch in {what}: size {da} against size {db}"))
-                .with_label(a.e.span, format!("size {da}"))
-                .with_label(b.e.span, format!("size {db}"))
+                .with_label(a.expr.span, format!("size {da}"))
+                .with_label(b.expr.span, format!("size {db}"))
                 .with_label(span, "in this expression")
                 .with_help(format!(
                     "the sizes come from different data declarations; if they are always equal, declare both with {da}"
@@ -179,13 +179,19 @@ impl Checker<'_> {
         );
     }
 
-    pub(super) fn binary(&mut self, op: BinOp, a: TExpr, b: TExpr, span: Span) -> Option<TExpr> {
+    pub(super) fn binary(
+        &mut self,
+        op: BinOp,
+        a: TypedExpr,
+        b: TypedExpr,
+        span: Span,
+    ) -> Option<TypedExpr> {
         let ty = match types::binary(op, a.ty(), b.ty()) {
             Ok(t) => t,
             Err(err) => {
                 let mut d = Diagnostic::error("bad-operands", err.message)
-                    .with_label(a.e.span, a.ty().describe())
-                    .with_label(b.e.span, b.ty().describe());
+                    .with_label(a.expr.span, a.ty().describe())
+                    .with_label(b.expr.span, b.ty().describe());
                 if let Some(h) = err.help {
                     d = d.with_help(h);
                 }
@@ -211,8 +217,8 @@ impl Checker<'_> {
                             "shape-mismatch",
                             format!("shape mismatch in {what}: {ca} columns against {rb} rows"),
                         )
-                        .with_label(a.e.span, format!("{ca} columns"))
-                        .with_label(b.e.span, format!("{rb} rows")),
+                        .with_label(a.expr.span, format!("{ca} columns"))
+                        .with_label(b.expr.span, format!("{rb} rows")),
                     );
                 } else {
                     self.shape_mismatch(what, &a, &b, span);
@@ -222,86 +228,48 @@ impl Checker<'_> {
         };
         let mut params = a.params;
         params.union_with(&b.params);
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Binary(op, Box::new(a.e), Box::new(b.e)),
-                ty,
-                span,
-            },
+        Some(TypedExpr::new(
+            IrExpr::Binary(op, Box::new(a.expr), Box::new(b.expr)),
+            ty,
+            span,
             dims,
             params,
-        })
+        ))
     }
 
     /// An int index expression, or `None` with a diagnostic.
-    pub(super) fn int_expr(&mut self, e: &ast::Expr, what: &str) -> Option<TExpr> {
+    pub(super) fn int_expr(&mut self, e: &ast::Expr, what: &str) -> Option<TypedExpr> {
         let t = self.expr(e)?;
-        if t.ty() != Ty::Int {
+        if t.ty() != ValueType::Int {
             self.error(
                 Diagnostic::error(
                     "not-int",
                     format!("{what} must be an int, found {}", t.ty().describe()),
                 )
-                .with_label(t.e.span, t.ty().describe()),
+                .with_label(t.expr.span, t.ty().describe()),
             );
             return None;
         }
         Some(t)
     }
 
-    fn index(&mut self, base: &ast::Expr, items: &[ast::IndexItem], span: Span) -> Option<TExpr> {
+    fn index(
+        &mut self,
+        base: &ast::Expr,
+        items: &[ast::IndexItem],
+        span: Span,
+    ) -> Option<TypedExpr> {
         let base = self.expr(base);
         let mut idx = Vec::new();
         let mut params = ParamSet::default();
         let mut ok = true;
-        // (index, selection size: None for a single element)
+        // How many elements each index selects: None for a single element.
         let mut sel: Vec<Option<Size>> = Vec::new();
         for item in items {
-            let r = match &item.kind {
-                IndexKind::All => Some((Index::All, Some(Size::Unknown), true)),
-                IndexKind::Slice(lo, hi) => {
-                    let lo = lo.as_ref().map(|e| self.int_expr(e, "a slice bound"));
-                    let hi = hi.as_ref().map(|e| self.int_expr(e, "a slice bound"));
-                    match (lo, hi) {
-                        (Some(None), _) | (_, Some(None)) => None,
-                        (lo, hi) => {
-                            let lo = lo.flatten().map(|t| {
-                                params.union_with(&t.params);
-                                t.e
-                            });
-                            let hi = hi.flatten().map(|t| {
-                                params.union_with(&t.params);
-                                t.e
-                            });
-                            Some((Index::Slice(lo, hi), Some(Size::Unknown), false))
-                        }
-                    }
-                }
-                IndexKind::Expr(e) => match self.expr(e) {
-                    None => None,
-                    Some(t) => {
-                        params.union_with(&t.params);
-                        match t.ty() {
-                            Ty::Int => Some((Index::Single(t.e), None, false)),
-                            Ty::IntArray => {
-                                let n = t.dims.rows;
-                                Some((Index::Multi(t.e), Some(n), false))
-                            }
-                            other => {
-                                self.error(
-                                    Diagnostic::error("bad-index", format!("an index must be an int (or an int[] to gather elements), found {}", other.describe()))
-                                        .with_label(t.e.span, other.describe()),
-                                );
-                                None
-                            }
-                        }
-                    }
-                },
-            };
-            match r {
-                Some((i, s, all)) => {
+            match self.index_item(item, &mut params) {
+                Some((i, s)) => {
                     idx.push(i);
-                    sel.push(if all { Some(Size::Unknown) } else { s });
+                    sel.push(s);
                 }
                 None => ok = false,
             }
@@ -311,7 +279,74 @@ impl Checker<'_> {
             return None;
         }
         params.union_with(&base.params);
+        let (ty, dims) = self.indexed_type(&base, &idx, &sel, span)?;
+        Some(TypedExpr::new(
+            IrExpr::Index(Box::new(base.expr), idx),
+            ty,
+            span,
+            dims,
+            params,
+        ))
+    }
+
+    /// One index: the IR index and the size it selects (`None` for a
+    /// single element); its parameters join `params`.
+    fn index_item(
+        &mut self,
+        item: &ast::IndexItem,
+        params: &mut ParamSet,
+    ) -> Option<(Index, Option<Size>)> {
+        match &item.kind {
+            IndexKind::All => Some((Index::All, Some(Size::Unknown))),
+            IndexKind::Slice(lo, hi) => {
+                let lo = lo.as_ref().map(|e| self.int_expr(e, "a slice bound"));
+                let hi = hi.as_ref().map(|e| self.int_expr(e, "a slice bound"));
+                match (lo, hi) {
+                    (Some(None), _) | (_, Some(None)) => None,
+                    (lo, hi) => {
+                        let mut bound = |t: Option<TypedExpr>| {
+                            t.map(|t| {
+                                params.union_with(&t.params);
+                                t.expr
+                            })
+                        };
+                        let lo = bound(lo.flatten());
+                        let hi = bound(hi.flatten());
+                        Some((Index::Slice(lo, hi), Some(Size::Unknown)))
+                    }
+                }
+            }
+            IndexKind::Expr(e) => {
+                let t = self.expr(e)?;
+                params.union_with(&t.params);
+                match t.ty() {
+                    ValueType::Int => Some((Index::Single(t.expr), None)),
+                    ValueType::IntArray => {
+                        let n = t.dims.rows;
+                        Some((Index::Multi(t.expr), Some(n)))
+                    }
+                    other => {
+                        self.error(
+                            Diagnostic::error("bad-index", format!("an index must be an int (or an int[] to gather elements), found {}", other.describe()))
+                                .with_label(t.expr.span, other.describe()),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The type and dimensions of `base[idx]`, or a `bad-index` error.
+    fn indexed_type(
+        &mut self,
+        base: &TypedExpr,
+        idx: &[Index],
+        sel: &[Option<Size>],
+        span: Span,
+    ) -> Option<(ValueType, Dims)> {
         let bd = base.dims;
+        // The size a selecting index keeps: all of `full` for `:`.
         let keep = |s: Option<Size>, full: Size, i: &Index| -> Size {
             match (s, i) {
                 (_, Index::All) => full,
@@ -319,34 +354,34 @@ impl Checker<'_> {
                 (None, _) => Size::Unknown,
             }
         };
-        let (ty, dims) = match (base.ty(), idx.len()) {
-            (Ty::Vector | Ty::IntArray, 1) => {
-                let elem = if base.ty() == Ty::Vector {
-                    Ty::Real
+        let found = match (base.ty(), idx.len()) {
+            (ValueType::Vector | ValueType::IntArray, 1) => {
+                let elem = if base.ty() == ValueType::Vector {
+                    ValueType::Real
                 } else {
-                    Ty::Int
+                    ValueType::Int
                 };
                 match sel[0] {
                     None => (elem, Dims::UNKNOWN),
                     s => (base.ty(), Dims::vector(keep(s, bd.rows, &idx[0]))),
                 }
             }
-            (Ty::Matrix, 1) => match sel[0] {
-                None => (Ty::Vector, Dims::vector(bd.cols)),
+            (ValueType::Matrix, 1) => match sel[0] {
+                None => (ValueType::Vector, Dims::vector(bd.cols)),
                 s => (
-                    Ty::Matrix,
+                    ValueType::Matrix,
                     Dims {
                         rows: keep(s, bd.rows, &idx[0]),
                         cols: bd.cols,
                     },
                 ),
             },
-            (Ty::Matrix, 2) => match (sel[0], sel[1]) {
-                (None, None) => (Ty::Real, Dims::UNKNOWN),
-                (None, s) => (Ty::Vector, Dims::vector(keep(s, bd.cols, &idx[1]))),
-                (s, None) => (Ty::Vector, Dims::vector(keep(s, bd.rows, &idx[0]))),
+            (ValueType::Matrix, 2) => match (sel[0], sel[1]) {
+                (None, None) => (ValueType::Real, Dims::UNKNOWN),
+                (None, s) => (ValueType::Vector, Dims::vector(keep(s, bd.cols, &idx[1]))),
+                (s, None) => (ValueType::Vector, Dims::vector(keep(s, bd.rows, &idx[0]))),
                 (s, t) => (
-                    Ty::Matrix,
+                    ValueType::Matrix,
                     Dims {
                         rows: keep(s, bd.rows, &idx[0]),
                         cols: keep(t, bd.cols, &idx[1]),
@@ -355,11 +390,11 @@ impl Checker<'_> {
             },
             (t, n) => {
                 let (msg, help) = match t {
-                    Ty::Int | Ty::Real => (
+                    ValueType::Int | ValueType::Real => (
                         format!("cannot index a scalar ({})", t.describe()),
                         "only vectors, int arrays and matrices have elements",
                     ),
-                    Ty::Matrix => (
+                    ValueType::Matrix => (
                         format!("a matrix takes one or two indices, found {n}"),
                         "write `X[i, j]`, `X[i]` (a row) or `X[:, j]` (a column)",
                     ),
@@ -371,20 +406,12 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::error("bad-index", msg)
                         .with_label(span, "indexed here")
-                        .with_label(base.e.span, t.describe())
+                        .with_label(base.expr.span, t.describe())
                         .with_help(help),
                 );
                 return None;
             }
         };
-        Some(TExpr {
-            e: ir::Expr {
-                kind: I::Index(Box::new(base.e), idx),
-                ty,
-                span,
-            },
-            dims,
-            params,
-        })
+        Some(found)
     }
 }

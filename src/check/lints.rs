@@ -1,21 +1,21 @@
 //! Warnings about models that are legal but probably not what was meant.
 
 use super::Checker;
-use super::types::TExpr;
+use super::types::TypedExpr;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Bounds, Constraint, ExprKind};
 
 impl Checker<'_> {
     /// A `~` statement: its left side's parameters have a prior; a left
     /// side that transforms parameters needs a Jacobian.
-    pub(super) fn record_tilde(&mut self, lhs: &TExpr) {
+    pub(super) fn record_tilde(&mut self, lhs: &TypedExpr) {
         for p in lhs.params.iter() {
             self.param_info[p.index()].has_prior = true;
         }
         if lhs.params.is_empty() {
             return;
         }
-        let plain = match &lhs.e.kind {
+        let plain = match &lhs.expr.kind {
             ExprKind::Param(_) => true,
             ExprKind::Index(base, _) => matches!(base.kind, ExprKind::Param(_)),
             _ => false,
@@ -26,15 +26,15 @@ impl Checker<'_> {
         let names: Vec<String> = lhs
             .params
             .iter()
-            .map(|p| format!("`{}`", self.m.param(p).name))
+            .map(|p| format!("`{}`", self.model.param(p).name))
             .collect();
-        let text = self.snippet(lhs.e.span).to_string();
+        let text = self.snippet(lhs.expr.span).to_string();
         self.error(
             Diagnostic::warning(
                 "jacobian",
                 format!("the left side of `~` is a transformation of parameters ({})", names.join(", ")),
             )
-            .with_label(lhs.e.span, format!("`{text}` is computed from parameters"))
+            .with_label(lhs.expr.span, format!("`{text}` is computed from parameters"))
             .with_help(
                 "`~` adds the density of the transformed value, not of the parameters: unless the transform is \
                  linear with a constant scale, add its log absolute Jacobian with `target += ...`, or put the prior \
@@ -44,7 +44,7 @@ impl Checker<'_> {
     }
 
     /// `target += e`: every parameter in `e` counts as having a prior.
-    pub(super) fn record_target(&mut self, e: &TExpr) {
+    pub(super) fn record_target(&mut self, e: &TypedExpr) {
         for p in e.params.iter() {
             self.param_info[p.index()].has_prior = true;
         }
@@ -56,7 +56,7 @@ impl Checker<'_> {
             if info.has_prior {
                 continue;
             }
-            let p = &self.m.params[i];
+            let p = &self.model.params[i];
             let proper = match &p.constraint {
                 Constraint::Bounded(Bounds {
                     lower: Some(_),
@@ -83,7 +83,7 @@ impl Checker<'_> {
         }
         for (i, info) in self.data_info.iter().enumerate() {
             if !info.used {
-                let d = &self.m.data[i];
+                let d = &self.model.data[i];
                 self.diags.push(
                     Diagnostic::warning("unused-data", format!("data `{}` is never used", d.name))
                         .with_label(d.span, "declared here")

@@ -11,8 +11,10 @@ mod calls;
 mod decl;
 mod dists;
 mod expr;
-pub mod layout;
+mod function;
+mod layout;
 mod lints;
+mod naming;
 mod scope;
 mod stdlib;
 mod stmt;
@@ -20,11 +22,12 @@ mod types;
 
 use crate::ast;
 use crate::diagnostics::{Diagnostic, has_errors};
-use crate::ir::{self, DataId, FnId, GenId, LocalId, ParamId, Ty};
+use crate::ir::{self, DataId, FnId, GenId, LocalId, ParamId, ValueType};
 use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
 use types::{Dims, ParamSet};
 
+pub use layout::{Free, Layout, ParamLayout, SizeEval};
 pub use stdlib::STDLIB;
 
 /// Checks library programs and a model (the last program) and builds the IR.
@@ -36,32 +39,34 @@ pub fn check(
     sources: &SourceMap,
     programs: &[ast::Program],
 ) -> (Option<ir::Model>, Vec<Diagnostic>) {
-    let mut c = Checker::new(sources);
+    let mut checker = Checker::new(sources);
     let n = programs.len();
     for (i, p) in programs.iter().enumerate() {
-        c.prescan(p, i + 1 == n);
+        checker.prescan(p, i + 1 == n);
     }
     for (i, p) in programs.iter().enumerate() {
         let library = i + 1 < n;
-        c.in_stdlib = library;
+        checker.in_stdlib = library;
         for s in &p.stmts {
-            if let Some(s) = c.top_stmt(s, library) {
-                c.m.body.push(s);
+            if let Some(s) = checker.top_stmt(s, library) {
+                checker.model.body.push(s);
             }
         }
     }
-    c.in_stdlib = false;
+    checker.in_stdlib = false;
     // With errors, statements that failed to check would make these
     // warnings wrong (a prior that did not check is still a prior).
-    if !has_errors(&c.diags) {
-        c.finish_lints();
+    if !has_errors(&checker.diags) {
+        checker.finish_lints();
     }
-    let Checker { m, mut diags, .. } = c;
+    let Checker {
+        model, mut diags, ..
+    } = checker;
     diags.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.start)));
     if has_errors(&diags) {
         (None, diags)
     } else {
-        (Some(m), diags)
+        (Some(model), diags)
     }
 }
 
@@ -116,7 +121,7 @@ struct Entry {
 
 /// Where an expression sits, which decides the names it may use.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Ctx {
+enum Context {
     /// Sizes, bounds and defaults of `data`: earlier data only.
     Data,
     /// Sizes of a parameter: data only.
@@ -147,15 +152,15 @@ struct ParamInfo {
 }
 
 struct FnInfo {
-    args: Vec<Ty>,
-    ret: Ty,
+    args: Vec<ValueType>,
+    ret: ValueType,
     uses_rng: bool,
 }
 
-struct FnCtx {
+struct CurrentFunction {
     id: FnId,
     name: String,
-    ret: Option<Ty>,
+    ret: Option<ValueType>,
     uses_rng: bool,
 }
 
@@ -173,7 +178,7 @@ enum DeclKind {
 struct Checker<'a> {
     sources: &'a SourceMap,
     diags: Vec<Diagnostic>,
-    m: ir::Model,
+    model: ir::Model,
     globals: HashMap<String, Entry>,
     /// Block scopes (and, inside a function, the function's scopes).
     scopes: Vec<HashMap<String, Entry>>,
@@ -183,8 +188,8 @@ struct Checker<'a> {
     data_info: Vec<DataInfo>,
     param_info: Vec<ParamInfo>,
     gen_dims: Vec<Dims>,
-    ctx: Ctx,
-    cur_fn: Option<FnCtx>,
+    context: Context,
+    current_fn: Option<CurrentFunction>,
     /// Every top-level declaration of the model, by name.
     declared: HashMap<String, (Span, DeclKind)>,
     /// Every function definition of every program, by name.
@@ -199,7 +204,7 @@ impl<'a> Checker<'a> {
         Checker {
             sources,
             diags: Vec::new(),
-            m: ir::Model::default(),
+            model: ir::Model::default(),
             globals: HashMap::new(),
             scopes: Vec::new(),
             functions: HashMap::new(),
@@ -208,8 +213,8 @@ impl<'a> Checker<'a> {
             data_info: Vec::new(),
             param_info: Vec::new(),
             gen_dims: Vec::new(),
-            ctx: Ctx::Model,
-            cur_fn: None,
+            context: Context::Model,
+            current_fn: None,
             declared: HashMap::new(),
             fn_names: HashMap::new(),
             in_stdlib: false,

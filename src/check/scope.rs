@@ -1,29 +1,15 @@
 //! Declaring and finding names, and suggestions for misspelt ones.
 
-use super::types::{Dims, ParamSet, TExpr};
-use super::{Binding, Checker, Ctx, DeclKind, Entry, LocalInfo};
+use super::types::{Dims, ParamSet, TypedExpr};
+use super::{Binding, Checker, Context, DeclKind, Entry, LocalInfo};
 use crate::ast::Ident;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, ExprKind, LocalId, LocalKind, Ty};
+use crate::ir::{self, ExprKind, LocalId, LocalKind, ValueType};
 use crate::source::Span;
 
-/// Levenshtein distance (names are short).
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// The closest candidate, if close enough to be a likely typo.
+/// The closest candidate, if close enough to be a likely typo: within a
+/// Levenshtein distance of a third of the name's length (at least 1), ties
+/// broken alphabetically.
 pub(super) fn suggest<'n>(
     name: &str,
     candidates: impl Iterator<Item = &'n str>,
@@ -31,7 +17,7 @@ pub(super) fn suggest<'n>(
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .filter(|c| *c != name)
-        .map(|c| (edit_distance(name, c), c))
+        .map(|c| (strsim::levenshtein(name, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
@@ -46,7 +32,7 @@ impl Checker<'_> {
     /// The entry a new declaration would clash with.
     fn visible(&self, name: &str) -> Option<Entry> {
         self.lookup_scoped(name).or_else(|| {
-            if self.cur_fn.is_none() {
+            if self.current_fn.is_none() {
                 self.globals.get(name).copied()
             } else {
                 None
@@ -110,19 +96,19 @@ impl Checker<'_> {
         &mut self,
         name: &Ident,
         kind: LocalKind,
-        ty: Ty,
+        ty: ValueType,
         dims: Dims,
         params: ParamSet,
     ) -> LocalId {
         let ok = self.check_new_name(name);
-        let id = LocalId(self.m.locals.len() as u32);
-        self.m.locals.push(ir::LocalDecl {
+        let id = LocalId(self.model.locals.len() as u32);
+        self.model.locals.push(ir::LocalDecl {
             name: name.name.clone(),
             span: name.span,
             kind,
             ty,
-            top_level: self.scopes.is_empty() && self.cur_fn.is_none(),
-            function: self.cur_fn.as_ref().map(|f| f.id),
+            top_level: self.scopes.is_empty() && self.current_fn.is_none(),
+            function: self.current_fn.as_ref().map(|f| f.id),
         });
         self.locals.push(LocalInfo { dims, params });
         if ok {
@@ -147,20 +133,12 @@ impl Checker<'_> {
         self.scopes.pop();
     }
 
-    fn texpr(kind: ExprKind, ty: Ty, span: Span, dims: Dims, params: ParamSet) -> TExpr {
-        TExpr {
-            e: ir::Expr { kind, ty, span },
-            dims,
-            params,
-        }
-    }
-
     /// Resolves a name used in an expression.
-    pub(super) fn name_ref(&mut self, name: &str, span: Span) -> Option<TExpr> {
+    pub(super) fn name_ref(&mut self, name: &str, span: Span) -> Option<TypedExpr> {
         if let Some(entry) = self.lookup_scoped(name) {
             return self.entry_ref(name, entry, span);
         }
-        if self.cur_fn.is_some() {
+        if self.current_fn.is_some() {
             if self.globals.contains_key(name) {
                 self.error(
                     Diagnostic::error(
@@ -182,16 +160,16 @@ impl Checker<'_> {
         }
     }
 
-    fn entry_ref(&mut self, name: &str, entry: Entry, span: Span) -> Option<TExpr> {
-        let ctx = self.ctx;
+    fn entry_ref(&mut self, name: &str, entry: Entry, span: Span) -> Option<TypedExpr> {
+        let context = self.context;
         let not_here = |what: &str| -> Diagnostic {
-            let (code, msg, help) = match ctx {
-                Ctx::Data => (
+            let (code, msg, help) = match context {
+                Context::Data => (
                     "data-uses-non-data",
                     format!("a data declaration can use only earlier data, but `{name}` is {what}"),
                     "data sizes, bounds and defaults are computed before anything else",
                 ),
-                Ctx::ParamShape => (
+                Context::ParamShape => (
                     "param-in-shape",
                     format!("a size can use only data, but `{name}` is {what}"),
                     "the number of parameters must be known before inference starts",
@@ -214,8 +192,8 @@ impl Checker<'_> {
                 let d = &mut self.data_info[id.index()];
                 d.used = true;
                 let dims = d.dims;
-                let ty = self.m.data(id).ty();
-                Some(Self::texpr(
+                let ty = self.model.data(id).ty();
+                Some(TypedExpr::new(
                     ExprKind::Data(id),
                     ty,
                     span,
@@ -224,13 +202,13 @@ impl Checker<'_> {
                 ))
             }
             Binding::Param(id) => {
-                if matches!(ctx, Ctx::Data | Ctx::ParamShape) {
+                if matches!(context, Context::Data | Context::ParamShape) {
                     self.error(not_here("a parameter"));
                     return None;
                 }
-                let ty = self.m.param(id).ty();
+                let ty = self.model.param(id).ty();
                 let dims = self.param_info[id.index()].dims;
-                Some(Self::texpr(
+                Some(TypedExpr::new(
                     ExprKind::Param(id),
                     ty,
                     span,
@@ -242,15 +220,15 @@ impl Checker<'_> {
                 // Sizes and bounds of parameters may use top-level locals
                 // computed from data alone (they are known once data is bound).
                 let data_only = self.locals[id.index()].params.is_empty()
-                    && self.m.local(id).top_level
-                    && self.m.local(id).function.is_none();
-                let allowed = match ctx {
-                    Ctx::Data => false,
-                    Ctx::ParamShape | Ctx::ParamBound => data_only,
+                    && self.model.local(id).top_level
+                    && self.model.local(id).function.is_none();
+                let allowed = match context {
+                    Context::Data => false,
+                    Context::ParamShape | Context::ParamBound => data_only,
                     _ => true,
                 };
                 if !allowed {
-                    let what = match self.m.local(id).kind {
+                    let what = match self.model.local(id).kind {
                         LocalKind::Var => "a `var`",
                         _ => "a `let`",
                     };
@@ -259,11 +237,11 @@ impl Checker<'_> {
                 }
                 let info = &self.locals[id.index()];
                 let (dims, params) = (info.dims, info.params.clone());
-                let ty = self.m.local(id).ty;
-                Some(Self::texpr(ExprKind::Local(id), ty, span, dims, params))
+                let ty = self.model.local(id).ty;
+                Some(TypedExpr::new(ExprKind::Local(id), ty, span, dims, params))
             }
             Binding::Gen(id) => {
-                if ctx != Ctx::Gen {
+                if context != Context::Gen {
                     self.error(
                         Diagnostic::error("gen-outside-gen", format!("`{name}` is a generated quantity: only later `gen` statements can use it"))
                             .with_label(span, "used outside a `gen` statement")
@@ -272,9 +250,9 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                let ty = self.m.gen_decl(id).ty;
+                let ty = self.model.gen_decl(id).ty;
                 let dims = self.gen_dims[id.index()];
-                Some(Self::texpr(
+                Some(TypedExpr::new(
                     ExprKind::Gen(id),
                     ty,
                     span,
@@ -292,17 +270,17 @@ impl Checker<'_> {
             .iter()
             .flat_map(|s| s.keys().map(String::as_str))
             .collect();
-        if self.cur_fn.is_none() {
+        if self.current_fn.is_none() {
             v.extend(self.globals.keys().map(String::as_str));
         }
         v
     }
 
-    fn unknown_name(&mut self, name: &str, span: Span) -> Option<TExpr> {
-        if self.cur_fn.is_none() {
+    fn unknown_name(&mut self, name: &str, span: Span) -> Option<TypedExpr> {
+        if self.current_fn.is_none() {
             if let Some(&(decl, kind)) = self.declared.get(name) {
                 if decl.start > span.start || decl.file != span.file {
-                    let d = if self.ctx == Ctx::ParamBound && kind == DeclKind::Param {
+                    let d = if self.context == Context::ParamBound && kind == DeclKind::Param {
                         Diagnostic::error(
                             "bound-later-param",
                             format!(
@@ -334,7 +312,7 @@ impl Checker<'_> {
         let names = self.visible_names();
         if let Some(s) = suggest(name, names.into_iter()) {
             d = d.with_help(format!("did you mean `{s}`?"));
-        } else if self.cur_fn.is_some() {
+        } else if self.current_fn.is_some() {
             d = d.with_help("a function sees only its arguments and its own variables");
         }
         self.error(d);
@@ -348,8 +326,11 @@ mod tests {
 
     #[test]
     fn distances_and_suggestions() {
-        assert_eq!(edit_distance("sigma", "sigm"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        // Levenshtein, not optimal string alignment: a swap of two
+        // neighbours counts as two edits, as the suggestions expect.
+        assert_eq!(strsim::levenshtein("sigma", "sigm"), 1);
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("ab", "ba"), 2);
         assert_eq!(
             suggest("sigm", ["mu", "sigma", "tau"].into_iter()),
             Some("sigma")

@@ -1,18 +1,18 @@
 //! Statements: where each may appear, and what each becomes in the IR.
 
 use super::decl::DeclOf;
-use super::types::{self, TExpr};
-use super::{Binding, Checker, Ctx};
-use crate::ast::{self, Else, ExprKind as A, IndexKind, StmtKind as S};
+use super::types::{self, Dims, TypedExpr};
+use super::{Binding, Checker, Context};
+use crate::ast::{self, Else, ExprKind as AstExpr, IndexKind, StmtKind as AstStmt};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{self, ExprKind as I, GenId, LocalKind, StmtKind, Ty};
+use crate::ir::{self, ExprKind as IrExpr, GenId, LocalKind, StmtKind, ValueType};
 use crate::source::Span;
 
 impl Checker<'_> {
     /// A statement at the top level of a program. Declarations of data,
     /// parameters and functions are recorded and yield no statement.
     pub(super) fn top_stmt(&mut self, s: &ast::Stmt, library: bool) -> Option<ir::Stmt> {
-        if library && !matches!(s.kind, S::Fn(_)) {
+        if library && !matches!(s.kind, AstStmt::Fn(_)) {
             self.error(
                 Diagnostic::error(
                     "library-statement",
@@ -23,24 +23,24 @@ impl Checker<'_> {
             return None;
         }
         match &s.kind {
-            S::Data { name, ty, default } => {
+            AstStmt::Data { name, ty, default } => {
                 self.data_decl(name, ty, default.as_ref());
                 None
             }
-            S::Param { name, ty } => {
+            AstStmt::Param { name, ty } => {
                 self.param_decl(name, ty);
                 None
             }
-            S::Fn(f) => {
-                self.function_def(f, s.span);
+            AstStmt::Fn(f) => {
+                self.function_def(f);
                 None
             }
-            S::Gen { name, value } => self.gen_stmt(name, value, s.span),
+            AstStmt::Gen { name, value } => self.gen_stmt(name, value, s.span),
             _ => self.stmt(s),
         }
     }
 
-    fn misplaced(&mut self, span: Span, what: &str, help: &str) -> Option<ir::Stmt> {
+    fn misplaced<T>(&mut self, span: Span, what: &str, help: &str) -> Option<T> {
         self.error(
             Diagnostic::error("misplaced-statement", what.to_string())
                 .with_label(span, "not allowed here")
@@ -58,17 +58,17 @@ impl Checker<'_> {
     }
 
     fn gen_stmt(&mut self, name: &ast::Ident, value: &ast::Expr, span: Span) -> Option<ir::Stmt> {
-        let saved = self.ctx;
-        self.ctx = Ctx::Gen;
+        let saved = self.context;
+        self.context = Context::Gen;
         let v = self.expr(value);
-        self.ctx = saved;
+        self.context = saved;
         let fresh = self.check_new_name(name);
         let Some(v) = v else {
             self.poison(name);
             return None;
         };
-        let id = GenId(self.m.gens.len() as u32);
-        self.m.gens.push(ir::GenDecl {
+        let id = GenId(self.model.gens.len() as u32);
+        self.model.gens.push(ir::GenDecl {
             name: name.name.clone(),
             span: name.span,
             ty: v.ty(),
@@ -78,7 +78,7 @@ impl Checker<'_> {
             self.bind(name, Binding::Gen(id));
         }
         Some(ir::Stmt {
-            kind: StmtKind::Gen { id, value: v.e },
+            kind: StmtKind::Gen { id, value: v.expr },
             span,
         })
     }
@@ -86,211 +86,239 @@ impl Checker<'_> {
     /// A statement inside the model body, a block or a function.
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Option<ir::Stmt> {
         let span = s.span;
-        let in_fn = self.cur_fn.is_some();
         let kind = match &s.kind {
-            S::Data { .. } | S::Param { .. } | S::Fn(_) | S::Gen { .. } => {
-                let word = match &s.kind {
-                    S::Data { .. } => "`data` declarations",
-                    S::Param { .. } => "`param` declarations",
-                    S::Fn(_) => "function definitions",
-                    _ => "`gen` statements",
-                };
-                return self.misplaced(
-                    span,
-                    &format!("{word} must be at the top level of the model"),
-                    "move it out of the block or function",
-                );
-            }
-            S::Let { name, value } => {
-                let Some(v) = self.expr(value) else {
-                    self.poison(name);
-                    return None;
-                };
-                let local =
-                    self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
-                StmtKind::Let { local, value: v.e }
-            }
-            S::Var { name, ty, init } => {
-                let dt = self.decl_type(ty, DeclOf::Var);
-                let init = init.as_ref().map(|e| self.expr(e));
-                let (Some(dt), false) = (dt, matches!(init, Some(None))) else {
-                    self.poison(name);
-                    return None;
-                };
-                let declared = dt.shape.ty(dt.elem);
-                let mut params = Default::default();
-                let init = match init {
-                    Some(None) => return None,
-                    Some(Some(t)) => {
-                        if !types::assignable(declared, t.ty()) {
-                            self.error(
-                                Diagnostic::error(
-                                    "wrong-type",
-                                    format!(
-                                        "`{}` is declared {}, but its initial value is {}",
-                                        name.name,
-                                        declared.describe(),
-                                        t.ty().describe()
-                                    ),
-                                )
-                                .with_label(t.e.span, t.ty().describe())
-                                .with_label(ty.span, "declared type"),
-                            );
-                            return None;
-                        }
-                        params = t.params;
-                        Some(t.e)
-                    }
-                    None => None,
-                };
-                let dims = self.dims_of_shape(&dt.shape);
-                let local = self.declare_local(name, LocalKind::Var, declared, dims, params);
-                StmtKind::Var {
-                    local,
-                    elem: dt.elem,
-                    shape: dt.shape,
-                    init,
-                }
-            }
-            S::Tilde { lhs, dist, args } => {
-                if in_fn {
-                    return self.misplaced(span, "`~` cannot be used inside a function", "functions compute values: return the log density and add it with `target +=` where the function is called");
-                }
-                let lhs_t = self.expr(lhs);
-                let args_t: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a)).collect();
-                let lhs_t = lhs_t?;
-                let args_t: Vec<TExpr> = args_t.into_iter().collect::<Option<_>>()?;
-                let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
-                self.record_tilde(&lhs_t);
-                StmtKind::Tilde {
-                    lhs: lhs_t.e,
-                    dist: dist_ref,
-                    args: args_ir,
-                }
-            }
-            S::TargetAdd(e) => {
-                if in_fn {
-                    return self.misplaced(
-                        span,
-                        "`target +=` cannot be used inside a function",
-                        "return the value and add it at the call site",
-                    );
-                }
-                let t = self.expr(e)?;
-                if t.ty() == Ty::Matrix {
-                    self.error(
-                        Diagnostic::error(
-                            "wrong-type",
-                            "`target +=` adds a scalar or the sum of a vector, found a matrix",
-                        )
-                        .with_label(t.e.span, t.ty().describe())
-                        .with_help("add `sum(...)` of it"),
-                    );
-                    return None;
-                }
-                self.record_target(&t);
-                StmtKind::TargetAdd(t.e)
-            }
-            S::Assign { target, op, value } => return self.assign(target, *op, value, span),
-            S::For { var, lo, hi, body } => {
-                let lo = self.loop_bound(lo);
-                let hi = self.loop_bound(hi);
-                self.push_scope();
-                let mut params = lo.as_ref().map(|t| t.params.clone()).unwrap_or_default();
-                if let Some(h) = &hi {
-                    params.union_with(&h.params);
-                }
-                let v = self.declare_local(
-                    var,
-                    LocalKind::Loop,
-                    Ty::Int,
-                    super::types::Dims::UNKNOWN,
-                    params,
-                );
-                let body = self.block(body);
-                self.pop_scope();
-                StmtKind::For {
-                    var: v,
-                    lo: lo?.e,
-                    hi: hi?.e,
-                    body,
-                }
-            }
-            S::If { cond, then, els } => {
-                let c = self.expr(cond);
-                if let Some(c) = &c {
-                    if !c.ty().is_scalar() {
-                        self.error(
-                            Diagnostic::error(
-                                "condition-not-scalar",
-                                format!(
-                                    "an `if` condition must be a scalar, found {}",
-                                    c.ty().describe()
-                                ),
-                            )
-                            .with_label(c.e.span, c.ty().describe())
-                            .with_help(
-                                "compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`",
-                            ),
-                        );
-                    }
-                }
-                let then = self.block(then);
-                let els = match els {
-                    None => Vec::new(),
-                    Some(Else::Block(b)) => self.block(b),
-                    Some(Else::If(s)) => self.stmt(s).into_iter().collect(),
-                };
-                let c = c.filter(|c| c.ty().is_scalar())?;
-                StmtKind::If {
-                    cond: c.e,
-                    then,
-                    els,
-                }
-            }
-            S::Block(b) => StmtKind::Block(self.block(b)),
-            S::Return(e) => {
-                let Some(f) = &self.cur_fn else {
-                    return self.misplaced(
-                        span,
-                        "`return` can only be used inside a function",
-                        "a model has no return value: use `~` or `target +=`",
-                    );
-                };
-                let ret = f.ret;
-                let name = f.name.clone();
-                let t = self.expr(e)?;
-                if let Some(r) = ret {
-                    if !types::assignable(r, t.ty()) {
-                        self.error(
-                            Diagnostic::error(
-                                "wrong-type",
-                                format!(
-                                    "`{name}` returns {}, found {}",
-                                    r.describe(),
-                                    t.ty().describe()
-                                ),
-                            )
-                            .with_label(t.e.span, t.ty().describe()),
-                        );
-                        return None;
-                    }
-                }
-                StmtKind::Return(t.e)
-            }
+            AstStmt::Data { .. } => self.misplaced_declaration("`data` declarations", span)?,
+            AstStmt::Param { .. } => self.misplaced_declaration("`param` declarations", span)?,
+            AstStmt::Fn(_) => self.misplaced_declaration("function definitions", span)?,
+            AstStmt::Gen { .. } => self.misplaced_declaration("`gen` statements", span)?,
+            AstStmt::Let { name, value } => self.let_stmt(name, value)?,
+            AstStmt::Var { name, ty, init } => self.var_stmt(name, ty, init.as_ref())?,
+            AstStmt::Tilde { lhs, dist, args } => self.tilde_stmt(lhs, dist, args, span)?,
+            AstStmt::TargetAdd(e) => self.target_add_stmt(e, span)?,
+            AstStmt::Assign { target, op, value } => return self.assign(target, *op, value, span),
+            AstStmt::For { var, lo, hi, body } => self.for_stmt(var, lo, hi, body)?,
+            AstStmt::If { cond, then, els } => self.if_stmt(cond, then, els.as_ref())?,
+            AstStmt::Block(b) => StmtKind::Block(self.block(b)),
+            AstStmt::Return(e) => self.return_stmt(e, span)?,
         };
         Some(ir::Stmt { kind, span })
     }
 
-    fn loop_bound(&mut self, e: &ast::Expr) -> Option<TExpr> {
+    fn misplaced_declaration(&mut self, what: &str, span: Span) -> Option<StmtKind> {
+        self.misplaced(
+            span,
+            &format!("{what} must be at the top level of the model"),
+            "move it out of the block or function",
+        )
+    }
+
+    fn let_stmt(&mut self, name: &ast::Ident, value: &ast::Expr) -> Option<StmtKind> {
+        let Some(v) = self.expr(value) else {
+            self.poison(name);
+            return None;
+        };
+        let local = self.declare_local(name, LocalKind::Let, v.ty(), v.dims, v.params.clone());
+        Some(StmtKind::Let {
+            local,
+            value: v.expr,
+        })
+    }
+
+    fn var_stmt(
+        &mut self,
+        name: &ast::Ident,
+        ty: &ast::Type,
+        init: Option<&ast::Expr>,
+    ) -> Option<StmtKind> {
+        let dt = self.decl_type(ty, DeclOf::Var);
+        let init = init.map(|e| self.expr(e));
+        let (Some(dt), false) = (dt, matches!(init, Some(None))) else {
+            self.poison(name);
+            return None;
+        };
+        let declared = dt.shape.ty(dt.elem);
+        let mut params = Default::default();
+        let init = match init {
+            Some(None) => return None,
+            Some(Some(t)) => {
+                if !types::assignable(declared, t.ty()) {
+                    self.error(
+                        Diagnostic::error(
+                            "wrong-type",
+                            format!(
+                                "`{}` is declared {}, but its initial value is {}",
+                                name.name,
+                                declared.describe(),
+                                t.ty().describe()
+                            ),
+                        )
+                        .with_label(t.expr.span, t.ty().describe())
+                        .with_label(ty.span, "declared type"),
+                    );
+                    return None;
+                }
+                params = t.params;
+                Some(t.expr)
+            }
+            None => None,
+        };
+        let dims = self.dims_of_shape(&dt.shape);
+        let local = self.declare_local(name, LocalKind::Var, declared, dims, params);
+        Some(StmtKind::Var {
+            local,
+            elem: dt.elem,
+            shape: dt.shape,
+            init,
+        })
+    }
+
+    fn tilde_stmt(
+        &mut self,
+        lhs: &ast::Expr,
+        dist: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<StmtKind> {
+        if self.current_fn.is_some() {
+            return self.misplaced(span, "`~` cannot be used inside a function", "functions compute values: return the log density and add it with `target +=` where the function is called");
+        }
+        let lhs_t = self.expr(lhs);
+        let args_t: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
+        let lhs_t = lhs_t?;
+        let args_t: Vec<TypedExpr> = args_t.into_iter().collect::<Option<_>>()?;
+        let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
+        self.record_tilde(&lhs_t);
+        Some(StmtKind::Tilde {
+            lhs: lhs_t.expr,
+            dist: dist_ref,
+            args: args_ir,
+        })
+    }
+
+    fn target_add_stmt(&mut self, e: &ast::Expr, span: Span) -> Option<StmtKind> {
+        if self.current_fn.is_some() {
+            return self.misplaced(
+                span,
+                "`target +=` cannot be used inside a function",
+                "return the value and add it at the call site",
+            );
+        }
         let t = self.expr(e)?;
-        if t.ty() != Ty::Int {
+        if t.ty() == ValueType::Matrix {
+            self.error(
+                Diagnostic::error(
+                    "wrong-type",
+                    "`target +=` adds a scalar or the sum of a vector, found a matrix",
+                )
+                .with_label(t.expr.span, t.ty().describe())
+                .with_help("add `sum(...)` of it"),
+            );
+            return None;
+        }
+        self.record_target(&t);
+        Some(StmtKind::TargetAdd(t.expr))
+    }
+
+    fn for_stmt(
+        &mut self,
+        var: &ast::Ident,
+        lo: &ast::Expr,
+        hi: &ast::Expr,
+        body: &ast::Block,
+    ) -> Option<StmtKind> {
+        let lo = self.loop_bound(lo);
+        let hi = self.loop_bound(hi);
+        self.push_scope();
+        let mut params = lo.as_ref().map(|t| t.params.clone()).unwrap_or_default();
+        if let Some(h) = &hi {
+            params.union_with(&h.params);
+        }
+        let v = self.declare_local(var, LocalKind::Loop, ValueType::Int, Dims::UNKNOWN, params);
+        let body = self.block(body);
+        self.pop_scope();
+        Some(StmtKind::For {
+            var: v,
+            lo: lo?.expr,
+            hi: hi?.expr,
+            body,
+        })
+    }
+
+    fn if_stmt(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Block,
+        els: Option<&Else>,
+    ) -> Option<StmtKind> {
+        let c = self.expr(cond);
+        if let Some(c) = &c {
+            if !c.ty().is_scalar() {
+                self.error(
+                    Diagnostic::error(
+                        "condition-not-scalar",
+                        format!(
+                            "an `if` condition must be a scalar, found {}",
+                            c.ty().describe()
+                        ),
+                    )
+                    .with_label(c.expr.span, c.ty().describe())
+                    .with_help("compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`"),
+                );
+            }
+        }
+        let then = self.block(then);
+        let els = match els {
+            None => Vec::new(),
+            Some(Else::Block(b)) => self.block(b),
+            Some(Else::If(s)) => self.stmt(s).into_iter().collect(),
+        };
+        let c = c.filter(|c| c.ty().is_scalar())?;
+        Some(StmtKind::If {
+            cond: c.expr,
+            then,
+            els,
+        })
+    }
+
+    fn return_stmt(&mut self, e: &ast::Expr, span: Span) -> Option<StmtKind> {
+        let Some(f) = &self.current_fn else {
+            return self.misplaced(
+                span,
+                "`return` can only be used inside a function",
+                "a model has no return value: use `~` or `target +=`",
+            );
+        };
+        let ret = f.ret;
+        let name = f.name.clone();
+        let t = self.expr(e)?;
+        if let Some(r) = ret {
+            if !types::assignable(r, t.ty()) {
+                self.error(
+                    Diagnostic::error(
+                        "wrong-type",
+                        format!(
+                            "`{name}` returns {}, found {}",
+                            r.describe(),
+                            t.ty().describe()
+                        ),
+                    )
+                    .with_label(t.expr.span, t.ty().describe()),
+                );
+                return None;
+            }
+        }
+        Some(StmtKind::Return(t.expr))
+    }
+
+    fn loop_bound(&mut self, e: &ast::Expr) -> Option<TypedExpr> {
+        let t = self.expr(e)?;
+        if t.ty() != ValueType::Int {
             self.error(
                 Diagnostic::error(
                     "loop-bound-not-int",
                     format!("loop bounds must be ints, found {}", t.ty().describe()),
                 )
-                .with_label(t.e.span, t.ty().describe())
+                .with_label(t.expr.span, t.ty().describe())
                 .with_help("use an int expression such as `N` or `size(y)`"),
             );
             return None;
@@ -306,9 +334,9 @@ impl Checker<'_> {
         span: Span,
     ) -> Option<ir::Stmt> {
         let (name, name_span, items) = match &target.kind {
-            A::Name(n) => (n.as_str(), target.span, &[][..]),
-            A::Index(base, items) => match &base.kind {
-                A::Name(n) => (n.as_str(), base.span, items.as_slice()),
+            AstExpr::Name(n) => (n.as_str(), target.span, &[][..]),
+            AstExpr::Index(base, items) => match &base.kind {
+                AstExpr::Name(n) => (n.as_str(), base.span, items.as_slice()),
                 _ => return None,
             },
             _ => return None,
@@ -319,7 +347,7 @@ impl Checker<'_> {
         for it in items {
             match &it.kind {
                 IndexKind::Expr(e) => match self.int_expr(e, "an assigned element's index") {
-                    Some(t) => indices.push(t.e),
+                    Some(t) => indices.push(t.expr),
                     None => ok = false,
                 },
                 _ => {
@@ -337,15 +365,15 @@ impl Checker<'_> {
         }
         let v = self.expr(value);
         let base = base?;
-        let I::Local(local) = base.e.kind else {
-            let what = match base.e.kind {
-                I::Data(_) => "data",
-                I::Param(_) => "a parameter",
+        let IrExpr::Local(local) = base.expr.kind else {
+            let what = match base.expr.kind {
+                IrExpr::Data(_) => "data",
+                IrExpr::Param(_) => "a parameter",
                 _ => "a generated quantity",
             };
             return self.not_assignable(name, what, name_span);
         };
-        match self.m.local(local).kind {
+        match self.model.local(local).kind {
             LocalKind::Var => {}
             LocalKind::Let => return self.not_assignable(name, "a `let` (immutable)", name_span),
             LocalKind::Loop => return self.not_assignable(name, "a loop variable", name_span),
@@ -355,13 +383,13 @@ impl Checker<'_> {
         if !ok {
             return None;
         }
-        let ty = self.m.local(local).ty;
+        let ty = self.model.local(local).ty;
         let elem = match (ty, indices.len()) {
             (t, 0) => t,
-            (Ty::Vector, 1) => Ty::Real,
-            (Ty::IntArray, 1) => Ty::Int,
-            (Ty::Matrix, 1) => Ty::Vector,
-            (Ty::Matrix, 2) => Ty::Real,
+            (ValueType::Vector, 1) => ValueType::Real,
+            (ValueType::IntArray, 1) => ValueType::Int,
+            (ValueType::Matrix, 1) => ValueType::Vector,
+            (ValueType::Matrix, 2) => ValueType::Real,
             (t, n) => {
                 self.error(
                     Diagnostic::error(
@@ -379,7 +407,7 @@ impl Checker<'_> {
                     "wrong-type",
                     format!("cannot assign {} to {}", v.ty().describe(), elem.describe()),
                 )
-                .with_label(v.e.span, v.ty().describe())
+                .with_label(v.expr.span, v.ty().describe())
                 .with_label(target.span, elem.describe()),
             );
             return None;
@@ -388,8 +416,8 @@ impl Checker<'_> {
             && !elem.is_scalar()
             && self.locals[local.index()].dims.unify(v.dims).is_err()
         {
-            let t = TExpr {
-                e: base.e.clone(),
+            let t = TypedExpr {
+                expr: base.expr.clone(),
                 dims: self.locals[local.index()].dims,
                 params: Default::default(),
             };
@@ -402,7 +430,7 @@ impl Checker<'_> {
                 target: local,
                 indices,
                 op,
-                value: v.e,
+                value: v.expr,
             },
             span,
         })

@@ -6,7 +6,8 @@
 //! expression) or an integer literal. Two different such sizes in one
 //! element-wise operation are reported; anything else is left to run time.
 
-use crate::ir::{BinOp, DataId, Expr, ExprKind, ParamId, Ty};
+use crate::ir::{BinOp, DataId, Expr, ExprKind, ParamId, ValueType};
+use crate::source::Span;
 
 /// One dimension's size, when known.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -94,17 +95,40 @@ impl ParamSet {
 
 /// A checked expression with what the checker knows about it.
 #[derive(Clone, Debug)]
-pub(crate) struct TExpr {
-    pub e: Expr,
+pub(crate) struct TypedExpr {
+    pub expr: Expr,
     pub dims: Dims,
     /// Parameters it depends on, directly or through locals.
     pub params: ParamSet,
 }
 
-impl TExpr {
-    pub(crate) fn ty(&self) -> Ty {
-        self.e.ty
+impl TypedExpr {
+    pub(crate) fn new(
+        kind: ExprKind,
+        ty: ValueType,
+        span: Span,
+        dims: Dims,
+        params: ParamSet,
+    ) -> TypedExpr {
+        TypedExpr {
+            expr: Expr { kind, ty, span },
+            dims,
+            params,
+        }
     }
+
+    pub(crate) fn ty(&self) -> ValueType {
+        self.expr.ty
+    }
+}
+
+/// The parameters any of `args` depends on.
+pub(crate) fn union_params<'a>(args: impl IntoIterator<Item = &'a TypedExpr>) -> ParamSet {
+    let mut p = ParamSet::default();
+    for a in args {
+        p.union_with(&a.params);
+    }
+    p
 }
 
 /// The size an `ir` size expression denotes, if certain.
@@ -116,17 +140,21 @@ pub(crate) fn size_of(e: &Expr, fixed_data: &dyn Fn(DataId) -> bool) -> Size {
     }
 }
 
-pub(crate) fn is_vectorish(t: Ty) -> bool {
-    matches!(t, Ty::Vector | Ty::IntArray)
+pub(crate) fn is_vectorish(t: ValueType) -> bool {
+    matches!(t, ValueType::Vector | ValueType::IntArray)
 }
 
 /// `to = from` is allowed (ints promote to reals, int arrays to vectors).
-pub(crate) fn assignable(to: Ty, from: Ty) -> bool {
-    to == from || matches!((to, from), (Ty::Real, Ty::Int) | (Ty::Vector, Ty::IntArray))
+pub(crate) fn assignable(to: ValueType, from: ValueType) -> bool {
+    to == from
+        || matches!(
+            (to, from),
+            (ValueType::Real, ValueType::Int) | (ValueType::Vector, ValueType::IntArray)
+        )
 }
 
 /// The common type of the branches of `?:`.
-pub(crate) fn join(a: Ty, b: Ty) -> Option<Ty> {
+pub(crate) fn join(a: ValueType, b: ValueType) -> Option<ValueType> {
     if assignable(a, b) {
         Some(a)
     } else if assignable(b, a) {
@@ -137,10 +165,10 @@ pub(crate) fn join(a: Ty, b: Ty) -> Option<Ty> {
 }
 
 /// Real arithmetic promotes int arrays to vectors and ints to reals.
-fn promote(t: Ty) -> Ty {
+fn promote(t: ValueType) -> ValueType {
     match t {
-        Ty::Int => Ty::Real,
-        Ty::IntArray => Ty::Vector,
+        ValueType::Int => ValueType::Real,
+        ValueType::IntArray => ValueType::Vector,
         t => t,
     }
 }
@@ -159,8 +187,8 @@ fn op_err(message: String, help: Option<&str>) -> OpError {
 }
 
 /// Result type of `a op b`.
-pub(crate) fn binary(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
-    use Ty::*;
+pub(crate) fn binary(op: BinOp, a: ValueType, b: ValueType) -> Result<ValueType, OpError> {
+    use ValueType::*;
     let sym = crate::ast::binop_symbol(op);
     let both_int = a == Int && b == Int;
     let (pa, pb) = (promote(a), promote(b));
@@ -270,7 +298,11 @@ pub(crate) fn binary(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
 
 /// Dimensions of `a op b` given the operand dimensions (types already valid).
 /// `Err` carries the two conflicting sizes' descriptions.
-pub(crate) fn binary_dims(op: BinOp, a: (Ty, Dims), b: (Ty, Dims)) -> Result<Dims, ()> {
+pub(crate) fn binary_dims(
+    op: BinOp,
+    a: (ValueType, Dims),
+    b: (ValueType, Dims),
+) -> Result<Dims, ()> {
     let (ta, da) = a;
     let (tb, db) = b;
     if ta.is_scalar() {
@@ -283,7 +315,7 @@ pub(crate) fn binary_dims(op: BinOp, a: (Ty, Dims), b: (Ty, Dims)) -> Result<Dim
         BinOp::Mul => {
             // Matrix products: inner sizes must agree.
             da.cols.unify(db.rows)?;
-            if promote(tb) == Ty::Vector {
+            if promote(tb) == ValueType::Vector {
                 Ok(Dims::vector(da.rows))
             } else {
                 Ok(Dims {
@@ -302,20 +334,26 @@ mod tests {
 
     #[test]
     fn operator_rules() {
-        assert_eq!(binary(BinOp::Add, Ty::Int, Ty::Int).ok(), Some(Ty::Int));
-        assert_eq!(binary(BinOp::Div, Ty::Int, Ty::Int).ok(), Some(Ty::Real));
         assert_eq!(
-            binary(BinOp::Mul, Ty::Matrix, Ty::IntArray).ok(),
-            Some(Ty::Vector)
+            binary(BinOp::Add, ValueType::Int, ValueType::Int).ok(),
+            Some(ValueType::Int)
         );
-        assert!(binary(BinOp::Mul, Ty::Vector, Ty::Vector).is_err());
-        assert!(binary(BinOp::Mod, Ty::Real, Ty::Int).is_err());
         assert_eq!(
-            binary(BinOp::Add, Ty::IntArray, Ty::IntArray).ok(),
-            Some(Ty::Vector)
+            binary(BinOp::Div, ValueType::Int, ValueType::Int).ok(),
+            Some(ValueType::Real)
         );
-        assert!(binary(BinOp::ElemMul, Ty::Real, Ty::Vector).is_err());
-        assert!(binary(BinOp::Lt, Ty::Vector, Ty::Real).is_err());
+        assert_eq!(
+            binary(BinOp::Mul, ValueType::Matrix, ValueType::IntArray).ok(),
+            Some(ValueType::Vector)
+        );
+        assert!(binary(BinOp::Mul, ValueType::Vector, ValueType::Vector).is_err());
+        assert!(binary(BinOp::Mod, ValueType::Real, ValueType::Int).is_err());
+        assert_eq!(
+            binary(BinOp::Add, ValueType::IntArray, ValueType::IntArray).ok(),
+            Some(ValueType::Vector)
+        );
+        assert!(binary(BinOp::ElemMul, ValueType::Real, ValueType::Vector).is_err());
+        assert!(binary(BinOp::Lt, ValueType::Vector, ValueType::Real).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! arguments were well-formed, the input was not), 2 for usage errors.
 
 use super::{exit, stderr_color};
-use crate::check::layout::Layout;
+use crate::check::Layout;
 use crate::diagnostics::{RenderOptions, render};
 use crate::source::SourceMap;
 use clap::Args;

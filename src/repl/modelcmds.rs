@@ -3,7 +3,7 @@
 
 use super::session::{Fail, Io, ModelState, Res, Session};
 use crate::check;
-use crate::check::layout::Layout;
+use crate::check::Layout;
 use crate::data::{DataInput, DataSpec};
 use crate::infer::Target;
 use crate::ir::LocalKind;

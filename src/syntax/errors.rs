@@ -1,6 +1,6 @@
 //! pest errors to diagnostics that speak in tokens a user knows.
 
-use super::Rule;
+use super::grammar::Rule;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 use pest::error::{ErrorVariant, InputLocation};

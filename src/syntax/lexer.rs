@@ -25,8 +25,9 @@ pub struct Prepared {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A bracket, brace or constraint angle that is open at the current position.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Open {
+enum Delimiter {
     Paren,
     Bracket,
     Brace,
@@ -34,28 +35,28 @@ enum Open {
     Angle,
 }
 
-impl Open {
+impl Delimiter {
     fn open_char(self) -> char {
         match self {
-            Open::Paren => '(',
-            Open::Bracket => '[',
-            Open::Brace => '{',
-            Open::Angle => '<',
+            Delimiter::Paren => '(',
+            Delimiter::Bracket => '[',
+            Delimiter::Brace => '{',
+            Delimiter::Angle => '<',
         }
     }
     fn close_char(self) -> char {
         match self {
-            Open::Paren => ')',
-            Open::Bracket => ']',
-            Open::Brace => '}',
-            Open::Angle => '>',
+            Delimiter::Paren => ')',
+            Delimiter::Bracket => ']',
+            Delimiter::Brace => '}',
+            Delimiter::Angle => '>',
         }
     }
 }
 
 /// The last token seen, as far as newline rules care.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Last {
+enum LastToken {
     None,
     /// An operator or a comma: the statement continues on the next line.
     Continues,
@@ -71,7 +72,7 @@ pub fn prepare(file: FileId, text: &str) -> Prepared {
         src: text.as_bytes(),
         out: text.as_bytes().to_vec(),
         stack: Vec::new(),
-        last: Last::None,
+        last: LastToken::None,
         diagnostics: Vec::new(),
         chunks: Vec::new(),
         chunk_start: None,
@@ -105,8 +106,8 @@ struct Scanner<'a> {
     file: FileId,
     src: &'a [u8],
     out: Vec<u8>,
-    stack: Vec<(Open, usize)>,
-    last: Last,
+    stack: Vec<(Delimiter, usize)>,
+    last: LastToken,
     diagnostics: Vec<Diagnostic>,
     chunks: Vec<std::ops::Range<usize>>,
     chunk_start: Option<usize>,
@@ -159,154 +160,182 @@ impl Scanner<'_> {
         }
     }
 
+    /// Scans the whole text, one token (or blank, or comment) at a time.
     fn run(&mut self) {
         let src = self.src;
         let n = src.len();
         let mut i = 0;
         while i < n {
             let c = src[i];
-            match c {
-                b' ' | b'\t' | b'\r' | 0x0C => i += 1,
+            i = match c {
+                b' ' | b'\t' | b'\r' | 0x0C => i + 1,
                 0x0B => {
                     self.out[i] = b' ';
-                    i += 1;
+                    i + 1
                 }
-                b'\n' => {
-                    let inside = matches!(
-                        self.stack.last(),
-                        Some((Open::Paren | Open::Bracket | Open::Angle, _))
-                    );
-                    if inside || self.last == Last::Continues {
-                        self.out[i] = 0x0B;
-                    } else {
-                        self.end_statement(i);
-                    }
-                    i += 1;
-                }
+                b'\n' => self.newline(i),
                 b';' => {
                     self.end_statement(i);
-                    self.last = Last::None;
-                    i += 1;
+                    self.last = LastToken::None;
+                    i + 1
                 }
-                b'/' if src.get(i + 1) == Some(&b'/') => {
-                    while i < n && src[i] != b'\n' {
-                        if src[i] == 0x0B {
-                            self.out[i] = b' ';
-                        }
-                        i += 1;
-                    }
-                }
-                b'/' if src.get(i + 1) == Some(&b'*') => {
-                    let start = i;
-                    i += 2;
-                    loop {
-                        if i + 1 >= n {
-                            self.error(
-                                start,
-                                Diagnostic::error(
-                                    "unterminated-comment",
-                                    "this block comment is never closed",
-                                )
-                                .with_label(self.span(start, start + 2), "comment starts here")
-                                .with_help("close it with `*/`"),
-                            );
-                            i = n;
-                            break;
-                        }
-                        if src[i] == b'*' && src[i + 1] == b'/' {
-                            i += 2;
-                            break;
-                        }
-                        i += 1;
-                    }
-                }
-                b'0'..=b'9' => i = self.number(i),
-                b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => i = self.number(i),
-                b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
-                    let start = i;
-                    while i < n && (src[i].is_ascii_alphanumeric() || src[i] == b'_') {
-                        i += 1;
-                    }
-                    let word = &src[start..i];
-                    let prev_else = self.after_else;
-                    self.token(start, word == b"else");
-                    if word == b"if" {
-                        let level = self.stack.len();
-                        if self.else_if_chain.len() <= level {
-                            self.else_if_chain.resize(level + 1, 0);
-                        }
-                        if prev_else {
-                            self.else_if_chain[level] += 1;
-                            if level + self.else_if_chain[level] > MAX_NESTING {
-                                self.too_deep(start, level + self.else_if_chain[level]);
-                            }
-                        } else {
-                            self.else_if_chain[level] = 0;
-                        }
-                    }
-                    self.after_else = word == b"else";
-                    self.last = if word == b"int" || word == b"real" {
-                        Last::ElemType
-                    } else {
-                        Last::Other
-                    };
-                }
-                b'(' | b'[' | b'{' => {
+                b'/' if src.get(i + 1) == Some(&b'/') => self.line_comment(i),
+                b'/' if src.get(i + 1) == Some(&b'*') => self.block_comment(i),
+                b'0'..=b'9' => self.number(i),
+                b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => self.number(i),
+                b'a'..=b'z' | b'A'..=b'Z' | b'_' => self.word(i),
+                b'(' | b'[' | b'{' => self.open_bracket(c, i),
+                b'<' if self.last == LastToken::ElemType => {
                     self.token(i, false);
-                    let open = match c {
-                        b'(' => Open::Paren,
-                        b'[' => Open::Bracket,
-                        _ => Open::Brace,
-                    };
-                    self.push(open, i);
-                    self.last = if open == Open::Brace {
-                        Last::None
-                    } else {
-                        Last::Continues
-                    };
-                    i += 1;
+                    self.push(Delimiter::Angle, i);
+                    self.last = LastToken::Continues;
+                    i + 1
                 }
-                b'<' if self.last == Last::ElemType => {
-                    self.token(i, false);
-                    self.push(Open::Angle, i);
-                    self.last = Last::Continues;
-                    i += 1;
-                }
-                b'>' if matches!(self.stack.last(), Some((Open::Angle, _))) => {
-                    self.token(i, false);
-                    // `<lower=a > b>`: a `>` followed by an operand is a
-                    // comparison (an error the parser reports), not the end.
-                    let mut j = i + 1;
-                    while j < n && (src[j] == b' ' || src[j] == b'\t') {
-                        j += 1;
-                    }
-                    let operand = j < n
-                        && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
-                    if operand && src[i + 1] != b'=' {
-                        self.last = Last::Continues;
-                    } else {
-                        self.stack.pop();
-                        self.last = Last::Other;
-                    }
-                    i += 1;
+                b'>' if matches!(self.stack.last(), Some((Delimiter::Angle, _))) => {
+                    self.angle_close(i)
                 }
                 b')' | b']' | b'}' => {
                     self.token(i, false);
                     self.close(c as char, i);
-                    self.last = Last::Other;
-                    i += 1;
+                    self.last = LastToken::Other;
+                    i + 1
                 }
-                _ => {
-                    if let Some(len) = operator_len(&src[i..]) {
+                _ => match operator_len(&src[i..]) {
+                    Some(len) => {
                         self.token(i, false);
-                        self.last = Last::Continues;
-                        i += len;
-                    } else {
-                        i = self.bad_char(i);
+                        self.last = LastToken::Continues;
+                        i + len
                     }
+                    None => self.bad_char(i),
+                },
+            };
+        }
+        self.finish();
+    }
+
+    /// A newline ends the statement unless it sits inside `(`, `[` or `<`
+    /// or follows an operator; a continuing newline becomes `\x0B`.
+    fn newline(&mut self, i: usize) -> usize {
+        let inside = matches!(
+            self.stack.last(),
+            Some((Delimiter::Paren | Delimiter::Bracket | Delimiter::Angle, _))
+        );
+        if inside || self.last == LastToken::Continues {
+            self.out[i] = 0x0B;
+        } else {
+            self.end_statement(i);
+        }
+        i + 1
+    }
+
+    /// `// ...` up to the end of the line (which the caller then sees).
+    fn line_comment(&mut self, mut i: usize) -> usize {
+        let src = self.src;
+        while i < src.len() && src[i] != b'\n' {
+            if src[i] == 0x0B {
+                self.out[i] = b' ';
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// `/* ... */`, or an error when it never closes.
+    fn block_comment(&mut self, start: usize) -> usize {
+        let src = self.src;
+        let n = src.len();
+        let mut i = start + 2;
+        loop {
+            if i + 1 >= n {
+                self.error(
+                    start,
+                    Diagnostic::error("unterminated-comment", "this block comment is never closed")
+                        .with_label(self.span(start, start + 2), "comment starts here")
+                        .with_help("close it with `*/`"),
+                );
+                return n;
+            }
+            if src[i] == b'*' && src[i + 1] == b'/' {
+                return i + 2;
+            }
+            i += 1;
+        }
+    }
+
+    /// A name or keyword; counts `else if` chains, which nest in the parser.
+    fn word(&mut self, start: usize) -> usize {
+        let src = self.src;
+        let mut i = start;
+        while i < src.len() && (src[i].is_ascii_alphanumeric() || src[i] == b'_') {
+            i += 1;
+        }
+        let word = &src[start..i];
+        let prev_else = self.after_else;
+        self.token(start, word == b"else");
+        if word == b"if" {
+            let level = self.stack.len();
+            if self.else_if_chain.len() <= level {
+                self.else_if_chain.resize(level + 1, 0);
+            }
+            if prev_else {
+                self.else_if_chain[level] += 1;
+                if level + self.else_if_chain[level] > MAX_NESTING {
+                    self.too_deep(start, level + self.else_if_chain[level]);
                 }
+            } else {
+                self.else_if_chain[level] = 0;
             }
         }
+        self.after_else = word == b"else";
+        self.last = if word == b"int" || word == b"real" {
+            LastToken::ElemType
+        } else {
+            LastToken::Other
+        };
+        i
+    }
+
+    /// `(`, `[` or `{`.
+    fn open_bracket(&mut self, c: u8, i: usize) -> usize {
+        self.token(i, false);
+        let open = match c {
+            b'(' => Delimiter::Paren,
+            b'[' => Delimiter::Bracket,
+            _ => Delimiter::Brace,
+        };
+        self.push(open, i);
+        self.last = if open == Delimiter::Brace {
+            LastToken::None
+        } else {
+            LastToken::Continues
+        };
+        i + 1
+    }
+
+    /// A `>` inside a constraint: its end, or a comparison.
+    fn angle_close(&mut self, i: usize) -> usize {
+        let src = self.src;
+        let n = src.len();
+        self.token(i, false);
+        // `<lower=a > b>`: a `>` followed by an operand is a
+        // comparison (an error the parser reports), not the end.
+        let mut j = i + 1;
+        while j < n && (src[j] == b' ' || src[j] == b'\t') {
+            j += 1;
+        }
+        let operand = j < n && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
+        if operand && src[i + 1] != b'=' {
+            self.last = LastToken::Continues;
+        } else {
+            self.stack.pop();
+            self.last = LastToken::Other;
+        }
+        i + 1
+    }
+
+    /// At the end of the text: an unclosed bracket, and the last statement.
+    fn finish(&mut self) {
+        let n = self.src.len();
         if let Some(&(open, pos)) = self.stack.last() {
             self.error(
                 pos,
@@ -331,7 +360,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn push(&mut self, open: Open, pos: usize) {
+    fn push(&mut self, open: Delimiter, pos: usize) {
         self.stack.push((open, pos));
         let chain = self
             .else_if_chain
@@ -366,7 +395,7 @@ impl Scanner<'_> {
             Some((open, _)) if open.close_char() == c => {
                 self.stack.pop();
             }
-            Some((Open::Angle, at)) => {
+            Some((Delimiter::Angle, at)) => {
                 self.stack.pop();
                 self.error(
                     pos,
@@ -420,7 +449,7 @@ impl Scanner<'_> {
         let src = self.src;
         let n = src.len();
         self.token(start, false);
-        self.last = Last::Other;
+        self.last = LastToken::Other;
         let mut i = start;
         while i < n && src[i].is_ascii_digit() {
             i += 1;
@@ -505,72 +534,4 @@ fn operator_len(s: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn prep(text: &str) -> Prepared {
-        prepare(FileId(0), text)
-    }
-
-    fn chunk_texts(text: &str) -> Vec<String> {
-        let p = prep(text);
-        p.chunks
-            .iter()
-            .map(|c| text[c.clone()].trim().to_string())
-            .collect()
-    }
-
-    #[test]
-    fn newlines_inside_brackets_and_after_operators_continue() {
-        let p = prep("x = f(a,\n b) +\n c\ny = 1");
-        assert_eq!(p.text, "x = f(a,\x0B b) +\x0B c\ny = 1");
-        assert_eq!(p.chunks.len(), 2);
-    }
-
-    #[test]
-    fn a_constraint_closing_angle_ends_the_line() {
-        let t = "data N: int<lower=1>\ndata y: real[N]\nlet a = b >\n c";
-        assert_eq!(
-            chunk_texts(t),
-            ["data N: int<lower=1>", "data y: real[N]", "let a = b >\n c"]
-        );
-    }
-
-    #[test]
-    fn else_on_the_next_line_stays_in_the_statement() {
-        let t = "if a { x = 1 }\nelse { x = 2 }\ny = 3";
-        assert_eq!(chunk_texts(t), ["if a { x = 1 }\nelse { x = 2 }", "y = 3"]);
-    }
-
-    #[test]
-    fn semicolons_and_line_comments_separate() {
-        let t = "a = 1; b = 2 // c +\nc = 3";
-        assert_eq!(chunk_texts(t), ["a = 1", "b = 2 // c +", "c = 3"]);
-    }
-
-    #[test]
-    fn comment_inside_parens_ends_at_the_line() {
-        let p = prep("f(a, // note\n b)");
-        assert_eq!(p.text, "f(a, // note\x0B b)");
-    }
-
-    #[test]
-    fn reports_lexical_problems() {
-        let p = prep("x = 2.\ny = @\nz = (1");
-        let codes: Vec<_> = p.diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(
-            codes,
-            ["number-ends-in-dot", "bad-character", "unclosed-bracket"]
-        );
-        assert!(p.chunks.is_empty());
-        assert!(prep("x = 2.*y + 3./z").diagnostics.is_empty());
-    }
-
-    #[test]
-    fn deep_nesting_is_reported_once() {
-        let t = format!("x = {}1{}", "(".repeat(100_000), ")".repeat(100_000));
-        let p = prep(&t);
-        assert_eq!(p.diagnostics.len(), 1);
-        assert_eq!(p.diagnostics[0].code, "too-deep");
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! pest pairs to the owned AST.
 
-use super::Rule;
+use super::grammar::Rule;
 use crate::ast::*;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};

@@ -8,6 +8,7 @@
 //! pest leaves this module.
 
 mod errors;
+mod grammar;
 mod lexer;
 mod lower;
 mod pretty;
@@ -15,16 +16,13 @@ mod pretty;
 use crate::ast::Program;
 use crate::diagnostics::{Diagnostic, has_errors};
 use crate::source::{FileId, SourceMap};
+use grammar::{Rule, VipplParser};
 use pest::Parser;
 
 pub use errors::KEYWORDS;
 pub use lexer::MAX_NESTING;
 pub use lower::MAX_EXPR_DEPTH;
 pub use pretty::{pretty, sexp};
-
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/vippl.pest"]
-struct VipplParser;
 
 /// Whether `text` stops in the middle of a statement (inside an open
 /// bracket, block, constraint or comment, or after a binary operator or a

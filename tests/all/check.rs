@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use vippl::builtins::Builtin;
-use vippl::check::layout::Layout;
+use vippl::check::Layout;
 use vippl::check::{STDLIB, check, load_model};
 use vippl::diagnostics::{Diagnostic, render_short};
 use vippl::dist::DistId;
-use vippl::ir::{self, DistRef, ExprKind, LocalKind, Model, StmtKind, Ty};
+use vippl::ir::{self, DistRef, ExprKind, LocalKind, Model, StmtKind, ValueType};
 use vippl::source::SourceMap;
 
 fn model(text: &str) -> (Model, Vec<Diagnostic>, SourceMap) {
@@ -55,7 +55,7 @@ fn eight_schools_ir() {
     let StmtKind::Let { local, value } = &m.body[3].kind else {
         panic!("{:?}", m.body[3])
     };
-    assert_eq!(value.ty, Ty::Vector);
+    assert_eq!(value.ty, ValueType::Vector);
     let l = m.local(*local);
     assert_eq!(
         (l.name.as_str(), l.kind, l.top_level, l.function),

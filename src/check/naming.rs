@@ -1,0 +1,41 @@
+//! How calls are named and described in messages: the `_lpdf`/`_lpmf`/
+//! `_rng` suffixes, argument lists and counts.
+
+use crate::dist::DistSpec;
+
+/// `name_lpdf` → (`name`, `_lpdf`), and likewise `_lpmf` and `_rng`.
+pub(super) fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
+    for suffix in ["_lpdf", "_lpmf", "_rng"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if !base.is_empty() {
+                return Some((base, suffix));
+            }
+        }
+    }
+    None
+}
+
+/// "1 was" / "3 were", for "takes N arguments, but 3 were given".
+pub(super) fn were_given(n: usize) -> String {
+    if n == 1 {
+        "1 was".to_string()
+    } else {
+        format!("{n} were")
+    }
+}
+
+pub(super) fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+pub(super) fn arg_list(spec: &DistSpec) -> String {
+    spec.args
+        .iter()
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
