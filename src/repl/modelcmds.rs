@@ -2,29 +2,21 @@
 //! `:model`, `:write`.
 
 use super::session::{Fail, Io, ModelState, Res, Session};
-use crate::check;
-use crate::check::layout::Layout;
-use crate::data::{DataInput, DataSpec};
-use crate::infer::Target;
-use crate::ir::LocalKind;
-use crate::source::SourceMap;
+use vippl::check;
+use vippl::check::layout::Layout;
+use vippl::data::{DataInput, DataSpec};
+use vippl::infer::Target;
+use vippl::ir::LocalKind;
+use vippl::source::SourceMap;
+use vippl::workflow::{self, model_name as stem};
 
-/// The model's name: the file stem.
-pub(crate) fn stem(path: &str) -> String {
-    std::path::Path::new(path)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.to_string())
-}
-
-fn read_text(path: &str, what: &str) -> Result<String, Fail> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Fail::Msg(format!("cannot read {what} `{path}`: {e}")))
+fn read_model(path: &str) -> Result<String, Fail> {
+    Ok(workflow::read_model_file(std::path::Path::new(path))?)
 }
 
 impl Session {
     pub(crate) fn cmd_load(&mut self, path: &str, io: &mut Io<'_>) -> Res {
-        let text = read_text(path, "model file")?;
+        let text = read_model(path)?;
         let mut sources = SourceMap::new();
         match check::load_model(&mut sources, path, &text) {
             Ok((_, warnings)) => {
@@ -66,7 +58,7 @@ impl Session {
         let Some(path) = self.model.path.clone() else {
             return Err("the model was not read from a file; `:write FILE` saves it to one".into());
         };
-        let text = read_text(&path, "model file")?;
+        let text = read_model(&path)?;
         let mut sources = SourceMap::new();
         match check::load_model(&mut sources, &path, &text) {
             Ok((_, warnings)) => {
@@ -154,9 +146,8 @@ impl Session {
 
     pub(crate) fn cmd_data_file(&mut self, spec_text: &str, io: &mut Io<'_>) -> Res {
         let spec = DataSpec::parse(spec_text)?;
-        let text = read_text(spec.path(), "data file")?;
         let mut fresh = DataInput::default();
-        fresh.add(&spec, &text)?;
+        workflow::read_data_file(&mut fresh, &spec)?;
         let mut replaced = Vec::new();
         for e in fresh.entries {
             if let Some(i) = self.data.entries.iter().position(|x| x.name == e.name) {
@@ -190,20 +181,21 @@ impl Session {
         if !self.model.text.trim().is_empty() && self.checked_model().is_some() {
             let name = self.model.source_name();
             let text = self.model.text.clone();
-            match super::session::compile_text(&name, &text, &self.data) {
-                Ok((cm, diags)) => {
-                    let notes: Vec<_> = diags
+            match workflow::compile_text(&name, &text, &self.data) {
+                Ok(compiled) => {
+                    let notes: Vec<_> = compiled
+                        .warnings
                         .into_iter()
-                        .filter(|d| d.severity == crate::diagnostics::Severity::Note)
+                        .filter(|d| d.severity == vippl::diagnostics::Severity::Note)
                         .collect();
                     if !notes.is_empty() {
-                        io.err(&self.render(&notes, cm.sources()));
+                        io.err(&self.render(&notes, compiled.model.sources()));
                     }
                 }
-                Err((sm, d)) => {
+                Err(rejected) => {
                     let missing = self.missing_data();
                     if missing.is_empty() {
-                        io.err(&self.render(&d, &sm));
+                        io.err(&self.render(&rejected.diagnostics, &rejected.sources));
                         io.note("the data is kept: fix the model or load other data");
                     } else {
                         io.note(&format!("data still needed: {}", missing.join(", ")));
@@ -370,7 +362,7 @@ impl Session {
 
     pub(crate) fn cmd_write(&mut self, path: &str, io: &mut Io<'_>) -> Res {
         let text = self.model.text_nl();
-        crate::output::write_atomic_bytes(path, text.as_bytes())
+        vippl::output::write_atomic_bytes(path, text.as_bytes())
             .map_err(|e| Fail::Msg(format!("cannot write `{path}`: {e}")))?;
         self.model.path = Some(path.to_string());
         self.model.name = stem(path);
