@@ -1,8 +1,8 @@
 //! The summary `vippl infer` prints on stdout: a table for people, one JSON
 //! object for programs.
 
-use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::config::Config;
 use super::draws::ColumnSummary;
@@ -221,32 +221,8 @@ pub fn render_table(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> 
     )
 }
 
-/// A JSON value whose objects keep their key order when serialized.
-enum J<'a> {
-    V(serde_json::Value),
-    O(Vec<(String, J<'a>)>),
-    /// Serialized directly: a detour through `serde_json::Value` would sort keys.
-    C(&'a Config),
-}
-
-impl Serialize for J<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            J::V(v) => v.serialize(s),
-            J::C(c) => c.serialize(s),
-            J::O(entries) => {
-                let mut m = s.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    m.serialize_entry(k, v)?;
-                }
-                m.end()
-            }
-        }
-    }
-}
-
-fn num(x: f64) -> J<'static> {
-    J::V(float::to_json_lossy(x))
+fn num(x: f64) -> Value {
+    float::to_json_lossy(x)
 }
 
 /// The `--format json` output (pretty-printed, newline-terminated):
@@ -254,57 +230,47 @@ fn num(x: f64) -> J<'static> {
 /// {...}, "config": {...}}`, parameters in output order, every non-finite
 /// number as `null`. Diagnostics carry the contract keys, then `khat_verdict`,
 /// the `extra` entries (a key that clashes with a fixed one is written as
-/// `extra.KEY`) and `warnings`.
+/// `extra.KEY`) and `warnings`. (JSON objects keep the order their keys are
+/// inserted in.)
 pub fn summary_json(params: &[ColumnSummary], fit: &FitSummary, config: &Config) -> String {
-    let parameters = J::O(
-        params
-            .iter()
-            .map(|p| {
-                let stats = J::O(vec![
-                    ("mean".into(), num(p.mean)),
-                    ("sd".into(), num(p.sd)),
-                    ("q5".into(), num(p.q5)),
-                    ("q50".into(), num(p.q50)),
-                    ("q95".into(), num(p.q95)),
-                ]);
-                (p.name.clone(), stats)
-            })
-            .collect(),
-    );
-    let mut diag: Vec<(String, J)> = vec![
-        ("elbo".into(), num(fit.elbo)),
-        ("elbo_se".into(), num(fit.elbo_se)),
-        ("khat".into(), num(fit.khat.unwrap_or(f64::NAN))),
-        ("iterations".into(), J::V(fit.iterations.into())),
-        ("converged".into(), J::V(fit.converged.into())),
-        ("reason".into(), J::V(fit.reason.clone().into())),
-        ("seconds".into(), num(fit.seconds)),
-        ("grad_evals".into(), J::V(fit.grad_evals.into())),
-        (
-            "khat_verdict".into(),
-            J::V(match fit.khat {
-                Some(k) => khat_verdict(k).into(),
-                None => serde_json::Value::Null,
-            }),
-        ),
-    ];
+    let parameters: Map<String, Value> = params
+        .iter()
+        .map(|p| {
+            let stats = json!({
+                "mean": num(p.mean),
+                "sd": num(p.sd),
+                "q5": num(p.q5),
+                "q50": num(p.q50),
+                "q95": num(p.q95),
+            });
+            (p.name.clone(), stats)
+        })
+        .collect();
+    let mut diagnostics = Map::new();
+    diagnostics.insert("elbo".into(), num(fit.elbo));
+    diagnostics.insert("elbo_se".into(), num(fit.elbo_se));
+    diagnostics.insert("khat".into(), num(fit.khat.unwrap_or(f64::NAN)));
+    diagnostics.insert("iterations".into(), fit.iterations.into());
+    diagnostics.insert("converged".into(), fit.converged.into());
+    diagnostics.insert("reason".into(), fit.reason.clone().into());
+    diagnostics.insert("seconds".into(), num(fit.seconds));
+    diagnostics.insert("grad_evals".into(), fit.grad_evals.into());
+    let verdict = fit.khat.map_or(Value::Null, |k| khat_verdict(k).into());
+    diagnostics.insert("khat_verdict".into(), verdict);
     for (k, v) in &fit.extra {
-        let key = if diag.iter().any(|(d, _)| d == k) || k == "warnings" {
+        let key = if diagnostics.contains_key(k) || k == "warnings" {
             format!("extra.{k}")
         } else {
             k.clone()
         };
-        diag.push((key, J::V(v.clone())));
+        diagnostics.insert(key, v.clone());
     }
-    diag.push((
-        "warnings".into(),
-        J::V(serde_json::Value::from(fit.warnings.clone())),
-    ));
-    let root = J::O(vec![
-        ("parameters".into(), parameters),
-        ("diagnostics".into(), J::O(diag)),
-        ("config".into(), J::C(config)),
-    ]);
+    diagnostics.insert("warnings".into(), fit.warnings.clone().into());
+    let root = json!({
+        "parameters": parameters,
+        "diagnostics": diagnostics,
+        "config": config,
+    });
     // Serializing plain JSON values into a String cannot fail.
     let mut text = serde_json::to_string_pretty(&root).unwrap_or_default();
     text.push('\n');

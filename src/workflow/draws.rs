@@ -63,16 +63,7 @@ impl OutputDraws {
         plan: DrawPlan,
         pool: Option<&Proposals>,
     ) -> Result<OutputDraws, String> {
-        let points = draw_points(
-            cm,
-            approx,
-            plan.count,
-            plan.seed,
-            plan.psis,
-            plan.threads,
-            pool,
-        )
-        .map_err(cannot_generate)?;
+        let points = draw_points(cm, approx, plan, pool).map_err(cannot_generate)?;
         let draws = draws_at(cm, approx, &points, plan.seed).map_err(cannot_generate)?;
         let summary = draws.summarize();
         Ok(OutputDraws {
@@ -101,7 +92,13 @@ pub fn output_draws(
     threads: usize,
     pool: Option<&Proposals>,
 ) -> Result<Draws, String> {
-    let points = draw_points(cm, approx, n, seed, psis, threads, pool)?;
+    let plan = DrawPlan {
+        count: n,
+        seed,
+        psis,
+        threads,
+    };
+    let points = draw_points(cm, approx, plan, pool)?;
     draws_at(cm, approx, &points, seed)
 }
 
@@ -111,18 +108,21 @@ pub fn output_draws(
 ///
 /// `pool`, the proposals a fit's diagnostics were computed from
 /// ([`crate::infer::FitResult::proposals`]), are the very draws PSIS
-/// resampling would make again for `approx` with this seed and `n`: when
+/// resampling would make again for `approx` with this seed and count: when
 /// they match, the output is resampled from them without evaluating the
 /// model again.
 pub fn draw_points(
     cm: &CompiledModel,
     approx: &Approximation,
-    n: usize,
-    seed: u64,
-    psis: bool,
-    threads: usize,
+    plan: DrawPlan,
     pool: Option<&Proposals>,
 ) -> Result<Vec<f64>, String> {
+    let DrawPlan {
+        count: n,
+        seed,
+        psis,
+        threads,
+    } = plan;
     if psis {
         let proposals = diagnose::proposals(n);
         if let Some(p) = pool.filter(|p| {
@@ -141,8 +141,9 @@ type DrawRow = (Vec<f64>, f64, f64);
 
 /// Output draws at given unconstrained points (`n × dim`, row-major), with
 /// the random numbers of `gen` statements drawn as [`output_draws`] draws
-/// them: `draws_at(cm, q, &draw_points(cm, q, n, s, p, t)?, s)` equals
-/// `output_draws(cm, q, n, s, p, t)`.
+/// them: `draws_at(cm, q, &draw_points(cm, q, plan, pool)?, plan.seed)`
+/// equals `output_draws(cm, q, n, seed, psis, threads, pool)` for the same
+/// plan.
 pub fn draws_at(
     cm: &CompiledModel,
     approx: &Approximation,
