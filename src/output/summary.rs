@@ -1,6 +1,7 @@
 //! The summary `vippl infer` prints on stdout: a table for people, one JSON
 //! object for programs.
 
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -70,40 +71,44 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 
 /// Significant digits of the table's numbers.
 const DIGITS: usize = 4;
+/// Narrowest name and number columns of the table, and the gap before each
+/// number column.
+const NAME_WIDTH: u16 = 4;
+const NUMBER_WIDTH: u16 = 6;
+const COLUMN_GAP: u16 = 2;
 
 /// The parameter table alone (the REPL shows it for expressions too). Fixed
-/// layout, names left-aligned, numbers right-aligned; `color` only bolds the
-/// header, and callers pass `false` when stdout is not a terminal.
+/// layout, names left-aligned, numbers right-aligned in columns at least six
+/// wide, two spaces apart; `color` only bolds the header, and callers pass
+/// `false` when stdout is not a terminal.
 pub fn render_parameters(params: &[ColumnSummary], color: bool) -> String {
-    let headers = ["mean", "sd", "5%", "50%", "95%"];
-    let cells: Vec<[String; 5]> = params
-        .iter()
-        .map(|p| [p.mean, p.sd, p.q5, p.q50, p.q95].map(|x| format_sig(x, DIGITS)))
-        .collect();
-    let name_w = params
-        .iter()
-        .map(|p| p.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let mut widths = [0usize; 5];
-    for (i, h) in headers.iter().enumerate() {
-        let data_w = cells.iter().map(|c| c[i].len()).max().unwrap_or(0);
-        widths[i] = data_w.max(h.len()).max(6);
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty();
+    table.set_header(["", "mean", "sd", "5%", "50%", "95%"]);
+    for p in params {
+        let mut row = vec![p.name.clone()];
+        row.extend([p.mean, p.sd, p.q5, p.q50, p.q95].map(|x| format_sig(x, DIGITS)));
+        table.add_row(row);
     }
-    let mut header = format!("{:name_w$}", "");
-    for (h, w) in headers.iter().zip(widths) {
-        header.push_str(&format!("  {h:>w$}"));
+    for (i, column) in table.column_iter_mut().enumerate() {
+        let (padding, width) = if i == 0 {
+            (0, NAME_WIDTH)
+        } else {
+            column.set_cell_alignment(CellAlignment::Right);
+            (COLUMN_GAP, COLUMN_GAP + NUMBER_WIDTH)
+        };
+        column.set_padding((padding, 0));
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
     }
-    let mut out = paint(&header, BOLD, color);
+    let text = table.trim_fmt();
+    let (header, rows) = text.split_once('\n').unwrap_or((&text, ""));
+    let mut out = paint(header, BOLD, color);
     out.push('\n');
-    for (p, c) in params.iter().zip(&cells) {
-        let pad = name_w - p.name.chars().count();
-        out.push_str(&p.name);
-        out.push_str(&" ".repeat(pad));
-        for (text, w) in c.iter().zip(widths) {
-            out.push_str(&format!("  {text:>w$}"));
-        }
+    if !rows.is_empty() {
+        out.push_str(rows);
         out.push('\n');
     }
     out
