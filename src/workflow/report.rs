@@ -5,15 +5,21 @@ use crate::infer::{Algorithm, FitConfig, FitResult, Termination};
 use crate::output::{self, FitSummary};
 use serde_json::json;
 
-/// The verdict on a PSIS k̂, in words ("good", "ok", "do not trust"). Both
-/// shells take verdicts from here: the thresholds live in one function.
+/// The verdict on a PSIS k̂, in words ("good", "ok", "do not trust"). The
+/// shells take verdicts from here and the exit code from [`khat_trusted`]:
+/// these two functions are where the thresholds are read.
 pub fn khat_verdict(k: f64) -> &'static str {
     output::khat_verdict(k)
 }
 
+/// Whether a k̂ lets a fit be trusted as is.
+fn khat_trusted(k: f64) -> bool {
+    k <= 0.7
+}
+
 /// Whether a fit should be trusted as is (exit code 0) or not (exit 3).
 pub fn trustworthy(result: &FitResult) -> bool {
-    let khat_ok = matches!(result.diagnostics.khat, Some(k) if k <= 0.7);
+    let khat_ok = result.diagnostics.khat.is_some_and(khat_trusted);
     result.converged() && !result.rescued_by_step_control && khat_ok
 }
 
