@@ -1,3 +1,10 @@
+//! The `vippl` program: the command line and the REPL, two shells over
+//! the library's [`vippl::workflow`].
+
+mod cli;
+mod repl;
+mod shell;
+
 fn main() {
-    std::process::exit(vippl::cli::main());
+    std::process::exit(cli::main());
 }

@@ -5,13 +5,14 @@
 //! has errors or a file cannot be read (missing files included: the
 //! arguments were well-formed, the input was not), 2 for usage errors.
 
-use super::{exit, stderr_color};
-use crate::check::Layout;
-use crate::diagnostics::{RenderOptions, render};
-use crate::source::SourceMap;
+use super::load::{self, Failed};
+use crate::shell::{exit, use_color};
 use clap::Args;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use vippl::check::Layout;
+use vippl::diagnostics::{RenderOptions, render};
+use vippl::source::SourceMap;
+use vippl::workflow;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -22,34 +23,12 @@ pub struct CheckArgs {
     pub data: Vec<String>,
 }
 
-/// Reads the model text; the name is what diagnostics call the file.
-pub(super) fn read_model(path: &Path) -> Result<(String, String), String> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        return match std::io::stdin().read_to_string(&mut text) {
-            Ok(_) => Ok(("<stdin>".to_string(), text)),
-            Err(e) => Err(format!("cannot read the model from standard input: {e}")),
-        };
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok((path.display().to_string(), text)),
-            Err(e) => Err(format!(
-                "cannot read model file `{}`: it is not UTF-8 text (invalid byte at offset {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            )),
-        },
-        Err(e) => Err(format!("cannot read model file `{}`: {e}", path.display())),
-    }
-}
-
 pub(super) fn run(args: &CheckArgs) -> i32 {
     let opts = RenderOptions {
-        color: stderr_color(),
+        color: use_color(&std::io::stderr()),
         width: 100,
     };
-    let (name, text) = match read_model(&args.model) {
+    let (name, text) = match workflow::read_model_text(&args.model) {
         Ok(x) => x,
         Err(msg) => {
             eprintln!("error: {msg}");
@@ -57,7 +36,7 @@ pub(super) fn run(args: &CheckArgs) -> i32 {
         }
     };
     let mut sources = SourceMap::new();
-    let (model, warnings) = match crate::check::load_model(&mut sources, &name, &text) {
+    let (model, warnings) = match vippl::check::load_model(&mut sources, &name, &text) {
         Ok(x) => x,
         Err(diags) => {
             eprint!("{}", render(&diags, &sources, opts));
@@ -78,13 +57,13 @@ pub(super) fn run(args: &CheckArgs) -> i32 {
         return exit::OK;
     }
     // With data: bind it (shapes, types, bounds) and print the sizes.
-    let input = match super::load::read_data(&args.data) {
+    let input = match load::read_data(&args.data) {
         Ok(i) => i,
-        Err(super::load::Failed(code)) => return code,
+        Err(Failed(code)) => return code,
     };
-    let cm = match super::load::compile_with(model, sources, &input, false) {
+    let cm = match load::compile_with(model, sources, &input, false) {
         Ok(cm) => cm,
-        Err(super::load::Failed(code)) => return code,
+        Err(Failed(code)) => return code,
     };
     let layout = Layout::of(cm.model(), cm.sources());
     print!("{}", layout.render(Some(&|e| cm.eval_int(e))));

@@ -1,21 +1,23 @@
 //! Commands on a saved fit: `summary`, `draws`, `plot`.
 
-use super::exit;
 use super::load::{self, Failed};
-use crate::output::{self, FitFile};
-use crate::plot;
-use crate::session::{self, LoadedFit};
-use std::io::IsTerminal;
+use crate::shell::options::at_least_one;
+use crate::shell::{Format, exit, summary_text, use_color};
+use vippl::output::{self, FitFile};
+use vippl::plot;
+use vippl::workflow::{self, Reopened, draws::cannot_generate};
 
-fn load(path: &str) -> Result<LoadedFit, Failed> {
-    let file = FitFile::load(path).map_err(|m| {
-        load::error(m);
-        Failed(exit::MODEL)
-    })?;
-    session::load_fit(file, path).map_err(|m| {
-        load::error(m);
-        Failed(exit::MODEL)
-    })
+/// Reads a fit file and rebuilds its model and approximation.
+fn reopen(path: &str) -> Result<Reopened, Failed> {
+    let file = FitFile::load(path).map_err(load::model_error)?;
+    workflow::reopen(file, path).map_err(load::model_error)
+}
+
+/// Draws from a saved fit (not resampled unless `psis`).
+fn draw(f: &Reopened, n: usize, seed: u64, psis: bool) -> Result<output::Draws, Failed> {
+    let threads = f.recorded_draws().threads;
+    workflow::output_draws(&f.model, &f.approximation, n, seed, psis, threads, None)
+        .map_err(|m| load::model_error(cannot_generate(m)))
 }
 
 #[derive(clap::Args, Debug)]
@@ -23,56 +25,27 @@ pub struct SummaryArgs {
     /// A fit file written by `vippl infer --fit`.
     pub fit: String,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = super::Format::Table)]
-    pub format: super::Format,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 pub fn summary(args: &SummaryArgs) -> i32 {
-    let f = match load(&args.fit) {
+    // The summary is recomputed from the approximation with the fit's seed:
+    // it reproduces the one printed when the fit was made.
+    let fitted = match reopen(&args.fit).and_then(|f| f.into_fitted().map_err(load::model_error)) {
         Ok(f) => f,
         Err(Failed(c)) => return c,
     };
-    // The summary is recomputed from the approximation with the fit's seed:
-    // it reproduces the one printed when the fit was made.
-    let draws_n = f
-        .file
-        .config
-        .get("variational.output_samples")
-        .and_then(|v| v.as_u64())
-        .unwrap_or(1000) as usize;
-    let psis = f
-        .file
-        .config
-        .get("variational.psis_resample")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    let draws = match session::output_draws(
-        &f.model,
-        &f.approximation,
-        draws_n,
-        f.file.seed,
-        psis,
-        f.config.threads,
-        None,
-    ) {
-        Ok(d) => d,
-        Err(m) => {
-            load::error(format!("cannot generate draws: {m}"));
-            return exit::MODEL;
-        }
-    };
-    let summary = session::summarize(&draws);
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    match args.format {
-        super::Format::Table => print!(
-            "{}",
-            output::render_table(&summary, &f.file.diagnostics, color)
-        ),
-        super::Format::Json => println!(
-            "{}",
-            output::summary_json(&summary, &f.file.diagnostics, &f.file.config)
-        ),
-    }
+    print!(
+        "{}",
+        summary_text(
+            args.format,
+            &fitted.output.summary,
+            &fitted.diagnostics,
+            &fitted.config(),
+            use_color(&std::io::stdout())
+        )
+    );
     exit::OK
 }
 
@@ -81,7 +54,7 @@ pub struct DrawsArgs {
     /// A fit file written by `vippl infer --fit`.
     pub fit: String,
     /// Number of draws.
-    #[arg(short = 'n', long = "draws", default_value_t = 1000, value_parser = super::infer::at_least_one)]
+    #[arg(short = 'n', long = "draws", default_value_t = 1000, value_parser = at_least_one)]
     pub n: usize,
     /// Random seed (default: the fit's own seed).
     #[arg(long)]
@@ -95,25 +68,14 @@ pub struct DrawsArgs {
 }
 
 pub fn draws(args: &DrawsArgs) -> i32 {
-    let f = match load(&args.fit) {
+    let f = match reopen(&args.fit) {
         Ok(f) => f,
         Err(Failed(c)) => return c,
     };
     let seed = args.seed.unwrap_or(f.file.seed);
-    let draws = match session::output_draws(
-        &f.model,
-        &f.approximation,
-        args.n,
-        seed,
-        args.psis_resample,
-        f.config.threads,
-        None,
-    ) {
+    let draws = match draw(&f, args.n, seed, args.psis_resample) {
         Ok(d) => d,
-        Err(m) => {
-            load::error(format!("cannot generate draws: {m}"));
-            return exit::MODEL;
-        }
+        Err(Failed(c)) => return c,
     };
     let mut record = f.file.config.clone();
     record.push("draws_from", args.fit.clone());
@@ -159,12 +121,12 @@ pub struct PlotArgs {
     #[arg(long, value_enum, default_value_t = PlotKind::Marginals)]
     pub kind: PlotKind,
     /// Number of draws behind the densities.
-    #[arg(short = 'n', long = "draws", default_value_t = 4000, value_parser = super::infer::at_least_one)]
+    #[arg(short = 'n', long = "draws", default_value_t = 4000, value_parser = at_least_one)]
     pub n: usize,
 }
 
 pub fn plot(args: &PlotArgs) -> i32 {
-    let f = match load(&args.fit) {
+    let f = match reopen(&args.fit) {
         Ok(f) => f,
         Err(Failed(c)) => return c,
     };
@@ -182,20 +144,9 @@ pub fn plot(args: &PlotArgs) -> i32 {
             )
         }
         kind => {
-            let draws = match session::output_draws(
-                &f.model,
-                &f.approximation,
-                args.n,
-                f.file.seed,
-                false,
-                f.config.threads,
-                None,
-            ) {
+            let draws = match draw(&f, args.n, f.file.seed, false) {
                 Ok(d) => d,
-                Err(m) => {
-                    load::error(format!("cannot generate draws: {m}"));
-                    return exit::MODEL;
-                }
+                Err(Failed(c)) => return c,
             };
             if kind == PlotKind::Pairs {
                 let names: Vec<&str> = if names.is_empty() {

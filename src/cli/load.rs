@@ -1,13 +1,14 @@
-//! Reading a model and its data from files, for every command.
+//! Reading a model and its data for the commands, with problems printed
+//! to stderr and turned into exit codes.
 
-use super::exit;
-use crate::check;
-use crate::data::{DataInput, DataSpec};
-use crate::density::{self, CompiledModel};
-use crate::diagnostics::{self, Diagnostic, RenderOptions};
-use crate::ir;
-use crate::source::SourceMap;
-use std::io::{IsTerminal, Read};
+use crate::shell::{exit, terminal_width, use_color};
+use vippl::check;
+use vippl::data::{DataInput, DataSpec};
+use vippl::density::CompiledModel;
+use vippl::diagnostics::{self, Diagnostic, RenderOptions};
+use vippl::ir;
+use vippl::source::SourceMap;
+use vippl::workflow::{self, Rejected};
 
 /// A failure already explained to the user, with the exit code to use.
 #[derive(Debug)]
@@ -15,18 +16,10 @@ pub struct Failed(pub i32);
 
 /// How diagnostics are printed on stderr.
 pub fn render_options() -> RenderOptions {
-    let tty = std::io::stderr().is_terminal();
     RenderOptions {
-        color: tty && std::env::var_os("NO_COLOR").is_none(),
+        color: use_color(&std::io::stderr()),
         width: terminal_width(),
     }
-}
-
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100)
 }
 
 /// Prints diagnostics to stderr.
@@ -37,28 +30,27 @@ pub fn report(diags: &[Diagnostic], sources: &SourceMap) {
     eprint!("{}", diagnostics::render(diags, sources, render_options()));
 }
 
+/// Prints a model that was rejected and gives the exit code.
+pub fn rejected(r: Rejected) -> Failed {
+    report(&r.diagnostics, &r.sources);
+    Failed(exit::MODEL)
+}
+
 /// Prints a plain error message (no source location) to stderr.
 pub fn error(msg: impl std::fmt::Display) {
     eprintln!("error: {msg}");
 }
 
-/// Reads a model file (`-` for stdin).
+/// An error about the model or data (exit code 1), printed.
+pub fn model_error(msg: impl std::fmt::Display) -> Failed {
+    error(msg);
+    Failed(exit::MODEL)
+}
+
+/// Reads a model file (`-` for stdin): the name diagnostics give it, and
+/// its text.
 pub fn read_model_text(path: &str) -> Result<(String, String), Failed> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            error(format!("cannot read the model from standard input: {e}"));
-            Failed(exit::MODEL)
-        })?;
-        return Ok(("<stdin>".to_string(), s));
-    }
-    match std::fs::read_to_string(path) {
-        Ok(s) => Ok((path.to_string(), s)),
-        Err(e) => {
-            error(format!("cannot read model file `{path}`: {e}"));
-            Err(Failed(exit::MODEL))
-        }
-    }
+    workflow::read_model_text(path).map_err(model_error)
 }
 
 /// Parses and checks a model; prints warnings; on errors prints them all.
@@ -87,14 +79,7 @@ pub fn read_data(args: &[String]) -> Result<DataInput, Failed> {
             error(m);
             Failed(exit::USAGE)
         })?;
-        let text = std::fs::read_to_string(spec.path()).map_err(|e| {
-            error(format!("cannot read data file `{}`: {e}", spec.path()));
-            Failed(exit::MODEL)
-        })?;
-        input.add(&spec, &text).map_err(|m| {
-            error(m);
-            Failed(exit::MODEL)
-        })?;
+        workflow::read_data_file(&mut input, &spec).map_err(model_error)?;
     }
     Ok(input)
 }
@@ -113,17 +98,9 @@ pub fn compile_with(
     input: &DataInput,
     quiet: bool,
 ) -> Result<CompiledModel, Failed> {
-    let report_sources = sources.clone();
-    match density::compile(model, sources, input) {
-        Ok((cm, notes)) => {
-            if !quiet {
-                report(&notes, cm.sources());
-            }
-            Ok(cm)
-        }
-        Err(diags) => {
-            report(&diags, &report_sources);
-            Err(Failed(exit::MODEL))
-        }
+    let compiled = workflow::compile_checked(model, sources, input).map_err(rejected)?;
+    if !quiet {
+        report(&compiled.warnings, compiled.model.sources());
     }
+    Ok(compiled.model)
 }

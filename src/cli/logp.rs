@@ -1,12 +1,11 @@
 //! `vippl logp`: the log density, its gradient and Hessian at a point.
 
-use super::Format;
-use super::exit;
 use super::load::{self, Failed};
-use crate::data::parse_json;
-use crate::density::CompiledModel;
-use crate::infer::Target;
-use serde_json::json;
+use crate::shell::{Format, exit};
+use serde_json::{Value, json};
+use vippl::data::parse_json;
+use vippl::density::CompiledModel;
+use vippl::infer::Target;
 
 #[derive(clap::Args, Debug)]
 pub struct LogpArgs {
@@ -88,18 +87,18 @@ fn run_inner(args: &LogpArgs) -> Result<i32, Failed> {
     let names = cm.layout().coordinate_names();
     match args.format {
         Format::Json => {
-            let mut obj = json!({
-                "lp": num(lp),
-                "lp_no_jacobian": num(lp_nj),
-                "unconstrained": theta.iter().map(|&x| num(x)).collect::<Vec<_>>(),
-                "gradient": grad.iter().map(|&x| num(x)).collect::<Vec<_>>(),
-            });
+            // Keys in alphabetical order.
+            let mut obj = serde_json::Map::new();
+            obj.insert("gradient".into(), numbers(&grad));
             if let Some(h) = &hess {
-                let rows: Vec<Vec<serde_json::Value>> = (0..d)
+                let rows: Vec<Vec<Value>> = (0..d)
                     .map(|i| (0..d).map(|j| num(h[i * d + j])).collect())
                     .collect();
-                obj["hessian"] = json!(rows);
+                obj.insert("hessian".into(), json!(rows));
             }
+            obj.insert("lp".into(), num(lp));
+            obj.insert("lp_no_jacobian".into(), num(lp_nj));
+            obj.insert("unconstrained".into(), numbers(&theta));
             println!("{}", serde_json::to_string_pretty(&obj).unwrap_or_default());
         }
         Format::Table => {
@@ -131,10 +130,10 @@ fn run_inner(args: &LogpArgs) -> Result<i32, Failed> {
 }
 
 /// JSON has no NaN or infinity: they become null.
-fn num(x: f64) -> serde_json::Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        serde_json::Value::Null
-    }
+fn num(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+fn numbers(xs: &[f64]) -> Value {
+    Value::Array(xs.iter().map(|&x| num(x)).collect())
 }

@@ -1,24 +1,16 @@
-//! The command line: argument parsing, exit codes and the commands.
+//! The command line: argument parsing and the commands (exit codes and the
+//! options shared with the REPL are in `shell`).
 
 mod check;
 mod fitcmds;
-pub mod infer;
+mod infer;
 mod load;
 mod logp;
-pub mod progress;
 
+use crate::shell::exit;
+use crate::shell::options::bad_value_message;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
-
-/// Exit codes (see docs/cli.md).
-pub mod exit {
-    pub const OK: i32 = 0;
-    /// Model or data error, or no usable approximation.
-    pub const MODEL: i32 = 1;
-    pub const USAGE: i32 = 2;
-    /// A fit with finite draws that should not be trusted as is.
-    pub const UNTRUSTED: i32 = 3;
-}
 
 /// vippl: probabilistic programs fitted by variational inference.
 #[derive(Parser, Debug)]
@@ -47,14 +39,6 @@ pub enum Command {
     Repl(crate::repl::ReplArgs),
 }
 
-/// Output format of summaries.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Format {
-    #[default]
-    Table,
-    Json,
-}
-
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     run(std::env::args_os())
@@ -69,6 +53,12 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(m) = bad_value_message(&e) {
+                // A value the engine's own types refuse (only `infer` has them).
+                eprintln!("error: {m}");
+                eprintln!("(see `vippl infer --help`)");
+                return exit::USAGE;
+            }
             // `--help` and `--version` are not errors.
             let code = if e.use_stderr() {
                 exit::USAGE
@@ -88,10 +78,4 @@ where
         Command::Plot(args) => fitcmds::plot(&args),
         Command::Repl(args) => crate::repl::run(&args),
     }
-}
-
-/// Whether stderr is a terminal that wants colour (honours `NO_COLOR`).
-fn stderr_color() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

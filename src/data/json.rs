@@ -19,8 +19,11 @@ pub fn parse_json(text: &str, origin: &str) -> Result<Vec<(String, RawValue)>, S
             "{origin}: Stan JSON data must be an object {{\"name\": value, ...}}"
         ));
     };
-    let mut out = Vec::with_capacity(map.len());
-    for (name, value) in map {
+    // Names in alphabetical order, whatever the file's order.
+    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(entries.len());
+    for (name, value) in entries {
         let mut dims = Vec::new();
         shape_of(&value, &mut dims);
         let mut values = Vec::with_capacity(dims.iter().product());

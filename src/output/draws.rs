@@ -173,7 +173,7 @@ impl Draws {
 }
 
 /// "unknown quantity" with the available names, shortened when many.
-pub(crate) fn unknown_name(name: &str, names: &[String]) -> String {
+pub fn unknown_name(name: &str, names: &[String]) -> String {
     const SHOWN: usize = 12;
     let mut list = names
         .iter()

@@ -29,4 +29,4 @@ pub use summary::{
 };
 pub use trace::{TraceWriter, write_trace_csv};
 
-pub(crate) use draws::unknown_name;
+pub use draws::unknown_name;

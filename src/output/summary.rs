@@ -1,8 +1,9 @@
 //! The summary `vippl infer` prints on stdout: a table for people, one JSON
 //! object for programs.
 
-use serde::ser::{SerializeMap, Serializer};
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::config::Config;
 use super::draws::ColumnSummary;
@@ -70,40 +71,44 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 
 /// Significant digits of the table's numbers.
 const DIGITS: usize = 4;
+/// Narrowest name and number columns of the table, and the gap before each
+/// number column.
+const NAME_WIDTH: u16 = 4;
+const NUMBER_WIDTH: u16 = 6;
+const COLUMN_GAP: u16 = 2;
 
 /// The parameter table alone (the REPL shows it for expressions too). Fixed
-/// layout, names left-aligned, numbers right-aligned; `color` only bolds the
-/// header, and callers pass `false` when stdout is not a terminal.
+/// layout, names left-aligned, numbers right-aligned in columns at least six
+/// wide, two spaces apart; `color` only bolds the header, and callers pass
+/// `false` when stdout is not a terminal.
 pub fn render_parameters(params: &[ColumnSummary], color: bool) -> String {
-    let headers = ["mean", "sd", "5%", "50%", "95%"];
-    let cells: Vec<[String; 5]> = params
-        .iter()
-        .map(|p| [p.mean, p.sd, p.q5, p.q50, p.q95].map(|x| format_sig(x, DIGITS)))
-        .collect();
-    let name_w = params
-        .iter()
-        .map(|p| p.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let mut widths = [0usize; 5];
-    for (i, h) in headers.iter().enumerate() {
-        let data_w = cells.iter().map(|c| c[i].len()).max().unwrap_or(0);
-        widths[i] = data_w.max(h.len()).max(6);
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty();
+    table.set_header(["", "mean", "sd", "5%", "50%", "95%"]);
+    for p in params {
+        let mut row = vec![p.name.clone()];
+        row.extend([p.mean, p.sd, p.q5, p.q50, p.q95].map(|x| format_sig(x, DIGITS)));
+        table.add_row(row);
     }
-    let mut header = format!("{:name_w$}", "");
-    for (h, w) in headers.iter().zip(widths) {
-        header.push_str(&format!("  {h:>w$}"));
+    for (i, column) in table.column_iter_mut().enumerate() {
+        let (padding, width) = if i == 0 {
+            (0, NAME_WIDTH)
+        } else {
+            column.set_cell_alignment(CellAlignment::Right);
+            (COLUMN_GAP, COLUMN_GAP + NUMBER_WIDTH)
+        };
+        column.set_padding((padding, 0));
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
     }
-    let mut out = paint(&header, BOLD, color);
+    let text = table.trim_fmt();
+    let (header, rows) = text.split_once('\n').unwrap_or((&text, ""));
+    let mut out = paint(header, BOLD, color);
     out.push('\n');
-    for (p, c) in params.iter().zip(&cells) {
-        let pad = name_w - p.name.chars().count();
-        out.push_str(&p.name);
-        out.push_str(&" ".repeat(pad));
-        for (text, w) in c.iter().zip(widths) {
-            out.push_str(&format!("  {text:>w$}"));
-        }
+    if !rows.is_empty() {
+        out.push_str(rows);
         out.push('\n');
     }
     out
@@ -221,32 +226,8 @@ pub fn render_table(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> 
     )
 }
 
-/// A JSON value whose objects keep their key order when serialized.
-enum J<'a> {
-    V(serde_json::Value),
-    O(Vec<(String, J<'a>)>),
-    /// Serialized directly: a detour through `serde_json::Value` would sort keys.
-    C(&'a Config),
-}
-
-impl Serialize for J<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            J::V(v) => v.serialize(s),
-            J::C(c) => c.serialize(s),
-            J::O(entries) => {
-                let mut m = s.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    m.serialize_entry(k, v)?;
-                }
-                m.end()
-            }
-        }
-    }
-}
-
-fn num(x: f64) -> J<'static> {
-    J::V(float::to_json_lossy(x))
+fn num(x: f64) -> Value {
+    float::to_json_lossy(x)
 }
 
 /// The `--format json` output (pretty-printed, newline-terminated):
@@ -254,57 +235,47 @@ fn num(x: f64) -> J<'static> {
 /// {...}, "config": {...}}`, parameters in output order, every non-finite
 /// number as `null`. Diagnostics carry the contract keys, then `khat_verdict`,
 /// the `extra` entries (a key that clashes with a fixed one is written as
-/// `extra.KEY`) and `warnings`.
+/// `extra.KEY`) and `warnings`. (JSON objects keep the order their keys are
+/// inserted in.)
 pub fn summary_json(params: &[ColumnSummary], fit: &FitSummary, config: &Config) -> String {
-    let parameters = J::O(
-        params
-            .iter()
-            .map(|p| {
-                let stats = J::O(vec![
-                    ("mean".into(), num(p.mean)),
-                    ("sd".into(), num(p.sd)),
-                    ("q5".into(), num(p.q5)),
-                    ("q50".into(), num(p.q50)),
-                    ("q95".into(), num(p.q95)),
-                ]);
-                (p.name.clone(), stats)
-            })
-            .collect(),
-    );
-    let mut diag: Vec<(String, J)> = vec![
-        ("elbo".into(), num(fit.elbo)),
-        ("elbo_se".into(), num(fit.elbo_se)),
-        ("khat".into(), num(fit.khat.unwrap_or(f64::NAN))),
-        ("iterations".into(), J::V(fit.iterations.into())),
-        ("converged".into(), J::V(fit.converged.into())),
-        ("reason".into(), J::V(fit.reason.clone().into())),
-        ("seconds".into(), num(fit.seconds)),
-        ("grad_evals".into(), J::V(fit.grad_evals.into())),
-        (
-            "khat_verdict".into(),
-            J::V(match fit.khat {
-                Some(k) => khat_verdict(k).into(),
-                None => serde_json::Value::Null,
-            }),
-        ),
-    ];
+    let parameters: Map<String, Value> = params
+        .iter()
+        .map(|p| {
+            let stats = json!({
+                "mean": num(p.mean),
+                "sd": num(p.sd),
+                "q5": num(p.q5),
+                "q50": num(p.q50),
+                "q95": num(p.q95),
+            });
+            (p.name.clone(), stats)
+        })
+        .collect();
+    let mut diagnostics = Map::new();
+    diagnostics.insert("elbo".into(), num(fit.elbo));
+    diagnostics.insert("elbo_se".into(), num(fit.elbo_se));
+    diagnostics.insert("khat".into(), num(fit.khat.unwrap_or(f64::NAN)));
+    diagnostics.insert("iterations".into(), fit.iterations.into());
+    diagnostics.insert("converged".into(), fit.converged.into());
+    diagnostics.insert("reason".into(), fit.reason.clone().into());
+    diagnostics.insert("seconds".into(), num(fit.seconds));
+    diagnostics.insert("grad_evals".into(), fit.grad_evals.into());
+    let verdict = fit.khat.map_or(Value::Null, |k| khat_verdict(k).into());
+    diagnostics.insert("khat_verdict".into(), verdict);
     for (k, v) in &fit.extra {
-        let key = if diag.iter().any(|(d, _)| d == k) || k == "warnings" {
+        let key = if diagnostics.contains_key(k) || k == "warnings" {
             format!("extra.{k}")
         } else {
             k.clone()
         };
-        diag.push((key, J::V(v.clone())));
+        diagnostics.insert(key, v.clone());
     }
-    diag.push((
-        "warnings".into(),
-        J::V(serde_json::Value::from(fit.warnings.clone())),
-    ));
-    let root = J::O(vec![
-        ("parameters".into(), parameters),
-        ("diagnostics".into(), J::O(diag)),
-        ("config".into(), J::C(config)),
-    ]);
+    diagnostics.insert("warnings".into(), fit.warnings.clone().into());
+    let root = json!({
+        "parameters": parameters,
+        "diagnostics": diagnostics,
+        "config": config,
+    });
     // Serializing plain JSON values into a String cannot fail.
     let mut text = serde_json::to_string_pretty(&root).unwrap_or_default();
     text.push('\n');

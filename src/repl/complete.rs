@@ -2,9 +2,9 @@
 //! the session knows (the terminal layer only calls them).
 
 use super::help::{COMMANDS, find};
-use crate::builtins::Builtin;
-use crate::dist::DistId;
-use crate::syntax::KEYWORDS;
+use vippl::builtins::Builtin;
+use vippl::dist::DistId;
+use vippl::syntax::KEYWORDS;
 
 /// The names completion offers, taken from the session after each command.
 #[derive(Clone, Debug, Default, PartialEq)]

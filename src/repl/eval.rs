@@ -8,11 +8,11 @@
 //! unconstrained draws give the quantity at every draw through the ordinary
 //! output path (`gen` random numbers included).
 
-use super::session::{Fail, Io, Res, Session, compile_text, relocate};
-use crate::data::DataInput;
-use crate::infer::Target;
-use crate::output::{self, Draws, format_sig};
-use crate::session;
+use super::session::{Fail, Io, Res, Session, relocate};
+use vippl::data::DataInput;
+use vippl::infer::Target;
+use vippl::output::{self, Draws, format_sig};
+use vippl::workflow::{self, compile_text};
 
 /// The name of the appended quantity. It starts with underscores so that it
 /// does not meet a user's name, and does not end with `__` (reserved for
@@ -68,10 +68,11 @@ impl Session {
                     // draws. Whether the posterior itself changed shows in the
                     // log density at a few draws.
                     let d = cm.dim();
-                    let n = fit.points.len() / d.max(1);
+                    let points = &fit.output.points;
+                    let n = points.len() / d.max(1);
                     let (mut w1, mut w2) = (cm.workspace(), fit.model.workspace());
                     let same = (0..n.min(3)).all(|i| {
-                        let x = &fit.points[i * d..(i + 1) * d];
+                        let x = &points[i * d..(i + 1) * d];
                         let a = cm.log_density(&mut w1, x);
                         let b = fit.model.log_density(&mut w2, x);
                         a == b || (a - b).abs() <= 1e-9 * (1.0 + a.abs())
@@ -119,8 +120,8 @@ impl Session {
         };
         let (as_let, region) = attempt("let");
         let let_error = match as_let {
-            Ok((cm, _)) => {
-                if let Some((dims, values)) = cm.constant_value(QUANTITY) {
+            Ok(compiled) => {
+                if let Some((dims, values)) = compiled.model.constant_value(QUANTITY) {
                     return Ok(Value::Constant { dims, values });
                 }
                 if self.fit.is_none() {
@@ -131,7 +132,7 @@ impl Session {
                 }
                 None
             }
-            Err((sm, d)) => Some(self.render_relocated(&sm, &d, region.clone(), expr)),
+            Err(r) => Some(self.render_relocated(&r.sources, &r.diagnostics, region.clone(), expr)),
         };
         if self.fit.is_none() {
             let missing = self.missing_data();
@@ -148,13 +149,16 @@ impl Session {
         };
         let (as_gen, region) = attempt("gen");
         let cm = match as_gen {
-            Ok((cm, _)) => cm,
-            Err((sm, d)) => return Err(Fail::Shown(self.render_relocated(&sm, &d, region, expr))),
+            Ok(compiled) => compiled.model,
+            Err(r) => {
+                let shown = self.render_relocated(&r.sources, &r.diagnostics, region, expr);
+                return Err(Fail::Shown(shown));
+            }
         };
         if cm.layout() != fit.model.layout() {
             return Err("the model's parameters differ from the fit's: `:fit` again".into());
         }
-        let draws = session::draws_at(&cm, &fit.approx, &fit.points, fit.seed)
+        let draws = workflow::draws_at(&cm, &fit.approximation, &fit.output.points, fit.seed)
             .map_err(|m| Fail::Msg(format!("`{expr}` cannot be evaluated: {m}")))?;
         let cols: Vec<usize> = (0..draws.names.len())
             .filter(|&j| {
@@ -177,8 +181,8 @@ impl Session {
 
     fn render_relocated(
         &self,
-        sm: &crate::source::SourceMap,
-        d: &[crate::diagnostics::Diagnostic],
+        sm: &vippl::source::SourceMap,
+        d: &[vippl::diagnostics::Diagnostic],
         region: std::ops::Range<usize>,
         expr: &str,
     ) -> String {
@@ -235,7 +239,7 @@ impl Session {
                     let hits = (0..n).filter(|&i| values[i * k + j] == 1.0).count();
                     s.push_str(&format!("P({label}) = {}\n", probability_text(hits, n)));
                 }
-                if self.fit.as_ref().is_some_and(|f| f.psis) {
+                if self.fit.as_ref().is_some_and(|f| f.output.psis) {
                     s.push_str("(the draws are PSIS-resampled, not independent: the standard error is optimistic)\n");
                 }
                 io.out(&s);

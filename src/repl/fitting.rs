@@ -1,20 +1,17 @@
 //! Fits in the REPL: `:fit` (every `vippl infer` option), `:set` defaults,
-//! `:save` and `:open` fit files.
+//! `:save` and `:open` fit files. The fit itself is the workflow's, as for
+//! `vippl infer`.
 
 use super::session::{Fail, Io, ModelState, Res, Session};
-use crate::cli::Format;
-use crate::cli::infer::FitOptions;
-use crate::cli::progress::{INTERRUPTED, Progress};
-use crate::data::DataInput;
-use crate::density::CompiledModel;
-use crate::infer::{
-    self, Approximation, Control, FitError, FitResult, IterationInfo, Observer, Target, Termination,
-};
-use crate::output::{self, ColumnSummary, Config, Draws, FitFile, FitSummary, TraceRow};
-use crate::session::{self, ModelSource};
+use crate::shell::options::{self, FitOptions, OutputOptions, bad_value_message};
+use crate::shell::progress::{INTERRUPTED, fit_with_progress};
+use crate::shell::{fit_error_text, summary_text};
 use clap::{CommandFactory, Parser};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use vippl::data::DataInput;
+use vippl::infer::Termination;
+use vippl::output::{self, FitFile};
+use vippl::workflow::{self, FitFailure, FittedModel};
 
 /// The arguments of `:fit`: those of `vippl infer` without the model and data.
 #[derive(Parser, Debug, Clone)]
@@ -28,7 +25,7 @@ pub(crate) struct FitCommand {
     #[command(flatten)]
     pub fit: FitOptions,
     #[command(flatten)]
-    pub out: crate::cli::infer::OutputOptions,
+    pub out: OutputOptions,
 }
 
 /// The option list of `:fit` (for `:help fit`).
@@ -37,35 +34,33 @@ pub(crate) fn fit_options_help() -> String {
     c.render_help().to_string()
 }
 
-/// Where a fit came from.
-pub(crate) enum Origin {
-    Fitted(Box<FitResult>),
-    Opened(Box<FitFile>),
+/// The long names of the options of `:fit`.
+pub(crate) fn fit_option_names() -> Vec<String> {
+    FitCommand::command()
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .filter(|l| *l != "help")
+        .map(str::to_string)
+        .collect()
 }
 
-/// The current fit and everything derived from it.
+/// The current fit: a fitted (or re-opened) model and its number.
 pub(crate) struct Fit {
     /// 1-based, as listed by `:compare`.
     pub number: usize,
-    pub source: ModelSource,
-    pub model: CompiledModel,
-    pub approx: Approximation,
-    pub origin: Origin,
-    pub seed: u64,
-    /// Unconstrained draws (`n × dim`) behind `draws`.
-    pub points: Vec<f64>,
-    pub draws: Draws,
-    pub psis: bool,
-    pub summary: Vec<ColumnSummary>,
-    pub diagnostics: FitSummary,
-    pub record: Config,
-    pub trace: Vec<TraceRow>,
-    pub threads: usize,
+    pub fitted: FittedModel,
+}
+
+impl std::ops::Deref for Fit {
+    type Target = FittedModel;
+    fn deref(&self) -> &FittedModel {
+        &self.fitted
+    }
 }
 
 /// One line of `:compare`.
 #[derive(Clone, Debug)]
-pub(crate) struct FitRecord {
+pub(crate) struct CompareRow {
     pub number: usize,
     pub model: String,
     /// The model text and data the fit was made with (to tell whether ELBOs compare).
@@ -81,46 +76,24 @@ pub(crate) struct FitRecord {
     pub seconds: f64,
 }
 
-/// Watches a fit: progress and trace through [`Progress`], and a stop on
-/// Ctrl-C or on the session's own interrupt flag.
-struct Watch<'a, 'b> {
-    inner: Progress<'b>,
-    flag: &'a AtomicBool,
-}
-
-impl Watch<'_, '_> {
-    fn stop(&self, c: Control) -> Control {
-        if self.flag.load(Ordering::SeqCst) {
-            Control::Stop
-        } else {
-            c
+impl CompareRow {
+    fn of(number: usize, f: &FittedModel, status: String) -> CompareRow {
+        let v = &f.record.variational;
+        let d = &f.diagnostics;
+        CompareRow {
+            number,
+            model: f.source.name.clone(),
+            key: model_key(&f.source.text, &f.source.data),
+            method: v.algorithm.to_string(),
+            family: v.family.to_string(),
+            divergence: v.divergence.to_string(),
+            elbo: d.elbo,
+            elbo_se: d.elbo_se,
+            khat: d.khat,
+            iterations: d.iterations,
+            status,
+            seconds: d.seconds,
         }
-    }
-}
-
-impl Observer for Watch<'_, '_> {
-    fn iteration(&mut self, info: &IterationInfo<'_>) -> Control {
-        let c = self.inner.iteration(info);
-        self.stop(c)
-    }
-    fn mode_search(&mut self, restart: usize, iteration: usize, log_density: f64) -> Control {
-        let c = self.inner.mode_search(restart, iteration, log_density);
-        self.stop(c)
-    }
-    fn warning(&mut self, message: &str) {
-        self.inner.warning(message)
-    }
-    fn restart(&mut self, restart: usize, total: usize) {
-        self.inner.restart(restart, total)
-    }
-}
-
-fn status_text(t: Termination) -> &'static str {
-    match t {
-        Termination::Converged => "converged",
-        Termination::MaxIterations => "max iterations",
-        Termination::Diverged => "diverged",
-        Termination::Interrupted => "interrupted",
     }
 }
 
@@ -136,12 +109,23 @@ fn model_key(text: &str, data: &DataInput) -> String {
     format!("{}\u{0}{}", text.trim_end(), entries.join("\u{0}"))
 }
 
-/// A string entry of a fit file's configuration.
-fn config_text(c: &Config, key: &str) -> String {
-    c.get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or("?")
-        .to_string()
+/// A clap error about `:fit`'s options, in words: a value an option's
+/// type refused as `vippl infer` says it, anything else as clap does,
+/// pointing at `:fit --help` rather than `--help`.
+fn option_error(e: &clap::Error) -> Fail {
+    match bad_value_message(e) {
+        Some(m) => Fail::Msg(m),
+        None => Fail::Shown(e.to_string().replace("try '--help'", "try `:fit --help`")),
+    }
+}
+
+/// Why a fit gave nothing, in words.
+fn fit_failure(f: FitFailure) -> Fail {
+    Fail::Msg(match f {
+        FitFailure::NoParameters => "the model has no parameters: there is nothing to fit".into(),
+        FitFailure::Engine(e) => fit_error_text(&e, "or `:fit --init zero` / `--init random`"),
+        FitFailure::Message(m) => m,
+    })
 }
 
 impl Session {
@@ -166,142 +150,66 @@ impl Session {
                 io.out(&e.to_string());
                 return Ok(());
             }
-            Err(e) => return Err(Fail::Shown(clap_error(&e))),
+            Err(e) => return Err(option_error(&e)),
         };
-        let mut config = cmd.fit.to_config()?;
-        // The diagnostics draw the proposals the output draws are resampled from.
-        config.draws = cmd.out.draws;
+        let plan = options::plan(&cmd.fit, &cmd.out, &self.data_files)?;
         let src = self.model_source();
-        let data_files = self.data_files.clone();
-        let (cm, warnings) =
-            super::session::compile_text(&self.model.source_name(), &src.text, &src.data)
-                .map_err(|(sm, d)| Fail::Shown(self.render(&d, &sm)))?;
-        if !warnings.is_empty() && !cmd.out.quiet {
-            io.err(&self.render(&warnings, cm.sources()));
+        let compiled = src
+            .compile()
+            .map_err(|r| Fail::Shown(self.render(&r.diagnostics, &r.sources)))?;
+        if !compiled.warnings.is_empty() && !cmd.out.quiet {
+            io.err(&self.render(&compiled.warnings, compiled.model.sources()));
         }
-        if cm.dim() == 0 {
-            return Err("the model has no parameters: there is nothing to fit".into());
-        }
-        let mut trace = match &cmd.out.trace {
-            Some(path) => Some(
-                output::TraceWriter::create(path, &session::trace_parameter_names(&cm, &config))
-                    .map_err(|e| Fail::Msg(format!("cannot write trace file `{path}`: {e}")))?,
-            ),
-            None => None,
-        };
         self.interrupt.store(false, Ordering::SeqCst);
-        let started = Instant::now();
         let quiet = cmd.out.quiet || !self.opts.progress;
-        let (result, trace_error) = {
-            let mut watch = Watch {
-                inner: Progress::new(quiet, config.iters, trace.as_mut()),
-                flag: &self.interrupt,
-            };
-            let r = infer::fit(&cm, &config, &mut watch);
-            (r, watch.inner.finish())
-        };
-        let seconds = started.elapsed().as_secs_f64();
+        let run = fit_with_progress(&compiled.model, &plan, quiet, Some(&self.interrupt));
         INTERRUPTED.store(false, Ordering::SeqCst);
         self.interrupt.store(false, Ordering::SeqCst);
-        let result = result.map_err(|e| Fail::Msg(fit_error_text(&e)))?;
-        if let Some(e) = trace_error {
-            io.err(&format!("error: cannot write the trace file: {e}\n"));
-        } else if let Some(t) = trace {
-            if let Err(e) = t.finish() {
-                io.err(&format!("error: cannot write the trace file: {e}\n"));
-            }
+        let run = run.map_err(fit_failure)?;
+        if let Some(e) = &run.trace_error {
+            io.err(&format!("error: {e}\n"));
         }
-        if result.termination == Termination::Interrupted {
+        let termination = run.result.termination;
+        if termination == Termination::Interrupted {
             io.err(&format!(
                 "interrupted after {} iterations: the partial fit is kept\n",
-                result.iterations
+                run.result.iterations
             ));
         }
-        let threads = config.threads;
-        let psis = cmd.out.resample(&result.diagnostics);
-        let points = session::draw_points(
-            &cm,
-            &result.approximation,
-            cmd.out.draws,
-            config.seed,
-            psis,
-            threads,
-            result.proposals.as_ref(),
-        )
-        .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
-        let draws = session::draws_at(&cm, &result.approximation, &points, config.seed)
-            .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
-        let summary = session::summarize(&draws);
-        let mut diagnostics = session::fit_summary(&result, seconds);
-        // The engine and the diagnostics may say the same thing: once is enough.
-        let mut seen = std::collections::HashSet::new();
-        diagnostics.warnings.retain(|w| seen.insert(w.clone()));
-        if psis {
-            diagnostics
-                .extra
-                .push(("draws".into(), "PSIS-resampled".into()));
-        }
-        let record = session::config_record(&src, &data_files, &result.config, cmd.out.draws, psis);
-        match cmd.out.format {
-            Format::Table => io.out(&output::render_table(
-                &summary,
-                &diagnostics,
-                self.opts.color,
-            )),
-            Format::Json => io.out(&format!(
-                "{}\n",
-                output::summary_json(&summary, &diagnostics, &record)
-            )),
-        }
+        let fitted = run
+            .finish(src, compiled.model, &plan)
+            .map_err(fit_failure)?;
+        io.out(&summary_text(
+            cmd.out.format,
+            &fitted.output.summary,
+            &fitted.diagnostics,
+            &fitted.config(),
+            self.opts.color,
+        ));
+        let status = workflow::status_text(termination).to_string();
+        self.keep_fit(fitted, status);
+        self.write_fit_outputs(&cmd.out, io)
+    }
+
+    /// Makes a fit the current one and lists it for `:compare`.
+    fn keep_fit(&mut self, fitted: FittedModel, status: String) -> usize {
         let number = self.fits.len() + 1;
-        self.fits.push(FitRecord {
-            number,
-            model: src.name.clone(),
-            key: model_key(&src.text, &src.data),
-            method: result.config.algorithm.to_string(),
-            family: result.config.resolved_family().to_string(),
-            divergence: result.config.divergence.to_string(),
-            elbo: diagnostics.elbo,
-            elbo_se: diagnostics.elbo_se,
-            khat: diagnostics.khat,
-            iterations: diagnostics.iterations,
-            status: status_text(result.termination).into(),
-            seconds,
-        });
-        let fit = Fit {
-            number,
-            source: src,
-            approx: result.approximation.clone(),
-            seed: config.seed,
-            points,
-            draws,
-            psis,
-            summary,
-            diagnostics,
-            record,
-            trace: result
-                .trace
-                .iter()
-                .map(|t| TraceRow {
-                    iteration: t.iteration as u64,
-                    elbo: t.elbo,
-                    step: t.step,
-                })
-                .collect(),
-            origin: Origin::Fitted(Box::new(result)),
-            model: cm,
-            threads,
-        };
+        self.fits.push(CompareRow::of(number, &fitted, status));
+        self.fit = Some(Fit { number, fitted });
+        number
+    }
+
+    /// Writes the draws and the fit file `:fit` was asked for.
+    fn write_fit_outputs(&mut self, out: &OutputOptions, io: &mut Io<'_>) -> Res {
         let mut failed = Vec::new();
-        if let Some(path) = &cmd.out.output {
-            match output::save_stan_csv(path, &fit.record, &fit.draws) {
+        if let (Some(path), Some(fit)) = (&out.output, &self.fit) {
+            match fit.save_draws(path) {
                 Ok(()) => io.err(&format!("wrote draws to {path}\n")),
-                Err(e) => failed.push(format!("cannot write draws to `{path}`: {e}")),
+                Err(m) => failed.push(m),
             }
         }
-        self.fit = Some(fit);
-        if let Some(path) = cmd.out.fit_file.clone() {
-            if let Err(Fail::Msg(m)) = self.cmd_save(&path, io) {
+        if let Some(path) = &out.fit_file {
+            if let Err(Fail::Msg(m)) = self.cmd_save(path, io) {
                 failed.push(m);
             }
         }
@@ -314,15 +222,7 @@ impl Session {
     pub(crate) fn cmd_set(&mut self, args: &str, io: &mut Io<'_>) -> Res {
         let v = super::input::split_args(args)?;
         if v.is_empty() {
-            if self.settings.is_empty() {
-                io.out("no settings: `:fit` uses the defaults of `vippl infer`\n");
-            } else {
-                let mut s = String::new();
-                for (k, val) in &self.settings {
-                    s.push_str(&format!("{k} = {}\n", val.as_deref().unwrap_or("true")));
-                }
-                io.out(&s);
-            }
+            io.out(&self.settings_listing());
             return Ok(());
         }
         if v.len() > 2 {
@@ -334,12 +234,8 @@ impl Session {
             .get_arguments()
             .find(|a| a.get_long() == Some(key.as_str()) && key != "help")
         else {
-            let known: Vec<&str> = cmd
-                .get_arguments()
-                .filter_map(|a| a.get_long())
-                .filter(|l| *l != "help")
-                .collect();
-            return Err(format!("no `:fit` option `{key}`; options: {}", known.join(", ")).into());
+            let known = fit_option_names().join(", ");
+            return Err(format!("no `:fit` option `{key}`; options: {known}").into());
         };
         let is_flag = !arg.get_action().takes_values();
         let value = v.get(1).cloned();
@@ -361,133 +257,66 @@ impl Session {
             trial.push((key.clone(), val));
         }
         let saved = std::mem::replace(&mut self.settings, trial);
-        let check = FitCommand::try_parse_from(self.fit_args(&[]))
-            .map_err(|e| clap_error(&e).lines().next().unwrap_or("").to_string())
-            .and_then(|c| c.fit.to_config().map(|_| ()));
-        if let Err(m) = check {
+        if let Err(m) = self.check_settings() {
             self.settings = saved;
-            return Err(Fail::Msg(
-                m.trim_start_matches("error: ").trim_end().to_string(),
-            ));
+            return Err(Fail::Msg(m));
         }
         Ok(())
     }
 
+    /// `:set` without arguments: the settings, one a line.
+    fn settings_listing(&self) -> String {
+        if self.settings.is_empty() {
+            return "no settings: `:fit` uses the defaults of `vippl infer`\n".into();
+        }
+        let mut s = String::new();
+        for (k, val) in &self.settings {
+            s.push_str(&format!("{k} = {}\n", val.as_deref().unwrap_or("true")));
+        }
+        s
+    }
+
+    /// Whether `:fit` with the settings alone would start: the first line
+    /// of what is wrong otherwise.
+    fn check_settings(&self) -> Result<(), String> {
+        let first_line = |e: clap::Error| match option_error(&e) {
+            Fail::Msg(m) | Fail::Shown(m) => m.lines().next().unwrap_or("").to_string(),
+        };
+        FitCommand::try_parse_from(self.fit_args(&[]))
+            .map_err(first_line)
+            .and_then(|c| c.fit.to_config().map(|_| ()))
+            .map_err(|m| m.trim_start_matches("error: ").trim_end().to_string())
+    }
+
     pub(crate) fn cmd_save(&mut self, path: &str, io: &mut Io<'_>) -> Res {
         let fit = self.fit.as_ref().ok_or("no fit to save: `:fit` first")?;
-        let file = match &fit.origin {
-            Origin::Fitted(result) => session::fit_file(
-                &fit.source,
-                &fit.model,
-                result,
-                fit.record.clone(),
-                fit.summary.clone(),
-                fit.diagnostics.clone(),
-            )?,
-            Origin::Opened(file) => (**file).clone(),
-        };
-        file.save(path).map_err(|e| {
-            let m = e.to_string();
-            Fail::Msg(if m.contains(path) {
-                m
-            } else {
-                format!("cannot write fit file `{path}`: {m}")
-            })
-        })?;
+        fit.save_fit(path)?;
         io.err(&format!("saved fit {} to {path}\n", fit.number));
         Ok(())
     }
 
     pub(crate) fn cmd_open(&mut self, path: &str, io: &mut Io<'_>) -> Res {
         let file = FitFile::load(path)?;
-        let lf = session::load_fit(file, path)?;
-        let n = lf
-            .file
-            .config
-            .get("variational.output_samples")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(1000) as usize;
-        let psis = lf
-            .file
-            .config
-            .get("variational.psis_resample")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let seed = lf.file.seed;
-        let threads = lf.config.threads;
-        let points =
-            session::draw_points(&lf.model, &lf.approximation, n, seed, psis, threads, None)
-                .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
-        let draws = session::draws_at(&lf.model, &lf.approximation, &points, seed)
-            .map_err(|m| Fail::Msg(format!("cannot generate draws: {m}")))?;
-        let summary = session::summarize(&draws);
-        let mut diagnostics = lf.file.diagnostics.clone();
-        let mut seen = std::collections::HashSet::new();
-        diagnostics.warnings.retain(|w| seen.insert(w.clone()));
+        let fitted = workflow::reopen(file, path)?.into_fitted()?;
         io.out(&output::render_table(
-            &summary,
-            &diagnostics,
+            &fitted.output.summary,
+            &fitted.diagnostics,
             self.opts.color,
         ));
-        let number = self.fits.len() + 1;
-        // The method is read from the recorded options (plain strings).
-        let c = &lf.file.config;
-        self.fits.push(FitRecord {
-            number,
-            model: lf.source.name.clone(),
-            key: model_key(&lf.source.text, &lf.source.data),
-            method: config_text(c, "variational.algorithm"),
-            family: config_text(c, "variational.family"),
-            divergence: config_text(c, "variational.divergence"),
-            elbo: diagnostics.elbo,
-            elbo_se: diagnostics.elbo_se,
-            khat: diagnostics.khat,
-            iterations: diagnostics.iterations,
-            status: format!("opened {}", super::modelcmds::stem(path)),
-            seconds: diagnostics.seconds,
-        });
         self.model = ModelState {
-            name: lf.source.name.clone(),
+            name: fitted.source.name.clone(),
             path: None,
-            text: lf.source.text.clone(),
+            text: fitted.source.text.clone(),
             typed: 0,
         };
-        self.data = lf.source.data.clone();
+        self.data = fitted.source.data.clone();
         self.data_files = vec![format!("{path} (embedded data)")];
         self.changed();
-        self.fit = Some(Fit {
-            number,
-            source: lf.source,
-            model: lf.model,
-            approx: lf.approximation,
-            seed,
-            points,
-            draws,
-            psis,
-            summary,
-            diagnostics,
-            record: lf.file.config.clone(),
-            trace: lf.file.trace.clone(),
-            origin: Origin::Opened(Box::new(lf.file)),
-            threads,
-        });
+        let status = format!("opened {}", workflow::model_name(path));
+        let number = self.keep_fit(fitted, status);
         io.err(&format!(
             "opened {path}: fit {number}; its model and data are now the current ones\n"
         ));
         Ok(())
-    }
-}
-
-/// A clap error, pointing at `:fit --help` rather than `--help`.
-fn clap_error(e: &clap::Error) -> String {
-    e.to_string().replace("try '--help'", "try `:fit --help`")
-}
-
-fn fit_error_text(e: &FitError) -> String {
-    match e {
-        FitError::NoFiniteStart { tries, explanation } => format!(
-            "no starting point with a finite log density was found ({tries} tries)\n  {explanation}\n  help: check the model's constraints and priors, or `:fit --init zero` / `--init random`"
-        ),
-        other => other.to_string(),
     }
 }

@@ -2,7 +2,7 @@
 //! the model, or an expression to evaluate; when it needs another line; and
 //! the small argument syntaxes of the commands.
 
-use crate::data::RawValue;
+use vippl::data::RawValue;
 
 /// One complete input.
 #[derive(Debug, PartialEq, Eq)]
@@ -110,12 +110,12 @@ fn has_top_level_statement_operator(code: &str) -> bool {
 /// argument is an expression (`:prob`, `:hist`, `:logp`, `:grad`).
 pub fn needs_more(text: &str) -> bool {
     match classify(text) {
-        Input::Empty => crate::syntax::needs_more_input(text),
+        Input::Empty => vippl::syntax::needs_more_input(text),
         Input::Command { name, args } => {
             matches!(name, "prob" | "hist" | "logp" | "grad")
-                && crate::syntax::needs_more_input(args)
+                && vippl::syntax::needs_more_input(args)
         }
-        Input::Statement(_) | Input::Expression(_) => crate::syntax::needs_more_input(text),
+        Input::Statement(_) | Input::Expression(_) => vippl::syntax::needs_more_input(text),
     }
 }
 
@@ -204,7 +204,7 @@ pub fn parse_assignments(args: &str) -> Result<Vec<(String, RawValue)>, String> 
             return Err(format!("`{name}` is given twice"));
         }
         let json = format!("{{\"{name}\": {text}}}");
-        let mut parsed = crate::data::parse_json(&json, "<input>").map_err(|_| {
+        let mut parsed = vippl::data::parse_json(&json, "<input>").map_err(|_| {
             format!("`{name}={text}`: the value must be a number or a list such as [1, 2.5]")
         })?;
         match parsed.pop() {

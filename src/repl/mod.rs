@@ -24,10 +24,10 @@ mod show;
 mod terminal;
 mod textplot;
 
-pub use complete::{Names, complete, hint, paths};
-pub use input::needs_more;
-pub use session::{Outcome, Session, SessionOptions};
-pub use terminal::history_path;
+#[cfg(test)]
+mod tests;
+
+use session::{Session, SessionOptions};
 
 use std::io::IsTerminal;
 
@@ -51,15 +51,11 @@ pub fn run(args: &ReplArgs) -> i32 {
         eprintln!(
             "error: the REPL reads its commands from standard input: give the model as a file"
         );
-        return crate::cli::exit::USAGE;
+        return crate::shell::exit::USAGE;
     }
     let interactive = std::io::stdin().is_terminal();
-    let color =
-        interactive && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100);
+    let color = interactive && crate::shell::use_color(&std::io::stdout());
+    let width = crate::shell::terminal_width();
     let mut session = Session::new(SessionOptions {
         color,
         progress: true,
@@ -78,5 +74,5 @@ pub fn run(args: &ReplArgs) -> i32 {
     } else {
         terminal::script(&mut session, args.echo);
     }
-    crate::cli::exit::OK
+    crate::shell::exit::OK
 }

@@ -2,29 +2,22 @@
 //! `:model`, `:write`.
 
 use super::session::{Fail, Io, ModelState, Res, Session};
-use crate::check;
-use crate::check::Layout;
-use crate::data::{DataInput, DataSpec};
-use crate::infer::Target;
-use crate::ir::LocalKind;
-use crate::source::SourceMap;
+use vippl::check;
+use vippl::check::Layout;
+use vippl::data::{DataInput, DataSpec};
+use vippl::density::CompiledModel;
+use vippl::infer::Target;
+use vippl::ir::{self, LocalKind};
+use vippl::source::SourceMap;
+use vippl::workflow::{self, model_name as stem};
 
-/// The model's name: the file stem.
-pub(crate) fn stem(path: &str) -> String {
-    std::path::Path::new(path)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.to_string())
-}
-
-fn read_text(path: &str, what: &str) -> Result<String, Fail> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Fail::Msg(format!("cannot read {what} `{path}`: {e}")))
+fn read_model(path: &str) -> Result<String, Fail> {
+    Ok(workflow::read_model_file(std::path::Path::new(path))?)
 }
 
 impl Session {
     pub(crate) fn cmd_load(&mut self, path: &str, io: &mut Io<'_>) -> Res {
-        let text = read_text(path, "model file")?;
+        let text = read_model(path)?;
         let mut sources = SourceMap::new();
         match check::load_model(&mut sources, path, &text) {
             Ok((_, warnings)) => {
@@ -66,7 +59,7 @@ impl Session {
         let Some(path) = self.model.path.clone() else {
             return Err("the model was not read from a file; `:write FILE` saves it to one".into());
         };
-        let text = read_text(&path, "model file")?;
+        let text = read_model(&path)?;
         let mut sources = SourceMap::new();
         match check::load_model(&mut sources, &path, &text) {
             Ok((_, warnings)) => {
@@ -154,9 +147,8 @@ impl Session {
 
     pub(crate) fn cmd_data_file(&mut self, spec_text: &str, io: &mut Io<'_>) -> Res {
         let spec = DataSpec::parse(spec_text)?;
-        let text = read_text(spec.path(), "data file")?;
         let mut fresh = DataInput::default();
-        fresh.add(&spec, &text)?;
+        workflow::read_data_file(&mut fresh, &spec)?;
         let mut replaced = Vec::new();
         for e in fresh.entries {
             if let Some(i) = self.data.entries.iter().position(|x| x.name == e.name) {
@@ -190,20 +182,21 @@ impl Session {
         if !self.model.text.trim().is_empty() && self.checked_model().is_some() {
             let name = self.model.source_name();
             let text = self.model.text.clone();
-            match super::session::compile_text(&name, &text, &self.data) {
-                Ok((cm, diags)) => {
-                    let notes: Vec<_> = diags
+            match workflow::compile_text(&name, &text, &self.data) {
+                Ok(compiled) => {
+                    let notes: Vec<_> = compiled
+                        .warnings
                         .into_iter()
-                        .filter(|d| d.severity == crate::diagnostics::Severity::Note)
+                        .filter(|d| d.severity == vippl::diagnostics::Severity::Note)
                         .collect();
                     if !notes.is_empty() {
-                        io.err(&self.render(&notes, cm.sources()));
+                        io.err(&self.render(&notes, compiled.model.sources()));
                     }
                 }
-                Err((sm, d)) => {
+                Err(rejected) => {
                     let missing = self.missing_data();
                     if missing.is_empty() {
-                        io.err(&self.render(&d, &sm));
+                        io.err(&self.render(&rejected.diagnostics, &rejected.sources));
                         io.note("the data is kept: fix the model or load other data");
                     } else {
                         io.note(&format!("data still needed: {}", missing.join(", ")));
@@ -243,16 +236,7 @@ impl Session {
         match args {
             "" => {}
             "source" => {
-                if self.model.text.trim().is_empty() {
-                    io.out("(the model is empty)\n");
-                } else {
-                    let w = self.model.text.lines().count().to_string().len();
-                    let mut s = String::new();
-                    for (i, l) in self.model.text.lines().enumerate() {
-                        s.push_str(&format!("{:>w$}  {l}\n", i + 1));
-                    }
-                    io.out(&s);
-                }
+                io.out(&self.source_listing());
                 return Ok(());
             }
             other => {
@@ -266,82 +250,15 @@ impl Session {
         let (model, _) = check::load_model(&mut sources, &name, &self.model.text)
             .map_err(|d| Fail::Shown(self.render(&d, &sources)))?;
         let layout = Layout::of(&model, &sources);
-        let mut out = match &self.model.path {
-            Some(p) if self.model.typed > 0 => format!(
-                "model {} ({p} + {} statement(s) typed here)\n",
-                self.model.name, self.model.typed
-            ),
-            Some(p) => format!("model {} ({p})\n", self.model.name),
-            None => "model typed at the prompt (`:write FILE` saves it)\n".to_string(),
-        };
-        let compiled = self.compiled().ok().map(|cm| {
-            let sizes: Vec<(Vec<usize>, usize)> = cm
-                .layout()
-                .params
-                .iter()
-                .map(|p| (p.dims.clone(), p.free))
-                .collect();
-            let consts: Vec<Option<String>> = model
-                .data
-                .iter()
-                .map(|d| {
-                    cm.constant_value(&d.name)
-                        .map(|(dims, v)| match dims.as_slice() {
-                            [] => format!("= {}", super::eval::number_text(v[0])),
-                            d => dims_text(d),
-                        })
-                })
-                .collect();
-            (sizes, cm.dim(), consts)
-        });
-        let rows: Vec<[String; 4]> = layout
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let (shape, free) = match &compiled {
-                    Some((sizes, ..)) if sizes[i].0.is_empty() => {
-                        (p.shape.clone(), sizes[i].1.to_string())
-                    }
-                    Some((sizes, ..)) => (
-                        format!("{} = {}", p.shape, dims_text(&sizes[i].0)),
-                        sizes[i].1.to_string(),
-                    ),
-                    None => (p.shape.clone(), layout.free_text(i)),
-                };
-                [p.name.clone(), shape, p.constraint.clone(), free]
-            })
-            .collect();
-        if rows.is_empty() {
-            out.push_str("no parameters\n");
-        } else {
-            out.push_str(&table(
-                &["parameter", "shape", "constraint", "unconstrained"],
-                &rows,
-            ));
-        }
+        let mut out = self.model_heading();
+        let compiled = self.compiled().ok().map(|cm| Sizes::of(cm, &model));
+        out.push_str(&parameter_table(&layout, compiled.as_ref()));
         match &compiled {
-            Some((_, dim, _)) => out.push_str(&format!("dimension: {dim}\n")),
+            Some(sizes) => out.push_str(&format!("dimension: {}\n", sizes.dim)),
             None => out.push_str(&format!("dimension: {}\n", layout.total_text())),
         }
         if !model.data.is_empty() {
-            let items: Vec<String> = model
-                .data
-                .iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    let state = match (&compiled, self.data.get(&d.name)) {
-                        (Some((.., consts)), _) => {
-                            consts[i].clone().unwrap_or_else(|| "bound".into())
-                        }
-                        (None, Some(_)) => "given".into(),
-                        (None, None) if d.default.is_some() => "default".into(),
-                        (None, None) => "missing".into(),
-                    };
-                    format!("{} {state}", d.name)
-                })
-                .collect();
-            out.push_str(&format!("data: {}\n", items.join(", ")));
+            out.push_str(&self.data_states(&model, compiled.as_ref()));
         }
         let mut quantities: Vec<String> = model
             .locals
@@ -368,9 +285,55 @@ impl Session {
         Ok(())
     }
 
+    /// `:model source`: the text with line numbers.
+    fn source_listing(&self) -> String {
+        if self.model.text.trim().is_empty() {
+            return "(the model is empty)\n".into();
+        }
+        let w = self.model.text.lines().count().to_string().len();
+        let mut s = String::new();
+        for (i, l) in self.model.text.lines().enumerate() {
+            s.push_str(&format!("{:>w$}  {l}\n", i + 1));
+        }
+        s
+    }
+
+    /// The first line of `:model`: where the model came from.
+    fn model_heading(&self) -> String {
+        match &self.model.path {
+            Some(p) if self.model.typed > 0 => format!(
+                "model {} ({p} + {} statement(s) typed here)\n",
+                self.model.name, self.model.typed
+            ),
+            Some(p) => format!("model {} ({p})\n", self.model.name),
+            None => "model typed at the prompt (`:write FILE` saves it)\n".to_string(),
+        }
+    }
+
+    /// The `data:` line of `:model`: each declared data item's state.
+    fn data_states(&self, model: &ir::Model, compiled: Option<&Sizes>) -> String {
+        let items: Vec<String> = model
+            .data
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let state = match (compiled, self.data.get(&d.name)) {
+                    (Some(sizes), _) => {
+                        sizes.constants[i].clone().unwrap_or_else(|| "bound".into())
+                    }
+                    (None, Some(_)) => "given".into(),
+                    (None, None) if d.default.is_some() => "default".into(),
+                    (None, None) => "missing".into(),
+                };
+                format!("{} {state}", d.name)
+            })
+            .collect();
+        format!("data: {}\n", items.join(", "))
+    }
+
     pub(crate) fn cmd_write(&mut self, path: &str, io: &mut Io<'_>) -> Res {
         let text = self.model.text_nl();
-        crate::output::write_atomic_bytes(path, text.as_bytes())
+        vippl::output::write_atomic_bytes(path, text.as_bytes())
             .map_err(|e| Fail::Msg(format!("cannot write `{path}`: {e}")))?;
         self.model.path = Some(path.to_string());
         self.model.name = stem(path);
@@ -382,6 +345,69 @@ impl Session {
         ));
         Ok(())
     }
+}
+
+/// What compiling with the data tells about a model's sizes.
+struct Sizes {
+    /// Each parameter's dimensions and unconstrained size.
+    params: Vec<(Vec<usize>, usize)>,
+    dim: usize,
+    /// Each data item's value (a scalar) or shape, when it is a constant.
+    constants: Vec<Option<String>>,
+}
+
+impl Sizes {
+    fn of(cm: &CompiledModel, model: &ir::Model) -> Sizes {
+        let params = cm
+            .layout()
+            .params
+            .iter()
+            .map(|p| (p.dims.clone(), p.free))
+            .collect();
+        let constants = model
+            .data
+            .iter()
+            .map(|d| {
+                cm.constant_value(&d.name)
+                    .map(|(dims, v)| match dims.as_slice() {
+                        [] => format!("= {}", super::eval::number_text(v[0])),
+                        d => dims_text(d),
+                    })
+            })
+            .collect();
+        Sizes {
+            params,
+            dim: cm.dim(),
+            constants,
+        }
+    }
+}
+
+/// The parameter table of `:model` (sizes as numbers once compiled).
+fn parameter_table(layout: &Layout, compiled: Option<&Sizes>) -> String {
+    let rows: Vec<[String; 4]> = layout
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (shape, free) = match compiled.map(|s| &s.params[i]) {
+                Some((dims, free)) if dims.is_empty() => (p.shape.clone(), free.to_string()),
+                Some((dims, free)) => (
+                    format!("{} = {}", p.shape, dims_text(dims)),
+                    free.to_string(),
+                ),
+                None => (p.shape.clone(), layout.free_text(i)),
+            };
+            [p.name.clone(), shape, p.constraint.clone(), free]
+        })
+        .collect();
+    if rows.is_empty() {
+        return "no parameters\n".to_string();
+    }
+    table(
+        &["parameter", "shape", "constraint", "unconstrained"],
+        &rows,
+    )
 }
 
 fn dims_text(d: &[usize]) -> String {

@@ -1,10 +1,11 @@
 //! Reports on fits: `:summary`, `:diag`, `:compare`.
 
-use super::fitting::{Fit, Origin};
+use super::fitting::Fit;
 use super::modelcmds::table;
 use super::session::{Fail, Io, Res, Session};
 use super::textplot;
-use crate::output::{self, format_sig};
+use vippl::output::{self, format_sig};
+use vippl::workflow::{Origin, khat_verdict};
 
 /// Width and height of the ELBO chart of `:diag`.
 const CHART: (usize, usize) = (60, 8);
@@ -21,18 +22,19 @@ impl Session {
     pub(crate) fn columns(fit: &Fit, names: &[String]) -> Result<Vec<usize>, Fail> {
         let mut idx = Vec::new();
         for n in names {
-            if let Some(j) = fit.draws.index_of(n) {
+            let draws = &fit.output.draws;
+            if let Some(j) = draws.index_of(n) {
                 idx.push(j);
                 continue;
             }
             let prefix = format!("{n}[");
-            let all: Vec<usize> = (0..fit.draws.names.len())
-                .filter(|&j| fit.draws.names[j].starts_with(&prefix))
+            let all: Vec<usize> = (0..draws.names.len())
+                .filter(|&j| draws.names[j].starts_with(&prefix))
                 .collect();
             if all.is_empty() {
-                return Err(Fail::Msg(crate::output::unknown_name(
+                return Err(Fail::Msg(output::unknown_name(
                     n,
-                    &base_names(&fit.draws.names),
+                    &base_names(&draws.names),
                 )));
             }
             idx.extend(all);
@@ -45,7 +47,7 @@ impl Session {
         let names = super::input::split_args(args)?;
         if names.is_empty() {
             io.out(&output::render_table(
-                &fit.summary,
+                &fit.output.summary,
                 &fit.diagnostics,
                 self.opts.color,
             ));
@@ -53,7 +55,7 @@ impl Session {
             // Some quantities: their rows only.
             let rows: Vec<_> = Self::columns(fit, &names)?
                 .into_iter()
-                .map(|j| fit.summary[j].clone())
+                .map(|j| fit.output.summary[j].clone())
                 .collect();
             io.out(&output::render_parameters(&rows, self.opts.color));
         }
@@ -157,7 +159,7 @@ impl Session {
                         format_sig(r.elbo, 4)
                     },
                     match r.khat {
-                        Some(k) => format!("{k:.2} ({})", output::khat_verdict(k)),
+                        Some(k) => format!("{k:.2} ({})", khat_verdict(k)),
                         None => "-".into(),
                     },
                     r.iterations.to_string(),

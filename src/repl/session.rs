@@ -3,19 +3,19 @@
 //! same under a terminal, from a script, and in tests.
 
 use super::complete::Names;
-use super::fitting::{Fit, FitRecord};
+use super::fitting::{CompareRow, Fit};
 use super::help;
 use super::input::{self, Input};
-use crate::check;
-use crate::data::DataInput;
-use crate::density::{self, CompiledModel};
-use crate::diagnostics::{self, Diagnostic, RenderOptions};
-use crate::ir;
-use crate::session::ModelSource;
-use crate::source::{FileId, SourceMap, Span};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use vippl::check;
+use vippl::data::DataInput;
+use vippl::density::CompiledModel;
+use vippl::diagnostics::{self, Diagnostic, RenderOptions};
+use vippl::ir;
+use vippl::source::{FileId, SourceMap, Span};
+use vippl::workflow::{ModelSource, compile_text};
 
 /// How a session presents itself.
 #[derive(Clone, Copy, Debug)]
@@ -141,7 +141,7 @@ pub struct Session {
     compiled: Option<(u64, CompiledModel)>,
     checked: Option<(u64, Option<ir::Model>)>,
     pub(crate) fit: Option<Fit>,
-    pub(crate) fits: Vec<FitRecord>,
+    pub(crate) fits: Vec<CompareRow>,
     /// `:set` options: long name and value (`None` for a flag that is on).
     pub(crate) settings: Vec<(String, Option<String>)>,
     pending: String,
@@ -208,23 +208,25 @@ impl Session {
     }
 
     /// Setting this flag stops a running fit, as Ctrl-C does.
+    #[cfg(test)]
     pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
         self.interrupt.clone()
     }
 
     /// The model's current text (file plus typed statements).
+    #[cfg(test)]
     pub fn model_text(&self) -> &str {
         &self.model.text
     }
 
     /// Number of fits made or opened so far.
+    #[cfg(test)]
     pub fn fit_count(&self) -> usize {
         self.fits.len()
     }
 
     /// The names tab completion offers now.
     pub fn names(&mut self) -> Names {
-        use clap::CommandFactory;
         let mut n = Names::default();
         if let Some(m) = self.checked_model() {
             n.params = m.params.iter().map(|p| p.name.clone()).collect();
@@ -244,15 +246,10 @@ impl Session {
             }
         }
         if let Some(f) = &self.fit {
-            n.quantities = super::report::base_names(&f.draws.names);
-            n.quantities.extend(f.draws.names.iter().cloned());
+            n.quantities = super::report::base_names(&f.output.draws.names);
+            n.quantities.extend(f.output.draws.names.iter().cloned());
         }
-        n.fit_options = super::fitting::FitCommand::command()
-            .get_arguments()
-            .filter_map(|a| a.get_long())
-            .filter(|l| *l != "help")
-            .map(str::to_string)
-            .collect();
+        n.fit_options = super::fitting::fit_option_names();
         n
     }
 
@@ -427,9 +424,9 @@ impl Session {
             .is_none_or(|(r, _)| *r != self.revision)
         {
             let text = self.model.text.clone();
-            let (cm, _) = compile_text(&self.model.source_name(), &text, &self.data)
-                .map_err(|(sm, d)| Fail::Shown(self.render(&d, &sm)))?;
-            self.compiled = Some((self.revision, cm));
+            let compiled = compile_text(&self.model.source_name(), &text, &self.data)
+                .map_err(|r| Fail::Shown(self.render(&r.diagnostics, &r.sources)))?;
+            self.compiled = Some((self.revision, compiled.model));
         }
         Ok(())
     }
@@ -459,28 +456,6 @@ impl Session {
         self.model.typed += 1;
         self.changed();
         Ok(())
-    }
-}
-
-/// Parses, checks and compiles a model text with data; on failure the
-/// sources and every diagnostic.
-#[allow(clippy::result_large_err)]
-pub(crate) fn compile_text(
-    name: &str,
-    text: &str,
-    data: &DataInput,
-) -> Result<(CompiledModel, Vec<Diagnostic>), (SourceMap, Vec<Diagnostic>)> {
-    let mut sources = SourceMap::new();
-    let (model, mut warnings) = match check::load_model(&mut sources, name, text) {
-        Ok(x) => x,
-        Err(d) => return Err((sources, d)),
-    };
-    match density::compile(model, sources.clone(), data) {
-        Ok((cm, notes)) => {
-            warnings.extend(notes);
-            Ok((cm, warnings))
-        }
-        Err(d) => Err((sources, d)),
     }
 }
 

@@ -5,11 +5,11 @@ use super::eval::Value;
 use super::input::{parse_assignments, split_args};
 use super::session::{Fail, Io, Res, Session};
 use super::textplot;
-use crate::data::RawValue;
-use crate::infer::Target;
-use crate::output::{self, format_sig};
-use crate::plot;
-use crate::session;
+use vippl::data::RawValue;
+use vippl::infer::Target;
+use vippl::output::{self, format_sig};
+use vippl::plot;
+use vippl::workflow;
 
 /// Draws printed by `:draws` without a count.
 const DEFAULT_SHOWN: usize = 10;
@@ -53,7 +53,7 @@ impl Session {
             _ => None,
         };
         let fit = self.current_fit()?;
-        let stored = fit.draws.n_draws;
+        let stored = fit.output.draws.n_draws;
         let want = count.unwrap_or(if file.is_some() {
             stored
         } else {
@@ -61,14 +61,14 @@ impl Session {
         });
         let fresh;
         let draws = if want <= stored {
-            &fit.draws
+            &fit.output.draws
         } else {
-            fresh = session::output_draws(
+            fresh = workflow::output_draws(
                 &fit.model,
-                &fit.approx,
+                &fit.approximation,
                 want,
                 fit.seed,
-                fit.psis,
+                fit.output.psis,
                 fit.threads,
                 None,
             )
@@ -84,7 +84,7 @@ impl Session {
             d.values.truncate(want * d.names.len());
             d.log_p.truncate(want);
             d.log_g.truncate(want);
-            output::save_stan_csv(&path, &fit.record, &d)
+            output::save_stan_csv(&path, &fit.config(), &d)
                 .map_err(|e| Fail::Msg(format!("cannot write `{path}`: {e}")))?;
             io.err(&format!("wrote {want} draws to {path}\n"));
             return Ok(());
@@ -152,8 +152,8 @@ impl Session {
             return Err("`:hist` needs a quantity, e.g. `:hist tau`".into());
         }
         let fit = self.current_fit()?;
-        let values = if let Some(j) = fit.draws.index_of(&what) {
-            fit.draws.column(j)
+        let values = if let Some(j) = fit.output.draws.index_of(&what) {
+            fit.output.draws.column(j)
         } else {
             match self.evaluate(&what, io)? {
                 Value::Draws { names, values, .. } if names.len() == 1 => values,
@@ -166,7 +166,7 @@ impl Session {
                     .into());
                 }
                 Value::Constant { values, .. } if values.len() == 1 => {
-                    vec![values[0]; self.current_fit()?.draws.n_draws]
+                    vec![values[0]; self.current_fit()?.output.draws.n_draws]
                 }
                 Value::Constant { .. } => {
                     return Err(format!(
@@ -203,10 +203,13 @@ impl Session {
             )?;
         } else {
             let cols = Self::columns(fit, &names)?;
-            let selected: Vec<&str> = cols.iter().map(|&j| fit.draws.names[j].as_str()).collect();
+            let selected: Vec<&str> = cols
+                .iter()
+                .map(|&j| fit.output.draws.names[j].as_str())
+                .collect();
             plot::marginals(
                 &path,
-                &fit.draws,
+                &fit.output.draws,
                 &selected,
                 &plot::MarginalOptions {
                     title: Some(format!("{} (fit {})", fit.source.name, fit.number)),

@@ -5,7 +5,7 @@
 use super::complete::{self, Names};
 use super::input;
 use super::session::{Outcome, Session};
-use crate::cli::progress::{INTERRUPTED, install_interrupt_handler};
+use crate::shell::progress::{INTERRUPTED, install_interrupt_handler};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;

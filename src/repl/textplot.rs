@@ -2,7 +2,7 @@
 //! ELBO trace, with eighth-block characters for resolution finer than a
 //! character cell.
 
-use crate::output::{format_sig, stats};
+use vippl::output::{format_sig, stats};
 
 /// Horizontal bar fillings in eighths of a cell.
 const HBARS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];

@@ -20,8 +20,8 @@ use vippl::data::{DataInput, DataSpec};
 use vippl::density::{self, CompiledModel};
 use vippl::diagnostics::render_short;
 use vippl::infer::{FitConfig, FitResult, Silent, fit};
-use vippl::session;
 use vippl::source::SourceMap;
+use vippl::workflow;
 
 /// Output draws per fit (`vippl infer` prints 1000; more make the measured
 /// error mostly bias rather than Monte Carlo noise, see [`noise_bound`]).
@@ -133,7 +133,7 @@ fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), S
     };
     let result = fit(&cm, config, &mut Silent).map_err(|e| e.to_string())?;
     let psis = result.diagnostics.psis_reliable();
-    let draws = session::output_draws(
+    let draws = workflow::output_draws(
         &cm,
         &result.approximation,
         DRAWS,
@@ -158,7 +158,7 @@ fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), S
         worst_sd: String::new(),
         noise: (0.0, 0.0),
         khat: result.diagnostics.khat,
-        trustworthy: session::trustworthy(&result),
+        trustworthy: workflow::trustworthy(&result),
         iterations: result.iterations,
         seconds,
     };
@@ -318,11 +318,11 @@ fn output_draws_resampled_from_the_fits_own_proposals_equal_fresh_ones() {
         .expect("the fit keeps its proposals");
     assert_eq!(pool.log_weights.len(), vippl::diagnose::proposals(300));
     let q = &result.approximation;
-    let kept = session::output_draws(&cm, q, 300, 5, true, 2, Some(pool)).unwrap();
-    let fresh = session::output_draws(&cm, q, 300, 5, true, 1, None).unwrap();
+    let kept = workflow::output_draws(&cm, q, 300, 5, true, 2, Some(pool)).unwrap();
+    let fresh = workflow::output_draws(&cm, q, 300, 5, true, 1, None).unwrap();
     assert_eq!(kept, fresh);
     // A pool drawn for another seed or size is not used.
-    let other = session::output_draws(&cm, q, 200, 5, true, 1, Some(pool)).unwrap();
-    let other_fresh = session::output_draws(&cm, q, 200, 5, true, 1, None).unwrap();
+    let other = workflow::output_draws(&cm, q, 200, 5, true, 1, Some(pool)).unwrap();
+    let other_fresh = workflow::output_draws(&cm, q, 200, 5, true, 1, None).unwrap();
     assert_eq!(other, other_fresh);
 }

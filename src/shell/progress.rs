@@ -1,13 +1,14 @@
 //! Progress of a fit on stderr: a bar on a terminal, plain periodic lines
-//! otherwise, nothing with `--quiet`; Ctrl-C stops the fit and keeps the
-//! partial result.
+//! otherwise, nothing with `--quiet`; Ctrl-C (or a caller's own flag)
+//! stops the fit and keeps the partial result.
 
-use crate::infer::{Control, IterationInfo, Observer, Phase};
-use crate::output::{TraceRow, TraceWriter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use vippl::density::CompiledModel;
+use vippl::infer::{Control, IterationInfo, Observer, Phase};
+use vippl::workflow::{self, FitFailure, FitPlan, FitRun};
 
 /// Set by Ctrl-C; a running fit polls it every iteration.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -27,19 +28,21 @@ pub fn install_interrupt_handler() -> bool {
     })
 }
 
-/// Reports progress and records the trace.
+/// Reports progress and stops the fit on Ctrl-C.
 pub struct Progress<'a> {
     quiet: bool,
     bar: Option<ProgressBar>,
     last_line: Instant,
     max_iters: usize,
-    trace: Option<&'a mut TraceWriter>,
-    trace_error: Option<std::io::Error>,
+    /// A further flag that stops the fit when set (the REPL's own).
+    stop: Option<&'a AtomicBool>,
     started: Instant,
 }
 
 impl<'a> Progress<'a> {
-    pub fn new(quiet: bool, max_iters: usize, trace: Option<&'a mut TraceWriter>) -> Progress<'a> {
+    /// Clears an earlier Ctrl-C and installs the handler; `stop` is a
+    /// further flag that stops the fit when set.
+    pub fn new(quiet: bool, max_iters: usize, stop: Option<&'a AtomicBool>) -> Progress<'a> {
         INTERRUPTED.store(false, Ordering::SeqCst);
         install_interrupt_handler();
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
@@ -62,22 +65,21 @@ impl<'a> Progress<'a> {
             bar,
             last_line: Instant::now(),
             max_iters,
-            trace,
-            trace_error: None,
+            stop,
             started: Instant::now(),
         }
     }
 
-    /// Clears the bar; returns the first error writing the trace, if any.
-    pub fn finish(self) -> Option<std::io::Error> {
+    /// Clears the bar.
+    pub fn finish(self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
-        self.trace_error
     }
 
-    fn control() -> Control {
-        if INTERRUPTED.load(Ordering::SeqCst) {
+    fn control(&self) -> Control {
+        let stopped = self.stop.is_some_and(|f| f.load(Ordering::SeqCst));
+        if stopped || INTERRUPTED.load(Ordering::SeqCst) {
             Control::Stop
         } else {
             Control::Continue
@@ -97,18 +99,6 @@ impl<'a> Progress<'a> {
 
 impl Observer for Progress<'_> {
     fn iteration(&mut self, info: &IterationInfo<'_>) -> Control {
-        if let Some(t) = self.trace.as_deref_mut() {
-            if self.trace_error.is_none() {
-                let row = TraceRow {
-                    iteration: info.iteration as u64,
-                    elbo: info.elbo,
-                    step: info.step,
-                };
-                if let Err(e) = t.push(&row, info.parameters) {
-                    self.trace_error = Some(e);
-                }
-            }
-        }
         let phase = match info.phase {
             Phase::Adaptation => "adapt",
             Phase::Optimization => "fit",
@@ -131,7 +121,7 @@ impl Observer for Progress<'_> {
             );
             eprintln!("{msg}");
         }
-        Self::control()
+        self.control()
     }
 
     fn mode_search(&mut self, _restart: usize, iteration: usize, log_density: f64) -> Control {
@@ -141,7 +131,7 @@ impl Observer for Progress<'_> {
                 "L-BFGS iteration {iteration}, log density {log_density:.4}"
             ));
         }
-        Self::control()
+        self.control()
     }
 
     // Warnings are reported with the summary, once, after the fit.
@@ -151,4 +141,18 @@ impl Observer for Progress<'_> {
             self.line(&format!("restart {}/{}", restart + 1, total));
         }
     }
+}
+
+/// Runs a fit with the progress display (none when `quiet`); Ctrl-C, or
+/// `stop` when set, ends it with its partial result.
+pub fn fit_with_progress(
+    model: &CompiledModel,
+    plan: &FitPlan,
+    quiet: bool,
+    stop: Option<&AtomicBool>,
+) -> Result<FitRun, FitFailure> {
+    let mut progress = Progress::new(quiet, plan.config.iters, stop);
+    let run = workflow::run(model, plan, &mut progress);
+    progress.finish();
+    run
 }

@@ -2,11 +2,12 @@
 //! errors in the middle of a session and recovery, models built at the
 //! prompt, expressions and probabilities over the fit's own draws.
 
-use crate::repl_support::{DATA, Driver, MODEL, Scratch, redact, snapshot};
+use super::driver::Driver;
+use super::transcript::{DATA, MODEL, Scratch, redact, snapshot};
+use crate::repl::session::Outcome;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use vippl::output::read_stan_csv;
-use vippl::repl::Outcome;
 
 /// Short fits keep the tests fast; fits are deterministic for a seed.
 const FIT: &str = ":fit --iters 300 --seed 1";

@@ -1,8 +1,9 @@
 //! Tab completion and hints: commands, options and their values, model
 //! names, quantities of the fit, and file names.
 
-use crate::repl_support::{Driver, Scratch};
-use vippl::repl::{Names, complete, hint, paths};
+use super::driver::Driver;
+use super::transcript::Scratch;
+use crate::repl::complete::{Names, complete, hint, paths};
 
 fn at_end(line: &str, names: &Names) -> (usize, Vec<String>) {
     complete(line, line.len(), names)

@@ -1,0 +1,67 @@
+//! What both shells (the command line and the REPL) share: exit codes, the
+//! colour decision, the summary formats, the options of a fit and their
+//! parsing, and the progress display with its Ctrl-C handling.
+
+pub mod options;
+pub mod progress;
+
+use std::io::IsTerminal;
+use vippl::output::{self, ColumnSummary, Config, FitSummary};
+
+/// Exit codes (see docs/cli.md).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Model or data error, or no usable approximation.
+    pub const MODEL: i32 = 1;
+    pub const USAGE: i32 = 2;
+    /// A fit with finite draws that should not be trusted as is.
+    pub const UNTRUSTED: i32 = 3;
+}
+
+/// Whether output to `stream` may use ANSI colours: it is a terminal and
+/// `NO_COLOR` is not set.
+pub fn use_color(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Line width for diagnostics: `$COLUMNS`, else 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+/// Output format of summaries.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+/// The summary of a fit in a format: the table and diagnostics block for
+/// people, one JSON object (with the configuration) for programs.
+pub fn summary_text(
+    format: Format,
+    summary: &[ColumnSummary],
+    diagnostics: &FitSummary,
+    config: &Config,
+    color: bool,
+) -> String {
+    match format {
+        Format::Table => output::render_table(summary, diagnostics, color),
+        Format::Json => format!("{}\n", output::summary_json(summary, diagnostics, config)),
+    }
+}
+
+/// The words of a fit that found no approximation; `init_advice` says how
+/// to choose another start in this shell.
+pub fn fit_error_text(e: &vippl::infer::FitError, init_advice: &str) -> String {
+    match e {
+        vippl::infer::FitError::NoFiniteStart { tries, explanation } => format!(
+            "no starting point with a finite log density was found ({tries} tries)\n  {explanation}\n  help: check the model's constraints and priors, {init_advice}"
+        ),
+        other => other.to_string(),
+    }
+}

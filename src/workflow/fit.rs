@@ -1,0 +1,314 @@
+//! Fitting a compiled model and making what both shells show of it: the
+//! run itself (with its ELBO trace written as it goes), the output draws,
+//! the diagnostics block and the record, and the same from a saved fit.
+
+use super::draws::{DrawPlan, OutputDraws, Resampling};
+use super::record::{self, Reopened, RunRecord};
+use super::report;
+use super::source::ModelSource;
+use crate::density::CompiledModel;
+use crate::infer::{
+    self, Approximation, Component, Control, FamilyKind, FitConfig, FitError, FitResult,
+    IterationInfo, Observer, Target,
+};
+use crate::output::{self, Config, FitFile, FitSummary, TraceRow, TraceWriter};
+use std::time::Instant;
+
+/// What to fit and what to write of it.
+#[derive(Clone, Debug)]
+pub struct FitPlan {
+    /// The engine's configuration (its `draws` is the number of output
+    /// draws: the diagnostics draw the proposals they are resampled from).
+    pub config: FitConfig,
+    pub resampling: Resampling,
+    /// The data arguments, as the record names them.
+    pub data_files: Vec<String>,
+    /// Where to write the per-iteration trace as it goes.
+    pub trace: Option<String>,
+}
+
+/// Why a fit gave nothing to look at.
+#[derive(Debug)]
+pub enum FitFailure {
+    /// The model has no parameters.
+    NoParameters,
+    /// The engine found no approximation.
+    Engine(FitError),
+    /// A message (the trace file could not be created, draws failed).
+    Message(String),
+}
+
+/// A finished run of the engine, before its output draws are made.
+pub struct FitRun {
+    pub result: FitResult,
+    pub seconds: f64,
+    /// Writing the trace file failed during or after the run.
+    pub trace_error: Option<String>,
+}
+
+/// Where a fit came from.
+pub enum Origin {
+    Fitted(Box<FitResult>),
+    Opened(Box<FitFile>),
+}
+
+/// A fit ready to be looked at: the model and its approximation, the
+/// output draws with their summary, the diagnostics and the record.
+pub struct FittedModel {
+    pub source: ModelSource,
+    pub model: CompiledModel,
+    pub approximation: Approximation,
+    pub origin: Origin,
+    pub seed: u64,
+    /// Worker threads for further draws (0: all cores).
+    pub threads: usize,
+    pub output: OutputDraws,
+    pub diagnostics: FitSummary,
+    pub record: RunRecord,
+    pub trace: Vec<TraceRow>,
+}
+
+/// Runs the engine on a compiled model, writing the trace file of
+/// `plan.trace` as it goes; `observer` watches (progress, interrupts).
+pub fn run(
+    model: &CompiledModel,
+    plan: &FitPlan,
+    observer: &mut dyn Observer,
+) -> Result<FitRun, FitFailure> {
+    if model.dim() == 0 {
+        return Err(FitFailure::NoParameters);
+    }
+    let mut writer = match &plan.trace {
+        Some(path) => Some(
+            TraceWriter::create(path, &trace_parameter_names(model, &plan.config)).map_err(
+                |e| FitFailure::Message(format!("cannot write trace file `{path}`: {e}")),
+            )?,
+        ),
+        None => None,
+    };
+    let started = Instant::now();
+    let mut tracing = Tracing {
+        inner: observer,
+        writer: writer.as_mut(),
+        error: None,
+    };
+    let result = infer::fit(model, &plan.config, &mut tracing);
+    let seconds = started.elapsed().as_secs_f64();
+    let mut trace_error = tracing.error.take().map(|e| e.to_string());
+    let result = result.map_err(FitFailure::Engine)?;
+    if trace_error.is_none() {
+        if let Some(w) = writer {
+            trace_error = w.finish().err().map(|e| e.to_string());
+        }
+    }
+    Ok(FitRun {
+        result,
+        seconds,
+        trace_error: trace_error.map(|e| format!("cannot write the trace file: {e}")),
+    })
+}
+
+impl FitRun {
+    /// The output draws, summary, diagnostics block and record of the run.
+    pub fn finish(
+        self,
+        source: ModelSource,
+        model: CompiledModel,
+        plan: &FitPlan,
+    ) -> Result<FittedModel, FitFailure> {
+        let result = self.result;
+        let psis = plan.resampling.applies(&result.diagnostics);
+        let draw_plan = DrawPlan {
+            count: plan.config.draws,
+            seed: plan.config.seed,
+            psis,
+            threads: plan.config.threads,
+        };
+        let output = OutputDraws::make(
+            &model,
+            &result.approximation,
+            draw_plan,
+            result.proposals.as_ref(),
+        )
+        .map_err(FitFailure::Message)?;
+        let mut diagnostics = report::fit_summary(&result, self.seconds);
+        if psis {
+            diagnostics
+                .extra
+                .push(("draws".into(), "PSIS-resampled".into()));
+        }
+        let record = RunRecord::new(
+            &source,
+            &plan.data_files,
+            &result.config,
+            draw_plan.count,
+            psis,
+        );
+        Ok(FittedModel {
+            source,
+            model,
+            approximation: result.approximation.clone(),
+            seed: draw_plan.seed,
+            threads: draw_plan.threads,
+            output,
+            diagnostics,
+            record,
+            trace: record::trace_rows(&result),
+            origin: Origin::Fitted(Box::new(result)),
+        })
+    }
+}
+
+impl Reopened {
+    /// The saved fit with its output draws made again as they were made
+    /// when it was fitted (same number, seed and resampling): its summary
+    /// is the one printed then.
+    pub fn into_fitted(self) -> Result<FittedModel, String> {
+        let draw_plan = self.recorded_draws();
+        let output = OutputDraws::make(&self.model, &self.approximation, draw_plan, None)?;
+        let mut diagnostics = self.file.diagnostics.clone();
+        diagnostics.warnings = report::once_each(diagnostics.warnings);
+        Ok(FittedModel {
+            source: self.source,
+            model: self.model,
+            approximation: self.approximation,
+            seed: draw_plan.seed,
+            threads: draw_plan.threads,
+            output,
+            diagnostics,
+            record: self.record,
+            trace: self.file.trace.clone(),
+            origin: Origin::Opened(Box::new(self.file)),
+        })
+    }
+
+    /// The output draws as the fit made them.
+    pub fn recorded_draws(&self) -> DrawPlan {
+        DrawPlan {
+            count: self.record.variational.output_samples as usize,
+            seed: self.file.seed,
+            psis: self.record.variational.psis_resample,
+            threads: self.record.engine.threads,
+        }
+    }
+}
+
+impl FittedModel {
+    /// The configuration as the output files print it (a re-opened fit's
+    /// exactly as its file has it).
+    pub fn config(&self) -> Config {
+        match &self.origin {
+            Origin::Opened(file) => file.config.clone(),
+            Origin::Fitted(_) => self.record.to_config(),
+        }
+    }
+
+    /// The fit file of this fit.
+    pub fn fit_file(&self) -> FitFile {
+        match &self.origin {
+            Origin::Fitted(result) => record::fit_file(
+                &self.source,
+                &self.model,
+                result,
+                &self.record,
+                self.output.summary.clone(),
+                self.diagnostics.clone(),
+            ),
+            Origin::Opened(file) => (**file).clone(),
+        }
+    }
+
+    /// Writes the fit file.
+    pub fn save_fit(&self, path: &str) -> Result<(), String> {
+        self.fit_file().save(path).map_err(|e| {
+            let m = e.to_string();
+            if m.contains(path) {
+                m
+            } else {
+                format!("cannot write fit file `{path}`: {m}")
+            }
+        })
+    }
+
+    /// Writes the output draws as a Stan CSV file.
+    pub fn save_draws(&self, path: &str) -> Result<(), String> {
+        output::save_stan_csv(path, &self.config(), &self.output.draws)
+            .map_err(|e| format!("cannot write draws to `{path}`: {e}"))
+    }
+
+    /// Whether a new fit should be trusted as is; `None` for a re-opened one.
+    pub fn trustworthy(&self) -> Option<bool> {
+        match &self.origin {
+            Origin::Fitted(result) => Some(report::trustworthy(result)),
+            Origin::Opened(_) => None,
+        }
+    }
+}
+
+/// An observer that writes each iteration to a trace file before passing
+/// it on.
+struct Tracing<'a, 'w> {
+    inner: &'a mut dyn Observer,
+    writer: Option<&'w mut TraceWriter>,
+    /// The first error writing the trace (later rows are not written).
+    error: Option<std::io::Error>,
+}
+
+impl Observer for Tracing<'_, '_> {
+    fn iteration(&mut self, info: &IterationInfo<'_>) -> Control {
+        if let (Some(w), None) = (self.writer.as_deref_mut(), &self.error) {
+            let row = TraceRow {
+                iteration: info.iteration as u64,
+                elbo: info.elbo,
+                step: info.step,
+            };
+            self.error = w.push(&row, info.parameters).err();
+        }
+        self.inner.iteration(info)
+    }
+    fn mode_search(&mut self, restart: usize, iteration: usize, log_density: f64) -> Control {
+        self.inner.mode_search(restart, iteration, log_density)
+    }
+    fn warning(&mut self, message: &str) {
+        self.inner.warning(message)
+    }
+    fn restart(&mut self, restart: usize, total: usize) {
+        self.inner.restart(restart, total)
+    }
+}
+
+/// Names of the approximation's parameters for a trace file, before the
+/// fit has produced an approximation.
+pub fn trace_parameter_names(cm: &CompiledModel, c: &FitConfig) -> Vec<String> {
+    let d = cm.dim();
+    let mut eye = vec![0.0; d * d];
+    for i in 0..d {
+        eye[i * d + i] = 1.0;
+    }
+    let probe = match c.resolved_family() {
+        FamilyKind::MeanField => Approximation::MeanField {
+            mean: vec![0.0; d],
+            sd: vec![1.0; d],
+        },
+        FamilyKind::Mixture(k) => Approximation::Mixture {
+            weights: vec![1.0 / k as f64; k],
+            components: (0..k)
+                .map(|_| Component {
+                    mean: vec![0.0; d],
+                    scale: eye.clone(),
+                })
+                .collect(),
+        },
+        _ => Approximation::FullRank {
+            mean: vec![0.0; d],
+            scale: eye,
+        },
+    };
+    // CmdStan's spelling (`S.2.1`): the trace is a CSV file read by the
+    // same tools as the draws.
+    probe
+        .parameter_names()
+        .iter()
+        .map(|n| output::cmdstan_name(n))
+        .collect()
+}

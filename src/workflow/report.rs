@@ -1,0 +1,139 @@
+//! What a fit says about itself, in words: the diagnostics block, why it
+//! stopped, the method in one line, and whether to trust it.
+
+use crate::infer::{Algorithm, FitConfig, FitResult, Termination};
+use crate::output::{self, FitSummary};
+use serde_json::json;
+
+/// The verdict on a PSIS k̂, in words ("good", "ok", "do not trust"). The
+/// shells take verdicts from here and the exit code from [`khat_trusted`]:
+/// these two functions are where the thresholds are read.
+pub fn khat_verdict(k: f64) -> &'static str {
+    output::khat_verdict(k)
+}
+
+/// Whether a k̂ lets a fit be trusted as is.
+fn khat_trusted(k: f64) -> bool {
+    k <= 0.7
+}
+
+/// Whether a fit should be trusted as is (exit code 0) or not (exit 3).
+pub fn trustworthy(result: &FitResult) -> bool {
+    let khat_ok = result.diagnostics.khat.is_some_and(khat_trusted);
+    result.converged() && !result.rescued_by_step_control && khat_ok
+}
+
+/// Why a run ended, in words.
+pub fn reason_text(result: &FitResult) -> String {
+    match result.termination {
+        Termination::Converged => match result.config.grad_tol {
+            Some(g) if result.config.algorithm != Algorithm::Advi => {
+                format!("natural gradient below {g} posterior sd")
+            }
+            _ => format!("relative ELBO change below {}", result.config.tol),
+        },
+        Termination::MaxIterations => {
+            format!("reached the maximum of {} iterations", result.config.iters)
+        }
+        Termination::Diverged => "diverged".to_string(),
+        Termination::Interrupted => "interrupted by the user".to_string(),
+    }
+}
+
+/// Why a run ended, in a word or two (the status column of `:compare`).
+pub fn status_text(t: Termination) -> &'static str {
+    match t {
+        Termination::Converged => "converged",
+        Termination::MaxIterations => "max iterations",
+        Termination::Diverged => "diverged",
+        Termination::Interrupted => "interrupted",
+    }
+}
+
+/// `bw / fullrank / kl (path, euler)` — the method in one line.
+pub fn method_text(c: &FitConfig) -> String {
+    let family = c.resolved_family().to_string();
+    format!(
+        "{} / {} / {} ({}, {})",
+        c.algorithm, family, c.divergence, c.estimator, c.optimizer
+    )
+}
+
+/// The diagnostics block of a fit that took `seconds`. A warning the
+/// engine and the diagnostics both gave is listed once.
+pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
+    let dg = &result.diagnostics;
+    let mut extra: Vec<(String, serde_json::Value)> = vec![
+        ("method".into(), method_text(&result.config).into()),
+        (
+            "log evidence (IS)".into(),
+            json!(format!(
+                "{} ± {}",
+                output::format_sig(dg.log_evidence, 6),
+                output::format_sig(dg.log_evidence_se, 2)
+            )),
+        ),
+    ];
+    if let Some(c) = dg.cubo {
+        extra.push((
+            "CUBO (χ² upper bound)".into(),
+            json!(output::format_sig(c, 6)),
+        ));
+    }
+    extra.push((
+        "importance ESS".into(),
+        json!(format!("{:.0} of {}", dg.psis_ess, dg.draws)),
+    ));
+    if result.restarts.len() > 1 {
+        let elbos: Vec<String> = result
+            .restarts
+            .iter()
+            .map(|r| output::format_sig(r.elbo, 5))
+            .collect();
+        extra.push((
+            "restarts".into(),
+            json!(format!(
+                "{} (best: {}; ELBOs {})",
+                result.restarts.len(),
+                result.best_restart + 1,
+                elbos.join(", ")
+            )),
+        ));
+    }
+    extra.push((
+        "step".into(),
+        json!(format!(
+            "{} initial, {} final",
+            output::format_sig(result.initial_step, 3),
+            output::format_sig(result.final_step, 3)
+        )),
+    ));
+    // `fit` has already added the diagnostics' own warnings.
+    let mut warnings = result.warnings.clone();
+    if result.rescued_by_step_control {
+        warnings.push(
+            "the run diverged and was rescued by step control: check the ELBO trace (--trace) and consider a smaller --step".into(),
+        );
+    }
+    FitSummary {
+        elbo: dg.elbo,
+        elbo_se: dg.elbo_se,
+        khat: dg.khat,
+        iterations: result.iterations as u64,
+        converged: result.converged(),
+        reason: reason_text(result),
+        seconds,
+        grad_evals: result.grad_evals as u64,
+        extra,
+        warnings: once_each(warnings),
+    }
+}
+
+/// The warnings without repeats, in their first order.
+pub fn once_each(warnings: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    warnings
+        .into_iter()
+        .filter(|w| seen.insert(w.clone()))
+        .collect()
+}
