@@ -9,6 +9,7 @@ use super::value::{Dims, VRef, Val};
 use super::workspace::{Rt, RtError};
 use crate::builtins::Builtin;
 use crate::ir::Expr;
+use crate::scalar::linalg::{NotPositiveDefinite, cholesky_lower};
 use crate::scalar::{Scalar, log_sum_exp_slice};
 use crate::source::Span;
 use num_dual::Dual;
@@ -487,7 +488,8 @@ impl<T: Scalar> Ev<'_, T> {
         if !m.is_var() {
             let a: Vec<f64> = (0..n * n).map(|k| self.elem_f(m, k)).collect();
             let mut l = vec![0.0; n * n];
-            cholesky_in(&a, &mut l, n).map_err(|msg| RtError::reject(span, msg))?;
+            cholesky_lower(&a, &mut l, n)
+                .map_err(|e| RtError::reject(span, not_positive_definite(e)))?;
             let out = self.scratch(n * n);
             self.ws.scratch[out.range()].copy_from_slice(&l);
             return Ok(Val::Mat(out, n as u32, n as u32));
@@ -501,11 +503,11 @@ impl<T: Scalar> Ev<'_, T> {
             a.extend_from_slice(&self.ws.tape.vals[r.range()]);
             l.clear();
             l.resize(n * n, T::zero());
-            let res = cholesky_in(&a, &mut l, n);
+            let res = cholesky_lower(&a, &mut l, n);
             self.ws.tape.vals[out.range()].copy_from_slice(&l);
             self.ws.t_buf = a;
             self.ws.t_buf2 = l;
-            res.map_err(|msg| RtError::reject(span, msg))?;
+            res.map_err(|e| RtError::reject(span, not_positive_definite(e)))?;
         }
         if self.record() {
             // Jacobian by forward dual sweeps over the lower-triangle inputs.
@@ -525,7 +527,7 @@ impl<T: Scalar> Ev<'_, T> {
                 );
                 a[q].eps = T::one();
                 l.iter_mut().for_each(|x| *x = Dual::from_re(T::zero()));
-                let _ = cholesky_in(&a, &mut l, n);
+                let _ = cholesky_lower(&a, &mut l, n);
                 for (p, lp) in l.iter().enumerate() {
                     self.ws.tape.parts[jac as usize + p * n * n + q] = lp.eps;
                 }
@@ -537,30 +539,11 @@ impl<T: Scalar> Ev<'_, T> {
     }
 }
 
-/// Lower Cholesky factor of a symmetric positive-definite row-major `a`
-/// (only its lower triangle is read).
-pub fn cholesky_in<S: Scalar>(a: &[S], l: &mut [S], n: usize) -> Result<(), String> {
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= l[j * n + k] * l[j * n + k];
-        }
-        if d.re() <= 0.0 || !d.re().is_finite() {
-            return Err(format!(
-                "cholesky_decompose: the matrix is not positive-definite (pivot {} is {})",
-                j + 1,
-                d.re()
-            ));
-        }
-        let djj = d.sqrt();
-        l[j * n + j] = djj;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= l[i * n + k] * l[j * n + k];
-            }
-            l[i * n + j] = s / djj;
-        }
-    }
-    Ok(())
+/// The message of a failed `cholesky_decompose`.
+fn not_positive_definite(e: NotPositiveDefinite) -> String {
+    format!(
+        "cholesky_decompose: the matrix is not positive-definite (pivot {} is {})",
+        e.pivot + 1,
+        e.value
+    )
 }

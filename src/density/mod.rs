@@ -28,7 +28,6 @@ mod tape;
 mod value;
 mod workspace;
 
-pub use functions::cholesky_in;
 pub use generate::{OutputColumn, QuantityKind};
 pub use program::{Layout, ParamSlot, element_names};
 pub use workspace::{RtError, Stop};

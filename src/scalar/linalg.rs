@@ -78,7 +78,7 @@ pub fn solve_lower_transposed<S: Scalar>(l: &[S], b: &mut [S], n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use num_dual::{Dual64, DualNum};
+    use num_dual::Dual64;
 
     #[test]
     fn factor_and_solve_round_trip() {
@@ -115,7 +115,7 @@ mod tests {
         // d/dt chol([[t]]) = 1 / (2 sqrt(t)) at t = 4.
         let mut a = [Dual64::from(4.0).derivative()];
         cholesky_in_place(&mut a, 1).unwrap();
-        assert!((a[0].re() - 2.0).abs() < 1e-15);
+        assert!((a[0].re - 2.0).abs() < 1e-15);
         assert!((a[0].eps - 0.25).abs() < 1e-15);
     }
 }
