@@ -1,9 +1,9 @@
 //! Binding data to the data declarations: shapes, types, bounds, defaults
 //! and sizes inferred from the arrays that use them.
 
-use super::ev::Ev;
+use super::ev::Evaluator;
 use super::program::Program;
-use super::value::{Dims, Val};
+use super::value::{Dims, Value};
 use super::workspace::Workspace;
 use crate::data::{DataInput, RawValue};
 use crate::diagnostics::Diagnostic;
@@ -47,7 +47,7 @@ pub fn bind_data(
     let mut errors = Vec::new();
     let mut notes = Vec::new();
     let n = prog.model.data.len();
-    prog.data_vals = vec![Val::Real(f64::NAN); n];
+    prog.data_vals = vec![Value::Real(f64::NAN); n];
     let mut ws: Workspace<f64> = Workspace::new(prog.model.locals.len(), 0, 0);
     for k in 0..n {
         let decl = prog.model.data[k].clone();
@@ -56,7 +56,7 @@ pub fn bind_data(
         let mut ok = true;
         for e in shape_exprs(&decl) {
             ws.reset(false);
-            let mut ev = Ev::new(prog, &mut ws, false);
+            let mut ev = Evaluator::new(prog, &mut ws, false);
             match ev.size_expr(e) {
                 Ok(s) => sizes.push(s),
                 Err(err) => {
@@ -91,7 +91,7 @@ pub fn bind_data(
             }
         } else if let Some(def) = &decl.default {
             ws.reset(false);
-            let mut ev = Ev::new(prog, &mut ws, false);
+            let mut ev = Evaluator::new(prog, &mut ws, false);
             match ev.expr(def) {
                 Ok(v) => {
                     let v = if decl.elem == Elem::Real {
@@ -116,11 +116,11 @@ pub fn bind_data(
                     }
                     let (s, i) = (
                         std::mem::take(&mut ws.scratch),
-                        std::mem::take(&mut ws.iscratch),
+                        std::mem::take(&mut ws.int_scratch),
                     );
                     let v = prog.persist(v, &s, &i);
                     ws.scratch = s;
-                    ws.iscratch = i;
+                    ws.int_scratch = i;
                     v
                 }
                 Err(err) => {
@@ -138,7 +138,7 @@ pub fn bind_data(
                 }
             }
         } else if let Some(v) = infer_size(prog, k, input, &mut errors) {
-            Val::Int(v as i64)
+            Value::Int(v as i64)
         } else {
             if !errors.iter().any(|e| {
                 e.code == "data-size-conflict"
@@ -306,14 +306,14 @@ enum Converted {
     Reals(Vec<f64>, Dims),
 }
 
-fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Val {
+fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Value {
     match v {
-        Converted::Ints(xs, Dims::Scalar) => Val::Int(xs[0]),
-        Converted::Ints(xs, _) => Val::IntArr(prog.persist_ints(&xs)),
-        Converted::Reals(xs, Dims::Scalar) => Val::Real(xs[0]),
-        Converted::Reals(xs, Dims::Vector(_)) => Val::Vec(prog.persist_reals(&xs)),
+        Converted::Ints(xs, Dims::Scalar) => Value::Int(xs[0]),
+        Converted::Ints(xs, _) => Value::IntArr(prog.persist_ints(&xs)),
+        Converted::Reals(xs, Dims::Scalar) => Value::Real(xs[0]),
+        Converted::Reals(xs, Dims::Vector(_)) => Value::Vec(prog.persist_reals(&xs)),
         Converted::Reals(xs, Dims::Matrix(r, c)) => {
-            Val::Mat(prog.persist_reals(&xs), r as u32, c as u32)
+            Value::Mat(prog.persist_reals(&xs), r as u32, c as u32)
         }
     }
 }
@@ -323,12 +323,12 @@ fn check_bounds(
     prog: &Program,
     ws: &mut Workspace<f64>,
     decl: &DataDecl,
-    v: Val,
+    v: Value,
 ) -> Result<(), Diagnostic> {
     for (which, bound) in [("lower", &decl.bounds.lower), ("upper", &decl.bounds.upper)] {
         let Some(e) = bound else { continue };
         ws.reset(false);
-        let mut ev = Ev::new(prog, ws, false);
+        let mut ev = Evaluator::new(prog, ws, false);
         let b = ev.expr(e).map_err(|err| {
             Diagnostic::error(
                 "data-bound",
@@ -352,8 +352,8 @@ fn check_bounds(
             .with_label(e.span, "this bound"));
         }
         for i in 0..v.len() {
-            let x = ev.elem_f(v, i);
-            let l = ev.elem_f(b, if b.is_scalar() { 0 } else { i });
+            let x = ev.element_f64(v, i);
+            let l = ev.element_f64(b, if b.is_scalar() { 0 } else { i });
             let bad = if which == "lower" { x < l } else { x > l };
             if bad {
                 let at = if v.is_scalar() {

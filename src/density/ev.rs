@@ -2,8 +2,8 @@
 //! recording the tape as it goes.
 
 use super::program::Program;
-use super::value::{Buf, CRef, Dims, VRef, Val};
-use super::workspace::{LocalVal, Rt, RtError, Slot, Workspace};
+use super::value::{Buf, ConstRef, Dims, TapeRef, Value};
+use super::workspace::{EvalError, EvalResult, LocalValue, Slot, Workspace};
 use crate::ir::{AssignOp, BinOp, Elem, Expr, ExprKind, LocalId, Shape, Stmt, StmtKind};
 use crate::scalar::Scalar;
 use crate::source::Span;
@@ -11,68 +11,76 @@ use crate::source::Span;
 /// What a run of statements ended with.
 pub enum Flow {
     Normal,
-    Return(Val),
+    Return(Value),
 }
 
 /// Evaluation context: the bound model and one workspace.
-pub struct Ev<'a, T: Scalar> {
-    pub p: &'a Program,
-    pub ws: &'a mut Workspace<T>,
+pub struct Evaluator<'a, T: Scalar> {
+    pub program: &'a Program,
+    pub workspace: &'a mut Workspace<T>,
     /// Evaluate `gen` statements and allow `_rng` calls.
     pub generate: bool,
 }
 
-impl<'a, T: Scalar> Ev<'a, T> {
-    pub fn new(p: &'a Program, ws: &'a mut Workspace<T>, generate: bool) -> Ev<'a, T> {
-        Ev { p, ws, generate }
+impl<'a, T: Scalar> Evaluator<'a, T> {
+    pub fn new(
+        program: &'a Program,
+        workspace: &'a mut Workspace<T>,
+        generate: bool,
+    ) -> Evaluator<'a, T> {
+        Evaluator {
+            program,
+            workspace,
+            generate,
+        }
     }
 
     pub fn record(&self) -> bool {
-        self.ws.tape.record
+        self.workspace.tape.record
     }
 
     /// The reals a constant vector/matrix refers to.
-    pub fn creals(&self, r: CRef) -> &[f64] {
+    pub fn const_reals(&self, r: ConstRef) -> &[f64] {
         match r.buf {
-            Buf::Data => &self.p.reals[r.range()],
-            Buf::IntMirror => &self.p.int_mirror[r.range()],
-            Buf::Scratch => &self.ws.scratch[r.range()],
+            Buf::Data => &self.program.reals[r.range()],
+            Buf::IntMirror => &self.program.int_mirror[r.range()],
+            Buf::Scratch => &self.workspace.scratch[r.range()],
         }
     }
 
     /// The ints an int array refers to.
-    pub fn cints(&self, r: CRef) -> &[i64] {
+    pub fn const_ints(&self, r: ConstRef) -> &[i64] {
         match r.buf {
-            Buf::Data | Buf::IntMirror => &self.p.ints[r.range()],
-            Buf::Scratch => &self.ws.iscratch[r.range()],
+            Buf::Data | Buf::IntMirror => &self.program.ints[r.range()],
+            Buf::Scratch => &self.workspace.int_scratch[r.range()],
         }
     }
 
     /// A new scratch range of `n` reals.
-    pub fn scratch(&mut self, n: usize) -> CRef {
-        let off = self.ws.scratch.len();
-        self.ws.scratch.resize(off + n, 0.0);
-        CRef::new(Buf::Scratch, off, n)
+    pub fn scratch(&mut self, n: usize) -> ConstRef {
+        let off = self.workspace.scratch.len();
+        self.workspace.scratch.resize(off + n, 0.0);
+        ConstRef::new(Buf::Scratch, off, n)
     }
 
-    pub fn iscratch(&mut self, n: usize) -> CRef {
-        let off = self.ws.iscratch.len();
-        self.ws.iscratch.resize(off + n, 0);
-        CRef::new(Buf::Scratch, off, n)
+    pub fn int_scratch(&mut self, n: usize) -> ConstRef {
+        let off = self.workspace.int_scratch.len();
+        self.workspace.int_scratch.resize(off + n, 0);
+        ConstRef::new(Buf::Scratch, off, n)
     }
 
     /// An int array viewed as reals (no copy for bound data).
-    pub fn int_as_reals(&mut self, r: CRef) -> CRef {
+    pub fn int_as_reals(&mut self, r: ConstRef) -> ConstRef {
         match r.buf {
-            Buf::Data | Buf::IntMirror => CRef {
+            Buf::Data | Buf::IntMirror => ConstRef {
                 buf: Buf::IntMirror,
                 ..r
             },
             Buf::Scratch => {
                 let out = self.scratch(r.len as usize);
                 for i in 0..r.len as usize {
-                    self.ws.scratch[out.off as usize + i] =
-                        self.ws.iscratch[r.off as usize + i] as f64;
+                    self.workspace.scratch[out.off as usize + i] =
+                        self.workspace.int_scratch[r.off as usize + i] as f64;
                 }
                 out
             }
@@ -80,60 +88,64 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// Ints promoted to reals; everything else unchanged.
-    pub fn promote(&mut self, v: Val) -> Val {
+    pub fn promote(&mut self, v: Value) -> Value {
         match v {
-            Val::Int(i) => Val::Real(i as f64),
-            Val::IntArr(r) => Val::Vec(self.int_as_reals(r)),
+            Value::Int(i) => Value::Real(i as f64),
+            Value::IntArr(r) => Value::Vec(self.int_as_reals(r)),
             v => v,
         }
     }
 
     /// The real value of a scalar (derivative parts dropped: for branching,
     /// sizes and messages only).
-    pub fn scalar_f(&self, v: Val) -> f64 {
+    pub fn scalar_f64(&self, v: Value) -> f64 {
         match v {
-            Val::Int(i) => i as f64,
-            Val::Real(x) => x,
-            Val::VReal(s) => self.ws.tape.vals[s as usize].re(),
+            Value::Int(i) => i as f64,
+            Value::Real(x) => x,
+            Value::TapeReal(s) => self.workspace.tape.vals[s as usize].re(),
             _ => f64::NAN,
         }
     }
 
     /// Element `i` of a (flattened) real value, as `T`.
-    pub fn elem_t(&self, v: Val, i: usize) -> T {
+    pub fn element(&self, v: Value, i: usize) -> T {
         match v {
-            Val::Int(k) => T::from(k as f64),
-            Val::Real(x) => T::from(x),
-            Val::VReal(s) => self.ws.tape.vals[s as usize],
-            Val::IntArr(r) => T::from(self.cints(r)[i] as f64),
-            Val::Vec(r) | Val::Mat(r, ..) => T::from(self.creals(r)[i]),
-            Val::VVec(r) | Val::VMat(r, ..) => self.ws.tape.vals[r.off as usize + i],
+            Value::Int(k) => T::from(k as f64),
+            Value::Real(x) => T::from(x),
+            Value::TapeReal(s) => self.workspace.tape.vals[s as usize],
+            Value::IntArr(r) => T::from(self.const_ints(r)[i] as f64),
+            Value::Vec(r) | Value::Mat(r, ..) => T::from(self.const_reals(r)[i]),
+            Value::TapeVec(r) | Value::TapeMat(r, ..) => {
+                self.workspace.tape.vals[r.off as usize + i]
+            }
         }
     }
 
     /// Element `i` of a value as f64.
-    pub fn elem_f(&self, v: Val, i: usize) -> f64 {
+    pub fn element_f64(&self, v: Value, i: usize) -> f64 {
         match v {
-            Val::Int(k) => k as f64,
-            Val::Real(x) => x,
-            Val::VReal(s) => self.ws.tape.vals[s as usize].re(),
-            Val::IntArr(r) => self.cints(r)[i] as f64,
-            Val::Vec(r) | Val::Mat(r, ..) => self.creals(r)[i],
-            Val::VVec(r) | Val::VMat(r, ..) => self.ws.tape.vals[r.off as usize + i].re(),
+            Value::Int(k) => k as f64,
+            Value::Real(x) => x,
+            Value::TapeReal(s) => self.workspace.tape.vals[s as usize].re(),
+            Value::IntArr(r) => self.const_ints(r)[i] as f64,
+            Value::Vec(r) | Value::Mat(r, ..) => self.const_reals(r)[i],
+            Value::TapeVec(r) | Value::TapeMat(r, ..) => {
+                self.workspace.tape.vals[r.off as usize + i].re()
+            }
         }
     }
 
     /// The tape slots of a value, pushing constants as leaves when needed.
-    pub fn slots_of(&mut self, v: Val) -> VRef {
+    pub fn slots_of(&mut self, v: Value) -> TapeRef {
         match v {
-            Val::VReal(s) => VRef::new(s as usize, 1),
-            Val::VVec(r) | Val::VMat(r, ..) => r,
+            Value::TapeReal(s) => TapeRef::new(s as usize, 1),
+            Value::TapeVec(r) | Value::TapeMat(r, ..) => r,
             _ => {
                 let n = v.len();
-                let out = self.ws.tape.alloc(n);
+                let out = self.workspace.tape.alloc(n);
                 for i in 0..n {
-                    let x = self.elem_f(v, i);
-                    self.ws.tape.vals[out.off as usize + i] = T::from(x);
+                    let x = self.element_f64(v, i);
+                    self.workspace.tape.vals[out.off as usize + i] = T::from(x);
                 }
                 out
             }
@@ -141,27 +153,27 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// A value with the given dims living in tape slots `r`.
-    pub fn var_val(r: VRef, dims: Dims) -> Val {
+    pub fn tape_value(r: TapeRef, dims: Dims) -> Value {
         match dims {
-            Dims::Scalar => Val::VReal(r.off),
-            Dims::Vector(_) => Val::VVec(r),
-            Dims::Matrix(a, b) => Val::VMat(r, a as u32, b as u32),
+            Dims::Scalar => Value::TapeReal(r.off),
+            Dims::Vector(_) => Value::TapeVec(r),
+            Dims::Matrix(a, b) => Value::TapeMat(r, a as u32, b as u32),
         }
     }
 
     /// A value with the given dims in constant reals `r`.
-    pub fn const_val(&self, r: CRef, dims: Dims) -> Val {
+    pub fn const_value(&self, r: ConstRef, dims: Dims) -> Value {
         match dims {
-            Dims::Scalar => Val::Real(self.creals(r)[0]),
-            Dims::Vector(_) => Val::Vec(r),
-            Dims::Matrix(a, b) => Val::Mat(r, a as u32, b as u32),
+            Dims::Scalar => Value::Real(self.const_reals(r)[0]),
+            Dims::Vector(_) => Value::Vec(r),
+            Dims::Matrix(a, b) => Value::Mat(r, a as u32, b as u32),
         }
     }
 
-    pub fn int_of(&self, v: Val, span: Span) -> Rt<i64> {
+    pub fn int_of(&self, v: Value, span: Span) -> EvalResult<i64> {
         match v {
-            Val::Int(i) => Ok(i),
-            _ => Err(RtError::fatal(span, "expected an integer")),
+            Value::Int(i) => Ok(i),
+            _ => Err(EvalError::fatal(span, "expected an integer")),
         }
     }
 
@@ -169,9 +181,9 @@ impl<'a, T: Scalar> Ev<'a, T> {
 
     /// Runs a list of statements; `top` marks the model's top level, where
     /// statements already run at bind time are skipped.
-    pub fn run(&mut self, stmts: &[Stmt], top: bool) -> Rt<Flow> {
+    pub fn run(&mut self, stmts: &[Stmt], top: bool) -> EvalResult<Flow> {
         for (k, s) in stmts.iter().enumerate() {
-            if top && self.p.static_stmt.get(k).copied().unwrap_or(false) {
+            if top && self.program.static_stmt.get(k).copied().unwrap_or(false) {
                 continue;
             }
             // Constant scalar assignments (loops over data) skip the
@@ -194,11 +206,11 @@ impl<'a, T: Scalar> Ev<'a, T> {
         Ok(Flow::Normal)
     }
 
-    pub fn stmt(&mut self, s: &Stmt) -> Rt<Flow> {
+    pub fn stmt(&mut self, s: &Stmt) -> EvalResult<Flow> {
         match &s.kind {
             StmtKind::Let { local, value } => {
                 let v = self.expr(value)?;
-                self.ws.locals[local.index()] = LocalVal::Val(v);
+                self.workspace.locals[local.index()] = LocalValue::Value(v);
             }
             StmtKind::Var {
                 local,
@@ -231,14 +243,14 @@ impl<'a, T: Scalar> Ev<'a, T> {
                 // Without a tape, a body of constant scalar assignments
                 // (a loop over data) runs from translated code.
                 if !self.record() && hi_i >= lo_i {
-                    if let Some(mut code) = super::fast::translate(body, &self.p.data_vals) {
+                    if let Some(mut code) = super::fast::translate(body, &self.program.data_vals) {
                         self.run_translated(*var, lo_i, hi_i, body, &mut code)?;
                         return Ok(Flow::Normal);
                     }
                 }
                 let mut i = lo_i;
                 while i <= hi_i {
-                    self.ws.locals[var.index()] = LocalVal::Val(Val::Int(i));
+                    self.workspace.locals[var.index()] = LocalValue::Value(Value::Int(i));
                     if let Flow::Return(v) = self.run(body, false)? {
                         return Ok(Flow::Return(v));
                     }
@@ -247,14 +259,14 @@ impl<'a, T: Scalar> Ev<'a, T> {
             }
             StmtKind::If { cond, then, els } => {
                 let c = self.expr(cond)?;
-                let branch = if self.scalar_f(c) != 0.0 { then } else { els };
+                let branch = if self.scalar_f64(c) != 0.0 { then } else { els };
                 return self.run(branch, false);
             }
             StmtKind::Block(body) => return self.run(body, false),
             StmtKind::Gen { id, value } => {
                 if self.generate {
                     let v = self.expr(value)?;
-                    self.ws.gens[id.index()] = v;
+                    self.workspace.gens[id.index()] = v;
                 }
             }
             StmtKind::Return(e) => {
@@ -266,14 +278,14 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// Adds a scalar contribution to the log density.
-    pub fn add_target(&mut self, v: Val, span: Span) {
-        let x = self.scalar_f(v);
-        if !x.is_finite() && self.ws.nonfinite_at.is_none() {
-            self.ws.nonfinite_at = Some((span, x));
+    pub fn add_target(&mut self, v: Value, span: Span) {
+        let x = self.scalar_f64(v);
+        if !x.is_finite() && self.workspace.nonfinite_at.is_none() {
+            self.workspace.nonfinite_at = Some((span, x));
         }
         match v {
-            Val::VReal(s) => self.ws.lp_terms.push(s),
-            _ => self.ws.lp_const += x,
+            Value::TapeReal(s) => self.workspace.lp_terms.push(s),
+            _ => self.workspace.lp_const += x,
         }
     }
 
@@ -284,7 +296,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
         shape: &Shape,
         init: Option<&Expr>,
         span: Span,
-    ) -> Rt<()> {
+    ) -> EvalResult<()> {
         let dims = match shape {
             Shape::Scalar => Dims::Scalar,
             Shape::Vector(n) => Dims::Vector(self.size_expr(n)?),
@@ -295,9 +307,9 @@ impl<'a, T: Scalar> Ev<'a, T> {
             Dims::Vector(n) => n,
             Dims::Matrix(r, c) => r * c,
         };
-        let off = self.ws.slots.len();
-        self.ws.slots.resize(off + n, Slot::Unset);
-        self.ws.locals[local.index()] = LocalVal::Var {
+        let off = self.workspace.slots.len();
+        self.workspace.slots.resize(off + n, Slot::Unset);
+        self.workspace.locals[local.index()] = LocalValue::Var {
             off: off as u32,
             dims,
             int: elem == Elem::Int,
@@ -310,40 +322,41 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// Evaluates a size expression (a non-negative int).
-    pub fn size_expr(&mut self, e: &Expr) -> Rt<usize> {
+    pub fn size_expr(&mut self, e: &Expr) -> EvalResult<usize> {
         let v = self.expr(e)?;
         let n = self.int_of(v, e.span)?;
-        usize::try_from(n)
-            .map_err(|_| RtError::fatal(e.span, format!("a size must not be negative, found {n}")))
+        usize::try_from(n).map_err(|_| {
+            EvalError::fatal(e.span, format!("a size must not be negative, found {n}"))
+        })
     }
 
-    fn var_info(&self, local: LocalId, span: Span) -> Rt<(usize, Dims, bool)> {
-        match self.ws.locals[local.index()] {
-            LocalVal::Var { off, dims, int } => Ok((off as usize, dims, int)),
-            _ => Err(RtError::fatal(
+    fn var_info(&self, local: LocalId, span: Span) -> EvalResult<(usize, Dims, bool)> {
+        match self.workspace.locals[local.index()] {
+            LocalValue::Var { off, dims, int } => Ok((off as usize, dims, int)),
+            _ => Err(EvalError::fatal(
                 span,
                 format!(
                     "`{}` is assigned before its declaration ran",
-                    self.p.model.local(local).name
+                    self.program.model.local(local).name
                 ),
             )),
         }
     }
 
     /// Stores a scalar into slot `k` of a var.
-    fn store_slot(&mut self, k: usize, v: Val, int: bool, span: Span) -> Rt<()> {
-        self.ws.slots[k] = match v {
-            Val::Int(i) => {
+    fn store_slot(&mut self, k: usize, v: Value, int: bool, span: Span) -> EvalResult<()> {
+        self.workspace.slots[k] = match v {
+            Value::Int(i) => {
                 if int {
                     Slot::Int(i)
                 } else {
                     Slot::Real(i as f64)
                 }
             }
-            Val::Real(x) if !int => Slot::Real(x),
-            Val::VReal(s) if !int => Slot::Var(s),
+            Value::Real(x) if !int => Slot::Real(x),
+            Value::TapeReal(s) if !int => Slot::Var(s),
             _ => {
-                return Err(RtError::fatal(
+                return Err(EvalError::fatal(
                     span,
                     format!("cannot store {} in an element of this var", v.dims()),
                 ));
@@ -352,7 +365,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
         Ok(())
     }
 
-    fn store_whole(&mut self, local: LocalId, v: Val, span: Span) -> Rt<()> {
+    fn store_whole(&mut self, local: LocalId, v: Value, span: Span) -> EvalResult<()> {
         let (off, dims, int) = self.var_info(local, span)?;
         let v = if int { v } else { self.promote(v) };
         if v.dims() != dims {
@@ -368,20 +381,20 @@ impl<'a, T: Scalar> Ev<'a, T> {
                 }
                 return Ok(());
             }
-            return Err(RtError::fatal(
+            return Err(EvalError::fatal(
                 span,
                 format!(
                     "`{}` is {dims} but the value assigned is {}",
-                    self.p.model.local(local).name,
+                    self.program.model.local(local).name,
                     v.dims()
                 ),
             ));
         }
         for k in 0..v.len() {
             let e = match v {
-                Val::IntArr(r) => Val::Int(self.cints(r)[k]),
-                Val::Vec(r) | Val::Mat(r, ..) => Val::Real(self.creals(r)[k]),
-                Val::VVec(r) | Val::VMat(r, ..) => Val::VReal(r.at(k)),
+                Value::IntArr(r) => Value::Int(self.const_ints(r)[k]),
+                Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r)[k]),
+                Value::TapeVec(r) | Value::TapeMat(r, ..) => Value::TapeReal(r.at(k)),
                 s => s,
             };
             self.store_slot(off + k, e, int, span)?;
@@ -396,7 +409,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
         op: AssignOp,
         value: &Expr,
         span: Span,
-    ) -> Rt<()> {
+    ) -> EvalResult<()> {
         let v = self.expr(value)?;
         if indices.is_empty() {
             let v = match op {
@@ -420,11 +433,11 @@ impl<'a, T: Scalar> Ev<'a, T> {
                 _ => 0,
             };
             if i < 1 || i as usize > n {
-                return Err(RtError::fatal(
+                return Err(EvalError::fatal(
                     ie.span,
                     format!(
                         "index {i} is out of range for `{}` ({dims})",
-                        self.p.model.local(target).name
+                        self.program.model.local(target).name
                     ),
                 ));
             }
@@ -434,7 +447,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
             (Dims::Vector(_), 1) => idx[0],
             (Dims::Matrix(_, c), 2) => idx[0] * c + idx[1],
             _ => {
-                return Err(RtError::fatal(
+                return Err(EvalError::fatal(
                     span,
                     format!("{} indices do not fit {dims}", indices.len()),
                 ));
@@ -452,25 +465,25 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// One element of a var.
-    pub fn read_slot(&mut self, k: usize, local: LocalId, span: Span) -> Rt<Val> {
-        match self.ws.slots[k] {
-            Slot::Unset => Err(RtError::fatal(
+    pub fn read_slot(&mut self, k: usize, local: LocalId, span: Span) -> EvalResult<Value> {
+        match self.workspace.slots[k] {
+            Slot::Unset => Err(EvalError::fatal(
                 span,
                 format!(
                     "`{}` is read before it was assigned",
-                    self.p.model.local(local).name
+                    self.program.model.local(local).name
                 ),
             )),
-            Slot::Int(i) => Ok(Val::Int(i)),
-            Slot::Real(x) => Ok(Val::Real(x)),
-            Slot::Var(s) => Ok(Val::VReal(s)),
+            Slot::Int(i) => Ok(Value::Int(i)),
+            Slot::Real(x) => Ok(Value::Real(x)),
+            Slot::Var(s) => Ok(Value::TapeReal(s)),
         }
     }
 
     /// The whole value of a var (packed onto the tape when any element
     /// depends on parameters).
     #[inline(never)]
-    pub fn read_var(&mut self, local: LocalId, span: Span) -> Rt<Val> {
+    pub fn read_var(&mut self, local: LocalId, span: Span) -> EvalResult<Value> {
         let (off, dims, int) = self.var_info(local, span)?;
         if dims == Dims::Scalar {
             return self.read_slot(off, local, span);
@@ -482,13 +495,13 @@ impl<'a, T: Scalar> Ev<'a, T> {
         };
         let mut any_var = false;
         for k in 0..n {
-            match self.ws.slots[off + k] {
+            match self.workspace.slots[off + k] {
                 Slot::Unset => {
-                    return Err(RtError::fatal(
+                    return Err(EvalError::fatal(
                         span,
                         format!(
                             "`{}[{}]` is read before it was assigned",
-                            self.p.model.local(local).name,
+                            self.program.model.local(local).name,
                             k + 1
                         ),
                     ));
@@ -497,66 +510,67 @@ impl<'a, T: Scalar> Ev<'a, T> {
                 _ => {}
             }
         }
-        let ws = &mut *self.ws;
+        let ws = &mut *self.workspace;
         let slots = &ws.slots[off..off + n];
         if int {
-            let r = CRef::new(Buf::Scratch, ws.iscratch.len(), n);
-            ws.iscratch.extend(slots.iter().map(|s| match *s {
+            let r = ConstRef::new(Buf::Scratch, ws.int_scratch.len(), n);
+            ws.int_scratch.extend(slots.iter().map(|s| match *s {
                 Slot::Int(i) => i,
                 _ => 0,
             }));
-            return Ok(Val::IntArr(r));
+            return Ok(Value::IntArr(r));
         }
         if !any_var {
-            let r = CRef::new(Buf::Scratch, ws.scratch.len(), n);
+            let r = ConstRef::new(Buf::Scratch, ws.scratch.len(), n);
             ws.scratch.extend(slots.iter().map(|s| match *s {
                 Slot::Real(x) => x,
                 _ => 0.0,
             }));
-            return Ok(self.const_val(r, dims));
+            return Ok(self.const_value(r, dims));
         }
         // Pack: gather the element slots (constants become leaves).
-        let idx_off = self.ws.tape.idx.len();
+        let idx_off = self.workspace.tape.idx.len();
         for k in 0..n {
-            let s = match self.ws.slots[off + k] {
+            let s = match self.workspace.slots[off + k] {
                 Slot::Var(s) => s,
-                Slot::Real(x) => self.ws.tape.push(T::from(x)),
-                Slot::Int(i) => self.ws.tape.push(T::from(i as f64)),
+                Slot::Real(x) => self.workspace.tape.push(T::from(x)),
+                Slot::Int(i) => self.workspace.tape.push(T::from(i as f64)),
                 Slot::Unset => unreachable!("checked above"),
             };
-            self.ws.tape.idx.push(s);
+            self.workspace.tape.idx.push(s);
         }
         Ok(self.gather_slots(idx_off, n, dims))
     }
 
     /// A new var value whose elements copy the slots listed in the tape's
     /// index arena from `idx_off`.
-    pub fn gather_slots(&mut self, idx_off: usize, n: usize, dims: Dims) -> Val {
-        let out = self.ws.tape.alloc(n);
+    pub fn gather_slots(&mut self, idx_off: usize, n: usize, dims: Dims) -> Value {
+        let out = self.workspace.tape.alloc(n);
         for j in 0..n {
-            let s = self.ws.tape.idx[idx_off + j] as usize;
-            self.ws.tape.vals[out.off as usize + j] = self.ws.tape.vals[s];
+            let s = self.workspace.tape.idx[idx_off + j] as usize;
+            self.workspace.tape.vals[out.off as usize + j] = self.workspace.tape.vals[s];
         }
-        self.ws.tape.node(super::tape::Node::Gather {
+        self.workspace.tape.node(super::tape::Node::Gather {
             out,
             idx: idx_off as u32,
         });
-        Self::var_val(out, dims)
+        Self::tape_value(out, dims)
     }
 
     /// The value of a `Local` expression.
     #[inline(never)]
-    pub fn local(&mut self, id: LocalId, span: Span) -> Rt<Val> {
-        match self.ws.locals[id.index()] {
-            LocalVal::Val(v) => Ok(v),
-            LocalVal::Var { .. } => self.read_var(id, span),
-            LocalVal::Unset => match self.p.const_locals.get(id.index()).copied().flatten() {
+    pub fn local(&mut self, id: LocalId, span: Span) -> EvalResult<Value> {
+        match self.workspace.locals[id.index()] {
+            LocalValue::Value(v) => Ok(v),
+            LocalValue::Var { .. } => self.read_var(id, span),
+            LocalValue::Unset => match self.program.const_locals.get(id.index()).copied().flatten()
+            {
                 Some(v) => Ok(v),
-                None => Err(RtError::fatal(
+                None => Err(EvalError::fatal(
                     span,
                     format!(
                         "`{}` is used before it has a value",
-                        self.p.model.local(id).name
+                        self.program.model.local(id).name
                     ),
                 )),
             },
@@ -564,7 +578,7 @@ impl<'a, T: Scalar> Ev<'a, T> {
     }
 
     /// Evaluates an expression that the checker typed as a constant int.
-    pub fn expr_int(&mut self, e: &Expr) -> Rt<i64> {
+    pub fn expr_int(&mut self, e: &Expr) -> EvalResult<i64> {
         if let Some(i) = self.int_fast(e) {
             return Ok(i);
         }
@@ -578,12 +592,12 @@ impl<'a, T: Scalar> Ev<'a, T> {
     fn int_fast(&self, e: &Expr) -> Option<i64> {
         match &e.kind {
             ExprKind::Int(i) => Some(*i),
-            ExprKind::Local(id) => match self.ws.locals[id.index()] {
-                LocalVal::Val(Val::Int(i)) => Some(i),
+            ExprKind::Local(id) => match self.workspace.locals[id.index()] {
+                LocalValue::Value(Value::Int(i)) => Some(i),
                 _ => None,
             },
-            ExprKind::Data(id) => match self.p.data_vals[id.index()] {
-                Val::Int(i) => Some(i),
+            ExprKind::Data(id) => match self.program.data_vals[id.index()] {
+                Value::Int(i) => Some(i),
                 _ => None,
             },
             ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), a, b) => {

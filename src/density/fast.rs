@@ -6,40 +6,40 @@
 //! (parameters, containers, calls, errors of any kind) answers `None`, and
 //! the caller takes the general path, which also owns every error message.
 
-use super::ev::Ev;
-use super::value::{Dims, Val};
-use super::workspace::{LocalVal, Slot};
+use super::ev::Evaluator;
+use super::value::{Dims, Value};
+use super::workspace::{LocalValue, Slot};
 use crate::ir::{AssignOp, BinOp, Expr, ExprKind, Index, LocalId, Stmt, StmtKind, UnOp};
 use crate::scalar::Scalar;
 
 /// A constant scalar.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Num {
+pub(super) enum Number {
     Int(i64),
     Real(f64),
 }
 
-impl Num {
+impl Number {
     fn real(self) -> f64 {
         match self {
-            Num::Int(i) => i as f64,
-            Num::Real(x) => x,
+            Number::Int(i) => i as f64,
+            Number::Real(x) => x,
         }
     }
 }
 
-pub(super) fn from_val(v: Val) -> Option<Num> {
+pub(super) fn from_val(v: Value) -> Option<Number> {
     match v {
-        Val::Int(i) => Some(Num::Int(i)),
-        Val::Real(x) => Some(Num::Real(x)),
+        Value::Int(i) => Some(Number::Int(i)),
+        Value::Real(x) => Some(Number::Real(x)),
         _ => None,
     }
 }
 
-pub(super) fn from_slot(s: Slot) -> Option<Num> {
+pub(super) fn from_slot(s: Slot) -> Option<Number> {
     match s {
-        Slot::Int(i) => Some(Num::Int(i)),
-        Slot::Real(x) => Some(Num::Real(x)),
+        Slot::Int(i) => Some(Number::Int(i)),
+        Slot::Real(x) => Some(Number::Real(x)),
         _ => None,
     }
 }
@@ -63,26 +63,26 @@ fn general_only() -> bool {
     }
 }
 
-impl<T: Scalar> Ev<'_, T> {
+impl<T: Scalar> Evaluator<'_, T> {
     /// The value of a constant scalar expression, or `None`.
-    pub(super) fn fast_num(&self, e: &Expr) -> Option<Num> {
+    pub(super) fn fast_num(&self, e: &Expr) -> Option<Number> {
         match &e.kind {
-            ExprKind::Int(i) => Some(Num::Int(*i)),
-            ExprKind::Real(x) => Some(Num::Real(*x)),
-            ExprKind::Data(id) => from_val(self.p.data_vals[id.index()]),
-            ExprKind::Local(id) => match self.ws.locals[id.index()] {
-                LocalVal::Val(v) => from_val(v),
-                LocalVal::Var {
+            ExprKind::Int(i) => Some(Number::Int(*i)),
+            ExprKind::Real(x) => Some(Number::Real(*x)),
+            ExprKind::Data(id) => from_val(self.program.data_vals[id.index()]),
+            ExprKind::Local(id) => match self.workspace.locals[id.index()] {
+                LocalValue::Value(v) => from_val(v),
+                LocalValue::Var {
                     off,
                     dims: Dims::Scalar,
                     ..
-                } => from_slot(self.ws.slots[off as usize]),
+                } => from_slot(self.workspace.slots[off as usize]),
                 _ => None,
             },
             ExprKind::Index(base, idx) => self.fast_element(base, idx),
             ExprKind::Unary(UnOp::Neg, a) => match self.fast_num(a)? {
-                Num::Int(i) => i.checked_neg().map(Num::Int),
-                Num::Real(x) => Some(Num::Real(-x)),
+                Number::Int(i) => i.checked_neg().map(Number::Int),
+                Number::Real(x) => Some(Number::Real(-x)),
             },
             ExprKind::Binary(op, a, b) => {
                 let (x, y) = (self.fast_num(a)?, self.fast_num(b)?);
@@ -93,30 +93,30 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// `base[i]` / `base[i, j]` of a constant container with int indices.
-    fn fast_element(&self, base: &Expr, idx: &[Index]) -> Option<Num> {
+    fn fast_element(&self, base: &Expr, idx: &[Index]) -> Option<Number> {
         let v = match base.kind {
-            ExprKind::Data(id) => self.p.data_vals[id.index()],
-            ExprKind::Local(id) => match self.ws.locals[id.index()] {
-                LocalVal::Val(v) => v,
-                LocalVal::Var { off, dims, .. } => {
+            ExprKind::Data(id) => self.program.data_vals[id.index()],
+            ExprKind::Local(id) => match self.workspace.locals[id.index()] {
+                LocalValue::Value(v) => v,
+                LocalValue::Var { off, dims, .. } => {
                     let k = self.fast_position(idx, dims)?;
-                    return from_slot(self.ws.slots[off as usize + k]);
+                    return from_slot(self.workspace.slots[off as usize + k]);
                 }
-                LocalVal::Unset => return None,
+                LocalValue::Unset => return None,
             },
             _ => return None,
         };
         let k = self.fast_position(idx, v.dims())?;
         match v {
-            Val::Vec(r) | Val::Mat(r, ..) => Some(Num::Real(self.creals(r)[k])),
-            Val::IntArr(r) => Some(Num::Int(self.cints(r)[k])),
+            Value::Vec(r) | Value::Mat(r, ..) => Some(Number::Real(self.const_reals(r)[k])),
+            Value::IntArr(r) => Some(Number::Int(self.const_ints(r)[k])),
             _ => None,
         }
     }
 
     /// The flat position of single int indices that are in range.
     fn fast_position(&self, idx: &[Index], dims: Dims) -> Option<usize> {
-        let mut vals = [Num::Int(0); 2];
+        let mut vals = [Number::Int(0); 2];
         if idx.len() > 2 {
             return None;
         }
@@ -136,7 +136,7 @@ impl<T: Scalar> Ev<'_, T> {
         op: AssignOp,
         value: &Expr,
     ) -> bool {
-        let mut idx = [Num::Int(0); 2];
+        let mut idx = [Number::Int(0); 2];
         if indices.len() > 2 || general_only() {
             return false;
         }
@@ -155,8 +155,14 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// `target[idx] (=|+=) v` for a var whose element is a constant.
-    fn store_num(&mut self, target: LocalId, op: AssignOp, idx: &[Num], mut v: Num) -> Option<()> {
-        let LocalVal::Var { off, dims, int } = self.ws.locals[target.index()] else {
+    fn store_num(
+        &mut self,
+        target: LocalId,
+        op: AssignOp,
+        idx: &[Number],
+        mut v: Number,
+    ) -> Option<()> {
+        let LocalValue::Var { off, dims, int } = self.workspace.locals[target.index()] else {
             return None;
         };
         let k = if idx.is_empty() && dims == Dims::Scalar {
@@ -166,13 +172,13 @@ impl<T: Scalar> Ev<'_, T> {
         };
         let slot = off as usize + k;
         if op == AssignOp::Add {
-            v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
+            v = fast_binary(BinOp::Add, from_slot(self.workspace.slots[slot])?, v)?;
         }
-        self.ws.slots[slot] = match (v, int) {
-            (Num::Int(i), true) => Slot::Int(i),
-            (Num::Int(i), false) => Slot::Real(i as f64),
-            (Num::Real(x), false) => Slot::Real(x),
-            (Num::Real(_), true) => return None,
+        self.workspace.slots[slot] = match (v, int) {
+            (Number::Int(i), true) => Slot::Int(i),
+            (Number::Int(i), false) => Slot::Real(i as f64),
+            (Number::Real(x), false) => Slot::Real(x),
+            (Number::Real(_), true) => return None,
         };
         Some(())
     }
@@ -181,11 +187,11 @@ impl<T: Scalar> Ev<'_, T> {
 /// One postfix instruction of a translated loop body.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Op {
-    Const(Num),
+    Const(Number),
     Local(LocalId),
     /// Pops the index (1 or 2 of them) and pushes an element of a data
     /// container (resolved when translating) or of a local.
-    ElemData(Val, u8),
+    ElemData(Value, u8),
     ElemLocal(LocalId, u8),
     Neg,
     Bin(BinOp),
@@ -194,7 +200,7 @@ pub(super) enum Op {
 /// `target[indices] (=|+=) value`: code that leaves the value and then the
 /// indices on the stack.
 #[derive(Clone, Debug)]
-pub(super) struct FastStmt {
+pub(super) struct TranslatedStmt {
     pub target: LocalId,
     pub op: AssignOp,
     pub code: (u32, u32),
@@ -202,9 +208,9 @@ pub(super) struct FastStmt {
 }
 
 /// A translated loop body.
-pub(super) struct Body {
+pub(super) struct TranslatedBody {
     pub ops: Vec<Op>,
-    pub stmts: Vec<FastStmt>,
+    pub stmts: Vec<TranslatedStmt>,
     /// The locals the body assigns to.
     pub targets: Vec<LocalId>,
 }
@@ -214,11 +220,11 @@ pub(super) const STACK: usize = 16;
 
 /// Translates a loop body made only of assignments of constant scalar
 /// expressions; `None` when any statement is something else.
-pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
+pub(super) fn translate(body: &[Stmt], data: &[Value]) -> Option<TranslatedBody> {
     if general_only() {
         return None;
     }
-    let mut out = Body {
+    let mut out = TranslatedBody {
         ops: Vec::new(),
         stmts: Vec::with_capacity(body.len()),
         targets: Vec::new(),
@@ -246,7 +252,7 @@ pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
         if depth > STACK {
             return None;
         }
-        out.stmts.push(FastStmt {
+        out.stmts.push(TranslatedStmt {
             target: *target,
             op: *op,
             code: (start, out.ops.len() as u32),
@@ -260,10 +266,10 @@ pub(super) fn translate(body: &[Stmt], data: &[Val]) -> Option<Body> {
 }
 
 /// Appends the postfix code of `e`; returns the stack depth it needs.
-fn emit(e: &Expr, data: &[Val], ops: &mut Vec<Op>) -> Option<usize> {
+fn emit(e: &Expr, data: &[Value], ops: &mut Vec<Op>) -> Option<usize> {
     match &e.kind {
-        ExprKind::Int(i) => ops.push(Op::Const(Num::Int(*i))),
-        ExprKind::Real(x) => ops.push(Op::Const(Num::Real(*x))),
+        ExprKind::Int(i) => ops.push(Op::Const(Number::Int(*i))),
+        ExprKind::Real(x) => ops.push(Op::Const(Number::Real(*x))),
         ExprKind::Data(id) => ops.push(Op::Const(from_val(data[id.index()])?)),
         ExprKind::Local(id) => ops.push(Op::Local(*id)),
         ExprKind::Unary(UnOp::Neg, a) => {
@@ -289,7 +295,7 @@ fn emit(e: &Expr, data: &[Val], ops: &mut Vec<Op>) -> Option<usize> {
             let n = idx.len() as u8;
             ops.push(match base.kind {
                 ExprKind::Data(id) => match data[id.index()] {
-                    v @ (Val::Vec(_) | Val::Mat(..) | Val::IntArr(_)) => Op::ElemData(v, n),
+                    v @ (Value::Vec(_) | Value::Mat(..) | Value::IntArr(_)) => Op::ElemData(v, n),
                     _ => return None,
                 },
                 ExprKind::Local(id) => Op::ElemLocal(id, n),
@@ -303,9 +309,9 @@ fn emit(e: &Expr, data: &[Val], ops: &mut Vec<Op>) -> Option<usize> {
 }
 
 /// The flat position of one-based int indices within `dims`.
-pub(super) fn position(idx: &[Num], dims: Dims) -> Option<usize> {
-    let at = |v: Num, n: usize| match v {
-        Num::Int(i) if i >= 1 && i as usize <= n => Some(i as usize - 1),
+pub(super) fn position(idx: &[Number], dims: Dims) -> Option<usize> {
+    let at = |v: Number, n: usize| match v {
+        Number::Int(i) if i >= 1 && i as usize <= n => Some(i as usize - 1),
         _ => None,
     };
     match (dims, idx) {
@@ -318,24 +324,24 @@ pub(super) fn position(idx: &[Num], dims: Dims) -> Option<usize> {
 /// Arithmetic and comparisons with the language's rules: int op int stays
 /// int (checked; `/` of ints is real division), anything with a real is real.
 #[inline]
-pub(super) fn fast_binary(op: BinOp, x: Num, y: Num) -> Option<Num> {
-    if let (Num::Int(a), Num::Int(b)) = (x, y) {
+pub(super) fn fast_binary(op: BinOp, x: Number, y: Number) -> Option<Number> {
+    if let (Number::Int(a), Number::Int(b)) = (x, y) {
         let r = match op {
             BinOp::Add => a.checked_add(b),
             BinOp::Sub => a.checked_sub(b),
             BinOp::Mul | BinOp::ElemMul => a.checked_mul(b),
-            BinOp::Div | BinOp::ElemDiv => return Some(Num::Real(a as f64 / b as f64)),
+            BinOp::Div | BinOp::ElemDiv => return Some(Number::Real(a as f64 / b as f64)),
             _ => compare(op, a as f64, b as f64),
         };
-        return r.map(Num::Int);
+        return r.map(Number::Int);
     }
     let (a, b) = (x.real(), y.real());
     match op {
-        BinOp::Add => Some(Num::Real(a + b)),
-        BinOp::Sub => Some(Num::Real(a - b)),
-        BinOp::Mul | BinOp::ElemMul => Some(Num::Real(a * b)),
-        BinOp::Div | BinOp::ElemDiv => Some(Num::Real(a / b)),
-        _ => compare(op, a, b).map(Num::Int),
+        BinOp::Add => Some(Number::Real(a + b)),
+        BinOp::Sub => Some(Number::Real(a - b)),
+        BinOp::Mul | BinOp::ElemMul => Some(Number::Real(a * b)),
+        BinOp::Div | BinOp::ElemDiv => Some(Number::Real(a / b)),
+        _ => compare(op, a, b).map(Number::Int),
     }
 }
 
@@ -359,27 +365,33 @@ mod tests {
     #[test]
     fn arithmetic_follows_the_language() {
         assert_eq!(
-            fast_binary(BinOp::Sub, Num::Int(3), Num::Int(1)),
-            Some(Num::Int(2))
+            fast_binary(BinOp::Sub, Number::Int(3), Number::Int(1)),
+            Some(Number::Int(2))
         );
         assert_eq!(
-            fast_binary(BinOp::Div, Num::Int(3), Num::Int(2)),
-            Some(Num::Real(1.5))
+            fast_binary(BinOp::Div, Number::Int(3), Number::Int(2)),
+            Some(Number::Real(1.5))
         );
         assert_eq!(
-            fast_binary(BinOp::Mul, Num::Int(2), Num::Real(0.25)),
-            Some(Num::Real(0.5))
+            fast_binary(BinOp::Mul, Number::Int(2), Number::Real(0.25)),
+            Some(Number::Real(0.5))
         );
         assert_eq!(
-            fast_binary(BinOp::Lt, Num::Real(1.0), Num::Int(2)),
-            Some(Num::Int(1))
+            fast_binary(BinOp::Lt, Number::Real(1.0), Number::Int(2)),
+            Some(Number::Int(1))
         );
         // Overflow and int-only operators go to the general path.
         assert_eq!(
-            fast_binary(BinOp::Add, Num::Int(i64::MAX), Num::Int(1)),
+            fast_binary(BinOp::Add, Number::Int(i64::MAX), Number::Int(1)),
             None
         );
-        assert_eq!(fast_binary(BinOp::Mod, Num::Int(5), Num::Int(2)), None);
-        assert_eq!(fast_binary(BinOp::Pow, Num::Real(2.0), Num::Int(2)), None);
+        assert_eq!(
+            fast_binary(BinOp::Mod, Number::Int(5), Number::Int(2)),
+            None
+        );
+        assert_eq!(
+            fast_binary(BinOp::Pow, Number::Real(2.0), Number::Int(2)),
+            None
+        );
     }
 }

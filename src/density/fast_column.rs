@@ -11,31 +11,31 @@
 //! and no real stored into an int var. The results are the element-wise
 //! ones, bit for bit.
 
-use super::ev::Ev;
-use super::fast::{Num, STACK};
-use super::fast_loop::{Code, ROp, Src, Store};
+use super::ev::Evaluator;
+use super::fast::{Number, STACK};
+use super::fast_loop::{Location, LoopOp, SpecialisedCode, Store};
 use super::workspace::Slot;
 use crate::ir::{AssignOp, BinOp};
 use crate::scalar::Scalar;
 
 /// Iterations per chunk.
-const CH: usize = 128;
+const CHUNK: usize = 128;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Ty {
+enum ColumnType {
     Int,
     Real,
 }
 
 /// A column instruction; `p` is the stack position it writes.
 #[derive(Clone, Copy, Debug)]
-enum COp {
+enum ColumnOp {
     FillR(usize, f64),
     FillI(usize, i64),
     /// `a * i + c`.
     Loop(usize, i64, i64),
     /// Element `base + step * i` (a real or an int column after `src`).
-    Load(usize, Src, i64, i64),
+    Load(usize, Location, i64, i64),
     ToReal(usize),
     Neg(usize),
     /// `p = p op p+1` on reals.
@@ -53,14 +53,14 @@ enum COp {
 
 /// A loop body as column instructions.
 pub(super) struct Columns {
-    ops: Vec<COp>,
+    ops: Vec<ColumnOp>,
     /// The deepest stack position used, plus one.
     depth: usize,
 }
 
 /// The column form of a specialised body, when it is safe (see the module
 /// documentation); `None` otherwise.
-pub(super) fn columns(code: &Code, lo: i64, hi: i64) -> Option<Columns> {
+pub(super) fn columns(code: &SpecialisedCode, lo: i64, hi: i64) -> Option<Columns> {
     let mut out = Vec::new();
     let mut depth = 0;
     let mut ranges: Vec<(i64, i64, i64, i64)> = Vec::new();
@@ -81,46 +81,46 @@ pub(super) fn columns(code: &Code, lo: i64, hi: i64) -> Option<Columns> {
             return None;
         }
         ranges.push((base, step, min, max));
-        let mut ty = [Ty::Int; STACK];
+        let mut ty = [ColumnType::Int; STACK];
         let mut sp = 0;
         for op in &code.ops[s.code.0 as usize..s.code.1 as usize] {
             match op {
-                ROp::Push(_) | ROp::Loop(..) | ROp::Load(..) => depth = depth.max(sp + 1),
+                LoopOp::Push(_) | LoopOp::Loop(..) | LoopOp::Load(..) => depth = depth.max(sp + 1),
                 _ => {}
             }
             match *op {
-                ROp::Push(Num::Real(x)) => {
-                    out.push(COp::FillR(sp, x));
-                    ty[sp] = Ty::Real;
+                LoopOp::Push(Number::Real(x)) => {
+                    out.push(ColumnOp::FillR(sp, x));
+                    ty[sp] = ColumnType::Real;
                     sp += 1;
                 }
-                ROp::Push(Num::Int(k)) => {
-                    out.push(COp::FillI(sp, k));
-                    ty[sp] = Ty::Int;
+                LoopOp::Push(Number::Int(k)) => {
+                    out.push(ColumnOp::FillI(sp, k));
+                    ty[sp] = ColumnType::Int;
                     sp += 1;
                 }
-                ROp::Loop(a, c) => {
-                    out.push(COp::Loop(sp, a, c));
-                    ty[sp] = Ty::Int;
+                LoopOp::Loop(a, c) => {
+                    out.push(ColumnOp::Loop(sp, a, c));
+                    ty[sp] = ColumnType::Int;
                     sp += 1;
                 }
-                ROp::Load(src, b, st) => {
+                LoopOp::Load(src, b, st) => {
                     ty[sp] = match src {
-                        Src::Reals | Src::Mirror | Src::Scratch => Ty::Real,
-                        Src::Ints | Src::IScratch => Ty::Int,
-                        Src::Slots => return None,
+                        Location::Reals | Location::Mirror | Location::Scratch => ColumnType::Real,
+                        Location::Ints | Location::IScratch => ColumnType::Int,
+                        Location::Slots => return None,
                     };
-                    out.push(COp::Load(sp, src, b, st));
+                    out.push(ColumnOp::Load(sp, src, b, st));
                     sp += 1;
                 }
-                ROp::Elem(..) => return None,
-                ROp::Neg => {
-                    if ty[sp - 1] != Ty::Real {
+                LoopOp::Elem(..) => return None,
+                LoopOp::Neg => {
+                    if ty[sp - 1] != ColumnType::Real {
                         return None;
                     }
-                    out.push(COp::Neg(sp - 1));
+                    out.push(ColumnOp::Neg(sp - 1));
                 }
-                ROp::Bin(b) => {
+                LoopOp::Bin(b) => {
                     let arith = matches!(
                         b,
                         BinOp::Add
@@ -134,7 +134,7 @@ pub(super) fn columns(code: &Code, lo: i64, hi: i64) -> Option<Columns> {
                         b,
                         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
                     );
-                    let both_int = ty[sp - 2] == Ty::Int && ty[sp - 1] == Ty::Int;
+                    let both_int = ty[sp - 2] == ColumnType::Int && ty[sp - 1] == ColumnType::Int;
                     let int_div = matches!(b, BinOp::Div | BinOp::ElemDiv);
                     if !(arith || cmp) || (both_int && arith && !int_div) {
                         return None;
@@ -142,26 +142,26 @@ pub(super) fn columns(code: &Code, lo: i64, hi: i64) -> Option<Columns> {
                     // The language's mixed and int/int division and
                     // comparisons are on the values as reals.
                     for p in [sp - 2, sp - 1] {
-                        if ty[p] == Ty::Int {
-                            out.push(COp::ToReal(p));
+                        if ty[p] == ColumnType::Int {
+                            out.push(ColumnOp::ToReal(p));
                         }
                     }
                     sp -= 1;
                     if arith {
-                        out.push(COp::Arith(sp - 1, b));
-                        ty[sp - 1] = Ty::Real;
+                        out.push(ColumnOp::Arith(sp - 1, b));
+                        ty[sp - 1] = ColumnType::Real;
                     } else {
-                        out.push(COp::Cmp(sp - 1, b));
-                        ty[sp - 1] = Ty::Int;
+                        out.push(ColumnOp::Cmp(sp - 1, b));
+                        ty[sp - 1] = ColumnType::Int;
                     }
                 }
             }
         }
-        if sp != 1 || (ty[0] == Ty::Real && s.int) {
+        if sp != 1 || (ty[0] == ColumnType::Real && s.int) {
             return None;
         }
-        out.push(COp::Store {
-            real: ty[0] == Ty::Real,
+        out.push(ColumnOp::Store {
+            real: ty[0] == ColumnType::Real,
             int: s.int,
             base,
             step,
@@ -170,48 +170,48 @@ pub(super) fn columns(code: &Code, lo: i64, hi: i64) -> Option<Columns> {
     Some(Columns { ops: out, depth })
 }
 
-impl<T: Scalar> Ev<'_, T> {
+impl<T: Scalar> Evaluator<'_, T> {
     /// Runs `for i in lo..=hi` over a column form.
     pub(super) fn run_columns(&mut self, c: &Columns, lo: i64, hi: i64) {
-        let mut reals = vec![0.0f64; c.depth * CH];
-        let mut ints = vec![0i64; c.depth * CH];
+        let mut reals = vec![0.0f64; c.depth * CHUNK];
+        let mut ints = vec![0i64; c.depth * CHUNK];
         let mut i0 = lo;
         loop {
-            let n = (hi as i128 - i0 as i128 + 1).min(CH as i128) as usize;
+            let n = (hi as i128 - i0 as i128 + 1).min(CHUNK as i128) as usize;
             for op in &c.ops {
                 self.column_op(op, i0, n, &mut reals, &mut ints);
             }
             #[cfg(test)]
             super::fast_loop::COLUMN_CHUNKS.with(|c| c.set(c.get() + 1));
-            if hi - i0 < CH as i64 {
+            if hi - i0 < CHUNK as i64 {
                 break;
             }
-            i0 += CH as i64;
+            i0 += CHUNK as i64;
         }
     }
 
-    fn column_op(&mut self, op: &COp, i0: i64, n: usize, reals: &mut [f64], ints: &mut [i64]) {
-        let col = |p: usize| p * CH..p * CH + n;
+    fn column_op(&mut self, op: &ColumnOp, i0: i64, n: usize, reals: &mut [f64], ints: &mut [i64]) {
+        let col = |p: usize| p * CHUNK..p * CHUNK + n;
         match *op {
-            COp::FillR(p, x) => reals[col(p)].fill(x),
-            COp::FillI(p, k) => ints[col(p)].fill(k),
-            COp::Loop(p, a, c) => {
+            ColumnOp::FillR(p, x) => reals[col(p)].fill(x),
+            ColumnOp::FillI(p, k) => ints[col(p)].fill(k),
+            ColumnOp::Loop(p, a, c) => {
                 for (t, v) in ints[col(p)].iter_mut().enumerate() {
                     *v = a.wrapping_mul(i0 + t as i64).wrapping_add(c);
                 }
             }
-            COp::Load(p, src, base, step) => {
+            ColumnOp::Load(p, src, base, step) => {
                 let at = |t: usize| base.wrapping_add(step.wrapping_mul(i0 + t as i64)) as usize;
                 let (from_r, from_i): (&[f64], &[i64]) = match src {
-                    Src::Reals => (&self.p.reals, &[]),
-                    Src::Mirror => (&self.p.int_mirror, &[]),
-                    Src::Scratch => (&self.ws.scratch, &[]),
-                    Src::Ints => (&[], &self.p.ints),
-                    Src::IScratch => (&[], &self.ws.iscratch),
+                    Location::Reals => (&self.program.reals, &[]),
+                    Location::Mirror => (&self.program.int_mirror, &[]),
+                    Location::Scratch => (&self.workspace.scratch, &[]),
+                    Location::Ints => (&[], &self.program.ints),
+                    Location::IScratch => (&[], &self.workspace.int_scratch),
                     // Never part of a column form.
-                    Src::Slots => return,
+                    Location::Slots => return,
                 };
-                if matches!(src, Src::Ints | Src::IScratch) {
+                if matches!(src, Location::Ints | Location::IScratch) {
                     for (t, v) in ints[col(p)].iter_mut().enumerate() {
                         *v = from_i[at(t)];
                     }
@@ -221,14 +221,14 @@ impl<T: Scalar> Ev<'_, T> {
                     }
                 }
             }
-            COp::ToReal(p) => {
+            ColumnOp::ToReal(p) => {
                 for (r, &k) in reals[col(p)].iter_mut().zip(&ints[col(p)]) {
                     *r = k as f64;
                 }
             }
-            COp::Neg(p) => reals[col(p)].iter_mut().for_each(|x| *x = -*x),
-            COp::Arith(p, b) => {
-                let (a, rest) = reals.split_at_mut((p + 1) * CH);
+            ColumnOp::Neg(p) => reals[col(p)].iter_mut().for_each(|x| *x = -*x),
+            ColumnOp::Arith(p, b) => {
+                let (a, rest) = reals.split_at_mut((p + 1) * CHUNK);
                 let (a, y) = (&mut a[col(p)], &rest[..n]);
                 match b {
                     BinOp::Add => a.iter_mut().zip(y).for_each(|(x, y)| *x += y),
@@ -237,7 +237,7 @@ impl<T: Scalar> Ev<'_, T> {
                     _ => a.iter_mut().zip(y).for_each(|(x, y)| *x /= y),
                 }
             }
-            COp::Cmp(p, b) => {
+            ColumnOp::Cmp(p, b) => {
                 let (x, y) = (&reals[col(p)], &reals[col(p + 1)]);
                 for ((v, &a), &b2) in ints[col(p)].iter_mut().zip(x).zip(y) {
                     let r = match b {
@@ -251,7 +251,7 @@ impl<T: Scalar> Ev<'_, T> {
                     *v = r as i64;
                 }
             }
-            COp::Store {
+            ColumnOp::Store {
                 real,
                 int,
                 base,
@@ -259,7 +259,7 @@ impl<T: Scalar> Ev<'_, T> {
             } => {
                 for t in 0..n {
                     let k = base.wrapping_add(step.wrapping_mul(i0 + t as i64)) as usize;
-                    self.ws.slots[k] = match (real, int) {
+                    self.workspace.slots[k] = match (real, int) {
                         (true, _) => Slot::Real(reals[t]),
                         (false, true) => Slot::Int(ints[t]),
                         (false, false) => Slot::Real(ints[t] as f64),

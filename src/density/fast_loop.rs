@@ -12,16 +12,18 @@
 //! real) keeps its run-time check and, when it fails, the statement falls
 //! back to the general path, which reports the error.
 
-use super::ev::Ev;
-use super::fast::{Body, FastStmt, Num, Op, STACK, fast_binary, from_slot, from_val, position};
-use super::value::{Buf, Dims, Val};
-use super::workspace::{LocalVal, Rt, Slot};
+use super::ev::Evaluator;
+use super::fast::{
+    Number, Op, STACK, TranslatedBody, TranslatedStmt, fast_binary, from_slot, from_val, position,
+};
+use super::value::{Buf, Dims, Value};
+use super::workspace::{EvalResult, LocalValue, Slot};
 use crate::ir::{AssignOp, BinOp, LocalId, Stmt};
 use crate::scalar::Scalar;
 
 /// Where the elements of a container live.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Src {
+pub(super) enum Location {
     Reals,
     Mirror,
     Ints,
@@ -32,15 +34,15 @@ pub(super) enum Src {
 
 /// An instruction of specialised code (`i` is the loop variable).
 #[derive(Clone, Copy, Debug)]
-pub(super) enum ROp {
-    Push(Num),
+pub(super) enum LoopOp {
+    Push(Number),
     /// Pushes the int `a * i + c` (checked when specialising).
     Loop(i64, i64),
     /// Pushes element `base + step * i` of a buffer (in range for every
     /// iteration, checked when specialising).
-    Load(Src, i64, i64),
+    Load(Location, i64, i64),
     /// Pops `n` indices and pushes the element of a container at `off`.
-    Elem(Src, usize, Dims, u8),
+    Elem(Location, usize, Dims, u8),
     Neg,
     Bin(BinOp),
 }
@@ -55,7 +57,7 @@ pub(super) enum Store {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(super) struct RStmt {
+pub(super) struct SpecialisedStmt {
     pub code: (u32, u32),
     pub store: Store,
     pub int: bool,
@@ -66,22 +68,22 @@ pub(super) struct RStmt {
 #[derive(Clone, Copy, Debug)]
 enum Item {
     /// A known constant, no code yet.
-    K(Num),
+    Known(Number),
     /// The int `a * i + c`, no code yet; fits an `i64` over the loop.
-    Aff(i128, i128),
+    Affine(i128, i128),
     /// Computed by code already emitted.
-    D,
+    Emitted,
 }
 
 /// What specialising needs to know about the loop.
-struct Cx<'b> {
+struct LoopBounds<'b> {
     var: LocalId,
     lo: i64,
     hi: i64,
     targets: &'b [LocalId],
 }
 
-impl Cx<'_> {
+impl LoopBounds<'_> {
     /// `a * i + c` as an item, if it fits an `i64` at both ends of the
     /// loop (then everywhere in between: it is linear).
     fn aff(&self, a: Option<i128>, c: Option<i128>) -> Option<Item> {
@@ -90,7 +92,7 @@ impl Cx<'_> {
             let v = a.checked_mul(i as i128)?.checked_add(c)?;
             i64::try_from(v).ok()?;
         }
-        Some(Item::Aff(a, c))
+        Some(Item::Affine(a, c))
     }
 
     /// `base + step * i`, the flat position of indices that are affine and
@@ -104,8 +106,8 @@ impl Cx<'_> {
         let (mut base, mut step) = (0i128, 0i128);
         for (d, it) in ix.iter().enumerate() {
             let (a, c) = match *it {
-                Item::K(Num::Int(k)) => (0, k as i128),
-                Item::Aff(a, c) => (a, c),
+                Item::Known(Number::Int(k)) => (0, k as i128),
+                Item::Affine(a, c) => (a, c),
                 _ => return None,
             };
             for i in [self.lo, self.hi] {
@@ -126,36 +128,36 @@ impl Cx<'_> {
 
 /// Emits code for the items on top of the stack that have none yet, so that
 /// code consuming them (or pushed above them) can follow.
-fn flush(items: &mut [Item], out: &mut Vec<ROp>) {
+fn flush(items: &mut [Item], out: &mut Vec<LoopOp>) {
     let first = items
         .iter()
-        .rposition(|x| matches!(x, Item::D))
+        .rposition(|x| matches!(x, Item::Emitted))
         .map_or(0, |p| p + 1);
     for it in &mut items[first..] {
         out.push(match *it {
-            Item::K(n) => ROp::Push(n),
-            Item::Aff(a, c) => ROp::Loop(a as i64, c as i64),
-            Item::D => continue,
+            Item::Known(n) => LoopOp::Push(n),
+            Item::Affine(a, c) => LoopOp::Loop(a as i64, c as i64),
+            Item::Emitted => continue,
         });
-        *it = Item::D;
+        *it = Item::Emitted;
     }
 }
 
 /// The buffer and dims of a constant container.
-fn container(v: Val) -> Option<(Src, usize, Dims)> {
+fn container(v: Value) -> Option<(Location, usize, Dims)> {
     match v {
-        Val::Vec(r) | Val::Mat(r, ..) => {
+        Value::Vec(r) | Value::Mat(r, ..) => {
             let src = match r.buf {
-                Buf::Data => Src::Reals,
-                Buf::IntMirror => Src::Mirror,
-                Buf::Scratch => Src::Scratch,
+                Buf::Data => Location::Reals,
+                Buf::IntMirror => Location::Mirror,
+                Buf::Scratch => Location::Scratch,
             };
             Some((src, r.off as usize, v.dims()))
         }
-        Val::IntArr(r) => {
+        Value::IntArr(r) => {
             let src = match r.buf {
-                Buf::Scratch => Src::IScratch,
-                Buf::Data | Buf::IntMirror => Src::Ints,
+                Buf::Scratch => Location::IScratch,
+                Buf::Data | Buf::IntMirror => Location::Ints,
             };
             Some((src, r.off as usize, v.dims()))
         }
@@ -166,13 +168,13 @@ fn container(v: Val) -> Option<(Src, usize, Dims)> {
 /// The specialised code of a loop body; `None` marks a statement that runs
 /// on the general path.
 #[derive(Default)]
-pub(super) struct Code {
-    pub ops: Vec<ROp>,
-    pub stmts: Vec<Option<RStmt>>,
+pub(super) struct SpecialisedCode {
+    pub ops: Vec<LoopOp>,
+    pub stmts: Vec<Option<SpecialisedStmt>>,
     items: Vec<Item>,
 }
 
-impl<T: Scalar> Ev<'_, T> {
+impl<T: Scalar> Evaluator<'_, T> {
     /// Runs `for var in lo..=hi` over a translated body.
     pub(super) fn run_translated(
         &mut self,
@@ -180,37 +182,43 @@ impl<T: Scalar> Ev<'_, T> {
         lo: i64,
         hi: i64,
         body: &[Stmt],
-        code: &mut Body,
-    ) -> Rt<()> {
-        let cx = Cx {
+        translated: &mut TranslatedBody,
+    ) -> EvalResult<()> {
+        let bounds = LoopBounds {
             var,
             lo,
             hi,
-            targets: &code.targets,
+            targets: &translated.targets,
         };
-        let mut sc = Code {
-            stmts: vec![None; code.stmts.len()],
-            ..Code::default()
+        let mut specialised = SpecialisedCode {
+            stmts: vec![None; translated.stmts.len()],
+            ..SpecialisedCode::default()
         };
-        let mut fast = vec![true; code.stmts.len()];
-        self.specialise(&code.stmts, &code.ops, &cx, &mut fast, &mut sc);
-        if let Some(prog) = super::fast_column::columns(&sc, lo, hi) {
+        let mut fast = vec![true; translated.stmts.len()];
+        self.specialise(
+            &translated.stmts,
+            &translated.ops,
+            &bounds,
+            &mut fast,
+            &mut specialised,
+        );
+        if let Some(prog) = super::fast_column::columns(&specialised, lo, hi) {
             self.run_columns(&prog, lo, hi);
-            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(hi));
+            self.workspace.locals[var.index()] = LocalValue::Value(Value::Int(hi));
             return Ok(());
         }
-        let mut stack = [Num::Int(0); STACK];
+        let mut stack = [Number::Int(0); STACK];
         let mut i = lo;
         while i <= hi {
-            self.ws.locals[var.index()] = LocalVal::Val(Val::Int(i));
+            self.workspace.locals[var.index()] = LocalValue::Value(Value::Int(i));
             let mut general = false;
             for (k, s) in body.iter().enumerate() {
                 if !general {
-                    if let Some(rs) = sc.stmts[k] {
-                        if self.exec(&rs, &sc.ops, i, &mut stack).is_some() {
+                    if let Some(rs) = specialised.stmts[k] {
+                        if self.exec(&rs, &specialised.ops, i, &mut stack).is_some() {
                             continue;
                         }
-                        sc.stmts[k] = None;
+                        specialised.stmts[k] = None;
                         fast[k] = false;
                     }
                 }
@@ -219,9 +227,15 @@ impl<T: Scalar> Ev<'_, T> {
                 // constant (and, through a recursive function, even the
                 // loop variable): specialise again.
                 if fast.iter().any(|&f| f) {
-                    self.specialise(&code.stmts, &code.ops, &cx, &mut fast, &mut sc);
+                    self.specialise(
+                        &translated.stmts,
+                        &translated.ops,
+                        &bounds,
+                        &mut fast,
+                        &mut specialised,
+                    );
                 }
-                general = self.ws.locals[var.index()] != LocalVal::Val(Val::Int(i));
+                general = self.workspace.locals[var.index()] != LocalValue::Value(Value::Int(i));
             }
             i += 1;
         }
@@ -230,21 +244,21 @@ impl<T: Scalar> Ev<'_, T> {
 
     fn specialise(
         &self,
-        stmts: &[FastStmt],
+        stmts: &[TranslatedStmt],
         ops: &[Op],
-        cx: &Cx,
+        bounds: &LoopBounds,
         fast: &mut [bool],
-        sc: &mut Code,
+        code: &mut SpecialisedCode,
     ) {
-        sc.ops.clear();
+        code.ops.clear();
         for (k, fs) in stmts.iter().enumerate() {
-            sc.stmts[k] = None;
+            code.stmts[k] = None;
             if fast[k] {
-                let start = sc.ops.len();
-                match self.specialise_stmt(fs, ops, cx, sc) {
-                    Some(rs) => sc.stmts[k] = Some(rs),
+                let start = code.ops.len();
+                match self.specialise_stmt(fs, ops, bounds, code) {
+                    Some(rs) => code.stmts[k] = Some(rs),
                     None => {
-                        sc.ops.truncate(start);
+                        code.ops.truncate(start);
                         fast[k] = false;
                     }
                 }
@@ -252,49 +266,62 @@ impl<T: Scalar> Ev<'_, T> {
         }
     }
 
-    fn specialise_stmt(&self, fs: &FastStmt, ops: &[Op], cx: &Cx, sc: &mut Code) -> Option<RStmt> {
-        let start = sc.ops.len() as u32;
-        let (items, out) = (&mut sc.items, &mut sc.ops);
+    fn specialise_stmt(
+        &self,
+        fs: &TranslatedStmt,
+        ops: &[Op],
+        bounds: &LoopBounds,
+        code: &mut SpecialisedCode,
+    ) -> Option<SpecialisedStmt> {
+        let start = code.ops.len() as u32;
+        let (items, out) = (&mut code.items, &mut code.ops);
         items.clear();
         for op in &ops[fs.code.0 as usize..fs.code.1 as usize] {
             match *op {
-                Op::Const(c) => items.push(Item::K(c)),
-                Op::Local(id) if id == cx.var => items.push(Item::Aff(1, 0)),
-                Op::Local(id) => match self.ws.locals[id.index()] {
-                    LocalVal::Val(v) => items.push(Item::K(from_val(v)?)),
-                    LocalVal::Var {
+                Op::Const(c) => items.push(Item::Known(c)),
+                Op::Local(id) if id == bounds.var => items.push(Item::Affine(1, 0)),
+                Op::Local(id) => match self.workspace.locals[id.index()] {
+                    LocalValue::Value(v) => items.push(Item::Known(from_val(v)?)),
+                    LocalValue::Var {
                         off,
                         dims: Dims::Scalar,
                         ..
                     } => {
-                        if cx.targets.contains(&id) {
+                        if bounds.targets.contains(&id) {
                             flush(items, out);
-                            out.push(ROp::Load(Src::Slots, off as i64, 0));
-                            items.push(Item::D);
+                            out.push(LoopOp::Load(Location::Slots, off as i64, 0));
+                            items.push(Item::Emitted);
                         } else {
-                            items.push(Item::K(from_slot(self.ws.slots[off as usize])?));
+                            items.push(Item::Known(from_slot(self.workspace.slots[off as usize])?));
                         }
                     }
-                    LocalVal::Var { .. } => return None,
-                    LocalVal::Unset => {
-                        let v = self.p.const_locals.get(id.index()).copied().flatten()?;
-                        items.push(Item::K(from_val(v)?));
+                    LocalValue::Var { .. } => return None,
+                    LocalValue::Unset => {
+                        let v = self
+                            .program
+                            .const_locals
+                            .get(id.index())
+                            .copied()
+                            .flatten()?;
+                        items.push(Item::Known(from_val(v)?));
                     }
                 },
                 Op::Neg => {
                     let x = items.pop()?;
                     let r = match x {
-                        Item::K(Num::Int(i)) => Some(Item::K(Num::Int(i.checked_neg()?))),
-                        Item::K(Num::Real(x)) => Some(Item::K(Num::Real(-x))),
-                        Item::Aff(a, c) => cx.aff(a.checked_neg(), c.checked_neg()),
-                        Item::D => None,
+                        Item::Known(Number::Int(i)) => {
+                            Some(Item::Known(Number::Int(i.checked_neg()?)))
+                        }
+                        Item::Known(Number::Real(x)) => Some(Item::Known(Number::Real(-x))),
+                        Item::Affine(a, c) => bounds.aff(a.checked_neg(), c.checked_neg()),
+                        Item::Emitted => None,
                     };
                     match r {
                         Some(it) => items.push(it),
                         None => {
                             items.push(x);
                             flush(items, out);
-                            out.push(ROp::Neg);
+                            out.push(LoopOp::Neg);
                         }
                     }
                 }
@@ -302,8 +329,10 @@ impl<T: Scalar> Ev<'_, T> {
                     let y = items.pop()?;
                     let x = items.pop()?;
                     let r = match (x, y) {
-                        (Item::K(p), Item::K(q)) => Some(Item::K(fast_binary(b, p, q)?)),
-                        _ => affine_binary(cx, b, x, y),
+                        (Item::Known(p), Item::Known(q)) => {
+                            Some(Item::Known(fast_binary(b, p, q)?))
+                        }
+                        _ => affine_binary(bounds, b, x, y),
                     };
                     match r {
                         Some(it) => items.push(it),
@@ -311,31 +340,39 @@ impl<T: Scalar> Ev<'_, T> {
                             items.push(x);
                             items.push(y);
                             flush(items, out);
-                            out.push(ROp::Bin(b));
+                            out.push(LoopOp::Bin(b));
                             items.pop();
                         }
                     }
                 }
                 Op::ElemData(v, n) => {
                     let (src, off, dims) = container(v)?;
-                    self.element(src, off, dims, n, true, cx, items, out)?;
+                    self.specialise_element(src, off, dims, n, true, bounds, items, out)?;
                 }
                 Op::ElemLocal(id, n) => {
-                    let (src, off, dims, fixed) = match self.ws.locals[id.index()] {
-                        LocalVal::Val(v) => {
+                    let (src, off, dims, fixed) = match self.workspace.locals[id.index()] {
+                        LocalValue::Value(v) => {
                             let (s, o, d) = container(v)?;
                             (s, o, d, true)
                         }
-                        LocalVal::Var { off, dims, .. } => {
-                            (Src::Slots, off as usize, dims, !cx.targets.contains(&id))
-                        }
-                        LocalVal::Unset => {
-                            let v = self.p.const_locals.get(id.index()).copied().flatten()?;
+                        LocalValue::Var { off, dims, .. } => (
+                            Location::Slots,
+                            off as usize,
+                            dims,
+                            !bounds.targets.contains(&id),
+                        ),
+                        LocalValue::Unset => {
+                            let v = self
+                                .program
+                                .const_locals
+                                .get(id.index())
+                                .copied()
+                                .flatten()?;
                             let (s, o, d) = container(v)?;
                             (s, o, d, true)
                         }
                     };
-                    self.element(src, off, dims, n, fixed, cx, items, out)?;
+                    self.specialise_element(src, off, dims, n, fixed, bounds, items, out)?;
                 }
             }
         }
@@ -344,7 +381,7 @@ impl<T: Scalar> Ev<'_, T> {
         if items.len() != n + 1 {
             return None;
         }
-        let LocalVal::Var { off, dims, int } = self.ws.locals[fs.target.index()] else {
+        let LocalValue::Var { off, dims, int } = self.workspace.locals[fs.target.index()] else {
             return None;
         };
         let store = if n == 0 {
@@ -352,14 +389,14 @@ impl<T: Scalar> Ev<'_, T> {
                 return None;
             }
             Store::Affine(off as i64, 0)
-        } else if let Some((base, step)) = cx.affine_position(&items[1..], dims) {
+        } else if let Some((base, step)) = bounds.affine_position(&items[1..], dims) {
             items.truncate(1);
             Store::Affine((off as i64).wrapping_add(base), step)
         } else {
             Store::Dyn(off as usize, dims, n as u8)
         };
         flush(items, out);
-        Some(RStmt {
+        Some(SpecialisedStmt {
             code: (start, out.len() as u32),
             store,
             int,
@@ -370,21 +407,21 @@ impl<T: Scalar> Ev<'_, T> {
     /// Specialises an element read: a constant when the container and the
     /// indices are fixed, a load at an affine position, or a checked read.
     #[allow(clippy::too_many_arguments)]
-    fn element(
+    fn specialise_element(
         &self,
-        src: Src,
+        src: Location,
         off: usize,
         dims: Dims,
         n: u8,
         fixed: bool,
-        cx: &Cx,
+        bounds: &LoopBounds,
         items: &mut Vec<Item>,
-        out: &mut Vec<ROp>,
+        out: &mut Vec<LoopOp>,
     ) -> Option<()> {
         let m = items.len().checked_sub(n as usize)?;
-        let mut known = [Num::Int(0); 2];
+        let mut known = [Number::Int(0); 2];
         let all_known = items[m..].iter().zip(&mut known).all(|(it, k)| match *it {
-            Item::K(v) => {
+            Item::Known(v) => {
                 *k = v;
                 true
             }
@@ -394,68 +431,74 @@ impl<T: Scalar> Ev<'_, T> {
             let k = off + position(&known[..n as usize], dims)?;
             items.truncate(m);
             if fixed {
-                items.push(Item::K(self.load(src, k)?));
+                items.push(Item::Known(self.load(src, k)?));
                 return Some(());
             }
             flush(items, out);
-            out.push(ROp::Load(src, k as i64, 0));
-        } else if let Some((base, step)) = cx.affine_position(&items[m..], dims) {
+            out.push(LoopOp::Load(src, k as i64, 0));
+        } else if let Some((base, step)) = bounds.affine_position(&items[m..], dims) {
             items.truncate(m);
             flush(items, out);
-            out.push(ROp::Load(src, (off as i64).wrapping_add(base), step));
+            out.push(LoopOp::Load(src, (off as i64).wrapping_add(base), step));
         } else {
             flush(items, out);
-            out.push(ROp::Elem(src, off, dims, n));
+            out.push(LoopOp::Elem(src, off, dims, n));
             items.truncate(m);
         }
-        items.push(Item::D);
+        items.push(Item::Emitted);
         Some(())
     }
 
     #[inline(always)]
-    pub(super) fn load(&self, src: Src, k: usize) -> Option<Num> {
+    pub(super) fn load(&self, src: Location, k: usize) -> Option<Number> {
         Some(match src {
-            Src::Reals => Num::Real(self.p.reals[k]),
-            Src::Mirror => Num::Real(self.p.int_mirror[k]),
-            Src::Ints => Num::Int(self.p.ints[k]),
-            Src::Scratch => Num::Real(self.ws.scratch[k]),
-            Src::IScratch => Num::Int(self.ws.iscratch[k]),
-            Src::Slots => return from_slot(self.ws.slots[k]),
+            Location::Reals => Number::Real(self.program.reals[k]),
+            Location::Mirror => Number::Real(self.program.int_mirror[k]),
+            Location::Ints => Number::Int(self.program.ints[k]),
+            Location::Scratch => Number::Real(self.workspace.scratch[k]),
+            Location::IScratch => Number::Int(self.workspace.int_scratch[k]),
+            Location::Slots => return from_slot(self.workspace.slots[k]),
         })
     }
 
     /// Runs one specialised statement for loop value `i`; `None` (nothing
     /// changed) when the general path must run it.
     #[inline]
-    fn exec(&mut self, s: &RStmt, ops: &[ROp], i: i64, stack: &mut [Num; STACK]) -> Option<()> {
+    fn exec(
+        &mut self,
+        s: &SpecialisedStmt,
+        ops: &[LoopOp],
+        i: i64,
+        stack: &mut [Number; STACK],
+    ) -> Option<()> {
         let mut sp = 0;
         for op in &ops[s.code.0 as usize..s.code.1 as usize] {
             match *op {
-                ROp::Push(c) => {
+                LoopOp::Push(c) => {
                     stack[sp] = c;
                     sp += 1;
                 }
-                ROp::Loop(a, c) => {
-                    stack[sp] = Num::Int(a.wrapping_mul(i).wrapping_add(c));
+                LoopOp::Loop(a, c) => {
+                    stack[sp] = Number::Int(a.wrapping_mul(i).wrapping_add(c));
                     sp += 1;
                 }
-                ROp::Load(src, base, step) => {
+                LoopOp::Load(src, base, step) => {
                     stack[sp] = self.load(src, base.wrapping_add(step.wrapping_mul(i)) as usize)?;
                     sp += 1;
                 }
-                ROp::Elem(src, off, dims, n) => {
+                LoopOp::Elem(src, off, dims, n) => {
                     sp -= n as usize;
                     let k = off + position(&stack[sp..sp + n as usize], dims)?;
                     stack[sp] = self.load(src, k)?;
                     sp += 1;
                 }
-                ROp::Neg => {
+                LoopOp::Neg => {
                     stack[sp - 1] = match stack[sp - 1] {
-                        Num::Int(i) => Num::Int(i.checked_neg()?),
-                        Num::Real(x) => Num::Real(-x),
+                        Number::Int(i) => Number::Int(i.checked_neg()?),
+                        Number::Real(x) => Number::Real(-x),
                     }
                 }
-                ROp::Bin(b) => {
+                LoopOp::Bin(b) => {
                     sp -= 1;
                     stack[sp - 1] = fast_binary(b, stack[sp - 1], stack[sp])?;
                 }
@@ -467,13 +510,13 @@ impl<T: Scalar> Ev<'_, T> {
         };
         let mut v = stack[0];
         if s.op == AssignOp::Add {
-            v = fast_binary(BinOp::Add, from_slot(self.ws.slots[slot])?, v)?;
+            v = fast_binary(BinOp::Add, from_slot(self.workspace.slots[slot])?, v)?;
         }
-        self.ws.slots[slot] = match (v, s.int) {
-            (Num::Int(i), true) => Slot::Int(i),
-            (Num::Int(i), false) => Slot::Real(i as f64),
-            (Num::Real(x), false) => Slot::Real(x),
-            (Num::Real(_), true) => return None,
+        self.workspace.slots[slot] = match (v, s.int) {
+            (Number::Int(i), true) => Slot::Int(i),
+            (Number::Int(i), false) => Slot::Real(i as f64),
+            (Number::Real(x), false) => Slot::Real(x),
+            (Number::Real(_), true) => return None,
         };
         #[cfg(test)]
         FAST_STORES.with(|c| c.set(c.get() + 1));
@@ -483,18 +526,22 @@ impl<T: Scalar> Ev<'_, T> {
 
 /// `x op y` when both are affine in the loop variable (or int constants)
 /// and so is the result.
-fn affine_binary(cx: &Cx, b: BinOp, x: Item, y: Item) -> Option<Item> {
+fn affine_binary(bounds: &LoopBounds, b: BinOp, x: Item, y: Item) -> Option<Item> {
     let parts = |it: Item| match it {
-        Item::K(Num::Int(k)) => Some((0i128, k as i128)),
-        Item::Aff(a, c) => Some((a, c)),
+        Item::Known(Number::Int(k)) => Some((0i128, k as i128)),
+        Item::Affine(a, c) => Some((a, c)),
         _ => None,
     };
     let ((a1, c1), (a2, c2)) = (parts(x)?, parts(y)?);
     match b {
-        BinOp::Add => cx.aff(a1.checked_add(a2), c1.checked_add(c2)),
-        BinOp::Sub => cx.aff(a1.checked_sub(a2), c1.checked_sub(c2)),
-        BinOp::Mul | BinOp::ElemMul if a1 == 0 => cx.aff(a2.checked_mul(c1), c2.checked_mul(c1)),
-        BinOp::Mul | BinOp::ElemMul if a2 == 0 => cx.aff(a1.checked_mul(c2), c1.checked_mul(c2)),
+        BinOp::Add => bounds.aff(a1.checked_add(a2), c1.checked_add(c2)),
+        BinOp::Sub => bounds.aff(a1.checked_sub(a2), c1.checked_sub(c2)),
+        BinOp::Mul | BinOp::ElemMul if a1 == 0 => {
+            bounds.aff(a2.checked_mul(c1), c2.checked_mul(c1))
+        }
+        BinOp::Mul | BinOp::ElemMul if a2 == 0 => {
+            bounds.aff(a1.checked_mul(c2), c1.checked_mul(c2))
+        }
         _ => None,
     }
 }

@@ -4,7 +4,7 @@
 
 use super::fast::GENERAL_ONLY;
 use super::fast_loop::{COLUMN_CHUNKS, FAST_STORES};
-use super::value::Val;
+use super::value::Value;
 use crate::data::{DataInput, DataSpec};
 use crate::diagnostics::render_short;
 use crate::source::SourceMap;
@@ -30,13 +30,13 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
             for (id, v) in p.const_locals.iter().enumerate() {
                 let Some(v) = *v else { continue };
                 let vals: Vec<String> = match v {
-                    Val::Int(i) => vec![format!("int {i}")],
-                    Val::Real(x) => vec![format!("real {x:?}")],
-                    Val::IntArr(r) => p.ints[r.range()]
+                    Value::Int(i) => vec![format!("int {i}")],
+                    Value::Real(x) => vec![format!("real {x:?}")],
+                    Value::IntArr(r) => p.ints[r.range()]
                         .iter()
                         .map(|i| format!("int {i}"))
                         .collect(),
-                    Val::Vec(r) | Val::Mat(r, ..) => {
+                    Value::Vec(r) | Value::Mat(r, ..) => {
                         let xs = match r.buf {
                             super::value::Buf::IntMirror => &p.int_mirror,
                             _ => &p.reals,

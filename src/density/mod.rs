@@ -30,7 +30,7 @@ mod workspace;
 
 pub use generate::{OutputColumn, QuantityKind};
 pub use program::{Layout, ParamSlot, element_names};
-pub use workspace::{RtError, Stop};
+pub use workspace::{EvalError, Stop};
 
 use crate::data::DataInput;
 use crate::diagnostics::Diagnostic;
@@ -39,7 +39,7 @@ use crate::ir;
 use crate::scalar::Scalar;
 use crate::source::SourceMap;
 use crate::transform;
-use ev::Ev;
+use ev::Evaluator;
 use num_dual::{Dual64, DualSVec64};
 use program::Program;
 use std::sync::OnceLock;
@@ -115,7 +115,7 @@ pub fn compile(
     ))
 }
 
-fn located(e: &RtError, code: &'static str, what: &str) -> Diagnostic {
+fn located(e: &EvalError, code: &'static str, what: &str) -> Diagnostic {
     Diagnostic::error(code, format!("{what}: {}", e.message))
         .with_label(e.span, "here")
         .with_help(match e.kind {
@@ -137,7 +137,7 @@ fn run_static(prog: &mut Program, static_stmt: &[bool]) -> Result<(), Vec<Diagno
     let body = std::mem::take(&mut prog.model.body);
     let mut result = Ok(());
     {
-        let mut ev = Ev::new(prog, &mut ws, false);
+        let mut ev = Evaluator::new(prog, &mut ws, false);
         for (s, &st) in body.iter().zip(static_stmt) {
             if st {
                 if let Err(e) = ev.stmt(s) {
@@ -169,12 +169,12 @@ fn run_static(prog: &mut Program, static_stmt: &[bool]) -> Result<(), Vec<Diagno
             }
             let lid = ir::LocalId(id as u32);
             let v = match ws.locals[id] {
-                workspace::LocalVal::Val(v) => Some(v),
-                workspace::LocalVal::Var { .. } => {
-                    let mut ev = Ev::new(prog, &mut ws, false);
+                workspace::LocalValue::Value(v) => Some(v),
+                workspace::LocalValue::Var { .. } => {
+                    let mut ev = Evaluator::new(prog, &mut ws, false);
                     ev.read_var(lid, decl.span).ok()
                 }
-                workspace::LocalVal::Unset => None,
+                workspace::LocalValue::Unset => None,
             };
             if let Some(v) = v {
                 values.push((id, v));
@@ -182,7 +182,7 @@ fn run_static(prog: &mut Program, static_stmt: &[bool]) -> Result<(), Vec<Diagno
         }
     }
     for (id, v) in values {
-        let v = prog.persist(v, &ws.scratch, &ws.iscratch);
+        let v = prog.persist(v, &ws.scratch, &ws.int_scratch);
         prog.const_locals[id] = Some(v);
     }
     prog.lp_const = ws.lp_const;
@@ -201,8 +201,8 @@ fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     for (k, p) in prog.model.params.iter().enumerate() {
         ws.reset(false);
-        let mut ev = Ev::new(prog, &mut ws, false);
-        let dims: Result<Vec<usize>, Box<RtError>> = match &p.shape {
+        let mut ev = Evaluator::new(prog, &mut ws, false);
+        let dims: Result<Vec<usize>, Box<EvalError>> = match &p.shape {
             ir::Shape::Scalar => Ok(vec![]),
             ir::Shape::Vector(n) => ev.size_expr(n).map(|n| vec![n]),
             ir::Shape::Matrix(r, c) => ev
@@ -279,9 +279,9 @@ impl CompiledModel {
         let m = &self.prog.model;
         let mut ws: Workspace<f64> = Workspace::new(m.locals.len(), m.params.len(), m.gens.len());
         ws.reset(false);
-        let mut ev = Ev::new(&self.prog, &mut ws, false);
+        let mut ev = Evaluator::new(&self.prog, &mut ws, false);
         match ev.expr(e) {
-            Ok(value::Val::Int(i)) => Some(i),
+            Ok(value::Value::Int(i)) => Some(i),
             _ => None,
         }
     }
@@ -319,7 +319,7 @@ impl CompiledModel {
         ws.lp_const = self.prog.lp_const;
         let th = ws.tape.alloc(theta.len());
         ws.tape.vals[th.range()].copy_from_slice(theta);
-        let mut ev = Ev::new(&self.prog, ws, false);
+        let mut ev = Evaluator::new(&self.prog, ws, false);
         let res = ev
             .constrain_params(th)
             .and_then(|_| ev.run(&self.prog.model.body, true));

@@ -1,10 +1,10 @@
 //! Arithmetic, comparisons and element-wise functions with broadcasting.
 
-use super::ev::Ev;
-use super::expr::r_of;
-use super::tape::{MOp, Node, Part};
-use super::value::{Dims, Val};
-use super::workspace::{Rt, RtError};
+use super::ev::Evaluator;
+use super::expr::tape_ref_of;
+use super::tape::{MatOperand, Node, Part};
+use super::value::{Dims, Value};
+use super::workspace::{EvalError, EvalResult};
 use crate::builtins::Builtin;
 use crate::ir::BinOp;
 use crate::scalar::{Scalar, eval_binary, eval_unary};
@@ -12,7 +12,7 @@ use crate::source::Span;
 use num_dual::Dual;
 
 /// Number of elements of a shape.
-pub fn dims_len(d: Dims) -> usize {
+pub fn element_count(d: Dims) -> usize {
     match d {
         Dims::Scalar => 1,
         Dims::Vector(n) => n,
@@ -20,16 +20,16 @@ pub fn dims_len(d: Dims) -> usize {
     }
 }
 
-impl<T: Scalar> Ev<'_, T> {
+impl<T: Scalar> Evaluator<'_, T> {
     /// The shape of an element-wise result (scalars broadcast).
-    pub fn bcast(&self, a: Val, b: Val, span: Span) -> Rt<Dims> {
+    pub fn broadcast_dims(&self, a: Value, b: Value, span: Span) -> EvalResult<Dims> {
         let (da, db) = (a.dims(), b.dims());
         if da == Dims::Scalar {
             Ok(db)
         } else if db == Dims::Scalar || da == db {
             Ok(da)
         } else {
-            Err(RtError::fatal(
+            Err(EvalError::fatal(
                 span,
                 format!("the operands have different sizes: {da} and {db}"),
             ))
@@ -37,19 +37,19 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// Registers that `out` depends on var operand `v` with the given partials.
-    fn depend(&mut self, out: super::value::VRef, v: Val, part: Part) {
+    fn depend(&mut self, out: super::value::TapeRef, v: Value, part: Part) {
         if !v.is_var() || !self.record() {
             return;
         }
-        let r = r_of(v);
+        let r = tape_ref_of(v);
         if r.len == 1 && out.len != 1 {
-            self.ws.tape.node(Node::BcastIn {
+            self.workspace.tape.node(Node::Broadcast {
                 out,
                 inp: r.off,
                 part,
             });
         } else {
-            self.ws.tape.node(Node::Diag {
+            self.workspace.tape.node(Node::Diag {
                 out,
                 inp: r.off,
                 part,
@@ -58,19 +58,25 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// The partial "the values of `v`" (a constant or the tape values).
-    fn part_of_values(&self, v: Val) -> Part {
+    fn part_of_values(&self, v: Value) -> Part {
         match v {
-            Val::Real(x) => Part::ConstS(x),
-            Val::Int(i) => Part::ConstS(i as f64),
-            Val::Vec(r) | Val::Mat(r, ..) => Part::Const(r),
-            Val::VReal(s) => Part::ValS(s),
-            Val::VVec(r) | Val::VMat(r, ..) => Part::Vals(r.off),
-            Val::IntArr(_) => Part::One, // promoted before use
+            Value::Real(x) => Part::ConstScalar(x),
+            Value::Int(i) => Part::ConstScalar(i as f64),
+            Value::Vec(r) | Value::Mat(r, ..) => Part::Const(r),
+            Value::TapeReal(s) => Part::TapeValue(s),
+            Value::TapeVec(r) | Value::TapeMat(r, ..) => Part::TapeValues(r.off),
+            Value::IntArr(_) => Part::One, // promoted before use
         }
     }
 
-    fn int_binary(&mut self, op: BinOp, a: Val, b: Val, span: Span) -> Rt<Option<Val>> {
-        let (Val::Int(x), Val::Int(y)) = (a, b) else {
+    fn int_binary(
+        &mut self,
+        op: BinOp,
+        a: Value,
+        b: Value,
+        span: Span,
+    ) -> EvalResult<Option<Value>> {
+        let (Value::Int(x), Value::Int(y)) = (a, b) else {
             return Ok(None);
         };
         let r = match op {
@@ -79,7 +85,7 @@ impl<T: Scalar> Ev<'_, T> {
             BinOp::Mul => x.checked_mul(y),
             BinOp::IntDiv | BinOp::Mod => {
                 if y == 0 {
-                    return Err(RtError::fatal(span, "integer division by zero"));
+                    return Err(EvalError::fatal(span, "integer division by zero"));
                 }
                 if op == BinOp::IntDiv {
                     x.checked_div(y)
@@ -96,12 +102,12 @@ impl<T: Scalar> Ev<'_, T> {
             _ => return Ok(None),
         };
         match r {
-            Some(v) => Ok(Some(Val::Int(v))),
-            None => Err(RtError::fatal(span, "integer overflow")),
+            Some(v) => Ok(Some(Value::Int(v))),
+            None => Err(EvalError::fatal(span, "integer overflow")),
         }
     }
 
-    pub fn binary(&mut self, op: BinOp, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn binary(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         if let Some(v) = self.int_binary(op, a, b, span)? {
             return Ok(v);
         }
@@ -117,13 +123,13 @@ impl<T: Scalar> Ev<'_, T> {
             }
             BinOp::ElemMul => self.elem_mul(a, b, span),
             BinOp::Div | BinOp::ElemDiv => self.div(a, b, span),
-            BinOp::Pow => self.map2(Builtin::Pow, a, b, span),
-            BinOp::IntDiv | BinOp::Mod => Err(RtError::fatal(span, "`%/%` and `%` need ints")),
+            BinOp::Pow => self.map_binary(Builtin::Pow, a, b, span),
+            BinOp::IntDiv | BinOp::Mod => Err(EvalError::fatal(span, "`%/%` and `%` need ints")),
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne => {
                 if !a.is_scalar() || !b.is_scalar() {
-                    return Err(RtError::fatal(span, "comparisons need scalars"));
+                    return Err(EvalError::fatal(span, "comparisons need scalars"));
                 }
-                let (x, y) = (self.scalar_f(a), self.scalar_f(b));
+                let (x, y) = (self.scalar_f64(a), self.scalar_f64(b));
                 let r = match op {
                     BinOp::Lt => x < y,
                     BinOp::Le => x <= y,
@@ -132,14 +138,14 @@ impl<T: Scalar> Ev<'_, T> {
                     BinOp::Eq => x == y,
                     _ => x != y,
                 };
-                Ok(Val::Int(r as i64))
+                Ok(Value::Int(r as i64))
             }
             BinOp::And | BinOp::Or => {
                 let r = match op {
-                    BinOp::And => self.scalar_f(a) != 0.0 && self.scalar_f(b) != 0.0,
-                    _ => self.scalar_f(a) != 0.0 || self.scalar_f(b) != 0.0,
+                    BinOp::And => self.scalar_f64(a) != 0.0 && self.scalar_f64(b) != 0.0,
+                    _ => self.scalar_f64(a) != 0.0 || self.scalar_f64(b) != 0.0,
                 };
-                Ok(Val::Int(r as i64))
+                Ok(Value::Int(r as i64))
             }
         }
     }
@@ -147,27 +153,27 @@ impl<T: Scalar> Ev<'_, T> {
     /// Element-wise ints (`int[] + int`, ...), or `None` if not both int-valued.
     fn int_elementwise(
         &mut self,
-        a: Val,
-        b: Val,
+        a: Value,
+        b: Value,
         span: Span,
         f: fn(i64, i64) -> Option<i64>,
-    ) -> Rt<Option<Val>> {
+    ) -> EvalResult<Option<Value>> {
         if !(a.is_int() && b.is_int()) || (a.is_scalar() && b.is_scalar()) {
             return Ok(None);
         }
-        let dims = self.bcast(a, b, span)?;
-        let n = dims_len(dims);
-        let out = self.iscratch(n);
+        let dims = self.broadcast_dims(a, b, span)?;
+        let n = element_count(dims);
+        let out = self.int_scratch(n);
         for i in 0..n {
-            let x = self.elem_f(a, if a.is_scalar() { 0 } else { i }) as i64;
-            let y = self.elem_f(b, if b.is_scalar() { 0 } else { i }) as i64;
-            let v = f(x, y).ok_or_else(|| RtError::fatal(span, "integer overflow"))?;
-            self.ws.iscratch[out.off as usize + i] = v;
+            let x = self.element_f64(a, if a.is_scalar() { 0 } else { i }) as i64;
+            let y = self.element_f64(b, if b.is_scalar() { 0 } else { i }) as i64;
+            let v = f(x, y).ok_or_else(|| EvalError::fatal(span, "integer overflow"))?;
+            self.workspace.int_scratch[out.off as usize + i] = v;
         }
-        Ok(Some(Val::IntArr(out)))
+        Ok(Some(Value::IntArr(out)))
     }
 
-    pub fn add(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn add(&mut self, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         if let Some(v) = self.int_binary(BinOp::Add, a, b, span)? {
             return Ok(v);
         }
@@ -177,7 +183,7 @@ impl<T: Scalar> Ev<'_, T> {
         self.linear(a, b, 1.0, span)
     }
 
-    pub fn sub(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn sub(&mut self, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         if let Some(v) = self.int_elementwise(a, b, span, i64::checked_sub)? {
             return Ok(v);
         }
@@ -185,102 +191,102 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// `a + sign * b` element-wise.
-    fn linear(&mut self, a: Val, b: Val, sign: f64, span: Span) -> Rt<Val> {
+    fn linear(&mut self, a: Value, b: Value, sign: f64, span: Span) -> EvalResult<Value> {
         if let Some((x, y)) = const_scalars(a, b) {
-            return Ok(Val::Real(x + sign * y));
+            return Ok(Value::Real(x + sign * y));
         }
         let a = self.promote(a);
         let b = self.promote(b);
-        let dims = self.bcast(a, b, span)?;
-        let n = dims_len(dims);
+        let dims = self.broadcast_dims(a, b, span)?;
+        let n = element_count(dims);
         let (sa, sb) = (a.is_scalar(), b.is_scalar());
         if !a.is_var() && !b.is_var() {
             let out = self.scratch(n);
             for i in 0..n {
-                let x = self.elem_f(a, if sa { 0 } else { i });
-                let y = self.elem_f(b, if sb { 0 } else { i });
-                self.ws.scratch[out.off as usize + i] = x + sign * y;
+                let x = self.element_f64(a, if sa { 0 } else { i });
+                let y = self.element_f64(b, if sb { 0 } else { i });
+                self.workspace.scratch[out.off as usize + i] = x + sign * y;
             }
-            return Ok(self.const_val(out, dims));
+            return Ok(self.const_value(out, dims));
         }
-        let out = self.ws.tape.alloc(n);
+        let out = self.workspace.tape.alloc(n);
         for i in 0..n {
-            let x = self.elem_t(a, if sa { 0 } else { i });
-            let y = self.elem_t(b, if sb { 0 } else { i });
-            self.ws.tape.vals[out.off as usize + i] = x + y * sign;
+            let x = self.element(a, if sa { 0 } else { i });
+            let y = self.element(b, if sb { 0 } else { i });
+            self.workspace.tape.vals[out.off as usize + i] = x + y * sign;
         }
         self.depend(out, a, Part::One);
         self.depend(out, b, if sign > 0.0 { Part::One } else { Part::NegOne });
-        Ok(Self::var_val(out, dims))
+        Ok(Self::tape_value(out, dims))
     }
 
     /// Element-wise product (and scalar × anything).
-    pub fn elem_mul(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn elem_mul(&mut self, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         if let Some((x, y)) = const_scalars(a, b) {
-            return Ok(Val::Real(x * y));
+            return Ok(Value::Real(x * y));
         }
         if let Some(v) = self.int_elementwise(a, b, span, i64::checked_mul)? {
             return Ok(v);
         }
         let a = self.promote(a);
         let b = self.promote(b);
-        let dims = self.bcast(a, b, span)?;
-        let n = dims_len(dims);
+        let dims = self.broadcast_dims(a, b, span)?;
+        let n = element_count(dims);
         let (sa, sb) = (a.is_scalar(), b.is_scalar());
         if !a.is_var() && !b.is_var() {
             let out = self.scratch(n);
             for i in 0..n {
-                let x = self.elem_f(a, if sa { 0 } else { i });
-                let y = self.elem_f(b, if sb { 0 } else { i });
-                self.ws.scratch[out.off as usize + i] = x * y;
+                let x = self.element_f64(a, if sa { 0 } else { i });
+                let y = self.element_f64(b, if sb { 0 } else { i });
+                self.workspace.scratch[out.off as usize + i] = x * y;
             }
-            return Ok(self.const_val(out, dims));
+            return Ok(self.const_value(out, dims));
         }
-        let out = self.ws.tape.alloc(n);
+        let out = self.workspace.tape.alloc(n);
         for i in 0..n {
-            let x = self.elem_t(a, if sa { 0 } else { i });
-            let y = self.elem_t(b, if sb { 0 } else { i });
-            self.ws.tape.vals[out.off as usize + i] = x * y;
+            let x = self.element(a, if sa { 0 } else { i });
+            let y = self.element(b, if sb { 0 } else { i });
+            self.workspace.tape.vals[out.off as usize + i] = x * y;
         }
         let (pa, pb) = (self.part_of_values(b), self.part_of_values(a));
         self.depend(out, a, pa);
         self.depend(out, b, pb);
-        Ok(Self::var_val(out, dims))
+        Ok(Self::tape_value(out, dims))
     }
 
     /// Element-wise quotient (and division by a scalar).
-    pub fn div(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn div(&mut self, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         if let Some((x, y)) = const_scalars(a, b) {
-            return Ok(Val::Real(x / y));
+            return Ok(Value::Real(x / y));
         }
         let a = self.promote(a);
         let b = self.promote(b);
-        let dims = self.bcast(a, b, span)?;
-        let n = dims_len(dims);
+        let dims = self.broadcast_dims(a, b, span)?;
+        let n = element_count(dims);
         let (sa, sb) = (a.is_scalar(), b.is_scalar());
         if !a.is_var() && !b.is_var() {
             let out = self.scratch(n);
             for i in 0..n {
-                let x = self.elem_f(a, if sa { 0 } else { i });
-                let y = self.elem_f(b, if sb { 0 } else { i });
-                self.ws.scratch[out.off as usize + i] = x / y;
+                let x = self.element_f64(a, if sa { 0 } else { i });
+                let y = self.element_f64(b, if sb { 0 } else { i });
+                self.workspace.scratch[out.off as usize + i] = x / y;
             }
-            return Ok(self.const_val(out, dims));
+            return Ok(self.const_value(out, dims));
         }
         let rec = self.record();
-        let out = self.ws.tape.alloc(n);
-        let pa = (a.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
-        let pb = (b.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
+        let out = self.workspace.tape.alloc(n);
+        let pa = (a.is_var() && rec).then(|| self.workspace.tape.alloc_parts(n));
+        let pb = (b.is_var() && rec).then(|| self.workspace.tape.alloc_parts(n));
         for i in 0..n {
-            let x = self.elem_t(a, if sa { 0 } else { i });
-            let y = self.elem_t(b, if sb { 0 } else { i });
+            let x = self.element(a, if sa { 0 } else { i });
+            let y = self.element(b, if sb { 0 } else { i });
             let q = x / y;
-            self.ws.tape.vals[out.off as usize + i] = q;
+            self.workspace.tape.vals[out.off as usize + i] = q;
             if let Some(p) = pa {
-                self.ws.tape.parts[p as usize + i] = y.recip();
+                self.workspace.tape.parts[p as usize + i] = y.recip();
             }
             if let Some(p) = pb {
-                self.ws.tape.parts[p as usize + i] = -q / y;
+                self.workspace.tape.parts[p as usize + i] = -q / y;
             }
         }
         if let Some(p) = pa {
@@ -289,20 +295,20 @@ impl<T: Scalar> Ev<'_, T> {
         if let Some(p) = pb {
             self.depend(out, b, Part::Tape(p));
         }
-        Ok(Self::var_val(out, dims))
+        Ok(Self::tape_value(out, dims))
     }
 
     /// An element-wise two-argument built-in with broadcasting; partials
     /// from dual numbers.
-    pub fn map2(&mut self, f: Builtin, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn map_binary(&mut self, f: Builtin, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         if matches!(f, Builtin::Min2 | Builtin::Max2) {
             let g: fn(i64, i64) -> Option<i64> = if f == Builtin::Min2 {
                 |x, y| Some(x.min(y))
             } else {
                 |x, y| Some(x.max(y))
             };
-            if let (Val::Int(x), Val::Int(y)) = (a, b) {
-                return Ok(Val::Int(g(x, y).unwrap_or(0)));
+            if let (Value::Int(x), Value::Int(y)) = (a, b) {
+                return Ok(Value::Int(g(x, y).unwrap_or(0)));
             }
             if let Some(v) = self.int_elementwise(a, b, span, g)? {
                 return Ok(v);
@@ -314,41 +320,41 @@ impl<T: Scalar> Ev<'_, T> {
             f => f,
         };
         if let Some((x, y)) = const_scalars(a, b) {
-            return Ok(Val::Real(eval_binary(f, x, y)));
+            return Ok(Value::Real(eval_binary(f, x, y)));
         }
         let a = self.promote(a);
         let b = self.promote(b);
-        let dims = self.bcast(a, b, span)?;
-        let n = dims_len(dims);
+        let dims = self.broadcast_dims(a, b, span)?;
+        let n = element_count(dims);
         let (sa, sb) = (a.is_scalar(), b.is_scalar());
         if !a.is_var() && !b.is_var() {
             let out = self.scratch(n);
             for i in 0..n {
-                let x = self.elem_f(a, if sa { 0 } else { i });
-                let y = self.elem_f(b, if sb { 0 } else { i });
-                self.ws.scratch[out.off as usize + i] = eval_binary(f, x, y);
+                let x = self.element_f64(a, if sa { 0 } else { i });
+                let y = self.element_f64(b, if sb { 0 } else { i });
+                self.workspace.scratch[out.off as usize + i] = eval_binary(f, x, y);
             }
-            return Ok(self.const_val(out, dims));
+            return Ok(self.const_value(out, dims));
         }
         let rec = self.record();
-        let out = self.ws.tape.alloc(n);
-        let pa = (a.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
-        let pb = (b.is_var() && rec).then(|| self.ws.tape.alloc_parts(n));
+        let out = self.workspace.tape.alloc(n);
+        let pa = (a.is_var() && rec).then(|| self.workspace.tape.alloc_parts(n));
+        let pb = (b.is_var() && rec).then(|| self.workspace.tape.alloc_parts(n));
         for i in 0..n {
-            let x = self.elem_t(a, if sa { 0 } else { i });
-            let y = self.elem_t(b, if sb { 0 } else { i });
+            let x = self.element(a, if sa { 0 } else { i });
+            let y = self.element(b, if sb { 0 } else { i });
             let v = if let Some(p) = pa {
                 let r = eval_binary(f, Dual::new(x, T::one()), Dual::from_re(y));
-                self.ws.tape.parts[p as usize + i] = r.eps;
+                self.workspace.tape.parts[p as usize + i] = r.eps;
                 r.re
             } else {
                 eval_binary(f, x, y)
             };
             if let Some(p) = pb {
                 let r = eval_binary(f, Dual::from_re(x), Dual::new(y, T::one()));
-                self.ws.tape.parts[p as usize + i] = r.eps;
+                self.workspace.tape.parts[p as usize + i] = r.eps;
             }
-            self.ws.tape.vals[out.off as usize + i] = v;
+            self.workspace.tape.vals[out.off as usize + i] = v;
         }
         if let Some(p) = pa {
             self.depend(out, a, Part::Tape(p));
@@ -356,27 +362,28 @@ impl<T: Scalar> Ev<'_, T> {
         if let Some(p) = pb {
             self.depend(out, b, Part::Tape(p));
         }
-        Ok(Self::var_val(out, dims))
+        Ok(Self::tape_value(out, dims))
     }
 
     /// An element-wise one-argument built-in.
-    pub fn map1(&mut self, f: Builtin, v: Val) -> Rt<Val> {
+    pub fn map_unary(&mut self, f: Builtin, v: Value) -> EvalResult<Value> {
         if f == Builtin::Abs {
             match v {
-                Val::Int(i) => return Ok(Val::Int(i.abs())),
-                Val::IntArr(r) => {
-                    let out = self.iscratch(r.len as usize);
+                Value::Int(i) => return Ok(Value::Int(i.abs())),
+                Value::IntArr(r) => {
+                    let out = self.int_scratch(r.len as usize);
                     for k in 0..r.len as usize {
-                        self.ws.iscratch[out.off as usize + k] = self.cints(r)[k].abs();
+                        self.workspace.int_scratch[out.off as usize + k] =
+                            self.const_ints(r)[k].abs();
                     }
-                    return Ok(Val::IntArr(out));
+                    return Ok(Value::IntArr(out));
                 }
                 _ => {}
             }
         }
         match v {
-            Val::Real(x) => return Ok(Val::Real(eval_unary(f, x))),
-            Val::Int(i) => return Ok(Val::Real(eval_unary(f, i as f64))),
+            Value::Real(x) => return Ok(Value::Real(eval_unary(f, x))),
+            Value::Int(i) => return Ok(Value::Real(eval_unary(f, i as f64))),
             _ => {}
         }
         let v = self.promote(v);
@@ -385,50 +392,50 @@ impl<T: Scalar> Ev<'_, T> {
         if !v.is_var() {
             let out = self.scratch(n);
             for i in 0..n {
-                let x = self.elem_f(v, i);
-                self.ws.scratch[out.off as usize + i] = eval_unary(f, x);
+                let x = self.element_f64(v, i);
+                self.workspace.scratch[out.off as usize + i] = eval_unary(f, x);
             }
-            return Ok(self.const_val(out, dims));
+            return Ok(self.const_value(out, dims));
         }
-        let r = r_of(v);
-        let out = self.ws.tape.alloc(n);
+        let r = tape_ref_of(v);
+        let out = self.workspace.tape.alloc(n);
         if self.record() {
-            let p = self.ws.tape.alloc_parts(n);
+            let p = self.workspace.tape.alloc_parts(n);
             for i in 0..n {
-                let x = self.ws.tape.vals[r.off as usize + i];
+                let x = self.workspace.tape.vals[r.off as usize + i];
                 let d = eval_unary(f, Dual::new(x, T::one()));
-                self.ws.tape.vals[out.off as usize + i] = d.re;
-                self.ws.tape.parts[p as usize + i] = d.eps;
+                self.workspace.tape.vals[out.off as usize + i] = d.re;
+                self.workspace.tape.parts[p as usize + i] = d.eps;
             }
-            self.ws.tape.node(Node::Diag {
+            self.workspace.tape.node(Node::Diag {
                 out,
                 inp: r.off,
                 part: Part::Tape(p),
             });
         } else {
             for i in 0..n {
-                let x = self.ws.tape.vals[r.off as usize + i];
-                self.ws.tape.vals[out.off as usize + i] = eval_unary(f, x);
+                let x = self.workspace.tape.vals[r.off as usize + i];
+                self.workspace.tape.vals[out.off as usize + i] = eval_unary(f, x);
             }
         }
-        Ok(Self::var_val(out, dims))
+        Ok(Self::tape_value(out, dims))
     }
 
     /// Matrix × vector and matrix × matrix.
     #[inline(never)]
-    pub fn matmul(&mut self, a: Val, b: Val, span: Span) -> Rt<Val> {
+    pub fn matmul(&mut self, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         let a = self.promote(a);
         let b = self.promote(b);
         let (r, k) = match a.dims() {
             Dims::Matrix(r, k) => (r, k),
             Dims::Vector(_) if matches!(b.dims(), Dims::Vector(_)) => {
-                return Err(RtError::fatal(
+                return Err(EvalError::fatal(
                     span,
                     "`vector * vector` is not defined: use `.*` or `dot_product`",
                 ));
             }
             d => {
-                return Err(RtError::fatal(
+                return Err(EvalError::fatal(
                     span,
                     format!("the left operand of a matrix product must be a matrix, found {d}"),
                 ));
@@ -440,7 +447,7 @@ impl<T: Scalar> Ev<'_, T> {
             Dims::Scalar => unreachable!("scalars multiply element-wise"),
         };
         if k != k2 {
-            return Err(RtError::fatal(
+            return Err(EvalError::fatal(
                 span,
                 format!(
                     "matrix product of a {r}×{k} matrix and {}: inner sizes differ",
@@ -455,20 +462,20 @@ impl<T: Scalar> Ev<'_, T> {
                 for j in 0..c {
                     let mut s = 0.0;
                     for l in 0..k {
-                        s += self.elem_f(a, i * k + l) * self.elem_f(b, l * c + j);
+                        s += self.element_f64(a, i * k + l) * self.element_f64(b, l * c + j);
                     }
-                    self.ws.scratch[out.off as usize + i * c + j] = s;
+                    self.workspace.scratch[out.off as usize + i * c + j] = s;
                 }
             }
-            return Ok(self.const_val(out, out_dims));
+            return Ok(self.const_value(out, out_dims));
         }
-        let out = self.ws.tape.alloc(n);
+        let out = self.workspace.tape.alloc(n);
         match (a, b) {
-            (Val::Mat(ra, ..), Val::VVec(rb)) => {
+            (Value::Mat(ra, ..), Value::TapeVec(rb)) => {
                 // The hot path: data matrix times a parameter vector.
-                let bufs = self.p.bufs(&self.ws.scratch);
+                let bufs = self.program.bufs(&self.workspace.scratch);
                 let am = bufs.get(ra);
-                let (lo, hi) = self.ws.tape.vals.split_at_mut(out.off as usize);
+                let (lo, hi) = self.workspace.tape.vals.split_at_mut(out.off as usize);
                 let bv = &lo[rb.range()];
                 for i in 0..r {
                     hi[i] = super::tape::dot_const(&am[i * k..(i + 1) * k], bv);
@@ -479,18 +486,18 @@ impl<T: Scalar> Ev<'_, T> {
                     for j in 0..c {
                         let mut s = T::zero();
                         for l in 0..k {
-                            s += self.elem_t(a, i * k + l) * self.elem_t(b, l * c + j);
+                            s += self.element(a, i * k + l) * self.element(b, l * c + j);
                         }
-                        self.ws.tape.vals[out.off as usize + i * c + j] = s;
+                        self.workspace.tape.vals[out.off as usize + i * c + j] = s;
                     }
                 }
             }
         }
-        let mop = |v: Val| match v {
-            Val::Mat(r, ..) | Val::Vec(r) => MOp::C(r),
-            v => MOp::V(r_of(v).off),
+        let mop = |v: Value| match v {
+            Value::Mat(r, ..) | Value::Vec(r) => MatOperand::Const(r),
+            v => MatOperand::Tape(tape_ref_of(v).off),
         };
-        self.ws.tape.node(Node::MatMul {
+        self.workspace.tape.node(Node::MatMul {
             out,
             a: mop(a),
             b: mop(b),
@@ -498,26 +505,26 @@ impl<T: Scalar> Ev<'_, T> {
             k: k as u32,
             c: c as u32,
         });
-        Ok(Self::var_val(out, out_dims))
+        Ok(Self::tape_value(out, out_dims))
     }
 
     /// Sum of all elements (a scalar).
-    pub fn sum(&mut self, v: Val) -> Val {
+    pub fn sum(&mut self, v: Value) -> Value {
         match v {
-            Val::IntArr(r) => Val::Int(self.cints(r).iter().sum()),
-            Val::Int(_) | Val::Real(_) | Val::VReal(_) => v,
-            Val::Vec(r) | Val::Mat(r, ..) => Val::Real(self.creals(r).iter().sum()),
-            Val::VVec(r) | Val::VMat(r, ..) => {
-                let s = self.ws.tape.vals[r.range()]
+            Value::IntArr(r) => Value::Int(self.const_ints(r).iter().sum()),
+            Value::Int(_) | Value::Real(_) | Value::TapeReal(_) => v,
+            Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r).iter().sum()),
+            Value::TapeVec(r) | Value::TapeMat(r, ..) => {
+                let s = self.workspace.tape.vals[r.range()]
                     .iter()
                     .fold(T::zero(), |s, &x| s + x);
-                let out = self.ws.tape.push(s);
-                self.ws.tape.node(Node::ReduceOut {
+                let out = self.workspace.tape.push(s);
+                self.workspace.tape.node(Node::Reduce {
                     out,
                     inp: r,
                     part: Part::One,
                 });
-                Val::VReal(out)
+                Value::TapeReal(out)
             }
         }
     }
@@ -526,10 +533,10 @@ impl<T: Scalar> Ev<'_, T> {
 /// Both operands as reals when both are constant scalars (the common case
 /// in loops over data, which must not touch any buffer).
 #[inline]
-fn const_scalars(a: Val, b: Val) -> Option<(f64, f64)> {
-    let f = |v: Val| match v {
-        Val::Real(x) => Some(x),
-        Val::Int(i) => Some(i as f64),
+fn const_scalars(a: Value, b: Value) -> Option<(f64, f64)> {
+    let f = |v: Value| match v {
+        Value::Real(x) => Some(x),
+        Value::Int(i) => Some(i as f64),
         _ => None,
     };
     Some((f(a)?, f(b)?))

@@ -11,7 +11,7 @@
 //! Every buffer is cleared, never freed, between evaluations: once warm, an
 //! evaluation allocates nothing.
 
-use super::value::{CRef, ConstBufs, VRef};
+use super::value::{ConstBufs, ConstRef, TapeRef};
 use crate::scalar::Scalar;
 use crate::transform::Transform;
 
@@ -23,38 +23,40 @@ pub enum Part {
     /// Stored partials (one per output element) in the tape's `parts`.
     Tape(u32),
     /// A constant vector of partials (e.g. multiplication by data).
-    Const(CRef),
+    Const(ConstRef),
     /// A constant scalar partial.
-    ConstS(f64),
+    ConstScalar(f64),
     /// Partials equal to the values of tape slots (e.g. the other factor
     /// of a product), read at reverse time.
-    Vals(u32),
+    TapeValues(u32),
     /// A partial equal to the value of one tape slot.
-    ValS(u32),
+    TapeValue(u32),
 }
 
 /// A matrix operand of a product.
 #[derive(Clone, Copy, Debug)]
-pub enum MOp {
-    C(CRef),
-    V(u32),
+pub enum MatOperand {
+    /// Constant data.
+    Const(ConstRef),
+    /// Tape slots from this offset.
+    Tape(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
 pub enum Node {
     /// `out[i]` depends on `inp[i]` (same length).
-    Diag { out: VRef, inp: u32, part: Part },
+    Diag { out: TapeRef, inp: u32, part: Part },
     /// Every `out[i]` depends on the one slot `inp`.
-    BcastIn { out: VRef, inp: u32, part: Part },
+    Broadcast { out: TapeRef, inp: u32, part: Part },
     /// The one slot `out` depends on every `inp[i]`.
-    ReduceOut { out: u32, inp: VRef, part: Part },
+    Reduce { out: u32, inp: TapeRef, part: Part },
     /// `out[k] = slot idx[k]` (indices stored in the tape's `idx` from `idx`).
-    Gather { out: VRef, idx: u32 },
+    Gather { out: TapeRef, idx: u32 },
     /// `out (r×c) = a (r×k) · b (k×c)`, row-major.
     MatMul {
-        out: VRef,
-        a: MOp,
-        b: MOp,
+        out: TapeRef,
+        a: MatOperand,
+        b: MatOperand,
         r: u32,
         k: u32,
         c: u32,
@@ -62,19 +64,19 @@ pub enum Node {
     /// A parameter transform: `x, logj = constrain(u, lb, ub)`.
     Transform {
         t: Transform,
-        u: VRef,
-        lb: VRef,
-        ub: VRef,
-        x: VRef,
+        u: TapeRef,
+        lb: TapeRef,
+        ub: TapeRef,
+        x: TapeRef,
         logj: u32,
     },
     /// Running sums: `out[i] = inp[0] + ... + inp[i]`.
-    CumSum { out: VRef, inp: u32 },
+    CumSum { out: TapeRef, inp: u32 },
     /// Dense Jacobian of `out` with respect to the concatenation of the input
     /// ranges listed (as `off, len` pairs) in `idx` from `inputs`; stored
     /// row-major in `parts` from `jac`.
     Dense {
-        out: VRef,
+        out: TapeRef,
         inputs: u32,
         n_inputs: u32,
         jac: u32,
@@ -124,10 +126,10 @@ impl<T: Scalar> Tape<T> {
     }
 
     /// Appends `n` zero slots.
-    pub fn alloc(&mut self, n: usize) -> VRef {
+    pub fn alloc(&mut self, n: usize) -> TapeRef {
         let off = self.vals.len();
         self.vals.resize(off + n, T::zero());
-        VRef::new(off, n)
+        TapeRef::new(off, n)
     }
 
     /// Appends one slot holding `v`.
@@ -155,7 +157,7 @@ impl<T: Scalar> Tape<T> {
         self.adj.clear();
         self.adj.resize(self.vals.len(), T::zero());
         seed(&mut self.adj);
-        let cbuf = |r: CRef| -> &[f64] { bufs.get(r) };
+        let cbuf = |r: ConstRef| -> &[f64] { bufs.get(r) };
         for k in (0..self.nodes.len()).rev() {
             match self.nodes[k] {
                 Node::Diag { out, inp, part } => {
@@ -165,7 +167,9 @@ impl<T: Scalar> Tape<T> {
                     match part {
                         Part::One => ai.iter_mut().zip(ao).for_each(|(a, &o)| *a += o),
                         Part::NegOne => ai.iter_mut().zip(ao).for_each(|(a, &o)| *a -= o),
-                        Part::ConstS(c) => ai.iter_mut().zip(ao).for_each(|(a, &o)| *a += o * c),
+                        Part::ConstScalar(c) => {
+                            ai.iter_mut().zip(ao).for_each(|(a, &o)| *a += o * c)
+                        }
                         Part::Const(r) => {
                             let p = cbuf(r);
                             for i in 0..ao.len() {
@@ -178,24 +182,24 @@ impl<T: Scalar> Tape<T> {
                                 ai[i] += ao[i] * p[i];
                             }
                         }
-                        Part::Vals(p) => {
+                        Part::TapeValues(p) => {
                             let p = &self.vals[p as usize..p as usize + ao.len()];
                             for i in 0..ao.len() {
                                 ai[i] += ao[i] * p[i];
                             }
                         }
-                        Part::ValS(s) => {
+                        Part::TapeValue(s) => {
                             let c = self.vals[s as usize];
                             ai.iter_mut().zip(ao).for_each(|(a, &o)| *a += o * c)
                         }
                     }
                 }
-                Node::BcastIn { out, inp, part } => {
+                Node::Broadcast { out, inp, part } => {
                     let ao = &self.adj[out.range()];
                     let s = match part {
                         Part::One => ao.iter().fold(T::zero(), |s, &o| s + o),
                         Part::NegOne => -ao.iter().fold(T::zero(), |s, &o| s + o),
-                        Part::ConstS(c) => ao.iter().fold(T::zero(), |s, &o| s + o) * c,
+                        Part::ConstScalar(c) => ao.iter().fold(T::zero(), |s, &o| s + o) * c,
                         Part::Const(r) => {
                             let p = cbuf(r);
                             ao.iter().zip(p).fold(T::zero(), |s, (&o, &p)| s + o * p)
@@ -204,23 +208,23 @@ impl<T: Scalar> Tape<T> {
                             let p = &self.parts[p as usize..p as usize + ao.len()];
                             ao.iter().zip(p).fold(T::zero(), |s, (&o, &p)| s + o * p)
                         }
-                        Part::Vals(p) => {
+                        Part::TapeValues(p) => {
                             let p = &self.vals[p as usize..p as usize + ao.len()];
                             ao.iter().zip(p).fold(T::zero(), |s, (&o, &p)| s + o * p)
                         }
-                        Part::ValS(s) => {
+                        Part::TapeValue(s) => {
                             ao.iter().fold(T::zero(), |s, &o| s + o) * self.vals[s as usize]
                         }
                     };
                     self.adj[inp as usize] += s;
                 }
-                Node::ReduceOut { out, inp, part } => {
+                Node::Reduce { out, inp, part } => {
                     let ao = self.adj[out as usize];
                     let ai = &mut self.adj[inp.range()];
                     match part {
                         Part::One => ai.iter_mut().for_each(|a| *a += ao),
                         Part::NegOne => ai.iter_mut().for_each(|a| *a -= ao),
-                        Part::ConstS(c) => {
+                        Part::ConstScalar(c) => {
                             let s = ao * c;
                             ai.iter_mut().for_each(|a| *a += s)
                         }
@@ -236,13 +240,13 @@ impl<T: Scalar> Tape<T> {
                                 ai[i] += ao * p[i];
                             }
                         }
-                        Part::Vals(p) => {
+                        Part::TapeValues(p) => {
                             let p = &self.vals[p as usize..p as usize + ai.len()];
                             for i in 0..ai.len() {
                                 ai[i] += ao * p[i];
                             }
                         }
-                        Part::ValS(s) => {
+                        Part::TapeValue(s) => {
                             let c = ao * self.vals[s as usize];
                             ai.iter_mut().for_each(|a| *a += c)
                         }
@@ -327,25 +331,25 @@ impl<T: Scalar> Tape<T> {
     #[allow(clippy::too_many_arguments)]
     fn matmul_reverse<'d>(
         &mut self,
-        out: VRef,
-        a: MOp,
-        b: MOp,
+        out: TapeRef,
+        a: MatOperand,
+        b: MatOperand,
         r: usize,
         k: usize,
         c: usize,
-        cbuf: &impl Fn(CRef) -> &'d [f64],
+        cbuf: &impl Fn(ConstRef) -> &'d [f64],
     ) {
         let o0 = out.off as usize;
         // adj_a[i, l] += sum_j adj_out[i, j] b[l, j]
-        if let MOp::V(a0) = a {
+        if let MatOperand::Tape(a0) = a {
             let a0 = a0 as usize;
             for i in 0..r {
                 for l in 0..k {
                     let mut s = T::zero();
                     for j in 0..c {
                         let bv = match b {
-                            MOp::C(rb) => T::from(cbuf(rb)[l * c + j]),
-                            MOp::V(b0) => self.vals[b0 as usize + l * c + j],
+                            MatOperand::Const(rb) => T::from(cbuf(rb)[l * c + j]),
+                            MatOperand::Tape(b0) => self.vals[b0 as usize + l * c + j],
                         };
                         s += self.adj[o0 + i * c + j] * bv;
                     }
@@ -354,10 +358,10 @@ impl<T: Scalar> Tape<T> {
             }
         }
         // adj_b[l, j] += sum_i a[i, l] adj_out[i, j]
-        if let MOp::V(b0) = b {
+        if let MatOperand::Tape(b0) = b {
             let b0 = b0 as usize;
             match a {
-                MOp::C(ra) if c == 1 => {
+                MatOperand::Const(ra) if c == 1 => {
                     // The hot path: data matrix times a parameter vector.
                     let am = cbuf(ra);
                     let (lo, hi) = self.adj.split_at_mut(o0);
@@ -374,8 +378,8 @@ impl<T: Scalar> Tape<T> {
                     for i in 0..r {
                         for l in 0..k {
                             let av = match a {
-                                MOp::C(ra) => T::from(cbuf(ra)[i * k + l]),
-                                MOp::V(a0) => self.vals[a0 as usize + i * k + l],
+                                MatOperand::Const(ra) => T::from(cbuf(ra)[i * k + l]),
+                                MatOperand::Tape(a0) => self.vals[a0 as usize + i * k + l],
                             };
                             for j in 0..c {
                                 let ao = self.adj[o0 + i * c + j];

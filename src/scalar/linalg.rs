@@ -35,7 +35,10 @@ pub fn cholesky_in_place<S: Scalar>(a: &mut [S], n: usize) -> Result<(), NotPosi
         }
         let pivot = d.re();
         if !(pivot > 0.0) || !pivot.is_finite() {
-            return Err(NotPositiveDefinite { pivot: j, value: pivot });
+            return Err(NotPositiveDefinite {
+                pivot: j,
+                value: pivot,
+            });
         }
         let ljj = d.sqrt();
         a[j * n + j] = ljj;
