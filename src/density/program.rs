@@ -1,7 +1,7 @@
 //! The compiled form of a model bound to data: the IR, the data buffers,
 //! data-only results computed once at bind time, and the parameter layout.
 
-use super::value::{Buf, ConstBufs, ConstRef, Value};
+use crate::density::value::{Buf, ConstBufs, ConstRef, Value};
 use crate::ir;
 use crate::source::SourceMap;
 use crate::transform::Transform;

@@ -1,4 +1,5 @@
-//! Run-time values of the evaluator.
+//! Run-time values of the engine, shared by the evaluator, the tape and the
+//! loop compiler.
 //!
 //! A value is a small `Copy` handle: constants (data and data-only
 //! computations, always `f64`/`i64`) live in flat buffers, and quantities that
@@ -163,4 +164,37 @@ impl Value {
     pub fn is_int(&self) -> bool {
         matches!(self, Value::Int(_) | Value::IntArr(_))
     }
+}
+
+/// Number of elements of a shape.
+pub fn element_count(d: Dims) -> usize {
+    match d {
+        Dims::Scalar => 1,
+        Dims::Vector(n) => n,
+        Dims::Matrix(r, c) => r * c,
+    }
+}
+
+/// The storage of a local variable during one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalValue {
+    Unset,
+    /// A `let`, loop variable or function argument.
+    Value(Value),
+    /// A `var`: its elements live in `slots[off..off + len]`.
+    Var {
+        off: u32,
+        dims: Dims,
+        int: bool,
+    },
+}
+
+/// One element of a `var`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Slot {
+    Unset,
+    Int(i64),
+    Real(f64),
+    /// A tape slot.
+    Var(u32),
 }

@@ -1,4 +1,4 @@
-//! Running a translated loop body (see [`super::fast::translate`]).
+//! Running a translated loop body (see [`super::translate()`]).
 //!
 //! Before the first iteration the code is specialised to the loop: what
 //! cannot change while the loop runs (data, locals the body does not assign,
@@ -12,29 +12,25 @@
 //! real) keeps its run-time check and, when it fails, the statement falls
 //! back to the general path, which reports the error.
 
-use super::ev::Evaluator;
-use super::fast::{
-    Number, Op, STACK, TranslatedBody, TranslatedStmt, fast_binary, from_slot, from_val, position,
-};
-use super::value::{Buf, Dims, Value};
-use super::workspace::{EvalResult, LocalValue, Slot};
-use crate::ir::{AssignOp, BinOp, LocalId, Stmt};
-use crate::scalar::Scalar;
+use super::translate::{Op, STACK, TranslatedBody, TranslatedStmt};
+use super::{LoopMemory, Number, constant::binary, constant::position, from_slot, from_value};
+use crate::density::value::{Buf, Dims, LocalValue, Slot, Value};
+use crate::ir::{AssignOp, BinOp, LocalId};
 
 /// Where the elements of a container live.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Location {
+pub(crate) enum Location {
     Reals,
-    Mirror,
+    IntMirror,
     Ints,
     Scratch,
-    IScratch,
+    IntScratch,
     Slots,
 }
 
 /// An instruction of specialised code (`i` is the loop variable).
 #[derive(Clone, Copy, Debug)]
-pub(super) enum LoopOp {
+pub(crate) enum LoopOp {
     Push(Number),
     /// Pushes the int `a * i + c` (checked when specialising).
     Loop(i64, i64),
@@ -49,7 +45,7 @@ pub(super) enum LoopOp {
 
 /// Where a statement stores its value.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Store {
+pub(crate) enum Store {
     /// Slot `base + step * i`.
     Affine(i64, i64),
     /// Popped indices into the var at slot `off`.
@@ -57,7 +53,7 @@ pub(super) enum Store {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(super) struct SpecialisedStmt {
+pub(crate) struct SpecialisedStmt {
     pub code: (u32, u32),
     pub store: Store,
     pub int: bool,
@@ -149,14 +145,14 @@ fn container(v: Value) -> Option<(Location, usize, Dims)> {
         Value::Vec(r) | Value::Mat(r, ..) => {
             let src = match r.buf {
                 Buf::Data => Location::Reals,
-                Buf::IntMirror => Location::Mirror,
+                Buf::IntMirror => Location::IntMirror,
                 Buf::Scratch => Location::Scratch,
             };
             Some((src, r.off as usize, v.dims()))
         }
         Value::IntArr(r) => {
             let src = match r.buf {
-                Buf::Scratch => Location::IScratch,
+                Buf::Scratch => Location::IntScratch,
                 Buf::Data | Buf::IntMirror => Location::Ints,
             };
             Some((src, r.off as usize, v.dims()))
@@ -168,80 +164,13 @@ fn container(v: Value) -> Option<(Location, usize, Dims)> {
 /// The specialised code of a loop body; `None` marks a statement that runs
 /// on the general path.
 #[derive(Default)]
-pub(super) struct SpecialisedCode {
+pub(crate) struct SpecialisedCode {
     pub ops: Vec<LoopOp>,
     pub stmts: Vec<Option<SpecialisedStmt>>,
     items: Vec<Item>,
 }
 
-impl<T: Scalar> Evaluator<'_, T> {
-    /// Runs `for var in lo..=hi` over a translated body.
-    pub(super) fn run_translated(
-        &mut self,
-        var: LocalId,
-        lo: i64,
-        hi: i64,
-        body: &[Stmt],
-        translated: &mut TranslatedBody,
-    ) -> EvalResult<()> {
-        let bounds = LoopBounds {
-            var,
-            lo,
-            hi,
-            targets: &translated.targets,
-        };
-        let mut specialised = SpecialisedCode {
-            stmts: vec![None; translated.stmts.len()],
-            ..SpecialisedCode::default()
-        };
-        let mut fast = vec![true; translated.stmts.len()];
-        self.specialise(
-            &translated.stmts,
-            &translated.ops,
-            &bounds,
-            &mut fast,
-            &mut specialised,
-        );
-        if let Some(prog) = super::fast_column::columns(&specialised, lo, hi) {
-            self.run_columns(&prog, lo, hi);
-            self.workspace.locals[var.index()] = LocalValue::Value(Value::Int(hi));
-            return Ok(());
-        }
-        let mut stack = [Number::Int(0); STACK];
-        let mut i = lo;
-        while i <= hi {
-            self.workspace.locals[var.index()] = LocalValue::Value(Value::Int(i));
-            let mut general = false;
-            for (k, s) in body.iter().enumerate() {
-                if !general {
-                    if let Some(rs) = specialised.stmts[k] {
-                        if self.exec(&rs, &specialised.ops, i, &mut stack).is_some() {
-                            continue;
-                        }
-                        specialised.stmts[k] = None;
-                        fast[k] = false;
-                    }
-                }
-                self.stmt(s)?;
-                // The general path may change what the code assumed
-                // constant (and, through a recursive function, even the
-                // loop variable): specialise again.
-                if fast.iter().any(|&f| f) {
-                    self.specialise(
-                        &translated.stmts,
-                        &translated.ops,
-                        &bounds,
-                        &mut fast,
-                        &mut specialised,
-                    );
-                }
-                general = self.workspace.locals[var.index()] != LocalValue::Value(Value::Int(i));
-            }
-            i += 1;
-        }
-        Ok(())
-    }
-
+impl LoopMemory<'_> {
     fn specialise(
         &self,
         stmts: &[TranslatedStmt],
@@ -280,8 +209,8 @@ impl<T: Scalar> Evaluator<'_, T> {
             match *op {
                 Op::Const(c) => items.push(Item::Known(c)),
                 Op::Local(id) if id == bounds.var => items.push(Item::Affine(1, 0)),
-                Op::Local(id) => match self.workspace.locals[id.index()] {
-                    LocalValue::Value(v) => items.push(Item::Known(from_val(v)?)),
+                Op::Local(id) => match self.locals[id.index()] {
+                    LocalValue::Value(v) => items.push(Item::Known(from_value(v)?)),
                     LocalValue::Var {
                         off,
                         dims: Dims::Scalar,
@@ -292,18 +221,13 @@ impl<T: Scalar> Evaluator<'_, T> {
                             out.push(LoopOp::Load(Location::Slots, off as i64, 0));
                             items.push(Item::Emitted);
                         } else {
-                            items.push(Item::Known(from_slot(self.workspace.slots[off as usize])?));
+                            items.push(Item::Known(from_slot(self.slots[off as usize])?));
                         }
                     }
                     LocalValue::Var { .. } => return None,
                     LocalValue::Unset => {
-                        let v = self
-                            .program
-                            .const_locals
-                            .get(id.index())
-                            .copied()
-                            .flatten()?;
-                        items.push(Item::Known(from_val(v)?));
+                        let v = self.const_locals.get(id.index()).copied().flatten()?;
+                        items.push(Item::Known(from_value(v)?));
                     }
                 },
                 Op::Neg => {
@@ -329,9 +253,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                     let y = items.pop()?;
                     let x = items.pop()?;
                     let r = match (x, y) {
-                        (Item::Known(p), Item::Known(q)) => {
-                            Some(Item::Known(fast_binary(b, p, q)?))
-                        }
+                        (Item::Known(p), Item::Known(q)) => Some(Item::Known(binary(b, p, q)?)),
                         _ => affine_binary(bounds, b, x, y),
                     };
                     match r {
@@ -350,7 +272,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                     self.specialise_element(src, off, dims, n, true, bounds, items, out)?;
                 }
                 Op::ElemLocal(id, n) => {
-                    let (src, off, dims, fixed) = match self.workspace.locals[id.index()] {
+                    let (src, off, dims, fixed) = match self.locals[id.index()] {
                         LocalValue::Value(v) => {
                             let (s, o, d) = container(v)?;
                             (s, o, d, true)
@@ -362,12 +284,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                             !bounds.targets.contains(&id),
                         ),
                         LocalValue::Unset => {
-                            let v = self
-                                .program
-                                .const_locals
-                                .get(id.index())
-                                .copied()
-                                .flatten()?;
+                            let v = self.const_locals.get(id.index()).copied().flatten()?;
                             let (s, o, d) = container(v)?;
                             (s, o, d, true)
                         }
@@ -381,7 +298,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         if items.len() != n + 1 {
             return None;
         }
-        let LocalValue::Var { off, dims, int } = self.workspace.locals[fs.target.index()] else {
+        let LocalValue::Var { off, dims, int } = self.locals[fs.target.index()] else {
             return None;
         };
         let store = if n == 0 {
@@ -450,14 +367,14 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     #[inline(always)]
-    pub(super) fn load(&self, src: Location, k: usize) -> Option<Number> {
+    pub(crate) fn load(&self, src: Location, k: usize) -> Option<Number> {
         Some(match src {
-            Location::Reals => Number::Real(self.program.reals[k]),
-            Location::Mirror => Number::Real(self.program.int_mirror[k]),
-            Location::Ints => Number::Int(self.program.ints[k]),
-            Location::Scratch => Number::Real(self.workspace.scratch[k]),
-            Location::IScratch => Number::Int(self.workspace.int_scratch[k]),
-            Location::Slots => return from_slot(self.workspace.slots[k]),
+            Location::Reals => Number::Real(self.reals[k]),
+            Location::IntMirror => Number::Real(self.int_mirror[k]),
+            Location::Ints => Number::Int(self.ints[k]),
+            Location::Scratch => Number::Real(self.scratch[k]),
+            Location::IntScratch => Number::Int(self.int_scratch[k]),
+            Location::Slots => return from_slot(self.slots[k]),
         })
     }
 
@@ -500,7 +417,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
                 LoopOp::Bin(b) => {
                     sp -= 1;
-                    stack[sp - 1] = fast_binary(b, stack[sp - 1], stack[sp])?;
+                    stack[sp - 1] = binary(b, stack[sp - 1], stack[sp])?;
                 }
             }
         }
@@ -510,16 +427,16 @@ impl<T: Scalar> Evaluator<'_, T> {
         };
         let mut v = stack[0];
         if s.op == AssignOp::Add {
-            v = fast_binary(BinOp::Add, from_slot(self.workspace.slots[slot])?, v)?;
+            v = binary(BinOp::Add, from_slot(self.slots[slot])?, v)?;
         }
-        self.workspace.slots[slot] = match (v, s.int) {
+        self.slots[slot] = match (v, s.int) {
             (Number::Int(i), true) => Slot::Int(i),
             (Number::Int(i), false) => Slot::Real(i as f64),
             (Number::Real(x), false) => Slot::Real(x),
             (Number::Real(_), true) => return None,
         };
         #[cfg(test)]
-        FAST_STORES.with(|c| c.set(c.get() + 1));
+        super::FAST_STORES.with(|c| c.set(c.get() + 1));
         Some(())
     }
 }
@@ -546,10 +463,88 @@ fn affine_binary(bounds: &LoopBounds, b: BinOp, x: Item, y: Item) -> Option<Item
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Element stores done by specialised code and chunks run as columns,
-    /// for tests to check which path a loop took.
-    pub(super) static FAST_STORES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    pub(super) static COLUMN_CHUNKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// A translated body specialised to one loop: its bounds, the code of each
+/// statement that still runs specialised, and a stack to run it on.
+pub(crate) struct SpecialisedLoop<'t> {
+    translated: &'t TranslatedBody,
+    bounds: LoopBounds<'t>,
+    code: SpecialisedCode,
+    /// Per statement: still specialised (a statement that once needed the
+    /// general path stays there).
+    fast: Vec<bool>,
+    stack: [Number; STACK],
+}
+
+impl<'t> SpecialisedLoop<'t> {
+    /// Specialises `translated` to `for var in lo..=hi` with the memory as
+    /// it is before the first iteration.
+    pub(crate) fn new(
+        translated: &'t TranslatedBody,
+        var: LocalId,
+        lo: i64,
+        hi: i64,
+        memory: &LoopMemory<'_>,
+    ) -> SpecialisedLoop<'t> {
+        let n = translated.stmts.len();
+        let mut specialised = SpecialisedLoop {
+            translated,
+            bounds: LoopBounds {
+                var,
+                lo,
+                hi,
+                targets: &translated.targets,
+            },
+            code: SpecialisedCode {
+                stmts: vec![None; n],
+                ..SpecialisedCode::default()
+            },
+            fast: vec![true; n],
+            stack: [Number::Int(0); STACK],
+        };
+        specialised.specialise(memory);
+        specialised
+    }
+
+    /// The column form of the whole loop, when it is safe (see
+    /// [`super::columns`]).
+    pub(crate) fn columns(&self) -> Option<super::Columns> {
+        super::Columns::of(&self.code, self.bounds.lo, self.bounds.hi)
+    }
+
+    /// Runs statement `k` for loop value `i`; `false` (nothing changed) when
+    /// the general path must run it, from now on.
+    #[inline]
+    pub(crate) fn run_statement(&mut self, k: usize, i: i64, memory: &mut LoopMemory<'_>) -> bool {
+        let Some(s) = self.code.stmts[k] else {
+            return false;
+        };
+        if memory
+            .exec(&s, &self.code.ops, i, &mut self.stack)
+            .is_some()
+        {
+            return true;
+        }
+        self.code.stmts[k] = None;
+        self.fast[k] = false;
+        false
+    }
+
+    /// Specialises again after the general path ran a statement: it may
+    /// have changed what the code assumed constant (and, through a
+    /// recursive function, even the loop variable).
+    pub(crate) fn respecialise(&mut self, memory: &LoopMemory<'_>) {
+        if self.fast.iter().any(|&f| f) {
+            self.specialise(memory);
+        }
+    }
+
+    fn specialise(&mut self, memory: &LoopMemory<'_>) {
+        memory.specialise(
+            &self.translated.stmts,
+            &self.translated.ops,
+            &self.bounds,
+            &mut self.fast,
+            &mut self.code,
+        );
+    }
 }

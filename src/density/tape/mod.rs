@@ -11,7 +11,7 @@
 //! Every buffer is cleared, never freed, between evaluations: once warm, an
 //! evaluation allocates nothing.
 
-use super::value::{ConstBufs, ConstRef, TapeRef};
+use crate::density::value::{ConstBufs, ConstRef, TapeRef};
 use crate::scalar::Scalar;
 use crate::transform::Transform;
 

@@ -1,35 +1,11 @@
 //! Per-thread scratch memory of the evaluator.
 
-use super::tape::Tape;
-use super::value::{Dims, Value};
+use crate::density::tape::Tape;
+use crate::density::value::{LocalValue, Slot, Value};
 use crate::random::VRng;
 use crate::scalar::Scalar;
 use crate::source::Span;
 use num_dual::Dual;
-
-/// The storage of a local variable during one evaluation.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LocalValue {
-    Unset,
-    /// A `let`, loop variable or function argument.
-    Value(Value),
-    /// A `var`: its elements live in `slots[off..off + len]`.
-    Var {
-        off: u32,
-        dims: Dims,
-        int: bool,
-    },
-}
-
-/// One element of a `var`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Slot {
-    Unset,
-    Int(i64),
-    Real(f64),
-    /// A tape slot.
-    Var(u32),
-}
 
 /// Why an evaluation stopped early.
 #[derive(Clone, Debug, PartialEq)]

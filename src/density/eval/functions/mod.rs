@@ -1,13 +1,13 @@
 //! Built-in functions other than element-wise arithmetic: reductions,
 //! sizes, vector and matrix constructors, and matrix functions.
 
-use super::ev::Evaluator;
-use super::expr::tape_ref_of;
-use super::ops::element_count;
-use super::tape::{Node, Part};
-use super::value::{Dims, TapeRef, Value};
-use super::workspace::{EvalError, EvalResult};
 use crate::builtins::Builtin;
+use crate::density::eval::Evaluator;
+use crate::density::eval::tape_ref_of;
+use crate::density::eval::workspace::{EvalError, EvalResult};
+use crate::density::tape::{Node, Part};
+use crate::density::value::element_count;
+use crate::density::value::{Dims, Value};
 use crate::ir::Expr;
 use crate::scalar::linalg::{NotPositiveDefinite, cholesky_lower};
 use crate::scalar::{Scalar, log_sum_exp_slice};
@@ -202,7 +202,12 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// Like [`Evaluator::gather_positions`], with `usize::MAX` meaning a zero.
-    fn gather_with_zeros(&mut self, v: Value, pos: &[usize], dims: Dims) -> Value {
+    pub(in crate::density::eval) fn gather_with_zeros(
+        &mut self,
+        v: Value,
+        pos: &[usize],
+        dims: Dims,
+    ) -> Value {
         if !v.is_var() {
             let out = self.scratch(pos.len());
             for (k, &p) in pos.iter().enumerate() {
@@ -226,7 +231,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         self.gather_slots(idx_off, pos.len(), dims)
     }
 
-    fn rep(&mut self, x: Value, dims: Dims) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn rep(&mut self, x: Value, dims: Dims) -> EvalResult<Value> {
         let x = self.promote(x);
         let n = element_count(dims);
         if !x.is_var() {
@@ -247,7 +252,12 @@ impl<T: Scalar> Evaluator<'_, T> {
         Ok(Self::tape_value(out, dims))
     }
 
-    fn append_row(&mut self, a: Value, b: Value, span: Span) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn append_row(
+        &mut self,
+        a: Value,
+        b: Value,
+        span: Span,
+    ) -> EvalResult<Value> {
         let dims = match (a.dims(), b.dims()) {
             (Dims::Matrix(r1, c1), Dims::Matrix(r2, c2)) => {
                 if c1 != c2 {
@@ -302,7 +312,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         Ok(self.gather_slots(idx_off, n, dims))
     }
 
-    fn sd(&mut self, v: Value, span: Span) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn sd(&mut self, v: Value, span: Span) -> EvalResult<Value> {
         let v = self.promote(v);
         let n = v.len();
         if n < 2 {
@@ -333,7 +343,12 @@ impl<T: Scalar> Evaluator<'_, T> {
         Ok(Value::TapeReal(out))
     }
 
-    fn min_max(&mut self, max: bool, v: Value, span: Span) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn min_max(
+        &mut self,
+        max: bool,
+        v: Value,
+        span: Span,
+    ) -> EvalResult<Value> {
         let n = v.len();
         if n == 0 {
             return Err(EvalError::fatal(span, "min/max of an empty vector"));
@@ -353,7 +368,11 @@ impl<T: Scalar> Evaluator<'_, T> {
         })
     }
 
-    fn log_sum_exp(&mut self, v: Value, span: Span) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn log_sum_exp(
+        &mut self,
+        v: Value,
+        span: Span,
+    ) -> EvalResult<Value> {
         let v = self.promote(v);
         let n = v.len();
         if n == 0 {
@@ -382,7 +401,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         Ok(Value::TapeReal(out))
     }
 
-    fn cumulative_sum(&mut self, v: Value) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn cumulative_sum(&mut self, v: Value) -> EvalResult<Value> {
         let n = v.len();
         match v {
             Value::IntArr(r) => {
@@ -418,7 +437,12 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
     }
 
-    fn softmax(&mut self, v: Value, log: bool, span: Span) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn softmax(
+        &mut self,
+        v: Value,
+        log: bool,
+        span: Span,
+    ) -> EvalResult<Value> {
         let v = self.promote(v);
         let n = v.len();
         if !matches!(v.dims(), Dims::Vector(_)) || n == 0 {
@@ -458,22 +482,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         Ok(Value::TapeVec(out))
     }
 
-    /// Records a dense-Jacobian node over the given input ranges.
-    pub fn dense_node(&mut self, out: TapeRef, inputs: &[TapeRef], jac: u32) {
-        let off = self.workspace.tape.idx.len() as u32;
-        for r in inputs {
-            self.workspace.tape.idx.push(r.off);
-            self.workspace.tape.idx.push(r.len);
-        }
-        self.workspace.tape.node(Node::Dense {
-            out,
-            inputs: off,
-            n_inputs: inputs.len() as u32,
-            jac,
-        });
-    }
-
-    fn cholesky(&mut self, m: Value, span: Span) -> EvalResult<Value> {
+    pub(in crate::density::eval) fn cholesky(&mut self, m: Value, span: Span) -> EvalResult<Value> {
         let n = match m.dims() {
             Dims::Matrix(r, c) if r == c => r,
             d => {

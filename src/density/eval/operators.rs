@@ -1,24 +1,17 @@
 //! Arithmetic, comparisons and element-wise functions with broadcasting.
 
-use super::ev::Evaluator;
-use super::expr::tape_ref_of;
-use super::tape::{MatOperand, Node, Part};
-use super::value::{Dims, Value};
+use super::elementwise::{eval_binary, eval_unary};
 use super::workspace::{EvalError, EvalResult};
 use crate::builtins::Builtin;
+use crate::density::eval::Evaluator;
+use crate::density::eval::tape_ref_of;
+use crate::density::tape::{MatOperand, Node, Part};
+use crate::density::value::element_count;
+use crate::density::value::{Dims, Value};
 use crate::ir::BinOp;
-use crate::scalar::{Scalar, eval_binary, eval_unary};
+use crate::scalar::Scalar;
 use crate::source::Span;
 use num_dual::Dual;
-
-/// Number of elements of a shape.
-pub fn element_count(d: Dims) -> usize {
-    match d {
-        Dims::Scalar => 1,
-        Dims::Vector(n) => n,
-        Dims::Matrix(r, c) => r * c,
-    }
-}
 
 impl<T: Scalar> Evaluator<'_, T> {
     /// The shape of an element-wise result (scalars broadcast).
@@ -37,7 +30,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// Registers that `out` depends on var operand `v` with the given partials.
-    fn depend(&mut self, out: super::value::TapeRef, v: Value, part: Part) {
+    pub(super) fn depend(&mut self, out: crate::density::value::TapeRef, v: Value, part: Part) {
         if !v.is_var() || !self.record() {
             return;
         }
@@ -58,7 +51,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// The partial "the values of `v`" (a constant or the tape values).
-    fn part_of_values(&self, v: Value) -> Part {
+    pub(super) fn part_of_values(&self, v: Value) -> Part {
         match v {
             Value::Real(x) => Part::ConstScalar(x),
             Value::Int(i) => Part::ConstScalar(i as f64),
@@ -69,7 +62,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
     }
 
-    fn int_binary(
+    pub(super) fn int_binary(
         &mut self,
         op: BinOp,
         a: Value,
@@ -151,7 +144,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// Element-wise ints (`int[] + int`, ...), or `None` if not both int-valued.
-    fn int_elementwise(
+    pub(super) fn int_elementwise(
         &mut self,
         a: Value,
         b: Value,
@@ -191,7 +184,13 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// `a + sign * b` element-wise.
-    fn linear(&mut self, a: Value, b: Value, sign: f64, span: Span) -> EvalResult<Value> {
+    pub(super) fn linear(
+        &mut self,
+        a: Value,
+        b: Value,
+        sign: f64,
+        span: Span,
+    ) -> EvalResult<Value> {
         if let Some((x, y)) = const_scalars(a, b) {
             return Ok(Value::Real(x + sign * y));
         }
@@ -478,7 +477,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let (lo, hi) = self.workspace.tape.vals.split_at_mut(out.off as usize);
                 let bv = &lo[rb.range()];
                 for i in 0..r {
-                    hi[i] = super::tape::dot_const(&am[i * k..(i + 1) * k], bv);
+                    hi[i] = crate::density::tape::dot_const(&am[i * k..(i + 1) * k], bv);
                 }
             }
             _ => {
@@ -527,6 +526,42 @@ impl<T: Scalar> Evaluator<'_, T> {
                 Value::TapeReal(out)
             }
         }
+    }
+
+    /// `-v`
+    pub fn neg(&mut self, v: Value) -> EvalResult<Value> {
+        Ok(match v {
+            Value::Int(i) => Value::Int(-i),
+            Value::Real(x) => Value::Real(-x),
+            Value::IntArr(r) => {
+                let out = self.int_scratch(r.len as usize);
+                for k in 0..r.len as usize {
+                    self.workspace.int_scratch[out.off as usize + k] = -self.const_ints(r)[k];
+                }
+                Value::IntArr(out)
+            }
+            Value::Vec(r) | Value::Mat(r, ..) => {
+                let out = self.scratch(r.len as usize);
+                for k in 0..r.len as usize {
+                    self.workspace.scratch[out.off as usize + k] = -self.const_reals(r)[k];
+                }
+                self.const_value(out, v.dims())
+            }
+            _ => {
+                let r = tape_ref_of(v);
+                let out = self.workspace.tape.alloc(r.len as usize);
+                for k in 0..r.len as usize {
+                    self.workspace.tape.vals[out.off as usize + k] =
+                        -self.workspace.tape.vals[r.off as usize + k];
+                }
+                self.workspace.tape.node(Node::Diag {
+                    out,
+                    inp: r.off,
+                    part: crate::density::tape::Part::NegOne,
+                });
+                Self::tape_value(out, v.dims())
+            }
+        })
     }
 }
 

@@ -1,13 +1,14 @@
 //! Per-draw outputs: constrained parameters, parameter-dependent top-level
-//! `let`s and `gen` quantities, and the inverse map from a constrained point
-//! to unconstrained coordinates.
+//! `let`s and `gen` quantities, the values of data-only constants, and the
+//! inverse map from a constrained point to unconstrained coordinates.
 
-use super::ev::Evaluator;
-use super::program::element_names;
-use super::value::{Buf, Dims, Value};
-use super::workspace::{LocalValue, Stop, Workspace};
 use super::{CompiledModel, ModelWorkspace};
 use crate::data::RawValue;
+use crate::density::eval::Evaluator;
+use crate::density::eval::workspace::Workspace;
+use crate::density::program::element_names;
+use crate::density::value::LocalValue;
+use crate::density::value::{Buf, Dims, Value};
 use crate::ir::{self, LocalKind, StmtKind};
 use crate::random::VRng;
 use crate::transform::{self, Transform};
@@ -64,24 +65,6 @@ fn dims_vec(d: Dims) -> Vec<usize> {
     }
 }
 
-/// Appends a value's elements (matrices column-major).
-fn push_values(ev: &Evaluator<'_, f64>, v: Value, row: &mut Vec<f64>) {
-    match v.dims() {
-        Dims::Matrix(r, c) => {
-            for j in 0..c {
-                for i in 0..r {
-                    row.push(ev.element_f64(v, i * c + j));
-                }
-            }
-        }
-        _ => {
-            for i in 0..v.len() {
-                row.push(ev.element_f64(v, i));
-            }
-        }
-    }
-}
-
 impl CompiledModel {
     /// Runs the model with `gen` statements; returns the log density (Jacobian included).
     fn run_generate(
@@ -97,29 +80,7 @@ impl CompiledModel {
         ws.tape.vals[th.range()].copy_from_slice(theta);
         let res = {
             let mut ev = Evaluator::new(&self.prog, ws, true);
-            ev.constrain_params(th).and_then(|_| {
-                for (k, s) in self.prog.model.body.iter().enumerate() {
-                    if self.prog.static_stmt[k] {
-                        continue;
-                    }
-                    match ev.stmt(s) {
-                        Ok(_) => {}
-                        // A rejected `~` makes the density −∞ but the draw's
-                        // other quantities are still reported.
-                        Err(e)
-                            if e.kind == Stop::Reject
-                                && matches!(
-                                    s.kind,
-                                    StmtKind::Tilde { .. } | StmtKind::TargetAdd(_)
-                                ) =>
-                        {
-                            ev.workspace.lp_const = f64::NEG_INFINITY;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(())
-            })
+            ev.constrain_params(th).and_then(|_| ev.run_generating())
         };
         ws.rng = None;
         match res {
@@ -224,7 +185,7 @@ impl CompiledModel {
                     c.dims
                 ));
             }
-            push_values(&ev, v, row);
+            ev.push_column_major(v, row);
         }
         Ok(lp)
     }

@@ -1,11 +1,11 @@
 //! Binding data to the data declarations: shapes, types, bounds, defaults
 //! and sizes inferred from the arrays that use them.
 
-use super::ev::Evaluator;
-use super::program::Program;
-use super::value::{Dims, Value};
-use super::workspace::Workspace;
 use crate::data::{DataInput, RawValue};
+use crate::density::eval::Evaluator;
+use crate::density::eval::workspace::Workspace;
+use crate::density::program::Program;
+use crate::density::value::{Dims, Value};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{DataDecl, DataId, Elem, Expr, ExprKind, Shape};
 

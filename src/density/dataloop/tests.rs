@@ -2,10 +2,9 @@
 //! values (ints staying ints, reals bit for bit) and the same error messages,
 //! with counters showing which path each loop took.
 
-use super::fast::GENERAL_ONLY;
-use super::fast_loop::{COLUMN_CHUNKS, FAST_STORES};
-use super::value::Value;
+use super::{COLUMN_CHUNKS, FAST_STORES, GENERAL_ONLY};
 use crate::data::{DataInput, DataSpec};
+use crate::density::value::{Buf, Value};
 use crate::diagnostics::render_short;
 use crate::source::SourceMap;
 
@@ -23,9 +22,9 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
     input
         .add(&DataSpec::Json("d.json".into()), json)
         .expect("valid data");
-    let out = super::compile(model, sources.clone(), &input)
+    let out = crate::density::compile(model, sources.clone(), &input)
         .map(|(cm, _)| {
-            let p = &cm.prog;
+            let p = cm.program();
             let mut out = Vec::new();
             for (id, v) in p.const_locals.iter().enumerate() {
                 let Some(v) = *v else { continue };
@@ -38,7 +37,7 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
                         .collect(),
                     Value::Vec(r) | Value::Mat(r, ..) => {
                         let xs = match r.buf {
-                            super::value::Buf::IntMirror => &p.int_mirror,
+                            Buf::IntMirror => &p.int_mirror,
                             _ => &p.reals,
                         };
                         xs[r.range()]

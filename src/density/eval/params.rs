@@ -1,29 +1,13 @@
 //! Parameters: from unconstrained coordinates to constrained values, with
 //! the log-Jacobian added once, here.
 
-use super::ev::Evaluator;
-use super::tape::Node;
-use super::value::{Dims, TapeRef};
 use super::workspace::{EvalError, EvalResult};
+use crate::density::eval::Evaluator;
+use crate::density::tape::Node;
+use crate::density::value::{Dims, TapeRef};
 use crate::ir::{Constraint, Expr};
 use crate::scalar::Scalar;
 use crate::transform::{self, Transform};
-
-/// The transform a constraint implies.
-pub fn transform_of(c: &Constraint) -> Transform {
-    match c {
-        Constraint::Bounded(b) => match (&b.lower, &b.upper) {
-            (None, None) => Transform::Identity,
-            (Some(_), None) => Transform::Lower,
-            (None, Some(_)) => Transform::Upper,
-            (Some(_), Some(_)) => Transform::LowerUpper,
-        },
-        Constraint::Simplex => Transform::Simplex,
-        Constraint::Ordered => Transform::Ordered,
-        Constraint::PositiveOrdered => Transform::PositiveOrdered,
-        Constraint::CorrCholesky => Transform::CorrCholesky,
-    }
-}
 
 fn dims_of(d: &[usize]) -> Dims {
     match d {
@@ -36,7 +20,12 @@ fn dims_of(d: &[usize]) -> Dims {
 
 impl<T: Scalar> Evaluator<'_, T> {
     /// Evaluates a bound and returns its tape slots (empty when absent).
-    fn bound_slots(&mut self, e: Option<&Expr>, n: usize, pname: &str) -> EvalResult<TapeRef> {
+    pub(super) fn bound_slots(
+        &mut self,
+        e: Option<&Expr>,
+        n: usize,
+        pname: &str,
+    ) -> EvalResult<TapeRef> {
         let Some(e) = e else {
             return Ok(TapeRef::new(0, 0));
         };

@@ -1,10 +1,10 @@
 //! Distribution calls: vectorization, domain checks, partials, samplers.
 
-use super::ev::Evaluator;
-use super::expr::tape_ref_of;
-use super::tape::{Node, Part};
-use super::value::{Dims, TapeRef, Value};
 use super::workspace::{EvalError, EvalResult};
+use crate::density::eval::Evaluator;
+use crate::density::eval::tape_ref_of;
+use crate::density::tape::{Node, Part};
+use crate::density::value::{Dims, TapeRef, Value};
 use crate::dist::{
     Arg, ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor,
     View,
@@ -100,7 +100,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// The common length of the vector arguments (1 when all are scalars).
-    fn vector_len(
+    pub(super) fn vector_len(
         &self,
         name: &str,
         vals: &[Value],
@@ -132,7 +132,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// Checks every element of every argument against its domain.
-    fn check_domains(
+    pub(super) fn check_domains(
         &self,
         name: &str,
         vals: &[Value],
@@ -291,7 +291,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// Copies the elements of each value into the T buffer; returns views.
-    fn views_dims(vals: &[Value]) -> Vec<(usize, usize, usize)> {
+    pub(super) fn views_dims(vals: &[Value]) -> Vec<(usize, usize, usize)> {
         let mut off = 0;
         vals.iter()
             .map(|v| {
@@ -421,7 +421,11 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
     }
 
-    fn univariate_rng<D: Univariate>(&mut self, vals: &[Value], span: Span) -> EvalResult<Value> {
+    pub(super) fn univariate_rng<D: Univariate>(
+        &mut self,
+        vals: &[Value],
+        span: Span,
+    ) -> EvalResult<Value> {
         let spec = &D::SPEC;
         let name = format!("{}_rng", spec.name);
         let specs = |j| spec.args[j];
@@ -457,7 +461,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         })
     }
 
-    fn multivariate_rng<D: Multivariate>(
+    pub(super) fn multivariate_rng<D: Multivariate>(
         &mut self,
         vals: &[Value],
         span: Span,
@@ -502,7 +506,7 @@ impl<T: Scalar> Evaluator<'_, T> {
 }
 
 /// A constant value as a kernel argument.
-fn const_arg<'b, T: Scalar>(v: Value, bufs: &super::value::ConstBufs<'b>) -> Arg<'b, T> {
+fn const_arg<'b, T: Scalar>(v: Value, bufs: &crate::density::value::ConstBufs<'b>) -> Arg<'b, T> {
     match v {
         Value::Real(x) => Arg::Const(x),
         Value::Int(i) => Arg::Const(i as f64),
