@@ -82,7 +82,7 @@ struct LoopBounds<'b> {
 impl LoopBounds<'_> {
     /// `a * i + c` as an item, if it fits an `i64` at both ends of the
     /// loop (then everywhere in between: it is linear).
-    fn aff(&self, a: Option<i128>, c: Option<i128>) -> Option<Item> {
+    fn affine(&self, a: Option<i128>, c: Option<i128>) -> Option<Item> {
         let (a, c) = (a?, c?);
         for i in [self.lo, self.hi] {
             let v = a.checked_mul(i as i128)?.checked_add(c)?;
@@ -208,88 +208,15 @@ impl LoopMemory<'_> {
         for op in &ops[fs.code.0 as usize..fs.code.1 as usize] {
             match *op {
                 Op::Const(c) => items.push(Item::Known(c)),
-                Op::Local(id) if id == bounds.var => items.push(Item::Affine(1, 0)),
-                Op::Local(id) => match self.locals[id.index()] {
-                    LocalValue::Value(v) => items.push(Item::Known(from_value(v)?)),
-                    LocalValue::Var {
-                        off,
-                        dims: Dims::Scalar,
-                        ..
-                    } => {
-                        if bounds.targets.contains(&id) {
-                            flush(items, out);
-                            out.push(LoopOp::Load(Location::Slots, off as i64, 0));
-                            items.push(Item::Emitted);
-                        } else {
-                            items.push(Item::Known(from_slot(self.slots[off as usize])?));
-                        }
-                    }
-                    LocalValue::Var { .. } => return None,
-                    LocalValue::Unset => {
-                        let v = self.const_locals.get(id.index()).copied().flatten()?;
-                        items.push(Item::Known(from_value(v)?));
-                    }
-                },
-                Op::Neg => {
-                    let x = items.pop()?;
-                    let r = match x {
-                        Item::Known(Number::Int(i)) => {
-                            Some(Item::Known(Number::Int(i.checked_neg()?)))
-                        }
-                        Item::Known(Number::Real(x)) => Some(Item::Known(Number::Real(-x))),
-                        Item::Affine(a, c) => bounds.aff(a.checked_neg(), c.checked_neg()),
-                        Item::Emitted => None,
-                    };
-                    match r {
-                        Some(it) => items.push(it),
-                        None => {
-                            items.push(x);
-                            flush(items, out);
-                            out.push(LoopOp::Neg);
-                        }
-                    }
-                }
-                Op::Bin(b) => {
-                    let y = items.pop()?;
-                    let x = items.pop()?;
-                    let r = match (x, y) {
-                        (Item::Known(p), Item::Known(q)) => Some(Item::Known(binary(b, p, q)?)),
-                        _ => affine_binary(bounds, b, x, y),
-                    };
-                    match r {
-                        Some(it) => items.push(it),
-                        None => {
-                            items.push(x);
-                            items.push(y);
-                            flush(items, out);
-                            out.push(LoopOp::Bin(b));
-                            items.pop();
-                        }
-                    }
-                }
+                Op::Local(id) => self.specialise_local(id, bounds, items, out)?,
+                Op::Neg => specialise_neg(bounds, items, out)?,
+                Op::Bin(b) => specialise_binary(b, bounds, items, out)?,
                 Op::ElemData(v, n) => {
                     let (src, off, dims) = container(v)?;
                     self.specialise_element(src, off, dims, n, true, bounds, items, out)?;
                 }
                 Op::ElemLocal(id, n) => {
-                    let (src, off, dims, fixed) = match self.locals[id.index()] {
-                        LocalValue::Value(v) => {
-                            let (s, o, d) = container(v)?;
-                            (s, o, d, true)
-                        }
-                        LocalValue::Var { off, dims, .. } => (
-                            Location::Slots,
-                            off as usize,
-                            dims,
-                            !bounds.targets.contains(&id),
-                        ),
-                        LocalValue::Unset => {
-                            let v = self.const_locals.get(id.index()).copied().flatten()?;
-                            let (s, o, d) = container(v)?;
-                            (s, o, d, true)
-                        }
-                    };
-                    self.specialise_element(src, off, dims, n, fixed, bounds, items, out)?;
+                    self.specialise_element_of_local(id, n, bounds, items, out)?
                 }
             }
         }
@@ -319,6 +246,73 @@ impl LoopMemory<'_> {
             int,
             op: fs.op,
         })
+    }
+
+    /// A local: the loop variable, a constant, or a scalar `var` the body
+    /// assigns (loaded when it runs).
+    fn specialise_local(
+        &self,
+        id: LocalId,
+        bounds: &LoopBounds,
+        items: &mut Vec<Item>,
+        out: &mut Vec<LoopOp>,
+    ) -> Option<()> {
+        if id == bounds.var {
+            items.push(Item::Affine(1, 0));
+            return Some(());
+        }
+        match self.locals[id.index()] {
+            LocalValue::Value(v) => items.push(Item::Known(from_value(v)?)),
+            LocalValue::Var {
+                off,
+                dims: Dims::Scalar,
+                ..
+            } => {
+                if bounds.targets.contains(&id) {
+                    flush(items, out);
+                    out.push(LoopOp::Load(Location::Slots, off as i64, 0));
+                    items.push(Item::Emitted);
+                } else {
+                    items.push(Item::Known(from_slot(self.slots[off as usize])?));
+                }
+            }
+            LocalValue::Var { .. } => return None,
+            LocalValue::Unset => {
+                let v = self.const_locals.get(id.index()).copied().flatten()?;
+                items.push(Item::Known(from_value(v)?));
+            }
+        }
+        Some(())
+    }
+
+    /// An element of a local container (a constant, or a `var`, fixed
+    /// unless the body assigns it).
+    fn specialise_element_of_local(
+        &self,
+        id: LocalId,
+        n: u8,
+        bounds: &LoopBounds,
+        items: &mut Vec<Item>,
+        out: &mut Vec<LoopOp>,
+    ) -> Option<()> {
+        let (src, off, dims, fixed) = match self.locals[id.index()] {
+            LocalValue::Value(v) => {
+                let (s, o, d) = container(v)?;
+                (s, o, d, true)
+            }
+            LocalValue::Var { off, dims, .. } => (
+                Location::Slots,
+                off as usize,
+                dims,
+                !bounds.targets.contains(&id),
+            ),
+            LocalValue::Unset => {
+                let v = self.const_locals.get(id.index()).copied().flatten()?;
+                let (s, o, d) = container(v)?;
+                (s, o, d, true)
+            }
+        };
+        self.specialise_element(src, off, dims, n, fixed, bounds, items, out)
     }
 
     /// Specialises an element read: a constant when the container and the
@@ -441,6 +435,53 @@ impl LoopMemory<'_> {
     }
 }
 
+/// `-x`: folded when `x` is known or affine, else emitted.
+fn specialise_neg(bounds: &LoopBounds, items: &mut Vec<Item>, out: &mut Vec<LoopOp>) -> Option<()> {
+    let x = items.pop()?;
+    let r = match x {
+        Item::Known(Number::Int(i)) => Some(Item::Known(Number::Int(i.checked_neg()?))),
+        Item::Known(Number::Real(x)) => Some(Item::Known(Number::Real(-x))),
+        Item::Affine(a, c) => bounds.affine(a.checked_neg(), c.checked_neg()),
+        Item::Emitted => None,
+    };
+    match r {
+        Some(it) => items.push(it),
+        None => {
+            items.push(x);
+            flush(items, out);
+            out.push(LoopOp::Neg);
+        }
+    }
+    Some(())
+}
+
+/// `x op y`: folded when both are known (or the result is affine), else
+/// emitted.
+fn specialise_binary(
+    b: BinOp,
+    bounds: &LoopBounds,
+    items: &mut Vec<Item>,
+    out: &mut Vec<LoopOp>,
+) -> Option<()> {
+    let y = items.pop()?;
+    let x = items.pop()?;
+    let r = match (x, y) {
+        (Item::Known(p), Item::Known(q)) => Some(Item::Known(binary(b, p, q)?)),
+        _ => affine_binary(bounds, b, x, y),
+    };
+    match r {
+        Some(it) => items.push(it),
+        None => {
+            items.push(x);
+            items.push(y);
+            flush(items, out);
+            out.push(LoopOp::Bin(b));
+            items.pop();
+        }
+    }
+    Some(())
+}
+
 /// `x op y` when both are affine in the loop variable (or int constants)
 /// and so is the result.
 fn affine_binary(bounds: &LoopBounds, b: BinOp, x: Item, y: Item) -> Option<Item> {
@@ -451,13 +492,13 @@ fn affine_binary(bounds: &LoopBounds, b: BinOp, x: Item, y: Item) -> Option<Item
     };
     let ((a1, c1), (a2, c2)) = (parts(x)?, parts(y)?);
     match b {
-        BinOp::Add => bounds.aff(a1.checked_add(a2), c1.checked_add(c2)),
-        BinOp::Sub => bounds.aff(a1.checked_sub(a2), c1.checked_sub(c2)),
+        BinOp::Add => bounds.affine(a1.checked_add(a2), c1.checked_add(c2)),
+        BinOp::Sub => bounds.affine(a1.checked_sub(a2), c1.checked_sub(c2)),
         BinOp::Mul | BinOp::ElemMul if a1 == 0 => {
-            bounds.aff(a2.checked_mul(c1), c2.checked_mul(c1))
+            bounds.affine(a2.checked_mul(c1), c2.checked_mul(c1))
         }
         BinOp::Mul | BinOp::ElemMul if a2 == 0 => {
-            bounds.aff(a1.checked_mul(c2), c1.checked_mul(c2))
+            bounds.affine(a1.checked_mul(c2), c1.checked_mul(c2))
         }
         _ => None,
     }

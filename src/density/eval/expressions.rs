@@ -191,7 +191,7 @@ impl<T: Scalar> Evaluator<'_, T> {
 
     /// Evaluates an expression that the checker typed as a constant int.
     pub fn expr_int(&mut self, e: &Expr) -> EvalResult<i64> {
-        if let Some(i) = self.int_fast(e) {
+        if let Some(i) = self.index_arithmetic(e) {
             return Ok(i);
         }
         let v = self.expr(e)?;
@@ -201,7 +201,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     /// Index arithmetic (`i`, `t - 1`, `K + j`) without the general
     /// machinery; `None` when the expression is anything else.
     #[inline]
-    pub(super) fn int_fast(&self, e: &Expr) -> Option<i64> {
+    pub(super) fn index_arithmetic(&self, e: &Expr) -> Option<i64> {
         match &e.kind {
             ExprKind::Int(i) => Some(*i),
             ExprKind::Local(id) => match self.workspace.locals[id.index()] {
@@ -213,7 +213,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 _ => None,
             },
             ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), a, b) => {
-                let (x, y) = (self.int_fast(a)?, self.int_fast(b)?);
+                let (x, y) = (self.index_arithmetic(a)?, self.index_arithmetic(b)?);
                 match op {
                     BinOp::Add => x.checked_add(y),
                     BinOp::Sub => x.checked_sub(y),
