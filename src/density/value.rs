@@ -5,7 +5,8 @@
 //! computations, always `f64`/`i64`) live in flat buffers, and quantities that
 //! depend on parameters live on the tape as ranges of slots. Slicing a
 //! vector or taking a row of a row-major matrix is a sub-range: no copy, and
-//! adjoints flow back into the same slots.
+//! adjoints flow back into the same slots. The storage of locals
+//! ([`LocalValue`]) and of the elements of `var`s ([`Slot`]) is here too.
 
 /// Which constant buffer a [`ConstRef`] points into.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

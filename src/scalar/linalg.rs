@@ -34,7 +34,7 @@ pub fn cholesky_in_place<S: Scalar>(a: &mut [S], n: usize) -> Result<(), NotPosi
             d -= a[j * n + k] * a[j * n + k];
         }
         let pivot = d.re();
-        if !(pivot > 0.0) || !pivot.is_finite() {
+        if pivot <= 0.0 || !pivot.is_finite() {
             return Err(NotPositiveDefinite {
                 pivot: j,
                 value: pivot,

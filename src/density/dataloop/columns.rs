@@ -209,11 +209,11 @@ impl LoopMemory<'_> {
             ColumnOp::Load(p, src, base, step) => {
                 let at = |t: usize| base.wrapping_add(step.wrapping_mul(i0 + t as i64)) as usize;
                 let (from_r, from_i): (&[f64], &[i64]) = match src {
-                    Location::Reals => (&self.reals, &[]),
-                    Location::IntMirror => (&self.int_mirror, &[]),
-                    Location::Scratch => (&self.scratch, &[]),
-                    Location::Ints => (&[], &self.ints),
-                    Location::IntScratch => (&[], &self.int_scratch),
+                    Location::Reals => (self.reals, &[]),
+                    Location::IntMirror => (self.int_mirror, &[]),
+                    Location::Scratch => (self.scratch, &[]),
+                    Location::Ints => (&[], self.ints),
+                    Location::IntScratch => (&[], self.int_scratch),
                     // Never part of a column form.
                     Location::Slots => return,
                 };

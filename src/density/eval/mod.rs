@@ -20,7 +20,7 @@
 //! `elementwise` gives the scalar meaning of the element-wise built-ins.
 
 mod distributions;
-pub mod elementwise;
+pub(crate) mod elementwise;
 mod expressions;
 mod functions;
 mod generate;
@@ -31,7 +31,7 @@ mod params;
 mod statements;
 mod values;
 mod variables;
-pub mod workspace;
+pub(crate) mod workspace;
 
 use crate::density::program::Program;
 use crate::density::value::Value;

@@ -1,4 +1,5 @@
-//! Per-thread scratch memory of the evaluator.
+//! Per-thread scratch memory of the evaluator, and how an evaluation stops
+//! early ([`EvalError`]).
 
 use crate::density::tape::Tape;
 use crate::density::value::{LocalValue, Slot, Value};

@@ -2,7 +2,7 @@
 //! derivatives (the [`Target`] implementation), and (in `outputs`) the
 //! per-draw quantities it reports.
 
-pub mod outputs;
+pub(crate) mod outputs;
 
 use crate::density::eval::Evaluator;
 use crate::density::eval::workspace::{Stop, Workspace};
