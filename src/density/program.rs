@@ -1,7 +1,7 @@
 //! The compiled form of a model bound to data: the IR, the data buffers,
 //! data-only results computed once at bind time, and the parameter layout.
 
-use super::value::{Buf, CRef, ConstBufs, Val};
+use crate::density::value::{Buf, ConstBufs, ConstRef, Value};
 use crate::ir;
 use crate::source::SourceMap;
 use crate::transform::Transform;
@@ -84,9 +84,9 @@ pub struct Program {
     /// `ints` as reals.
     pub int_mirror: Vec<f64>,
     /// The value of every data declaration.
-    pub data_vals: Vec<Val>,
+    pub data_vals: Vec<Value>,
     /// Values of top-level locals computed once at bind time.
-    pub const_locals: Vec<Option<Val>>,
+    pub const_locals: Vec<Option<Value>>,
     /// Top-level statements already executed at bind time.
     pub static_stmt: Vec<bool>,
     /// Locals whose value depends on parameters.
@@ -106,31 +106,31 @@ impl Program {
     }
 
     /// Stores constant reals permanently, returning their reference.
-    pub fn persist_reals(&mut self, xs: &[f64]) -> CRef {
+    pub fn persist_reals(&mut self, xs: &[f64]) -> ConstRef {
         let off = self.reals.len();
         self.reals.extend_from_slice(xs);
-        CRef::new(Buf::Data, off, xs.len())
+        ConstRef::new(Buf::Data, off, xs.len())
     }
 
     /// Stores constant ints permanently (with their real mirror).
-    pub fn persist_ints(&mut self, xs: &[i64]) -> CRef {
+    pub fn persist_ints(&mut self, xs: &[i64]) -> ConstRef {
         let off = self.ints.len();
         self.ints.extend_from_slice(xs);
         self.int_mirror.extend(xs.iter().map(|&x| x as f64));
-        CRef::new(Buf::Data, off, xs.len())
+        ConstRef::new(Buf::Data, off, xs.len())
     }
 
     /// Moves a value computed in a scratch buffer into the permanent buffers.
-    pub fn persist(&mut self, v: Val, scratch: &[f64], iscratch: &[i64]) -> Val {
+    pub fn persist(&mut self, v: Value, scratch: &[f64], int_scratch: &[i64]) -> Value {
         match v {
-            Val::Vec(r) if r.buf == Buf::Scratch => {
-                Val::Vec(self.persist_reals(&scratch[r.range()]))
+            Value::Vec(r) if r.buf == Buf::Scratch => {
+                Value::Vec(self.persist_reals(&scratch[r.range()]))
             }
-            Val::Mat(r, rows, cols) if r.buf == Buf::Scratch => {
-                Val::Mat(self.persist_reals(&scratch[r.range()]), rows, cols)
+            Value::Mat(r, rows, cols) if r.buf == Buf::Scratch => {
+                Value::Mat(self.persist_reals(&scratch[r.range()]), rows, cols)
             }
-            Val::IntArr(r) if r.buf == Buf::Scratch => {
-                Val::IntArr(self.persist_ints(&iscratch[r.range()]))
+            Value::IntArr(r) if r.buf == Buf::Scratch => {
+                Value::IntArr(self.persist_ints(&int_scratch[r.range()]))
             }
             other => other,
         }

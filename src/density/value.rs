@@ -1,12 +1,14 @@
-//! Run-time values of the evaluator.
+//! Run-time values of the engine, shared by the evaluator, the tape and the
+//! loop compiler.
 //!
 //! A value is a small `Copy` handle: constants (data and data-only
 //! computations, always `f64`/`i64`) live in flat buffers, and quantities that
 //! depend on parameters live on the tape as ranges of slots. Slicing a
 //! vector or taking a row of a row-major matrix is a sub-range: no copy, and
-//! adjoints flow back into the same slots.
+//! adjoints flow back into the same slots. The storage of locals
+//! ([`LocalValue`]) and of the elements of `var`s ([`Slot`]) is here too.
 
-/// Which constant buffer a [`CRef`] points into.
+/// Which constant buffer a [`ConstRef`] points into.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Buf {
     /// Bound data and data-only results computed once at bind time.
@@ -18,7 +20,7 @@ pub enum Buf {
     IntMirror,
 }
 
-/// The constant real buffers, for resolving a [`CRef`].
+/// The constant real buffers, for resolving a [`ConstRef`].
 #[derive(Clone, Copy)]
 pub struct ConstBufs<'a> {
     pub data: &'a [f64],
@@ -27,7 +29,7 @@ pub struct ConstBufs<'a> {
 }
 
 impl<'a> ConstBufs<'a> {
-    pub fn get(&self, r: CRef) -> &'a [f64] {
+    pub fn get(&self, r: ConstRef) -> &'a [f64] {
         match r.buf {
             Buf::Data => &self.data[r.range()],
             Buf::IntMirror => &self.mirror[r.range()],
@@ -38,15 +40,15 @@ impl<'a> ConstBufs<'a> {
 
 /// A range of a constant buffer (reals or ints, depending on the value).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct CRef {
+pub struct ConstRef {
     pub buf: Buf,
     pub off: u32,
     pub len: u32,
 }
 
-impl CRef {
-    pub fn new(buf: Buf, off: usize, len: usize) -> CRef {
-        CRef {
+impl ConstRef {
+    pub fn new(buf: Buf, off: usize, len: usize) -> ConstRef {
+        ConstRef {
             buf,
             off: off as u32,
             len: len as u32,
@@ -55,8 +57,8 @@ impl CRef {
     pub fn range(self) -> std::ops::Range<usize> {
         self.off as usize..(self.off + self.len) as usize
     }
-    pub fn sub(self, start: usize, len: usize) -> CRef {
-        CRef {
+    pub fn sub(self, start: usize, len: usize) -> ConstRef {
+        ConstRef {
             buf: self.buf,
             off: self.off + start as u32,
             len: len as u32,
@@ -66,14 +68,14 @@ impl CRef {
 
 /// A range of tape slots.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct VRef {
+pub struct TapeRef {
     pub off: u32,
     pub len: u32,
 }
 
-impl VRef {
-    pub fn new(off: usize, len: usize) -> VRef {
-        VRef {
+impl TapeRef {
+    pub fn new(off: usize, len: usize) -> TapeRef {
+        TapeRef {
             off: off as u32,
             len: len as u32,
         }
@@ -81,8 +83,8 @@ impl VRef {
     pub fn range(self) -> std::ops::Range<usize> {
         self.off as usize..(self.off + self.len) as usize
     }
-    pub fn sub(self, start: usize, len: usize) -> VRef {
-        VRef {
+    pub fn sub(self, start: usize, len: usize) -> TapeRef {
+        TapeRef {
             off: self.off + start as u32,
             len: len as u32,
         }
@@ -94,17 +96,17 @@ impl VRef {
 
 /// A value during evaluation. Matrices are row-major.
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub enum Val {
+pub enum Value {
     Int(i64),
     /// Into the int buffers.
-    IntArr(CRef),
+    IntArr(ConstRef),
     Real(f64),
-    Vec(CRef),
-    Mat(CRef, u32, u32),
+    Vec(ConstRef),
+    Mat(ConstRef, u32, u32),
     /// A tape slot.
-    VReal(u32),
-    VVec(VRef),
-    VMat(VRef, u32, u32),
+    TapeReal(u32),
+    TapeVec(TapeRef),
+    TapeMat(TapeRef, u32, u32),
 }
 
 /// The shape of a value, for size checks and messages.
@@ -125,13 +127,13 @@ impl std::fmt::Display for Dims {
     }
 }
 
-impl Val {
+impl Value {
     pub fn dims(&self) -> Dims {
         match *self {
-            Val::Int(_) | Val::Real(_) | Val::VReal(_) => Dims::Scalar,
-            Val::IntArr(r) | Val::Vec(r) => Dims::Vector(r.len as usize),
-            Val::VVec(r) => Dims::Vector(r.len as usize),
-            Val::Mat(_, r, c) | Val::VMat(_, r, c) => Dims::Matrix(r as usize, c as usize),
+            Value::Int(_) | Value::Real(_) | Value::TapeReal(_) => Dims::Scalar,
+            Value::IntArr(r) | Value::Vec(r) => Dims::Vector(r.len as usize),
+            Value::TapeVec(r) => Dims::Vector(r.len as usize),
+            Value::Mat(_, r, c) | Value::TapeMat(_, r, c) => Dims::Matrix(r as usize, c as usize),
         }
     }
 
@@ -150,7 +152,10 @@ impl Val {
 
     /// Depends on parameters (lives on the tape).
     pub fn is_var(&self) -> bool {
-        matches!(self, Val::VReal(_) | Val::VVec(_) | Val::VMat(..))
+        matches!(
+            self,
+            Value::TapeReal(_) | Value::TapeVec(_) | Value::TapeMat(..)
+        )
     }
 
     pub fn is_scalar(&self) -> bool {
@@ -158,6 +163,39 @@ impl Val {
     }
 
     pub fn is_int(&self) -> bool {
-        matches!(self, Val::Int(_) | Val::IntArr(_))
+        matches!(self, Value::Int(_) | Value::IntArr(_))
     }
+}
+
+/// Number of elements of a shape.
+pub fn element_count(d: Dims) -> usize {
+    match d {
+        Dims::Scalar => 1,
+        Dims::Vector(n) => n,
+        Dims::Matrix(r, c) => r * c,
+    }
+}
+
+/// The storage of a local variable during one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalValue {
+    Unset,
+    /// A `let`, loop variable or function argument.
+    Value(Value),
+    /// A `var`: its elements live in `slots[off..off + len]`.
+    Var {
+        off: u32,
+        dims: Dims,
+        int: bool,
+    },
+}
+
+/// One element of a `var`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Slot {
+    Unset,
+    Int(i64),
+    Real(f64),
+    /// A tape slot.
+    Var(u32),
 }

@@ -4,6 +4,7 @@ use super::multi_normal_cholesky::{check_cholesky_factor, mvn_lpdf, mvn_rng, squ
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
 use crate::scalar::Scalar;
+use crate::scalar::linalg::cholesky_lower;
 
 pub struct MultiNormal;
 
@@ -39,7 +40,8 @@ impl Multivariate for MultiNormal {
 
 /// Lower Cholesky factor (row-major) of a symmetric positive-definite
 /// matrix, generic so that derivatives flow through it; an error names the
-/// first asymmetric entry or the pivot that fails.
+/// first asymmetric entry or the pivot that fails. The factorisation is
+/// [`cholesky_lower`]; the symmetry check is this distribution's.
 pub fn cholesky<T: Scalar>(a: &View<'_, T>) -> Result<Vec<T>, String> {
     let k = a.rows;
     for i in 0..k {
@@ -57,27 +59,12 @@ pub fn cholesky<T: Scalar>(a: &View<'_, T>) -> Result<Vec<T>, String> {
         }
     }
     let mut l = vec![T::zero(); k * k];
-    for j in 0..k {
-        let mut d = a.at(j, j);
-        for m in 0..j {
-            d -= l[j * k + m] * l[j * k + m];
-        }
-        if d.re().is_nan() || d.re() <= 0.0 {
-            return Err(format!(
-                "Sigma must be positive-definite (Cholesky pivot {} is {})",
-                j + 1,
-                d.re()
-            ));
-        }
-        let ljj = d.sqrt();
-        l[j * k + j] = ljj;
-        for i in (j + 1)..k {
-            let mut s = a.at(i, j);
-            for m in 0..j {
-                s -= l[i * k + m] * l[j * k + m];
-            }
-            l[i * k + j] = s / ljj;
-        }
-    }
+    cholesky_lower(a.data, &mut l, k).map_err(|e| {
+        format!(
+            "Sigma must be positive-definite (Cholesky pivot {} is {})",
+            e.pivot + 1,
+            e.value
+        )
+    })?;
     Ok(l)
 }

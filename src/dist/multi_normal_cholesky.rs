@@ -3,6 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
+use crate::scalar::linalg::solve_lower;
 use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
 
 pub struct MultiNormalCholesky;
@@ -120,12 +121,11 @@ pub(crate) fn mvn_lpdf<T: Scalar>(
         };
         // Forward substitution L z = y - mu.
         for i in 0..k {
-            let mut s = yr[i] - mr[i];
-            for (j, zj) in z.iter().enumerate().take(i) {
-                s -= l.at(i, j) * *zj;
-            }
-            z[i] = s / l.at(i, i);
-            sum_sq += z[i] * z[i];
+            z[i] = yr[i] - mr[i];
+        }
+        solve_lower(l.data, &mut z, k);
+        for &zi in &z {
+            sum_sq += zi * zi;
         }
     }
     let nf = n as f64;

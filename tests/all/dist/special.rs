@@ -5,6 +5,7 @@
 use super::{num, reference};
 use num_dual::{Dual, Dual64, DualNum, DualSVec64};
 use vippl::builtins::Builtin;
+use vippl::density;
 use vippl::scalar::{self, Phi, Scalar, TAYLOR_ORDER};
 
 type D3 = Dual<Dual<Dual64>>;
@@ -201,17 +202,17 @@ fn derivatives_match_finite_differences() {
             Builtin::Floor | Builtin::Ceil | Builtin::Round | Builtin::Abs => continue,
             _ => &pts,
         };
-        check_by_differences(f.name(), |x| scalar::eval_unary(f, x), points);
+        check_by_differences(f.name(), |x| density::eval_unary(f, x), points);
     }
     for f in [Builtin::Pow, Builtin::Lbeta, Builtin::LogSumExp2] {
         check_by_differences(
             f.name(),
-            |x| scalar::eval_binary(f, x, -x * 0.3 + 2.0),
+            |x| density::eval_binary(f, x, -x * 0.3 + 2.0),
             &[0.4, 1.1, 2.7],
         );
         check_by_differences(
             f.name(),
-            |x| scalar::eval_binary(f, D3::from(1.7), x),
+            |x| density::eval_binary(f, D3::from(1.7), x),
             &[0.4, 1.1, 2.7],
         );
     }
@@ -253,7 +254,7 @@ fn unary_builtins_evaluate_what_they_name() {
     };
     let mut n = 0;
     for &f in Builtin::ALL.iter().filter(|f| f.is_elementwise_unary()) {
-        let got: f64 = scalar::eval_unary(f, x);
+        let got: f64 = density::eval_unary(f, x);
         assert!(
             (got - want(f)).abs() <= 1e-14 * want(f).abs().max(1.0),
             "{}({x}) = {got} vs {}",
@@ -264,13 +265,13 @@ fn unary_builtins_evaluate_what_they_name() {
     }
     assert_eq!(n, 26);
     // Kinks and steps: derivative of abs follows the sign; steps have none.
-    let d = |f: Builtin, x: f64| scalar::eval_unary(f, Dual64::new(x, 1.0)).eps;
+    let d = |f: Builtin, x: f64| density::eval_unary(f, Dual64::new(x, 1.0)).eps;
     assert_eq!((d(Builtin::Abs, -2.0), d(Builtin::Abs, 3.0)), (-1.0, 1.0));
     assert_eq!(
         (
             d(Builtin::Floor, 2.5),
             d(Builtin::Round, 2.5),
-            scalar::eval_unary(Builtin::Round, -2.5)
+            density::eval_unary(Builtin::Round, -2.5)
         ),
         (0.0, 0.0, -3.0)
     );
@@ -279,7 +280,7 @@ fn unary_builtins_evaluate_what_they_name() {
 #[test]
 fn binary_builtins() {
     use Builtin::*;
-    let e = |f, x: f64, y: f64| scalar::eval_binary(f, x, y);
+    let e = |f, x: f64, y: f64| density::eval_binary(f, x, y);
     assert_eq!(e(Pow, -2.0, 3.0), -8.0);
     assert_eq!(e(Pow, 2.0, 10.0), 1024.0);
     assert_eq!(e(Pow, 0.0, 2.0), 0.0);
@@ -287,7 +288,7 @@ fn binary_builtins() {
     assert!(e(Pow, -2.0, 0.5).is_nan());
     assert!((e(Pow, 2.0, 0.5) - 2f64.sqrt()).abs() < 1e-15);
     // d/dy x^y = x^y log x also at integer y.
-    let g = scalar::eval_binary(Pow, Dual64::from(3.0), Dual64::new(2.0, 1.0));
+    let g = density::eval_binary(Pow, Dual64::from(3.0), Dual64::new(2.0, 1.0));
     assert!((g.eps - 9.0 * 3f64.ln()).abs() < 1e-13);
     assert_eq!(
         (

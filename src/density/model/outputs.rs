@@ -1,13 +1,14 @@
 //! Per-draw outputs: constrained parameters, parameter-dependent top-level
-//! `let`s and `gen` quantities, and the inverse map from a constrained point
-//! to unconstrained coordinates.
+//! `let`s and `gen` quantities, the values of data-only constants, and the
+//! inverse map from a constrained point to unconstrained coordinates.
 
-use super::ev::Ev;
-use super::program::element_names;
-use super::value::{Buf, Dims, Val};
-use super::workspace::{LocalVal, Stop, Workspace};
 use super::{CompiledModel, ModelWorkspace};
 use crate::data::RawValue;
+use crate::density::eval::Evaluator;
+use crate::density::eval::workspace::Workspace;
+use crate::density::program::element_names;
+use crate::density::value::LocalValue;
+use crate::density::value::{Buf, Dims, Value};
 use crate::ir::{self, LocalKind, StmtKind};
 use crate::random::VRng;
 use crate::transform::{self, Transform};
@@ -64,24 +65,6 @@ fn dims_vec(d: Dims) -> Vec<usize> {
     }
 }
 
-/// Appends a value's elements (matrices column-major).
-fn push_values(ev: &Ev<'_, f64>, v: Val, row: &mut Vec<f64>) {
-    match v.dims() {
-        Dims::Matrix(r, c) => {
-            for j in 0..c {
-                for i in 0..r {
-                    row.push(ev.elem_f(v, i * c + j));
-                }
-            }
-        }
-        _ => {
-            for i in 0..v.len() {
-                row.push(ev.elem_f(v, i));
-            }
-        }
-    }
-}
-
 impl CompiledModel {
     /// Runs the model with `gen` statements; returns the log density (Jacobian included).
     fn run_generate(
@@ -96,30 +79,8 @@ impl CompiledModel {
         let th = ws.tape.alloc(theta.len());
         ws.tape.vals[th.range()].copy_from_slice(theta);
         let res = {
-            let mut ev = Ev::new(&self.prog, ws, true);
-            ev.constrain_params(th).and_then(|_| {
-                for (k, s) in self.prog.model.body.iter().enumerate() {
-                    if self.prog.static_stmt[k] {
-                        continue;
-                    }
-                    match ev.stmt(s) {
-                        Ok(_) => {}
-                        // A rejected `~` makes the density −∞ but the draw's
-                        // other quantities are still reported.
-                        Err(e)
-                            if e.kind == Stop::Reject
-                                && matches!(
-                                    s.kind,
-                                    StmtKind::Tilde { .. } | StmtKind::TargetAdd(_)
-                                ) =>
-                        {
-                            ev.ws.lp_const = f64::NEG_INFINITY;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(())
-            })
+            let mut ev = Evaluator::new(&self.prog, ws, true);
+            ev.constrain_params(th).and_then(|_| ev.run_generating())
         };
         ws.rng = None;
         match res {
@@ -159,7 +120,7 @@ impl CompiledModel {
                             && self.prog.param_dependent[local.index()]
                         {
                             let v = match ws.locals[local.index()] {
-                                LocalVal::Val(v) => v,
+                                LocalValue::Value(v) => v,
                                 _ => continue,
                             };
                             cols.push(OutputColumn {
@@ -206,15 +167,15 @@ impl CompiledModel {
     ) -> Result<f64, String> {
         let cols = self.output_columns(theta)?;
         let lp = self.run_generate(&mut ws.f, theta, rng)?;
-        let ev = Ev::new(&self.prog, &mut ws.f, true);
+        let ev = Evaluator::new(&self.prog, &mut ws.f, true);
         for c in cols {
             let v = match c.kind {
-                QuantityKind::Param => ev.ws.params[c.id as usize],
-                QuantityKind::Let => match ev.ws.locals[c.id as usize] {
-                    LocalVal::Val(v) => v,
+                QuantityKind::Param => ev.workspace.params[c.id as usize],
+                QuantityKind::Let => match ev.workspace.locals[c.id as usize] {
+                    LocalValue::Value(v) => v,
                     _ => return Err(format!("`{}` has no value in this draw", c.name)),
                 },
-                QuantityKind::Gen => ev.ws.gens[c.id as usize],
+                QuantityKind::Gen => ev.workspace.gens[c.id as usize],
             };
             if dims_vec(v.dims()) != c.dims {
                 return Err(format!(
@@ -224,7 +185,7 @@ impl CompiledModel {
                     c.dims
                 ));
             }
-            push_values(&ev, v, row);
+            ev.push_column_major(v, row);
         }
         Ok(lp)
     }
@@ -247,12 +208,12 @@ impl CompiledModel {
             }
         };
         let values: Vec<f64> = match v {
-            Val::Int(k) => vec![k as f64],
-            Val::Real(x) => vec![x],
-            Val::IntArr(r) if r.buf != Buf::Scratch => {
+            Value::Int(k) => vec![k as f64],
+            Value::Real(x) => vec![x],
+            Value::IntArr(r) if r.buf != Buf::Scratch => {
                 prog.ints[r.range()].iter().map(|&k| k as f64).collect()
             }
-            Val::Vec(r) | Val::Mat(r, ..) if r.buf != Buf::Scratch => {
+            Value::Vec(r) | Value::Mat(r, ..) if r.buf != Buf::Scratch => {
                 prog.bufs(&[]).get(r).to_vec()
             }
             _ => return None,
@@ -296,13 +257,13 @@ impl CompiledModel {
                 ));
             }
             let decl = prog.model.param(ps.id);
-            let mut ev = Ev::new(prog, &mut ws, false);
+            let mut ev = Evaluator::new(prog, &mut ws, false);
             let mut bound = |e: Option<&ir::Expr>| -> Result<Vec<f64>, String> {
                 match e {
                     None => Ok(vec![]),
                     Some(e) => {
                         let v = ev.expr(e).map_err(|err| err.message)?;
-                        Ok((0..v.len()).map(|i| ev.elem_f(v, i)).collect())
+                        Ok((0..v.len()).map(|i| ev.element_f64(v, i)).collect())
                     }
                 }
             };
@@ -319,15 +280,15 @@ impl CompiledModel {
             }
             // Later bounds may use this parameter.
             let r = ev.scratch(n);
-            ev.ws.scratch[r.range()].copy_from_slice(&raw.values);
+            ev.workspace.scratch[r.range()].copy_from_slice(&raw.values);
             let dims = match ps.dims.as_slice() {
                 [] => Dims::Scalar,
                 [k] => Dims::Vector(*k),
                 [a, b] => Dims::Matrix(*a, *b),
                 _ => Dims::Scalar,
             };
-            let v = ev.const_val(r, dims);
-            ev.ws.params[ps.id.index()] = v;
+            let v = ev.const_value(r, dims);
+            ev.workspace.params[ps.id.index()] = v;
         }
         Ok(theta)
     }

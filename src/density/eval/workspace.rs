@@ -1,35 +1,12 @@
-//! Per-thread scratch memory of the evaluator.
+//! Per-thread scratch memory of the evaluator, and how an evaluation stops
+//! early ([`EvalError`]).
 
-use super::tape::Tape;
-use super::value::{Dims, Val};
+use crate::density::tape::Tape;
+use crate::density::value::{LocalValue, Slot, Value};
 use crate::random::VRng;
 use crate::scalar::Scalar;
 use crate::source::Span;
 use num_dual::Dual;
-
-/// The storage of a local variable during one evaluation.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LocalVal {
-    Unset,
-    /// A `let`, loop variable or function argument.
-    Val(Val),
-    /// A `var`: its elements live in `slots[off..off + len]`.
-    Var {
-        off: u32,
-        dims: Dims,
-        int: bool,
-    },
-}
-
-/// One element of a `var`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Slot {
-    Unset,
-    Int(i64),
-    Real(f64),
-    /// A tape slot.
-    Var(u32),
-}
 
 /// Why an evaluation stopped early.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,22 +21,22 @@ pub enum Stop {
 
 /// A located run-time problem.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RtError {
+pub struct EvalError {
     pub kind: Stop,
     pub span: Span,
     pub message: String,
 }
 
-impl RtError {
-    pub fn fatal(span: Span, message: impl Into<String>) -> Box<RtError> {
-        Box::new(RtError {
+impl EvalError {
+    pub fn fatal(span: Span, message: impl Into<String>) -> Box<EvalError> {
+        Box::new(EvalError {
             kind: Stop::Fatal,
             span,
             message: message.into(),
         })
     }
-    pub fn reject(span: Span, message: impl Into<String>) -> Box<RtError> {
-        Box::new(RtError {
+    pub fn reject(span: Span, message: impl Into<String>) -> Box<EvalError> {
+        Box::new(EvalError {
             kind: Stop::Reject,
             span,
             message: message.into(),
@@ -69,7 +46,7 @@ impl RtError {
 
 /// Results of evaluation: the error is boxed so that the common, successful
 /// path moves small values.
-pub type Rt<X> = Result<X, Box<RtError>>;
+pub type EvalResult<X> = Result<X, Box<EvalError>>;
 
 /// Scratch memory for evaluating one model on one thread.
 pub struct Workspace<T: Scalar> {
@@ -77,26 +54,26 @@ pub struct Workspace<T: Scalar> {
     /// Constant reals computed during this evaluation.
     pub scratch: Vec<f64>,
     /// Constant ints computed during this evaluation.
-    pub iscratch: Vec<i64>,
-    pub locals: Vec<LocalVal>,
+    pub int_scratch: Vec<i64>,
+    pub locals: Vec<LocalValue>,
     pub slots: Vec<Slot>,
     /// Constrained parameter values, by parameter id.
-    pub params: Vec<Val>,
-    pub gens: Vec<Val>,
+    pub params: Vec<Value>,
+    pub gens: Vec<Value>,
     /// Tape slots whose sum (plus `lp_const`) is the log density.
     pub lp_terms: Vec<u32>,
     pub lp_const: f64,
     /// The first statement whose contribution was not finite.
     pub nonfinite_at: Option<(Span, f64)>,
     /// What stopped the last evaluation, if anything.
-    pub error: Option<RtError>,
+    pub error: Option<EvalError>,
     /// Random numbers for `_rng` calls (only when generating quantities).
     pub rng: Option<VRng>,
     /// Buffers for dual-number partials of multivariate nodes.
-    pub dual_buf: Vec<Dual<T>>,
-    pub t_buf: Vec<T>,
-    pub t_buf2: Vec<T>,
-    pub f_buf: Vec<f64>,
+    pub dual_buffer: Vec<Dual<T>>,
+    pub scalar_buffer: Vec<T>,
+    pub scalar_buffer2: Vec<T>,
+    pub real_buffer: Vec<f64>,
     /// Add the log-Jacobians of the parameter transforms (the density on
     /// unconstrained coordinates); off for the density of constrained values.
     pub jacobian: bool,
@@ -107,20 +84,20 @@ impl<T: Scalar> Workspace<T> {
         Workspace {
             tape: Tape::default(),
             scratch: Vec::new(),
-            iscratch: Vec::new(),
-            locals: vec![LocalVal::Unset; n_locals],
+            int_scratch: Vec::new(),
+            locals: vec![LocalValue::Unset; n_locals],
             slots: Vec::new(),
-            params: vec![Val::Real(f64::NAN); n_params],
-            gens: vec![Val::Real(f64::NAN); n_gens],
+            params: vec![Value::Real(f64::NAN); n_params],
+            gens: vec![Value::Real(f64::NAN); n_gens],
             lp_terms: Vec::new(),
             lp_const: 0.0,
             nonfinite_at: None,
             error: None,
             rng: None,
-            dual_buf: Vec::new(),
-            t_buf: Vec::new(),
-            t_buf2: Vec::new(),
-            f_buf: Vec::new(),
+            dual_buffer: Vec::new(),
+            scalar_buffer: Vec::new(),
+            scalar_buffer2: Vec::new(),
+            real_buffer: Vec::new(),
             jacobian: true,
         }
     }
@@ -129,8 +106,8 @@ impl<T: Scalar> Workspace<T> {
     pub fn reset(&mut self, record: bool) {
         self.tape.clear(record);
         self.scratch.clear();
-        self.iscratch.clear();
-        self.locals.iter_mut().for_each(|l| *l = LocalVal::Unset);
+        self.int_scratch.clear();
+        self.locals.iter_mut().for_each(|l| *l = LocalValue::Unset);
         self.slots.clear();
         self.lp_terms.clear();
         self.lp_const = 0.0;

@@ -1,11 +1,11 @@
 //! Binding data to the data declarations: shapes, types, bounds, defaults
 //! and sizes inferred from the arrays that use them.
 
-use super::ev::Ev;
-use super::program::Program;
-use super::value::{Dims, Val};
-use super::workspace::Workspace;
 use crate::data::{DataInput, RawValue};
+use crate::density::eval::Evaluator;
+use crate::density::eval::workspace::Workspace;
+use crate::density::program::Program;
+use crate::density::value::{Dims, Value};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{DataDecl, DataId, Elem, Expr, ExprKind, Shape};
 
@@ -45,38 +45,14 @@ pub fn bind_data(
     input: &DataInput,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut notes = Vec::new();
     let n = prog.model.data.len();
-    prog.data_vals = vec![Val::Real(f64::NAN); n];
+    prog.data_vals = vec![Value::Real(f64::NAN); n];
     let mut ws: Workspace<f64> = Workspace::new(prog.model.locals.len(), 0, 0);
     for k in 0..n {
         let decl = prog.model.data[k].clone();
-        // Sizes from the declaration's shape expressions (earlier data only).
-        let mut sizes = Vec::new();
-        let mut ok = true;
-        for e in shape_exprs(&decl) {
-            ws.reset(false);
-            let mut ev = Ev::new(prog, &mut ws, false);
-            match ev.size_expr(e) {
-                Ok(s) => sizes.push(s),
-                Err(err) => {
-                    errors.push(
-                        Diagnostic::error(
-                            "data-shape",
-                            format!(
-                                "the size of `{}` cannot be computed: {}",
-                                decl.name, err.message
-                            ),
-                        )
-                        .with_label(err.span, "this size"),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        if !ok {
+        let Some(sizes) = declared_sizes(prog, &mut ws, &decl, &mut errors) else {
             continue;
-        }
+        };
         let dims = expected_dims(&decl, &sizes);
         let value = if let Some(entry) = input.get(&decl.name) {
             match convert(&decl, dims, &entry.value, &entry.origin, entry.table) {
@@ -90,88 +66,21 @@ pub fn bind_data(
                 }
             }
         } else if let Some(def) = &decl.default {
-            ws.reset(false);
-            let mut ev = Ev::new(prog, &mut ws, false);
-            match ev.expr(def) {
-                Ok(v) => {
-                    let v = if decl.elem == Elem::Real {
-                        ev.promote(v)
-                    } else {
-                        v
-                    };
-                    if v.dims() != dims {
-                        errors.push(
-                            Diagnostic::error(
-                                "data-mismatch",
-                                format!(
-                                    "the default of `{}` is {} but the declaration says {}",
-                                    decl.name,
-                                    v.dims(),
-                                    type_text(&decl, dims)
-                                ),
-                            )
-                            .with_label(def.span, "this default"),
-                        );
-                        continue;
-                    }
-                    let (s, i) = (
-                        std::mem::take(&mut ws.scratch),
-                        std::mem::take(&mut ws.iscratch),
-                    );
-                    let v = prog.persist(v, &s, &i);
-                    ws.scratch = s;
-                    ws.iscratch = i;
-                    v
-                }
-                Err(err) => {
-                    errors.push(
-                        Diagnostic::error(
-                            "data-default",
-                            format!(
-                                "the default of `{}` cannot be computed: {}",
-                                decl.name, err.message
-                            ),
-                        )
-                        .with_label(err.span, "here"),
-                    );
+            match bind_default(prog, &mut ws, &decl, def, dims) {
+                Ok(v) => v,
+                Err(d) => {
+                    errors.push(d);
                     continue;
                 }
             }
         } else if let Some(v) = infer_size(prog, k, input, &mut errors) {
-            Val::Int(v as i64)
+            Value::Int(v as i64)
         } else {
             if !errors.iter().any(|e| {
                 e.code == "data-size-conflict"
                     && e.labels.first().map(|l| l.span) == Some(decl.span)
             }) {
-                let files: Vec<&str> = {
-                    let mut f: Vec<&str> =
-                        input.entries.iter().map(|e| e.origin.as_str()).collect();
-                    f.dedup();
-                    f
-                };
-                let help = if files.is_empty() {
-                    "pass a data file with `--data FILE.json`".to_string()
-                } else {
-                    format!(
-                        "add `{}` to {} or give the declaration a default (`data {}: ... = value`)",
-                        decl.name,
-                        files.join(", "),
-                        decl.name
-                    )
-                };
-                errors.push(
-                    Diagnostic::error(
-                        "data-missing",
-                        format!(
-                            "missing data `{}`: expected {}, but no data file provides it",
-                            decl.name,
-                            type_text(&decl, dims)
-                        ),
-                    )
-                    .with_label(decl.span, "declared here")
-                    .with_help(help),
-                );
+                errors.push(missing(&decl, dims, input));
             }
             continue;
         };
@@ -180,22 +89,139 @@ pub fn bind_data(
             errors.push(d);
         }
     }
-    for e in &input.entries {
-        if prog.model.data_by_name(&e.name).is_none() {
-            notes.push(Diagnostic::note(
+    if errors.is_empty() {
+        Ok(ignored_entries(prog, input))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The sizes of a declaration's shape, from its size expressions (earlier
+/// data only); `None` after reporting the ones that cannot be computed.
+fn declared_sizes(
+    prog: &Program,
+    ws: &mut Workspace<f64>,
+    decl: &DataDecl,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<usize>> {
+    let mut sizes = Vec::new();
+    let mut ok = true;
+    for e in shape_exprs(decl) {
+        ws.reset(false);
+        let mut ev = Evaluator::new(prog, ws, false);
+        match ev.size_expr(e) {
+            Ok(s) => sizes.push(s),
+            Err(err) => {
+                errors.push(
+                    Diagnostic::error(
+                        "data-shape",
+                        format!(
+                            "the size of `{}` cannot be computed: {}",
+                            decl.name, err.message
+                        ),
+                    )
+                    .with_label(err.span, "this size"),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(sizes)
+}
+
+/// The value of a declaration's default (`data N: int = 10`), kept in the
+/// permanent buffers.
+fn bind_default(
+    prog: &mut Program,
+    ws: &mut Workspace<f64>,
+    decl: &DataDecl,
+    def: &Expr,
+    dims: Dims,
+) -> Result<Value, Diagnostic> {
+    ws.reset(false);
+    let mut ev = Evaluator::new(prog, ws, false);
+    let v = ev.expr(def).map_err(|err| {
+        Diagnostic::error(
+            "data-default",
+            format!(
+                "the default of `{}` cannot be computed: {}",
+                decl.name, err.message
+            ),
+        )
+        .with_label(err.span, "here")
+    })?;
+    let v = if decl.elem == Elem::Real {
+        ev.promote(v)
+    } else {
+        v
+    };
+    if v.dims() != dims {
+        return Err(Diagnostic::error(
+            "data-mismatch",
+            format!(
+                "the default of `{}` is {} but the declaration says {}",
+                decl.name,
+                v.dims(),
+                type_text(decl, dims)
+            ),
+        )
+        .with_label(def.span, "this default"));
+    }
+    let (s, i) = (
+        std::mem::take(&mut ws.scratch),
+        std::mem::take(&mut ws.int_scratch),
+    );
+    let v = prog.persist(v, &s, &i);
+    ws.scratch = s;
+    ws.int_scratch = i;
+    Ok(v)
+}
+
+/// The error for data that no file provides and nothing else determines.
+fn missing(decl: &DataDecl, dims: Dims, input: &DataInput) -> Diagnostic {
+    let files: Vec<&str> = {
+        let mut f: Vec<&str> = input.entries.iter().map(|e| e.origin.as_str()).collect();
+        f.dedup();
+        f
+    };
+    let help = if files.is_empty() {
+        "pass a data file with `--data FILE.json`".to_string()
+    } else {
+        format!(
+            "add `{}` to {} or give the declaration a default (`data {}: ... = value`)",
+            decl.name,
+            files.join(", "),
+            decl.name
+        )
+    };
+    Diagnostic::error(
+        "data-missing",
+        format!(
+            "missing data `{}`: expected {}, but no data file provides it",
+            decl.name,
+            type_text(decl, dims)
+        ),
+    )
+    .with_label(decl.span, "declared here")
+    .with_help(help)
+}
+
+/// Notes for the entries of the data files that the model does not declare.
+fn ignored_entries(prog: &Program, input: &DataInput) -> Vec<Diagnostic> {
+    input
+        .entries
+        .iter()
+        .filter(|e| prog.model.data_by_name(&e.name).is_none())
+        .map(|e| {
+            Diagnostic::note(
                 "data-ignored",
                 format!(
                     "ignoring `{}` from {}: the model declares no data of that name",
                     e.name, e.origin
                 ),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(notes)
-    } else {
-        Err(errors)
-    }
+            )
+        })
+        .collect()
 }
 
 /// A size that no file provides, inferred from the arrays declared with it.
@@ -306,14 +332,14 @@ enum Converted {
     Reals(Vec<f64>, Dims),
 }
 
-fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Val {
+fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Value {
     match v {
-        Converted::Ints(xs, Dims::Scalar) => Val::Int(xs[0]),
-        Converted::Ints(xs, _) => Val::IntArr(prog.persist_ints(&xs)),
-        Converted::Reals(xs, Dims::Scalar) => Val::Real(xs[0]),
-        Converted::Reals(xs, Dims::Vector(_)) => Val::Vec(prog.persist_reals(&xs)),
+        Converted::Ints(xs, Dims::Scalar) => Value::Int(xs[0]),
+        Converted::Ints(xs, _) => Value::IntArr(prog.persist_ints(&xs)),
+        Converted::Reals(xs, Dims::Scalar) => Value::Real(xs[0]),
+        Converted::Reals(xs, Dims::Vector(_)) => Value::Vec(prog.persist_reals(&xs)),
         Converted::Reals(xs, Dims::Matrix(r, c)) => {
-            Val::Mat(prog.persist_reals(&xs), r as u32, c as u32)
+            Value::Mat(prog.persist_reals(&xs), r as u32, c as u32)
         }
     }
 }
@@ -323,12 +349,12 @@ fn check_bounds(
     prog: &Program,
     ws: &mut Workspace<f64>,
     decl: &DataDecl,
-    v: Val,
+    v: Value,
 ) -> Result<(), Diagnostic> {
     for (which, bound) in [("lower", &decl.bounds.lower), ("upper", &decl.bounds.upper)] {
         let Some(e) = bound else { continue };
         ws.reset(false);
-        let mut ev = Ev::new(prog, ws, false);
+        let mut ev = Evaluator::new(prog, ws, false);
         let b = ev.expr(e).map_err(|err| {
             Diagnostic::error(
                 "data-bound",
@@ -352,8 +378,8 @@ fn check_bounds(
             .with_label(e.span, "this bound"));
         }
         for i in 0..v.len() {
-            let x = ev.elem_f(v, i);
-            let l = ev.elem_f(b, if b.is_scalar() { 0 } else { i });
+            let x = ev.element_f64(v, i);
+            let l = ev.element_f64(b, if b.is_scalar() { 0 } else { i });
             let bad = if which == "lower" { x < l } else { x > l };
             if bad {
                 let at = if v.is_scalar() {

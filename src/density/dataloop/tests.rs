@@ -2,10 +2,9 @@
 //! values (ints staying ints, reals bit for bit) and the same error messages,
 //! with counters showing which path each loop took.
 
-use super::fast::GENERAL_ONLY;
-use super::fast_loop::{COLUMN_CHUNKS, FAST_STORES};
-use super::value::Val;
+use super::{COLUMN_CHUNKS, FAST_STORES, GENERAL_ONLY};
 use crate::data::{DataInput, DataSpec};
+use crate::density::value::{Buf, Value};
 use crate::diagnostics::render_short;
 use crate::source::SourceMap;
 
@@ -23,22 +22,22 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
     input
         .add(&DataSpec::Json("d.json".into()), json)
         .expect("valid data");
-    let out = super::compile(model, sources.clone(), &input)
+    let out = crate::density::compile(model, sources.clone(), &input)
         .map(|(cm, _)| {
-            let p = &cm.prog;
+            let p = cm.program();
             let mut out = Vec::new();
             for (id, v) in p.const_locals.iter().enumerate() {
                 let Some(v) = *v else { continue };
                 let vals: Vec<String> = match v {
-                    Val::Int(i) => vec![format!("int {i}")],
-                    Val::Real(x) => vec![format!("real {x:?}")],
-                    Val::IntArr(r) => p.ints[r.range()]
+                    Value::Int(i) => vec![format!("int {i}")],
+                    Value::Real(x) => vec![format!("real {x:?}")],
+                    Value::IntArr(r) => p.ints[r.range()]
                         .iter()
                         .map(|i| format!("int {i}"))
                         .collect(),
-                    Val::Vec(r) | Val::Mat(r, ..) => {
+                    Value::Vec(r) | Value::Mat(r, ..) => {
                         let xs = match r.buf {
-                            super::value::Buf::IntMirror => &p.int_mirror,
+                            Buf::IntMirror => &p.int_mirror,
                             _ => &p.reals,
                         };
                         xs[r.range()]

@@ -1,29 +1,13 @@
 //! Parameters: from unconstrained coordinates to constrained values, with
 //! the log-Jacobian added once, here.
 
-use super::ev::Ev;
-use super::tape::Node;
-use super::value::{Dims, VRef};
-use super::workspace::{Rt, RtError};
+use super::workspace::{EvalError, EvalResult};
+use crate::density::eval::Evaluator;
+use crate::density::tape::Node;
+use crate::density::value::{Dims, TapeRef};
 use crate::ir::{Constraint, Expr};
 use crate::scalar::Scalar;
 use crate::transform::{self, Transform};
-
-/// The transform a constraint implies.
-pub fn transform_of(c: &Constraint) -> Transform {
-    match c {
-        Constraint::Bounded(b) => match (&b.lower, &b.upper) {
-            (None, None) => Transform::Identity,
-            (Some(_), None) => Transform::Lower,
-            (None, Some(_)) => Transform::Upper,
-            (Some(_), Some(_)) => Transform::LowerUpper,
-        },
-        Constraint::Simplex => Transform::Simplex,
-        Constraint::Ordered => Transform::Ordered,
-        Constraint::PositiveOrdered => Transform::PositiveOrdered,
-        Constraint::CorrCholesky => Transform::CorrCholesky,
-    }
-}
 
 fn dims_of(d: &[usize]) -> Dims {
     match d {
@@ -34,16 +18,21 @@ fn dims_of(d: &[usize]) -> Dims {
     }
 }
 
-impl<T: Scalar> Ev<'_, T> {
+impl<T: Scalar> Evaluator<'_, T> {
     /// Evaluates a bound and returns its tape slots (empty when absent).
-    fn bound_slots(&mut self, e: Option<&Expr>, n: usize, pname: &str) -> Rt<VRef> {
+    pub(super) fn bound_slots(
+        &mut self,
+        e: Option<&Expr>,
+        n: usize,
+        pname: &str,
+    ) -> EvalResult<TapeRef> {
         let Some(e) = e else {
-            return Ok(VRef::new(0, 0));
+            return Ok(TapeRef::new(0, 0));
         };
         let v = self.expr(e)?;
         let v = self.promote(v);
         if !v.is_scalar() && v.len() != n {
-            return Err(RtError::fatal(
+            return Err(EvalError::fatal(
                 e.span,
                 format!(
                     "the bound of `{pname}` has {} elements but `{pname}` has {n}",
@@ -56,13 +45,13 @@ impl<T: Scalar> Ev<'_, T> {
 
     /// Sets every parameter from the unconstrained coordinates in tape
     /// slots `theta`, adding each log-Jacobian to the log density.
-    pub fn constrain_params(&mut self, theta: VRef) -> Rt<()> {
-        for ps in &self.p.layout.params {
-            let decl = self.p.model.param(ps.id);
+    pub fn constrain_params(&mut self, theta: TapeRef) -> EvalResult<()> {
+        for ps in &self.program.layout.params {
+            let decl = self.program.model.param(ps.id);
             let dims = dims_of(&ps.dims);
             let u = theta.sub(ps.offset, ps.free);
             if ps.transform == Transform::Identity {
-                self.ws.params[ps.id.index()] = Self::var_val(u, dims);
+                self.workspace.params[ps.id.index()] = Self::tape_value(u, dims);
                 continue;
             }
             let n = ps.size();
@@ -71,12 +60,12 @@ impl<T: Scalar> Ev<'_, T> {
                     self.bound_slots(b.lower.as_ref(), n, &ps.name)?,
                     self.bound_slots(b.upper.as_ref(), n, &ps.name)?,
                 ),
-                _ => (VRef::new(0, 0), VRef::new(0, 0)),
+                _ => (TapeRef::new(0, 0), TapeRef::new(0, 0)),
             };
-            let x = self.ws.tape.alloc(n);
+            let x = self.workspace.tape.alloc(n);
             let logj = {
-                let tape = &mut self.ws.tape;
-                let mut out = std::mem::take(&mut self.ws.t_buf);
+                let tape = &mut self.workspace.tape;
+                let mut out = std::mem::take(&mut self.workspace.scalar_buffer);
                 out.clear();
                 out.resize(n, T::zero());
                 let lj = transform::constrain(
@@ -87,18 +76,20 @@ impl<T: Scalar> Ev<'_, T> {
                     &mut out,
                 );
                 tape.vals[x.range()].copy_from_slice(&out);
-                self.ws.t_buf = out;
+                self.workspace.scalar_buffer = out;
                 lj
             };
             if ps.transform == Transform::LowerUpper {
                 // An interval whose upper end is not above its lower end is empty.
                 for i in 0..n {
-                    let l =
-                        self.ws.tape.vals[lb.off as usize + if lb.len == 1 { 0 } else { i }].re();
-                    let h =
-                        self.ws.tape.vals[ub.off as usize + if ub.len == 1 { 0 } else { i }].re();
+                    let l = self.workspace.tape.vals
+                        [lb.off as usize + if lb.len == 1 { 0 } else { i }]
+                    .re();
+                    let h = self.workspace.tape.vals
+                        [ub.off as usize + if ub.len == 1 { 0 } else { i }]
+                    .re();
                     if l >= h {
-                        return Err(RtError::reject(
+                        return Err(EvalError::reject(
                             decl.span,
                             format!(
                                 "the bounds of `{}` are empty: lower = {l}, upper = {h}",
@@ -108,8 +99,8 @@ impl<T: Scalar> Ev<'_, T> {
                     }
                 }
             }
-            let ls = self.ws.tape.push(logj);
-            self.ws.tape.node(Node::Transform {
+            let ls = self.workspace.tape.push(logj);
+            self.workspace.tape.node(Node::Transform {
                 t: ps.transform,
                 u,
                 lb,
@@ -117,10 +108,10 @@ impl<T: Scalar> Ev<'_, T> {
                 x,
                 logj: ls,
             });
-            if self.ws.jacobian {
-                self.ws.lp_terms.push(ls);
+            if self.workspace.jacobian {
+                self.workspace.lp_terms.push(ls);
             }
-            self.ws.params[ps.id.index()] = Self::var_val(x, dims);
+            self.workspace.params[ps.id.index()] = Self::tape_value(x, dims);
         }
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! Distribution calls: vectorization, domain checks, partials, samplers.
 
-use super::ev::Ev;
-use super::expr::r_of;
-use super::tape::{Node, Part};
-use super::value::{Dims, VRef, Val};
-use super::workspace::{Rt, RtError};
+use super::workspace::{EvalError, EvalResult};
+use crate::density::eval::Evaluator;
+use crate::density::eval::tape_ref_of;
+use crate::density::tape::{Node, Part};
+use crate::density::value::{Dims, TapeRef, Value};
 use crate::dist::{
     Arg, ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor,
     View,
@@ -13,48 +13,48 @@ use crate::scalar::{MAX_ARITY, Scalar};
 use crate::source::Span;
 use num_dual::Dual;
 
-struct UniCall<'e, 'a, T: Scalar> {
-    ev: &'e mut Ev<'a, T>,
-    vals: &'e [Val],
+struct UnivariateCall<'e, 'a, T: Scalar> {
+    ev: &'e mut Evaluator<'a, T>,
+    vals: &'e [Value],
     span: Span,
 }
 
-impl<T: Scalar> UnivariateVisitor for UniCall<'_, '_, T> {
-    type Output = Rt<Val>;
-    fn visit<D: Univariate>(self) -> Rt<Val> {
+impl<T: Scalar> UnivariateVisitor for UnivariateCall<'_, '_, T> {
+    type Output = EvalResult<Value>;
+    fn visit<D: Univariate>(self) -> EvalResult<Value> {
         self.ev.univariate::<D>(self.vals, self.span)
     }
 }
 
-struct MultiCall<'e, 'a, T: Scalar> {
-    ev: &'e mut Ev<'a, T>,
-    vals: &'e [Val],
+struct MultivariateCall<'e, 'a, T: Scalar> {
+    ev: &'e mut Evaluator<'a, T>,
+    vals: &'e [Value],
     span: Span,
 }
 
-impl<T: Scalar> MultivariateVisitor for MultiCall<'_, '_, T> {
-    type Output = Rt<Val>;
-    fn visit<D: Multivariate>(self) -> Rt<Val> {
+impl<T: Scalar> MultivariateVisitor for MultivariateCall<'_, '_, T> {
+    type Output = EvalResult<Value>;
+    fn visit<D: Multivariate>(self) -> EvalResult<Value> {
         self.ev.multivariate::<D>(self.vals, self.span)
     }
 }
 
-struct RngCall<'e, 'a, T: Scalar> {
-    ev: &'e mut Ev<'a, T>,
-    vals: &'e [Val],
+struct SamplerCall<'e, 'a, T: Scalar> {
+    ev: &'e mut Evaluator<'a, T>,
+    vals: &'e [Value],
     span: Span,
 }
 
-impl<T: Scalar> UnivariateVisitor for RngCall<'_, '_, T> {
-    type Output = Rt<Val>;
-    fn visit<D: Univariate>(self) -> Rt<Val> {
+impl<T: Scalar> UnivariateVisitor for SamplerCall<'_, '_, T> {
+    type Output = EvalResult<Value>;
+    fn visit<D: Univariate>(self) -> EvalResult<Value> {
         self.ev.univariate_rng::<D>(self.vals, self.span)
     }
 }
 
-impl<T: Scalar> MultivariateVisitor for RngCall<'_, '_, T> {
-    type Output = Rt<Val>;
-    fn visit<D: Multivariate>(self) -> Rt<Val> {
+impl<T: Scalar> MultivariateVisitor for SamplerCall<'_, '_, T> {
+    type Output = EvalResult<Value>;
+    fn visit<D: Multivariate>(self) -> EvalResult<Value> {
         self.ev.multivariate_rng::<D>(self.vals, self.span)
     }
 }
@@ -67,12 +67,12 @@ fn arg_spec(spec: &crate::dist::DistSpec, j: usize) -> ArgSpec {
     }
 }
 
-impl<T: Scalar> Ev<'_, T> {
+impl<T: Scalar> Evaluator<'_, T> {
     /// The summed log density of a built-in distribution; `vals[0]` is the variate.
-    pub fn dist_call(&mut self, id: DistId, vals: &[Val], span: Span) -> Rt<Val> {
+    pub fn dist_call(&mut self, id: DistId, vals: &[Value], span: Span) -> EvalResult<Value> {
         let spec = id.spec();
         if vals.len() != spec.args.len() + 1 {
-            return Err(RtError::fatal(
+            return Err(EvalError::fatal(
                 span,
                 format!(
                     "{} takes {} arguments, found {}",
@@ -83,14 +83,14 @@ impl<T: Scalar> Ev<'_, T> {
             ));
         }
         if id.is_univariate() {
-            id.visit_univariate(UniCall {
+            id.visit_univariate(UnivariateCall {
                 ev: self,
                 vals,
                 span,
             })
             .expect("univariate")
         } else {
-            id.visit_multivariate(MultiCall {
+            id.visit_multivariate(MultivariateCall {
                 ev: self,
                 vals,
                 span,
@@ -100,13 +100,13 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// The common length of the vector arguments (1 when all are scalars).
-    fn vector_len(
+    pub(super) fn vector_len(
         &self,
         name: &str,
-        vals: &[Val],
+        vals: &[Value],
         specs: impl Fn(usize) -> ArgSpec,
         span: Span,
-    ) -> Rt<usize> {
+    ) -> EvalResult<usize> {
         let mut n: Option<(usize, usize)> = None;
         for (j, v) in vals.iter().enumerate() {
             if v.is_scalar() {
@@ -115,7 +115,7 @@ impl<T: Scalar> Ev<'_, T> {
             match n {
                 None => n = Some((v.len(), j)),
                 Some((m, k)) if m != v.len() => {
-                    return Err(RtError::fatal(
+                    return Err(EvalError::fatal(
                         span,
                         format!(
                             "{name}: `{}` has {} elements but `{}` has {m}",
@@ -132,13 +132,13 @@ impl<T: Scalar> Ev<'_, T> {
     }
 
     /// Checks every element of every argument against its domain.
-    fn check_domains(
+    pub(super) fn check_domains(
         &self,
         name: &str,
-        vals: &[Val],
+        vals: &[Value],
         specs: impl Fn(usize) -> ArgSpec,
         span: Span,
-    ) -> Rt<()> {
+    ) -> EvalResult<()> {
         for (j, &v) in vals.iter().enumerate() {
             let a = specs(j);
             let elementwise = !matches!(
@@ -154,19 +154,24 @@ impl<T: Scalar> Ev<'_, T> {
             }
             let dom = a.domain;
             let bad = match v {
-                Val::Int(i) => (!dom.contains(i as f64)).then_some(0),
-                Val::Real(x) => (!dom.contains(x)).then_some(0),
-                Val::VReal(s) => (!dom.contains(self.ws.tape.vals[s as usize].re())).then_some(0),
-                Val::IntArr(r) => self.cints(r).iter().position(|&x| !dom.contains(x as f64)),
-                Val::Vec(r) | Val::Mat(r, ..) => {
-                    self.creals(r).iter().position(|&x| !dom.contains(x))
+                Value::Int(i) => (!dom.contains(i as f64)).then_some(0),
+                Value::Real(x) => (!dom.contains(x)).then_some(0),
+                Value::TapeReal(s) => {
+                    (!dom.contains(self.workspace.tape.vals[s as usize].re())).then_some(0)
                 }
-                Val::VVec(r) | Val::VMat(r, ..) => self.ws.tape.vals[r.range()]
+                Value::IntArr(r) => self
+                    .const_ints(r)
+                    .iter()
+                    .position(|&x| !dom.contains(x as f64)),
+                Value::Vec(r) | Value::Mat(r, ..) => {
+                    self.const_reals(r).iter().position(|&x| !dom.contains(x))
+                }
+                Value::TapeVec(r) | Value::TapeMat(r, ..) => self.workspace.tape.vals[r.range()]
                     .iter()
                     .position(|x| !dom.contains(x.re())),
             };
             if let Some(i) = bad {
-                let x = self.elem_f(v, i);
+                let x = self.element_f64(v, i);
                 let which = if v.is_scalar() {
                     format!("`{}`", a.name)
                 } else {
@@ -177,7 +182,7 @@ impl<T: Scalar> Ev<'_, T> {
                 } else {
                     "the argument"
                 };
-                return Err(RtError::reject(
+                return Err(EvalError::reject(
                     span,
                     format!("{name}: {role} {which} = {x} is not {}", dom.describe()),
                 ));
@@ -186,20 +191,20 @@ impl<T: Scalar> Ev<'_, T> {
         Ok(())
     }
 
-    pub fn univariate<D: Univariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+    pub fn univariate<D: Univariate>(&mut self, vals: &[Value], span: Span) -> EvalResult<Value> {
         let spec = &D::SPEC;
         let specs = |j| arg_spec(spec, j);
         let k = vals.len();
         let n = self.vector_len(spec.name, vals, specs, span)?;
         if vals.iter().any(|v| !v.is_scalar() && v.is_empty()) {
-            return Ok(Val::Real(0.0));
+            return Ok(Value::Real(0.0));
         }
         self.check_domains(spec.name, vals, specs, span)?;
         if D::CHECKS_ARGS {
             let mut xf = [0.0f64; MAX_ARITY];
             for i in 0..n {
                 for j in 0..k {
-                    xf[j] = self.elem_f(vals[j], if vals[j].is_scalar() { 0 } else { i });
+                    xf[j] = self.element_f64(vals[j], if vals[j].is_scalar() { 0 } else { i });
                 }
                 if let Err(msg) = D::check_args(&xf[..k]) {
                     let at = if n > 1 {
@@ -207,19 +212,19 @@ impl<T: Scalar> Ev<'_, T> {
                     } else {
                         String::new()
                     };
-                    return Err(RtError::reject(span, format!("{}{at}: {msg}", spec.name)));
+                    return Err(EvalError::reject(span, format!("{}{at}: {msg}", spec.name)));
                 }
             }
         }
         // Ints become reals (bound int data is viewed without a copy).
-        let mut pv = [Val::Real(0.0); MAX_ARITY];
+        let mut pv = [Value::Real(0.0); MAX_ARITY];
         for j in 0..k {
             pv[j] = self.promote(vals[j]);
         }
         let pv = &pv[..k];
-        let any_var = pv.iter().any(Val::is_var);
+        let any_var = pv.iter().any(Value::is_var);
         if !any_var {
-            let bufs = self.p.bufs(&self.ws.scratch);
+            let bufs = self.program.bufs(&self.workspace.scratch);
             let args: [Arg<'_, f64>; MAX_ARITY] = std::array::from_fn(|j| {
                 if j < k {
                     const_arg(pv[j], &bufs)
@@ -228,7 +233,7 @@ impl<T: Scalar> Ev<'_, T> {
                 }
             });
             let mut d: [Option<&mut [f64]>; MAX_ARITY] = std::array::from_fn(|_| None);
-            return Ok(Val::Real(D::lpdf_sum(&args[..k], n, &mut d[..k])));
+            return Ok(Value::Real(D::lpdf_sum(&args[..k], n, &mut d[..k])));
         }
         let rec = self.record();
         // One block of partials: n per vector var argument, one per scalar.
@@ -242,18 +247,18 @@ impl<T: Scalar> Ev<'_, T> {
                 }
             }
         }
-        let poff = self.ws.tape.alloc_parts(total) as usize;
+        let poff = self.workspace.tape.alloc_parts(total) as usize;
         let lp = {
-            let tape = &mut self.ws.tape;
+            let tape = &mut self.workspace.tape;
             let vals_t = &tape.vals;
-            let bufs = self.p.bufs(&self.ws.scratch);
+            let bufs = self.program.bufs(&self.workspace.scratch);
             let args: [Arg<'_, T>; MAX_ARITY] = std::array::from_fn(|j| {
                 if j >= k {
                     return Arg::Const(0.0);
                 }
                 match pv[j] {
-                    Val::VReal(s) => Arg::Scalar(vals_t[s as usize]),
-                    Val::VVec(r) | Val::VMat(r, ..) => Arg::Slice(&vals_t[r.range()]),
+                    Value::TapeReal(s) => Arg::Scalar(vals_t[s as usize]),
+                    Value::TapeVec(r) | Value::TapeMat(r, ..) => Arg::Slice(&vals_t[r.range()]),
                     v => const_arg(v, &bufs),
                 }
             });
@@ -268,25 +273,25 @@ impl<T: Scalar> Ev<'_, T> {
             }
             D::lpdf_sum(&args[..k], n, &mut d[..k])
         };
-        let out = self.ws.tape.push(lp);
+        let out = self.workspace.tape.push(lp);
         if rec {
             let mut off = poff;
             for j in 0..k {
                 if lens[j] > 0 {
-                    self.ws.tape.node(Node::ReduceOut {
+                    self.workspace.tape.node(Node::Reduce {
                         out,
-                        inp: r_of(pv[j]),
+                        inp: tape_ref_of(pv[j]),
                         part: Part::Tape(off as u32),
                     });
                     off += lens[j];
                 }
             }
         }
-        Ok(Val::VReal(out))
+        Ok(Value::TapeReal(out))
     }
 
     /// Copies the elements of each value into the T buffer; returns views.
-    fn views_dims(vals: &[Val]) -> Vec<(usize, usize, usize)> {
+    pub(super) fn views_dims(vals: &[Value]) -> Vec<(usize, usize, usize)> {
         let mut off = 0;
         vals.iter()
             .map(|v| {
@@ -302,18 +307,22 @@ impl<T: Scalar> Ev<'_, T> {
             .collect()
     }
 
-    pub fn multivariate<D: Multivariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+    pub fn multivariate<D: Multivariate>(
+        &mut self,
+        vals: &[Value],
+        span: Span,
+    ) -> EvalResult<Value> {
         let spec = &D::SPEC;
         self.check_domains(spec.name, vals, |j| arg_spec(spec, j), span)?;
         let shape = Self::views_dims(vals);
-        let total: usize = vals.iter().map(Val::len).sum();
-        let any_var = vals.iter().any(Val::is_var);
+        let total: usize = vals.iter().map(Value::len).sum();
+        let any_var = vals.iter().any(Value::is_var);
         if !any_var {
-            let mut buf = std::mem::take(&mut self.ws.f_buf);
+            let mut buf = std::mem::take(&mut self.workspace.real_buffer);
             buf.clear();
             for &v in vals {
                 for i in 0..v.len() {
-                    buf.push(self.elem_f(v, i));
+                    buf.push(self.element_f64(v, i));
                 }
             }
             let views: Vec<View<'_, f64>> = shape
@@ -322,16 +331,16 @@ impl<T: Scalar> Ev<'_, T> {
                 .collect();
             let res = D::lpdf(&views);
             drop(views);
-            self.ws.f_buf = buf;
+            self.workspace.real_buffer = buf;
             return res
-                .map(Val::Real)
-                .map_err(|m| RtError::reject(span, format!("{}: {m}", spec.name)));
+                .map(Value::Real)
+                .map_err(|m| EvalError::reject(span, format!("{}: {m}", spec.name)));
         }
-        let mut buf = std::mem::take(&mut self.ws.t_buf);
+        let mut buf = std::mem::take(&mut self.workspace.scalar_buffer);
         buf.clear();
         for &v in vals {
             for i in 0..v.len() {
-                buf.push(self.elem_t(v, i));
+                buf.push(self.element(v, i));
             }
         }
         let value = {
@@ -344,21 +353,21 @@ impl<T: Scalar> Ev<'_, T> {
         let value = match value {
             Ok(v) => v,
             Err(m) => {
-                self.ws.t_buf = buf;
-                return Err(RtError::reject(span, format!("{}: {m}", spec.name)));
+                self.workspace.scalar_buffer = buf;
+                return Err(EvalError::reject(span, format!("{}: {m}", spec.name)));
             }
         };
-        let out = self.ws.tape.push(value);
+        let out = self.workspace.tape.push(value);
         if self.record() {
-            let var_inputs: Vec<(usize, VRef)> = vals
+            let var_inputs: Vec<(usize, TapeRef)> = vals
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| v.is_var())
-                .map(|(j, v)| (j, r_of(*v)))
+                .map(|(j, v)| (j, tape_ref_of(*v)))
                 .collect();
             let n_jac: usize = var_inputs.iter().map(|(_, r)| r.len as usize).sum();
-            let jac = self.ws.tape.alloc_parts(n_jac);
-            let mut dual: Vec<Dual<T>> = std::mem::take(&mut self.ws.dual_buf);
+            let jac = self.workspace.tape.alloc_parts(n_jac);
+            let mut dual: Vec<Dual<T>> = std::mem::take(&mut self.workspace.dual_buffer);
             dual.clear();
             dual.extend(buf.iter().map(|&x| Dual::from_re(x)));
             let mut col = 0;
@@ -373,37 +382,37 @@ impl<T: Scalar> Ev<'_, T> {
                     let g = D::lpdf(&views).map(|v| v.eps).unwrap_or(T::zero());
                     drop(views);
                     dual[base + e].eps = T::zero();
-                    self.ws.tape.parts[jac as usize + col] = g;
+                    self.workspace.tape.parts[jac as usize + col] = g;
                     col += 1;
                 }
             }
-            self.ws.dual_buf = dual;
-            let ranges: Vec<VRef> = var_inputs.iter().map(|&(_, r)| r).collect();
-            self.dense_node(VRef::new(out as usize, 1), &ranges, jac);
+            self.workspace.dual_buffer = dual;
+            let ranges: Vec<TapeRef> = var_inputs.iter().map(|&(_, r)| r).collect();
+            self.dense_node(TapeRef::new(out as usize, 1), &ranges, jac);
         }
         let _ = total;
-        self.ws.t_buf = buf;
-        Ok(Val::VReal(out))
+        self.workspace.scalar_buffer = buf;
+        Ok(Value::TapeReal(out))
     }
 
     // ------------------------------------------------------------- samplers
 
-    pub fn rng_call(&mut self, id: DistId, vals: &[Val], span: Span) -> Rt<Val> {
-        if self.ws.rng.is_none() {
-            return Err(RtError::fatal(
+    pub fn rng_call(&mut self, id: DistId, vals: &[Value], span: Span) -> EvalResult<Value> {
+        if self.workspace.rng.is_none() {
+            return Err(EvalError::fatal(
                 span,
                 "random number generators can only run when generating quantities",
             ));
         }
         if id.is_univariate() {
-            id.visit_univariate(RngCall {
+            id.visit_univariate(SamplerCall {
                 ev: self,
                 vals,
                 span,
             })
             .expect("univariate")
         } else {
-            id.visit_multivariate(RngCall {
+            id.visit_multivariate(SamplerCall {
                 ev: self,
                 vals,
                 span,
@@ -412,49 +421,57 @@ impl<T: Scalar> Ev<'_, T> {
         }
     }
 
-    fn univariate_rng<D: Univariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+    pub(super) fn univariate_rng<D: Univariate>(
+        &mut self,
+        vals: &[Value],
+        span: Span,
+    ) -> EvalResult<Value> {
         let spec = &D::SPEC;
         let name = format!("{}_rng", spec.name);
         let specs = |j| spec.args[j];
         let n = self.vector_len(&name, vals, specs, span)?;
         if let Err(e) = self.check_domains(&name, vals, specs, span) {
-            return Err(RtError::fatal(span, e.message));
+            return Err(EvalError::fatal(span, e.message));
         }
         let vector = vals.iter().any(|v| !v.is_scalar());
         let int = spec.is_discrete();
         let mut args = [0.0f64; MAX_ARITY];
         let out_r = if int {
-            self.iscratch(n)
+            self.int_scratch(n)
         } else {
             self.scratch(n)
         };
         for i in 0..n {
             for (j, &v) in vals.iter().enumerate() {
-                args[j] = self.elem_f(v, if v.is_scalar() { 0 } else { i });
+                args[j] = self.element_f64(v, if v.is_scalar() { 0 } else { i });
             }
-            let rng = self.ws.rng.as_mut().expect("checked above");
+            let rng = self.workspace.rng.as_mut().expect("checked above");
             let x = D::rng(&args[..vals.len()], rng);
             if int {
-                self.ws.iscratch[out_r.off as usize + i] = x as i64;
+                self.workspace.int_scratch[out_r.off as usize + i] = x as i64;
             } else {
-                self.ws.scratch[out_r.off as usize + i] = x;
+                self.workspace.scratch[out_r.off as usize + i] = x;
             }
         }
         Ok(match (vector, int) {
-            (false, true) => Val::Int(self.ws.iscratch[out_r.off as usize]),
-            (false, false) => Val::Real(self.ws.scratch[out_r.off as usize]),
-            (true, true) => Val::IntArr(out_r),
-            (true, false) => Val::Vec(out_r),
+            (false, true) => Value::Int(self.workspace.int_scratch[out_r.off as usize]),
+            (false, false) => Value::Real(self.workspace.scratch[out_r.off as usize]),
+            (true, true) => Value::IntArr(out_r),
+            (true, false) => Value::Vec(out_r),
         })
     }
 
-    fn multivariate_rng<D: Multivariate>(&mut self, vals: &[Val], span: Span) -> Rt<Val> {
+    pub(super) fn multivariate_rng<D: Multivariate>(
+        &mut self,
+        vals: &[Value],
+        span: Span,
+    ) -> EvalResult<Value> {
         let spec = &D::SPEC;
         let shape = Self::views_dims(vals);
         let mut buf = Vec::new();
         for &v in vals {
             for i in 0..v.len() {
-                buf.push(self.elem_f(v, i));
+                buf.push(self.element_f64(v, i));
             }
         }
         let views: Vec<View<'_, f64>> = shape
@@ -462,38 +479,38 @@ impl<T: Scalar> Ev<'_, T> {
             .map(|&(o, r, c)| View::matrix(&buf[o..o + r * c], r, c))
             .collect();
         let mut out = Vec::new();
-        let rng = self.ws.rng.as_mut().expect("checked by rng_call");
+        let rng = self.workspace.rng.as_mut().expect("checked by rng_call");
         D::rng(&views, rng, &mut out)
-            .map_err(|m| RtError::fatal(span, format!("{}_rng: {m}", spec.name)))?;
+            .map_err(|m| EvalError::fatal(span, format!("{}_rng: {m}", spec.name)))?;
         drop(views);
         if spec.is_discrete() {
             if out.len() == 1 {
-                return Ok(Val::Int(out[0] as i64));
+                return Ok(Value::Int(out[0] as i64));
             }
-            let r = self.iscratch(out.len());
+            let r = self.int_scratch(out.len());
             for (k, x) in out.iter().enumerate() {
-                self.ws.iscratch[r.off as usize + k] = *x as i64;
+                self.workspace.int_scratch[r.off as usize + k] = *x as i64;
             }
-            return Ok(Val::IntArr(r));
+            return Ok(Value::IntArr(r));
         }
         let r = self.scratch(out.len());
-        self.ws.scratch[r.range()].copy_from_slice(&out);
+        self.workspace.scratch[r.range()].copy_from_slice(&out);
         Ok(match spec.variate.shape {
             crate::dist::ArgShape::Matrix => {
                 let k = (out.len() as f64).sqrt().round() as usize;
-                Val::Mat(r, k as u32, k as u32)
+                Value::Mat(r, k as u32, k as u32)
             }
-            _ => Val::Vec(r),
+            _ => Value::Vec(r),
         })
     }
 }
 
 /// A constant value as a kernel argument.
-fn const_arg<'b, T: Scalar>(v: Val, bufs: &super::value::ConstBufs<'b>) -> Arg<'b, T> {
+fn const_arg<'b, T: Scalar>(v: Value, bufs: &crate::density::value::ConstBufs<'b>) -> Arg<'b, T> {
     match v {
-        Val::Real(x) => Arg::Const(x),
-        Val::Int(i) => Arg::Const(i as f64),
-        Val::Vec(r) | Val::Mat(r, ..) => Arg::ConstSlice(bufs.get(r)),
+        Value::Real(x) => Arg::Const(x),
+        Value::Int(i) => Arg::Const(i as f64),
+        Value::Vec(r) | Value::Mat(r, ..) => Arg::ConstSlice(bufs.get(r)),
         _ => Arg::Const(f64::NAN),
     }
 }

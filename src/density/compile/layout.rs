@@ -1,0 +1,95 @@
+//! The parameter layout: shapes from data, transforms from constraints.
+
+use super::located;
+use crate::density::eval::Evaluator;
+use crate::density::eval::workspace::{EvalError, Workspace};
+use crate::density::program::{Layout, ParamSlot, Program};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{self, Constraint};
+use crate::transform::{self, Transform};
+
+/// The parameter layout: shapes from data, transforms from constraints.
+pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
+    let mut ws: Workspace<f64> = Workspace::new(
+        prog.model.locals.len(),
+        prog.model.params.len(),
+        prog.model.gens.len(),
+    );
+    let mut out = Layout::default();
+    let mut errors = Vec::new();
+    for (k, p) in prog.model.params.iter().enumerate() {
+        ws.reset(false);
+        let mut ev = Evaluator::new(prog, &mut ws, false);
+        let dims: Result<Vec<usize>, Box<EvalError>> = match &p.shape {
+            ir::Shape::Scalar => Ok(vec![]),
+            ir::Shape::Vector(n) => ev.size_expr(n).map(|n| vec![n]),
+            ir::Shape::Matrix(r, c) => ev
+                .size_expr(r)
+                .and_then(|r| ev.size_expr(c).map(|c| vec![r, c])),
+        };
+        let dims = match dims {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(located(
+                    &e,
+                    "param-shape",
+                    &format!("the size of `{}` cannot be computed", p.name),
+                ));
+                continue;
+            }
+        };
+        let t = transform_of(&p.constraint);
+        let size: usize = dims.iter().product();
+        if t == transform::Transform::CorrCholesky && dims.len() == 2 && dims[0] != dims[1] {
+            errors.push(
+                Diagnostic::error(
+                    "param-shape",
+                    format!("`{}`: corr_cholesky needs a square shape", p.name),
+                )
+                .with_label(p.span, "here"),
+            );
+            continue;
+        }
+        if t == transform::Transform::Simplex && size == 0 {
+            errors.push(
+                Diagnostic::error(
+                    "param-shape",
+                    format!("`{}`: a simplex needs at least one element", p.name),
+                )
+                .with_label(p.span, "here"),
+            );
+            continue;
+        }
+        let free = transform::free_dim(t, size);
+        out.params.push(ParamSlot {
+            id: ir::ParamId(k as u32),
+            name: p.name.clone(),
+            dims,
+            transform: t,
+            offset: out.dim,
+            free,
+        });
+        out.dim += free;
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The transform a constraint implies.
+pub fn transform_of(c: &Constraint) -> Transform {
+    match c {
+        Constraint::Bounded(b) => match (&b.lower, &b.upper) {
+            (None, None) => Transform::Identity,
+            (Some(_), None) => Transform::Lower,
+            (None, Some(_)) => Transform::Upper,
+            (Some(_), Some(_)) => Transform::LowerUpper,
+        },
+        Constraint::Simplex => Transform::Simplex,
+        Constraint::Ordered => Transform::Ordered,
+        Constraint::PositiveOrdered => Transform::PositiveOrdered,
+        Constraint::CorrCholesky => Transform::CorrCholesky,
+    }
+}
