@@ -24,6 +24,8 @@
 
 mod compile;
 mod dataloop;
+#[cfg(test)]
+mod dataloop_paths;
 mod eval;
 mod model;
 mod program;

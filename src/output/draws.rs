@@ -105,7 +105,7 @@ impl Draws {
 
     /// Column index of a quantity, by its Stan-style or CmdStan-style name.
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        let wanted = super::stan_csv::stan_name(name);
+        let wanted = super::names::stan_name(name);
         self.names.iter().position(|n| n == name || *n == wanted)
     }
 

@@ -10,6 +10,7 @@ mod config;
 mod draws;
 mod fit;
 pub mod float;
+mod names;
 mod number;
 mod stan_csv;
 pub mod stats;
@@ -20,10 +21,9 @@ pub use atomic::{AtomicFile, write_atomic, write_atomic_bytes, write_atomic_path
 pub use config::{Config, ConfigValue};
 pub use draws::{ColumnSummary, Draws, SUMMARY_PROBS};
 pub use fit::{FIT_FORMAT, FIT_FORMAT_VERSION, FitFile, TraceRow};
+pub use names::{cmdstan_name, stan_name};
 pub use number::{format_roundtrip, format_sig};
-pub use stan_csv::{
-    StanCsv, cmdstan_name, read_stan_csv, save_stan_csv, stan_csv_string, stan_name, write_stan_csv,
-};
+pub use stan_csv::{StanCsv, read_stan_csv, save_stan_csv, stan_csv_string, write_stan_csv};
 pub use summary::{
     FitSummary, khat_verdict, render_diagnostics, render_parameters, render_table, summary_json,
 };

@@ -2,112 +2,16 @@
 //! `:save` and `:open` fit files. The fit itself is the workflow's, as for
 //! `vippl infer`.
 
+use super::fits::{CompareRow, Fit, FitCommand, fit_option_names};
 use super::session::{Fail, Io, ModelState, Res, Session};
-use crate::shell::options::{self, FitOptions, OutputOptions, bad_value_message};
+use crate::shell::options::{self, OutputOptions, bad_value_message};
 use crate::shell::progress::{INTERRUPTED, fit_with_progress};
 use crate::shell::{fit_error_text, summary_text};
 use clap::{CommandFactory, Parser};
 use std::sync::atomic::Ordering;
-use vippl::data::DataInput;
 use vippl::infer::Termination;
 use vippl::output::{self, FitFile};
 use vippl::workflow::{self, FitFailure, FittedModel};
-
-/// The arguments of `:fit`: those of `vippl infer` without the model and data.
-#[derive(Parser, Debug, Clone)]
-#[command(
-    name = ":fit",
-    about = "Fit the current model with its data.",
-    args_override_self = true,
-    disable_version_flag = true
-)]
-pub(crate) struct FitCommand {
-    #[command(flatten)]
-    pub fit: FitOptions,
-    #[command(flatten)]
-    pub out: OutputOptions,
-}
-
-/// The option list of `:fit` (for `:help fit`).
-pub(crate) fn fit_options_help() -> String {
-    let mut c = FitCommand::command().term_width(100);
-    c.render_help().to_string()
-}
-
-/// The long names of the options of `:fit`.
-pub(crate) fn fit_option_names() -> Vec<String> {
-    FitCommand::command()
-        .get_arguments()
-        .filter_map(|a| a.get_long())
-        .filter(|l| *l != "help")
-        .map(str::to_string)
-        .collect()
-}
-
-/// The current fit: a fitted (or re-opened) model and its number.
-pub(crate) struct Fit {
-    /// 1-based, as listed by `:compare`.
-    pub number: usize,
-    pub fitted: FittedModel,
-}
-
-impl std::ops::Deref for Fit {
-    type Target = FittedModel;
-    fn deref(&self) -> &FittedModel {
-        &self.fitted
-    }
-}
-
-/// One line of `:compare`.
-#[derive(Clone, Debug)]
-pub(crate) struct CompareRow {
-    pub number: usize,
-    pub model: String,
-    /// The model text and data the fit was made with (to tell whether ELBOs compare).
-    pub key: String,
-    pub method: String,
-    pub family: String,
-    pub divergence: String,
-    pub elbo: f64,
-    pub elbo_se: f64,
-    pub khat: Option<f64>,
-    pub iterations: u64,
-    pub status: String,
-    pub seconds: f64,
-}
-
-impl CompareRow {
-    fn of(number: usize, f: &FittedModel, status: String) -> CompareRow {
-        let v = &f.record.variational;
-        let d = &f.diagnostics;
-        CompareRow {
-            number,
-            model: f.source.name.clone(),
-            key: model_key(&f.source.text, &f.source.data),
-            method: v.algorithm.to_string(),
-            family: v.family.to_string(),
-            divergence: v.divergence.to_string(),
-            elbo: d.elbo,
-            elbo_se: d.elbo_se,
-            khat: d.khat,
-            iterations: d.iterations,
-            status,
-            seconds: d.seconds,
-        }
-    }
-}
-
-/// A key identifying the model text and data values of a fit (not where
-/// the data was read from).
-fn model_key(text: &str, data: &DataInput) -> String {
-    let mut entries: Vec<String> = data
-        .entries
-        .iter()
-        .map(|e| format!("{}{:?}{:?}", e.name, e.value.dims, e.value.values))
-        .collect();
-    entries.sort();
-    format!("{}\u{0}{}", text.trim_end(), entries.join("\u{0}"))
-}
 
 /// A clap error about `:fit`'s options, in words: a value an option's
 /// type refused as `vippl infer` says it, anything else as clap does,

@@ -14,6 +14,7 @@
 
 mod complete;
 mod eval;
+mod fits;
 mod fitting;
 mod help;
 mod input;

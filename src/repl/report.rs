@@ -1,6 +1,6 @@
 //! Reports on fits: `:summary`, `:diag`, `:compare`.
 
-use super::fitting::Fit;
+use super::fits::{Fit, base_names};
 use super::modelcmds::table;
 use super::session::{Fail, Io, Res, Session};
 use super::textplot;
@@ -199,16 +199,4 @@ impl Session {
         io.out(&out);
         Ok(())
     }
-}
-
-/// Whole-quantity names of element names (`theta[1]` → `theta`), in order.
-pub(crate) fn base_names(names: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for n in names {
-        let b = n.split('[').next().unwrap_or(n).to_string();
-        if !out.contains(&b) {
-            out.push(b);
-        }
-    }
-    out
 }

@@ -3,7 +3,7 @@
 //! same under a terminal, from a script, and in tests.
 
 use super::complete::Names;
-use super::fitting::{CompareRow, Fit};
+use super::fits::{CompareRow, Fit};
 use super::help;
 use super::input::{self, Input};
 use std::io::Write;
@@ -246,10 +246,10 @@ impl Session {
             }
         }
         if let Some(f) = &self.fit {
-            n.quantities = super::report::base_names(&f.output.draws.names);
+            n.quantities = super::fits::base_names(&f.output.draws.names);
             n.quantities.extend(f.output.draws.names.iter().cloned());
         }
-        n.fit_options = super::fitting::fit_option_names();
+        n.fit_options = super::fits::fit_option_names();
         n
     }
 
@@ -326,7 +326,7 @@ impl Session {
                         }
                     }
                     if help::find(args.trim_start_matches(':')).is_some_and(|c| c.name == "fit") {
-                        io.out(&super::fitting::fit_options_help());
+                        io.out(&super::fits::fit_options_help());
                     }
                 }
             }

@@ -24,8 +24,6 @@
 mod columns;
 mod constant;
 mod specialise;
-#[cfg(test)]
-mod tests;
 mod translate;
 
 pub(crate) use columns::Columns;

@@ -2,7 +2,7 @@
 //! values (ints staying ints, reals bit for bit) and the same error messages,
 //! with counters showing which path each loop took.
 
-use super::{COLUMN_CHUNKS, FAST_STORES, GENERAL_ONLY};
+use super::dataloop::{COLUMN_CHUNKS, FAST_STORES, GENERAL_ONLY};
 use crate::data::{DataInput, DataSpec};
 use crate::density::value::{Buf, Value};
 use crate::diagnostics::render_short;
@@ -22,7 +22,7 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
     input
         .add(&DataSpec::Json("d.json".into()), json)
         .expect("valid data");
-    let out = crate::density::compile(model, sources.clone(), &input)
+    let out = super::compile(model, sources.clone(), &input)
         .map(|(cm, _)| {
             let p = cm.program();
             let mut out = Vec::new();
