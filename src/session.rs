@@ -6,8 +6,8 @@
 use crate::check;
 use crate::data::{DataInput, DataSpec, RawValue};
 use crate::density::{self, CompiledModel};
-use crate::diagnose::Proposals;
 use crate::diagnostics::Diagnostic;
+use crate::infer::Proposals;
 use crate::infer::{Approximation, FitConfig, FitResult, Target, Termination};
 use crate::output::{self, ColumnSummary, Config, Draws, FitFile, FitSummary, TraceRow};
 use crate::random::stream;
@@ -120,9 +120,9 @@ pub fn draw_points(
         if let Some(p) = pool.filter(|p| {
             p.seed == seed && p.log_weights.len() == proposals && p.x.len() == proposals * cm.dim()
         }) {
-            return Ok(crate::diagnose::resample(p, n)?.0);
+            return Ok(crate::infer::resample(p, n)?.0);
         }
-        Ok(crate::diagnose::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
+        Ok(crate::infer::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
     } else {
         approx.sample(n, seed)
     }
@@ -280,8 +280,7 @@ pub fn method_text(c: &FitConfig) -> String {
 
 /// Whether a fit should be trusted as is (exit code 0) or not (exit 3).
 pub fn trustworthy(result: &FitResult) -> bool {
-    let khat_ok = matches!(result.diagnostics.khat, Some(k) if k <= 0.7);
-    result.converged() && !result.rescued_by_step_control && khat_ok
+    result.trust().trusted()
 }
 
 /// The configuration record (Stan-CSV comments and JSON `config`).

@@ -21,7 +21,7 @@
 
 use super::Target;
 use super::batch::SampleRef;
-use super::config::{Divergence, Estimator, FamilyKind};
+use super::choices::{Divergence, Estimator};
 use super::family::{Approximation, Factors, Family, Param, accumulate, add_entropy_gradient};
 
 /// How per-sample weights are scaled.
@@ -321,13 +321,4 @@ pub fn per_sample_gradient(
     };
     let out = dir[skip..skip + d + fam.scale_len()].to_vec();
     Ok((log_r, g, out))
-}
-
-/// The family kind of an approximation (for callers building configs).
-pub fn family_kind(approx: &Approximation) -> FamilyKind {
-    match approx {
-        Approximation::MeanField { .. } => FamilyKind::MeanField,
-        Approximation::FullRank { .. } => FamilyKind::FullRank,
-        Approximation::Mixture { weights, .. } => FamilyKind::Mixture(weights.len()),
-    }
 }

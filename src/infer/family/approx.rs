@@ -2,6 +2,7 @@
 //! and able to draw and evaluate log q on its own (fit files, `vippl draws`).
 
 use super::{Factors, Family};
+use crate::infer::FamilyKind;
 use crate::infer::streams;
 use crate::random::stream;
 use rand::RngExt;
@@ -51,13 +52,18 @@ impl Approximation {
         }
     }
 
+    /// The family it belongs to.
+    pub fn kind(&self) -> FamilyKind {
+        match self {
+            Approximation::MeanField { .. } => FamilyKind::MeanField,
+            Approximation::FullRank { .. } => FamilyKind::FullRank,
+            Approximation::Mixture { weights, .. } => FamilyKind::Mixture(weights.len()),
+        }
+    }
+
     /// The family name as `--family` spells it.
     pub fn family_name(&self) -> String {
-        match self {
-            Approximation::MeanField { .. } => "meanfield".into(),
-            Approximation::FullRank { .. } => "fullrank".into(),
-            Approximation::Mixture { weights, .. } => format!("mixture:{}", weights.len()),
-        }
+        self.kind().to_string()
     }
 
     /// Checks shapes and values, e.g. after reading a fit file written by
@@ -255,7 +261,7 @@ impl Approximation {
 
     /// Names of [`Approximation::flat_parameters`] (for trace files).
     pub fn parameter_names(&self) -> Vec<String> {
-        Family::from_approximation(self).0.parameter_names()
+        self.kind().parameter_names(self.dim())
     }
 
     /// The family's parameters as one flat vector: mixture weights first,
