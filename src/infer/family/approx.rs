@@ -3,8 +3,10 @@
 
 use super::{Factors, Family};
 use crate::infer::FamilyKind;
+use crate::infer::linalg::mat_mul_t;
 use crate::infer::streams;
 use crate::random::stream;
+use crate::scalar::linalg::{cholesky_in_place, solve_lower};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -220,7 +222,7 @@ impl Approximation {
         let d = self.dim();
         let sss = |s: &[f64]| {
             let mut c = vec![0.0; d * d];
-            crate::infer::linalg::mat_mul_t(s, s, &mut c, d);
+            mat_mul_t(s, s, &mut c, d);
             c
         };
         match self {
@@ -313,14 +315,12 @@ impl Approximation {
         }
         let cov = |s: &[f64]| {
             let mut c = vec![0.0; d * d];
-            crate::infer::linalg::mat_mul_t(s, s, &mut c, d);
+            mat_mul_t(s, s, &mut c, d);
             c
         };
         let logdet_chol = |c: &[f64]| -> Option<(Vec<f64>, f64)> {
             let mut l = c.to_vec();
-            if !crate::infer::linalg::cholesky(&mut l, d) {
-                return None;
-            }
+            cholesky_in_place(&mut l, d).ok()?;
             let ld = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
             Some((l, ld))
         };
@@ -340,13 +340,7 @@ impl Approximation {
                 let mut z: Vec<f64> = (0..d)
                     .map(|i| components[a].mean[i] - components[b].mean[i])
                     .collect();
-                for i in 0..d {
-                    let mut s = z[i];
-                    for j in 0..i {
-                        s -= l[i * d + j] * z[j];
-                    }
-                    z[i] = s / l[i * d + i];
-                }
+                solve_lower(&l, &mut z, d);
                 let maha: f64 = z.iter().map(|v| v * v).sum();
                 let db = maha / 8.0 + 0.5 * (ld - 0.5 * (la + lb));
                 if (-db).exp() > 0.99 {

@@ -22,6 +22,7 @@ pub use approx::{Approximation, Component};
 pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
 
 use super::choices::FamilyKind;
+use crate::scalar::linalg::cholesky_in_place;
 
 /// The parameterization of θ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +142,7 @@ impl Family {
                     // Cholesky of S Sᵀ.
                     let mut sigma = vec![0.0; d * d];
                     super::linalg::mat_mul_t(s, s, &mut sigma, d);
-                    if super::linalg::cholesky(&mut sigma, d) {
+                    if cholesky_in_place(&mut sigma, d).is_ok() {
                         theta[so..so + d * d].copy_from_slice(&sigma);
                     } else {
                         for i in 0..d {
