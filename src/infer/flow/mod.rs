@@ -15,7 +15,7 @@
 //!
 //! Coordinates: the run moves θ in the coordinates z of the batch's
 //! [`Affine`] target (see `precondition`) and returns θ in the model's
-//! coordinates. With [`Precondition::Adaptive`] the map is reset to the
+//! coordinates. With `--precondition adaptive` the map is reset to the
 //! current q at every check of the optimisation phase (the step's direction
 //! is carried over to the new coordinates exactly: a gradient transforms by
 //! S_zᵀ); the averaging window keeps one map, so its average is an average
