@@ -54,6 +54,13 @@ struct Advi<'a, 'b, 't, T: super::Target> {
 }
 
 impl<T: super::Target> Advi<'_, '_, '_, T> {
+    /// `n` draws at θ from stream (seed, purpose, restart, id, i).
+    fn draw(&mut self, theta: &[f64], n: usize, [purpose, id]: [u64; 2], gradients: bool) {
+        let pos = [self.plan.config.seed, purpose, self.restart as u64, id];
+        let (fam, factors) = (self.fam, &self.factors);
+        sample_batch(self.batch, fam, theta, factors, n, pos, gradients, false);
+    }
+
     /// Stan's calc_ELBO: fresh draws each call.
     fn elbo(&mut self, theta: &[f64]) -> Option<f64> {
         if !self.factors.prepare(theta) {
@@ -61,22 +68,7 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
         }
         self.elbo_id += 1;
         let n = self.plan.config.elbo_samples;
-        let pos = [
-            self.plan.config.seed,
-            streams::ADVI_ELBO,
-            self.restart as u64,
-            self.elbo_id,
-        ];
-        sample_batch(
-            self.batch,
-            self.fam,
-            theta,
-            &self.factors,
-            n,
-            pos,
-            false,
-            false,
-        );
+        self.draw(theta, n, [streams::ADVI_ELBO, self.elbo_id], false);
         self.density_evals += n;
         let (mut sum, mut count) = (0.0, 0usize);
         for i in 0..n {
@@ -100,22 +92,7 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
         }
         self.draw_id += 1;
         let n = self.plan.samples;
-        let pos = [
-            self.plan.config.seed,
-            streams::TRAIN,
-            self.restart as u64,
-            self.draw_id,
-        ];
-        sample_batch(
-            self.batch,
-            self.fam,
-            theta,
-            &self.factors,
-            n,
-            pos,
-            true,
-            false,
-        );
+        self.draw(theta, n, [streams::TRAIN, self.draw_id], true);
         self.grad_evals += n;
         for i in 0..n {
             let s = self.batch.get(i);

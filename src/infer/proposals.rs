@@ -7,7 +7,7 @@
 //! resampled from the very proposals the diagnostics were computed from.
 
 use super::batch::Batch;
-use super::family::{Approximation, Factors, pick};
+use super::family::{Approximation, Factors, Family, pick};
 use super::{Target, streams};
 use crate::diagnose::{self, Diagnostics, psis};
 use crate::random::stream;
@@ -107,14 +107,24 @@ pub fn diagnose<T: Target>(
             target.dim()
         ));
     }
-    let mut batch = Batch::new(
+    let mut batch = batch_for(target, fam, draws, threads)?;
+    Ok(evaluate(&mut batch, approx, draws, seed, mass_covering).0)
+}
+
+/// Buffers for `draws` draws of the family `fam` on `threads` threads.
+fn batch_for<T: Target>(
+    target: &T,
+    fam: Family,
+    draws: usize,
+    threads: usize,
+) -> Result<Batch<'_, T>, String> {
+    Batch::new(
         target,
         threads.max(1),
         draws,
         Factors::scratch_len(fam),
         false,
-    )?;
-    Ok(evaluate(&mut batch, approx, draws, seed, mass_covering).0)
+    )
 }
 
 /// Draws from q resampled by their Pareto-smoothed importance weights
@@ -132,13 +142,7 @@ pub fn psis_resample<T: Target>(
     if fam.d != target.dim() {
         return Err("the approximation and the model have different dimensions".into());
     }
-    let mut batch = Batch::new(
-        target,
-        threads.max(1),
-        draws,
-        Factors::scratch_len(fam),
-        false,
-    )?;
+    let mut batch = batch_for(target, fam, draws, threads)?;
     draw(&mut batch, approx, draws, seed);
     let (x, _, log_weights) = collect(&batch, draws);
     resample(
