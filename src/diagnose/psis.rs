@@ -10,6 +10,9 @@
 //! likelihood weights, the posterior mean of θ, then k̂ shrunk towards ½ by
 //! (M k̂ + 10·½)/(M + 10). Tail size M = ⌈min(S/5, 3√S)⌉.
 
+// `!(a >= b)` is used on purpose so that NaN counts as failure.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 /// Fits a generalized Pareto distribution to positive exceedances sorted
 /// ascending; returns (k̂, σ̂).
 pub fn gpd_fit(x: &[f64]) -> (f64, f64) {

@@ -23,13 +23,15 @@
 //! the non-finite ones (it fails, as Stan's does, when none is finite).
 
 use super::batch::Batch;
-use super::config::{Divergence, Estimator, FitConfig, Step};
-use super::engine::{RunOutcome, sample_batch};
+use super::choices::{Divergence, Estimator, Step};
 use super::estimator::{self, Scaling, Settings};
 use super::family::{Factors, Family};
-use super::result::{Control, IterationInfo, Observer, Phase, Termination, TraceEntry};
+use super::flow::{RunOutcome, sample_batch};
+use super::plan::Plan;
+use super::result::{Control, IterationInfo, Observer, Phase, TraceEntry};
 use super::stopping::RelativeElbo;
 use super::streams;
+use super::termination::Termination;
 
 const ETAS: [f64; 5] = [100.0, 10.0, 1.0, 0.1, 0.01];
 const ADAPT_ITERS: usize = 50;
@@ -37,7 +39,7 @@ const TAU: f64 = 1.0;
 
 struct Advi<'a, 'b, 't, T: super::Target> {
     batch: &'a mut Batch<'t, T>,
-    config: &'b FitConfig,
+    plan: &'b Plan,
     fam: Family,
     restart: usize,
     factors: Factors,
@@ -52,29 +54,21 @@ struct Advi<'a, 'b, 't, T: super::Target> {
 }
 
 impl<T: super::Target> Advi<'_, '_, '_, T> {
+    /// `n` draws at θ from stream (seed, purpose, restart, id, i).
+    fn draw(&mut self, theta: &[f64], n: usize, [purpose, id]: [u64; 2], gradients: bool) {
+        let pos = [self.plan.config.seed, purpose, self.restart as u64, id];
+        let (fam, factors) = (self.fam, &self.factors);
+        sample_batch(self.batch, fam, theta, factors, n, pos, gradients, false);
+    }
+
     /// Stan's calc_ELBO: fresh draws each call.
     fn elbo(&mut self, theta: &[f64]) -> Option<f64> {
         if !self.factors.prepare(theta) {
             return None;
         }
         self.elbo_id += 1;
-        let n = self.config.elbo_samples;
-        let pos = [
-            self.config.seed,
-            streams::ADVI_ELBO,
-            self.restart as u64,
-            self.elbo_id,
-        ];
-        sample_batch(
-            self.batch,
-            self.fam,
-            theta,
-            &self.factors,
-            n,
-            pos,
-            false,
-            false,
-        );
+        let n = self.plan.config.elbo_samples;
+        self.draw(theta, n, [streams::ADVI_ELBO, self.elbo_id], false);
         self.density_evals += n;
         let (mut sum, mut count) = (0.0, 0usize);
         for i in 0..n {
@@ -97,23 +91,8 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
             return None;
         }
         self.draw_id += 1;
-        let n = self.config.resolved_samples();
-        let pos = [
-            self.config.seed,
-            streams::TRAIN,
-            self.restart as u64,
-            self.draw_id,
-        ];
-        sample_batch(
-            self.batch,
-            self.fam,
-            theta,
-            &self.factors,
-            n,
-            pos,
-            true,
-            false,
-        );
+        let n = self.plan.samples;
+        self.draw(theta, n, [streams::TRAIN, self.draw_id], true);
         self.grad_evals += n;
         for i in 0..n {
             let s = self.batch.get(i);
@@ -176,13 +155,13 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
         observer.iteration(&IterationInfo {
             restart: self.restart,
             iteration,
-            max_iterations: self.config.iters,
+            max_iterations: self.plan.config.iters,
             phase,
             elbo,
             elbo_se: f64::NAN,
             elbo_eval,
             step,
-            ess: self.config.resolved_samples() as f64,
+            ess: self.plan.samples as f64,
             grad_evals: self.grad_evals,
             parameters: &self.flat,
         })
@@ -192,7 +171,7 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
 /// Runs ADVI from θ₀ (layout `LogDiag` or `Lower`).
 pub(crate) fn run<T: super::Target>(
     batch: &mut Batch<'_, T>,
-    config: &FitConfig,
+    plan: &Plan,
     fam: Family,
     theta0: Vec<f64>,
     restart: usize,
@@ -202,7 +181,7 @@ pub(crate) fn run<T: super::Target>(
     let d = fam.d;
     let mut a = Advi {
         batch,
-        config,
+        plan,
         fam,
         restart,
         factors: Factors::new(fam),
@@ -215,152 +194,173 @@ pub(crate) fn run<T: super::Target>(
         grad_evals: 0,
         density_evals: 0,
     };
-    let mut out = RunOutcome {
-        theta: theta0.clone(),
-        termination: Termination::Diverged,
-        iterations: 0,
-        grad_evals: 0,
-        density_evals: 0,
-        trace: Vec::new(),
-        warnings: Vec::new(),
-        rescued: false,
-        step_rejections: 0,
-        initial_step: f64::NAN,
-        final_step: f64::NAN,
-    };
+    let mut out = RunOutcome::new(theta0.clone(), Termination::Diverged, f64::NAN, 0);
     let Some(elbo_init) = a.elbo(&theta0) else {
         out.warnings
             .push("ADVI cannot compute the ELBO of the initial variational distribution".into());
         return out;
     };
-    // Step-size adaptation.
-    let eta = match config.step {
+    let eta = match plan.config.step {
         Step::Fixed(eta) => eta,
-        Step::Auto => {
-            let mut elbo_best = f64::MIN;
-            let mut eta_best = 0.0;
-            let mut chosen = None;
-            for (idx, &eta) in ETAS.iter().enumerate() {
-                let mut theta = theta0.clone();
-                for k in 1..=ADAPT_ITERS {
-                    let elbo = if a.gradient(&theta).is_some() {
-                        a.elbo_of_last()
-                    } else {
-                        a.dir.fill(0.0);
-                        f64::NAN
-                    };
-                    a.update(&mut theta, k, eta);
-                    if a.report(observer, &theta, k, Phase::Adaptation, elbo, None, eta)
-                        == Control::Stop
-                    {
-                        out.theta = theta0.clone();
-                        out.termination = Termination::Interrupted;
-                        out.grad_evals = a.grad_evals;
-                        out.density_evals = a.density_evals;
-                        return out;
-                    }
-                }
-                let elbo = a.elbo(&theta).unwrap_or(f64::MIN);
-                let elbo = if elbo.is_nan() { f64::MIN } else { elbo };
-                if elbo < elbo_best && elbo_best > elbo_init {
-                    chosen = Some(eta_best);
-                    break;
-                }
-                if idx < ETAS.len() - 1 {
-                    elbo_best = elbo;
-                    eta_best = eta;
-                } else if elbo > elbo_init {
-                    chosen = Some(eta);
-                }
-                a.hist.fill(0.0);
+        Step::Auto => match a.adapt_eta(&theta0, elbo_init, observer) {
+            Adapted::Eta(eta) => eta,
+            Adapted::Interrupted => {
+                out.termination = Termination::Interrupted;
+                return a.count_evals(out);
             }
-            match chosen {
-                Some(e) => e,
-                None => {
-                    out.warnings.push(
-                        "ADVI: all proposed step-sizes failed; the model may be severely \
-                         ill-conditioned or misspecified"
-                            .into(),
-                    );
-                    out.grad_evals = a.grad_evals;
-                    out.density_evals = a.density_evals;
-                    return out;
-                }
+            Adapted::Failed => {
+                out.warnings.push(
+                    "ADVI: all proposed step-sizes failed; the model may be severely \
+                     ill-conditioned or misspecified"
+                        .into(),
+                );
+                return a.count_evals(out);
             }
-        }
+        },
     };
     out.initial_step = eta;
     out.final_step = eta;
-    // Main loop.
     a.hist.fill(0.0);
-    let e_every = config.resolved_eval_every(None);
-    let mut rule = RelativeElbo::new(config.tol, config.iters, e_every, true);
-    let mut theta = theta0;
-    let mut warned = false;
-    out.termination = Termination::MaxIterations;
-    let mut k = 0;
-    while k < config.iters {
-        k += 1;
-        if a.gradient(&theta).is_none() {
-            out.termination = Termination::Diverged;
-            out.warnings.push(format!(
-                "ADVI: the gradient is not finite at iteration {k} (Stan stops here too); the \
-                 last finite q is returned"
-            ));
-            k -= 1;
-            break;
+    a.optimize(theta0, eta, &mut out, observer);
+    a.count_evals(out)
+}
+
+/// The outcome of Stan's step-size search.
+enum Adapted {
+    Eta(f64),
+    Interrupted,
+    Failed,
+}
+
+impl<T: super::Target> Advi<'_, '_, '_, T> {
+    /// Stan's adapt_eta: try each η of [`ETAS`] for [`ADAPT_ITERS`]
+    /// iterations from θ₀, stopping at the first whose ELBO is worse than
+    /// the previous one's (provided that one beat the initial ELBO).
+    fn adapt_eta(
+        &mut self,
+        theta0: &[f64],
+        elbo_init: f64,
+        observer: &mut dyn Observer,
+    ) -> Adapted {
+        let mut elbo_best = f64::MIN;
+        let mut eta_best = 0.0;
+        for (idx, &eta) in ETAS.iter().enumerate() {
+            let mut theta = theta0.to_vec();
+            for k in 1..=ADAPT_ITERS {
+                let elbo = if self.gradient(&theta).is_some() {
+                    self.elbo_of_last()
+                } else {
+                    self.dir.fill(0.0);
+                    f64::NAN
+                };
+                self.update(&mut theta, k, eta);
+                if self.report(observer, &theta, k, Phase::Adaptation, elbo, None, eta)
+                    == Control::Stop
+                {
+                    return Adapted::Interrupted;
+                }
+            }
+            let elbo = self.elbo(&theta).unwrap_or(f64::MIN);
+            let elbo = if elbo.is_nan() { f64::MIN } else { elbo };
+            if elbo < elbo_best && elbo_best > elbo_init {
+                return Adapted::Eta(eta_best);
+            }
+            if idx < ETAS.len() - 1 {
+                elbo_best = elbo;
+                eta_best = eta;
+            } else if elbo > elbo_init {
+                return Adapted::Eta(eta);
+            }
+            self.hist.fill(0.0);
         }
-        let elbo = a.elbo_of_last();
-        let keep = theta.clone();
-        a.update(&mut theta, k, eta);
-        if theta.iter().any(|v| !v.is_finite()) {
-            theta = keep;
-            out.termination = Termination::Diverged;
-            k -= 1;
-            break;
-        }
-        let mut eval = None;
-        let mut fired = false;
-        if k % e_every == 0 {
-            let e = a.elbo(&theta).unwrap_or(f64::NEG_INFINITY);
-            eval = Some(e);
-            fired = rule.push(e);
-            if k > 10 * e_every && rule.diverging() && !warned {
-                warned = true;
-                out.warnings.push(
-                    "ADVI: the relative ELBO change stays above 0.5 — it may be diverging; \
-                     inspect the ELBO trace"
-                        .into(),
-                );
+        Adapted::Failed
+    }
+
+    /// The main iterations with step size η: Stan's stopping rule every
+    /// `eval_every` iterations; the final iterate is returned.
+    fn optimize(
+        &mut self,
+        theta0: Vec<f64>,
+        eta: f64,
+        out: &mut RunOutcome,
+        observer: &mut dyn Observer,
+    ) {
+        let config = &self.plan.config;
+        let e_every = self.plan.eval_every(None);
+        let mut rule = RelativeElbo::new(config.tol, config.iters, e_every, true);
+        let mut theta = theta0;
+        let mut warned = false;
+        out.termination = Termination::MaxIterations;
+        let mut k = 0;
+        while k < config.iters {
+            k += 1;
+            if self.gradient(&theta).is_none() {
+                out.termination = Termination::Diverged;
+                out.warnings.push(format!(
+                    "ADVI: the gradient is not finite at iteration {k} (Stan stops here too); the \
+                     last finite q is returned"
+                ));
+                k -= 1;
+                break;
+            }
+            let elbo = self.elbo_of_last();
+            let keep = theta.clone();
+            self.update(&mut theta, k, eta);
+            if theta.iter().any(|v| !v.is_finite()) {
+                theta = keep;
+                out.termination = Termination::Diverged;
+                k -= 1;
+                break;
+            }
+            let mut eval = None;
+            let mut fired = false;
+            if k % e_every == 0 {
+                let e = self.elbo(&theta).unwrap_or(f64::NEG_INFINITY);
+                eval = Some(e);
+                fired = rule.push(e);
+                if k > 10 * e_every && rule.diverging() && !warned {
+                    warned = true;
+                    out.warnings.push(
+                        "ADVI: the relative ELBO change stays above 0.5 — it may be diverging; \
+                         inspect the ELBO trace"
+                            .into(),
+                    );
+                }
+            }
+            out.trace.push(TraceEntry {
+                iteration: k,
+                elbo,
+                elbo_eval: eval,
+                step: eta / (k as f64).sqrt(),
+                ess: self.plan.samples as f64,
+            });
+            if self.report(observer, &theta, k, Phase::Optimization, elbo, eval, eta)
+                == Control::Stop
+            {
+                out.termination = Termination::Interrupted;
+                break;
+            }
+            if fired {
+                out.termination = Termination::Converged;
+                break;
             }
         }
-        out.trace.push(TraceEntry {
-            iteration: k,
-            elbo,
-            elbo_eval: eval,
-            step: eta / (k as f64).sqrt(),
-            ess: config.resolved_samples() as f64,
-        });
-        if a.report(observer, &theta, k, Phase::Optimization, elbo, eval, eta) == Control::Stop {
-            out.termination = Termination::Interrupted;
-            break;
-        }
-        if fired {
-            out.termination = Termination::Converged;
-            break;
-        }
+        out.iterations = k;
+        out.theta = theta;
     }
-    out.iterations = k;
-    out.theta = theta;
-    out.grad_evals = a.grad_evals;
-    out.density_evals = a.density_evals;
-    out
+
+    /// The evaluation counts of the run so far, into the outcome.
+    fn count_evals(&self, mut out: RunOutcome) -> RunOutcome {
+        out.grad_evals = self.grad_evals;
+        out.density_evals = self.density_evals;
+        out
+    }
 }
 
 impl<T: super::Target> Advi<'_, '_, '_, T> {
     /// ELBO estimate from the last gradient draws (closed-form entropy).
     fn elbo_of_last(&self) -> f64 {
-        let n = self.config.resolved_samples();
+        let n = self.plan.samples;
         let m: f64 = (0..n).map(|i| self.batch.get(i).logp).sum::<f64>() / n as f64;
         m + self.factors.entropy().unwrap_or(0.0)
     }

@@ -21,7 +21,7 @@
 
 use super::Target;
 use super::batch::SampleRef;
-use super::config::{Divergence, Estimator, FamilyKind};
+use super::choices::{Divergence, Estimator};
 use super::family::{Approximation, Factors, Family, Param, accumulate, add_entropy_gradient};
 
 /// How per-sample weights are scaled.
@@ -75,10 +75,72 @@ pub(crate) fn reduce<'a>(
     let d = fam.d;
     let kk = fam.components();
     dir.fill(0.0);
-    let (c, alpha) = settings.divergence.power();
-    let weight_of = |k: usize| factors.weight(k);
+    let (elbo, elbo_se) = elbo_and_se(factors, kk, n_per, &get, &base);
+    let weights = ParticleWeights::new(settings, factors, n_total, n_per, &get, &base, log_norm);
+    let rep = settings.estimator == Estimator::Rep;
+    let (g, hb) = work.split_at_mut(d);
+    let mut sum_u = 0.0;
+    let mut sum_u2 = 0.0;
+    let mut hbar_weighted = 0.0;
+    for k in 0..kk {
+        let wk = factors.weight(k);
+        let pik = if kk > 1 && !settings.wfr { wk } else { 1.0 };
+        let mut hbar = 0.0;
+        for j in 0..n_per {
+            let i = k * n_per + j;
+            let s = get(i);
+            let lr = s.logp - s.logq;
+            let b = base(i);
+            if rep {
+                g.copy_from_slice(s.gradp);
+                accumulate(fam, theta, k, b, g, s.eps, dir);
+                sum_u += b;
+                sum_u2 += b * b;
+            } else {
+                let w = weights.omega(lr);
+                for t in 0..d {
+                    g[t] = s.gradp[t] - s.score[t];
+                }
+                accumulate(fam, theta, k, pik * b * w, g, s.eps, dir);
+                let u = wk * b * w;
+                sum_u += u;
+                sum_u2 += u * u;
+            }
+            if kk > 1 {
+                hbar += b * weights.h(lr);
+            }
+        }
+        if kk > 1 {
+            hb[k] = hbar;
+            hbar_weighted += wk * hbar;
+        }
+    }
+    if kk > 1 {
+        for j in 0..kk {
+            let rho = if settings.wfr { 1.0 } else { factors.weight(j) };
+            dir[j] = rho * (hb[j] - hbar_weighted);
+        }
+    }
+    if rep {
+        add_entropy_gradient(factors, theta, 1.0, dir, work);
+    }
+    let ess = if sum_u2 > 0.0 {
+        sum_u * sum_u / sum_u2
+    } else {
+        0.0
+    };
+    BatchSummary { elbo, elbo_se, ess }
+}
 
-    // ELBO and its standard error.
+/// The batch's ELBO estimate (closed-form entropy for Gaussians) and its
+/// standard error, stratified by component.
+fn elbo_and_se<'a>(
+    factors: &Factors,
+    kk: usize,
+    n_per: usize,
+    get: &impl Fn(usize) -> SampleRef<'a>,
+    base: &impl Fn(usize) -> f64,
+) -> (f64, f64) {
     let mut elbo = 0.0;
     let mut var = 0.0;
     let entropy = factors.entropy();
@@ -96,120 +158,102 @@ pub(crate) fn reduce<'a>(
             m += b * v;
             m2 += b * v * v;
         }
-        let wk = weight_of(k);
+        let wk = factors.weight(k);
         elbo += wk * m;
         var += wk * wk * (m2 - m * m).max(0.0) / n_per.max(1) as f64;
     }
     if let Some(h) = entropy {
         elbo += h;
     }
+    (elbo, var.sqrt())
+}
 
-    // Weight scale.
-    let shift = if alpha == 0.0 {
-        0.0
-    } else {
-        (0..n_total)
-            .map(|i| {
-                let s = get(i);
-                s.logp - s.logq
-            })
-            .fold(f64::NEG_INFINITY, f64::max)
-    };
-    // log of the (stratified) mean of exp(α(log r − shift))
-    let log_mean_shifted = if alpha == 0.0 {
-        0.0
-    } else {
-        let mut acc = 0.0;
-        for i in 0..n_total {
-            let s = get(i);
-            acc += weight_of(i / n_per) * base(i) * (alpha * (s.logp - s.logq - shift)).exp();
-        }
-        acc.ln()
-    };
-    // Weight of sample i = exp(alpha*(log r_i - shift) - offset) (times c when raw).
-    let (offset, coef) = match (alpha == 0.0, settings.scaling) {
-        (true, _) => (0.0, c),
-        (false, Scaling::Raw) => (-alpha * shift, c),
-        (false, Scaling::SelfNormalized) => (log_mean_shifted, 1.0),
-        (false, Scaling::Normalized) => {
-            let log_m = alpha * shift + log_mean_shifted;
-            let prev = log_norm.unwrap_or(log_m);
-            let floor = alpha * shift - (n_total as f64).ln();
-            let eff = prev.max(floor);
-            // running mean in linear space, in logs
-            let (a, b) = (0.9f64.ln() + prev, 0.1f64.ln() + log_m);
-            let hi = a.max(b);
-            *log_norm = Some(hi + ((a - hi).exp() + (b - hi).exp()).ln());
-            (eff - alpha * shift, 1.0)
-        }
-    };
-    let omega = |lr: f64| -> f64 {
-        if alpha == 0.0 {
-            c
+/// The particle weights of one batch, ω(r) = coef · exp(α(log r − shift) −
+/// offset) (the constant c for KL), scaled as [`Scaling`] says.
+struct ParticleWeights {
+    c: f64,
+    alpha: f64,
+    shift: f64,
+    offset: f64,
+    coef: f64,
+}
+
+impl ParticleWeights {
+    fn new<'a>(
+        settings: &Settings,
+        factors: &Factors,
+        n_total: usize,
+        n_per: usize,
+        get: &impl Fn(usize) -> SampleRef<'a>,
+        base: &impl Fn(usize) -> f64,
+        log_norm: &mut Option<f64>,
+    ) -> ParticleWeights {
+        let (c, alpha) = settings.divergence.power();
+        let shift = if alpha == 0.0 {
+            0.0
         } else {
-            coef * (alpha * (lr - shift) - offset).exp()
+            (0..n_total)
+                .map(|i| {
+                    let s = get(i);
+                    s.logp - s.logq
+                })
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        // log of the (stratified) mean of exp(α(log r − shift))
+        let log_mean_shifted = if alpha == 0.0 {
+            0.0
+        } else {
+            let mut acc = 0.0;
+            for i in 0..n_total {
+                let s = get(i);
+                acc +=
+                    factors.weight(i / n_per) * base(i) * (alpha * (s.logp - s.logq - shift)).exp();
+            }
+            acc.ln()
+        };
+        // Weight of sample i = exp(alpha*(log r_i - shift) - offset) (times c when raw).
+        let (offset, coef) = match (alpha == 0.0, settings.scaling) {
+            (true, _) => (0.0, c),
+            (false, Scaling::Raw) => (-alpha * shift, c),
+            (false, Scaling::SelfNormalized) => (log_mean_shifted, 1.0),
+            (false, Scaling::Normalized) => {
+                let log_m = alpha * shift + log_mean_shifted;
+                let prev = log_norm.unwrap_or(log_m);
+                let floor = alpha * shift - (n_total as f64).ln();
+                let eff = prev.max(floor);
+                // running mean in linear space, in logs
+                let (a, b) = (0.9f64.ln() + prev, 0.1f64.ln() + log_m);
+                let hi = a.max(b);
+                *log_norm = Some(hi + ((a - hi).exp() + (b - hi).exp()).ln());
+                (eff - alpha * shift, 1.0)
+            }
+        };
+        ParticleWeights {
+            c,
+            alpha,
+            shift,
+            offset,
+            coef,
         }
-    };
-    // h̃ consistent with ω̃ (dh̃/dlog r = ω̃); constants cancel in the logit
-    // direction, so the KL case uses log r.
-    let h_of = |lr: f64| -> f64 { if alpha == 0.0 { lr } else { omega(lr) / alpha } };
+    }
 
-    let rep = settings.estimator == Estimator::Rep;
-    let (g, hb) = work.split_at_mut(d);
-    let mut sum_u = 0.0;
-    let mut sum_u2 = 0.0;
-    let mut hbar_weighted = 0.0;
-    for k in 0..kk {
-        let wk = weight_of(k);
-        let pik = if kk > 1 && !settings.wfr { wk } else { 1.0 };
-        let mut hbar = 0.0;
-        for j in 0..n_per {
-            let i = k * n_per + j;
-            let s = get(i);
-            let lr = s.logp - s.logq;
-            let b = base(i);
-            if rep {
-                g.copy_from_slice(s.gradp);
-                accumulate(fam, theta, k, b, g, s.eps, dir);
-                sum_u += b;
-                sum_u2 += b * b;
-            } else {
-                let w = omega(lr);
-                for t in 0..d {
-                    g[t] = s.gradp[t] - s.score[t];
-                }
-                accumulate(fam, theta, k, pik * b * w, g, s.eps, dir);
-                let u = wk * b * w;
-                sum_u += u;
-                sum_u2 += u * u;
-            }
-            if kk > 1 {
-                hbar += b * h_of(lr);
-            }
-        }
-        if kk > 1 {
-            hb[k] = hbar;
-            hbar_weighted += wk * hbar;
+    /// ω̃ at log r.
+    fn omega(&self, lr: f64) -> f64 {
+        if self.alpha == 0.0 {
+            self.c
+        } else {
+            self.coef * (self.alpha * (lr - self.shift) - self.offset).exp()
         }
     }
-    if kk > 1 {
-        for j in 0..kk {
-            let rho = if settings.wfr { 1.0 } else { weight_of(j) };
-            dir[j] = rho * (hb[j] - hbar_weighted);
+
+    /// h̃ consistent with ω̃ (dh̃/dlog r = ω̃); constants cancel in the logit
+    /// direction, so the KL case uses log r.
+    fn h(&self, lr: f64) -> f64 {
+        if self.alpha == 0.0 {
+            lr
+        } else {
+            self.omega(lr) / self.alpha
         }
-    }
-    if rep {
-        add_entropy_gradient(factors, theta, 1.0, dir, work);
-    }
-    let ess = if sum_u2 > 0.0 {
-        sum_u * sum_u / sum_u2
-    } else {
-        0.0
-    };
-    BatchSummary {
-        elbo,
-        elbo_se: var.sqrt(),
-        ess,
     }
 }
 
@@ -321,13 +365,4 @@ pub fn per_sample_gradient(
     };
     let out = dir[skip..skip + d + fam.scale_len()].to_vec();
     Ok((log_r, g, out))
-}
-
-/// The family kind of an approximation (for callers building configs).
-pub fn family_kind(approx: &Approximation) -> FamilyKind {
-    match approx {
-        Approximation::MeanField { .. } => FamilyKind::MeanField,
-        Approximation::FullRank { .. } => FamilyKind::FullRank,
-        Approximation::Mixture { weights, .. } => FamilyKind::Mixture(weights.len()),
-    }
 }

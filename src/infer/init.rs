@@ -2,9 +2,11 @@
 //! zero, or Stan-style uniform(−2, 2) draws; mixtures spread their
 //! component means by draws from that Gaussian.
 
-use super::config::{FitConfig, Init};
+use super::choices::Init;
+use super::family::Approximation;
 use super::lbfgs::{self, Status};
-use super::linalg::{spectral_apply, symmetric_eigen};
+use super::linalg::{dot, mat_mul_t, spectral_apply, symmetric_eigen};
+use super::plan::Plan;
 use super::result::{Control, FitError, Observer};
 use super::{Target, streams};
 use crate::random::stream;
@@ -160,149 +162,50 @@ pub(crate) fn laplace<T: Target>(
 }
 
 /// Builds the starting Gaussian of one run.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn start<T: Target>(
     target: &T,
     ws: &mut T::Workspace,
-    config: &FitConfig,
+    plan: &Plan,
     components: usize,
     restart: usize,
     observer: &mut dyn Observer,
 ) -> Result<Start, FitError> {
     let d = target.dim();
-    let init = config.resolved_init();
+    let init = plan.init;
+    let seed = plan.config.seed;
     let mut evals = 0;
     let mut warnings = Vec::new();
     let try_zero = restart == 0 && init != Init::Random;
-    let x0 = finite_point(target, ws, config.seed, restart, try_zero, &mut evals)?;
-    let mut identity = vec![0.0; d * d];
-    for i in 0..d {
-        identity[i * d + i] = 1.0;
-    }
+    let x0 = finite_point(target, ws, seed, restart, try_zero, &mut evals)?;
     let from = if try_zero {
         "zero"
     } else {
         "a uniform(−2, 2) draw"
     };
-    let (center, scale, (curv, flattest), describe) = match init {
+    let centred = match init {
         Init::Zero | Init::Random => {
             let c = curvature(target, ws, &x0, &mut evals);
-            (
-                x0,
-                identity,
-                c,
-                format!("{init}: mean at {from}, identity scale"),
-            )
-        }
-        Init::Map => {
-            let mut interrupted = false;
-            let out = lbfgs::minimize(
-                |x, g| {
-                    let lp = target.log_density_and_gradient(ws, x, g);
-                    for v in g.iter_mut() {
-                        *v = -*v;
-                    }
-                    -lp
-                },
-                &x0,
-                2000,
-                |it, f| {
-                    let go = observer.mode_search(restart, it, -f) == Control::Continue;
-                    interrupted |= !go;
-                    go
-                },
-            );
-            evals += out.evals;
-            let gmax = out.grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            let found = out.f.is_finite()
-                && (out.status == Status::Converged
-                    || (matches!(out.status, Status::LineSearchFailed | Status::MaxIterations)
-                        && gmax <= 1e-3));
-            if interrupted {
-                warnings.push(
-                    "the search for the mode was interrupted; starting from where it stopped"
-                        .into(),
-                );
-            }
-            let lap = if found || interrupted {
-                laplace(target, ws, &out.x, &mut evals)
-            } else {
-                None
-            };
-            match lap {
-                Some((s, lmax, lmin, w)) => {
-                    if let Some(w) = w {
-                        warnings.push(w);
-                    }
-                    (
-                        out.x,
-                        s,
-                        (lmax, Some(lmin)),
-                        format!(
-                            "map: mode by L-BFGS from {from} ({} iterations), Laplace covariance",
-                            out.iterations
-                        ),
-                    )
-                }
-                None => {
-                    let why = match out.status {
-                        Status::Unbounded => {
-                            "the log density keeps increasing along a direction (no mode: an \
-                             improper posterior or a funnel)"
-                                .to_string()
-                        }
-                        _ if found => "the Hessian at the mode is not finite or not negative \
-                                       definite in any direction"
-                            .to_string(),
-                        _ => format!(
-                            "L-BFGS stopped after {} iterations with gradient norm {gmax:.3e}",
-                            out.iterations
-                        ),
-                    };
-                    warnings.push(format!(
-                        "could not find the posterior mode ({why}); starting from {from} with \
-                         an identity scale instead"
-                    ));
-                    let c = curvature(target, ws, &x0, &mut evals);
-                    (
-                        x0,
-                        identity,
-                        c,
-                        format!("{from} (mode search failed), identity scale"),
-                    )
-                }
+            Centred {
+                center: x0,
+                scale: identity(d),
+                curvature: c,
+                describe: format!("{init}: mean at {from}, identity scale"),
             }
         }
+        Init::Map => at_mode(
+            target,
+            ws,
+            x0,
+            from,
+            restart,
+            observer,
+            &mut evals,
+            &mut warnings,
+        ),
     };
-    let mut means = Vec::with_capacity(components);
-    if components == 1 {
-        means.push(center.clone());
-    } else {
-        let mut eps = vec![0.0; d];
-        for k in 0..components {
-            let mut rng = stream(config.seed, &[streams::MIX_INIT, restart as u64, k as u64]);
-            for e in eps.iter_mut() {
-                *e = rng.sample(StandardNormal);
-            }
-            let mut m = center.clone();
-            for i in 0..d {
-                m[i] += super::linalg::dot(&scale[i * d..(i + 1) * d], &eps);
-            }
-            means.push(m);
-        }
-    }
-    let mut sigma_inv_max: f64 = 0.0;
-    {
-        // λ_max(Σ⁻¹) = 1 / σ_min(S)²
-        let mut sst = vec![0.0; d * d];
-        super::linalg::mat_mul_t(&scale, &scale, &mut sst, d);
-        let (vals, _) = symmetric_eigen(&sst, d);
-        if let Some(&m) = vals.first()
-            && m > 0.0
-        {
-            sigma_inv_max = 1.0 / m;
-        }
-    }
+    let means = spread_means(&centred, components, seed, restart);
+    let (curv, flattest) = centred.curvature;
+    let sigma_inv_max = largest_precision(&centred.scale, d);
     let curvature = if curv.is_finite() {
         curv.max(sigma_inv_max)
     } else {
@@ -310,25 +213,157 @@ pub(crate) fn start<T: Target>(
     };
     Ok(Start {
         means,
-        scale,
+        scale: centred.scale,
         curvature,
         flattest,
-        describe,
+        describe: centred.describe,
         warnings,
         grad_evals: evals,
-        center,
+        center: centred.center,
     })
+}
+
+/// A starting Gaussian before mixtures spread their means.
+struct Centred {
+    center: Vec<f64>,
+    scale: Vec<f64>,
+    /// Largest curvature and the flattest direction's (see [`curvature`]).
+    curvature: (f64, Option<f64>),
+    describe: String,
+}
+
+fn identity(d: usize) -> Vec<f64> {
+    let mut eye = vec![0.0; d * d];
+    for i in 0..d {
+        eye[i * d + i] = 1.0;
+    }
+    eye
+}
+
+/// `map`: L-BFGS from `x0` to the mode and the Laplace covariance there;
+/// when that fails, `x0` with an identity scale (and a warning).
+#[allow(clippy::too_many_arguments)]
+fn at_mode<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    x0: Vec<f64>,
+    from: &str,
+    restart: usize,
+    observer: &mut dyn Observer,
+    evals: &mut usize,
+    warnings: &mut Vec<String>,
+) -> Centred {
+    let d = x0.len();
+    let mut interrupted = false;
+    let out = lbfgs::minimize(
+        |x, g| {
+            let lp = target.log_density_and_gradient(ws, x, g);
+            for v in g.iter_mut() {
+                *v = -*v;
+            }
+            -lp
+        },
+        &x0,
+        2000,
+        |it, f| {
+            let go = observer.mode_search(restart, it, -f) == Control::Continue;
+            interrupted |= !go;
+            go
+        },
+    );
+    *evals += out.evals;
+    let gmax = out.grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let found = out.f.is_finite()
+        && (out.status == Status::Converged
+            || (matches!(out.status, Status::LineSearchFailed | Status::MaxIterations)
+                && gmax <= 1e-3));
+    if interrupted {
+        warnings
+            .push("the search for the mode was interrupted; starting from where it stopped".into());
+    }
+    let lap = if found || interrupted {
+        laplace(target, ws, &out.x, evals)
+    } else {
+        None
+    };
+    if let Some((s, lmax, lmin, w)) = lap {
+        if let Some(w) = w {
+            warnings.push(w);
+        }
+        return Centred {
+            center: out.x,
+            scale: s,
+            curvature: (lmax, Some(lmin)),
+            describe: format!(
+                "map: mode by L-BFGS from {from} ({} iterations), Laplace covariance",
+                out.iterations
+            ),
+        };
+    }
+    let why = match out.status {
+        Status::Unbounded => "the log density keeps increasing along a direction (no mode: an \
+                              improper posterior or a funnel)"
+            .to_string(),
+        _ if found => "the Hessian at the mode is not finite or not negative definite in any \
+                       direction"
+            .to_string(),
+        _ => format!(
+            "L-BFGS stopped after {} iterations with gradient norm {gmax:.3e}",
+            out.iterations
+        ),
+    };
+    warnings.push(format!(
+        "could not find the posterior mode ({why}); starting from {from} with an identity \
+         scale instead"
+    ));
+    let c = curvature(target, ws, &x0, evals);
+    Centred {
+        center: x0,
+        scale: identity(d),
+        curvature: c,
+        describe: format!("{from} (mode search failed), identity scale"),
+    }
+}
+
+/// One mean per component: the centre for a Gaussian, draws from the
+/// starting Gaussian for mixture components.
+fn spread_means(centred: &Centred, components: usize, seed: u64, restart: usize) -> Vec<Vec<f64>> {
+    let d = centred.center.len();
+    if components == 1 {
+        return vec![centred.center.clone()];
+    }
+    let mut means = Vec::with_capacity(components);
+    let mut eps = vec![0.0; d];
+    for k in 0..components {
+        let mut rng = stream(seed, &[streams::MIX_INIT, restart as u64, k as u64]);
+        for e in eps.iter_mut() {
+            *e = rng.sample(StandardNormal);
+        }
+        let mut m = centred.center.clone();
+        for i in 0..d {
+            m[i] += dot(&centred.scale[i * d..(i + 1) * d], &eps);
+        }
+        means.push(m);
+    }
+    means
+}
+
+/// λ_max(Σ⁻¹) = 1 / σ_min(S)², the entropy term's curvature (0 when S is
+/// singular).
+fn largest_precision(scale: &[f64], d: usize) -> f64 {
+    let mut sst = vec![0.0; d * d];
+    mat_mul_t(scale, scale, &mut sst, d);
+    let (vals, _) = symmetric_eigen(&sst, d);
+    match vals.first() {
+        Some(&m) if m > 0.0 => 1.0 / m,
+        _ => 0.0,
+    }
 }
 
 /// The starting Gaussian of a run that begins at a given approximation
 /// (`fit_from`): its means and first scale, with the curvature at its
 /// (first) mean for the automatic step.
-pub(crate) fn given<T: Target>(
-    target: &T,
-    ws: &mut T::Workspace,
-    approx: &crate::infer::Approximation,
-) -> Start {
-    use crate::infer::Approximation;
+pub(crate) fn given<T: Target>(target: &T, ws: &mut T::Workspace, approx: &Approximation) -> Start {
     let d = approx.dim();
     let (means, scale): (Vec<Vec<f64>>, Vec<f64>) = match approx {
         Approximation::MeanField { mean, sd } => {
@@ -346,13 +381,7 @@ pub(crate) fn given<T: Target>(
     };
     let mut evals = 0;
     let (curv, flattest) = curvature(target, ws, &means[0], &mut evals);
-    let mut sst = vec![0.0; d * d];
-    super::linalg::mat_mul_t(&scale, &scale, &mut sst, d);
-    let (vals, _) = symmetric_eigen(&sst, d);
-    let sigma_inv_max = match vals.first() {
-        Some(&m) if m > 0.0 => 1.0 / m,
-        _ => 0.0,
-    };
+    let sigma_inv_max = largest_precision(&scale, d);
     let center = means[0].clone();
     Start {
         means,

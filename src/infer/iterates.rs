@@ -2,10 +2,11 @@
 //! window (the returned q) and the checkpoint step control falls back to.
 
 use super::family::{Factors, Family, Param};
-use super::linalg::{cholesky, mat_mul_t};
+use super::linalg::mat_mul_t;
 use super::optimizer::OptState;
 use super::precondition::{Affine, Map};
 use super::target::Target;
+use crate::scalar::linalg::cholesky_in_place;
 
 /// The average of the iterates of the final window, taken over what
 /// identifies q rather than over θ: a general scale S and S·R (R
@@ -101,7 +102,7 @@ impl IterateAverage {
                         }
                         *v = v.sqrt();
                     }
-                } else if !cholesky(block, fam.d) {
+                } else if cholesky_in_place(block, fam.d).is_err() {
                     return None;
                 }
             }

@@ -54,12 +54,7 @@ pub(crate) fn minimize(
             status: Status::LineSearchFailed,
         };
     }
-    let mut s_hist = vec![vec![0.0; n]; HISTORY];
-    let mut y_hist = vec![vec![0.0; n]; HISTORY];
-    let mut rho = [0.0; HISTORY];
-    let mut alpha_buf = [0.0; HISTORY];
-    let mut stored = 0usize;
-    let mut newest = 0usize;
+    let mut history = History::new(n);
     let mut p = vec![0.0; n];
     let mut xt = vec![0.0; n];
     let mut gt = vec![0.0; n];
@@ -71,44 +66,7 @@ pub(crate) fn minimize(
             status = Status::Converged;
             break;
         }
-        // Two-loop recursion: p = −H g.
-        p.copy_from_slice(&g);
-        for back in 0..stored {
-            let j = (newest + HISTORY - back) % HISTORY;
-            let a = rho[j] * dot(&s_hist[j], &p);
-            alpha_buf[j] = a;
-            for (pi, yi) in p.iter_mut().zip(&y_hist[j]) {
-                *pi -= a * yi;
-            }
-        }
-        let gamma = if stored > 0 {
-            let j = newest;
-            dot(&s_hist[j], &y_hist[j]) / dot(&y_hist[j], &y_hist[j])
-        } else {
-            1.0 / g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0)
-        };
-        for pi in p.iter_mut() {
-            *pi *= gamma;
-        }
-        for fwd in (0..stored).rev() {
-            let j = (newest + HISTORY - fwd) % HISTORY;
-            let b = rho[j] * dot(&y_hist[j], &p);
-            for (pi, si) in p.iter_mut().zip(&s_hist[j]) {
-                *pi += (alpha_buf[j] - b) * si;
-            }
-        }
-        for pi in p.iter_mut() {
-            *pi = -*pi;
-        }
-        let mut dphi0 = dot(&g, &p);
-        if !(dphi0 < 0.0) {
-            // Not a descent direction (numerical trouble): restart with −g.
-            stored = 0;
-            for (pi, gi) in p.iter_mut().zip(&g) {
-                *pi = -gi / g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
-            }
-            dphi0 = dot(&g, &p);
-        }
+        let dphi0 = history.descent_direction(&g, &mut p);
         let ls = line_search(&mut fg, &x, f, dphi0, &p, &mut xt, &mut gt, &mut evals);
         let Some((alpha, ft)) = ls else {
             status = Status::LineSearchFailed;
@@ -121,19 +79,7 @@ pub(crate) fn minimize(
             status = Status::Unbounded;
             break;
         }
-        // History update.
-        let next = (newest + 1) % HISTORY;
-        let mut sy = 0.0;
-        for i in 0..n {
-            s_hist[next][i] = xt[i] - x[i];
-            y_hist[next][i] = gt[i] - g[i];
-            sy += s_hist[next][i] * y_hist[next][i];
-        }
-        if sy > 1e-300 {
-            rho[next] = 1.0 / sy;
-            newest = next;
-            stored = (stored + 1).min(HISTORY);
-        }
+        history.push(&x, &xt, &g, &gt);
         let f_prev = f;
         let step_norm = (0..n).map(|i| (xt[i] - x[i]).abs()).fold(0.0f64, f64::max);
         x.copy_from_slice(&xt);
@@ -156,6 +102,90 @@ pub(crate) fn minimize(
         iterations: iter,
         evals,
         status,
+    }
+}
+
+/// The last [`HISTORY`] steps s and gradient changes y, a circular buffer
+/// from which the two-loop recursion applies the inverse-Hessian estimate.
+struct History {
+    s: Vec<Vec<f64>>,
+    y: Vec<Vec<f64>>,
+    rho: [f64; HISTORY],
+    alpha: [f64; HISTORY],
+    stored: usize,
+    newest: usize,
+}
+
+impl History {
+    fn new(n: usize) -> History {
+        History {
+            s: vec![vec![0.0; n]; HISTORY],
+            y: vec![vec![0.0; n]; HISTORY],
+            rho: [0.0; HISTORY],
+            alpha: [0.0; HISTORY],
+            stored: 0,
+            newest: 0,
+        }
+    }
+
+    /// p = −H g by the two-loop recursion (−g, scaled, when that is not a
+    /// descent direction); returns the directional derivative gᵀp.
+    fn descent_direction(&mut self, g: &[f64], p: &mut [f64]) -> f64 {
+        p.copy_from_slice(g);
+        for back in 0..self.stored {
+            let j = (self.newest + HISTORY - back) % HISTORY;
+            let a = self.rho[j] * dot(&self.s[j], p);
+            self.alpha[j] = a;
+            for (pi, yi) in p.iter_mut().zip(&self.y[j]) {
+                *pi -= a * yi;
+            }
+        }
+        let gamma = if self.stored > 0 {
+            let j = self.newest;
+            dot(&self.s[j], &self.y[j]) / dot(&self.y[j], &self.y[j])
+        } else {
+            1.0 / g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0)
+        };
+        for pi in p.iter_mut() {
+            *pi *= gamma;
+        }
+        for fwd in (0..self.stored).rev() {
+            let j = (self.newest + HISTORY - fwd) % HISTORY;
+            let b = self.rho[j] * dot(&self.y[j], p);
+            for (pi, si) in p.iter_mut().zip(&self.s[j]) {
+                *pi += (self.alpha[j] - b) * si;
+            }
+        }
+        for pi in p.iter_mut() {
+            *pi = -*pi;
+        }
+        let dphi0 = dot(g, p);
+        if dphi0 < 0.0 {
+            return dphi0;
+        }
+        // Not a descent direction (numerical trouble): restart with −g.
+        self.stored = 0;
+        for (pi, gi) in p.iter_mut().zip(g) {
+            *pi = -gi / g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
+        }
+        dot(g, p)
+    }
+
+    /// Records the step from x (gradient g) to xt (gradient gt), unless
+    /// the curvature condition sᵀy > 0 fails.
+    fn push(&mut self, x: &[f64], xt: &[f64], g: &[f64], gt: &[f64]) {
+        let next = (self.newest + 1) % HISTORY;
+        let mut sy = 0.0;
+        for i in 0..x.len() {
+            self.s[next][i] = xt[i] - x[i];
+            self.y[next][i] = gt[i] - g[i];
+            sy += self.s[next][i] * self.y[next][i];
+        }
+        if sy > 1e-300 {
+            self.rho[next] = 1.0 / sy;
+            self.newest = next;
+            self.stored = (self.stored + 1).min(HISTORY);
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! Small dense linear algebra on row-major buffers, written for the hot loop:
 //! factorizations live in reusable buffers and solves take caller scratch, so
-//! an iteration of the engine allocates nothing. Eigen-decompositions, used
-//! only off the hot path (initialisation, FB-GVI, diagnostics), go through
-//! nalgebra.
+//! an iteration of the engine allocates nothing. Cholesky factors and
+//! triangular solves are the crate's one generic implementation
+//! ([`crate::scalar::linalg`]); the LU of a general scale matrix lives here.
+//! Eigen-decompositions, used only off the hot path (initialisation,
+//! FB-GVI, diagnostics), go through nalgebra.
 
 /// LU factorization with partial pivoting, `P A = L U`, of a square matrix.
 ///
@@ -132,34 +134,6 @@ impl Lu {
     }
 }
 
-/// In-place lower Cholesky factor of a symmetric positive-definite row-major
-/// matrix (upper triangle zeroed). Returns false when it is not positive
-/// definite.
-pub fn cholesky(a: &mut [f64], n: usize) -> bool {
-    for j in 0..n {
-        let mut s = a[j * n + j];
-        for k in 0..j {
-            s -= a[j * n + k] * a[j * n + k];
-        }
-        if !(s > 0.0) || !s.is_finite() {
-            return false;
-        }
-        let l = s.sqrt();
-        a[j * n + j] = l;
-        for i in j + 1..n {
-            let mut t = a[i * n + j];
-            for k in 0..j {
-                t -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = t / l;
-        }
-        for k in j + 1..n {
-            a[j * n + k] = 0.0;
-        }
-    }
-    true
-}
-
 /// `C = A B` for row-major n × n matrices.
 pub fn mat_mul(a: &[f64], b: &[f64], c: &mut [f64], n: usize) {
     c[..n * n].fill(0.0);
@@ -259,13 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn cholesky_and_eigen() {
-        let mut a = [4.0, 2.0, 2.0, 3.0];
-        assert!(cholesky(&mut a, 2));
-        assert!((a[0] - 2.0).abs() < 1e-15 && (a[2] - 1.0).abs() < 1e-15);
-        assert!((a[3] - 2f64.sqrt()).abs() < 1e-15 && a[1] == 0.0);
-        let mut b = [1.0, 2.0, 2.0, 1.0];
-        assert!(!cholesky(&mut b, 2));
+    fn eigen() {
         let (vals, vecs) = symmetric_eigen(&[2.0, 1.0, 1.0, 2.0], 2);
         assert!((vals[0] - 1.0).abs() < 1e-14 && (vals[1] - 3.0).abs() < 1e-14);
         let back = spectral_apply(&vals, &vecs, |l| l);

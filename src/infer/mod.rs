@@ -12,15 +12,22 @@
 //! ```
 //! - [`FitConfig`]: every `vippl infer` option; `Default` is the command's
 //!   default; `None` fields take the algorithm's default (`resolved_*`).
-//! - [`fit`] runs `restarts` independent fits, keeps the one with the best
-//!   ELBO (all summarised in [`FitResult::restarts`]) and diagnoses it
-//!   ([`crate::diagnose::Diagnostics`]: ELBO ± se, PSIS k̂, log Ẑ, CUBO, ESS).
+//!   The choices are enums spelled as on the command line (`choices`); a
+//!   fit checks the configuration and makes every decision once (`plan`).
+//! - [`fit`] runs `restarts` independent fits (`driver`), keeps the one
+//!   with the best ELBO (all summarised in [`FitResult::restarts`]) and
+//!   diagnoses it: `proposals` draws from q and hands the log weights to
+//!   [`crate::diagnose`] ([`crate::diagnose::Diagnostics`]: ELBO ± se, PSIS
+//!   k̂, log Ẑ, CUBO, ESS; [`FitResult::trust`]). [`diagnose`],
+//!   [`psis_resample`] and [`resample`] do the same for a given
+//!   approximation.
 //! - [`Approximation`] (serde, tagged by `family`) draws, evaluates log q,
 //!   and lists its parameters for trace files
 //!   ([`Approximation::parameter_names`], [`Approximation::flat_parameters`],
 //!   the layout of [`IterationInfo::parameters`]).
-//! - [`Termination`] says why a run ended; [`FitResult::rescued_by_step_control`]
-//!   and [`FitResult::warnings`] say what the user must know.
+//! - [`Termination`] says why a run ended ([`Termination::describe`]);
+//!   [`FitResult::rescued_by_step_control`] and [`FitResult::warnings`] say
+//!   what the user must know.
 //! - [`expected_direction`] and [`per_sample_gradient`] expose the estimator
 //!   kernels on caller-given noise (exactness checks, teaching).
 //!
@@ -54,41 +61,45 @@
 
 mod advi;
 mod batch;
+mod choices;
 mod config;
-mod engine;
-pub mod estimator;
+mod divergence;
+mod driver;
+mod estimator;
 mod family;
 mod fbgvi;
+mod flow;
 mod init;
 mod iterates;
 mod lbfgs;
 mod linalg;
 mod optimizer;
+mod plan;
 mod precondition;
+mod proposals;
 mod result;
 mod step_control;
 mod stopping;
 mod target;
+mod termination;
 
-pub use config::{
-    Algorithm, DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, Divergence, Estimator, FamilyKind, FitConfig,
-    HessianEstimate, Init, Optimizer, Precondition, Step,
+pub use choices::{
+    Algorithm, Divergence, EXACT_HESSIAN_MAX_DIM, Estimator, FamilyKind, HessianEstimate, Init,
+    Optimizer, Precondition, Step,
 };
+pub use config::{DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, FitConfig};
 pub use estimator::{expected_direction, per_sample_gradient};
 pub use family::{Approximation, Component};
+pub use proposals::{Proposals, diagnose, psis_resample, resample};
 pub use result::{
     Control, FitError, FitResult, IterationInfo, Observer, Phase, RestartSummary, Silent,
-    Termination, TraceEntry,
+    TraceEntry,
 };
 pub use target::Target;
-
-pub(crate) use batch::Batch;
-pub(crate) use family::{Factors, Family, pick as family_pick};
-
-use crate::diagnose;
+pub use termination::Termination;
 
 /// Purposes of the random streams (first coordinate after the seed).
-pub(crate) mod streams {
+mod streams {
     pub const TRAIN: u64 = 1;
     pub const ELBO: u64 = 2;
     pub const INIT: u64 = 3;
@@ -107,7 +118,7 @@ pub fn fit<T: Target>(
     config: &FitConfig,
     observer: &mut dyn Observer,
 ) -> Result<FitResult, FitError> {
-    run_fit(target, config, None, observer)
+    driver::run_fit(target, config, None, observer)
 }
 
 /// Fits q like [`fit`] but starts every restart from `start` instead of
@@ -136,7 +147,7 @@ pub fn fit_from<T: Target>(
             target.dim()
         )));
     }
-    let kind = estimator::family_kind(start);
+    let kind = start.kind();
     if let Some(k) = config.family
         && k != kind
     {
@@ -146,283 +157,5 @@ pub fn fit_from<T: Target>(
     }
     let mut config = config.clone();
     config.family = Some(kind);
-    run_fit(target, &config, Some(start), observer)
-}
-
-fn run_fit<T: Target>(
-    target: &T,
-    config: &FitConfig,
-    given: Option<&Approximation>,
-    observer: &mut dyn Observer,
-) -> Result<FitResult, FitError> {
-    config.validate().map_err(FitError::Config)?;
-    let d = target.dim();
-    if d == 0 {
-        return Err(FitError::NoParameters);
-    }
-    let kind = config.resolved_family();
-    let advi = config.algorithm == Algorithm::Advi;
-    let fam = Family::new(kind, d, advi);
-    let mut resolved = config.clone();
-    resolved.family = Some(kind);
-    resolved.samples = Some(config.resolved_samples());
-    resolved.init = Some(config.resolved_init());
-    resolved.eval_every = Some(config.resolved_eval_every(None));
-    let n_per = config.resolved_samples();
-    let capacity = n_per.max(config.elbo_samples) * fam.components();
-    let exact_hess = config.algorithm == Algorithm::Fbgvi
-        && match config.hessian {
-            HessianEstimate::Exact => true,
-            HessianEstimate::Stein => false,
-            HessianEstimate::Auto => d <= 100,
-        };
-    resolved.precondition = Some(config.resolved_precondition());
-    let affine = precondition::Affine::new(target);
-    let mut batch = Batch::new(
-        &affine,
-        config.resolved_threads(),
-        capacity,
-        Factors::scratch_len(fam),
-        exact_hess,
-    )
-    .map_err(FitError::Other)?;
-
-    struct Kept {
-        outcome: engine::RunOutcome,
-        approx: Approximation,
-        diag: diagnose::Diagnostics,
-        proposals: Option<diagnose::Proposals>,
-    }
-    let mut best: Option<(usize, Kept)> = None;
-    let mut summaries = Vec::new();
-    let mut warnings: Vec<String> = Vec::new();
-    let mut grad_evals = 0;
-    let mut density_evals = 0;
-    let mut last_error = None;
-    let multi = config.restarts > 1;
-    for r in 0..config.restarts {
-        observer.restart(r, config.restarts);
-        let mut say = |w: String, observer: &mut dyn Observer| {
-            let w = if multi {
-                format!("restart {}: {w}", r + 1)
-            } else {
-                w
-            };
-            observer.warning(&w);
-            warnings.push(w);
-        };
-        affine.set(precondition::Map::identity());
-        let started = match given {
-            Some(a) => Ok(init::given(&affine, batch.workspace(), a)),
-            None => init::start(
-                &affine,
-                batch.workspace(),
-                config,
-                fam.components(),
-                r,
-                observer,
-            ),
-        };
-        let mut start = match started {
-            Ok(s) => s,
-            Err(e) => {
-                say(e.to_string(), observer);
-                last_error = Some(e);
-                continue;
-            }
-        };
-        grad_evals += start.grad_evals;
-        for w in std::mem::take(&mut start.warnings) {
-            say(w, observer);
-        }
-        let mut theta0 = match given {
-            Some(a) => Family::from_approximation(a).1,
-            None => fam.theta_from_dense(&start.means, &start.scale),
-        };
-        let precond = config.resolved_precondition();
-        let mut curvature = start.curvature;
-        let mut flattest = start.flattest;
-        // A given start is in the model's own coordinates: no Laplace
-        // whitening (the current-q whitening of the run still applies).
-        let mut whitened = false;
-        if !advi
-            && given.is_none()
-            && precond != Precondition::None
-            && let Some((map, theta_z)) = precondition::initial(fam, &start)
-        {
-            whitened = true;
-            // The flow starts at q = N(0, I) (or its mixture spread) in
-            // coordinates where the Laplace approximation is N(0, I): its
-            // curvature there is about 1 unless the Laplace scale was
-            // regularised or unavailable, so measure it.
-            affine.set(map);
-            theta0 = theta_z;
-            let mut ev = 0;
-            let z0 = vec![0.0; d];
-            let (c, f) = init::curvature(&affine, batch.workspace(), &z0, &mut ev);
-            grad_evals += ev;
-            curvature = if c.is_finite() { c.max(1.0) } else { 1.0 };
-            flattest = f.map(|f| f.min(1.0));
-        }
-        // A whitened flow that diverges (a funnel's neck seen through the
-        // Laplace approximation) runs again in the model's own coordinates.
-        let plain = FitConfig {
-            precondition: Some(Precondition::None),
-            ..config.clone()
-        };
-        let mut cfg = config;
-        let outcome = loop {
-            let outcome = if advi {
-                advi::run(&mut batch, cfg, fam, theta0, r, observer)
-            } else {
-                let h0 = match (cfg.step, cfg.optimizer) {
-                    (Step::Fixed(h), _) => h,
-                    (Step::Auto, Optimizer::Euler) => step_control::initial_step(curvature),
-                    (Step::Auto, Optimizer::Adam) => {
-                        let mut sds: Vec<f64> = (0..d)
-                            .map(|i| {
-                                start.scale[i * d..(i + 1) * d]
-                                    .iter()
-                                    .map(|v| v * v)
-                                    .sum::<f64>()
-                                    .sqrt()
-                            })
-                            .collect();
-                        sds.sort_by(f64::total_cmp);
-                        0.02 * sds[d / 2]
-                    }
-                };
-                // The flow relaxes its flattest direction at rate h·λ_min per
-                // iteration: evaluate (and average) over that time scale.
-                let scale = flattest
-                    .filter(|_| cfg.optimizer == Optimizer::Euler)
-                    .map(|l| 1.0 / (h0 * l));
-                let e_every = cfg.resolved_eval_every(scale);
-                if r == 0 {
-                    resolved.eval_every = Some(e_every);
-                }
-                if cfg.eval_every.is_none()
-                    && config.resolved_precondition() == Precondition::None
-                    && scale.is_some_and(|t| 2.0 * t > config::MAX_WINDOW as f64)
-                {
-                    say(
-                        format!(
-                            "the posterior is ill-conditioned: the flow needs about {:.0} iterations \
-                             to relax its flattest direction, more than the {} between ELBO checks, \
-                             so the stopping rule may fire before it has; consider \
-                             --precondition adaptive",
-                            scale.unwrap_or(0.0),
-                            config::MAX_WINDOW
-                        ),
-                        observer,
-                    );
-                }
-                engine::run(&mut batch, cfg, fam, theta0, h0, e_every, r, observer)
-            };
-            if whitened && outcome.termination == Termination::Diverged {
-                grad_evals += outcome.grad_evals;
-                density_evals += outcome.density_evals;
-                say(
-                    "the flow in coordinates whitened by the Laplace approximation diverged; \
-                     it ran again in the model's own coordinates"
-                        .to_string(),
-                    observer,
-                );
-                affine.set(precondition::Map::identity());
-                theta0 = fam.theta_from_dense(&start.means, &start.scale);
-                curvature = start.curvature;
-                flattest = start.flattest;
-                cfg = &plain;
-                whitened = false;
-                continue;
-            }
-            break outcome;
-        };
-        grad_evals += outcome.grad_evals;
-        density_evals += outcome.density_evals;
-        for w in &outcome.warnings {
-            say(w.clone(), observer);
-        }
-        affine.set(precondition::Map::identity());
-        let approx = fam.approximation(&outcome.theta);
-        let (diag, proposals) = diagnose::evaluate_keeping(&mut batch, &approx, config);
-        density_evals += diagnose::proposals(config.draws);
-        summaries.push(RestartSummary {
-            restart: r,
-            init: start.describe,
-            elbo: diag.elbo,
-            elbo_se: diag.elbo_se,
-            termination: outcome.termination,
-            iterations: outcome.iterations,
-            grad_evals: outcome.grad_evals + start.grad_evals,
-            rescued_by_step_control: outcome.rescued,
-        });
-        let interrupted = outcome.termination == Termination::Interrupted;
-        let better = match &best {
-            None => true,
-            Some((_, k)) => diag.elbo > k.diag.elbo || k.diag.elbo.is_nan(),
-        };
-        if better {
-            best = Some((
-                summaries.len() - 1,
-                Kept {
-                    outcome,
-                    approx,
-                    diag,
-                    proposals,
-                },
-            ));
-        }
-        if interrupted {
-            break;
-        }
-    }
-    let Some((best_index, kept)) = best else {
-        return Err(last_error.unwrap_or_else(|| FitError::Other("no run completed".into())));
-    };
-    if !kept.diag.elbo.is_finite() && kept.outcome.termination == Termination::Diverged {
-        return Err(FitError::Diverged(
-            "no run produced an approximation with a finite ELBO".into(),
-        ));
-    }
-    for w in kept.approx.mixture_issues() {
-        observer.warning(&w);
-        warnings.push(w);
-    }
-    for w in kept.diag.warnings() {
-        observer.warning(&w);
-        warnings.push(w);
-    }
-    if kept.outcome.termination == Termination::MaxIterations {
-        let rule = match config.grad_tol {
-            Some(g) if config.algorithm != Algorithm::Advi => {
-                format!("natural-gradient tolerance {g} posterior sd")
-            }
-            _ => format!("relative ELBO tolerance {}", config.tol),
-        };
-        let w = format!(
-            "the fit did not converge within {} iterations ({rule}); consider more --iters",
-            config.iters
-        );
-        observer.warning(&w);
-        warnings.push(w);
-    }
-    Ok(FitResult {
-        approximation: kept.approx,
-        termination: kept.outcome.termination,
-        iterations: kept.outcome.iterations,
-        grad_evals,
-        density_evals,
-        trace: kept.outcome.trace,
-        restarts: summaries,
-        best_restart: best_index,
-        warnings,
-        rescued_by_step_control: kept.outcome.rescued,
-        step_rejections: kept.outcome.step_rejections,
-        initial_step: kept.outcome.initial_step,
-        final_step: kept.outcome.final_step,
-        config: resolved,
-        diagnostics: kept.diag,
-        proposals: kept.proposals,
-    })
+    driver::run_fit(target, &config, Some(start), observer)
 }

@@ -2,7 +2,7 @@
 //! itself) or Adam on the same direction. State is kept in preallocated
 //! buffers and can be copied back when step control rejects a step.
 
-use super::config::Optimizer;
+use super::choices::Optimizer;
 
 #[derive(Clone, Debug)]
 pub(crate) struct OptState {

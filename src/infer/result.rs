@@ -3,36 +3,10 @@
 
 use super::config::FitConfig;
 use super::family::Approximation;
-use crate::diagnose::Diagnostics;
+use super::proposals::Proposals;
+use super::termination::Termination;
+use crate::diagnose::{Diagnostics, Trust};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// Why the iterations ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Termination {
-    /// The relative-ELBO rule fired (and, for `bw`/`fbgvi`, the final
-    /// averaging window completed).
-    Converged,
-    /// The iteration budget ran out first.
-    MaxIterations,
-    /// Step control could not find a step that keeps q finite and
-    /// non-degenerate; the last good q is returned.
-    Diverged,
-    /// The observer asked to stop (e.g. Ctrl-C); the partial result is kept.
-    Interrupted,
-}
-
-impl fmt::Display for Termination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Termination::Converged => "converged",
-            Termination::MaxIterations => "maximum iterations reached",
-            Termination::Diverged => "diverged",
-            Termination::Interrupted => "interrupted",
-        })
-    }
-}
 
 /// One iteration of the chosen run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,15 +72,30 @@ pub struct FitResult {
     /// The configuration with the algorithm's defaults filled in.
     pub config: FitConfig,
     pub diagnostics: Diagnostics,
-    /// The draws the diagnostics were computed from: the output draws are
-    /// resampled from them ([`crate::session::draw_points`]).
+    /// The draws the diagnostics were computed from: PSIS-resampled output
+    /// draws can be picked from them ([`crate::infer::resample`]) without
+    /// evaluating the model again.
     #[serde(skip)]
-    pub proposals: Option<crate::diagnose::Proposals>,
+    pub proposals: Option<Proposals>,
 }
 
 impl FitResult {
     pub fn converged(&self) -> bool {
         self.termination == Termination::Converged
+    }
+
+    /// Whether to trust the fit as is, and if not, why.
+    pub fn trust(&self) -> Trust {
+        Trust::assess(
+            self.diagnostics.khat,
+            self.converged(),
+            self.rescued_by_step_control,
+        )
+    }
+
+    /// Why the chosen run ended, in words.
+    pub fn reason(&self) -> String {
+        self.termination.describe(&self.config)
     }
 }
 

@@ -27,7 +27,8 @@
 //!   direction): h is halved.
 
 use super::family::{Factors, Family, Param};
-use super::linalg::cholesky;
+use super::linalg::mat_mul_t;
+use crate::scalar::linalg::cholesky_in_place;
 
 /// Smallest factor by which a step may shrink any direction of a scale.
 const MIN_SHRINK: f64 = 0.1;
@@ -80,22 +81,22 @@ impl ShrinkCheck {
                         row.copy_from_slice(&sn[j * d..(j + 1) * d]);
                         old_f.lu(k).solve_transpose(row, &mut self.tmp);
                     }
-                    super::linalg::mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
+                    mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
                     for i in 0..d {
                         self.mmt[i * d + i] -= MIN_SHRINK * MIN_SHRINK;
                     }
-                    if !cholesky(&mut self.mmt, d) {
+                    if cholesky_in_place(&mut self.mmt, d).is_err() {
                         return true;
                     }
                     // MAX_GROWTH² I − M Mᵀ must be positive definite too.
-                    super::linalg::mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
+                    mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
                     for v in self.mmt.iter_mut() {
                         *v = -*v;
                     }
                     for i in 0..d {
                         self.mmt[i * d + i] += MAX_GROWTH * MAX_GROWTH;
                     }
-                    if !cholesky(&mut self.mmt, d) {
+                    if cholesky_in_place(&mut self.mmt, d).is_err() {
                         return true;
                     }
                 }

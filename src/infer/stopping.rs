@@ -27,6 +27,49 @@
 //! within a fraction of a posterior sd of the optimum. When the window
 //! average is too noisy to decide, the engine doubles the window.
 
+use super::choices::Algorithm;
+use super::config::FitConfig;
+use super::family::{Factors, Family, Param};
+
+/// The rule that ends the optimisation phase of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum StoppingRule {
+    /// [`NaturalGradient`] with this tolerance in posterior sd (`bw`,
+    /// `fbgvi`).
+    NaturalGradient(f64),
+    /// Stan's [`RelativeElbo`] rule with this tolerance.
+    RelativeElbo(f64),
+}
+
+impl StoppingRule {
+    /// The rule of a configuration: the natural-gradient rule when it has a
+    /// tolerance and the algorithm is not `advi`, Stan's otherwise.
+    pub fn of(config: &FitConfig) -> StoppingRule {
+        match config.grad_tol {
+            Some(g) if config.algorithm != Algorithm::Advi => StoppingRule::NaturalGradient(g),
+            _ => StoppingRule::RelativeElbo(config.tol),
+        }
+    }
+
+    /// The rule as met, in words.
+    pub fn met(&self) -> String {
+        match self {
+            StoppingRule::NaturalGradient(g) => format!("natural gradient below {g} posterior sd"),
+            StoppingRule::RelativeElbo(t) => format!("relative ELBO change below {t}"),
+        }
+    }
+
+    /// The rule's tolerance, in words.
+    pub fn tolerance(&self) -> String {
+        match self {
+            StoppingRule::NaturalGradient(g) => {
+                format!("natural-gradient tolerance {g} posterior sd")
+            }
+            StoppingRule::RelativeElbo(t) => format!("relative ELBO tolerance {t}"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct RelativeElbo {
     tol: f64,
@@ -87,8 +130,6 @@ impl RelativeElbo {
         self.last_mean > 0.5 || self.last_median > 0.5
     }
 }
-
-use super::family::{Factors, Family, Param};
 
 /// What a window of whitened directions says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

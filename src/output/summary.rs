@@ -46,13 +46,7 @@ pub struct FitSummary {
 /// usable ("ok"); above that, or if k̂ could not be computed as a number, the
 /// approximation should not be trusted for anything but a rough look.
 pub fn khat_verdict(k: f64) -> &'static str {
-    if k < 0.5 {
-        "good"
-    } else if k < 0.7 {
-        "ok"
-    } else {
-        "do not trust"
-    }
+    crate::diagnose::Verdict::from_khat(Some(k)).label()
 }
 
 const BOLD: &str = "\x1b[1m";

@@ -90,7 +90,7 @@ impl Session {
             &fitted.config(),
             self.opts.color,
         ));
-        let status = workflow::status_text(termination).to_string();
+        let status = termination.status().to_string();
         self.keep_fit(fitted, status);
         self.write_fit_outputs(&cmd.out, io)
     }

@@ -3,7 +3,8 @@
 //! weights, and their summary.
 
 use crate::density::CompiledModel;
-use crate::diagnose::{self, Diagnostics, Proposals};
+use crate::diagnose::{self, Diagnostics};
+use crate::infer::{self, Proposals};
 use crate::infer::{Approximation, Target};
 use crate::output::{ColumnSummary, Draws};
 use crate::random::stream;
@@ -128,9 +129,9 @@ pub fn draw_points(
         if let Some(p) = pool.filter(|p| {
             p.seed == seed && p.log_weights.len() == proposals && p.x.len() == proposals * cm.dim()
         }) {
-            return Ok(diagnose::resample(p, n)?.0);
+            return Ok(infer::resample(p, n)?.0);
         }
-        Ok(diagnose::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
+        Ok(infer::psis_resample(cm, approx, proposals, n, seed, threads)?.0)
     } else {
         approx.sample(n, seed)
     }

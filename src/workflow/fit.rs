@@ -8,8 +8,7 @@ use super::report;
 use super::source::ModelSource;
 use crate::density::CompiledModel;
 use crate::infer::{
-    self, Approximation, Component, Control, FamilyKind, FitConfig, FitError, FitResult,
-    IterationInfo, Observer, Target,
+    self, Approximation, Control, FitConfig, FitError, FitResult, IterationInfo, Observer, Target,
 };
 use crate::output::{self, Config, FitFile, FitSummary, TraceRow, TraceWriter};
 use std::time::Instant;
@@ -280,34 +279,10 @@ impl Observer for Tracing<'_, '_> {
 /// Names of the approximation's parameters for a trace file, before the
 /// fit has produced an approximation.
 pub fn trace_parameter_names(cm: &CompiledModel, c: &FitConfig) -> Vec<String> {
-    let d = cm.dim();
-    let mut eye = vec![0.0; d * d];
-    for i in 0..d {
-        eye[i * d + i] = 1.0;
-    }
-    let probe = match c.resolved_family() {
-        FamilyKind::MeanField => Approximation::MeanField {
-            mean: vec![0.0; d],
-            sd: vec![1.0; d],
-        },
-        FamilyKind::Mixture(k) => Approximation::Mixture {
-            weights: vec![1.0 / k as f64; k],
-            components: (0..k)
-                .map(|_| Component {
-                    mean: vec![0.0; d],
-                    scale: eye.clone(),
-                })
-                .collect(),
-        },
-        _ => Approximation::FullRank {
-            mean: vec![0.0; d],
-            scale: eye,
-        },
-    };
     // CmdStan's spelling (`S.2.1`): the trace is a CSV file read by the
     // same tools as the draws.
-    probe
-        .parameter_names()
+    c.resolved_family()
+        .parameter_names(cm.dim())
         .iter()
         .map(|n| output::cmdstan_name(n))
         .collect()

@@ -1,7 +1,7 @@
 //! What a fit says about itself, in words: the diagnostics block, why it
 //! stopped, the method in one line, and whether to trust it.
 
-use crate::infer::{Algorithm, FitConfig, FitResult, Termination};
+use crate::infer::{FitConfig, FitResult};
 use crate::output::{self, FitSummary};
 use serde_json::json;
 
@@ -12,42 +12,10 @@ pub fn khat_verdict(k: f64) -> &'static str {
     output::khat_verdict(k)
 }
 
-/// Whether a k̂ lets a fit be trusted as is.
-fn khat_trusted(k: f64) -> bool {
-    k <= 0.7
-}
-
-/// Whether a fit should be trusted as is (exit code 0) or not (exit 3).
+/// Whether a fit should be trusted as is (exit code 0) or not (exit 3):
+/// the one verdict of [`crate::diagnose::Trust`].
 pub fn trustworthy(result: &FitResult) -> bool {
-    let khat_ok = result.diagnostics.khat.is_some_and(khat_trusted);
-    result.converged() && !result.rescued_by_step_control && khat_ok
-}
-
-/// Why a run ended, in words.
-pub fn reason_text(result: &FitResult) -> String {
-    match result.termination {
-        Termination::Converged => match result.config.grad_tol {
-            Some(g) if result.config.algorithm != Algorithm::Advi => {
-                format!("natural gradient below {g} posterior sd")
-            }
-            _ => format!("relative ELBO change below {}", result.config.tol),
-        },
-        Termination::MaxIterations => {
-            format!("reached the maximum of {} iterations", result.config.iters)
-        }
-        Termination::Diverged => "diverged".to_string(),
-        Termination::Interrupted => "interrupted by the user".to_string(),
-    }
-}
-
-/// Why a run ended, in a word or two (the status column of `:compare`).
-pub fn status_text(t: Termination) -> &'static str {
-    match t {
-        Termination::Converged => "converged",
-        Termination::MaxIterations => "max iterations",
-        Termination::Diverged => "diverged",
-        Termination::Interrupted => "interrupted",
-    }
+    result.trust().trusted()
 }
 
 /// `bw / fullrank / kl (path, euler)` — the method in one line.
@@ -121,7 +89,7 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         khat: dg.khat,
         iterations: result.iterations as u64,
         converged: result.converged(),
-        reason: reason_text(result),
+        reason: result.reason(),
         seconds,
         grad_evals: result.grad_evals as u64,
         extra,

@@ -4,9 +4,11 @@
 use crate::infer_targets::Gaussian;
 use rand::RngExt;
 use rand_distr::{Distribution, StudentT};
+use vippl::diagnose::Verdict;
 use vippl::diagnose::psis::{ess, psis};
-use vippl::diagnose::{Verdict, diagnose, psis_resample};
-use vippl::infer::{Approximation, Divergence, FitConfig, Init, Silent, fit};
+use vippl::infer::{
+    Approximation, Divergence, FitConfig, Init, Silent, diagnose, fit, psis_resample,
+};
 
 /// Mean and standard error of k̂ over `reps` independent sets of `s` log
 /// weights drawn by `draw`.

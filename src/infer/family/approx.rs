@@ -2,8 +2,11 @@
 //! and able to draw and evaluate log q on its own (fit files, `vippl draws`).
 
 use super::{Factors, Family};
+use crate::infer::FamilyKind;
+use crate::infer::linalg::mat_mul_t;
 use crate::infer::streams;
 use crate::random::stream;
+use crate::scalar::linalg::{cholesky_in_place, solve_lower};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -51,13 +54,18 @@ impl Approximation {
         }
     }
 
+    /// The family it belongs to.
+    pub fn kind(&self) -> FamilyKind {
+        match self {
+            Approximation::MeanField { .. } => FamilyKind::MeanField,
+            Approximation::FullRank { .. } => FamilyKind::FullRank,
+            Approximation::Mixture { weights, .. } => FamilyKind::Mixture(weights.len()),
+        }
+    }
+
     /// The family name as `--family` spells it.
     pub fn family_name(&self) -> String {
-        match self {
-            Approximation::MeanField { .. } => "meanfield".into(),
-            Approximation::FullRank { .. } => "fullrank".into(),
-            Approximation::Mixture { weights, .. } => format!("mixture:{}", weights.len()),
-        }
+        self.kind().to_string()
     }
 
     /// Checks shapes and values, e.g. after reading a fit file written by
@@ -214,7 +222,7 @@ impl Approximation {
         let d = self.dim();
         let sss = |s: &[f64]| {
             let mut c = vec![0.0; d * d];
-            crate::infer::linalg::mat_mul_t(s, s, &mut c, d);
+            mat_mul_t(s, s, &mut c, d);
             c
         };
         match self {
@@ -255,7 +263,7 @@ impl Approximation {
 
     /// Names of [`Approximation::flat_parameters`] (for trace files).
     pub fn parameter_names(&self) -> Vec<String> {
-        Family::from_approximation(self).0.parameter_names()
+        self.kind().parameter_names(self.dim())
     }
 
     /// The family's parameters as one flat vector: mixture weights first,
@@ -307,14 +315,12 @@ impl Approximation {
         }
         let cov = |s: &[f64]| {
             let mut c = vec![0.0; d * d];
-            crate::infer::linalg::mat_mul_t(s, s, &mut c, d);
+            mat_mul_t(s, s, &mut c, d);
             c
         };
         let logdet_chol = |c: &[f64]| -> Option<(Vec<f64>, f64)> {
             let mut l = c.to_vec();
-            if !crate::infer::linalg::cholesky(&mut l, d) {
-                return None;
-            }
+            cholesky_in_place(&mut l, d).ok()?;
             let ld = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
             Some((l, ld))
         };
@@ -334,13 +340,7 @@ impl Approximation {
                 let mut z: Vec<f64> = (0..d)
                     .map(|i| components[a].mean[i] - components[b].mean[i])
                     .collect();
-                for i in 0..d {
-                    let mut s = z[i];
-                    for j in 0..i {
-                        s -= l[i * d + j] * z[j];
-                    }
-                    z[i] = s / l[i * d + i];
-                }
+                solve_lower(&l, &mut z, d);
                 let maha: f64 = z.iter().map(|v| v * v).sum();
                 let db = maha / 8.0 + 0.5 * (ld - 0.5 * (la + lb));
                 if (-db).exp() > 0.99 {

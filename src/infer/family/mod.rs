@@ -21,7 +21,8 @@ pub(crate) use approx::pick;
 pub use approx::{Approximation, Component};
 pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
 
-use super::config::FamilyKind;
+use super::choices::FamilyKind;
+use crate::scalar::linalg::cholesky_in_place;
 
 /// The parameterization of θ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +142,7 @@ impl Family {
                     // Cholesky of S Sᵀ.
                     let mut sigma = vec![0.0; d * d];
                     super::linalg::mat_mul_t(s, s, &mut sigma, d);
-                    if super::linalg::cholesky(&mut sigma, d) {
+                    if cholesky_in_place(&mut sigma, d).is_ok() {
                         theta[so..so + d * d].copy_from_slice(&sigma);
                     } else {
                         for i in 0..d {
@@ -152,39 +153,6 @@ impl Family {
             }
         }
         theta
-    }
-
-    /// Names of the entries of θ as the trace reports them (1-based,
-    /// Stan-style), matching [`Approximation::flat_parameters`].
-    pub fn parameter_names(&self) -> Vec<String> {
-        let d = self.d;
-        let mut names = Vec::with_capacity(self.n_params());
-        if let Param::Mixture(k) = self.param {
-            for j in 0..k {
-                names.push(format!("w[{}]", j + 1));
-            }
-        }
-        for c in 0..self.components() {
-            let pre = match self.param {
-                Param::Mixture(_) => format!("c{}.", c + 1),
-                _ => String::new(),
-            };
-            for i in 0..d {
-                names.push(format!("{pre}mu[{}]", i + 1));
-            }
-            if self.is_diagonal() {
-                for i in 0..d {
-                    names.push(format!("{pre}sd[{}]", i + 1));
-                }
-            } else {
-                for i in 0..d {
-                    for j in 0..d {
-                        names.push(format!("{pre}S[{},{}]", i + 1, j + 1));
-                    }
-                }
-            }
-        }
-        names
     }
 
     /// Writes the user-facing flat parameters (weights instead of logits,
@@ -288,5 +256,77 @@ impl Family {
                 )
             }
         }
+    }
+}
+
+impl FamilyKind {
+    /// Names of the family's parameters in dimension `d`, in the layout of
+    /// [`Approximation::flat_parameters`] and `IterationInfo::parameters`
+    /// (1-based, Stan-style): `w[1]`… for mixture weights, then per
+    /// component (`c1.`, `c2.`… for mixtures) `mu[i]` and `sd[i]`
+    /// (mean-field) or `S[i,j]` (a dense scale). Trace files spell them as
+    /// CmdStan does (`mu.1`, `S.2.1`, `c1.S.1.1`).
+    pub fn parameter_names(&self, d: usize) -> Vec<String> {
+        let fam = Family::new(*self, d, false);
+        let mut names = Vec::with_capacity(fam.n_params());
+        if let Param::Mixture(k) = fam.param {
+            for j in 0..k {
+                names.push(format!("w[{}]", j + 1));
+            }
+        }
+        for c in 0..fam.components() {
+            let pre = match fam.param {
+                Param::Mixture(_) => format!("c{}.", c + 1),
+                _ => String::new(),
+            };
+            for i in 0..d {
+                names.push(format!("{pre}mu[{}]", i + 1));
+            }
+            if fam.is_diagonal() {
+                for i in 0..d {
+                    names.push(format!("{pre}sd[{}]", i + 1));
+                }
+            } else {
+                for i in 0..d {
+                    for j in 0..d {
+                        names.push(format!("{pre}S[{},{}]", i + 1, j + 1));
+                    }
+                }
+            }
+        }
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_names_follow_the_flat_layout() {
+        assert_eq!(
+            FamilyKind::MeanField.parameter_names(2),
+            ["mu[1]", "mu[2]", "sd[1]", "sd[2]"]
+        );
+        assert_eq!(
+            FamilyKind::FullRank.parameter_names(2)[2..],
+            ["S[1,1]", "S[1,2]", "S[2,1]", "S[2,2]"]
+        );
+        let mix = FamilyKind::Mixture(2).parameter_names(1);
+        assert_eq!(
+            mix,
+            [
+                "w[1]",
+                "w[2]",
+                "c1.mu[1]",
+                "c1.S[1,1]",
+                "c2.mu[1]",
+                "c2.S[1,1]"
+            ]
+        );
+        assert_eq!(
+            mix.len(),
+            Family::new(FamilyKind::Mixture(2), 1, false).n_params()
+        );
     }
 }

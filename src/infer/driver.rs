@@ -1,0 +1,398 @@
+//! One fit from start to result: the plan, then for every restart the start
+//! (`init`), the coordinates of the flow (`precondition`), the run (`flow`
+//! for `bw`/`fbgvi`, `advi`) with its fallback to the model's coordinates,
+//! and the diagnosis of its q (`proposals`); finally the best restart with
+//! every warning the user must hear.
+
+use super::batch::Batch;
+use super::config::MAX_WINDOW;
+use super::family::{Approximation, Factors, Family};
+use super::flow::{self, RunOutcome};
+use super::init::{self, Start};
+use super::plan::Plan;
+use super::precondition::{self, Affine, Map};
+use super::proposals::{self, Proposals};
+use super::result::{FitError, FitResult, Observer, RestartSummary};
+use super::termination::Termination;
+use super::{Optimizer, Precondition, Step, Target, advi, step_control};
+use crate::diagnose::{self, Diagnostics};
+
+/// Fits q to the target, every restart from `given` when there is one.
+pub(crate) fn run_fit<T: Target>(
+    target: &T,
+    config: &super::FitConfig,
+    given: Option<&Approximation>,
+    observer: &mut dyn Observer,
+) -> Result<FitResult, FitError> {
+    let d = target.dim();
+    let plan = Plan::new(config, d).map_err(FitError::Config)?;
+    if d == 0 {
+        return Err(FitError::NoParameters);
+    }
+    let fam = plan.family;
+    let capacity = plan.samples.max(config.elbo_samples) * fam.components();
+    let affine = Affine::new(target);
+    let mut batch = Batch::new(
+        &affine,
+        plan.threads,
+        capacity,
+        Factors::scratch_len(fam),
+        plan.exact_hessians,
+    )
+    .map_err(FitError::Other)?;
+    let mut record = Record::new(&plan);
+    for r in 0..config.restarts {
+        observer.restart(r, config.restarts);
+        record.restart = r;
+        let Some(kept) = run_restart(&plan, &mut batch, given, &mut record, observer) else {
+            continue;
+        };
+        let interrupted = kept.outcome.termination == Termination::Interrupted;
+        record.keep(kept);
+        if interrupted {
+            break;
+        }
+    }
+    record.finish(&plan, observer)
+}
+
+/// What a fit keeps of a restart.
+struct Kept {
+    outcome: RunOutcome,
+    approx: Approximation,
+    diag: Diagnostics,
+    proposals: Option<Proposals>,
+}
+
+/// Everything gathered over the restarts.
+struct Record {
+    restart: usize,
+    multi: bool,
+    best: Option<(usize, Kept)>,
+    summaries: Vec<RestartSummary>,
+    warnings: Vec<String>,
+    grad_evals: usize,
+    density_evals: usize,
+    last_error: Option<FitError>,
+    /// The configuration with the defaults filled in.
+    recorded: super::FitConfig,
+    /// How the current restart started, for its summary.
+    start_text: String,
+    start_grad_evals: usize,
+}
+
+impl Record {
+    fn new(plan: &Plan) -> Record {
+        Record {
+            restart: 0,
+            multi: plan.config.restarts > 1,
+            best: None,
+            summaries: Vec::new(),
+            warnings: Vec::new(),
+            grad_evals: 0,
+            density_evals: 0,
+            last_error: None,
+            recorded: plan.recorded(),
+            start_text: String::new(),
+            start_grad_evals: 0,
+        }
+    }
+
+    /// A warning of the current restart: to the observer now, to the
+    /// result later.
+    fn say(&mut self, w: String, observer: &mut dyn Observer) {
+        let w = if self.multi {
+            format!("restart {}: {w}", self.restart + 1)
+        } else {
+            w
+        };
+        observer.warning(&w);
+        self.warnings.push(w);
+    }
+
+    /// A warning about the chosen run (no restart prefix).
+    fn say_of_result(&mut self, w: String, observer: &mut dyn Observer) {
+        observer.warning(&w);
+        self.warnings.push(w);
+    }
+
+    /// Summarises a finished restart and keeps it if its ELBO is the best.
+    fn keep(&mut self, kept: Kept) {
+        self.summaries.push(RestartSummary {
+            restart: self.restart,
+            init: std::mem::take(&mut self.start_text),
+            elbo: kept.diag.elbo,
+            elbo_se: kept.diag.elbo_se,
+            termination: kept.outcome.termination,
+            iterations: kept.outcome.iterations,
+            grad_evals: kept.outcome.grad_evals + self.start_grad_evals,
+            rescued_by_step_control: kept.outcome.rescued,
+        });
+        let better = match &self.best {
+            None => true,
+            Some((_, k)) => kept.diag.elbo > k.diag.elbo || k.diag.elbo.is_nan(),
+        };
+        if better {
+            self.best = Some((self.summaries.len() - 1, kept));
+        }
+    }
+
+    /// The result of the best restart, with the warnings about it.
+    fn finish(mut self, plan: &Plan, observer: &mut dyn Observer) -> Result<FitResult, FitError> {
+        let config = &plan.config;
+        let Some((best_index, kept)) = self.best.take() else {
+            return Err(self
+                .last_error
+                .unwrap_or_else(|| FitError::Other("no run completed".into())));
+        };
+        if !kept.diag.elbo.is_finite() && kept.outcome.termination == Termination::Diverged {
+            return Err(FitError::Diverged(
+                "no run produced an approximation with a finite ELBO".into(),
+            ));
+        }
+        for w in kept.approx.mixture_issues() {
+            self.say_of_result(w, observer);
+        }
+        for w in kept.diag.warnings() {
+            self.say_of_result(w, observer);
+        }
+        if kept.outcome.termination == Termination::MaxIterations {
+            self.say_of_result(Termination::max_iterations_warning(config), observer);
+        }
+        Ok(FitResult {
+            approximation: kept.approx,
+            termination: kept.outcome.termination,
+            iterations: kept.outcome.iterations,
+            grad_evals: self.grad_evals,
+            density_evals: self.density_evals,
+            trace: kept.outcome.trace,
+            restarts: self.summaries,
+            best_restart: best_index,
+            warnings: self.warnings,
+            rescued_by_step_control: kept.outcome.rescued,
+            step_rejections: kept.outcome.step_rejections,
+            initial_step: kept.outcome.initial_step,
+            final_step: kept.outcome.final_step,
+            config: self.recorded,
+            diagnostics: kept.diag,
+            proposals: kept.proposals,
+        })
+    }
+}
+
+/// Where a run starts: θ₀ in the coordinates of the batch's map and the
+/// curvature there.
+struct Launch {
+    theta0: Vec<f64>,
+    curvature: f64,
+    flattest: Option<f64>,
+    /// The map is the start's Laplace whitening.
+    whitened: bool,
+}
+
+impl Launch {
+    /// θ₀ in the model's own coordinates.
+    fn plain(fam: Family, start: &Start, given: Option<&Approximation>) -> Launch {
+        let theta0 = match given {
+            Some(a) => Family::from_approximation(a).1,
+            None => fam.theta_from_dense(&start.means, &start.scale),
+        };
+        Launch {
+            theta0,
+            curvature: start.curvature,
+            flattest: start.flattest,
+            whitened: false,
+        }
+    }
+}
+
+/// One restart: start, run (again in the model's coordinates if the
+/// whitened flow diverged), diagnose. `None` when no start was found.
+fn run_restart<T: Target>(
+    plan: &Plan,
+    batch: &mut Batch<'_, Affine<'_, T>>,
+    given: Option<&Approximation>,
+    record: &mut Record,
+    observer: &mut dyn Observer,
+) -> Option<Kept> {
+    let affine = batch.target();
+    let fam = plan.family;
+    let r = record.restart;
+    affine.set(Map::identity());
+    let started = match given {
+        Some(a) => Ok(init::given(affine, batch.workspace(), a)),
+        None => init::start(
+            affine,
+            batch.workspace(),
+            plan,
+            fam.components(),
+            r,
+            observer,
+        ),
+    };
+    let mut start = match started {
+        Ok(s) => s,
+        Err(e) => {
+            record.say(e.to_string(), observer);
+            record.last_error = Some(e);
+            return None;
+        }
+    };
+    record.grad_evals += start.grad_evals;
+    for w in std::mem::take(&mut start.warnings) {
+        record.say(w, observer);
+    }
+    let mut launch = Launch::plain(fam, &start, given);
+    // A given start is in the model's own coordinates: no Laplace
+    // whitening (the current-q whitening of the run still applies).
+    if !plan.is_advi() && given.is_none() && plan.precondition != Precondition::None {
+        whiten_start(batch, fam, &start, &mut launch, record);
+    }
+    // A whitened flow that diverges (a funnel's neck seen through the
+    // Laplace approximation) runs again in the model's own coordinates.
+    let plain = plan.in_model_coordinates();
+    let mut active = plan;
+    let outcome = loop {
+        let outcome = run_once(active, plan, batch, &start, &launch, record, observer);
+        if launch.whitened && outcome.termination == Termination::Diverged {
+            record.grad_evals += outcome.grad_evals;
+            record.density_evals += outcome.density_evals;
+            record.say(
+                "the flow in coordinates whitened by the Laplace approximation diverged; \
+                 it ran again in the model's own coordinates"
+                    .to_string(),
+                observer,
+            );
+            batch.target().set(Map::identity());
+            launch = Launch::plain(fam, &start, None);
+            active = &plain;
+            continue;
+        }
+        break outcome;
+    };
+    record.grad_evals += outcome.grad_evals;
+    record.density_evals += outcome.density_evals;
+    for w in &outcome.warnings {
+        record.say(w.clone(), observer);
+    }
+    batch.target().set(Map::identity());
+    let approx = fam.approximation(&outcome.theta);
+    let config = &plan.config;
+    let (diag, proposals) = proposals::evaluate(
+        batch,
+        &approx,
+        config.draws,
+        config.seed,
+        config.divergence.is_mass_covering(),
+    );
+    record.density_evals += diagnose::proposals(config.draws);
+    record.start_text = start.describe;
+    record.start_grad_evals = start.grad_evals;
+    Some(Kept {
+        outcome,
+        approx,
+        diag,
+        proposals,
+    })
+}
+
+/// Moves the start into the coordinates where its Laplace approximation is
+/// N(0, I) (when it has a usable scale), and measures the curvature there.
+fn whiten_start<T: Target>(
+    batch: &mut Batch<'_, Affine<'_, T>>,
+    fam: Family,
+    start: &Start,
+    launch: &mut Launch,
+    record: &mut Record,
+) {
+    let Some((map, theta_z)) = precondition::initial(fam, start) else {
+        return;
+    };
+    // The flow starts at q = N(0, I) (or its mixture spread) in
+    // coordinates where the Laplace approximation is N(0, I): its
+    // curvature there is about 1 unless the Laplace scale was
+    // regularised or unavailable, so measure it.
+    let affine = batch.target();
+    affine.set(map);
+    let mut evals = 0;
+    let z0 = vec![0.0; fam.d];
+    let (c, f) = init::curvature(affine, batch.workspace(), &z0, &mut evals);
+    record.grad_evals += evals;
+    *launch = Launch {
+        theta0: theta_z,
+        curvature: if c.is_finite() { c.max(1.0) } else { 1.0 },
+        flattest: f.map(|f| f.min(1.0)),
+        whitened: true,
+    };
+}
+
+/// One run of the active plan's algorithm from the launch point. `plan` is
+/// the fit's own plan (its coordinates decide the ill-conditioning warning).
+fn run_once<T: Target>(
+    active: &Plan,
+    plan: &Plan,
+    batch: &mut Batch<'_, Affine<'_, T>>,
+    start: &Start,
+    launch: &Launch,
+    record: &mut Record,
+    observer: &mut dyn Observer,
+) -> RunOutcome {
+    let fam = active.family;
+    let r = record.restart;
+    let theta0 = launch.theta0.clone();
+    if active.is_advi() {
+        return advi::run(batch, active, fam, theta0, r, observer);
+    }
+    let config = &active.config;
+    let h0 = initial_step(active, start, launch.curvature);
+    // The flow relaxes its flattest direction at rate h·λ_min per
+    // iteration: evaluate (and average) over that time scale.
+    let scale = launch
+        .flattest
+        .filter(|_| config.optimizer == Optimizer::Euler)
+        .map(|l| 1.0 / (h0 * l));
+    let eval_every = active.eval_every(scale);
+    if r == 0 {
+        record.recorded.eval_every = Some(eval_every);
+    }
+    if config.eval_every.is_none()
+        && plan.precondition == Precondition::None
+        && scale.is_some_and(|t| 2.0 * t > MAX_WINDOW as f64)
+    {
+        record.say(
+            format!(
+                "the posterior is ill-conditioned: the flow needs about {:.0} iterations \
+                 to relax its flattest direction, more than the {} between ELBO checks, \
+                 so the stopping rule may fire before it has; consider \
+                 --precondition adaptive",
+                scale.unwrap_or(0.0),
+                MAX_WINDOW
+            ),
+            observer,
+        );
+    }
+    flow::run(batch, active, theta0, h0, eval_every, r, observer)
+}
+
+/// The first step: as given, else from the curvature at the start (Euler:
+/// h = ½/λ_max) or 2 % of the median marginal sd (Adam's learning rate).
+fn initial_step(plan: &Plan, start: &Start, curvature: f64) -> f64 {
+    let d = plan.family.d;
+    match (plan.config.step, plan.config.optimizer) {
+        (Step::Fixed(h), _) => h,
+        (Step::Auto, Optimizer::Euler) => step_control::initial_step(curvature),
+        (Step::Auto, Optimizer::Adam) => {
+            let mut sds: Vec<f64> = (0..d)
+                .map(|i| {
+                    start.scale[i * d..(i + 1) * d]
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f64>()
+                        .sqrt()
+                })
+                .collect();
+            sds.sort_by(f64::total_cmp);
+            0.02 * sds[d / 2]
+        }
+    }
+}
