@@ -19,7 +19,10 @@
 pub mod psis;
 mod verdict;
 
-pub use verdict::{Doubt, KHAT_GOOD, KHAT_LIMIT, Trust, Verdict};
+pub use verdict::{
+    Doubt, Evidence, KHAT_GOOD, KHAT_LIMIT, NEARLY_CONSTANT_ESS, Trust, Verdict, WeightFacts,
+    khat_limit, limit_text,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -124,7 +127,7 @@ impl Diagnostics {
             elbo,
             elbo_se,
             khat: p.khat,
-            verdict: Verdict::from_khat(p.khat),
+            verdict: Verdict::from_khat_and_draws(p.khat, n),
             log_evidence,
             log_evidence_se,
             cubo,
@@ -134,27 +137,38 @@ impl Diagnostics {
         }
     }
 
+    /// The facts about the importance weights that a verdict needs.
+    pub fn weight_facts(&self) -> WeightFacts {
+        WeightFacts {
+            khat: self.khat,
+            draws: self.draws,
+            ess: self.ess,
+        }
+    }
+
     /// Whether the Pareto-smoothed importance weights can correct q's
-    /// summaries (k̂ < 0.7). A Gaussian q is biased even at its optimum (it
-    /// cannot follow a scale that depends on other parameters, a skewed
-    /// marginal); when the weights are reliable, resampling by them removes
-    /// most of that bias, as Pathfinder does by default. Beyond 0.7 the
-    /// weights' variance is effectively infinite and resampling would only
-    /// hide how poor q is.
+    /// summaries (k̂ below the limit for the number of draws). A Gaussian q
+    /// is biased even at its optimum (it cannot follow a scale that depends
+    /// on other parameters, a skewed marginal); when the weights are
+    /// reliable, resampling by them removes most of that bias, as
+    /// Pathfinder does by default. Beyond the limit the weights' variance is
+    /// effectively infinite and resampling would only hide how poor q is.
     pub fn psis_reliable(&self) -> bool {
         self.verdict.is_reliable()
     }
 
-    /// Warnings for the user, in words.
-    pub fn warnings(&self) -> Vec<String> {
+    /// Warnings for the user, in words; `remedy` says what to try when the
+    /// weights speak against q (it depends on the family that was fitted).
+    pub fn warnings(&self, remedy: &str) -> Vec<String> {
         let mut w = Vec::new();
+        let facts = self.weight_facts();
         if let Some(k) = self.khat
-            && k >= KHAT_LIMIT
+            && facts.evidence() == Evidence::Against
         {
             w.push(format!(
-                "PSIS k̂ = {k:.2} ≥ {KHAT_LIMIT}: the approximation is a poor fit to the \
-                 posterior; do not trust its summaries (try --family fullrank or mixture:K, or \
-                 check the model)"
+                "PSIS k̂ = {k:.2} ≥ {}: the approximation is a poor fit to the posterior; do \
+                 not trust its summaries ({remedy})",
+                limit_text(khat_limit(self.draws))
             ));
         }
         if self.nonfinite_draws > 0 {
@@ -184,14 +198,44 @@ mod tests {
     #[test]
     fn khat_of_exactly_0_7_warns() {
         let mut d = Diagnostics::unavailable();
+        d.draws = 4000;
+        d.ess = 1000.0;
         d.khat = Some(0.70);
         d.verdict = Verdict::from_khat(d.khat);
         assert!(!d.psis_reliable());
-        assert_eq!(d.warnings().len(), 1);
-        assert!(d.warnings()[0].starts_with("PSIS k̂ = 0.70 ≥ 0.7: "));
+        let w = d.warnings("try X");
+        assert_eq!(w.len(), 1);
+        assert!(w[0].starts_with("PSIS k̂ = 0.70 ≥ 0.7: "), "{w:?}");
+        assert!(w[0].ends_with("(try X)"), "{w:?}");
         d.khat = Some(0.6999);
         d.verdict = Verdict::from_khat(d.khat);
-        assert!(d.psis_reliable() && d.warnings().is_empty());
+        assert!(d.psis_reliable() && d.warnings("try X").is_empty());
+    }
+
+    #[test]
+    fn nearly_constant_weights_do_not_warn() {
+        let mut d = Diagnostics::unavailable();
+        d.draws = 4000;
+        d.ess = 3995.0;
+        d.khat = Some(1.1);
+        d.verdict = Verdict::from_khat(d.khat);
+        assert!(d.warnings("try X").is_empty());
+    }
+
+    #[test]
+    fn the_verdict_uses_the_limit_for_the_number_of_draws() {
+        // 1000 draws from N(0, 1) weighted against a slightly wider target:
+        // whatever k̂ comes out, the verdict is the band for S = 1000.
+        let lw: Vec<f64> = (0..1000)
+            .map(|i| {
+                let u = (i as f64 + 0.5) / 1000.0;
+                let x = (u - 0.5) * 6.0;
+                0.1 * x * x
+            })
+            .collect();
+        let lp = vec![0.0; 1000];
+        let d = Diagnostics::from_draws(&lp, &lw, None, false);
+        assert_eq!(d.verdict, Verdict::from_khat_and_draws(d.khat, 1000));
     }
 
     #[test]

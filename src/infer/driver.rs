@@ -153,7 +153,7 @@ impl Record {
         for w in kept.approx.mixture_issues() {
             self.say_of_result(w, observer);
         }
-        for w in kept.diag.warnings() {
+        for w in kept.diag.warnings(&kept.approx.kind().poor_fit_remedy()) {
             self.say_of_result(w, observer);
         }
         if kept.outcome.termination == Termination::MaxIterations {

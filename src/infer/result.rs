@@ -87,7 +87,7 @@ impl FitResult {
     /// Whether to trust the fit as is, and if not, why.
     pub fn trust(&self) -> Trust {
         Trust::assess(
-            self.diagnostics.khat,
+            &self.diagnostics.weight_facts(),
             self.converged(),
             self.rescued_by_step_control,
         )

@@ -63,6 +63,7 @@ impl Default for FitSummary {
             elbo: f64::NAN,
             elbo_se: f64::NAN,
             khat: None,
+            khat_label: None,
             iterations: 0,
             converged: false,
             reason: String::new(),

@@ -23,6 +23,11 @@ pub struct FitSummary {
     /// PSIS Pareto k̂ of the importance ratios, if it was computed.
     #[serde(with = "float::option")]
     pub khat: Option<f64>,
+    /// The verdict on the importance weights in words, when it is not the
+    /// plain k̂ band ([`khat_verdict`]): a limit lowered for few draws, or
+    /// weights nearly constant whatever k̂ says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub khat_label: Option<String>,
     pub iterations: u64,
     pub converged: bool,
     /// Why the run stopped, in words (e.g. "relative ELBO change below 0.01").
@@ -165,11 +170,11 @@ pub fn render_diagnostics(fit: &FitSummary, color: bool) -> String {
     )];
     let khat = match fit.khat {
         Some(k) => {
-            let verdict = khat_verdict(k);
+            let verdict = fit.khat_label.as_deref().unwrap_or(khat_verdict(k));
             let code = match verdict {
                 "good" => GREEN,
-                "ok" => YELLOW,
-                _ => RED,
+                "do not trust" => RED,
+                _ => YELLOW,
             };
             let k_text = if k.is_finite() {
                 format!("{k:.2}")
@@ -254,7 +259,9 @@ pub fn summary_json(params: &[ColumnSummary], fit: &FitSummary, config: &Config)
     diagnostics.insert("reason".into(), fit.reason.clone().into());
     diagnostics.insert("seconds".into(), num(fit.seconds));
     diagnostics.insert("grad_evals".into(), fit.grad_evals.into());
-    let verdict = fit.khat.map_or(Value::Null, |k| khat_verdict(k).into());
+    let verdict = fit.khat.map_or(Value::Null, |k| {
+        fit.khat_label.as_deref().unwrap_or(khat_verdict(k)).into()
+    });
     diagnostics.insert("khat_verdict".into(), verdict);
     for (k, v) in &fit.extra {
         let key = if diagnostics.contains_key(k) || k == "warnings" {

@@ -66,6 +66,8 @@ pub(crate) struct CompareRow {
     pub elbo: f64,
     pub elbo_se: f64,
     pub khat: Option<f64>,
+    /// The verdict on the weights when it is not the plain k̂ band.
+    pub khat_label: Option<String>,
     pub iterations: u64,
     pub status: String,
     pub seconds: f64,
@@ -85,6 +87,7 @@ impl CompareRow {
             elbo: d.elbo,
             elbo_se: d.elbo_se,
             khat: d.khat,
+            khat_label: d.khat_label.clone(),
             iterations: d.iterations,
             status,
             seconds: d.seconds,

@@ -159,7 +159,14 @@ impl Session {
                         format_sig(r.elbo, 4)
                     },
                     match r.khat {
-                        Some(k) => format!("{k:.2} ({})", khat_verdict(k)),
+                        // The verdict's first words: the ESS it may cite is in `:diag`.
+                        Some(k) => format!(
+                            "{k:.2} ({})",
+                            r.khat_label
+                                .as_deref()
+                                .and_then(|l| l.split(':').next())
+                                .unwrap_or(khat_verdict(k))
+                        ),
                         None => "-".into(),
                     },
                     r.iterations.to_string(),

@@ -1,13 +1,14 @@
 //! What a fit says about itself, in words: the diagnostics block, why it
 //! stopped, the method in one line, and whether to trust it.
 
+use crate::diagnose::Diagnostics;
 use crate::infer::{FitConfig, FitResult};
 use crate::output::{self, FitSummary};
 use serde_json::json;
 
-/// The verdict on a PSIS k̂, in words ("good", "ok", "do not trust"). The
-/// shells take verdicts from here and the exit code from [`khat_trusted`]:
-/// these two functions are where the thresholds are read.
+/// The k̂ band in words ("good", "ok", "do not trust") for a k̂ from many
+/// draws; a fit's own verdict, which also weighs the number of draws and
+/// the spread of the weights, is [`FitSummary::khat_label`] when it differs.
 pub fn khat_verdict(k: f64) -> &'static str {
     output::khat_verdict(k)
 }
@@ -25,6 +26,14 @@ pub fn method_text(c: &FitConfig) -> String {
         "{} / {} / {} ({}, {})",
         c.algorithm, family, c.divergence, c.estimator, c.optimizer
     )
+}
+
+/// The verdict on the weights in words when it is not the plain k̂ band
+/// (kept out of fit files otherwise, so they stay as they were).
+fn khat_label(diagnostics: &Diagnostics) -> Option<String> {
+    let k = diagnostics.khat?;
+    let label = diagnostics.weight_facts().label();
+    (label != khat_verdict(k)).then_some(label)
 }
 
 /// The diagnostics block of a fit that took `seconds`. A warning the
@@ -87,6 +96,7 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         elbo: dg.elbo,
         elbo_se: dg.elbo_se,
         khat: dg.khat,
+        khat_label: khat_label(dg),
         iterations: result.iterations as u64,
         converged: result.converged(),
         reason: result.reason(),

@@ -23,7 +23,7 @@ fn try_compile(src: &str, json: &str) -> Result<CompiledModel, String> {
         .map_err(|d: Vec<Diagnostic>| render_short(&d, &sources))
 }
 
-fn compile(src: &str, json: &str) -> CompiledModel {
+pub(crate) fn compile(src: &str, json: &str) -> CompiledModel {
     try_compile(src, json).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -63,6 +63,7 @@ fn sample_fit() -> FitSummary {
         elbo: -123.456789,
         elbo_se: 0.0346,
         khat: Some(0.62),
+        khat_label: None,
         iterations: 1800,
         converged: true,
         reason: "relative ELBO change below 0.01".into(),

@@ -260,6 +260,24 @@ impl Family {
 }
 
 impl FamilyKind {
+    /// What to try when importance sampling rejects a fit of this family:
+    /// only remedies that change something (a full-rank fit is not told to
+    /// try full rank).
+    pub fn poor_fit_remedy(&self) -> String {
+        match self {
+            FamilyKind::MeanField => {
+                "try --family fullrank or mixture:K, or check the model".to_string()
+            }
+            FamilyKind::FullRank => "try --family mixture:K, a non-centred parameterisation of \
+                                     hierarchical scales, or check the model"
+                .to_string(),
+            FamilyKind::Mixture(k) => format!(
+                "try more components than {k}, a non-centred parameterisation of hierarchical \
+                 scales, or check the model"
+            ),
+        }
+    }
+
     /// Names of the family's parameters in dimension `d`, in the layout of
     /// [`Approximation::flat_parameters`] and `IterationInfo::parameters`
     /// (1-based, Stan-style): `w[1]`… for mixture weights, then per
