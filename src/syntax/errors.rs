@@ -115,6 +115,14 @@ fn join(items: &[&str]) -> String {
     }
 }
 
+/// Where in its chunk a pest error is.
+pub(super) fn error_offset(e: &pest::error::Error<Rule>) -> usize {
+    match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
+}
+
 /// Converts a pest error in a chunk starting at byte `offset` of `file`.
 pub(super) fn convert(
     e: pest::error::Error<Rule>,
