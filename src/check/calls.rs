@@ -372,6 +372,14 @@ impl Checker<'_> {
             for a in &args {
                 d = d.with_label(a.expr.span, a.ty().describe());
             }
+            if b == Builtin::Transpose && types::is_vectorish(tys[0]) {
+                d = d.with_help(
+                    "vectors are columns and have no transpose: for Stan's `x' * y` write \
+                     `dot_product(x, y)`, for `x' * A` write `transpose(A) * x`",
+                );
+                self.error(d);
+                return None;
+            }
             self.error(d.with_help(format!("expected {}", b.signature())));
             return None;
         };

@@ -237,6 +237,11 @@ impl Scanner<'_> {
                     self.last = LastToken::Colon;
                     i + 1
                 }
+                // Postfix transpose, `X'`.
+                b'\'' if self.last == LastToken::Other => {
+                    self.token(i, false);
+                    i + 1
+                }
                 b')' | b']' | b'}' => {
                     self.token(i, false);
                     self.close(c as char, i);
