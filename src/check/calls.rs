@@ -323,10 +323,37 @@ impl Checker<'_> {
         let names = self.all_callable_names();
         let mut d = Diagnostic::error("unknown-function", format!("unknown function `{name}`"))
             .with_label(func.span, "not a function");
-        if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
+        if let Some(help) = self.stan_spelling(name) {
+            d = d.with_help(help);
+        } else if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         self.error(d);
+    }
+
+    /// How vippl writes a function Stan used to spell differently.
+    fn stan_spelling(&self, name: &str) -> Option<String> {
+        if name == "increment_log_prob" {
+            return Some("Stan's old `increment_log_prob(e)` is written `target += e`".into());
+        }
+        if name == "get_lp" {
+            return Some("Stan's old `get_lp()` is written `target()`".into());
+        }
+        let is_dist = |b: &str| DistId::lookup(b).is_some() || self.user_dist(b).is_some();
+        for (old, new) in [("_cdf_log", "_lcdf"), ("_ccdf_log", "_lccdf"), ("_log", "")] {
+            let Some(base) = name.strip_suffix(old).filter(|b| is_dist(b)) else {
+                continue;
+            };
+            let new = match (new, DistId::lookup(base)) {
+                ("", Some(d)) => d.spec().suffix(),
+                ("", None) => "_lpdf",
+                (n, _) => n,
+            };
+            return Some(format!(
+                "`{old}` is Stan's old suffix: write `{base}{new}(y | ...)`, with the variate before `|`"
+            ));
+        }
+        None
     }
 
     fn call_builtin(&mut self, b: Builtin, args: Vec<TypedExpr>, span: Span) -> Option<TypedExpr> {
@@ -344,6 +371,14 @@ impl Checker<'_> {
             .with_label(span, "this call");
             for a in &args {
                 d = d.with_label(a.expr.span, a.ty().describe());
+            }
+            if b == Builtin::Transpose && types::is_vectorish(tys[0]) {
+                d = d.with_help(
+                    "vectors are columns and have no transpose: for Stan's `x' * y` write \
+                     `dot_product(x, y)`, for `x' * A` write `transpose(A) * x`",
+                );
+                self.error(d);
+                return None;
             }
             self.error(d.with_help(format!("expected {}", b.signature())));
             return None;

@@ -226,6 +226,9 @@ impl Checker<'_> {
                 return None;
             }
         };
+        if op == BinOp::Div && a.ty() == ValueType::Int && b.ty() == ValueType::Int {
+            self.int_division_warning(&a, &b, span);
+        }
         let mut params = a.params;
         params.union_with(&b.params);
         Some(TypedExpr::new(
@@ -235,6 +238,25 @@ impl Checker<'_> {
             dims,
             params,
         ))
+    }
+
+    /// `int / int` is real division here but integer division in Stan.
+    fn int_division_warning(&mut self, a: &TypedExpr, b: &TypedExpr, span: Span) {
+        let (x, y) = (
+            self.snippet(a.expr.span).to_string(),
+            self.snippet(b.expr.span).to_string(),
+        );
+        self.error(
+            Diagnostic::warning(
+                "int-division",
+                format!("`{x} / {y}` divides two ints: vippl's `/` is real division"),
+            )
+            .with_label(span, "real division of ints (in Stan: integer division)")
+            .with_help(format!(
+                "`3 / 2` is 1.5 here and 1 in Stan; write `{x} %/% {y}` for integer division, \
+                 or `1.0 * {x} / {y}` to keep real division without this warning"
+            )),
+        );
     }
 
     /// An int index expression, or `None` with a diagnostic.

@@ -7,9 +7,10 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::{self, ExprKind, LocalId, LocalKind, ValueType};
 use crate::source::Span;
 
-/// The closest candidate, if close enough to be a likely typo: within a
-/// Levenshtein distance of a third of the name's length (at least 1), ties
-/// broken alphabetically.
+/// The closest candidate, if close enough to be a likely typo: within an
+/// edit distance of a third of the name's length (at least 1), ties broken
+/// alphabetically. Swapping two neighbouring letters counts as one edit
+/// (optimal string alignment), so `sigam` suggests `sigma`.
 pub(super) fn suggest<'n>(
     name: &str,
     candidates: impl Iterator<Item = &'n str>,
@@ -17,7 +18,7 @@ pub(super) fn suggest<'n>(
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .filter(|c| *c != name)
-        .map(|c| (strsim::levenshtein(name, c), c))
+        .map(|c| (strsim::osa_distance(name, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
@@ -326,15 +327,19 @@ mod tests {
 
     #[test]
     fn distances_and_suggestions() {
-        // Levenshtein, not optimal string alignment: a swap of two
-        // neighbours counts as two edits, as the suggestions expect.
-        assert_eq!(strsim::levenshtein("sigma", "sigm"), 1);
-        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
-        assert_eq!(strsim::levenshtein("ab", "ba"), 2);
+        // Optimal string alignment: a swap of two neighbours is one edit.
+        assert_eq!(strsim::osa_distance("sigma", "sigm"), 1);
+        assert_eq!(strsim::osa_distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::osa_distance("ab", "ba"), 1);
         assert_eq!(
             suggest("sigm", ["mu", "sigma", "tau"].into_iter()),
             Some("sigma")
         );
         assert_eq!(suggest("zzz", ["mu", "sigma"].into_iter()), None);
+        assert_eq!(suggest("sigam", ["mu", "sigma"].into_iter()), Some("sigma"));
+        assert_eq!(
+            suggest("nromal", ["normal", "gamma"].into_iter()),
+            Some("normal")
+        );
     }
 }

@@ -69,8 +69,20 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_if => "`if`",
         kw_else => "`else`",
         kw_target => "`target`",
-        ty | kw_int | kw_real | kw_simplex | kw_ordered | kw_positive_ordered
-        | kw_corr_cholesky | special_ty => "a type (`real`, `int`, `simplex[K]`, ...)",
+        ty
+        | kw_int
+        | kw_real
+        | kw_simplex
+        | kw_ordered
+        | kw_positive_ordered
+        | kw_corr_cholesky
+        | special_ty
+        | vector_ty
+        | matrix_ty
+        | ty_vector
+        | ty_row_vector
+        | ty_matrix
+        | ty_cholesky_factor_corr => "a type (`real`, `int`, `simplex[K]`, ...)",
         fn_type => "a type (`real`, `int`, `real[]`, `real[,]` or `int[]`)",
         fn_arg => "an argument (`name: type`)",
         dims => "`[`",
@@ -112,6 +124,14 @@ fn join(items: &[&str]) -> String {
         [] => String::new(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Where in its chunk a pest error is.
+pub(super) fn error_offset(e: &pest::error::Error<Rule>) -> usize {
+    match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
     }
 }
 

@@ -8,6 +8,15 @@
 //! the problems a scan finds best: unknown characters, numbers ending in
 //! `.`, unterminated comments, unbalanced brackets and nesting so deep that
 //! a recursive parser would exhaust the stack.
+//!
+//! Stan's program blocks (`data { ... }`, `model { ... }`) are recognised
+//! here (see `stan_blocks`): the header is reported with the vippl
+//! spelling, and the statements inside are cut as top-level statements so
+//! that each one still gets its own message.
+
+mod stan_blocks;
+
+pub use stan_blocks::StanBlock;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -23,6 +32,18 @@ pub struct Prepared {
     /// Byte ranges of the top-level statements to parse.
     pub chunks: Vec<std::ops::Range<usize>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The bodies of Stan program blocks, with the block they belong to.
+    pub stan_blocks: Vec<(std::ops::Range<usize>, StanBlock)>,
+}
+
+impl Prepared {
+    /// The Stan block whose body holds the statement at `range`, if any.
+    pub fn stan_block_at(&self, range: &std::ops::Range<usize>) -> Option<StanBlock> {
+        self.stan_blocks
+            .iter()
+            .find(|(body, _)| body.start <= range.start && range.end <= body.end)
+            .map(|(_, b)| *b)
+    }
 }
 
 /// A bracket, brace or constraint angle that is open at the current position.
@@ -62,6 +83,8 @@ enum LastToken {
     Continues,
     /// `int` or `real`: a following `<` opens a constraint.
     ElemType,
+    /// `:`: a following `vector`, `row_vector` or `matrix` is a type.
+    Colon,
     Other,
 }
 
@@ -82,6 +105,8 @@ pub fn prepare(file: FileId, text: &str) -> Prepared {
         too_deep_reported: false,
         after_else: false,
         else_if_chain: Vec::new(),
+        stan_block: None,
+        stan_blocks: Vec::new(),
     };
     s.run();
     let Scanner {
@@ -89,6 +114,7 @@ pub fn prepare(file: FileId, text: &str) -> Prepared {
         mut chunks,
         error_at,
         diagnostics,
+        stan_blocks,
         ..
     } = s;
     chunks.retain(|c| !error_at.iter().any(|&e| c.start <= e && e <= c.end));
@@ -99,6 +125,7 @@ pub fn prepare(file: FileId, text: &str) -> Prepared {
         text,
         chunks,
         diagnostics,
+        stan_blocks,
     }
 }
 
@@ -123,6 +150,9 @@ struct Scanner<'a> {
     /// Length of the `else if` chain being read, per nesting level: each
     /// `else if` nests one level deeper in the parser.
     else_if_chain: Vec<usize>,
+    /// The Stan block being read and where its body starts.
+    stan_block: Option<(StanBlock, usize)>,
+    stan_blocks: Vec<(std::ops::Range<usize>, StanBlock)>,
 }
 
 impl Scanner<'_> {
@@ -164,7 +194,12 @@ impl Scanner<'_> {
     fn run(&mut self) {
         let src = self.src;
         let n = src.len();
+        // A byte-order mark is whitespace.
         let mut i = 0;
+        if src.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.out[..3].copy_from_slice(b"   ");
+            i = 3;
+        }
         while i < n {
             let c = src[i];
             i = match c {
@@ -194,6 +229,19 @@ impl Scanner<'_> {
                 b'>' if matches!(self.stack.last(), Some((Delimiter::Angle, _))) => {
                     self.angle_close(i)
                 }
+                b'}' if self.stack.is_empty() && self.stan_block.is_some() => {
+                    self.stan_block_end(i)
+                }
+                b':' => {
+                    self.token(i, false);
+                    self.last = LastToken::Colon;
+                    i + 1
+                }
+                // Postfix transpose, `X'`.
+                b'\'' if self.last == LastToken::Other => {
+                    self.token(i, false);
+                    i + 1
+                }
                 b')' | b']' | b'}' => {
                     self.token(i, false);
                     self.close(c as char, i);
@@ -220,7 +268,7 @@ impl Scanner<'_> {
             self.stack.last(),
             Some((Delimiter::Paren | Delimiter::Bracket | Delimiter::Angle, _))
         );
-        if inside || self.last == LastToken::Continues {
+        if inside || matches!(self.last, LastToken::Continues | LastToken::Colon) {
             self.out[i] = 0x0B;
         } else {
             self.end_statement(i);
@@ -270,6 +318,11 @@ impl Scanner<'_> {
             i += 1;
         }
         let word = &src[start..i];
+        if self.at_statement_start() {
+            if let Some(end) = self.stan_block_start(start) {
+                return end;
+            }
+        }
         let prev_else = self.after_else;
         self.token(start, word == b"else");
         if word == b"if" {
@@ -287,11 +340,13 @@ impl Scanner<'_> {
             }
         }
         self.after_else = word == b"else";
-        self.last = if word == b"int" || word == b"real" {
-            LastToken::ElemType
-        } else {
-            LastToken::Other
-        };
+        let vector_type = matches!(word, b"vector" | b"row_vector" | b"matrix");
+        self.last =
+            if word == b"int" || word == b"real" || vector_type && self.last == LastToken::Colon {
+                LastToken::ElemType
+            } else {
+                LastToken::Other
+            };
         i
     }
 
@@ -324,7 +379,13 @@ impl Scanner<'_> {
             j += 1;
         }
         let operand = j < n && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] == b'(');
-        if operand && src[i + 1] != b'=' {
+        // ... unless no `>` follows on the line to close the constraint
+        // (`real<lower=0> sigma`, a Stan declaration).
+        let closes_later = src[i + 1..]
+            .iter()
+            .take_while(|&&b| b != b'\n' && b != b';')
+            .any(|&b| b == b'>');
+        if operand && closes_later && src[i + 1] != b'=' {
             self.last = LastToken::Continues;
         } else {
             self.stack.pop();
@@ -336,6 +397,7 @@ impl Scanner<'_> {
     /// At the end of the text: an unclosed bracket, and the last statement.
     fn finish(&mut self) {
         let n = self.src.len();
+        self.unclosed_stan_block();
         if let Some(&(open, pos)) = self.stack.last() {
             self.error(
                 pos,

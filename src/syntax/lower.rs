@@ -35,7 +35,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::elem_div, Assoc::Left))
             .op(Op::prefix(Rule::neg) | Op::prefix(Rule::not))
             .op(Op::infix(Rule::pow, Assoc::Right))
-            .op(Op::postfix(Rule::index))
+            .op(Op::postfix(Rule::index) | Op::postfix(Rule::tick))
     })
 }
 
@@ -63,7 +63,11 @@ fn binop(rule: Rule) -> Option<BinOp> {
 }
 
 fn is_operator(rule: Rule) -> bool {
-    binop(rule).is_some() || matches!(rule, Rule::cond | Rule::neg | Rule::not | Rule::index)
+    binop(rule).is_some()
+        || matches!(
+            rule,
+            Rule::cond | Rule::neg | Rule::not | Rule::index | Rule::tick
+        )
 }
 
 /// Punctuation and keywords that carry no information once parsed.
@@ -308,19 +312,22 @@ impl Lowerer {
         let mut elem = ElemType::Real;
         let mut brackets = false;
         let mut comma = false;
+        let mut stan = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::kw_int => elem = ElemType::Int,
+                Rule::ty_vector | Rule::ty_row_vector => stan = Some(FnDims::Vector),
+                Rule::ty_matrix => stan = Some(FnDims::Matrix),
                 Rule::lbracket => brackets = true,
                 Rule::comma => comma = true,
                 _ => {}
             }
         }
-        let dims = match (brackets, comma) {
+        let dims = stan.unwrap_or(match (brackets, comma) {
             (false, _) => FnDims::Scalar,
             (true, false) => FnDims::Vector,
             (true, true) => FnDims::Matrix,
-        };
+        });
         FnType { elem, dims, span }
     }
 
@@ -328,6 +335,12 @@ impl Lowerer {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let first = inner.next().expect("type");
+        if matches!(first.as_rule(), Rule::vector_ty | Rule::matrix_ty) {
+            return Type {
+                kind: self.vector_type(first),
+                span,
+            };
+        }
         if first.as_rule() == Rule::special_ty {
             let mut s = items(first);
             let kw = s.next().expect("special type keyword");
@@ -335,6 +348,7 @@ impl Lowerer {
                 Rule::kw_simplex => SpecialType::Simplex,
                 Rule::kw_ordered => SpecialType::Ordered,
                 Rule::kw_positive_ordered => SpecialType::PositiveOrdered,
+                // `cholesky_factor_corr[K]`, Stan's name of `corr_cholesky[K]`.
                 _ => SpecialType::CorrCholesky,
             };
             let size = self.expr(s.next().expect("size"), 0);
@@ -367,6 +381,25 @@ impl Lowerer {
         Type {
             kind: TypeKind::Basic { elem, bounds, dims },
             span,
+        }
+    }
+
+    /// `vector<...>[N]`, `row_vector<...>[N]`, `matrix<...>[N, K]`: the
+    /// same as `real<...>[N]` and `real<...>[N, K]`.
+    fn vector_type(&self, pair: Pair<'_, Rule>) -> TypeKind {
+        let mut bounds = Vec::new();
+        let mut dims = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::constraint => bounds.extend(items(p).map(|b| self.bound(b))),
+                Rule::expr => dims.push(self.expr(p, 0)),
+                _ => {}
+            }
+        }
+        TypeKind::Basic {
+            elem: ElemType::Real,
+            bounds,
+            dims,
         }
     }
 
@@ -447,6 +480,20 @@ impl Lowerer {
             })
             .map_postfix(|lhs, op| {
                 let span = lhs.span.to(self.span(&op));
+                if op.as_rule() == Rule::tick {
+                    let func = Ident {
+                        name: "transpose".into(),
+                        span: self.span(&op),
+                    };
+                    return Expr {
+                        kind: ExprKind::Call {
+                            func,
+                            args: vec![lhs],
+                            bar: false,
+                        },
+                        span,
+                    };
+                }
                 let idx = items(op).map(|i| self.index_item(i, child)).collect();
                 Expr {
                     kind: ExprKind::Index(Box::new(lhs), idx),

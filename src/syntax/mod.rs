@@ -12,6 +12,7 @@ mod grammar;
 mod lexer;
 mod lower;
 mod pretty;
+mod stan;
 
 use crate::ast::Program;
 use crate::diagnostics::{Diagnostic, has_errors};
@@ -57,8 +58,8 @@ pub fn parse(sources: &SourceMap, file: FileId) -> Result<Program, Vec<Diagnosti
 /// did not (for editors and the REPL, which want what they can get).
 pub fn parse_partial(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnostic>) {
     let original = &sources.get(file).text;
-    let prepared = lexer::prepare(file, original);
-    let mut diags = prepared.diagnostics;
+    let mut prepared = lexer::prepare(file, original);
+    let mut diags = std::mem::take(&mut prepared.diagnostics);
     let mut stmts = Vec::new();
     for range in &prepared.chunks {
         let text = &prepared.text[range.clone()];
@@ -70,13 +71,15 @@ pub fn parse_partial(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnos
                 }
                 diags.extend(lowerer.finish());
             }
-            Err(e) => diags.push(errors::convert(
-                e,
-                file,
-                range.start,
-                original,
-                &prepared.text,
-            )),
+            Err(e) => {
+                let block = prepared.stan_block_at(range);
+                let at = range.start + errors::error_offset(&e);
+                diags.push(
+                    stan::explain(file, original, range.clone(), at, block).unwrap_or_else(|| {
+                        errors::convert(e, file, range.start, original, &prepared.text)
+                    }),
+                )
+            }
         }
     }
     diags.sort_by_key(|d| d.primary_span().map(|s| s.start));

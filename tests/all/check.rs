@@ -381,3 +381,36 @@ fn cli_check_exit_codes() {
     assert_eq!(code, 0);
     assert!(out.contains("--data"));
 }
+
+#[test]
+fn stan_type_spellings_are_the_vippl_types() {
+    let (m, _, _) = model(
+        "data N: int<lower=1>\ndata K: int<lower=1>\ndata X: matrix[N, K]\ndata y: vector[N]\n\
+         data r: row_vector<lower=0>[K]\nparam b: vector<lower=-1, upper=1>[K]\n\
+         param L: cholesky_factor_corr[K]\nlet xb = X * b\nb ~ normal(r, 1)\n\
+         L ~ lkj_corr_cholesky(2)\ny ~ normal(xb + sum(X' * y), 1)\n",
+    );
+    let tys: Vec<ValueType> = m.data.iter().map(|d| d.ty()).collect();
+    assert_eq!(
+        tys,
+        [
+            ValueType::Int,
+            ValueType::Int,
+            ValueType::Matrix,
+            ValueType::Vector,
+            ValueType::Vector
+        ]
+    );
+    assert!(m.data[4].bounds.lower.is_some());
+    assert_eq!(m.params[0].ty(), ValueType::Vector);
+    assert!(matches!(
+        &m.params[0].constraint,
+        ir::Constraint::Bounded(b) if b.lower.is_some() && b.upper.is_some()
+    ));
+    assert_eq!(m.params[1].constraint, ir::Constraint::CorrCholesky);
+    // A vector has no transpose; the message says what to write instead.
+    let mut sources = SourceMap::new();
+    let d = load_model(&mut sources, "m.vi", "data x: vector[3]\nlet t = x' * x\n").unwrap_err();
+    let text = render_short(&d, &sources);
+    assert!(text.contains("dot_product(x, y)"), "{text}");
+}

@@ -194,3 +194,37 @@ fn deep_but_allowed_input_is_checked() {
     let r = vippl::check::load_model(&mut sources, "deep.vi", &text);
     assert!(r.is_ok(), "{:?}", r.err());
 }
+
+#[test]
+fn a_byte_order_mark_is_whitespace() {
+    let text = "\u{FEFF}data y: real\nparam mu: real\nmu ~ normal(0, 1)\ny ~ normal(mu, 1)\n";
+    let mut sources = SourceMap::new();
+    let r = vippl::check::load_model(&mut sources, "bom.vi", text);
+    assert!(r.is_ok(), "{:?}", r.err());
+    // Columns on the first line still count from the start of the line.
+    let bad = "\u{FEFF}data y: reel\n";
+    let mut sources = SourceMap::new();
+    let d = vippl::check::load_model(&mut sources, "bom.vi", bad).unwrap_err();
+    assert!(
+        vippl::diagnostics::render_short(&d, &sources).contains("bom.vi:1:"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn stan_statements_inside_a_block_each_get_a_message() {
+    let text = "model {\n  mu ~ normal(0, 1);\n  x <- 2;\n  increment_log_prob(-x);\n}\n";
+    let codes: Vec<&str> = {
+        let mut sources = SourceMap::new();
+        let f = sources.add("m.vi", text);
+        syntax::parse(&sources, f)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.code)
+            .collect()
+    };
+    assert_eq!(
+        codes,
+        ["stan-block", "stan-assignment", "stan-increment-log-prob"]
+    );
+}
