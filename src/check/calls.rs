@@ -40,9 +40,47 @@ fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> {
             Matrix => Matrix,
         }),
         (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
-        (B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2, [a, c]) => {
-            broadcast(*a, *c)
-        }
+        (
+            B::Pow
+            | B::Fmin
+            | B::Fmax
+            | B::Lbeta
+            | B::LogSumExp2
+            | B::Min2
+            | B::Max2
+            | B::Atan2
+            | B::Lchoose,
+            [a, c],
+        ) => broadcast(*a, *c),
+        (B::BinaryLogLoss, [a, c]) if a.is_int_valued() => broadcast(*a, *c),
+        (B::Choose, [Int, Int]) => Some(Int),
+        (B::LogMix3, [a, c, d]) if a.is_scalar() && c.is_scalar() && d.is_scalar() => Some(Real),
+        (B::LogMix, [a, c]) if vec_like(*a) && vec_like(*c) => Some(Real),
+        (B::IsNan | B::IsInf, [t]) if t.is_scalar() => Some(Int),
+        (
+            B::Pi
+            | B::E
+            | B::Sqrt2
+            | B::NotANumber
+            | B::PositiveInfinity
+            | B::NegativeInfinity
+            | B::MachinePrecision,
+            [],
+        ) => Some(Real),
+        (B::Prod, [IntArray]) => Some(Int),
+        (B::Prod, [Vector | Matrix]) => Some(Real),
+        (B::Variance, [Vector | Matrix | IntArray]) => Some(Real),
+        (B::NumElements, [_]) => Some(Int),
+        (B::ToVector | B::ToRowVector, [Vector | IntArray | Matrix]) => Some(Vector),
+        (B::ToArray1d, [IntArray]) => Some(IntArray),
+        (B::ToArray1d, [Vector | Matrix]) => Some(Vector),
+        (B::Head | B::Tail, [t @ (Vector | IntArray), Int]) => Some(*t),
+        (B::Segment, [t @ (Vector | IntArray), Int, Int]) => Some(*t),
+        (B::RepArray, [Int, Int]) => Some(IntArray),
+        (B::RepArray, [Real, Int]) => Some(Vector),
+        (B::LinspacedVector, [Int, a, c]) if a.is_scalar() && c.is_scalar() => Some(Vector),
+        (B::OneHotVector, [Int, Int]) => Some(Vector),
+        (B::SortAsc | B::SortDesc, [t @ (Vector | IntArray)]) => Some(*t),
         (B::Sum, [IntArray]) => Some(Int),
         (B::Sum, [Vector | Matrix]) => Some(Real),
         (B::Mean, [Vector | Matrix | IntArray]) => Some(Real),
@@ -77,14 +115,25 @@ fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
     use Builtin as B;
     match b {
         _ if b.is_elementwise_unary() => args[0].dims,
-        B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2 => {
+        B::Pow
+        | B::Fmin
+        | B::Fmax
+        | B::Lbeta
+        | B::LogSumExp2
+        | B::Min2
+        | B::Max2
+        | B::Atan2
+        | B::Lchoose
+        | B::BinaryLogLoss => {
             if args[0].ty().is_scalar() {
                 args[1].dims
             } else {
                 args[0].dims
             }
         }
-        B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax => args[0].dims,
+        B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax | B::SortAsc | B::SortDesc => {
+            args[0].dims
+        }
         B::Col => Dims::vector(args[0].dims.rows),
         B::Row => Dims::vector(args[0].dims.cols),
         B::Transpose => Dims {
@@ -393,12 +442,27 @@ impl Checker<'_> {
                 | Builtin::LogSumExp2
                 | Builtin::Min2
                 | Builtin::Max2
+                | Builtin::Atan2
+                | Builtin::Lchoose
+                | Builtin::BinaryLogLoss
+                | Builtin::LogMix
                 | Builtin::DotProduct
         ) && !tys[0].is_scalar()
             && !tys[1].is_scalar()
             && args[0].dims.unify(args[1].dims).is_err()
         {
             self.shape_mismatch(&format!("`{}`", b.name()), &args[0], &args[1], span);
+            return None;
+        }
+        if b == Builtin::LinspacedVector && args.iter().any(|a| !a.params.is_empty()) {
+            self.error(
+                Diagnostic::error(
+                    "param-in-data-function",
+                    "the bounds of `linspaced_vector` must be data",
+                )
+                .with_label(span, "depends on parameters")
+                .with_help("build the grid from data, then scale it: `lo + (hi - lo) * linspaced_vector(n, 0, 1)`"),
+            );
             return None;
         }
         let dims = builtin_dims(b, &args);
@@ -521,13 +585,21 @@ mod tests {
         let samples = [Int, Real, IntArray, Vector, Matrix];
         for b in Builtin::ALL {
             let found = match b.arity() {
+                0 => builtin_type(*b, &[]).is_some(),
                 1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
                 2 => samples.iter().any(|a| {
                     samples
                         .iter()
                         .any(|c| builtin_type(*b, &[*a, *c]).is_some())
                 }),
-                _ => builtin_type(*b, &[Real, Int, Int]).is_some(),
+                _ => [
+                    [Real, Int, Int],
+                    [Vector, Int, Int],
+                    [Int, Real, Real],
+                    [Real; 3],
+                ]
+                .iter()
+                .any(|a| builtin_type(*b, a).is_some()),
             };
             assert!(found, "{b:?} accepts nothing");
         }
