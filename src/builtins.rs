@@ -68,6 +68,22 @@ builtins! {
     Sin => "sin", 1, "sin(x): real|vector|matrix -> same shape", "sine";
     Cos => "cos", 1, "cos(x): real|vector|matrix -> same shape", "cosine";
     Tanh => "tanh", 1, "tanh(x): real|vector|matrix -> same shape", "hyperbolic tangent";
+    Tan => "tan", 1, "tan(x): real|vector|matrix -> same shape", "tangent";
+    Asin => "asin", 1, "asin(x): real|vector|matrix -> same shape", "arc sine, in [-pi/2, pi/2]";
+    Acos => "acos", 1, "acos(x): real|vector|matrix -> same shape", "arc cosine, in [0, pi]";
+    Atan => "atan", 1, "atan(x): real|vector|matrix -> same shape", "arc tangent, in (-pi/2, pi/2)";
+    Sinh => "sinh", 1, "sinh(x): real|vector|matrix -> same shape", "hyperbolic sine";
+    Cosh => "cosh", 1, "cosh(x): real|vector|matrix -> same shape", "hyperbolic cosine";
+    Asinh => "asinh", 1, "asinh(x): real|vector|matrix -> same shape", "inverse hyperbolic sine";
+    Acosh => "acosh", 1, "acosh(x): real|vector|matrix -> same shape", "inverse hyperbolic cosine (x >= 1)";
+    Atanh => "atanh", 1, "atanh(x): real|vector|matrix -> same shape", "inverse hyperbolic tangent (|x| < 1)";
+    Fabs => "fabs", 1, "fabs(x): real|vector|matrix -> same shape (real)", "absolute value, as a real";
+    Cbrt => "cbrt", 1, "cbrt(x): real|vector|matrix -> same shape", "cube root (negative for negative x)";
+    InvSqrt => "inv_sqrt", 1, "inv_sqrt(x): real|vector|matrix -> same shape", "1 / sqrt(x)";
+    InvSquare => "inv_square", 1, "inv_square(x): real|vector|matrix -> same shape", "1 / x^2";
+    InvPhi => "inv_Phi", 1, "inv_Phi(p): real|vector|matrix -> same shape", "standard normal quantile function, p in [0, 1]";
+    PhiApprox => "Phi_approx", 1, "Phi_approx(x): real|vector|matrix -> same shape", "logistic approximation of Phi: inv_logit(0.07056 x^3 + 1.5976 x)";
+    Trigamma => "trigamma", 1, "trigamma(x): real|vector|matrix -> same shape", "derivative of digamma";
     // ---- element-wise, two arguments with scalar broadcasting
     Pow => "pow", 2, "pow(x, y): real|vector, real|vector -> broadcast shape", "x raised to y (same as x ^ y)";
     Fmin => "fmin", 2, "fmin(x, y): real|vector, real|vector -> broadcast shape", "smaller of two reals";
@@ -76,6 +92,22 @@ builtins! {
     LogSumExp2 => "log_sum_exp", 2, "log_sum_exp(a, b): real|vector, real|vector -> broadcast shape", "log(exp(a) + exp(b)), stable, element-wise";
     Min2 => "min", 2, "min(a, b): int, int -> int; real|vector, real|vector -> broadcast shape", "element-wise minimum";
     Max2 => "max", 2, "max(a, b): int, int -> int; real|vector, real|vector -> broadcast shape", "element-wise maximum";
+    Atan2 => "atan2", 2, "atan2(y, x): real|vector, real|vector -> broadcast shape", "angle of the point (x, y), in (-pi, pi]";
+    Lchoose => "lchoose", 2, "lchoose(n, k): real|vector, real|vector -> broadcast shape", "log of the binomial coefficient (n choose k), real n >= k >= 0";
+    BinaryLogLoss => "binary_log_loss", 2, "binary_log_loss(y, y_hat): int|int[], real|vector -> broadcast shape", "-log(y_hat) if y = 1, -log(1 - y_hat) if y = 0";
+    Choose => "choose", 2, "choose(n, k): int, int -> int", "binomial coefficient (0 when k > n)";
+    LogMix3 => "log_mix", 3, "log_mix(theta, lp1, lp2): real, real, real -> real", "log(theta exp(lp1) + (1 - theta) exp(lp2)), stable";
+    LogMix => "log_mix", 2, "log_mix(theta, lps): vector, vector -> real", "log(sum(theta .* exp(lps))), stable: a mixture of densities given on the log scale";
+    // ---- tests and constants
+    IsNan => "is_nan", 1, "is_nan(x): real -> int", "1 if x is not a number, else 0";
+    IsInf => "is_inf", 1, "is_inf(x): real -> int", "1 if x is infinite, else 0";
+    Pi => "pi", 0, "pi(): real", "3.14159...";
+    E => "e", 0, "e(): real", "2.71828..., the base of the natural logarithm";
+    Sqrt2 => "sqrt2", 0, "sqrt2(): real", "the square root of 2";
+    NotANumber => "not_a_number", 0, "not_a_number(): real", "NaN";
+    PositiveInfinity => "positive_infinity", 0, "positive_infinity(): real", "+infinity";
+    NegativeInfinity => "negative_infinity", 0, "negative_infinity(): real", "-infinity";
+    MachinePrecision => "machine_precision", 0, "machine_precision(): real", "the distance from 1 to the next double, 2^-52";
     // ---- reductions
     Sum => "sum", 1, "sum(v): vector|matrix -> real; int[] -> int", "sum of all elements";
     Mean => "mean", 1, "mean(v): vector|matrix|int[] -> real", "arithmetic mean of all elements";
@@ -85,6 +117,9 @@ builtins! {
     LogSumExp => "log_sum_exp", 1, "log_sum_exp(v): vector -> real", "log(sum(exp(v))), stable";
     DotProduct => "dot_product", 2, "dot_product(a, b): vector, vector -> real", "sum of a .* b";
     DotSelf => "dot_self", 1, "dot_self(v): vector -> real", "sum of squares";
+    Prod => "prod", 1, "prod(v): vector|matrix -> real; int[] -> int", "product of all elements";
+    Variance => "variance", 1, "variance(v): vector|matrix|int[] -> real", "sample variance (N - 1 denominator)";
+    NumElements => "num_elements", 1, "num_elements(v): any -> int", "number of elements (rows times columns of a matrix)";
     // ---- sizes
     Size => "size", 1, "size(v): vector|int[]|matrix -> int", "number of elements (rows of a matrix)";
     Rows => "rows", 1, "rows(m): matrix|vector -> int", "number of rows";
@@ -100,6 +135,17 @@ builtins! {
     RepMatrix => "rep_matrix", 3, "rep_matrix(x, m, n): real, int, int -> matrix", "an m-by-n matrix filled with x";
     AppendRow => "append_row", 2, "append_row(a, b): real|vector, real|vector -> vector; matrix, matrix -> matrix", "concatenation (stacks rows of matrices)";
     Transpose => "transpose", 1, "transpose(m): matrix -> matrix", "matrix transpose";
+    ToVector => "to_vector", 1, "to_vector(v): vector|int[]|matrix -> vector", "the elements as a vector (a matrix in column-major order)";
+    ToRowVector => "to_row_vector", 1, "to_row_vector(v): vector|int[]|matrix -> vector", "the same as to_vector: vectors are columns";
+    ToArray1d => "to_array_1d", 1, "to_array_1d(v): vector|matrix -> vector; int[] -> int[]", "the elements in one dimension (a matrix in column-major order)";
+    Head => "head", 2, "head(v, n): vector, int -> vector; int[], int -> int[]", "the first n elements";
+    Tail => "tail", 2, "tail(v, n): vector, int -> vector; int[], int -> int[]", "the last n elements";
+    Segment => "segment", 3, "segment(v, i, n): vector, int, int -> vector; int[], int, int -> int[]", "n elements starting at element i";
+    RepArray => "rep_array", 2, "rep_array(x, n): real, int -> vector; int, int -> int[]", "n copies of x";
+    LinspacedVector => "linspaced_vector", 3, "linspaced_vector(n, lo, hi): int, real, real -> vector", "n equally spaced values from lo to hi (data)";
+    OneHotVector => "one_hot_vector", 2, "one_hot_vector(n, k): int, int -> vector", "a vector of length n, 1 at element k and 0 elsewhere";
+    SortAsc => "sort_asc", 1, "sort_asc(v): vector -> vector; int[] -> int[]", "elements in increasing order";
+    SortDesc => "sort_desc", 1, "sort_desc(v): vector -> vector; int[] -> int[]", "elements in decreasing order";
     // ---- matrices
     DiagMatrix => "diag_matrix", 1, "diag_matrix(v): vector -> matrix", "square matrix with v on the diagonal";
     DiagPreMultiply => "diag_pre_multiply", 2, "diag_pre_multiply(v, m): vector, matrix -> matrix", "diag_matrix(v) * m, computed row-wise";
@@ -123,7 +169,7 @@ impl Builtin {
 
     /// Element-wise functions of one real argument.
     pub fn is_elementwise_unary(self) -> bool {
-        (self as usize) <= (Builtin::Tanh as usize)
+        (self as usize) <= (Builtin::Trigamma as usize)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Calls: built-in functions, user functions, `_lpdf`/`_lpmf` densities,
 //! `_rng` draws, and the distributions of `~` statements.
 
+use super::builtin_types::{builtin_dims, builtin_type};
 use super::naming::{arg_list, plural, split_suffix, were_given};
 use super::scope::suggest;
 use super::types::{self, Dims, TypedExpr, union_params};
@@ -11,96 +12,6 @@ use crate::diagnostics::Diagnostic;
 use crate::dist::DistId;
 use crate::ir::{DistRef, ExprKind as IrExpr, FnId, ValueType};
 use crate::source::Span;
-
-/// Result type of a built-in applied to argument types, if it applies.
-fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> {
-    use Builtin as B;
-    use ValueType::*;
-    let vec_like = |t: ValueType| matches!(t, Vector | IntArray);
-    let real_or_vec = |t: ValueType| t.is_scalar() || vec_like(t);
-    let broadcast = |a: ValueType, b: ValueType| -> Option<ValueType> {
-        if !(real_or_vec(a) && real_or_vec(b)) {
-            None
-        } else if a.is_scalar() && b.is_scalar() {
-            Some(Real)
-        } else {
-            Some(Vector)
-        }
-    };
-    match (b, args) {
-        (B::Abs, [Int]) => Some(Int),
-        (B::Floor | B::Ceil | B::Round, [t]) => match t {
-            Int | Real => Some(Real),
-            Vector | IntArray => Some(Vector),
-            Matrix => None,
-        },
-        (b, [t]) if b.is_elementwise_unary() => Some(match t {
-            Int | Real => Real,
-            Vector | IntArray => Vector,
-            Matrix => Matrix,
-        }),
-        (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
-        (B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2, [a, c]) => {
-            broadcast(*a, *c)
-        }
-        (B::Sum, [IntArray]) => Some(Int),
-        (B::Sum, [Vector | Matrix]) => Some(Real),
-        (B::Mean, [Vector | Matrix | IntArray]) => Some(Real),
-        (B::Sd, [Vector | IntArray]) => Some(Real),
-        (B::Min | B::Max, [IntArray]) => Some(Int),
-        (B::Min | B::Max, [Vector]) => Some(Real),
-        (B::LogSumExp | B::DotSelf, [t]) if vec_like(*t) => Some(Real),
-        (B::DotProduct, [a, c]) if vec_like(*a) && vec_like(*c) => Some(Real),
-        (B::Size, [Vector | IntArray | Matrix]) => Some(Int),
-        (B::Rows, [Vector | IntArray | Matrix]) => Some(Int),
-        (B::Cols, [Vector | IntArray | Matrix]) => Some(Int),
-        (B::Col | B::Row, [Matrix, Int]) => Some(Vector),
-        (B::Reverse | B::CumulativeSum, [IntArray]) => Some(IntArray),
-        (B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax, [t]) if vec_like(*t) => {
-            Some(Vector)
-        }
-        (B::RepVector, [Int | Real, Int]) => Some(Vector),
-        (B::RepMatrix, [Int | Real, Int, Int]) => Some(Matrix),
-        (B::AppendRow, [Matrix, Matrix]) => Some(Matrix),
-        (B::AppendRow, [a, c]) if real_or_vec(*a) && real_or_vec(*c) => Some(Vector),
-        (B::Transpose | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose, [Matrix]) => {
-            Some(Matrix)
-        }
-        (B::DiagMatrix, [t]) if vec_like(*t) => Some(Matrix),
-        (B::DiagPreMultiply, [t, Matrix]) if vec_like(*t) => Some(Matrix),
-        _ => None,
-    }
-}
-
-/// Symbolic dimensions of a built-in's result, where they follow from the arguments.
-fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
-    use Builtin as B;
-    match b {
-        _ if b.is_elementwise_unary() => args[0].dims,
-        B::Pow | B::Fmin | B::Fmax | B::Lbeta | B::LogSumExp2 | B::Min2 | B::Max2 => {
-            if args[0].ty().is_scalar() {
-                args[1].dims
-            } else {
-                args[0].dims
-            }
-        }
-        B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax => args[0].dims,
-        B::Col => Dims::vector(args[0].dims.rows),
-        B::Row => Dims::vector(args[0].dims.cols),
-        B::Transpose => Dims {
-            rows: args[0].dims.cols,
-            cols: args[0].dims.rows,
-        },
-        B::DiagMatrix => Dims {
-            rows: args[0].dims.rows,
-            cols: args[0].dims.rows,
-        },
-        B::DiagPreMultiply | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose => {
-            args[args.len() - 1].dims
-        }
-        _ => Dims::UNKNOWN,
-    }
-}
 
 impl Checker<'_> {
     fn all_callable_names(&self) -> Vec<String> {
@@ -336,8 +247,11 @@ impl Checker<'_> {
         if name == "increment_log_prob" {
             return Some("Stan's old `increment_log_prob(e)` is written `target += e`".into());
         }
-        if name == "get_lp" {
-            return Some("Stan's old `get_lp()` is written `target()`".into());
+        if matches!(name, "get_lp" | "target") {
+            return Some(
+                "Stan's `get_lp()` / `target()` has no vippl form: the log density accumulated so far cannot be read"
+                    .into(),
+            );
         }
         let is_dist = |b: &str| DistId::lookup(b).is_some() || self.user_dist(b).is_some();
         for (old, new) in [("_cdf_log", "_lcdf"), ("_ccdf_log", "_lccdf"), ("_log", "")] {
@@ -393,12 +307,27 @@ impl Checker<'_> {
                 | Builtin::LogSumExp2
                 | Builtin::Min2
                 | Builtin::Max2
+                | Builtin::Atan2
+                | Builtin::Lchoose
+                | Builtin::BinaryLogLoss
+                | Builtin::LogMix
                 | Builtin::DotProduct
         ) && !tys[0].is_scalar()
             && !tys[1].is_scalar()
             && args[0].dims.unify(args[1].dims).is_err()
         {
             self.shape_mismatch(&format!("`{}`", b.name()), &args[0], &args[1], span);
+            return None;
+        }
+        if b == Builtin::LinspacedVector && args.iter().any(|a| !a.params.is_empty()) {
+            self.error(
+                Diagnostic::error(
+                    "param-in-data-function",
+                    "the bounds of `linspaced_vector` must be data",
+                )
+                .with_label(span, "depends on parameters")
+                .with_help("build the grid from data, then scale it: `lo + (hi - lo) * linspaced_vector(n, 0, 1)`"),
+            );
             return None;
         }
         let dims = builtin_dims(b, &args);
@@ -509,32 +438,4 @@ impl Checker<'_> {
 
 fn collect(v: Vec<Option<TypedExpr>>) -> Option<Vec<TypedExpr>> {
     v.into_iter().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_builtin_has_a_typing_rule() {
-        use ValueType::*;
-        let samples = [Int, Real, IntArray, Vector, Matrix];
-        for b in Builtin::ALL {
-            let found = match b.arity() {
-                1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
-                2 => samples.iter().any(|a| {
-                    samples
-                        .iter()
-                        .any(|c| builtin_type(*b, &[*a, *c]).is_some())
-                }),
-                _ => builtin_type(*b, &[Real, Int, Int]).is_some(),
-            };
-            assert!(found, "{b:?} accepts nothing");
-        }
-        assert_eq!(builtin_type(Builtin::Exp, &[IntArray]), Some(Vector));
-        assert_eq!(builtin_type(Builtin::Sum, &[IntArray]), Some(Int));
-        assert_eq!(builtin_type(Builtin::Floor, &[Matrix]), None);
-        assert_eq!(split_suffix("normal_lpdf"), Some(("normal", "_lpdf")));
-        assert_eq!(split_suffix("_rng"), None);
-    }
 }

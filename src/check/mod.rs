@@ -7,6 +7,7 @@
 //! contains it stays silent about it (no cascades) while its siblings are
 //! still checked.
 
+mod builtin_types;
 mod calls;
 mod decl;
 mod dists;

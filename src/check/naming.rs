@@ -39,3 +39,14 @@ pub(super) fn arg_list(spec: &DistSpec) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_split_off() {
+        assert_eq!(split_suffix("normal_lpdf"), Some(("normal", "_lpdf")));
+        assert_eq!(split_suffix("_rng"), None);
+    }
+}

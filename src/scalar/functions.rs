@@ -54,6 +54,41 @@ pub fn Phi<T: Scalar>(x: T) -> T {
     lift(x, |a, k| special::phi_derivative(k, a))
 }
 
+/// Standard normal quantile function Φ⁻¹(p), with derivatives.
+#[allow(non_snake_case)]
+pub fn inv_Phi<T: Scalar>(p: T) -> T {
+    lift(p, |a, k| special::inv_phi_derivative(k, a))
+}
+
+/// Stan's logistic approximation of Φ: inv_logit(0.07056 x³ + 1.5976 x).
+#[allow(non_snake_case)]
+pub fn Phi_approx<T: Scalar>(x: T) -> T {
+    inv_logit(x * (x * x * 0.07056 + 1.5976))
+}
+
+/// The angle of the point (x, y) in (−π, π], differentiable wherever
+/// the point is not the origin (also on the axes, where y / x is not).
+pub fn atan2<T: Scalar>(y: T, x: T) -> T {
+    use std::f64::consts::{FRAC_PI_2, PI};
+    let (yr, xr) = (y.re(), x.re());
+    if xr > 0.0 {
+        (y / x).atan()
+    } else if xr < 0.0 {
+        (y / x).atan() + if yr >= 0.0 { PI } else { -PI }
+    } else if yr > 0.0 {
+        -(x / y).atan() + FRAC_PI_2
+    } else if yr < 0.0 {
+        -(x / y).atan() - FRAC_PI_2
+    } else {
+        T::from(yr.atan2(xr))
+    }
+}
+
+/// −log(ŷ) when y = 1, −log(1 − ŷ) when y = 0 (y is data).
+pub fn binary_log_loss<T: Scalar>(y: f64, y_hat: T) -> T {
+    if y == 1.0 { -y_hat.ln() } else { -log1m(y_hat) }
+}
+
 /// log(1 + exp(x)) (softplus) without overflow or loss of small values.
 pub fn log1p_exp<T: Scalar>(x: T) -> T {
     if x.re() > 0.0 {

@@ -167,6 +167,94 @@ pub fn phi_derivative(k: usize, x: f64) -> f64 {
     sign * h * density
 }
 
+/// The standard normal quantile function Φ⁻¹(p): Acklam's rational
+/// approximation (relative error below 1.2e-9) polished by two Halley
+/// steps on Φ computed from erfc, which keep full precision in both tails.
+/// NaN outside [0, 1]; ∓∞ at 0 and 1.
+pub fn inv_phi(p: f64) -> f64 {
+    if p.is_nan() || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p == 1.0 {
+        return f64::INFINITY;
+    }
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let poly = |c: &[f64], x: f64| c.iter().fold(0.0, |acc, &k| acc * x + k);
+    let tail = |q: f64| poly(&C, q) / (poly(&D, q) * q + 1.0);
+    const P_LOW: f64 = 0.024_25;
+    let mut x = if p < P_LOW {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        poly(&A, r) * q / (poly(&B, r) * r + 1.0)
+    } else {
+        -tail((-2.0 * (-p).ln_1p()).sqrt())
+    };
+    for _ in 0..2 {
+        // Φ(x) − p, from the tail where it is small so it keeps its digits.
+        let e = if x < 0.0 {
+            phi_derivative(0, x) - p
+        } else {
+            (1.0 - p) - phi_derivative(0, -x)
+        };
+        let u = e * (2.0 * PI).sqrt() * (0.5 * x * x).exp();
+        if !u.is_finite() {
+            break;
+        }
+        x -= u / (1.0 + 0.5 * x * u);
+    }
+    x
+}
+
+/// The k-th derivative of Φ⁻¹ at p (k ≤ 4), from w = 1 / φ(Φ⁻¹(p)):
+/// w, x w², w³ (1 + 2x²), w⁴ x (7 + 6x²).
+pub fn inv_phi_derivative(k: usize, p: f64) -> f64 {
+    let x = inv_phi(p);
+    if k == 0 {
+        return x;
+    }
+    let w = (2.0 * PI).sqrt() * (0.5 * x * x).exp();
+    match k {
+        1 => w,
+        2 => x * w * w,
+        3 => w.powi(3) * (1.0 + 2.0 * x * x),
+        4 => w.powi(4) * x * (7.0 + 6.0 * x * x),
+        _ => f64::NAN,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

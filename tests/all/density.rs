@@ -457,3 +457,77 @@ fn flat_prior_regressions_have_a_small_scaled_gradient_at_the_reference_mean() {
     }
     assert!(checked >= 20, "{checked}");
 }
+
+// ------------------------------------------------------- Stan's helpers
+
+#[test]
+fn stan_array_helpers_have_their_values_and_gradients() {
+    let src = "data X: real[2, 3]\nparam x: real[4]\n\
+        target += prod(head(x, 3)) + variance(x) + log_mix(softmax(x), x)\n\
+        target += sum(sort_desc(x) .* [1, 2, 3, 4]) + sum(segment(x, 2, 2)) + sum(tail(x, 1))\n\
+        target += log_mix(0.3, x[1], x[2]) + pi() + num_elements(x) + choose(5, 2)\n\
+        target += is_nan(not_a_number()) + sum(rep_array(x[1], 2)) + sum(sort_asc(rep_array(3, 2)))\n\
+        target += sum(one_hot_vector(4, 2) .* x) + sum(linspaced_vector(4, 0, 1) .* x)\n\
+        target += dot_product(to_vector(X), [1, 10, 100, 1000, 10000, 100000])\n\
+        target += dot_product(to_array_1d(X), [1, 0, 0, 0, 0, 1]) + sum(to_row_vector(x))\n";
+    let cm = compile(src, r#"{"X": [[1, 2, 3], [4, 5, 6]]}"#);
+    let expected = |x: &[f64]| {
+        let mean = x.iter().sum::<f64>() / 4.0;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0;
+        let m = x.iter().cloned().fold(f64::MIN, f64::max);
+        let z: f64 = x.iter().map(|v| (v - m).exp()).sum();
+        // log Σ softmax_k exp(x_k) = log Σ exp(2 x_k) − log Σ exp(x_k)
+        let mix = x.iter().map(|v| (2.0 * v).exp()).sum::<f64>().ln() - (m + z.ln());
+        let mut desc = x.to_vec();
+        desc.sort_by(|a, b| b.total_cmp(a));
+        let sorted: f64 = desc
+            .iter()
+            .zip([1.0, 2.0, 3.0, 4.0])
+            .map(|(a, b)| a * b)
+            .sum();
+        let mix2 = (0.3 * x[0].exp() + 0.7 * x[1].exp()).ln();
+        let lin: f64 = x
+            .iter()
+            .zip([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0])
+            .map(|(a, b)| a * b)
+            .sum();
+        x[0] * x[1] * x[2]
+            + var
+            + mix
+            + sorted
+            + x[1]
+            + x[2]
+            + x[3]
+            + mix2
+            + std::f64::consts::PI
+            + 4.0
+            + 10.0
+            + 1.0
+            + 2.0 * x[0]
+            + 6.0
+            + x[1]
+            + lin
+            + x.iter().sum::<f64>()
+    };
+    // The data-only terms, kept apart so that differences keep their digits.
+    let constant = 635_241.0 + 7.0;
+    let th = [0.3, -1.2, 0.8, 2.1];
+    let (lp, g) = lp_grad(&cm, &th);
+    let want = expected(&th) + constant;
+    assert!((lp - want).abs() < 1e-9, "{lp} vs {want}");
+    for k in 0..4 {
+        let h = 1e-6;
+        let (mut up, mut dn) = (th, th);
+        up[k] += h;
+        dn[k] -= h;
+        let fd = (expected(&up) - expected(&dn)) / (2.0 * h);
+        assert!((g[k] - fd).abs() < 1e-6, "d/dx[{k}]: {} vs {fd}", g[k]);
+    }
+    // Out of range selections are run-time errors, not panics.
+    let bad = compile(
+        "param x: real[2]\nx ~ normal(0, 1)\ntarget += sum(segment(x, 2, 3))\n",
+        "{}",
+    );
+    let (lp, _) = lp_grad(&bad, &[0.0, 0.0]);
+    assert!(lp.is_nan());
+}

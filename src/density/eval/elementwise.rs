@@ -3,8 +3,9 @@
 
 use crate::builtins::Builtin;
 use crate::scalar::{
-    Phi, Scalar, digamma, erf, fmax, fmin, inv_logit, lbeta, lgamma, log_inv_logit, log_sum_exp,
-    log1m, log1m_inv_logit, log1p_exp, logit, pow,
+    Phi, Phi_approx, Scalar, atan2, binary_log_loss, digamma, erf, fmax, fmin, inv_Phi, inv_logit,
+    lbeta, lchoose, lgamma, log_inv_logit, log_sum_exp, log1m, log1m_inv_logit, log1p_exp, logit,
+    pow, trigamma,
 };
 
 /// Evaluates an element-wise one-argument built-in
@@ -24,7 +25,7 @@ pub fn eval_unary<T: Scalar>(f: Builtin, x: T) -> T {
         Builtin::Log1m => log1m(x),
         Builtin::Sqrt => x.sqrt(),
         Builtin::Square => x * x,
-        Builtin::Abs => {
+        Builtin::Abs | Builtin::Fabs => {
             if x.re() < 0.0 {
                 -x
             } else {
@@ -47,6 +48,21 @@ pub fn eval_unary<T: Scalar>(f: Builtin, x: T) -> T {
         Builtin::Sin => x.sin(),
         Builtin::Cos => x.cos(),
         Builtin::Tanh => x.tanh(),
+        Builtin::Tan => x.tan(),
+        Builtin::Asin => x.asin(),
+        Builtin::Acos => x.acos(),
+        Builtin::Atan => x.atan(),
+        Builtin::Sinh => x.sinh(),
+        Builtin::Cosh => x.cosh(),
+        Builtin::Asinh => x.asinh(),
+        Builtin::Acosh => x.acosh(),
+        Builtin::Atanh => x.atanh(),
+        Builtin::Cbrt => x.cbrt(),
+        Builtin::InvSqrt => x.sqrt().recip(),
+        Builtin::InvSquare => (x * x).recip(),
+        Builtin::InvPhi => inv_Phi(x),
+        Builtin::PhiApprox => Phi_approx(x),
+        Builtin::Trigamma => trigamma(x),
         other => panic!(
             "{} is not an element-wise function of one argument",
             other.name()
@@ -55,7 +71,8 @@ pub fn eval_unary<T: Scalar>(f: Builtin, x: T) -> T {
 }
 
 /// Evaluates an element-wise two-argument built-in on reals: `Pow`, `Fmin`,
-/// `Fmax`, `Lbeta`, `LogSumExp2`, `Min2`, `Max2`.
+/// `Fmax`, `Lbeta`, `LogSumExp2`, `Min2`, `Max2`, `Atan2`, `Lchoose`,
+/// `BinaryLogLoss` (whose first argument is data: no derivative).
 ///
 /// # Panics
 /// For any other built-in: the checker never produces that call.
@@ -80,6 +97,9 @@ pub fn eval_binary<T: Scalar>(f: Builtin, x: T, y: T) -> T {
         }
         Builtin::Lbeta => lbeta(x, y),
         Builtin::LogSumExp2 => log_sum_exp(x, y),
+        Builtin::Atan2 => atan2(x, y),
+        Builtin::Lchoose => lchoose(x, y),
+        Builtin::BinaryLogLoss => binary_log_loss(x.re(), y),
         other => panic!(
             "{} is not an element-wise function of two reals",
             other.name()

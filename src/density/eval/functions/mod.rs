@@ -3,6 +3,7 @@
 //! matrix functions (`matrix`). Element-wise functions are operators
 //! (see `operators`).
 
+mod arrays;
 mod matrix;
 mod shapes;
 mod vectors;
@@ -35,7 +36,10 @@ impl<T: Scalar> Evaluator<'_, T> {
             | Builtin::Lbeta
             | Builtin::LogSumExp2
             | Builtin::Min2
-            | Builtin::Max2 => self.map_binary(f, a[0], a[1], span),
+            | Builtin::Max2
+            | Builtin::Atan2
+            | Builtin::Lchoose
+            | Builtin::BinaryLogLoss => self.map_binary(f, a[0], a[1], span),
             Builtin::Sum
             | Builtin::Mean
             | Builtin::Sd
@@ -61,7 +65,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             Builtin::DiagPreMultiply
             | Builtin::CholeskyDecompose
             | Builtin::MultiplyLowerTriSelfTranspose => self.matrix_function(f, a, span),
-            _ => Err(not_here(f, span)),
+            _ => self.array_function(f, a, exprs, span),
         }
     }
 }

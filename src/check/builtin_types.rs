@@ -1,0 +1,179 @@
+//! The typing rules of the built-in functions: the result type of each
+//! form, and the symbolic sizes of results where the arguments fix them.
+
+use super::types::{Dims, TypedExpr};
+use crate::builtins::Builtin;
+use crate::ir::ValueType;
+
+/// Result type of a built-in applied to argument types, if it applies.
+pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> {
+    use Builtin as B;
+    use ValueType::*;
+    let vec_like = |t: ValueType| matches!(t, Vector | IntArray);
+    let real_or_vec = |t: ValueType| t.is_scalar() || vec_like(t);
+    let broadcast = |a: ValueType, b: ValueType| -> Option<ValueType> {
+        if !(real_or_vec(a) && real_or_vec(b)) {
+            None
+        } else if a.is_scalar() && b.is_scalar() {
+            Some(Real)
+        } else {
+            Some(Vector)
+        }
+    };
+    match (b, args) {
+        (B::Abs, [Int]) => Some(Int),
+        (B::Floor | B::Ceil | B::Round, [t]) => match t {
+            Int | Real => Some(Real),
+            Vector | IntArray => Some(Vector),
+            Matrix => None,
+        },
+        (b, [t]) if b.is_elementwise_unary() => Some(match t {
+            Int | Real => Real,
+            Vector | IntArray => Vector,
+            Matrix => Matrix,
+        }),
+        (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
+        (
+            B::Pow
+            | B::Fmin
+            | B::Fmax
+            | B::Lbeta
+            | B::LogSumExp2
+            | B::Min2
+            | B::Max2
+            | B::Atan2
+            | B::Lchoose,
+            [a, c],
+        ) => broadcast(*a, *c),
+        (B::BinaryLogLoss, [a, c]) if a.is_int_valued() => broadcast(*a, *c),
+        (B::Choose, [Int, Int]) => Some(Int),
+        (B::LogMix3, [a, c, d]) if a.is_scalar() && c.is_scalar() && d.is_scalar() => Some(Real),
+        (B::LogMix, [a, c]) if vec_like(*a) && vec_like(*c) => Some(Real),
+        (B::IsNan | B::IsInf, [t]) if t.is_scalar() => Some(Int),
+        (
+            B::Pi
+            | B::E
+            | B::Sqrt2
+            | B::NotANumber
+            | B::PositiveInfinity
+            | B::NegativeInfinity
+            | B::MachinePrecision,
+            [],
+        ) => Some(Real),
+        (B::Prod, [IntArray]) => Some(Int),
+        (B::Prod, [Vector | Matrix]) => Some(Real),
+        (B::Variance, [Vector | Matrix | IntArray]) => Some(Real),
+        (B::NumElements, [_]) => Some(Int),
+        (B::ToVector | B::ToRowVector, [Vector | IntArray | Matrix]) => Some(Vector),
+        (B::ToArray1d, [IntArray]) => Some(IntArray),
+        (B::ToArray1d, [Vector | Matrix]) => Some(Vector),
+        (B::Head | B::Tail, [t @ (Vector | IntArray), Int]) => Some(*t),
+        (B::Segment, [t @ (Vector | IntArray), Int, Int]) => Some(*t),
+        (B::RepArray, [Int, Int]) => Some(IntArray),
+        (B::RepArray, [Real, Int]) => Some(Vector),
+        (B::LinspacedVector, [Int, a, c]) if a.is_scalar() && c.is_scalar() => Some(Vector),
+        (B::OneHotVector, [Int, Int]) => Some(Vector),
+        (B::SortAsc | B::SortDesc, [t @ (Vector | IntArray)]) => Some(*t),
+        (B::Sum, [IntArray]) => Some(Int),
+        (B::Sum, [Vector | Matrix]) => Some(Real),
+        (B::Mean, [Vector | Matrix | IntArray]) => Some(Real),
+        (B::Sd, [Vector | IntArray]) => Some(Real),
+        (B::Min | B::Max, [IntArray]) => Some(Int),
+        (B::Min | B::Max, [Vector]) => Some(Real),
+        (B::LogSumExp | B::DotSelf, [t]) if vec_like(*t) => Some(Real),
+        (B::DotProduct, [a, c]) if vec_like(*a) && vec_like(*c) => Some(Real),
+        (B::Size, [Vector | IntArray | Matrix]) => Some(Int),
+        (B::Rows, [Vector | IntArray | Matrix]) => Some(Int),
+        (B::Cols, [Vector | IntArray | Matrix]) => Some(Int),
+        (B::Col | B::Row, [Matrix, Int]) => Some(Vector),
+        (B::Reverse | B::CumulativeSum, [IntArray]) => Some(IntArray),
+        (B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax, [t]) if vec_like(*t) => {
+            Some(Vector)
+        }
+        (B::RepVector, [Int | Real, Int]) => Some(Vector),
+        (B::RepMatrix, [Int | Real, Int, Int]) => Some(Matrix),
+        (B::AppendRow, [Matrix, Matrix]) => Some(Matrix),
+        (B::AppendRow, [a, c]) if real_or_vec(*a) && real_or_vec(*c) => Some(Vector),
+        (B::Transpose | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose, [Matrix]) => {
+            Some(Matrix)
+        }
+        (B::DiagMatrix, [t]) if vec_like(*t) => Some(Matrix),
+        (B::DiagPreMultiply, [t, Matrix]) if vec_like(*t) => Some(Matrix),
+        _ => None,
+    }
+}
+
+/// Symbolic dimensions of a built-in's result, where they follow from the arguments.
+pub(super) fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
+    use Builtin as B;
+    match b {
+        _ if b.is_elementwise_unary() => args[0].dims,
+        B::Pow
+        | B::Fmin
+        | B::Fmax
+        | B::Lbeta
+        | B::LogSumExp2
+        | B::Min2
+        | B::Max2
+        | B::Atan2
+        | B::Lchoose
+        | B::BinaryLogLoss => {
+            if args[0].ty().is_scalar() {
+                args[1].dims
+            } else {
+                args[0].dims
+            }
+        }
+        B::Reverse | B::CumulativeSum | B::Softmax | B::LogSoftmax | B::SortAsc | B::SortDesc => {
+            args[0].dims
+        }
+        B::Col => Dims::vector(args[0].dims.rows),
+        B::Row => Dims::vector(args[0].dims.cols),
+        B::Transpose => Dims {
+            rows: args[0].dims.cols,
+            cols: args[0].dims.rows,
+        },
+        B::DiagMatrix => Dims {
+            rows: args[0].dims.rows,
+            cols: args[0].dims.rows,
+        },
+        B::DiagPreMultiply | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose => {
+            args[args.len() - 1].dims
+        }
+        _ => Dims::UNKNOWN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_has_a_typing_rule() {
+        use ValueType::*;
+        let samples = [Int, Real, IntArray, Vector, Matrix];
+        for b in Builtin::ALL {
+            let found = match b.arity() {
+                0 => builtin_type(*b, &[]).is_some(),
+                1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
+                2 => samples.iter().any(|a| {
+                    samples
+                        .iter()
+                        .any(|c| builtin_type(*b, &[*a, *c]).is_some())
+                }),
+                _ => [
+                    [Real, Int, Int],
+                    [Vector, Int, Int],
+                    [Int, Real, Real],
+                    [Real; 3],
+                ]
+                .iter()
+                .any(|a| builtin_type(*b, a).is_some()),
+            };
+            assert!(found, "{b:?} accepts nothing");
+        }
+        assert_eq!(builtin_type(Builtin::Exp, &[IntArray]), Some(Vector));
+        assert_eq!(builtin_type(Builtin::Sum, &[IntArray]), Some(Int));
+        assert_eq!(builtin_type(Builtin::Floor, &[Matrix]), None);
+    }
+}
