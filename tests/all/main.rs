@@ -20,5 +20,6 @@ mod plot;
 mod repl_cli;
 mod repl_pty;
 mod repl_support;
+mod robust;
 mod syntax;
 mod transform;
