@@ -25,7 +25,8 @@ pub use stan_csv::{
     StanCsv, cmdstan_name, read_stan_csv, save_stan_csv, stan_csv_string, stan_name, write_stan_csv,
 };
 pub use summary::{
-    FitSummary, khat_verdict, render_diagnostics, render_parameters, render_table, summary_json,
+    FitSummary, SUMMARY_SCHEMA_VERSION, khat_verdict, render_diagnostics, render_parameters,
+    render_table, snake_case, summary_json,
 };
 pub use trace::{TraceWriter, write_trace_csv};
 

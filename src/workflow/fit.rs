@@ -149,6 +149,9 @@ impl FitRun {
                 .extra
                 .push(("draws".into(), "PSIS-resampled".into()));
         }
+        diagnostics
+            .values
+            .insert("psis_resampled".into(), psis.into());
         let record = RunRecord::new(
             &source,
             &plan.data_files,

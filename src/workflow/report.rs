@@ -108,6 +108,39 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
             output::format_sig(result.final_step, 3)
         )),
     ));
+    let mut values = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        values.insert(k.to_string(), v);
+    };
+    put("method", method_text(&result.config).into());
+    put("log_evidence", output::float::to_json(dg.log_evidence));
+    put(
+        "log_evidence_se",
+        output::float::to_json(dg.log_evidence_se),
+    );
+    if let Some(c) = dg.cubo {
+        put("cubo", output::float::to_json(c));
+    }
+    put("importance_ess", output::float::to_json(dg.psis_ess));
+    put("importance_draws", json!(dg.draws));
+    put("restarts", json!(result.restarts.len().max(1)));
+    if result.restarts.len() > 1 {
+        put("best_restart", json!(result.best_restart + 1));
+        put(
+            "restart_elbos",
+            result
+                .restarts
+                .iter()
+                .map(|r| output::float::to_json(r.elbo))
+                .collect(),
+        );
+    }
+    put("step_initial", output::float::to_json(result.initial_step));
+    put("step_final", output::float::to_json(result.final_step));
+    put(
+        "rescued_by_step_control",
+        result.rescued_by_step_control.into(),
+    );
     // `fit` has already added the diagnostics' own warnings.
     let mut warnings = result.warnings.clone();
     if result.rescued_by_step_control {
@@ -125,6 +158,7 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         seconds,
         grad_evals: result.grad_evals as u64,
         extra,
+        values,
         warnings: once_each(warnings),
     }
 }

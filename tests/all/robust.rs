@@ -406,3 +406,82 @@ fn logp_never_prints_a_non_finite_density_as_a_success() {
         );
     }
 }
+
+/// Every key of a JSON object tree (parameter names excepted) is
+/// snake_case, and no value is a number written as text.
+fn assert_machine_readable(v: &serde_json::Value, path: &str) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                let snake = k
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                assert!(snake || path == "parameters", "key `{k}` in {path}");
+                assert_machine_readable(x, k);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|x| assert_machine_readable(x, path))
+        }
+        serde_json::Value::String(s) => {
+            assert!(!s.contains('±') && !s.contains(" of "), "{path}: {s:?}");
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_json_summary_is_versioned_snake_case_and_numeric() {
+    let d = scratch("json");
+    let m = write(&d, "m.vi", SMALL);
+    let data = write(&d, "d.json", SMALL_DATA);
+    let fit = d.join("fit.json").to_string_lossy().into_owned();
+    let (code, out, err) = run(&[
+        "infer",
+        &m,
+        "--data",
+        &data,
+        "-q",
+        "--format",
+        "json",
+        "--fit",
+        &fit,
+        "--restarts",
+        "2",
+    ]);
+    assert!(code == 0 || code == 3, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["schema_version"].as_u64(), Some(1));
+    let diag = &v["diagnostics"];
+    assert_machine_readable(&v["diagnostics"], "diagnostics");
+    for k in [
+        "elbo",
+        "elbo_se",
+        "log_evidence",
+        "log_evidence_se",
+        "importance_ess",
+        "step_initial",
+        "step_final",
+    ] {
+        assert!(diag[k].is_number(), "{k}: {}", diag[k]);
+    }
+    assert_eq!(diag["importance_draws"].as_u64(), Some(4000));
+    assert_eq!(diag["restarts"].as_u64(), Some(2));
+    assert_eq!(diag["restart_elbos"].as_array().map(Vec::len), Some(2));
+    assert!(diag["psis_resampled"].is_boolean());
+    assert!(
+        diag["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("bw / fullrank / kl")
+    );
+    for k in ["mean", "sd", "q5", "q50", "q95"] {
+        assert!(v["parameters"]["mu"][k].is_number(), "{k}");
+    }
+    // A saved fit prints the same object again.
+    let (code, again, err) = run(&["summary", &fit, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let w: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(w["diagnostics"]["log_evidence"], diag["log_evidence"]);
+    assert_eq!(w["schema_version"], v["schema_version"]);
+}
