@@ -59,6 +59,11 @@ pub fn method_text(c: &FitConfig) -> String {
     )
 }
 
+/// A number for the JSON summary: `null` when it is not finite.
+fn number(x: f64) -> serde_json::Value {
+    if x.is_finite() { json!(x) } else { serde_json::Value::Null }
+}
+
 /// The diagnostics block of a fit that took `seconds`. A warning the
 /// engine and the diagnostics both gave is listed once.
 pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
@@ -113,15 +118,15 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         values.insert(k.to_string(), v);
     };
     put("method", method_text(&result.config).into());
-    put("log_evidence", output::float::to_json(dg.log_evidence));
+    put("log_evidence", number(dg.log_evidence));
     put(
         "log_evidence_se",
-        output::float::to_json(dg.log_evidence_se),
+        number(dg.log_evidence_se),
     );
     if let Some(c) = dg.cubo {
-        put("cubo", output::float::to_json(c));
+        put("cubo", number(c));
     }
-    put("importance_ess", output::float::to_json(dg.psis_ess));
+    put("importance_ess", number(dg.psis_ess));
     put("importance_draws", json!(dg.draws));
     put("restarts", json!(result.restarts.len().max(1)));
     if result.restarts.len() > 1 {
@@ -131,12 +136,12 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
             result
                 .restarts
                 .iter()
-                .map(|r| output::float::to_json(r.elbo))
+                .map(|r| number(r.elbo))
                 .collect(),
         );
     }
-    put("step_initial", output::float::to_json(result.initial_step));
-    put("step_final", output::float::to_json(result.final_step));
+    put("step_initial", number(result.initial_step));
+    put("step_final", number(result.final_step));
     put(
         "rescued_by_step_control",
         result.rescued_by_step_control.into(),
