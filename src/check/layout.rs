@@ -262,7 +262,7 @@ impl Layout {
             let line: Vec<String> = r
                 .iter()
                 .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
                 .collect();
             let _ = writeln!(out, "{}", line.join("  ").trim_end());
         }

@@ -7,6 +7,9 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::{self, ExprKind, LocalId, LocalKind, ValueType};
 use crate::source::Span;
 
+/// The longest name a declaration may have, in characters.
+pub const MAX_NAME_LENGTH: usize = 255;
+
 /// The closest candidate, if close enough to be a likely typo: within an
 /// edit distance of a third of the name's length (at least 1), ties broken
 /// alphabetically. Swapping two neighbouring letters counts as one edit
@@ -43,6 +46,21 @@ impl Checker<'_> {
 
     /// Checks that `name` may be declared here: not reserved, not taken.
     pub(super) fn check_new_name(&mut self, name: &Ident) -> bool {
+        let length = name.name.chars().count();
+        if length > MAX_NAME_LENGTH {
+            self.error(
+                Diagnostic::error(
+                    "name-too-long",
+                    format!(
+                        "a name of {length} characters is longer than the {MAX_NAME_LENGTH} a name may have"
+                    ),
+                )
+                .with_label(name.span, "this name")
+                .with_help("choose a shorter name"),
+            );
+            self.poison(name);
+            return false;
+        }
         if name.name.ends_with("__") {
             self.error(
                 Diagnostic::error(

@@ -6,7 +6,7 @@
 //! arguments were well-formed, the input was not), 2 for usage errors.
 
 use super::load::{self, Failed};
-use crate::shell::{exit, use_color};
+use crate::shell::{emit, exit, use_color};
 use clap::Args;
 use std::path::PathBuf;
 use vippl::check::Layout;
@@ -53,7 +53,7 @@ pub(super) fn run(args: &CheckArgs) -> i32 {
     }
     if args.data.is_empty() {
         let layout = Layout::of(&model, &sources);
-        print!("{}", layout.render(None));
+        emit(&layout.render(None));
         return exit::OK;
     }
     // With data: bind it (shapes, types, bounds) and print the sizes.
@@ -66,6 +66,6 @@ pub(super) fn run(args: &CheckArgs) -> i32 {
         Err(Failed(code)) => return code,
     };
     let layout = Layout::of(cm.model(), cm.sources());
-    print!("{}", layout.render(Some(&|e| cm.eval_int(e))));
+    emit(&layout.render(Some(&|e| cm.eval_int(e))));
     exit::OK
 }

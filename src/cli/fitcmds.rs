@@ -2,9 +2,10 @@
 
 use super::load::{self, Failed};
 use crate::shell::options::at_least_one;
-use crate::shell::{Format, exit, summary_text, use_color};
+use crate::shell::{Format, emit, exit, summary_text, use_color};
 use vippl::output::{self, FitFile};
 use vippl::plot;
+use vippl::workflow::outputs::{Input, Output};
 use vippl::workflow::{self, Reopened, draws::cannot_generate};
 
 /// Reads a fit file and rebuilds its model and approximation.
@@ -36,16 +37,13 @@ pub fn summary(args: &SummaryArgs) -> i32 {
         Ok(f) => f,
         Err(Failed(c)) => return c,
     };
-    print!(
-        "{}",
-        summary_text(
-            args.format,
-            &fitted.output.summary,
-            &fitted.diagnostics,
-            &fitted.config(),
-            use_color(&std::io::stdout())
-        )
-    );
+    emit(&summary_text(
+        args.format,
+        &fitted.output.summary,
+        &fitted.diagnostics,
+        &fitted.config(),
+        use_color(&std::io::stdout()),
+    ));
     exit::OK
 }
 
@@ -68,6 +66,18 @@ pub struct DrawsArgs {
 }
 
 pub fn draws(args: &DrawsArgs) -> i32 {
+    if let Some(path) = &args.output {
+        let checked = load::output_paths(
+            &[Input {
+                what: "the fit file",
+                path: &args.fit,
+            }],
+            &[Output { option: "-o", path }],
+        );
+        if let Err(Failed(c)) = checked {
+            return c;
+        }
+    }
     let f = match reopen(&args.fit) {
         Ok(f) => f,
         Err(Failed(c)) => return c,
@@ -88,7 +98,9 @@ pub fn draws(args: &DrawsArgs) -> i32 {
             }
         }
         None => match output::stan_csv_string(&record, &draws) {
-            Ok(s) => print!("{s}"),
+            Ok(s) => {
+                emit(&s);
+            }
             Err(e) => {
                 load::error(e);
                 return exit::MODEL;
@@ -126,6 +138,26 @@ pub struct PlotArgs {
 }
 
 pub fn plot(args: &PlotArgs) -> i32 {
+    if !args.output.to_ascii_lowercase().ends_with(".png") {
+        eprintln!(
+            "error: -o `{}`: plots are written as PNG images; give a file name ending in `.png`",
+            args.output
+        );
+        return exit::USAGE;
+    }
+    let checked = load::output_paths(
+        &[Input {
+            what: "the fit file",
+            path: &args.fit,
+        }],
+        &[Output {
+            option: "-o",
+            path: &args.output,
+        }],
+    );
+    if let Err(Failed(c)) = checked {
+        return c;
+    }
     let f = match reopen(&args.fit) {
         Ok(f) => f,
         Err(Failed(c)) => return c,

@@ -3,7 +3,9 @@
 use super::load::{self, Failed};
 use crate::shell::options::{self, FitOptions, OutputOptions};
 use crate::shell::progress::fit_with_progress;
-use crate::shell::{exit, fit_error_text, summary_text, use_color};
+use crate::shell::{emit, exit, fit_error_text, summary_text, use_color};
+use vippl::data::DataSpec;
+use vippl::workflow::outputs::{Input, Output};
 use vippl::workflow::{self, FitFailure, FittedModel, ModelSource};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -33,6 +35,12 @@ fn usage(msg: impl std::fmt::Display) -> Failed {
 
 fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     let plan = options::plan(&args.fit, &args.out, &args.data).map_err(usage)?;
+    check_output_paths(args)?;
+    if !args.out.quiet {
+        for n in &plan.notes {
+            eprintln!("note: {n}");
+        }
+    }
     let (file, text) = load::read_model_text(&args.model)?;
     let src = ModelSource {
         name: workflow::model_name(&file),
@@ -46,40 +54,58 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     }
     let run = fit_with_progress(&compiled.model, &plan, args.out.quiet, None).map_err(failed)?;
     if let Some(e) = &run.trace_error {
-        load::error(e);
+        // The trace asked for could not be written: nothing else is.
+        return Err(load::model_error(e));
     }
     let fitted = run.finish(src, compiled.model, &plan).map_err(failed)?;
     let color = use_color(&std::io::stdout());
-    print!(
-        "{}",
-        summary_text(
-            args.out.format,
-            &fitted.output.summary,
-            &fitted.diagnostics,
-            &fitted.config(),
-            color
-        )
-    );
+    emit(&summary_text(
+        args.out.format,
+        &fitted.output.summary,
+        &fitted.diagnostics,
+        &fitted.config(),
+        color,
+    ));
     Ok(write_outputs(&fitted, &args.out))
 }
 
-/// Writes the draws and the fit file asked for; the exit code.
+/// Refuses output paths that are inputs, each other, or cannot be files,
+/// before anything is read or fitted.
+fn check_output_paths(args: &InferArgs) -> Result<(), Failed> {
+    let specs: Vec<String> = args
+        .data
+        .iter()
+        .map(|a| DataSpec::parse(a).map_or_else(|_| a.clone(), |s| s.path().to_string()))
+        .collect();
+    let mut inputs = vec![Input {
+        what: "the model",
+        path: &args.model,
+    }];
+    inputs.extend(specs.iter().map(|p| Input {
+        what: "the data file",
+        path: p,
+    }));
+    let outputs: Vec<Output> = [
+        ("-o", &args.out.output),
+        ("--fit", &args.out.fit_file),
+        ("--trace", &args.out.trace),
+    ]
+    .into_iter()
+    .filter_map(|(option, p)| p.as_deref().map(|path| Output { option, path }))
+    .collect();
+    load::output_paths(&inputs, &outputs)
+}
+
+/// Writes the draws and the fit file asked for, all or nothing; the exit
+/// code.
 fn write_outputs(fitted: &FittedModel, out: &OutputOptions) -> i32 {
-    let mut code = match fitted.trustworthy() {
+    let code = match fitted.trustworthy() {
         Some(false) => exit::UNTRUSTED,
         _ => exit::OK,
     };
-    if let Some(path) = &out.output {
-        if let Err(e) = fitted.save_draws(path) {
-            load::error(e);
-            code = exit::MODEL;
-        }
-    }
-    if let Some(path) = &out.fit_file {
-        if let Err(e) = fitted.save_fit(path) {
-            load::error(e);
-            code = exit::MODEL;
-        }
+    if let Err(e) = fitted.save_outputs(out.output.as_deref(), out.fit_file.as_deref()) {
+        load::error(e);
+        return exit::MODEL;
     }
     if code == exit::UNTRUSTED && !out.quiet {
         eprintln!(

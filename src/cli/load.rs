@@ -8,6 +8,7 @@ use vippl::density::CompiledModel;
 use vippl::diagnostics::{self, Diagnostic, RenderOptions};
 use vippl::ir;
 use vippl::source::SourceMap;
+use vippl::workflow::outputs::{Input, Output, OutputProblem};
 use vippl::workflow::{self, Rejected};
 
 /// A failure already explained to the user, with the exit code to use.
@@ -66,6 +67,23 @@ pub fn load_checked(path: &str, quiet: bool) -> Result<(SourceMap, ir::Model), F
         }
         Err(diags) => {
             report(&diags, &sources);
+            Err(Failed(exit::MODEL))
+        }
+    }
+}
+
+/// Checks a command's output paths against its inputs and each other
+/// (see [`workflow::outputs`]): a clash is a usage error (exit 2), a path
+/// that cannot be a file exit 1.
+pub fn output_paths(inputs: &[Input<'_>], outputs: &[Output<'_>]) -> Result<(), Failed> {
+    match workflow::outputs::check_outputs(inputs, outputs) {
+        Ok(()) => Ok(()),
+        Err(p @ OutputProblem::Clash(_)) => {
+            error(p);
+            Err(Failed(exit::USAGE))
+        }
+        Err(p @ OutputProblem::Unwritable(_)) => {
+            error(p);
             Err(Failed(exit::MODEL))
         }
     }

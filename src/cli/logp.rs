@@ -1,7 +1,7 @@
 //! `vippl logp`: the log density, its gradient and Hessian at a point.
 
 use super::load::{self, Failed};
-use crate::shell::{Format, exit};
+use crate::shell::{Format, emit, exit};
 use serde_json::{Value, json};
 use vippl::data::parse_json;
 use vippl::density::CompiledModel;
@@ -75,6 +75,16 @@ fn run_inner(args: &LogpArgs) -> Result<i32, Failed> {
     let d = cm.dim();
     let mut ws = cm.workspace();
     let (lp, lp_nj) = cm.log_density_parts(&mut ws, &theta);
+    if !lp.is_finite() {
+        // No number to print: say why, and exit 1 (the point or the model
+        // is wrong).
+        let why = cm
+            .explain_nonfinite(&theta)
+            .map_or_else(String::new, |w| format!("\n  {w}"));
+        return Err(load::model_error(format!(
+            "the log density at this point is {lp}{why}"
+        )));
+    }
     let mut grad = vec![0.0; d];
     cm.log_density_and_gradient(&mut ws, &theta, &mut grad);
     let hess = if args.hessian {
@@ -99,39 +109,54 @@ fn run_inner(args: &LogpArgs) -> Result<i32, Failed> {
             obj.insert("lp".into(), num(lp));
             obj.insert("lp_no_jacobian".into(), num(lp_nj));
             obj.insert("unconstrained".into(), numbers(&theta));
-            println!("{}", serde_json::to_string_pretty(&obj).unwrap_or_default());
+            emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&obj).unwrap_or_default()
+            ));
         }
         Format::Table => {
-            println!("log density (unconstrained, with Jacobian): {lp}");
-            println!("log density without Jacobian:              {lp_nj}");
+            use std::fmt::Write;
+            let mut t = String::new();
+            let _ = writeln!(t, "log density (unconstrained, with Jacobian): {lp}");
+            let _ = writeln!(t, "log density without Jacobian:              {lp_nj}");
             let w = names.iter().map(|n| n.len()).max().unwrap_or(4).max(10);
-            println!();
-            println!("{:<w$}  {:>16}  {:>16}", "coordinate", "value", "gradient");
+            let pad = |n: &str| format!("{n}{}", " ".repeat(w.saturating_sub(n.len())));
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
+                "{}  {:>16}  {:>16}",
+                pad("coordinate"),
+                "value",
+                "gradient"
+            );
             for i in 0..d {
-                println!("{:<w$}  {:>16.8e}  {:>16.8e}", names[i], theta[i], grad[i]);
+                let _ = writeln!(
+                    t,
+                    "{}  {:>16.8e}  {:>16.8e}",
+                    pad(&names[i]),
+                    theta[i],
+                    grad[i]
+                );
             }
             if let Some(h) = &hess {
-                println!();
-                println!("Hessian (rows and columns in the order above):");
+                let _ = writeln!(t);
+                let _ = writeln!(t, "Hessian (rows and columns in the order above):");
                 for i in 0..d {
                     let row: Vec<String> =
                         (0..d).map(|j| format!("{:>13.5e}", h[i * d + j])).collect();
-                    println!("{:<w$}  {}", names[i], row.join(" "));
+                    let _ = writeln!(t, "{}  {}", pad(&names[i]), row.join(" "));
                 }
             }
-        }
-    }
-    if !lp.is_finite() {
-        if let Some(why) = cm.explain_nonfinite(&theta) {
-            eprintln!("warning: {why}");
+            emit(&t);
         }
     }
     Ok(exit::OK)
 }
 
-/// JSON has no NaN or infinity: they become null.
+/// JSON has no NaN or infinity: they are written as the strings `"NaN"`,
+/// `"Infinity"`, `"-Infinity"`, as in fit files.
 fn num(x: f64) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
+    vippl::output::float::to_json(x)
 }
 
 fn numbers(xs: &[f64]) -> Value {

@@ -1,20 +1,106 @@
 //! CSV data: a header of identifiers with one column per data name, or a
 //! headerless numeric table bound to one matrix/vector (`NAME=file.csv`).
 //! Quoted fields, CRLF line ends, a byte-order mark and `true`/`false`
-//! (read as 1/0) are accepted.
+//! (read as 1/0) are accepted. Nothing is filled in: an empty cell, a blank
+//! line between rows or a missing-value marker (`NA`, `nan`, ...) is an
+//! error naming its row and column, and so is a number beyond the range of
+//! a double; non-finite values are spelled as in Stan JSON (`NaN`, `Inf`,
+//! `-Inf`).
 
 use super::RawValue;
 
-fn field_value(s: &str) -> Option<f64> {
+/// Why a cell is not a number.
+enum BadCell {
+    /// Empty, or a marker of a missing value (`NA`, `nan`, `NULL`, ...).
+    Missing,
+    /// A finite number too large for a double (`1e400`).
+    OutOfRange,
+    NotANumber,
+}
+
+/// Spellings other programs write for a missing value.
+const MISSING: [&str; 10] = [
+    "", "NA", "na", "N/A", "n/a", "nan", "null", "NULL", "None", ".",
+];
+
+fn field_value(s: &str) -> Result<f64, BadCell> {
     let t = s.trim();
     match t {
-        "true" | "TRUE" | "True" => Some(1.0),
-        "false" | "FALSE" | "False" => Some(0.0),
-        "NaN" | "nan" | "NA" => Some(f64::NAN),
-        "Inf" | "inf" => Some(f64::INFINITY),
-        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
-        _ => t.parse::<f64>().ok(),
+        "true" | "TRUE" | "True" => return Ok(1.0),
+        "false" | "FALSE" | "False" => return Ok(0.0),
+        _ => {}
     }
+    if let Some(x) = super::non_finite(t) {
+        return Ok(x);
+    }
+    if MISSING.contains(&t) {
+        return Err(BadCell::Missing);
+    }
+    // Only what Rust reads as a decimal number: `inf`, `infinity` and `nan`
+    // in other spellings are not numbers here (see `super::non_finite`).
+    if !t.bytes().any(|b| b.is_ascii_digit()) {
+        return Err(BadCell::NotANumber);
+    }
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(BadCell::OutOfRange),
+        Err(_) => Err(BadCell::NotANumber),
+    }
+}
+
+/// The message for a cell that is not a number; `at` locates it.
+fn cell_error(origin: &str, at: &str, f: &str, bad: BadCell, hint: &str) -> String {
+    match bad {
+        BadCell::Missing if f.trim().is_empty() => format!(
+            "{origin}: {at}: the value is missing (an empty cell); data is never filled in: remove the row or give the value"
+        ),
+        BadCell::Missing => format!(
+            "{origin}: {at}: `{f}` marks a missing value; data is never filled in: remove the row or give the value"
+        ),
+        BadCell::OutOfRange => format!(
+            "{origin}: {at}: `{f}` is out of the range of a double (at most about 1.8e308); write `Inf` for an infinite value"
+        ),
+        BadCell::NotANumber => format!("{origin}: {at}: `{f}` is not a number{hint}"),
+    }
+}
+
+/// The first blank line (empty or spaces only, outside quotes) that has
+/// a non-blank line after it: a missing row. The CSV reader skips empty
+/// lines silently, so they are found here. Lines count from 1.
+fn inner_blank_line(text: &str) -> Option<u64> {
+    let mut line = 1u64;
+    let mut quoted = false;
+    let mut blank_here = true;
+    let mut first_blank: Option<u64> = None;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                blank_here = false;
+            }
+            '\n' if !quoted => {
+                if blank_here {
+                    first_blank.get_or_insert(line);
+                }
+                line += 1;
+                blank_here = true;
+            }
+            '\n' => line += 1,
+            c if c.is_whitespace() || c == '\u{feff}' => {}
+            _ => {
+                blank_here = false;
+                if first_blank.is_some() {
+                    return first_blank;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The line of the file a record starts on.
+fn line_of(rec: &csv::StringRecord, fallback: usize) -> u64 {
+    rec.position().map_or(fallback as u64, |p| p.line())
 }
 
 fn reader(text: &str, header: bool) -> csv::Reader<&[u8]> {
@@ -59,26 +145,37 @@ pub fn parse_csv_columns(text: &str, origin: &str) -> Result<Vec<(String, RawVal
         }
     }
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); headers.len()];
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| format!("{origin}: row {}: {e}", i + 2))?;
-        if rec.len() == 1 && rec.get(0) == Some("") {
-            continue; // blank line
+    // A blank line is a missing row unless only blank lines follow it.
+    if let Some(b) = inner_blank_line(text) {
+        return Err(blank_error(origin, b, &headers));
+    }
+    let mut blank: Option<u64> = None;
+    let mut rec = csv::StringRecord::new();
+    for i in 0.. {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(format!("{origin}: row {}: {e}", i + 2)),
+        }
+        let line = line_of(&rec, i + 2);
+        if rec.iter().all(|f| f.is_empty()) && rec.len() <= 1 {
+            blank.get_or_insert(line);
+            continue;
+        }
+        if let Some(b) = blank {
+            return Err(blank_error(origin, b, &headers));
         }
         if rec.len() != headers.len() {
             return Err(format!(
-                "{origin}: row {} has {} fields but the header has {}",
-                i + 2,
+                "{origin}: row {line} has {} fields but the header has {}",
                 rec.len(),
                 headers.len()
             ));
         }
         for (j, f) in rec.iter().enumerate() {
-            let x = field_value(f).ok_or_else(|| {
-                format!(
-                    "{origin}: row {}, column `{}`: `{f}` is not a number",
-                    i + 2,
-                    headers[j]
-                )
+            let x = field_value(f).map_err(|bad| {
+                let at = format!("row {line}, column `{}`", headers[j]);
+                cell_error(origin, &at, f, bad, "")
             })?;
             cols[j].push(x);
         }
@@ -98,34 +195,66 @@ pub fn parse_csv_columns(text: &str, origin: &str) -> Result<Vec<(String, RawVal
         .collect())
 }
 
+/// The error for a blank line followed by more rows.
+fn blank_error(origin: &str, line: u64, headers: &[String]) -> String {
+    match headers {
+        [one] => format!(
+            "{origin}: row {line}, column `{one}`: the value is missing (a blank line); data is never filled in: remove the line or give the value"
+        ),
+        _ => format!(
+            "{origin}: row {line} is blank: every value of it is missing; data is never filled in: remove the line or give the values"
+        ),
+    }
+}
+
 /// A headerless numeric CSV: one row per line, as a matrix.
 pub fn parse_csv_matrix(text: &str, origin: &str) -> Result<RawValue, String> {
     let mut rdr = reader(text, false);
     let mut values = Vec::new();
     let mut rows = 0;
     let mut cols = None;
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| format!("{origin}: line {}: {e}", i + 1))?;
-        if rec.len() == 1 && rec.get(0) == Some("") {
+    let mut blank = inner_blank_line(text);
+    if let Some(b) = blank {
+        return Err(format!(
+            "{origin}: line {b} is blank: a missing row; data is never filled in: remove the line or give the values"
+        ));
+    }
+    let mut rec = csv::StringRecord::new();
+    for i in 0.. {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(format!("{origin}: line {}: {e}", i + 1)),
+        }
+        let line = line_of(&rec, i + 1);
+        if rec.iter().all(|f| f.is_empty()) && rec.len() <= 1 {
+            blank.get_or_insert(line);
             continue;
+        }
+        if let Some(b) = blank {
+            return Err(format!(
+                "{origin}: line {b} is blank: a missing row; data is never filled in: remove the line or give the values"
+            ));
         }
         match cols {
             None => cols = Some(rec.len()),
             Some(c) if c != rec.len() => {
                 return Err(format!(
-                    "{origin}: line {} has {} fields but line 1 has {c}",
-                    i + 1,
+                    "{origin}: line {line} has {} fields but line 1 has {c}",
                     rec.len()
                 ));
             }
             _ => {}
         }
         for (j, f) in rec.iter().enumerate() {
-            let x = field_value(f).ok_or_else(|| {
-                format!(
-                    "{origin}: line {}, field {}: `{f}` is not a number (a `NAME=file.csv` table has no header)",
-                    i + 1,
-                    j + 1
+            let x = field_value(f).map_err(|bad| {
+                let at = format!("line {line}, field {}", j + 1);
+                cell_error(
+                    origin,
+                    &at,
+                    f,
+                    bad,
+                    " (a `NAME=file.csv` table has no header)",
                 )
             })?;
             values.push(x);
@@ -174,6 +303,47 @@ mod tests {
                 .unwrap_err()
                 .contains("twice")
         );
+    }
+
+    #[test]
+    fn missing_and_out_of_range_cells_are_errors_naming_row_and_column() {
+        let e = parse_csv_columns("y\n1\n\n3\n", "f.csv").unwrap_err();
+        assert_eq!(
+            e,
+            "f.csv: row 3, column `y`: the value is missing (a blank line); data is never filled in: remove the line or give the value"
+        );
+        let e = parse_csv_columns("a,b\n1,2\n3,\n", "f.csv").unwrap_err();
+        assert!(
+            e.starts_with("f.csv: row 3, column `b`: the value is missing (an empty cell)"),
+            "{e}"
+        );
+        for marker in ["NA", "nan", "N/A", "NULL"] {
+            let e = parse_csv_columns(&format!("a,b\n1,{marker}\n"), "f.csv").unwrap_err();
+            assert!(
+                e.starts_with(&format!(
+                    "f.csv: row 2, column `b`: `{marker}` marks a missing value"
+                )),
+                "{e}"
+            );
+        }
+        let e = parse_csv_columns("a\n1e400\n", "f.csv").unwrap_err();
+        assert!(
+            e.contains("row 2, column `a`: `1e400` is out of the range of a double"),
+            "{e}"
+        );
+        let e = parse_csv_columns("a\ninfinity\n", "f.csv").unwrap_err();
+        assert!(e.contains("`infinity` is not a number"), "{e}");
+        let e = parse_csv_matrix("1,2\n\n3,4\n", "x.csv").unwrap_err();
+        assert!(e.starts_with("x.csv: line 2 is blank"), "{e}");
+        let e = parse_csv_matrix("1,NA\n", "x.csv").unwrap_err();
+        assert!(
+            e.starts_with("x.csv: line 1, field 2: `NA` marks a missing value"),
+            "{e}"
+        );
+        // Trailing blank lines end the file; Stan's non-finite spellings are read.
+        let v = parse_csv_columns("a\n1\nNaN\n-Inf\n\n\n", "f.csv").unwrap();
+        assert_eq!(v[0].1.dims, vec![3]);
+        assert!(v[0].1.values[1].is_nan() && v[0].1.values[2] == f64::NEG_INFINITY);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Stan JSON: an object whose keys are data names; scalars are numbers,
 //! arrays are (nested) lists, matrices are lists of rows. Non-finite values
-//! are written as the strings "NaN", "Inf", "-Inf" (also "Infinity").
+//! are written as the strings "NaN", "Inf", "-Inf" (also "Infinity"); a
+//! number beyond the range of a double is an error, as in CSV files.
 
 use super::RawValue;
 use serde_json::Value;
@@ -55,12 +56,7 @@ fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(*b as u8 as f64),
-        Value::String(s) => match s.as_str() {
-            "NaN" | "nan" => Some(f64::NAN),
-            "Inf" | "inf" | "Infinity" | "+Inf" | "+Infinity" => Some(f64::INFINITY),
-            "-Inf" | "-inf" | "-Infinity" => Some(f64::NEG_INFINITY),
-            _ => None,
-        },
+        Value::String(s) => super::non_finite(s),
         _ => None,
     }
 }

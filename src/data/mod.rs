@@ -10,6 +10,18 @@ mod json;
 pub use csv_input::{parse_csv_columns, parse_csv_matrix};
 pub use json::parse_json;
 
+/// The non-finite values as Stan JSON spells them, the same in every data
+/// format: `NaN`, `Inf`, `-Inf` (also `+Inf`, `Infinity`, `+Infinity`,
+/// `-Infinity`).
+pub fn non_finite(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Inf" | "+Inf" | "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-Inf" | "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
 /// A parsed array of numbers with its shape (`[]` scalar, `[n]`, `[r, c]`, ...).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawValue {

@@ -53,6 +53,18 @@ fn parent_dir(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
+/// A directory cannot be replaced by a file: refused before a temporary is
+/// made.
+fn not_a_directory(path: &Path) -> io::Result<()> {
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            format!("cannot write {}: it is a directory", path.display()),
+        ));
+    }
+    Ok(())
+}
+
 /// A fresh temporary name in the target's directory. `extension` lets tools
 /// that pick a format from the file name (image encoders) see the right one.
 fn temp_name(path: &Path, dir: &Path, extension: Option<&str>) -> PathBuf {
@@ -100,6 +112,7 @@ impl AtomicFile {
     pub fn create(path: impl AsRef<Path>) -> io::Result<AtomicFile> {
         let target = path.as_ref().to_path_buf();
         let dir = parent_dir(&target)?;
+        not_a_directory(&target)?;
         let temp = temp_name(&target, &dir, None);
         let file = OpenOptions::new()
             .write(true)
@@ -120,18 +133,33 @@ impl AtomicFile {
     }
 
     /// Flushes, syncs and renames the temporary over the target.
+    /// On any failure the temporary is removed: nothing is left behind.
     pub fn commit(mut self) -> io::Result<()> {
-        let writer = self.file.take().expect("file present until commit");
-        let file = writer
+        let Some(writer) = self.file.take() else {
+            return Err(io::Error::other("file already committed"));
+        };
+        let result = writer
             .into_inner()
-            .map_err(|e| context(e.into_error(), "write", &self.target))?;
-        file.sync_all()
-            .map_err(|e| context(e, "sync", &self.target))?;
-        drop(file);
-        copy_permissions(&self.target, &self.temp);
-        fs::rename(&self.temp, &self.target).map_err(|e| context(e, "replace", &self.target))?;
-        sync_dir(&self.dir);
-        Ok(())
+            .map_err(|e| context(e.into_error(), "write", &self.target))
+            .and_then(|file| {
+                file.sync_all()
+                    .map_err(|e| context(e, "sync", &self.target))
+            })
+            .and_then(|()| {
+                copy_permissions(&self.target, &self.temp);
+                fs::rename(&self.temp, &self.target)
+                    .map_err(|e| context(e, "replace", &self.target))
+            });
+        match result {
+            Ok(()) => {
+                sync_dir(&self.dir);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&self.temp);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -185,6 +213,7 @@ where
 {
     let target = path.as_ref();
     let dir = parent_dir(target)?;
+    not_a_directory(target)?;
     let temp = temp_name(target, &dir, Some(extension));
     let result = produce(&temp).and_then(|()| {
         let f = File::open(&temp).map_err(|e| context(e, "reopen the temporary for", target))?;
@@ -238,6 +267,26 @@ mod tests {
             assert_eq!(entries(&dir).len(), 1, "temporary exists while writing");
         }
         assert!(entries(&dir).is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_replacement_leaves_no_temporary() {
+        let dir = scratch("dir");
+        let target = dir.join("taken");
+        fs::create_dir(&target).unwrap();
+        let e = write_atomic_bytes(&target, b"draws").unwrap_err();
+        assert!(e.to_string().contains("it is a directory"), "{e}");
+        assert_eq!(entries(&dir), vec!["taken".to_string()]);
+        // A rename that fails after the temporary was written removes it.
+        let f = AtomicFile::create(dir.join("x.csv")).unwrap();
+        fs::create_dir(dir.join("x.csv")).unwrap();
+        fs::write(dir.join("x.csv").join("inside"), b"").unwrap();
+        assert!(f.commit().is_err());
+        assert_eq!(
+            entries(&dir),
+            vec!["taken".to_string(), "x.csv".to_string()]
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 

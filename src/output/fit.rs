@@ -70,6 +70,7 @@ impl Default for FitSummary {
             seconds: 0.0,
             grad_evals: 0,
             extra: Vec::new(),
+            values: Default::default(),
             warnings: Vec::new(),
         }
     }

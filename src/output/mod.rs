@@ -25,7 +25,8 @@ pub use names::{cmdstan_name, stan_name};
 pub use number::{format_roundtrip, format_sig};
 pub use stan_csv::{StanCsv, read_stan_csv, save_stan_csv, stan_csv_string, write_stan_csv};
 pub use summary::{
-    FitSummary, khat_verdict, render_diagnostics, render_parameters, render_table, summary_json,
+    FitSummary, SUMMARY_SCHEMA_VERSION, khat_verdict, render_diagnostics, render_parameters,
+    render_table, snake_case, summary_json,
 };
 pub use trace::{TraceWriter, write_trace_csv};
 

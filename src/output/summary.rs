@@ -42,6 +42,12 @@ pub struct FitSummary {
     /// Values are JSON scalars so numbers stay numbers in JSON; `&str` and
     /// `String` convert with `.into()`.
     pub extra: Vec<(String, serde_json::Value)>,
+    /// The facts of `extra` for programs: snake_case keys, numbers as
+    /// numbers (a value and its standard error as two keys). The JSON
+    /// summary uses these when there are any, and `extra` with its keys in
+    /// snake_case otherwise (fit files written before they existed).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub values: Map<String, Value>,
     /// Sentences for the user, printed after the diagnostics.
     pub warnings: Vec<String>,
 }
@@ -236,6 +242,23 @@ fn num(x: f64) -> Value {
 /// the `extra` entries (a key that clashes with a fixed one is written as
 /// `extra.KEY`) and `warnings`. (JSON objects keep the order their keys are
 /// inserted in.)
+/// The version of the JSON summary's layout (`schema_version`), raised
+/// when a key changes meaning or goes away.
+pub const SUMMARY_SCHEMA_VERSION: u64 = 1;
+
+/// A label in snake_case: `log evidence (IS)` → `log_evidence_is`.
+pub fn snake_case(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
 pub fn summary_json(params: &[ColumnSummary], fit: &FitSummary, config: &Config) -> String {
     let parameters: Map<String, Value> = params
         .iter()
@@ -263,16 +286,28 @@ pub fn summary_json(params: &[ColumnSummary], fit: &FitSummary, config: &Config)
         fit.khat_label.as_deref().unwrap_or(khat_verdict(k)).into()
     });
     diagnostics.insert("khat_verdict".into(), verdict);
-    for (k, v) in &fit.extra {
-        let key = if diagnostics.contains_key(k) || k == "warnings" {
-            format!("extra.{k}")
+    let facts: Vec<(String, Value)> = if fit.values.is_empty() {
+        fit.extra
+            .iter()
+            .map(|(k, v)| (snake_case(k), v.clone()))
+            .collect()
+    } else {
+        fit.values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    for (k, v) in facts {
+        let key = if diagnostics.contains_key(&k) || k == "warnings" {
+            format!("extra_{k}")
         } else {
-            k.clone()
+            k
         };
-        diagnostics.insert(key, v.clone());
+        diagnostics.insert(key, v);
     }
     diagnostics.insert("warnings".into(), fit.warnings.clone().into());
     let root = json!({
+        "schema_version": SUMMARY_SCHEMA_VERSION,
         "parameters": parameters,
         "diagnostics": diagnostics,
         "config": config,

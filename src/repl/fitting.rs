@@ -9,8 +9,10 @@ use crate::shell::progress::{INTERRUPTED, fit_with_progress};
 use crate::shell::{fit_error_text, summary_text};
 use clap::{CommandFactory, Parser};
 use std::sync::atomic::Ordering;
+use vippl::data::DataSpec;
 use vippl::infer::Termination;
 use vippl::output::{self, FitFile};
+use vippl::workflow::outputs::{Input, Output, check_outputs};
 use vippl::workflow::{self, FitFailure, FittedModel};
 
 /// A clap error about `:fit`'s options, in words: a value an option's
@@ -57,6 +59,16 @@ impl Session {
             Err(e) => return Err(option_error(&e)),
         };
         let plan = options::plan(&cmd.fit, &cmd.out, &self.data_files)?;
+        self.check_output_paths(&[
+            ("-o", cmd.out.output.as_deref()),
+            ("--fit", cmd.out.fit_file.as_deref()),
+            ("--trace", cmd.out.trace.as_deref()),
+        ])?;
+        if !cmd.out.quiet {
+            for n in &plan.notes {
+                io.err(&format!("note: {n}\n"));
+            }
+        }
         let src = self.model_source();
         let compiled = src
             .compile()
@@ -101,6 +113,34 @@ impl Session {
         self.fits.push(CompareRow::of(number, &fitted, status));
         self.fit = Some(Fit { number, fitted });
         number
+    }
+
+    /// Refuses output paths that are the model file, a data file or each
+    /// other, or that cannot be files, before anything is fitted or written.
+    pub(crate) fn check_output_paths(&self, outputs: &[(&str, Option<&str>)]) -> Res {
+        let specs: Vec<String> = self
+            .data_files
+            .iter()
+            .map(|a| DataSpec::parse(a).map_or_else(|_| a.clone(), |s| s.path().to_string()))
+            .collect();
+        let mut inputs: Vec<Input> = specs
+            .iter()
+            .map(|p| Input {
+                what: "the data file",
+                path: p,
+            })
+            .collect();
+        if let Some(m) = &self.model.path {
+            inputs.push(Input {
+                what: "the model",
+                path: m,
+            });
+        }
+        let outputs: Vec<Output> = outputs
+            .iter()
+            .filter_map(|(option, p)| p.map(|path| Output { option, path }))
+            .collect();
+        check_outputs(&inputs, &outputs).map_err(|p| Fail::Msg(p.to_string()))
     }
 
     /// Writes the draws and the fit file `:fit` was asked for.
@@ -194,6 +234,7 @@ impl Session {
 
     pub(crate) fn cmd_save(&mut self, path: &str, io: &mut Io<'_>) -> Res {
         let fit = self.fit.as_ref().ok_or("no fit to save: `:fit` first")?;
+        self.check_output_paths(&[(":save", Some(path))])?;
         fit.save_fit(path)?;
         io.err(&format!("saved fit {} to {path}\n", fit.number));
         Ok(())

@@ -18,6 +18,22 @@ pub mod exit {
     pub const UNTRUSTED: i32 = 3;
 }
 
+/// Writes `text` to standard output. A reader that went away (`vippl draws
+/// fit.json | head`) ends the output quietly; any other failure is reported
+/// on stderr. Returns whether everything was written.
+pub fn emit(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            false
+        }
+    }
+}
+
 /// Whether output to `stream` may use ANSI colours: it is a terminal and
 /// `NO_COLOR` is not set.
 pub fn use_color(stream: &impl IsTerminal) -> bool {

@@ -61,7 +61,7 @@ pub struct FitOptions {
     #[arg(long, default_value = "bw", value_parser = typed::<Algorithm>)]
     pub algorithm: Algorithm,
     /// meanfield, fullrank or mixture:K (default: fullrank; meanfield for advi).
-    #[arg(long, value_parser = typed::<FamilyKind>)]
+    #[arg(long, value_parser = family)]
     pub family: Option<FamilyKind>,
     /// kl, fkl, chi2, hellinger or alpha:A.
     #[arg(long, default_value = "kl", value_parser = typed::<Divergence>)]
@@ -157,12 +157,38 @@ pub fn plan(
     let mut config = fit.to_config()?;
     // The diagnostics draw the proposals the output draws are resampled from.
     config.draws = out.draws;
+    let mut notes = Vec::new();
+    // More threads than cores only adds overhead (the results do not
+    // depend on the count).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if config.threads > cores {
+        notes.push(format!(
+            "--threads {}: this machine has {cores} cores; using {cores} threads",
+            config.threads
+        ));
+        config.threads = cores;
+    }
     Ok(FitPlan {
         config,
         resampling: out.resampling(),
         data_files: data_files.to_vec(),
         trace: out.trace.clone(),
+        notes,
     })
+}
+
+/// The most mixture components `--family mixture:K` accepts.
+pub const MAX_COMPONENTS: usize = 100;
+
+/// `--family`: the family's own spelling, with the number of mixture
+/// components capped at [`MAX_COMPONENTS`].
+fn family(text: &str) -> Result<FamilyKind, BadValue> {
+    match typed::<FamilyKind>(text)? {
+        FamilyKind::Mixture(k) if k > MAX_COMPONENTS => Err(BadValue(format!(
+            "{k} components is more than the {MAX_COMPONENTS} a mixture may have (each is a Gaussian fitted at every iteration)"
+        ))),
+        f => Ok(f),
+    }
 }
 
 /// `--grad-tol`: a number of posterior sds, or `none`.

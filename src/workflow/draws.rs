@@ -124,6 +124,7 @@ pub fn draw_points(
         psis,
         threads,
     } = plan;
+    super::limits::check_draws(n, cm.dim(), 0)?;
     if psis {
         let proposals = diagnose::proposals(n);
         if let Some(p) = pool.filter(|p| {
@@ -166,6 +167,7 @@ pub fn draws_at(
     };
     let names = cm.output_names(&probe)?;
     let width = names.len();
+    super::limits::check_draws(n, d, width)?;
     let rows: Vec<Result<DrawRow, String>> = (0..n)
         .into_par_iter()
         .map_init(

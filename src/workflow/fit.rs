@@ -24,6 +24,9 @@ pub struct FitPlan {
     pub data_files: Vec<String>,
     /// Where to write the per-iteration trace as it goes.
     pub trace: Option<String>,
+    /// What the plan changed in the options given (a thread count capped
+    /// at the cores there are), for the shells to print as notes.
+    pub notes: Vec<String>,
 }
 
 /// Why a fit gave nothing to look at.
@@ -77,6 +80,15 @@ pub fn run(
     if model.dim() == 0 {
         return Err(FitFailure::NoParameters);
     }
+    let d = model.dim();
+    let budget = super::limits::memory_budget();
+    // The dimension first: the probe point below is only allocated once
+    // it is known to fit.
+    super::limits::check_fit(d, 0, &plan.config, budget).map_err(FitFailure::Message)?;
+    let width = model
+        .output_names(&vec![0.0; d])
+        .map_or(d, |names| names.len());
+    super::limits::check_fit(d, width, &plan.config, budget).map_err(FitFailure::Message)?;
     let mut writer = match &plan.trace {
         Some(path) => Some(
             TraceWriter::create(path, &trace_parameter_names(model, &plan.config)).map_err(
@@ -136,6 +148,9 @@ impl FitRun {
                 .extra
                 .push(("draws".into(), "PSIS-resampled".into()));
         }
+        diagnostics
+            .values
+            .insert("psis_resampled".into(), psis.into());
         let record = RunRecord::new(
             &source,
             &plan.data_files,
@@ -233,6 +248,33 @@ impl FittedModel {
     pub fn save_draws(&self, path: &str) -> Result<(), String> {
         output::save_stan_csv(path, &self.config(), &self.output.draws)
             .map_err(|e| format!("cannot write draws to `{path}`: {e}"))
+    }
+
+    /// Writes the draws (`draws`, a Stan CSV file) and the fit file (`fit`)
+    /// asked for, all or nothing: both are written to temporaries first and
+    /// put in place only when every one was written.
+    pub fn save_outputs(&self, draws: Option<&str>, fit: Option<&str>) -> Result<(), String> {
+        use std::io::Write;
+        let mut staged = Vec::new();
+        if let Some(path) = draws {
+            let mut f = output::AtomicFile::create(path)
+                .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
+            output::write_stan_csv(&mut f, &self.config(), &self.output.draws)
+                .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
+            staged.push((path, f));
+        }
+        if let Some(path) = fit {
+            let mut f = output::AtomicFile::create(path)
+                .map_err(|e| format!("cannot write fit file `{path}`: {e}"))?;
+            f.write_all(self.fit_file().to_json_string().as_bytes())
+                .map_err(|e| format!("cannot write fit file `{path}`: {e}"))?;
+            staged.push((path, f));
+        }
+        for (path, f) in staged {
+            f.commit()
+                .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Whether a new fit should be trusted as is; `None` for a re-opened one.

@@ -14,6 +14,8 @@
 
 pub mod draws;
 pub mod fit;
+pub mod limits;
+pub mod outputs;
 pub mod record;
 pub mod report;
 pub mod source;

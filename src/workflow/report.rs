@@ -36,6 +36,11 @@ fn khat_label(diagnostics: &Diagnostics) -> Option<String> {
     (label != khat_verdict(k)).then_some(label)
 }
 
+/// A number for the JSON summary: `null` when it is not finite.
+fn number(x: f64) -> serde_json::Value {
+    if x.is_finite() { json!(x) } else { serde_json::Value::Null }
+}
+
 /// The diagnostics block of a fit that took `seconds`. A warning the
 /// engine and the diagnostics both gave is listed once.
 pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
@@ -85,6 +90,39 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
             output::format_sig(result.final_step, 3)
         )),
     ));
+    let mut values = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        values.insert(k.to_string(), v);
+    };
+    put("method", method_text(&result.config).into());
+    put("log_evidence", number(dg.log_evidence));
+    put(
+        "log_evidence_se",
+        number(dg.log_evidence_se),
+    );
+    if let Some(c) = dg.cubo {
+        put("cubo", number(c));
+    }
+    put("importance_ess", number(dg.psis_ess));
+    put("importance_draws", json!(dg.draws));
+    put("restarts", json!(result.restarts.len().max(1)));
+    if result.restarts.len() > 1 {
+        put("best_restart", json!(result.best_restart + 1));
+        put(
+            "restart_elbos",
+            result
+                .restarts
+                .iter()
+                .map(|r| number(r.elbo))
+                .collect(),
+        );
+    }
+    put("step_initial", number(result.initial_step));
+    put("step_final", number(result.final_step));
+    put(
+        "rescued_by_step_control",
+        result.rescued_by_step_control.into(),
+    );
     // `fit` has already added the diagnostics' own warnings.
     let mut warnings = result.warnings.clone();
     if result.rescued_by_step_control {
@@ -103,6 +141,7 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         seconds,
         grad_evals: result.grad_evals as u64,
         extra,
+        values,
         warnings: once_each(warnings),
     }
 }

@@ -85,6 +85,17 @@ pub fn compile_checked(
     sources: SourceMap,
     data: &DataInput,
 ) -> Result<Compiled, Rejected> {
+    // Sizes the machine cannot hold are refused before anything is allocated.
+    let mut too_large = super::limits::check_int_data(&model, data);
+    if too_large.is_empty() {
+        too_large = super::limits::check_sizes(&model, data);
+    }
+    if !too_large.is_empty() {
+        return Err(Rejected {
+            sources,
+            diagnostics: too_large,
+        });
+    }
     match density::compile(model, sources.clone(), data) {
         Ok((model, warnings)) => Ok(Compiled { model, warnings }),
         Err(diagnostics) => Err(Rejected {

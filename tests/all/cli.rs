@@ -268,7 +268,8 @@ fn an_existing_output_survives_a_failed_write() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("cannot write draws"),
+        text(&out.stderr).contains("out.csv`: the directory")
+            && text(&out.stderr).contains("does not exist (create it first)"),
         "{}",
         text(&out.stderr)
     );

@@ -21,5 +21,6 @@ mod plot;
 mod repl_cli;
 mod repl_pty;
 mod repl_support;
+mod robust;
 mod syntax;
 mod transform;

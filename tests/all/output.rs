@@ -70,6 +70,7 @@ fn sample_fit() -> FitSummary {
         seconds: 1.234,
         grad_evals: 180_000,
         extra: vec![("restarts".into(), 3.into()), ("step".into(), 0.05.into())],
+        values: Default::default(),
         warnings: vec!["k̂ = 0.62: importance-weighted estimates are noisy".into()],
     }
 }
