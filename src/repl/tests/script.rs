@@ -117,7 +117,7 @@ fn errors_leave_the_session_intact() {
     assert!(d.fails(":reload extra").contains("takes no arguments"));
     assert!(
         d.fails(&format!(":save {}", s.path("no/such/dir/f.json")))
-            .contains("cannot write")
+            .contains("does not exist (create it first)")
     );
     // Nothing changed: same model, same fit, and fitting still works.
     assert_eq!(d.out(":summary"), before);
