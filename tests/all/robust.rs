@@ -3,6 +3,7 @@
 //! broken pipes. Each ends with a diagnostic and an exit code, never a
 //! crash.
 
+use crate::cli::{text, write};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -17,21 +18,9 @@ fn vippl(args: &[&str]) -> Output {
         .expect("vippl runs")
 }
 
+/// A fresh scratch directory, apart from the other command-line tests'.
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vippl-robust-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p.to_string_lossy().into_owned()
+    crate::cli::scratch(&format!("robust-{name}"))
 }
 
 /// Exit code and stderr, checked not to be a panic or an abort.
