@@ -48,7 +48,9 @@ fn parameter_data_and_quantity_names() {
         at_end("ta", &n),
         (
             0,
-            vec!["tanh".to_string(), "target".to_string(), "tau".to_string()]
+            ["tail", "tan", "tanh", "target", "tau"]
+                .map(String::from)
+                .to_vec()
         )
     );
     assert_eq!(at_end("2 * the", &n), (4, vec!["theta".to_string()]));
