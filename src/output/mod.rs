@@ -22,7 +22,8 @@ pub use draws::{ColumnSummary, Draws, SUMMARY_PROBS};
 pub use fit::{FIT_FORMAT, FIT_FORMAT_VERSION, FitFile, TraceRow};
 pub use number::{format_roundtrip, format_sig};
 pub use stan_csv::{
-    StanCsv, cmdstan_name, read_stan_csv, save_stan_csv, stan_csv_string, stan_name, write_stan_csv,
+    StanCsv, cmdstan_name, read_stan_csv, save_stan_csv, stan_csv_string, stan_name,
+    write_stan_csv, write_variational_csv,
 };
 pub use summary::{
     FitSummary, SUMMARY_SCHEMA_VERSION, khat_verdict, render_diagnostics, render_parameters,

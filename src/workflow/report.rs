@@ -61,7 +61,11 @@ pub fn method_text(c: &FitConfig) -> String {
 
 /// A number for the JSON summary: `null` when it is not finite.
 fn number(x: f64) -> serde_json::Value {
-    if x.is_finite() { json!(x) } else { serde_json::Value::Null }
+    if x.is_finite() {
+        json!(x)
+    } else {
+        serde_json::Value::Null
+    }
 }
 
 /// The diagnostics block of a fit that took `seconds`. A warning the
@@ -119,10 +123,7 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
     };
     put("method", method_text(&result.config).into());
     put("log_evidence", number(dg.log_evidence));
-    put(
-        "log_evidence_se",
-        number(dg.log_evidence_se),
-    );
+    put("log_evidence_se", number(dg.log_evidence_se));
     if let Some(c) = dg.cubo {
         put("cubo", number(c));
     }
@@ -133,11 +134,7 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         put("best_restart", json!(result.best_restart + 1));
         put(
             "restart_elbos",
-            result
-                .restarts
-                .iter()
-                .map(|r| number(r.elbo))
-                .collect(),
+            result.restarts.iter().map(|r| number(r.elbo)).collect(),
         );
     }
     put("step_initial", number(result.initial_step));

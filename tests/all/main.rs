@@ -3,6 +3,7 @@
 mod accuracy;
 mod check;
 mod cli;
+mod cmdstan;
 mod density;
 mod density_props;
 mod diagnose;
