@@ -57,9 +57,13 @@ pub struct DrawsArgs {
     /// Random seed (default: the fit's own seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Resample by Pareto-smoothed importance weights.
-    #[arg(long)]
+    /// Resample by Pareto-smoothed importance weights even when k̂ ≥ 0.7 (by default, as
+    /// `vippl infer` does, they are resampled only when k̂ < 0.7).
+    #[arg(long, conflicts_with = "no_psis_resample")]
     pub psis_resample: bool,
+    /// Plain draws from the approximation, without importance resampling.
+    #[arg(long)]
+    pub no_psis_resample: bool,
     /// Write a Stan CSV file (default: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
     pub output: Option<String>,
@@ -83,29 +87,45 @@ pub fn draws(args: &DrawsArgs) -> i32 {
         Err(Failed(c)) => return c,
     };
     let seed = args.seed.unwrap_or(f.file.seed);
-    let draws = match draw(&f, args.n, seed, args.psis_resample) {
+    // The same rule as `vippl infer`: resampled when PSIS is reliable.
+    let psis = if args.no_psis_resample {
+        false
+    } else if args.psis_resample {
+        true
+    } else {
+        f.file
+            .diagnostics
+            .khat
+            .is_some_and(|k| workflow::khat_verdict(k) != "do not trust")
+    };
+    let draws = match draw(&f, args.n, seed, psis) {
         Ok(d) => d,
         Err(Failed(c)) => return c,
     };
-    let mut record = f.file.config.clone();
-    record.push("draws_from", args.fit.clone());
-    record.push("draws_seed", seed);
+    let eta = workflow::draws::recorded_eta(&f.file.diagnostics.values);
+    let mut record = f.record.clone();
+    record.variational.output_samples = args.n as u64;
+    let mut header = record.stan_csv_config(eta, psis);
+    header.push("draws_from", args.fit.clone());
+    header.push("draws_seed", seed);
+    let write = |w: &mut dyn std::io::Write| {
+        workflow::draws::write_draws_csv(w, &header, &f.model, &f.approximation, &draws, seed, eta)
+    };
     match &args.output {
         Some(path) => {
-            if let Err(e) = output::save_stan_csv(path, &record, &draws) {
+            if let Err(e) = output::write_atomic(path, write) {
                 load::error(format!("cannot write `{path}`: {e}"));
                 return exit::MODEL;
             }
         }
-        None => match output::stan_csv_string(&record, &draws) {
-            Ok(s) => {
-                emit(&s);
-            }
-            Err(e) => {
+        None => {
+            let mut buf = Vec::new();
+            if let Err(e) = write(&mut buf) {
                 load::error(e);
                 return exit::MODEL;
             }
-        },
+            emit(&String::from_utf8_lossy(&buf));
+        }
     }
     exit::OK
 }

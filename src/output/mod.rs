@@ -23,7 +23,9 @@ pub use draws::{ColumnSummary, Draws, SUMMARY_PROBS};
 pub use fit::{FIT_FORMAT, FIT_FORMAT_VERSION, FitFile, TraceRow};
 pub use names::{cmdstan_name, stan_name};
 pub use number::{format_roundtrip, format_sig};
-pub use stan_csv::{StanCsv, read_stan_csv, save_stan_csv, stan_csv_string, write_stan_csv};
+pub use stan_csv::{
+    StanCsv, read_stan_csv, save_stan_csv, stan_csv_string, write_stan_csv, write_variational_csv,
+};
 pub use summary::{
     FitSummary, SUMMARY_SCHEMA_VERSION, khat_verdict, render_diagnostics, render_parameters,
     render_table, snake_case, summary_json,

@@ -5,7 +5,9 @@
 //! nothing time- or machine-dependent, so a seed gives a byte-identical file),
 //! the header `lp__,log_p__,log_g__,<quantities>` with CmdStan's dotted names,
 //! then one line per draw. As in CmdStan's variational output `lp__` is 0;
-//! unlike it there is no leading row holding the mean. Numbers are written in
+//! [`write_variational_csv`] writes its layout exactly: the header, the
+//! `# Stepsize adaptation complete.` / `# eta = ...` comments, a first row
+//! holding the mean of the approximation (`0,0,0,...`), then the draws. Numbers are written in
 //! their shortest round-trip form ([`format_roundtrip`]): more digits than
 //! CmdStan's 6 where needed, so a file reproduces the draws bit for bit.
 
@@ -46,6 +48,47 @@ pub fn write_stan_csv(w: &mut dyn Write, config: &Config, draws: &Draws) -> io::
     w.write_all(config.comment_lines().as_bytes())?;
     w.write_all(header.join(",").as_bytes())?;
     w.write_all(b"\n")?;
+    write_rows(w, draws)
+}
+
+/// CmdStan's variational output: comments, header, the step-size comments,
+/// the row of the approximation's mean (`lp__`, `log_p__` and `log_g__` 0,
+/// then `mean`, one value per quantity), then one row per draw. cmdstanpy
+/// takes the first row as the mean and the rest as draws; [`read_stan_csv`]
+/// does the same.
+pub fn write_variational_csv(
+    w: &mut dyn Write,
+    config: &Config,
+    draws: &Draws,
+    mean: &[f64],
+    eta: f64,
+) -> io::Result<()> {
+    let header = header_names(draws)?;
+    if mean.len() != draws.names.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the mean row has {} values for {} quantities",
+                mean.len(),
+                draws.names.len()
+            ),
+        ));
+    }
+    w.write_all(config.comment_lines().as_bytes())?;
+    w.write_all(header.join(",").as_bytes())?;
+    w.write_all(b"\n# Stepsize adaptation complete.\n# eta = ")?;
+    write_number(w, eta)?;
+    w.write_all(b"\n0,0,0")?;
+    for &x in mean {
+        w.write_all(b",")?;
+        write_number(w, x)?;
+    }
+    w.write_all(b"\n")?;
+    write_rows(w, draws)
+}
+
+/// The draw rows.
+fn write_rows(w: &mut dyn Write, draws: &Draws) -> io::Result<()> {
     for i in 0..draws.n_draws {
         w.write_all(b"0,")?;
         write_number(w, draws.log_p[i])?;
@@ -94,6 +137,10 @@ pub struct StanCsv {
     pub header: Vec<String>,
     /// One vector per data line, as many values as header names.
     pub rows: Vec<Vec<f64>>,
+    /// The first data line of CmdStan's variational output (the mean of
+    /// the approximation), which is not a draw: present when the
+    /// `Stepsize adaptation` comment comes between the header and it.
+    pub mean: Option<Vec<f64>>,
 }
 
 impl StanCsv {
@@ -147,11 +194,17 @@ pub fn read_stan_csv(text: &str) -> Result<StanCsv, String> {
     let mut comments = Vec::new();
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
+    let mut mean = None;
+    let mut mean_next = false;
     for (k, raw) in text.lines().enumerate() {
         let line = raw.trim_end_matches('\r');
         let lineno = k + 1;
         if let Some(c) = line.strip_prefix('#') {
-            comments.push(c.strip_prefix(' ').unwrap_or(c).to_string());
+            let c = c.strip_prefix(' ').unwrap_or(c);
+            if header.is_some() && rows.is_empty() && mean.is_none() {
+                mean_next |= c.starts_with("Stepsize adaptation");
+            }
+            comments.push(c.to_string());
             continue;
         }
         if line.trim().is_empty() {
@@ -183,7 +236,12 @@ pub fn read_stan_csv(text: &str) -> Result<StanCsv, String> {
                         })
                     })
                     .collect::<Result<Vec<f64>, String>>()?;
-                rows.push(row);
+                if mean_next {
+                    mean = Some(row);
+                    mean_next = false;
+                } else {
+                    rows.push(row);
+                }
             }
         }
     }
@@ -192,6 +250,7 @@ pub fn read_stan_csv(text: &str) -> Result<StanCsv, String> {
         comments,
         header,
         rows,
+        mean,
     })
 }
 
@@ -210,6 +269,36 @@ mod tests {
         assert_eq!(ok.rows.len(), 2);
         assert!(ok.rows[0][1].is_nan());
         assert_eq!(ok.comments, vec!["t"]);
+    }
+
+    #[test]
+    fn the_variational_layout_has_the_mean_row_first() {
+        let d = Draws::new(
+            vec!["a".into(), "b[1]".into()],
+            2,
+            vec![1.0, 2.0, 3.0, 4.0],
+            vec![-1.0, -2.0],
+            vec![-0.5, -0.25],
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        write_variational_csv(
+            &mut buf,
+            &Config::new().set("method", "variational"),
+            &d,
+            &[2.0, 3.0],
+            0.5,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(
+            text,
+            "# method = variational\nlp__,log_p__,log_g__,a,b.1\n# Stepsize adaptation complete.\n# eta = 0.5\n0,0,0,2,3\n0,-1,-0.5,1,2\n0,-2,-0.25,3,4\n"
+        );
+        let back = read_stan_csv(&text).unwrap();
+        assert_eq!(back.mean, Some(vec![0.0, 0.0, 0.0, 2.0, 3.0]));
+        assert_eq!(back.rows.len(), 2);
+        assert_eq!(back.to_draws().unwrap(), d);
     }
 
     #[test]

@@ -234,7 +234,7 @@ impl Session {
 
     pub(crate) fn cmd_save(&mut self, path: &str, io: &mut Io<'_>) -> Res {
         let fit = self.fit.as_ref().ok_or("no fit to save: `:fit` first")?;
-        self.check_output_paths(&[(":save", Some(path))])?;
+        self.check_output_paths(&[("fit file", Some(path))])?;
         fit.save_fit(path)?;
         io.err(&format!("saved fit {} to {path}\n", fit.number));
         Ok(())

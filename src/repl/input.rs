@@ -107,16 +107,32 @@ fn has_top_level_statement_operator(code: &str) -> bool {
 
 /// Whether the text typed so far stops in the middle of something, so the
 /// reader should ask for another line. Commands continue only when their
-/// argument is an expression (`:prob`, `:hist`, `:logp`, `:grad`).
+/// argument is an expression (`:prob`, `:hist`, `:logp`, `:grad`) with a
+/// bracket still open: `:prob tau >` is read as it is (and reported), so
+/// that it never takes the next line of a script as its end.
 pub fn needs_more(text: &str) -> bool {
     match classify(text) {
         Input::Empty => vippl::syntax::needs_more_input(text),
         Input::Command { name, args } => {
             matches!(name, "prob" | "hist" | "logp" | "grad")
+                && open_bracket(args)
                 && vippl::syntax::needs_more_input(args)
         }
         Input::Statement(_) | Input::Expression(_) => vippl::syntax::needs_more_input(text),
     }
+}
+
+/// Whether a bracket (`(`, `[`, `{`) is still open at the end of `text`.
+fn open_bracket(text: &str) -> bool {
+    let mut depth = 0i64;
+    for c in text.chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth > 0
 }
 
 /// Splits command arguments at whitespace; single or double quotes keep
@@ -262,6 +278,9 @@ mod tests {
         assert!(needs_more("let a = b +"));
         assert!(needs_more("/* open comment"));
         assert!(needs_more(":prob (theta[1] >"));
+        // A command without an open bracket ends at its line, whatever follows.
+        assert!(!needs_more(":prob tau >"));
+        assert!(!needs_more(":hist mu +"));
         assert!(!needs_more("param tau: real<lower=0>"));
         assert!(!needs_more("for i in 1:N { y[i] ~ normal(0, 1) }"));
         assert!(!needs_more(":load (odd).vi"));

@@ -192,3 +192,37 @@ pub fn draws_at(
     }
     Draws::new(names, n, values, log_p, log_g)
 }
+
+/// The row of the approximation's mean in a Stan CSV file: the
+/// constrained parameters, `let`s and `gen`s at the mean of q (in the
+/// order of the draws' columns).
+pub fn mean_row(cm: &CompiledModel, approx: &Approximation, seed: u64) -> Result<Vec<f64>, String> {
+    let at = draws_at(cm, approx, &approx.mean(), seed)?;
+    Ok(at.row(0).to_vec())
+}
+
+/// The initial step of a fit as its diagnostics recorded it (CmdStan's
+/// `eta`), or 1 when they did not.
+pub fn recorded_eta(values: &serde_json::Map<String, serde_json::Value>) -> f64 {
+    values
+        .get("step_initial")
+        .and_then(serde_json::Value::as_f64)
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .unwrap_or(1.0)
+}
+
+/// Writes draws as CmdStan's variational output (see
+/// [`crate::output::write_variational_csv`]): `header` is the comment
+/// block, the mean row is computed from `approx`.
+pub fn write_draws_csv(
+    w: &mut dyn std::io::Write,
+    header: &crate::output::Config,
+    cm: &CompiledModel,
+    approx: &Approximation,
+    draws: &Draws,
+    seed: u64,
+    eta: f64,
+) -> std::io::Result<()> {
+    let mean = mean_row(cm, approx, seed).map_err(std::io::Error::other)?;
+    crate::output::write_variational_csv(w, header, draws, &mean, eta)
+}

@@ -244,9 +244,31 @@ impl FittedModel {
         })
     }
 
+    /// The comment header of the draws' Stan CSV file: CmdStan's
+    /// variational layout, with whether these draws were resampled.
+    pub fn stan_csv_config(&self) -> Config {
+        self.record.stan_csv_config(
+            super::draws::recorded_eta(&self.diagnostics.values),
+            self.output.psis,
+        )
+    }
+
+    /// Writes the output draws as CmdStan's variational Stan CSV.
+    pub fn write_draws_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        super::draws::write_draws_csv(
+            w,
+            &self.stan_csv_config(),
+            &self.model,
+            &self.approximation,
+            &self.output.draws,
+            self.seed,
+            super::draws::recorded_eta(&self.diagnostics.values),
+        )
+    }
+
     /// Writes the output draws as a Stan CSV file.
     pub fn save_draws(&self, path: &str) -> Result<(), String> {
-        output::save_stan_csv(path, &self.config(), &self.output.draws)
+        output::write_atomic(path, |w| self.write_draws_csv(w))
             .map_err(|e| format!("cannot write draws to `{path}`: {e}"))
     }
 
@@ -259,7 +281,7 @@ impl FittedModel {
         if let Some(path) = draws {
             let mut f = output::AtomicFile::create(path)
                 .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
-            output::write_stan_csv(&mut f, &self.config(), &self.output.draws)
+            self.write_draws_csv(&mut f)
                 .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
             staged.push((path, f));
         }

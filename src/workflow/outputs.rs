@@ -86,7 +86,7 @@ fn writable(option: &str, path: &str) -> Result<(), OutputProblem> {
     let p = Path::new(path);
     let bad = |why: String| {
         Err(OutputProblem::Unwritable(format!(
-            "{option} `{path}`: {why}"
+            "cannot write {option} `{path}`: {why}"
         )))
     };
     if path.is_empty() {

@@ -145,6 +145,52 @@ impl RunRecord {
     }
 
     /// Reads a record back from the tree a fit file holds.
+    /// The comment header of a Stan CSV file of draws, in the layout of
+    /// CmdStan's variational output so that its readers (cmdstanpy's
+    /// `from_csv`, ArviZ's `from_cmdstan`) take it as one: `algorithm` is
+    /// the family (`meanfield`, `fullrank`; `mixture:K` has no CmdStan
+    /// name), `grad_samples`, `elbo_samples`, `eta` (the initial step),
+    /// `eval_elbo` and `output_samples` are CmdStan's keys. `tol_rel_obj`
+    /// is always there because those readers require it; `stopping_rule`
+    /// says whether it or the natural-gradient rule (`grad_tol`) decided.
+    /// `psis_resample` says whether these draws were resampled.
+    pub fn stan_csv_config(&self, eta: f64, psis: bool) -> Config {
+        let v = &self.variational;
+        let e = &self.engine;
+        let natural = e.grad_tol.filter(|_| v.algorithm != Algorithm::Advi);
+        Config::new()
+            .set("model", self.model.clone())
+            .set("method", self.method.clone())
+            .section("variational", |s| {
+                let s = s
+                    .set("algorithm", v.family.to_string())
+                    .set("iter", v.iter)
+                    .set("grad_samples", v.samples)
+                    .set("elbo_samples", e.elbo_samples as u64)
+                    .set("eta", eta)
+                    .set("tol_rel_obj", v.tol_rel_obj)
+                    .set("eval_elbo", e.resolved_eval_every(None) as u64)
+                    .set("output_samples", v.output_samples);
+                let s = match natural {
+                    Some(g) => s
+                        .set("stopping_rule", "natural_gradient")
+                        .set("grad_tol", g),
+                    None => s.set("stopping_rule", "tol_rel_obj"),
+                };
+                s.set("flow", v.algorithm.to_string())
+                    .set("divergence", v.divergence.to_string())
+                    .set("estimator", v.estimator.to_string())
+                    .set("optimizer", v.optimizer.to_string())
+                    .set("step", v.step.to_string())
+                    .set("init", v.init.to_string())
+                    .set("restarts", v.restarts)
+                    .set("psis_resample", psis)
+            })
+            .section("random", |s| s.set("seed", self.random.seed))
+            .section("data", |s| s.set("file", self.data.file.clone()))
+            .set("engine", sorted_keys(json_of(&self.engine)))
+    }
+
     pub fn from_config(config: &Config) -> Result<RunRecord, String> {
         serde_json::to_value(config)
             .and_then(serde_json::from_value)

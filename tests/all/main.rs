@@ -4,6 +4,7 @@ mod accuracy;
 mod architecture;
 mod check;
 mod cli;
+mod cmdstan;
 mod density;
 mod density_props;
 mod diagnose;

@@ -474,3 +474,66 @@ fn the_json_summary_is_versioned_snake_case_and_numeric() {
     assert_eq!(w["diagnostics"]["log_evidence"], diag["log_evidence"]);
     assert_eq!(w["schema_version"], v["schema_version"]);
 }
+
+mod data_props {
+    //! A short version of the `data_files` fuzz target: random Stan JSON
+    //! and CSV texts bound to a model whose sizes come from the data end in
+    //! a value or a diagnostic, never a panic or a huge allocation.
+    use proptest::prelude::*;
+    use vippl::data::{DataInput, DataSpec};
+
+    const MODEL: &str = "data N: int<lower=0>\ndata K: int<lower=0>\ndata y: real[N]\n\
+data g: int[N]\ndata X: real[N, K]\nvar v: real[N, K]\nparam mu: real\n\
+mu ~ normal(0, 1)\ny ~ normal(mu, 1)\n";
+
+    fn bind(spec: DataSpec, text: &str) {
+        let mut input = DataInput::default();
+        if input.add(&spec, text).is_ok() {
+            let _ = vippl::workflow::compile_text("m.vi", MODEL, &input);
+        }
+    }
+
+    /// Numbers as people and programs write them, well and badly.
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<f64>().prop_map(|x| x.to_string()),
+            Just("99999999999999999999999".to_string()),
+            Just("4294967296".to_string()),
+            Just("1e400".to_string()),
+            Just("NA".to_string()),
+            Just("NaN".to_string()),
+            Just("-Inf".to_string()),
+            Just(String::new()),
+            Just("\"1\"".to_string()),
+            "[a-z0-9.,\\-]{0,4}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+        #[test]
+        fn json_data_never_panics(n in cell(), k in cell(), ys in prop::collection::vec(cell(), 0..6)) {
+            let text = format!(
+                "{{\"N\": {n}, \"K\": {k}, \"y\": [{}], \"g\": [{}], \"X\": [[{}]]}}",
+                ys.join(", "), ys.join(", "), ys.join(", ")
+            );
+            bind(DataSpec::Json("d.json".into()), &text);
+        }
+
+        #[test]
+        fn csv_data_never_panics(rows in prop::collection::vec(prop::collection::vec(cell(), 1..4), 0..6)) {
+            let body: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+            bind(DataSpec::Csv("d.csv".into()), &format!("y,g\n{}\n", body.join("\n")));
+            bind(DataSpec::Named("X".into(), "x.csv".into()), &body.join("\n"));
+        }
+
+        #[test]
+        fn any_text_is_read_or_refused(text in "\\PC{0,200}") {
+            bind(DataSpec::Json("d.json".into()), &text);
+            bind(DataSpec::Csv("d.csv".into()), &text);
+            bind(DataSpec::Named("X".into(), "x.csv".into()), &text);
+        }
+    }
+}
