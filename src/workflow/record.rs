@@ -144,7 +144,6 @@ impl RunRecord {
             .set("engine", sorted_keys(json_of(&self.engine)))
     }
 
-    /// Reads a record back from the tree a fit file holds.
     /// The comment header of a Stan CSV file of draws, in the layout of
     /// CmdStan's variational output so that its readers (cmdstanpy's
     /// `from_csv`, ArviZ's `from_cmdstan`) take it as one: `algorithm` is
@@ -169,7 +168,7 @@ impl RunRecord {
                     .set("elbo_samples", e.elbo_samples as u64)
                     .set("eta", eta)
                     .set("tol_rel_obj", v.tol_rel_obj)
-                    .set("eval_elbo", e.resolved_eval_every(None) as u64)
+                    .set("eval_elbo", e.eval_every.unwrap_or(100) as u64)
                     .set("output_samples", v.output_samples);
                 let s = match natural {
                     Some(g) => s
@@ -191,6 +190,7 @@ impl RunRecord {
             .set("engine", sorted_keys(json_of(&self.engine)))
     }
 
+    /// Reads a record back from the tree a fit file holds.
     pub fn from_config(config: &Config) -> Result<RunRecord, String> {
         serde_json::to_value(config)
             .and_then(serde_json::from_value)
