@@ -41,13 +41,30 @@ pub(crate) fn run_fit<T: Target>(
     )
     .map_err(FitError::Other)?;
     let mut record = Record::new(&plan);
-    for r in 0..config.restarts {
-        observer.restart(r, config.restarts);
+    let mut total = config.restarts;
+    let mut r = 0;
+    while r < total {
+        observer.restart(r, total);
         record.restart = r;
+        r += 1;
         let Some(kept) = run_restart(&plan, &mut batch, given, &mut record, observer) else {
             continue;
         };
         let interrupted = kept.outcome.termination == Termination::Interrupted;
+        if r == 1 && config.restarts == 1 && record.untrusted_start && !interrupted {
+            // No trustworthy mode: the flow's end depends on where it
+            // starts (spikes at scale boundaries, separate basins), so
+            // compare several starts by their ELBO.
+            total = UNTRUSTED_START_RESTARTS;
+            record.multi = true;
+            record.say_of_result(
+                format!(
+                    "the mode search found no trustworthy mode, so {total} restarts were run \
+                     and the one with the best ELBO is kept (--restarts N sets the number)"
+                ),
+                observer,
+            );
+        }
         record.keep(kept);
         if interrupted {
             break;
@@ -55,6 +72,10 @@ pub(crate) fn run_fit<T: Target>(
     }
     record.finish(&plan, observer)
 }
+
+/// Restarts run, with the default `--restarts 1`, when the first start
+/// found no trustworthy mode.
+pub(crate) const UNTRUSTED_START_RESTARTS: usize = 4;
 
 /// What a fit keeps of a restart.
 struct Kept {
@@ -79,6 +100,8 @@ struct Record {
     /// How the current restart started, for its summary.
     start_text: String,
     start_grad_evals: usize,
+    /// Whether the current restart's start found no trustworthy mode.
+    untrusted_start: bool,
 }
 
 impl Record {
@@ -95,6 +118,7 @@ impl Record {
             recorded: plan.recorded(),
             start_text: String::new(),
             start_grad_evals: 0,
+            untrusted_start: false,
         }
     }
 
@@ -239,6 +263,8 @@ fn run_restart<T: Target>(
         }
     };
     record.grad_evals += start.grad_evals;
+    record.density_evals += start.density_evals;
+    record.untrusted_start = start.untrusted_mode;
     for w in std::mem::take(&mut start.warnings) {
         record.say(w, observer);
     }

@@ -4,10 +4,10 @@
 
 use super::choices::Init;
 use super::family::Approximation;
-use super::lbfgs::{self, Status};
 use super::linalg::{dot, mat_mul_t, spectral_apply, symmetric_eigen};
+use super::mode_search;
 use super::plan::Plan;
-use super::result::{Control, FitError, Observer};
+use super::result::{FitError, Observer};
 use super::{Target, streams};
 use crate::random::stream;
 use rand::RngExt;
@@ -27,20 +27,27 @@ pub(crate) struct Start {
     pub describe: String,
     pub warnings: Vec<String>,
     pub grad_evals: usize,
+    /// Log densities evaluated without a gradient (the path's ELBOs).
+    pub density_evals: usize,
     /// The centre of the start (the mode for `map`).
     pub center: Vec<f64>,
+    /// The mode search found no mode whose Laplace approximation is a
+    /// good Gaussian (see `mode_search`).
+    pub untrusted_mode: bool,
 }
 
 /// Attempts at finding a finite starting point before giving up (Stan: 100).
 const MAX_TRIES: usize = 100;
 
 /// A point where log π̃ and its gradient are finite: zero (restart 0 unless
-/// `random`) or uniform(−2, 2) draws.
+/// `random`) or uniform(−2, 2) draws (a stream of their own for each extra
+/// search path).
 pub(crate) fn finite_point<T: Target>(
     target: &T,
     ws: &mut T::Workspace,
     seed: u64,
     restart: usize,
+    path: u64,
     try_zero: bool,
     evals: &mut usize,
 ) -> Result<Vec<f64>, FitError> {
@@ -49,7 +56,8 @@ pub(crate) fn finite_point<T: Target>(
     let mut x = vec![0.0; d];
     for attempt in 0..MAX_TRIES {
         if attempt > 0 || !try_zero {
-            let mut rng = stream(seed, &[streams::INIT, restart as u64, attempt as u64]);
+            let key = [streams::INIT, restart as u64, attempt as u64, path];
+            let mut rng = stream(seed, if path == 0 { &key[..3] } else { &key });
             for v in x.iter_mut() {
                 *v = rng.random_range(-2.0..2.0);
             }
@@ -174,9 +182,10 @@ pub(crate) fn start<T: Target>(
     let init = plan.init;
     let seed = plan.config.seed;
     let mut evals = 0;
+    let mut density_evals = 0;
     let mut warnings = Vec::new();
     let try_zero = restart == 0 && init != Init::Random;
-    let x0 = finite_point(target, ws, seed, restart, try_zero, &mut evals)?;
+    let x0 = finite_point(target, ws, seed, restart, 0, try_zero, &mut evals)?;
     let from = if try_zero {
         "zero"
     } else {
@@ -190,16 +199,19 @@ pub(crate) fn start<T: Target>(
                 scale: identity(d),
                 curvature: c,
                 describe: format!("{init}: mean at {from}, identity scale"),
+                untrusted_mode: false,
             }
         }
-        Init::Map => at_mode(
+        Init::Map => mode_search::at_mode(
             target,
             ws,
             x0,
             from,
+            plan,
             restart,
             observer,
             &mut evals,
+            &mut density_evals,
             &mut warnings,
         ),
     };
@@ -219,110 +231,29 @@ pub(crate) fn start<T: Target>(
         describe: centred.describe,
         warnings,
         grad_evals: evals,
+        density_evals,
+        untrusted_mode: centred.untrusted_mode,
         center: centred.center,
     })
 }
 
 /// A starting Gaussian before mixtures spread their means.
-struct Centred {
-    center: Vec<f64>,
-    scale: Vec<f64>,
+pub(crate) struct Centred {
+    pub center: Vec<f64>,
+    pub scale: Vec<f64>,
     /// Largest curvature and the flattest direction's (see [`curvature`]).
-    curvature: (f64, Option<f64>),
-    describe: String,
+    pub curvature: (f64, Option<f64>),
+    pub describe: String,
+    /// Whether it came from a mode search that found no trustworthy mode.
+    pub untrusted_mode: bool,
 }
 
-fn identity(d: usize) -> Vec<f64> {
+pub(crate) fn identity(d: usize) -> Vec<f64> {
     let mut eye = vec![0.0; d * d];
     for i in 0..d {
         eye[i * d + i] = 1.0;
     }
     eye
-}
-
-/// `map`: L-BFGS from `x0` to the mode and the Laplace covariance there;
-/// when that fails, `x0` with an identity scale (and a warning).
-#[allow(clippy::too_many_arguments)]
-fn at_mode<T: Target>(
-    target: &T,
-    ws: &mut T::Workspace,
-    x0: Vec<f64>,
-    from: &str,
-    restart: usize,
-    observer: &mut dyn Observer,
-    evals: &mut usize,
-    warnings: &mut Vec<String>,
-) -> Centred {
-    let d = x0.len();
-    let mut interrupted = false;
-    let out = lbfgs::minimize(
-        |x, g| {
-            let lp = target.log_density_and_gradient(ws, x, g);
-            for v in g.iter_mut() {
-                *v = -*v;
-            }
-            -lp
-        },
-        &x0,
-        2000,
-        |it, f| {
-            let go = observer.mode_search(restart, it, -f) == Control::Continue;
-            interrupted |= !go;
-            go
-        },
-    );
-    *evals += out.evals;
-    let gmax = out.grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let found = out.f.is_finite()
-        && (out.status == Status::Converged
-            || (matches!(out.status, Status::LineSearchFailed | Status::MaxIterations)
-                && gmax <= 1e-3));
-    if interrupted {
-        warnings
-            .push("the search for the mode was interrupted; starting from where it stopped".into());
-    }
-    let lap = if found || interrupted {
-        laplace(target, ws, &out.x, evals)
-    } else {
-        None
-    };
-    if let Some((s, lmax, lmin, w)) = lap {
-        if let Some(w) = w {
-            warnings.push(w);
-        }
-        return Centred {
-            center: out.x,
-            scale: s,
-            curvature: (lmax, Some(lmin)),
-            describe: format!(
-                "map: mode by L-BFGS from {from} ({} iterations), Laplace covariance",
-                out.iterations
-            ),
-        };
-    }
-    let why = match out.status {
-        Status::Unbounded => "the log density keeps increasing along a direction (no mode: an \
-                              improper posterior or a funnel)"
-            .to_string(),
-        _ if found => "the Hessian at the mode is not finite or not negative definite in any \
-                       direction"
-            .to_string(),
-        _ => format!(
-            "L-BFGS stopped after {} iterations with gradient norm {gmax:.3e}",
-            out.iterations
-        ),
-    };
-    warnings.push(format!(
-        "could not find the posterior mode ({why}); starting from {from} with an identity \
-         scale instead"
-    ));
-    let c = curvature(target, ws, &x0, evals);
-    Centred {
-        center: x0,
-        scale: identity(d),
-        curvature: c,
-        describe: format!("{from} (mode search failed), identity scale"),
-    }
 }
 
 /// One mean per component: the centre for a Gaussian, draws from the
@@ -395,6 +326,8 @@ pub(crate) fn given<T: Target>(target: &T, ws: &mut T::Workspace, approx: &Appro
         describe: format!("given: {} approximation", approx.family_name()),
         warnings: Vec::new(),
         grad_evals: evals,
+        density_evals: 0,
+        untrusted_mode: false,
         center,
     }
 }

@@ -32,12 +32,13 @@ const C2: f64 = 0.9;
 const HISTORY: usize = 10;
 
 /// Minimizes `fg` (value, gradient into the slice) from `x0`. `progress`
-/// is told every iteration and returns false to stop.
+/// is told every accepted iterate (iteration, value, point, gradient) and
+/// returns false to stop.
 pub(crate) fn minimize(
     mut fg: impl FnMut(&[f64], &mut [f64]) -> f64,
     x0: &[f64],
     max_iter: usize,
-    mut progress: impl FnMut(usize, f64) -> bool,
+    mut progress: impl FnMut(usize, f64, &[f64], &[f64]) -> bool,
 ) -> Outcome {
     let n = x0.len();
     let mut x = x0.to_vec();
@@ -85,7 +86,7 @@ pub(crate) fn minimize(
         x.copy_from_slice(&xt);
         g.copy_from_slice(&gt);
         f = ft;
-        if !progress(iter, f) {
+        if !progress(iter, f, &x, &g) {
             status = Status::Interrupted;
             break;
         }
@@ -370,7 +371,7 @@ mod tests {
             g[1] = 200.0 * (b - a * a);
             (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2)
         };
-        let out = minimize(fg, &[-1.2, 1.0], 1000, |_, _| true);
+        let out = minimize(fg, &[-1.2, 1.0], 1000, |_, _, _, _| true);
         assert_eq!(out.status, Status::Converged);
         assert!((out.x[0] - 1.0).abs() < 1e-6 && (out.x[1] - 1.0).abs() < 1e-6);
     }
@@ -386,7 +387,7 @@ mod tests {
             g[0] = 1.0 - 1.0 / x[0];
             x[0] - x[0].ln()
         };
-        let out = minimize(fg, &[20.0], 200, |_, _| true);
+        let out = minimize(fg, &[20.0], 200, |_, _, _, _| true);
         assert_eq!(out.status, Status::Converged);
         assert!((out.x[0] - 1.0).abs() < 1e-6);
     }
@@ -398,7 +399,7 @@ mod tests {
             g[0] = -1.0;
             -x[0]
         };
-        let out = minimize(fg, &[0.0], 500, |_, _| true);
+        let out = minimize(fg, &[0.0], 500, |_, _, _, _| true);
         assert_eq!(out.status, Status::Unbounded);
     }
 }

@@ -73,7 +73,9 @@ mod init;
 mod iterates;
 mod lbfgs;
 mod linalg;
+mod mode_search;
 mod optimizer;
+mod pathfinder;
 mod plan;
 mod precondition;
 mod proposals;
@@ -108,6 +110,7 @@ mod streams {
     pub const DRAWS: u64 = 6;
     pub const ADVI_ELBO: u64 = 7;
     pub const RESAMPLE: u64 = 8;
+    pub const PATHFINDER: u64 = 9;
 }
 
 /// Fits q to the target. Returns an error only when there is no usable
