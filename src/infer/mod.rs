@@ -73,7 +73,6 @@ mod init;
 mod iterates;
 mod lbfgs;
 mod linalg;
-mod mode_search;
 mod optimizer;
 mod pathfinder;
 mod plan;

@@ -11,12 +11,12 @@
 //! passed through the bulk; every mode they find and every path's best
 //! Gaussian competes, and the largest ELBO estimate wins.
 
-use super::Target;
-use super::init::{Centred, curvature, finite_point, identity, laplace};
-use super::lbfgs::{self, Outcome, Status};
-use super::pathfinder::{self, PathRecorder, PathStart, clearly_better};
-use super::plan::Plan;
-use super::result::{Control, Observer};
+use super::super::Target;
+use super::super::lbfgs::{self, Outcome, Status};
+use super::super::pathfinder::{self, PathRecorder, PathStart, clearly_better};
+use super::super::plan::Plan;
+use super::super::result::{Control, Observer};
+use super::{Centred, curvature, finite_point, identity, laplace};
 
 /// Searches added when the first one gives no trustworthy start.
 pub(crate) const EXTRA_PATHS: usize = 3;

@@ -2,10 +2,11 @@
 //! zero, or Stan-style uniform(−2, 2) draws; mixtures spread their
 //! component means by draws from that Gaussian.
 
+mod mode_search;
+
 use super::choices::Init;
 use super::family::Approximation;
 use super::linalg::{dot, mat_mul_t, spectral_apply, symmetric_eigen};
-use super::mode_search;
 use super::plan::Plan;
 use super::result::{FitError, Observer};
 use super::{Target, streams};
