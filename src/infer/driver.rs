@@ -183,6 +183,9 @@ impl Record {
         if kept.outcome.termination == Termination::MaxIterations {
             self.say_of_result(Termination::max_iterations_warning(config), observer);
         }
+        if let Some(w) = restarts_disagree(&self.summaries, best_index) {
+            self.say_of_result(w, observer);
+        }
         Ok(FitResult {
             approximation: kept.approx,
             termination: kept.outcome.termination,
@@ -202,6 +205,33 @@ impl Record {
             proposals: kept.proposals,
         })
     }
+}
+
+/// A warning when another restart ended with an ELBO below the kept one's
+/// by more than 4 combined standard errors and 1 nat: the runs found
+/// different optima (separate modes, or a degenerate region a run could not
+/// leave), and the kept q covers only what its own run found.
+fn restarts_disagree(summaries: &[RestartSummary], best: usize) -> Option<String> {
+    let b = summaries.get(best)?;
+    let worse: Vec<&RestartSummary> = summaries
+        .iter()
+        .filter(|s| {
+            s.elbo.is_finite()
+                && b.elbo - s.elbo > 1.0 + 4.0 * (s.elbo_se.powi(2) + b.elbo_se.powi(2)).sqrt()
+        })
+        .collect();
+    if worse.is_empty() {
+        return None;
+    }
+    let lowest = worse.iter().map(|s| s.elbo).fold(f64::INFINITY, f64::min);
+    Some(format!(
+        "{} of {} restarts ended at a lower optimum (ELBO down to {lowest:.2}, against \
+         {:.2} kept): the posterior has separate modes or regions a run could not leave; \
+         the kept approximation describes only the best one",
+        worse.len(),
+        summaries.len(),
+        b.elbo
+    ))
 }
 
 /// Where a run starts: θ₀ in the coordinates of the batch's map and the
@@ -283,10 +313,16 @@ fn run_restart<T: Target>(
         if launch.whitened && outcome.termination == Termination::Diverged {
             record.grad_evals += outcome.grad_evals;
             record.density_evals += outcome.density_evals;
+            let by = if start.untrusted_mode {
+                "the starting Gaussian"
+            } else {
+                "the Laplace approximation"
+            };
             record.say(
-                "the flow in coordinates whitened by the Laplace approximation diverged; \
-                 it ran again in the model's own coordinates"
-                    .to_string(),
+                format!(
+                    "the flow in coordinates whitened by {by} diverged; it ran again in the \
+                     model's own coordinates"
+                ),
                 observer,
             );
             batch.target().set(Map::identity());

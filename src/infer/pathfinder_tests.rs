@@ -191,10 +191,32 @@ fn pairs_without_positive_curvature_are_not_kept() {
 #[test]
 fn clearly_better_needs_more_than_two_standard_errors() {
     let a = [1.0, 1.2, 0.8, 1.1, 0.9];
-    let same: Vec<f64> = a.iter().map(|v| v - 0.01).collect();
-    assert!(clearly_better(&a, &same));
-    let noisy = [0.0, 2.4, -0.4, 2.2, -0.2];
+    let worse: Vec<f64> = a.iter().map(|v| v - 1.5).collect();
+    assert!(clearly_better(&a, &worse));
+    // A consistent but small gain is no reason to leave a good start.
+    let slightly: Vec<f64> = a.iter().map(|v| v - 0.2).collect();
+    assert!(!clearly_better(&a, &slightly));
+    let noisy = [-5.0, 4.4, -5.4, 4.2, -2.2];
     assert!(!clearly_better(&a, &noisy));
     assert!(!clearly_better(&noisy, &a));
     assert!(!clearly_better(&a, &a));
+}
+
+#[test]
+fn one_wild_draw_does_not_hide_a_much_worse_gaussian() {
+    // Fifteen draws where `b` is far worse, one where it is astronomically
+    // worse: the standard error is huge, the sign test is not.
+    let a = vec![-100.0; 16];
+    let mut b: Vec<f64> = (0..16).map(|i| -130.0 - i as f64).collect();
+    b[3] = -1e24;
+    assert!(clearly_better(&a, &b));
+    assert!(!clearly_better(&b, &a));
+    // Twelve wins of sixteen and four larger losses, a mean gain of 1.4
+    // nats: neither the mean (within two standard errors) nor the signs
+    // (p = 0.038) decide.
+    let b2 = vec![0.0; 16];
+    let a2: Vec<f64> = (0..16).map(|i| if i < 12 { 3.5 } else { -5.0 }).collect();
+    assert!((sign_test_p(12, 16) - 0.0384).abs() < 1e-3);
+    assert!(sign_test_p(13, 16) < 0.011);
+    assert!(!clearly_better(&a2, &b2));
 }
