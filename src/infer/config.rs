@@ -37,7 +37,9 @@ pub struct FitConfig {
     pub tol: f64,
     /// `None`: `map` for `bw`/`fbgvi`, `random` for `advi` (as Stan).
     pub init: Option<Init>,
-    /// Independent fits; the best ELBO is kept.
+    /// Independent fits; the best ELBO is kept. 0: automatic, one fit, or
+    /// `UNTRUSTED_START_RESTARTS` when the first mode search finds no
+    /// trustworthy mode. A fit's recorded configuration holds the number run.
     pub restarts: usize,
     pub seed: u64,
     /// Worker threads for Monte Carlo samples; 0 = all cores.
@@ -113,7 +115,7 @@ impl Default for FitConfig {
             iters: 10_000,
             tol: 0.01,
             init: None,
-            restarts: 1,
+            restarts: 0,
             seed: 0,
             threads: 0,
             self_normalize: false,

@@ -41,7 +41,8 @@ pub(crate) fn run_fit<T: Target>(
     )
     .map_err(FitError::Other)?;
     let mut record = Record::new(&plan);
-    let mut total = config.restarts;
+    let automatic = config.restarts == 0;
+    let mut total = config.restarts.max(1);
     let mut r = 0;
     while r < total {
         observer.restart(r, total);
@@ -51,7 +52,7 @@ pub(crate) fn run_fit<T: Target>(
             continue;
         };
         let interrupted = kept.outcome.termination == Termination::Interrupted;
-        if r == 1 && config.restarts == 1 && record.untrusted_start && !interrupted {
+        if r == 1 && automatic && record.untrusted_start && !interrupted {
             // No trustworthy mode: the flow's end depends on where it
             // starts (spikes at scale boundaries, separate basins), so
             // compare several starts by their ELBO.
@@ -60,7 +61,7 @@ pub(crate) fn run_fit<T: Target>(
             record.say_of_result(
                 format!(
                     "the mode search found no trustworthy mode, so {total} restarts were run \
-                     and the one with the best ELBO is kept (--restarts N sets the number)"
+                     and the one with the best ELBO is kept (--restarts N sets their number)"
                 ),
                 observer,
             );
@@ -186,6 +187,7 @@ impl Record {
         if let Some(w) = restarts_disagree(&self.summaries, best_index) {
             self.say_of_result(w, observer);
         }
+        self.recorded.restarts = self.summaries.len().max(1);
         Ok(FitResult {
             approximation: kept.approx,
             termination: kept.outcome.termination,

@@ -147,9 +147,6 @@ impl FitConfig {
                 self.tol
             ));
         }
-        if self.restarts == 0 {
-            return Err("--restarts must be at least 1".into());
-        }
         if self.eval_every == Some(0) || self.elbo_samples == 0 {
             return Err("ELBO evaluations need a positive interval and sample count".into());
         }

@@ -224,8 +224,16 @@ pub fn render_diagnostics(fit: &FitSummary, color: bool) -> String {
 /// The full `--format table` output: the parameter table, a blank line, the
 /// diagnostics.
 pub fn render_table(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> String {
+    // A run that diverged returns its last finite q, often little more than
+    // its start: say so above the numbers, which are no posterior summary.
+    let caveat = if fit.reason == "diverged" {
+        "the run diverged: the moments below are those of its last finite q, not a \
+         posterior approximation\n"
+    } else {
+        ""
+    };
     format!(
-        "{}\n{}",
+        "{caveat}{}\n{}",
         render_parameters(params, color),
         render_diagnostics(fit, color)
     )

@@ -88,9 +88,10 @@ pub struct FitOptions {
     /// map (optimize to the mode first), zero or random.
     #[arg(long, value_parser = typed::<Init>)]
     pub init: Option<Init>,
-    /// Independent fits from different inits; the best ELBO is kept.
-    #[arg(long, default_value_t = 1)]
-    pub restarts: usize,
+    /// Independent fits from different inits; the best ELBO is kept [default: 1, or 4 when
+    /// the mode search finds no trustworthy mode].
+    #[arg(long, value_parser = at_least_one)]
+    pub restarts: Option<usize>,
     /// Random seed: the same seed gives identical results.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -130,7 +131,7 @@ impl FitOptions {
             iters: self.iters,
             tol: self.tol.unwrap_or(FitConfig::default().tol),
             init: self.init,
-            restarts: self.restarts,
+            restarts: self.restarts.unwrap_or(0),
             seed: self.seed,
             threads: self.threads,
             self_normalize: self.self_normalize,

@@ -34,16 +34,18 @@ const SD_TOL: f64 = 0.09531017980432493; // ln 1.1
 const GROSS_MEAN: f64 = 0.5;
 const GROSS_SD: f64 = 0.4054651081081644; // ln 1.5
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-struct Posterior {
-    name: String,
-    tier: u64,
-    model: PathBuf,
-    data: PathBuf,
-    reference: PathBuf,
+pub(crate) struct Posterior {
+    pub name: String,
+    pub tier: u64,
+    pub model: PathBuf,
+    pub data: PathBuf,
+    pub reference: PathBuf,
+    /// The quantities judged (all of the reference's when `None`).
+    pub quantities: Option<Vec<String>>,
 }
 
 fn posteriors() -> Vec<Posterior> {
@@ -63,6 +65,7 @@ fn posteriors() -> Vec<Posterior> {
             model: file("model"),
             data: file("data"),
             reference: file("reference"),
+            quantities: None,
         });
     }
     out
@@ -82,25 +85,25 @@ fn compile(model: &Path, data: &Path) -> Result<CompiledModel, String> {
 }
 
 /// One fit against its reference.
-struct Outcome {
-    mean_err: f64,
+pub(crate) struct Outcome {
+    pub mean_err: f64,
     worst_mean: String,
-    sd_err: f64,
+    pub sd_err: f64,
     worst_sd: String,
     /// Largest Monte Carlo standard error of a measured mean error (in
     /// reference sds) and of a measured log sd ratio.
     noise: (f64, f64),
     khat: Option<f64>,
-    trustworthy: bool,
+    pub trustworthy: bool,
     iterations: usize,
     seconds: f64,
 }
 
 impl Outcome {
-    fn within(&self) -> bool {
+    pub fn within(&self) -> bool {
         self.mean_err <= MEAN_TOL && self.sd_err <= SD_TOL
     }
-    fn gross(&self) -> bool {
+    pub fn gross(&self) -> bool {
         self.mean_err > GROSS_MEAN || self.sd_err > GROSS_SD
     }
 }
@@ -120,7 +123,10 @@ fn noise_bound(reference: &serde_json::Value, sd: f64, ess: f64) -> (f64, f64) {
     (mean, log_sd)
 }
 
-fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), String> {
+pub(crate) fn evaluate(
+    p: &Posterior,
+    config: &FitConfig,
+) -> Result<(Outcome, FitResult), String> {
     let cm = compile(&p.model, &p.data)?;
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&p.reference).unwrap()).unwrap();
@@ -167,6 +173,9 @@ fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), S
         let Some(r) = reference["parameters"].get(&s.name) else {
             continue;
         };
+        if p.quantities.as_ref().is_some_and(|q| !q.contains(&s.name)) {
+            continue;
+        }
         let (rm, rs) = (r["mean"].as_f64().unwrap(), r["sd"].as_f64().unwrap());
         compared += 1;
         let me = (s.mean - rm).abs() / rs;
@@ -190,7 +199,7 @@ fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), S
     Ok((o, result))
 }
 
-fn default_config() -> FitConfig {
+pub(crate) fn default_config() -> FitConfig {
     FitConfig {
         seed: 1,
         threads: 1,
@@ -198,7 +207,7 @@ fn default_config() -> FitConfig {
     }
 }
 
-fn line(p: &Posterior, o: &Outcome) -> String {
+pub(crate) fn line(p: &Posterior, o: &Outcome) -> String {
     format!(
         "{:<44} tier {} mean {:6.3} ({:<10}) sd {:6.3} ({:<10}) k̂ {:>5} {:<12} it {:5} {:7.3} s",
         p.name,

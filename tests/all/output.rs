@@ -196,6 +196,18 @@ fn table_lists_every_quantity_and_the_diagnostics() {
         t.contains("0.90 (do not trust)") && t.contains("not converged"),
         "{t}"
     );
+    assert!(!t.contains("the run diverged"), "{t}");
+    // A run that diverged: the numbers are said to be no posterior summary,
+    // above them.
+    bad.reason = "diverged".into();
+    let t = render_table(&params, &bad, false);
+    assert!(
+        t.lines()
+            .next()
+            .unwrap()
+            .starts_with("the run diverged: the moments below"),
+        "{t}"
+    );
 }
 
 #[test]
