@@ -56,8 +56,11 @@ impl Target for Gauss {
     }
 }
 
+/// The points of a path with their gradients.
+type Visited = Vec<(Vec<f64>, Vec<f64>)>;
+
 /// Runs L-BFGS on the target, recording the path.
-fn walk(t: &Gauss) -> (PathRecorder, Vec<(Vec<f64>, Vec<f64>)>) {
+fn walk(t: &Gauss) -> (PathRecorder, Visited) {
     let mut rec = PathRecorder::new(D, 7, 0);
     let mut ws = ();
     let mut seen = Vec::new();
