@@ -42,7 +42,9 @@ pub struct FitConfig {
     pub seed: u64,
     /// Worker threads for Monte Carlo samples; 0 = all cores.
     pub threads: usize,
-    /// Self-normalise f-divergence weights (the Rényi-bound gradient).
+    /// Self-normalise f-divergence weights (the Rényi-bound gradient). The
+    /// flow always does (see `estimator`); kept so that recorded
+    /// configurations and old command lines still read.
     pub self_normalize: bool,
     /// Wasserstein–Fisher–Rao geometry for mixtures: component steps divided
     /// by their weight, multiplicative weight update.

@@ -97,7 +97,7 @@ pub struct FitOptions {
     /// Worker threads for Monte Carlo samples (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Self-normalized importance weights for f-divergences (Rényi-bound gradient).
+    /// Self-normalized importance weights for f-divergences (Rényi-bound gradient); always on, accepted for old command lines.
     #[arg(long)]
     pub self_normalize: bool,
     /// Wasserstein–Fisher–Rao geometry for mixtures.

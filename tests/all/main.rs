@@ -13,6 +13,7 @@ mod dist;
 mod frontend_props;
 mod infer_control;
 mod infer_exact;
+mod infer_fdiv;
 mod infer_fit;
 mod infer_mixture;
 mod infer_targets;

@@ -122,7 +122,6 @@ impl<T: Target> Flow<'_, '_, '_, T> {
                 |i| b.get(i),
                 |_| 1.0 / n_per as f64,
                 &self.settings,
-                &mut self.log_norm,
                 &mut self.dir,
                 &mut self.work,
             )

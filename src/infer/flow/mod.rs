@@ -147,7 +147,6 @@ struct Flow<'p, 'a, 'u, T: Target> {
     map: Map,
     // Update rule: the direction of the last batch and how it becomes a step.
     settings: Settings,
-    log_norm: Option<f64>,
     dir: Vec<f64>,
     work: Vec<f64>,
     opt: OptState,
@@ -222,7 +221,6 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             factors,
             map: affine.map(),
             settings: plan.settings(),
-            log_norm: None,
             dir: vec![0.0; np],
             work: vec![0.0; d * d + d + fam.components()],
             opt_backup: opt.clone(),
@@ -311,8 +309,8 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
         if low_ess > 0 && low_ess * 5 > t.max(1) {
             out.warnings.push(format!(
                 "the {} weights had an effective sample size below 2 in {low_ess} of {t} \
-                 iterations: each step rests on about one sample; use more --samples, \
-                 --self-normalize, or a divergence with a smaller power (hellinger, alpha:A with \
+                 iterations: each step rests on about one sample; use more --samples \
+                 or a divergence with a smaller power (hellinger, alpha:A with \
                  A ≤ 0.5)",
                 config.divergence
             ));
