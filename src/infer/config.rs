@@ -93,6 +93,13 @@ pub const DEFAULT_GRAD_TOL: f64 = 0.05;
 /// gain: 16.
 pub const DEFAULT_SAMPLES: usize = 16;
 
+/// Default samples per `bw` iteration for the divergences other than KL.
+/// Their self-normalised weights keep the per-sample directions noisy at
+/// the optimum and bias its fixed point by O(1/n): on a 10-d product of
+/// quartic densities (χ²) the sds came out 3 % wide with 16 samples and
+/// 1.5 % with 64 (10 seeds each).
+pub const DEFAULT_SAMPLES_FDIV: usize = 64;
+
 /// Bounds of the automatic ELBO-evaluation window (iterations).
 pub const MIN_WINDOW: usize = 100;
 pub const MAX_WINDOW: usize = 500;
@@ -140,10 +147,12 @@ impl FitConfig {
         })
     }
 
-    /// Samples per iteration: as given, else [`DEFAULT_SAMPLES`] (1 for `advi`).
+    /// Samples per iteration: as given, else [`DEFAULT_SAMPLES`]
+    /// ([`DEFAULT_SAMPLES_FDIV`] for divergences other than KL; 1 for `advi`).
     pub fn resolved_samples(&self) -> usize {
         self.samples.unwrap_or(match self.algorithm {
             Algorithm::Advi => 1,
+            _ if !self.divergence.is_kl() => DEFAULT_SAMPLES_FDIV,
             _ => DEFAULT_SAMPLES,
         })
     }

@@ -6,6 +6,7 @@
 
 use super::batch::Batch;
 use super::config::MAX_WINDOW;
+use super::divergence::Objective;
 use super::family::{Approximation, Factors, Family};
 use super::flow::{self, RunOutcome};
 use super::init::{self, Start};
@@ -83,12 +84,17 @@ struct Kept {
     approx: Approximation,
     diag: Diagnostics,
     proposals: Option<Proposals>,
+    /// The objective the divergence minimises (−ELBO for KL), from the
+    /// diagnostic draws, which are the same for every restart.
+    objective: Objective,
 }
 
 /// Everything gathered over the restarts.
 struct Record {
     restart: usize,
     multi: bool,
+    /// The divergence is KL (selection by ELBO).
+    kl: bool,
     best: Option<(usize, Kept)>,
     summaries: Vec<RestartSummary>,
     warnings: Vec<String>,
@@ -109,6 +115,7 @@ impl Record {
         Record {
             restart: 0,
             multi: plan.config.restarts > 1,
+            kl: plan.config.divergence.is_kl(),
             best: None,
             summaries: Vec::new(),
             warnings: Vec::new(),
@@ -140,7 +147,10 @@ impl Record {
         self.warnings.push(w);
     }
 
-    /// Summarises a finished restart and keeps it if its ELBO is the best.
+    /// Summarises a finished restart and keeps it if it has the lowest
+    /// estimate of the objective being minimised: the ELBO for KL, the
+    /// divergence's own objective otherwise (a forward-KL or χ² fit must not
+    /// prefer its most mode-seeking restart).
     fn keep(&mut self, kept: Kept) {
         self.summaries.push(RestartSummary {
             restart: self.restart,
@@ -151,10 +161,11 @@ impl Record {
             iterations: kept.outcome.iterations,
             grad_evals: kept.outcome.grad_evals + self.start_grad_evals,
             rescued_by_step_control: kept.outcome.rescued,
+            objective: (!self.kl).then_some(kept.objective.value),
         });
         let better = match &self.best {
             None => true,
-            Some((_, k)) => kept.diag.elbo > k.diag.elbo || k.diag.elbo.is_nan(),
+            Some((_, k)) => kept.objective.value < k.objective.value || k.objective.value.is_nan(),
         };
         if better {
             self.best = Some((self.summaries.len() - 1, kept));
@@ -340,13 +351,8 @@ fn run_restart<T: Target>(
     batch.target().set(Map::identity());
     let approx = fam.approximation(&outcome.theta);
     let config = &plan.config;
-    let (diag, proposals) = proposals::evaluate(
-        batch,
-        &approx,
-        config.draws,
-        config.seed,
-        config.divergence.is_mass_covering(),
-    );
+    let (diag, proposals, objective) =
+        proposals::evaluate(batch, &approx, config.draws, config.seed, config.divergence);
     record.density_evals += diagnose::proposals(config.draws);
     record.start_text = start.describe;
     record.start_grad_evals = start.grad_evals;
@@ -355,6 +361,7 @@ fn run_restart<T: Target>(
         approx,
         diag,
         proposals,
+        objective,
     })
 }
 

@@ -39,6 +39,7 @@
 use super::Target;
 use super::batch::SampleRef;
 use super::choices::{Divergence, Estimator};
+use super::divergence::Objective;
 use super::family::{Approximation, Factors, Family, Param, accumulate, add_entropy_gradient};
 
 /// How per-sample weights are scaled (module docs).
@@ -66,6 +67,9 @@ pub(crate) struct BatchSummary {
     pub elbo_se: f64,
     /// Effective sample size of the weights the step used.
     pub ess: f64,
+    /// The objective being minimised (−ELBO for KL), see
+    /// [`Divergence::objective`].
+    pub objective: Objective,
 }
 
 /// Forms the ascent direction in θ-space from `n_total` samples, `n_per`
@@ -142,7 +146,28 @@ pub(crate) fn reduce<'a>(
     } else {
         0.0
     };
-    BatchSummary { elbo, elbo_se, ess }
+    let objective = if settings.divergence.is_kl() {
+        Objective {
+            value: -elbo,
+            se: elbo_se,
+        }
+    } else {
+        settings.divergence.objective(
+            n_total,
+            |i| {
+                let s = get(i);
+                s.logp - s.logq
+            },
+            |i| get(i).logq,
+            |i| factors.weight(i / n_per.max(1)) * base(i),
+        )
+    };
+    BatchSummary {
+        elbo,
+        elbo_se,
+        ess,
+        objective,
+    }
 }
 
 /// The batch's ELBO estimate (closed-form entropy for Gaussians) and its

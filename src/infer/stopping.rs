@@ -26,6 +26,26 @@
 //! with a tolerance per entry, this says directly whether the returned q is
 //! within a fraction of a posterior sd of the optimum. When the window
 //! average is too noisy to decide, the engine doubles the window.
+//!
+//! For the f-divergences other than KL the same whitened direction, with
+//! the self-normalised weights of `estimator`, measures the distance to the
+//! divergence's own optimum in the same units: writing p_α ∝ p^α q^{1−α},
+//! the mean block is S⁻¹(E_{p_α}[x] − μ)/α, which near the optimum is
+//! S⁻¹(μ* − μ), and the scale block is E_{p_α}[εεᵀ] − I ≈ 2δ (for forward
+//! KL exactly E_p[εεᵀ] − I, whatever the target's shape). But the weights
+//! keep the per-sample directions noisy at the optimum (r is not constant
+//! there), and a window can pass by chance while its average iterate is
+//! still far off: with d_t = −A(θ_t − θ*) + ξ_t, the window's average
+//! iterate is θ̄ = θ* + A⁻¹(ξ̄ − d̄), so |d̄| small is not enough — ξ̄, whose
+//! standard error is the window's se (the directions' sd / √W), must be
+//! small too. For these divergences a window passes only when every entry
+//! has |d̄| + 2·se within its tolerance ([`NaturalGradient::precise`]);
+//! windows double until the noise allows it, up to a quarter of the
+//! iteration budget, and a run that never gets there reaches the iteration
+//! limit and says so instead of reporting convergence. Standard errors only
+//! mean something when the directions have a finite variance: a window
+//! shorter than 100 iterations, or whose pooled weights r^α have a Pareto
+//! tail with k̂ ≥ 0.7 (the flow checks this), cannot pass.
 
 use super::choices::Algorithm;
 use super::config::FitConfig;
@@ -153,6 +173,10 @@ pub(crate) struct NaturalGradient {
     tmp: Vec<f64>,
     count: usize,
     wfr: bool,
+    /// A window passes only if every entry's |mean| + 2·se is within its
+    /// tolerance (module docs), and the failure of a window at its largest
+    /// size is not excused as noise.
+    pub precise: bool,
     /// max |mean| / tolerance of the last window (for reports).
     pub last_ratio: f64,
 }
@@ -160,11 +184,19 @@ pub(crate) struct NaturalGradient {
 /// Largest noise-to-tolerance ratio (standard error of a window average
 /// over its tolerance) at which a failed test still counts as "moving".
 const NOISY: f64 = 0.35;
+/// The same for a [`NaturalGradient::precise`] rule: a window whose
+/// standard errors exceed a quarter of the tolerance cannot pass.
+const NOISY_PRECISE: f64 = 0.25;
+/// The shortest window a precise rule certifies: the standard error of a
+/// shorter average of heavy-tailed directions is itself too uncertain.
+const PRECISE_MIN_WINDOW: usize = 100;
 
 impl NaturalGradient {
-    pub fn new(fam: Family, tol: f64, wfr: bool) -> Self {
+    pub fn new(fam: Family, tol: f64, wfr: bool, precise: bool) -> Self {
         let n = fam.n_params();
-        let mut t = vec![2.0 * tol; n];
+        // scale entries ≈ 2δ for an sd off by 1 + δ: 2·tol allows δ = tol,
+        // a precise rule asks for δ ≤ tol/2 (its bias and noise come on top)
+        let mut t = vec![if precise { tol } else { 2.0 * tol }; n];
         for k in 0..fam.components() {
             let o = fam.mean_offset(k);
             for v in &mut t[o..o + fam.d] {
@@ -179,6 +211,7 @@ impl NaturalGradient {
             tmp: vec![0.0; fam.d * fam.d],
             count: 0,
             wfr,
+            precise,
             last_ratio: f64::INFINITY,
         }
     }
@@ -206,8 +239,9 @@ impl NaturalGradient {
     /// grow any more) accepts a failure explained by 2.5 standard errors of
     /// noise. Resets the sums.
     pub fn close(&mut self, last_chance: bool) -> Window {
+        let short = self.precise && self.count < PRECISE_MIN_WINDOW;
         let n = self.count.max(1) as f64;
-        let (mut ratio, mut noise, mut excess) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut ratio, mut noise, mut excess, mut bound) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         for i in 0..self.sum.len() {
             let m = self.sum[i] / n;
             let var = (self.sum2[i] / n - m * m).max(0.0) * n / (n - 1.0).max(1.0);
@@ -216,6 +250,7 @@ impl NaturalGradient {
             ratio = ratio.max(m.abs() / t);
             noise = noise.max(se / t);
             excess = excess.max((m.abs() - 2.5 * se) / t);
+            bound = bound.max((m.abs() + 2.0 * se) / t);
         }
         self.sum.fill(0.0);
         self.sum2.fill(0.0);
@@ -223,6 +258,16 @@ impl NaturalGradient {
         self.last_ratio = ratio;
         if !(ratio.is_finite() && noise.is_finite()) {
             Window::Moving
+        } else if self.precise {
+            if short {
+                Window::Noisy
+            } else if bound <= 1.0 {
+                Window::Pass
+            } else if noise > NOISY_PRECISE {
+                Window::Noisy
+            } else {
+                Window::Moving
+            }
         } else if ratio <= 1.0 || (last_chance && excess <= 1.0) {
             Window::Pass
         } else if noise > NOISY {
