@@ -484,8 +484,11 @@ mod tests {
         }
     }
 
-    /// A fake batch of two-dimensional samples for `reduce`.
-    fn fake_batch(n: usize, d: usize) -> Vec<(Vec<f64>, Vec<f64>, Vec<f64>, f64, f64)> {
+    /// One fake sample: ε, ∇log π̃, score, log π̃, log q.
+    type Fake = (Vec<f64>, Vec<f64>, Vec<f64>, f64, f64);
+
+    /// A fake batch of samples for `reduce`.
+    fn fake_batch(n: usize, d: usize) -> Vec<Fake> {
         (0..n)
             .map(|i| {
                 let f = i as f64;

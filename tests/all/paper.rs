@@ -323,3 +323,63 @@ fn smoke_uci_writes_its_picture_table_and_data() {
     assert!(dir.join("uci_data/heart_train.json").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every `$ vippl …` block of README.md and docs/divergences.md is real:
+/// the command is run again (same seed; results do not depend on the
+/// thread count) and every line the block shows must appear in its output,
+/// in order (`...` marks elided lines; wall-time lines are not compared).
+#[test]
+fn the_command_blocks_of_the_docs_are_real() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = crate::repl_support::Scratch::new("doc-blocks");
+    let mut checked = 0;
+    for doc in ["README.md", "docs/divergences.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for block in text.split("```").skip(1).step_by(2) {
+            let block = block.strip_prefix('\n').unwrap_or(block);
+            let mut lines = block.lines();
+            let Some(cmd) = lines.next().and_then(|l| l.strip_prefix("$ vippl ")) else {
+                continue;
+            };
+            if !cmd.starts_with("infer ") {
+                continue;
+            }
+            let args: Vec<String> = cmd
+                .split_whitespace()
+                .map(|a| {
+                    if a.starts_with("examples/") {
+                        root.join(a).to_string_lossy().into_owned()
+                    } else {
+                        a.to_string()
+                    }
+                })
+                .collect();
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_vippl"))
+                .args(&args)
+                .current_dir(&scratch.0)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let got: Vec<&str> = stdout.lines().map(str::trim_end).collect();
+            let mut at = 0;
+            let shown = lines
+                .map(str::trim_end)
+                .filter(|l| *l != "..." && !l.starts_with("wall time"));
+            // the summary (stdout) in order; progress and warnings (stderr)
+            // anywhere
+            for want in shown {
+                match got[at..].iter().position(|g| *g == want) {
+                    Some(k) => at += k + 1,
+                    None => assert!(
+                        stderr.lines().any(|g| g.trim_end() == want),
+                        "{doc}: `vippl {cmd}` no longer prints\n{want}\n---\n{stdout}{stderr}"
+                    ),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} command blocks found");
+}
