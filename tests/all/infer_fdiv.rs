@@ -211,6 +211,20 @@ fn chi2_on_a_quartic_product_lands_on_its_quadrature_optimum() {
     assert_lands_or_flags(true, Divergence::Chi2, 0.852837);
 }
 
+/// Forward KL from a Gaussian to a Student-t(5) product: the weights r
+/// have tail index 1 (k = 1) for every Gaussian q, so their variance is
+/// infinite and the typical batch misses the tail that sets the optimal sd
+/// √(5/3); a fit that is not within 5 % must say so.
+#[test]
+fn forward_kl_on_a_student_t_product_lands_or_says_why() {
+    assert_lands_or_flags(false, Divergence::Fkl, (5.0f64 / 3.0).sqrt());
+}
+
+#[test]
+fn hellinger_on_a_student_t_product_lands_on_its_quadrature_optimum() {
+    assert_lands_or_flags(false, Divergence::Hellinger, 1.196544);
+}
+
 #[test]
 fn negative_alpha_on_a_student_t_product_lands_on_its_quadrature_optimum() {
     assert_lands_or_flags(false, Divergence::Alpha(-1.0), 1.136645);

@@ -78,26 +78,26 @@ fn four_components_with_restarts_cover_the_three_modes() {
 #[test]
 fn forward_kl_with_one_component_moment_matches() {
     // The forward-KL optimum in the Gaussian family matches the moments of p:
-    // mean 0.74, sd 1.7639.
+    // mean 0.74, sd 1.7639. Four seeds; the tolerance is 4 standard errors of
+    // their average, from their spread, plus 0.2 % of the sd for the
+    // stationary bias of a constant-step scheme.
     let p = Mix1::three_mode();
     let (sd_p, mean_p) = (3.1114f64.sqrt(), 0.74);
     assert_forward_kl_matches_moments(&p, mean_p, sd_p);
 }
 
-/// Fits one Gaussian under forward KL with four seeds and checks each
-/// converged fit's mean and sd against the target's within what the
-/// stopping rule certifies for an f-divergence (`infer::stopping`): the
-/// window average of the whitened direction, plus 2 standard errors, below
-/// the tolerance — the mean within `grad_tol` sd, the sd within
-/// `grad_tol`/2 relative.
+/// Fits one Gaussian under forward KL with four seeds and checks its mean
+/// and sd against the target's: within 4 standard errors of the seeds'
+/// average (from their spread) plus 0.2 % of the sd for the stationary bias
+/// of a constant-step scheme.
 pub fn assert_forward_kl_matches_moments<T: Target>(target: &T, mean_p: f64, sd_p: f64) {
-    let tol = vippl::infer::DEFAULT_GRAD_TOL;
     let mut fits = Vec::new();
     for seed in 0..4 {
         let config = FitConfig {
             divergence: Divergence::Fkl,
             samples: Some(64),
             seed,
+            tol: 1e-3,
             draws: 100,
             ..FitConfig::default()
         };
@@ -107,9 +107,17 @@ pub fn assert_forward_kl_matches_moments<T: Target>(target: &T, mean_p: f64, sd_
         fits.push((q.mean()[0], q.sd()[0]));
     }
     eprintln!("fkl K=1 fits {fits:?}");
-    for (m, s) in fits {
-        assert!((m - mean_p).abs() <= tol * sd_p, "mean {m} vs {mean_p}");
-        assert!((s / sd_p - 1.0).abs() <= tol / 2.0, "sd {s} vs {sd_p}");
+    let k = fits.len() as f64;
+    for (what, vals, want) in [
+        ("mean", fits.iter().map(|f| f.0).collect::<Vec<_>>(), mean_p),
+        ("sd", fits.iter().map(|f| f.1).collect::<Vec<_>>(), sd_p),
+    ] {
+        let m = vals.iter().sum::<f64>() / k;
+        let s = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
+        assert!(
+            (m - want).abs() <= 4.0 * s / k.sqrt() + 2e-3 * sd_p,
+            "{what}: {m} vs {want} (seed sd {s})"
+        );
     }
 }
 

@@ -3,9 +3,10 @@
 use super::rewhiten::rewhiten;
 use super::sampling::{batch_is_finite, sample_batch};
 use super::{Flow, MAX_INITIAL_SHRINKS, MAX_ROLLBACKS, ROLLBACK_SHRINK};
-use crate::diagnose::{KHAT_LIMIT, psis};
+use crate::diagnose::{KHAT_GOOD, psis};
 use crate::infer::Target;
 use crate::infer::batch::Batch;
+use crate::infer::choices::Optimizer;
 use crate::infer::config::MAX_WINDOW;
 use crate::infer::divergence::Objective;
 use crate::infer::estimator::{self, BatchSummary};
@@ -313,12 +314,13 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             };
             let mut verdict = ng.close(self.window >= cap);
             // A precise rule cannot certify a window whose weights have an
-            // infinite variance (k̂ ≥ 0.7): its standard errors mean nothing.
+            // infinite variance (k̂ ≥ ½): its standard errors mean nothing,
+            // and the direction's typical batch misses the tail it needs.
             if ng.precise {
                 let khat = psis::psis(&self.window_log_w).khat;
                 self.window_log_w.clear();
                 match khat {
-                    Some(k) if k >= KHAT_LIMIT => {
+                    Some(k) if k >= KHAT_GOOD => {
                         self.heavy_khat = Some(k);
                         if verdict == Window::Pass {
                             verdict = Window::Noisy;
@@ -326,6 +328,20 @@ impl<T: Target> Flow<'_, '_, '_, T> {
                     }
                     _ => self.heavy_khat = None,
                 }
+            }
+            // A window that would pass with iterates still jittering widely
+            // (the bias of their average grows with the spread, see
+            // `stopping`) halves the step instead, for good.
+            if verdict == Window::Pass
+                && !self.averaging
+                && self.plan.config.step_control
+                && self.plan.config.optimizer == Optimizer::Euler
+                && self.fb.is_none()
+                && ng.spread_too_large(self.h)
+            {
+                verdict = Window::Moving;
+                self.h *= 0.5;
+                self.h_cap = self.h;
             }
             if !self.averaging && verdict == Window::Noisy && self.window < cap {
                 self.window = (2 * self.window).min(cap);

@@ -340,7 +340,7 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
                  estimated reliably for this target and family (try a divergence with a smaller \
                  power, e.g. hellinger or alpha:A with A < 0.5)",
                 config.divergence,
-                crate::diagnose::KHAT_LIMIT
+                crate::diagnose::KHAT_GOOD
             ));
         }
         // Return the window average when there is one and it is a valid q.
