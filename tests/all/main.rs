@@ -10,6 +10,7 @@ mod density_props;
 mod diagnose;
 mod diagnostics;
 mod dist;
+mod doc_blocks;
 mod frontend_props;
 mod infer_control;
 mod infer_exact;
