@@ -28,7 +28,8 @@ pub struct FitConfig {
     pub optimizer: Optimizer,
     pub step: Step,
     /// Monte Carlo samples per iteration (per component for mixtures).
-    /// `None`: [`DEFAULT_SAMPLES`] for `bw`/`fbgvi`, 1 for `advi` (Stan).
+    /// `None`: [`DEFAULT_SAMPLES`] for `bw`/`fbgvi` ([`DEFAULT_SAMPLES_FDIV`]
+    /// for divergences other than KL), 1 for `advi` (Stan).
     pub samples: Option<usize>,
     /// Maximum iterations.
     pub iters: usize,
@@ -37,7 +38,8 @@ pub struct FitConfig {
     pub tol: f64,
     /// `None`: `map` for `bw`/`fbgvi`, `random` for `advi` (as Stan).
     pub init: Option<Init>,
-    /// Independent fits; the best ELBO is kept.
+    /// Independent fits; the best ELBO (for another divergence, the lowest
+    /// estimate of its objective) is kept.
     pub restarts: usize,
     pub seed: u64,
     /// Worker threads for Monte Carlo samples; 0 = all cores.

@@ -20,7 +20,14 @@
 //!   the same size as a KL direction, so a step h means the same for every
 //!   divergence, and its whitened form is the natural gradient (see
 //!   `stopping`). It is the path-derivative gradient of the Rényi bound,
-//!   consistent with bias O(1/n).
+//!   consistent with bias O(1/n): for forward KL from one Gaussian to a
+//!   three-component mixture the fixed point's sd was 0.3 % narrow with 16
+//!   samples and within 0.1 % with 64 (long runs, 24 seeds). Weights
+//!   normalised without the sample itself (leave-one-out) give an unbiased
+//!   fixed point, but one sample can then weigh far more than n: on a 10-d
+//!   Student-t product they blew up at a step (0.03, no step control) that
+//!   per-batch normalisation survived. Pareto-smoothing each batch made the
+//!   heavy-tailed fits there narrower still. Neither is used.
 //! - [`Scaling::Raw`]: ω = c·r^α as in algorithms.md §5.3, for exact
 //!   expectations on caller-given nodes.
 //!

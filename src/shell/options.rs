@@ -75,7 +75,8 @@ pub struct FitOptions {
     /// Step size (Euler step or Adam learning rate), or auto.
     #[arg(long, default_value = "auto", allow_negative_numbers = true, value_parser = typed::<Step>)]
     pub step: Step,
-    /// Monte Carlo samples per iteration (per component for mixtures); default 16 (1 for advi).
+    /// Monte Carlo samples per iteration (per component for mixtures); default 16 for kl, 64 for
+    /// the other divergences (1 for advi).
     #[arg(long)]
     pub samples: Option<usize>,
     /// Maximum iterations.
@@ -88,7 +89,8 @@ pub struct FitOptions {
     /// map (optimize to the mode first), zero or random.
     #[arg(long, value_parser = typed::<Init>)]
     pub init: Option<Init>,
-    /// Independent fits from different inits; the best ELBO is kept.
+    /// Independent fits from different inits; the best ELBO (for another divergence, its lowest
+    /// estimate) is kept.
     #[arg(long, default_value_t = 1)]
     pub restarts: usize,
     /// Random seed: the same seed gives identical results.
