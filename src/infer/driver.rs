@@ -162,6 +162,7 @@ impl Record {
             grad_evals: kept.outcome.grad_evals + self.start_grad_evals,
             rescued_by_step_control: kept.outcome.rescued,
             objective: (!self.kl).then_some(kept.objective.value),
+            objective_se: (!self.kl).then_some(kept.objective.se),
         });
         let better = match &self.best {
             None => true,
@@ -219,29 +220,44 @@ impl Record {
 }
 
 /// A warning when another restart ended with an ELBO below the kept one's
-/// by more than 4 combined standard errors and 1 nat: the runs found
-/// different optima (separate modes, or a degenerate region a run could not
-/// leave), and the kept q covers only what its own run found.
+/// (for a divergence other than KL, its objective above) by more than 4
+/// combined standard errors and 1 nat: the runs found different optima
+/// (separate modes, or a degenerate region a run could not leave), and the
+/// kept q covers only what its own run found.
 fn restarts_disagree(summaries: &[RestartSummary], best: usize) -> Option<String> {
     let b = summaries.get(best)?;
-    let worse: Vec<&RestartSummary> = summaries
+    // (score, its se), higher is better
+    let score = |s: &RestartSummary| match (s.objective, s.objective_se) {
+        (Some(v), Some(se)) => (-v, se),
+        _ => (s.elbo, s.elbo_se),
+    };
+    let (best_score, best_se) = score(b);
+    let worse: Vec<f64> = summaries
         .iter()
-        .filter(|s| {
-            s.elbo.is_finite()
-                && b.elbo - s.elbo > 1.0 + 4.0 * (s.elbo_se.powi(2) + b.elbo_se.powi(2)).sqrt()
+        .map(score)
+        .filter(|&(v, se)| {
+            v.is_finite() && best_score - v > 1.0 + 4.0 * (se.powi(2) + best_se.powi(2)).sqrt()
         })
+        .map(|(v, _)| v)
         .collect();
     if worse.is_empty() {
         return None;
     }
-    let lowest = worse.iter().map(|s| s.elbo).fold(f64::INFINITY, f64::min);
+    let lowest = worse.iter().fold(f64::INFINITY, |a, &v| a.min(v));
+    let what = if b.objective.is_some() {
+        format!(
+            "the divergence's objective up to {:.2}, against {:.2} kept",
+            -lowest, -best_score
+        )
+    } else {
+        format!("ELBO down to {lowest:.2}, against {best_score:.2} kept")
+    };
     Some(format!(
-        "{} of {} restarts ended at a lower optimum (ELBO down to {lowest:.2}, against \
-         {:.2} kept): the posterior has separate modes or regions a run could not leave; \
-         the kept approximation describes only the best one",
+        "{} of {} restarts ended at a lower optimum ({what}): the posterior has separate \
+         modes or regions a run could not leave; the kept approximation describes only the \
+         best one",
         worse.len(),
         summaries.len(),
-        b.elbo
     ))
 }
 

@@ -40,6 +40,9 @@ pub struct RestartSummary {
     /// restart with the lowest is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective: Option<f64>,
+    /// The Monte Carlo standard error of `objective`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective_se: Option<f64>,
 }
 
 /// The outcome of [`crate::infer::fit`].

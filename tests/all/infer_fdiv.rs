@@ -80,6 +80,15 @@ fn restarts_of_a_forward_kl_fit_keep_the_lowest_objective() {
         .unwrap()
         .0;
     assert_eq!(res.best_restart, best, "{objectives:?}");
+    // restarts that disagree are judged by the same objective, not the ELBO
+    assert!(
+        res.restarts
+            .iter()
+            .all(|r| r.objective_se.is_some_and(|se| se >= 0.0))
+    );
+    for w in res.warnings.iter().filter(|w| w.contains("lower optimum")) {
+        assert!(w.contains("objective") && !w.contains("ELBO"), "{w}");
+    }
     let (m, v) = (
         res.approximation.mean()[0],
         res.approximation.covariance()[0],
