@@ -106,7 +106,6 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
             scaling: Scaling::Raw,
             wfr: false,
         };
-        let mut norm = None;
         let batch = &*self.batch;
         let summary = estimator::reduce(
             self.fam,
@@ -117,7 +116,6 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
             |i| batch.get(i),
             |_| 1.0 / n as f64,
             &settings,
-            &mut norm,
             &mut self.dir,
             &mut self.work,
         );

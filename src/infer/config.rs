@@ -28,7 +28,8 @@ pub struct FitConfig {
     pub optimizer: Optimizer,
     pub step: Step,
     /// Monte Carlo samples per iteration (per component for mixtures).
-    /// `None`: [`DEFAULT_SAMPLES`] for `bw`/`fbgvi`, 1 for `advi` (Stan).
+    /// `None`: [`DEFAULT_SAMPLES`] for `bw`/`fbgvi` ([`DEFAULT_SAMPLES_FDIV`]
+    /// for divergences other than KL), 1 for `advi` (Stan).
     pub samples: Option<usize>,
     /// Maximum iterations.
     pub iters: usize,
@@ -37,14 +38,21 @@ pub struct FitConfig {
     pub tol: f64,
     /// `None`: `map` for `bw`/`fbgvi`, `random` for `advi` (as Stan).
     pub init: Option<Init>,
+<<<<<<< HEAD
     /// Independent fits; the best ELBO is kept. 0: automatic, one fit, or
     /// `UNTRUSTED_START_RESTARTS` when the first mode search finds no
     /// trustworthy mode. A fit's recorded configuration holds the number run.
+=======
+    /// Independent fits; the best ELBO (for another divergence, the lowest
+    /// estimate of its objective) is kept.
+>>>>>>> fdiv2
     pub restarts: usize,
     pub seed: u64,
     /// Worker threads for Monte Carlo samples; 0 = all cores.
     pub threads: usize,
-    /// Self-normalise f-divergence weights (the Rényi-bound gradient).
+    /// Self-normalise f-divergence weights (the Rényi-bound gradient). The
+    /// flow always does (see `estimator`); kept so that recorded
+    /// configurations and old command lines still read.
     pub self_normalize: bool,
     /// Wasserstein–Fisher–Rao geometry for mixtures: component steps divided
     /// by their weight, multiplicative weight update.
@@ -93,6 +101,15 @@ pub const DEFAULT_GRAD_TOL: f64 = 0.05;
 /// gain: 16.
 pub const DEFAULT_SAMPLES: usize = 16;
 
+/// Default samples per `bw` iteration for the divergences other than KL.
+/// Their self-normalised weights keep the per-sample directions noisy at
+/// the optimum (so the stopping rule needs small steps, see `stopping`)
+/// and bias its fixed point by O(1/n): on a 10-d product of quartic
+/// densities (χ², 10 seeds) the sds came out 0.3 % narrow after about 5000
+/// iterations with 16 samples and 0.4 % wide after about 1100 with 64,
+/// fewer gradient evaluations in all.
+pub const DEFAULT_SAMPLES_FDIV: usize = 64;
+
 /// Bounds of the automatic ELBO-evaluation window (iterations).
 pub const MIN_WINDOW: usize = 100;
 pub const MAX_WINDOW: usize = 500;
@@ -140,10 +157,12 @@ impl FitConfig {
         })
     }
 
-    /// Samples per iteration: as given, else [`DEFAULT_SAMPLES`] (1 for `advi`).
+    /// Samples per iteration: as given, else [`DEFAULT_SAMPLES`]
+    /// ([`DEFAULT_SAMPLES_FDIV`] for divergences other than KL; 1 for `advi`).
     pub fn resolved_samples(&self) -> usize {
         self.samples.unwrap_or(match self.algorithm {
             Algorithm::Advi => 1,
+            _ if !self.divergence.is_kl() => DEFAULT_SAMPLES_FDIV,
             _ => DEFAULT_SAMPLES,
         })
     }

@@ -6,6 +6,7 @@
 
 use super::batch::Batch;
 use super::config::MAX_WINDOW;
+use super::divergence::Objective;
 use super::family::{Approximation, Factors, Family};
 use super::flow::{self, RunOutcome};
 use super::init::{self, Start};
@@ -84,12 +85,17 @@ struct Kept {
     approx: Approximation,
     diag: Diagnostics,
     proposals: Option<Proposals>,
+    /// The objective the divergence minimises (−ELBO for KL), from the
+    /// diagnostic draws, which are the same for every restart.
+    objective: Objective,
 }
 
 /// Everything gathered over the restarts.
 struct Record {
     restart: usize,
     multi: bool,
+    /// The divergence is KL (selection by ELBO).
+    kl: bool,
     best: Option<(usize, Kept)>,
     summaries: Vec<RestartSummary>,
     warnings: Vec<String>,
@@ -110,6 +116,7 @@ impl Record {
         Record {
             restart: 0,
             multi: plan.config.restarts > 1,
+            kl: plan.config.divergence.is_kl(),
             best: None,
             summaries: Vec::new(),
             warnings: Vec::new(),
@@ -141,7 +148,10 @@ impl Record {
         self.warnings.push(w);
     }
 
-    /// Summarises a finished restart and keeps it if its ELBO is the best.
+    /// Summarises a finished restart and keeps it if it has the lowest
+    /// estimate of the objective being minimised: the ELBO for KL, the
+    /// divergence's own objective otherwise (a forward-KL or χ² fit must not
+    /// prefer its most mode-seeking restart).
     fn keep(&mut self, kept: Kept) {
         self.summaries.push(RestartSummary {
             restart: self.restart,
@@ -152,10 +162,12 @@ impl Record {
             iterations: kept.outcome.iterations,
             grad_evals: kept.outcome.grad_evals + self.start_grad_evals,
             rescued_by_step_control: kept.outcome.rescued,
+            objective: (!self.kl).then_some(kept.objective.value),
+            objective_se: (!self.kl).then_some(kept.objective.se),
         });
         let better = match &self.best {
             None => true,
-            Some((_, k)) => kept.diag.elbo > k.diag.elbo || k.diag.elbo.is_nan(),
+            Some((_, k)) => kept.objective.value < k.objective.value || k.objective.value.is_nan(),
         };
         if better {
             self.best = Some((self.summaries.len() - 1, kept));
@@ -210,29 +222,44 @@ impl Record {
 }
 
 /// A warning when another restart ended with an ELBO below the kept one's
-/// by more than 4 combined standard errors and 1 nat: the runs found
-/// different optima (separate modes, or a degenerate region a run could not
-/// leave), and the kept q covers only what its own run found.
+/// (for a divergence other than KL, its objective above) by more than 4
+/// combined standard errors and 1 nat: the runs found different optima
+/// (separate modes, or a degenerate region a run could not leave), and the
+/// kept q covers only what its own run found.
 fn restarts_disagree(summaries: &[RestartSummary], best: usize) -> Option<String> {
     let b = summaries.get(best)?;
-    let worse: Vec<&RestartSummary> = summaries
+    // (score, its se), higher is better
+    let score = |s: &RestartSummary| match (s.objective, s.objective_se) {
+        (Some(v), Some(se)) => (-v, se),
+        _ => (s.elbo, s.elbo_se),
+    };
+    let (best_score, best_se) = score(b);
+    let worse: Vec<f64> = summaries
         .iter()
-        .filter(|s| {
-            s.elbo.is_finite()
-                && b.elbo - s.elbo > 1.0 + 4.0 * (s.elbo_se.powi(2) + b.elbo_se.powi(2)).sqrt()
+        .map(score)
+        .filter(|&(v, se)| {
+            v.is_finite() && best_score - v > 1.0 + 4.0 * (se.powi(2) + best_se.powi(2)).sqrt()
         })
+        .map(|(v, _)| v)
         .collect();
     if worse.is_empty() {
         return None;
     }
-    let lowest = worse.iter().map(|s| s.elbo).fold(f64::INFINITY, f64::min);
+    let lowest = worse.iter().fold(f64::INFINITY, |a, &v| a.min(v));
+    let what = if b.objective.is_some() {
+        format!(
+            "the divergence's objective up to {:.2}, against {:.2} kept",
+            -lowest, -best_score
+        )
+    } else {
+        format!("ELBO down to {lowest:.2}, against {best_score:.2} kept")
+    };
     Some(format!(
-        "{} of {} restarts ended at a lower optimum (ELBO down to {lowest:.2}, against \
-         {:.2} kept): the posterior has separate modes or regions a run could not leave; \
-         the kept approximation describes only the best one",
+        "{} of {} restarts ended at a lower optimum ({what}): the posterior has separate \
+         modes or regions a run could not leave; the kept approximation describes only the \
+         best one",
         worse.len(),
         summaries.len(),
-        b.elbo
     ))
 }
 
@@ -342,13 +369,8 @@ fn run_restart<T: Target>(
     batch.target().set(Map::identity());
     let approx = fam.approximation(&outcome.theta);
     let config = &plan.config;
-    let (diag, proposals) = proposals::evaluate(
-        batch,
-        &approx,
-        config.draws,
-        config.seed,
-        config.divergence.is_mass_covering(),
-    );
+    let (diag, proposals, objective) =
+        proposals::evaluate(batch, &approx, config.draws, config.seed, config.divergence);
     record.density_evals += diagnose::proposals(config.draws);
     record.start_text = start.describe;
     record.start_grad_evals = start.grad_evals;
@@ -357,6 +379,7 @@ fn run_restart<T: Target>(
         approx,
         diag,
         proposals,
+        objective,
     })
 }
 

@@ -112,8 +112,8 @@ impl IterateAverage {
     }
 }
 
-/// The state at the last ELBO check that did not fall below the previous
-/// checkpoint's: when step control can no longer find a stable step (h
+/// The state at the last ELBO check whose objective (−ELBO for KL) did not
+/// rise well above the previous checkpoint's: when step control can no longer find a stable step (h
 /// below its floor), the run goes back to it with a smaller step.
 pub(crate) struct Checkpoint {
     theta: Vec<f64>,
@@ -121,7 +121,8 @@ pub(crate) struct Checkpoint {
     map: Map,
     opt: Option<OptState>,
     pub t: usize,
-    pub elbo: f64,
+    /// The objective being minimised at the checkpoint.
+    pub objective: f64,
     pub h: f64,
 }
 
@@ -133,7 +134,7 @@ impl Checkpoint {
             map: Map::identity(),
             opt: None,
             t: 0,
-            elbo: f64::NEG_INFINITY,
+            objective: f64::INFINITY,
             h: 0.0,
         }
     }
@@ -146,7 +147,7 @@ impl Checkpoint {
         map: &Map,
         opt: &OptState,
         t: usize,
-        elbo: f64,
+        objective: f64,
         h: f64,
     ) {
         self.theta.copy_from_slice(theta);
@@ -156,7 +157,7 @@ impl Checkpoint {
             Some(o) => o.restore(opt),
             None => self.opt = Some(opt.clone()),
         }
-        (self.t, self.elbo, self.h) = (t, elbo, h);
+        (self.t, self.objective, self.h) = (t, objective, h);
     }
 
     pub fn restore<T: Target>(

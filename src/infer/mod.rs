@@ -88,7 +88,8 @@ pub use choices::{
     Algorithm, Divergence, EXACT_HESSIAN_MAX_DIM, Estimator, FamilyKind, HessianEstimate, Init,
     Optimizer, Precondition, Step,
 };
-pub use config::{DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, FitConfig};
+pub use config::{DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, DEFAULT_SAMPLES_FDIV, FitConfig};
+pub use divergence::Objective;
 pub use estimator::{expected_direction, per_sample_gradient};
 pub use family::{Approximation, Component};
 pub use proposals::{Proposals, diagnose, psis_resample, resample};

@@ -185,12 +185,12 @@ impl Plan {
         let kind = config.resolved_family();
         let advi = config.algorithm == Algorithm::Advi;
         let fbgvi = config.algorithm == Algorithm::Fbgvi;
+        // Power weights carry Z^α: the flow divides them by their batch
+        // mean (see `estimator`), with or without `self_normalize`.
         let scaling = if config.divergence.is_kl() {
             Scaling::Raw
-        } else if config.self_normalize {
-            Scaling::SelfNormalized
         } else {
-            Scaling::Normalized
+            Scaling::SelfNormalized
         };
         Ok(Plan {
             config: config.clone(),

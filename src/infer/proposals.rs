@@ -7,6 +7,8 @@
 //! resampled from the very proposals the diagnostics were computed from.
 
 use super::batch::Batch;
+use super::choices::Divergence;
+use super::divergence::Objective;
 use super::family::{Approximation, Factors, Family, pick};
 use super::{Target, streams};
 use crate::diagnose::{self, Diagnostics, psis};
@@ -65,27 +67,54 @@ fn collect<T: Target>(batch: &Batch<'_, T>, n: usize) -> (Vec<f64>, Vec<f64>, Ve
 }
 
 /// The diagnostics of `approx` from [`diagnose::proposals`]`(draws)` draws,
-/// and those draws.
+/// those draws, and the objective `divergence` minimises estimated from
+/// them (−ELBO for KL; see [`Divergence::objective`]).
 pub(crate) fn evaluate<T: Target>(
     batch: &mut Batch<'_, T>,
     approx: &Approximation,
     draws: usize,
     seed: u64,
-    mass_covering: bool,
-) -> (Diagnostics, Option<Proposals>) {
+    divergence: Divergence,
+) -> (Diagnostics, Option<Proposals>, Objective) {
     let n = diagnose::proposals(draws);
+    let none = Objective {
+        value: f64::NAN,
+        se: f64::NAN,
+    };
     if n == 0 || !draw(batch, approx, n, seed) {
-        return (Diagnostics::unavailable(), None);
+        return (Diagnostics::unavailable(), None, none);
     }
     let (x, log_p, log_weights) = collect(batch, n);
-    let diagnostics =
-        Diagnostics::from_draws(&log_p, &log_weights, approx.entropy(), mass_covering);
+    let diagnostics = Diagnostics::from_draws(
+        &log_p,
+        &log_weights,
+        approx.entropy(),
+        divergence.is_mass_covering(),
+    );
+    let objective = if divergence.is_kl() {
+        Objective {
+            value: -diagnostics.elbo,
+            se: diagnostics.elbo_se,
+        }
+    } else {
+        // log q = log π̃ − log w where both are finite; a draw where π̃ is
+        // zero has weight 0 and its log q is not used
+        divergence.objective(
+            n,
+            |i| log_weights[i],
+            |i| {
+                let lq = log_p[i] - log_weights[i];
+                if lq.is_finite() { lq } else { 0.0 }
+            },
+            |_| 1.0 / n as f64,
+        )
+    };
     let kept = Proposals {
         seed,
         x,
         log_weights,
     };
-    (diagnostics, Some(kept))
+    (diagnostics, Some(kept), objective)
 }
 
 /// Diagnoses a given approximation against a target (e.g. one read from a
@@ -108,7 +137,12 @@ pub fn diagnose<T: Target>(
         ));
     }
     let mut batch = batch_for(target, fam, draws, threads)?;
-    Ok(evaluate(&mut batch, approx, draws, seed, mass_covering).0)
+    let divergence = if mass_covering {
+        Divergence::Fkl
+    } else {
+        Divergence::Kl
+    };
+    Ok(evaluate(&mut batch, approx, draws, seed, divergence).0)
 }
 
 /// Buffers for `draws` draws of the family `fam` on `threads` threads.

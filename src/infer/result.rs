@@ -35,6 +35,14 @@ pub struct RestartSummary {
     pub iterations: usize,
     pub grad_evals: usize,
     pub rescued_by_step_control: bool,
+    /// For a divergence other than KL, the estimate of the objective it
+    /// minimises (see [`crate::infer::Objective`]) on the same draws: the
+    /// restart with the lowest is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<f64>,
+    /// The Monte Carlo standard error of `objective`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective_se: Option<f64>,
 }
 
 /// The outcome of [`crate::infer::fit`].

@@ -75,7 +75,8 @@ pub struct FitOptions {
     /// Step size (Euler step or Adam learning rate), or auto.
     #[arg(long, default_value = "auto", allow_negative_numbers = true, value_parser = typed::<Step>)]
     pub step: Step,
-    /// Monte Carlo samples per iteration (per component for mixtures); default 16 (1 for advi).
+    /// Monte Carlo samples per iteration (per component for mixtures); default 16 for kl, 64 for
+    /// the other divergences (1 for advi).
     #[arg(long)]
     pub samples: Option<usize>,
     /// Maximum iterations.
@@ -88,8 +89,8 @@ pub struct FitOptions {
     /// map (optimize to the mode first), zero or random.
     #[arg(long, value_parser = typed::<Init>)]
     pub init: Option<Init>,
-    /// Independent fits from different inits; the best ELBO is kept [default: 1, or 4 when
-    /// the mode search finds no trustworthy mode].
+    /// Independent fits from different inits; the best ELBO (for another divergence, its lowest
+    /// estimate) is kept [default: 1, or 4 when the mode search finds no trustworthy mode].
     #[arg(long, value_parser = at_least_one)]
     pub restarts: Option<usize>,
     /// Random seed: the same seed gives identical results.
@@ -98,7 +99,7 @@ pub struct FitOptions {
     /// Worker threads for Monte Carlo samples (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Self-normalized importance weights for f-divergences (Rényi-bound gradient).
+    /// Self-normalized importance weights for f-divergences (Rényi-bound gradient); always on, accepted for old command lines.
     #[arg(long)]
     pub self_normalize: bool,
     /// Wasserstein–Fisher–Rao geometry for mixtures.

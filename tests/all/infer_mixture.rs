@@ -2,7 +2,9 @@
 //! banana with five components.
 
 use crate::infer_targets::{Banana, Mix1};
-use vippl::infer::{Approximation, Divergence, FamilyKind, FitConfig, Silent, Target, fit};
+use vippl::infer::{
+    Approximation, Divergence, FamilyKind, FitConfig, Silent, Target, Termination, fit,
+};
 
 /// log q of a mixture or Gaussian at a 1-D or 2-D point, written
 /// independently of the engine (explicit inverses are fine in a test).
@@ -99,7 +101,9 @@ pub fn assert_forward_kl_matches_moments<T: Target>(target: &T, mean_p: f64, sd_
             draws: 100,
             ..FitConfig::default()
         };
-        let q = fit(target, &config, &mut Silent).unwrap().approximation;
+        let res = fit(target, &config, &mut Silent).unwrap();
+        assert_eq!(res.termination, Termination::Converged, "seed {seed}");
+        let q = res.approximation;
         fits.push((q.mean()[0], q.sd()[0]));
     }
     eprintln!("fkl K=1 fits {fits:?}");

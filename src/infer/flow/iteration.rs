@@ -3,9 +3,12 @@
 use super::rewhiten::rewhiten;
 use super::sampling::{batch_is_finite, sample_batch};
 use super::{Flow, MAX_INITIAL_SHRINKS, MAX_ROLLBACKS, ROLLBACK_SHRINK};
+use crate::diagnose::{KHAT_GOOD, psis};
 use crate::infer::Target;
 use crate::infer::batch::Batch;
+use crate::infer::choices::Optimizer;
 use crate::infer::config::MAX_WINDOW;
+use crate::infer::divergence::Objective;
 use crate::infer::estimator::{self, BatchSummary};
 use crate::infer::fbgvi;
 use crate::infer::iterates::Checkpoint;
@@ -31,6 +34,8 @@ struct Check {
     /// This iteration closed a window.
     due: bool,
     elbo: Option<f64>,
+    /// The objective being minimised, on the same draws.
+    objective: Option<Objective>,
     /// The stopping rule fired.
     fired: bool,
 }
@@ -69,7 +74,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             self.average_window = self.window.min((self.plan.config.iters / 2).max(1));
         }
         if check.due && !self.averaging {
-            self.after_check(check.elbo);
+            self.after_check(check.objective);
         }
         self.prev = Some(summary);
         match self.propose() {
@@ -122,17 +127,30 @@ impl<T: Target> Flow<'_, '_, '_, T> {
                 |i| b.get(i),
                 |_| 1.0 / n_per as f64,
                 &self.settings,
-                &mut self.log_norm,
                 &mut self.dir,
                 &mut self.work,
             )
         } else {
             BatchSummary::default()
         };
+        if finite && self.natural.as_ref().is_some_and(|n| n.precise) {
+            self.record_window_weights(batch, n_total);
+        }
         if finite && let Some(w) = self.fb.as_mut() {
             fbgvi::gather(&self.factors, batch, n_total, self.plan.stein(), w);
         }
         (finite, summary)
+    }
+
+    /// Keeps the batch's log weights α·log r for the tail check of the
+    /// window (q moves little within a window that may pass, so one pooled
+    /// sample; normalising each batch by its own sum would cut the tail).
+    fn record_window_weights(&mut self, batch: &AffineBatch<'_, '_, T>, n_total: usize) {
+        let (_, alpha) = self.plan.config.divergence.power();
+        for i in 0..n_total {
+            let s = batch.get(i);
+            self.window_log_w.push(alpha * (s.logp - s.logq));
+        }
     }
 
     /// Step control after the fact: a batch that is not finite or whose
@@ -159,16 +177,17 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         Then::Proceed
     }
 
-    /// The ELBO of the batch fell far below the previous batch's.
+    /// The objective being minimised (−ELBO for KL, the divergence's own
+    /// estimate otherwise) rose far above the previous batch's.
     fn collapsed(&self, summary: &BatchSummary) -> bool {
         self.plan.config.step_control
             && match self.prev {
                 // The new estimate's own standard error counts at most 3× the
                 // previous one: a degenerate state has a huge one of its own.
                 Some(p) => {
-                    let se_new = summary.elbo_se.min(3.0 * p.elbo_se);
-                    let se = (p.elbo_se.powi(2) + se_new.powi(2)).sqrt();
-                    !(summary.elbo >= p.elbo - (5.0 * se + 1.0 + 0.01 * p.elbo.abs()))
+                    let mut now = summary.objective;
+                    now.se = now.se.min(3.0 * p.objective.se);
+                    now.worse_than(&p.objective, 5.0, 1.0, 0.01)
                 }
                 None => false,
             }
@@ -283,12 +302,49 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             return Check::default();
         }
         self.last_check = self.t;
-        let e = self.evaluate_elbo(batch);
+        let (e, objective) = self.evaluate_elbo(batch);
         let mut fired = self.rule.push(e);
         if let Some(ng) = self.natural.as_mut() {
-            let verdict = ng.close(self.window >= MAX_WINDOW);
-            if !self.averaging && verdict == Window::Noisy && self.window < MAX_WINDOW {
-                self.window = (2 * self.window).min(MAX_WINDOW);
+            // A precise rule may need longer windows than MAX_WINDOW: up to
+            // a quarter of the budget (see `stopping`).
+            let cap = if ng.precise {
+                MAX_WINDOW.max(self.plan.config.iters / 4)
+            } else {
+                MAX_WINDOW
+            };
+            let mut verdict = ng.close(self.window >= cap);
+            // A precise rule cannot certify a window whose weights have an
+            // infinite variance (k̂ ≥ ½): its standard errors mean nothing,
+            // and the direction's typical batch misses the tail it needs.
+            if ng.precise {
+                let khat = psis::psis(&self.window_log_w).khat;
+                self.window_log_w.clear();
+                match khat {
+                    Some(k) if k >= KHAT_GOOD => {
+                        self.heavy_khat = Some(k);
+                        if verdict == Window::Pass {
+                            verdict = Window::Noisy;
+                        }
+                    }
+                    _ => self.heavy_khat = None,
+                }
+            }
+            // A window that would pass with iterates still jittering widely
+            // (the bias of their average grows with the spread, see
+            // `stopping`) halves the step instead, for good.
+            if verdict == Window::Pass
+                && !self.averaging
+                && self.plan.config.step_control
+                && self.plan.config.optimizer == Optimizer::Euler
+                && self.fb.is_none()
+                && ng.spread_too_large(self.h)
+            {
+                verdict = Window::Moving;
+                self.h *= 0.5;
+                self.h_cap = self.h;
+            }
+            if !self.averaging && verdict == Window::Noisy && self.window < cap {
+                self.window = (2 * self.window).min(cap);
             }
             // The natural-gradient rule replaces Stan's: a relative ELBO
             // change is either too lax (large |ELBO|) or below the jitter
@@ -298,6 +354,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         Check {
             due: true,
             elbo: Some(e),
+            objective: Some(objective),
             fired,
         }
     }
@@ -344,7 +401,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
 
     /// After a check of the optimisation phase: grow the step back after a
     /// calm window, re-whiten, save a checkpoint.
-    fn after_check(&mut self, elbo: Option<f64>) {
+    fn after_check(&mut self, objective: Option<Objective>) {
         // A window without any rejection, collapse or oscillation lets the
         // step grow back towards h₀: one bad region (a funnel's neck, an
         // early overshoot) must not slow the rest of the run.
@@ -366,24 +423,25 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             self.osc.reset();
         }
         if self.plan.config.step_control {
-            self.save_checkpoint(elbo);
+            self.save_checkpoint(objective);
         }
     }
 
     /// A state to come back to if the flow later blows up (a funnel whose
     /// curvature grows as q spreads into it can take a run from a good q to
     /// a degenerate one within a few accepted steps, each no worse than the
-    /// previous by more than its noise). Not taken from a state whose ELBO
-    /// already fell well below the last checkpoint's.
-    fn save_checkpoint(&mut self, elbo: Option<f64>) {
-        let Some(e) = elbo.filter(|e| e.is_finite()) else {
+    /// previous by more than its noise). Not taken from a state whose
+    /// objective (−ELBO for KL, the divergence's own otherwise) already rose
+    /// well above the last checkpoint's.
+    fn save_checkpoint(&mut self, objective: Option<Objective>) {
+        let Some(o) = objective.filter(|o| o.value.is_finite()) else {
             return;
         };
-        let fell = self
+        let rose = self
             .checkpoint
             .as_ref()
-            .is_some_and(|c| e < c.elbo - (2.0 + 0.05 * c.elbo.abs()));
-        if !fell {
+            .is_some_and(|c| o.value > c.objective + (2.0 + 0.05 * c.objective.abs()));
+        if !rose {
             let c = self
                 .checkpoint
                 .get_or_insert_with(|| Checkpoint::new(&self.theta, &self.factors));
@@ -393,7 +451,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
                 &self.map,
                 &self.opt,
                 self.t,
-                e,
+                o.value,
                 self.h,
             );
         }

@@ -43,6 +43,7 @@ pub(crate) use sampling::{elbo_eval, sample_batch};
 
 use super::Target;
 use super::batch::Batch;
+use super::divergence::Objective;
 use super::estimator::{BatchSummary, Settings};
 use super::family::{Factors, Family};
 use super::fbgvi::FbWork;
@@ -147,7 +148,6 @@ struct Flow<'p, 'a, 'u, T: Target> {
     map: Map,
     // Update rule: the direction of the last batch and how it becomes a step.
     settings: Settings,
-    log_norm: Option<f64>,
     dir: Vec<f64>,
     work: Vec<f64>,
     opt: OptState,
@@ -188,6 +188,11 @@ struct Flow<'p, 'a, 'u, T: Target> {
     outer_theta: Vec<f64>,
     map_tmp: Vec<f64>,
     low_ess: usize,
+    /// Log self-normalised weights of the current window's batches (a
+    /// precise stopping rule checks their tail, see `stopping`).
+    window_log_w: Vec<f64>,
+    /// k̂ of the last window whose weights were too heavy-tailed to certify.
+    heavy_khat: Option<f64>,
     out: RunOutcome,
 }
 
@@ -205,7 +210,12 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
         let (d, np) = (fam.d, fam.n_params());
         let iters = config.iters;
         let natural = match plan.stopping {
-            StoppingRule::NaturalGradient(tol) => Some(NaturalGradient::new(fam, tol, config.wfr)),
+            StoppingRule::NaturalGradient(tol) => Some(NaturalGradient::new(
+                fam,
+                tol,
+                config.wfr,
+                !config.divergence.is_kl(),
+            )),
             StoppingRule::RelativeElbo(_) => None,
         };
         let factors = Factors::new(fam);
@@ -222,7 +232,6 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             factors,
             map: affine.map(),
             settings: plan.settings(),
-            log_norm: None,
             dir: vec![0.0; np],
             work: vec![0.0; d * d + d + fam.components()],
             opt_backup: opt.clone(),
@@ -253,6 +262,8 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             outer_theta: vec![0.0; np],
             map_tmp: vec![0.0; d * d + d],
             low_ess: 0,
+            window_log_w: Vec::new(),
+            heavy_khat: None,
             out: RunOutcome::new(
                 Vec::new(),
                 Termination::MaxIterations,
@@ -264,12 +275,13 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
 
     /// The baseline of the relative-ELBO rule: the ELBO of the initial q.
     fn evaluate_initial_elbo(&mut self, batch: &mut Batch<'_, Affine<'_, T>>) {
-        let e = self.evaluate_elbo(batch);
+        let (e, _) = self.evaluate_elbo(batch);
         self.rule.push(e);
     }
 
-    /// The low-variance ELBO at the current iterate (the run's fixed draws).
-    fn evaluate_elbo(&mut self, batch: &mut Batch<'_, Affine<'_, T>>) -> f64 {
+    /// The low-variance ELBO at the current iterate (the run's fixed draws)
+    /// and the objective being minimised.
+    fn evaluate_elbo(&mut self, batch: &mut Batch<'_, Affine<'_, T>>) -> (f64, Objective) {
         let n = self.plan.config.elbo_samples;
         let e = elbo_eval(
             batch,
@@ -278,6 +290,7 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             &self.factors,
             n,
             self.elbo_position,
+            self.plan.config.divergence,
         );
         self.out.density_evals += n * self.fam.components();
         e
@@ -311,10 +324,23 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
         if low_ess > 0 && low_ess * 5 > t.max(1) {
             out.warnings.push(format!(
                 "the {} weights had an effective sample size below 2 in {low_ess} of {t} \
-                 iterations: each step rests on about one sample; use more --samples, \
-                 --self-normalize, or a divergence with a smaller power (hellinger, alpha:A with \
+                 iterations: each step rests on about one sample; use more --samples \
+                 or a divergence with a smaller power (hellinger, alpha:A with \
                  A ≤ 0.5)",
                 config.divergence
+            ));
+        }
+        if out.termination == Termination::MaxIterations
+            && let Some(k) = self.heavy_khat
+        {
+            out.warnings.push(format!(
+                "the {} weights of the last window were heavy-tailed (k̂ = {k:.2} ≥ {}): their \
+                 variance is infinite, so the Monte Carlo error of the fit cannot be estimated \
+                 and it was not certified as converged; the divergence's gradient cannot be \
+                 estimated reliably for this target and family (try a divergence with a smaller \
+                 power, e.g. hellinger or alpha:A with A < 0.5)",
+                config.divergence,
+                crate::diagnose::KHAT_GOOD
             ));
         }
         // Return the window average when there is one and it is a valid q.

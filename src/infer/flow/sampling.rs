@@ -3,6 +3,8 @@
 
 use crate::infer::Target;
 use crate::infer::batch::Batch;
+use crate::infer::choices::Divergence;
+use crate::infer::divergence::Objective;
 use crate::infer::family::{Factors, Family};
 use crate::random::stream;
 use rand::RngExt;
@@ -44,7 +46,8 @@ pub(crate) fn sample_batch<T: Target>(
     });
 }
 
-/// Low-variance ELBO with the run's fixed evaluation draws.
+/// Low-variance ELBO with the run's fixed evaluation draws, and the
+/// objective `divergence` minimises from the same draws (−ELBO for KL).
 pub(crate) fn elbo_eval<T: Target>(
     batch: &mut Batch<'_, T>,
     fam: Family,
@@ -52,7 +55,8 @@ pub(crate) fn elbo_eval<T: Target>(
     factors: &Factors,
     n_per: usize,
     position: [u64; 4],
-) -> f64 {
+    divergence: Divergence,
+) -> (f64, Objective) {
     sample_batch(batch, fam, theta, factors, n_per, position, false, false);
     let mut elbo = 0.0;
     let entropy = factors.entropy();
@@ -69,7 +73,21 @@ pub(crate) fn elbo_eval<T: Target>(
         elbo += factors.weight(k) * m / n_per as f64;
     }
     let e = elbo + entropy.unwrap_or(0.0);
-    if e.is_nan() { f64::NEG_INFINITY } else { e }
+    let e = if e.is_nan() { f64::NEG_INFINITY } else { e };
+    let objective = if divergence.is_kl() {
+        Objective { value: -e, se: 0.0 }
+    } else {
+        divergence.objective(
+            n_per * fam.components(),
+            |i| {
+                let s = batch.get(i);
+                s.logp - s.logq
+            },
+            |i| batch.get(i).logq,
+            |i| factors.weight(i / n_per) / n_per as f64,
+        )
+    };
+    (e, objective)
 }
 
 pub(crate) fn batch_is_finite<T: Target>(batch: &Batch<'_, T>, hessians: bool) -> bool {
