@@ -38,14 +38,10 @@ pub struct FitConfig {
     pub tol: f64,
     /// `None`: `map` for `bw`/`fbgvi`, `random` for `advi` (as Stan).
     pub init: Option<Init>,
-<<<<<<< HEAD
-    /// Independent fits; the best ELBO is kept. 0: automatic, one fit, or
+    /// Independent fits; the best ELBO (for another divergence, the lowest
+    /// estimate of its objective) is kept. 0: automatic, one fit, or
     /// `UNTRUSTED_START_RESTARTS` when the first mode search finds no
     /// trustworthy mode. A fit's recorded configuration holds the number run.
-=======
-    /// Independent fits; the best ELBO (for another divergence, the lowest
-    /// estimate of its objective) is kept.
->>>>>>> fdiv2
     pub restarts: usize,
     pub seed: u64,
     /// Worker threads for Monte Carlo samples; 0 = all cores.

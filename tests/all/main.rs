@@ -26,4 +26,5 @@ mod repl_pty;
 mod repl_support;
 mod robust;
 mod syntax;
+mod textbook;
 mod transform;
