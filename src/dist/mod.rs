@@ -49,10 +49,12 @@ pub mod student_t;
 pub mod uniform;
 pub mod weibull;
 
+pub mod cumulative;
 mod family;
 mod kernel;
 mod spec;
 
+pub use cumulative::Cumulative;
 pub use family::{Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor, View};
 pub use kernel::{Arg, broadcast_len};
 pub(crate) use kernel::{
@@ -148,5 +150,32 @@ impl DistId {
 
     pub fn lookup(name: &str) -> Option<DistId> {
         DistId::ALL.iter().copied().find(|d| d.name() == name)
+    }
+
+    /// Whether the distribution has `_cdf`, `_lcdf`, `_lccdf` (and can be truncated).
+    pub fn has_cdf(self) -> bool {
+        self.visit_univariate(HasCdf).unwrap_or(false)
+    }
+
+    /// The names of the arguments that must be data in cumulative calls
+    /// (their derivatives are not available).
+    pub fn cdf_data_only(self) -> &'static [usize] {
+        self.visit_univariate(CdfDataOnly).unwrap_or(&[])
+    }
+}
+
+struct HasCdf;
+impl UnivariateVisitor for HasCdf {
+    type Output = bool;
+    fn visit<D: Univariate>(self) -> bool {
+        D::HAS_CDF
+    }
+}
+
+struct CdfDataOnly;
+impl UnivariateVisitor for CdfDataOnly {
+    type Output = &'static [usize];
+    fn visit<D: Univariate>(self) -> &'static [usize] {
+        D::CDF_DATA_ONLY
     }
 }

@@ -5,6 +5,7 @@
 // Index loops mirror the formulas (rows, columns, components).
 #![allow(clippy::needless_range_loop)]
 
+mod cumulative;
 mod functions;
 mod kernels;
 mod multivariate;

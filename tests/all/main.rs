@@ -25,3 +25,4 @@ mod repl_support;
 mod robust;
 mod syntax;
 mod transform;
+mod truncation;
