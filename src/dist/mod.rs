@@ -42,6 +42,7 @@ pub mod multi_normal_cholesky;
 pub mod neg_binomial_2;
 pub mod neg_binomial_2_log;
 pub mod normal;
+pub mod ordered_logistic;
 pub mod poisson;
 pub mod poisson_log;
 pub mod std_normal;
@@ -140,6 +141,7 @@ registry! {
         LkjCorrCholesky => lkj_corr_cholesky::LkjCorrCholesky,
         Categorical => categorical::Categorical,
         CategoricalLogit => categorical_logit::CategoricalLogit,
+        OrderedLogistic => ordered_logistic::OrderedLogistic,
     }
 }
 
@@ -157,8 +159,8 @@ impl DistId {
         self.visit_univariate(HasCdf).unwrap_or(false)
     }
 
-    /// The names of the arguments that must be data in cumulative calls
-    /// (their derivatives are not available).
+    /// The positions (0 is the variate) of the arguments that must be data
+    /// in cumulative calls (their derivatives are not available).
     pub fn cdf_data_only(self) -> &'static [usize] {
         self.visit_univariate(CdfDataOnly).unwrap_or(&[])
     }

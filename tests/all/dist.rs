@@ -9,6 +9,7 @@ mod cumulative;
 mod functions;
 mod kernels;
 mod multivariate;
+mod ordinal;
 mod samplers;
 mod special;
 mod univariate;
