@@ -17,6 +17,14 @@ pub struct Program {
     pub stmts: Vec<Stmt>,
 }
 
+/// The `T[L, U]` after a `~` statement; either bound may be left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Truncation {
+    pub lower: Option<Expr>,
+    pub upper: Option<Expr>,
+    pub span: Span,
+}
+
 /// A name as written, with where it was written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ident {
@@ -166,11 +174,12 @@ pub enum StmtKind {
         value: Expr,
     },
     Fn(FnDef),
-    /// `lhs ~ dist(args)`
+    /// `lhs ~ dist(args)`, optionally truncated: `T[L, U]`
     Tilde {
         lhs: Expr,
         dist: Ident,
         args: Vec<Expr>,
+        truncation: Option<Truncation>,
     },
     /// `target = value` / `target += value`; the parser guarantees `target`
     /// is a name or an indexed name.

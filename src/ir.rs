@@ -14,7 +14,7 @@
 //! generated, never inside the log density.
 
 use crate::builtins::Builtin;
-use crate::dist::DistId;
+use crate::dist::{Cumulative, DistId};
 use crate::source::Span;
 
 macro_rules! id_type {
@@ -290,6 +290,18 @@ pub enum ExprKind {
     /// `name_lpdf(y | args)` / `name_lpmf(y | args)`: the summed log density.
     Lpdf {
         dist: DistRef,
+        y: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    /// `name_cdf(y | args)`, `name_lcdf(y | args)`, `name_lccdf(y | args)`
+    /// of a built-in distribution (summed over elements; a product for
+    /// `_cdf`), and, with [`Cumulative::Truncation`], the term a truncated
+    /// `y ~ name(args) T[L, U]` adds: −Σ log(F(U) − F(L)), with `args` =
+    /// `[L, U, args...]` (±∞ for a missing bound) and `y` checked against
+    /// the bounds.
+    Cumulative {
+        dist: DistId,
+        kind: Cumulative,
         y: Box<Expr>,
         args: Vec<Expr>,
     },

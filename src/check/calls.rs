@@ -2,14 +2,14 @@
 //! `_rng` draws, and the distributions of `~` statements.
 
 use super::builtin_types::{builtin_dims, builtin_type};
-use super::naming::{arg_list, plural, split_suffix, were_given};
+use super::naming::{arg_list, cumulative_suffix, plural, split_suffix, were_given};
 use super::scope::suggest;
 use super::types::{self, Dims, TypedExpr, union_params};
 use super::{Checker, Context};
 use crate::ast::{self, Ident};
 use crate::builtins::Builtin;
 use crate::diagnostics::Diagnostic;
-use crate::dist::DistId;
+use crate::dist::{Cumulative, DistId};
 use crate::ir::{DistRef, ExprKind as IrExpr, FnId, ValueType};
 use crate::source::Span;
 
@@ -21,6 +21,11 @@ impl Checker<'_> {
             let spec = d.spec();
             v.push(format!("{}{}", spec.name, spec.suffix()));
             v.push(format!("{}_rng", spec.name));
+            if d.has_cdf() {
+                for c in Cumulative::USER_FACING {
+                    v.push(format!("{}{}", spec.name, c.suffix()));
+                }
+            }
         }
         v
     }
@@ -43,7 +48,8 @@ impl Checker<'_> {
         let name = func.name.as_str();
         let suffix = split_suffix(name);
         let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
-        self.check_variate_bar(name, args, bar, is_density, span)?;
+        let cumulative = cumulative_suffix(name);
+        self.check_variate_bar(name, args, bar, is_density || cumulative.is_some(), span)?;
         // User functions (including user `_lpdf`, `_rng`) come first.
         if let Some(&fid) = self.functions.get(name) {
             let args = collect(checked)?;
@@ -56,6 +62,11 @@ impl Checker<'_> {
         if Builtin::lookup(name).next().is_some() {
             self.wrong_builtin_arity(name, args.len(), span);
             return None;
+        }
+        if let Some((base, kind)) = cumulative {
+            if let Some(d) = DistId::lookup(base) {
+                return self.call_cumulative(d, kind, func, checked, span);
+            }
         }
         if let Some((base, suffix)) = suffix {
             if let Some(d) = DistId::lookup(base) {
@@ -82,8 +93,8 @@ impl Checker<'_> {
         None
     }
 
-    /// `|` separates the variate exactly in density calls with more than
-    /// one argument.
+    /// `|` separates the variate exactly in density and cumulative
+    /// distribution calls with more than one argument.
     fn check_variate_bar(
         &mut self,
         name: &str,
@@ -97,7 +108,7 @@ impl Checker<'_> {
                 Diagnostic::error(
                     "bar-outside-density",
                     format!(
-                        "`|` separates the variate only in `_lpdf`/`_lpmf` calls, not in `{name}`"
+                        "`|` separates the variate only in `_lpdf`/`_lpmf`/`_cdf`/`_lcdf`/`_lccdf` calls, not in `{name}`"
                     ),
                 )
                 .with_label(span, "this call")
@@ -436,6 +447,6 @@ impl Checker<'_> {
     }
 }
 
-fn collect(v: Vec<Option<TypedExpr>>) -> Option<Vec<TypedExpr>> {
+pub(super) fn collect(v: Vec<Option<TypedExpr>>) -> Option<Vec<TypedExpr>> {
     v.into_iter().collect()
 }

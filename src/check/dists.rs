@@ -32,9 +32,22 @@ impl Checker<'_> {
         }
         self.require_rng_context(&name, span)?;
         self.check_dist_args(d, None, &args, span, name_span)?;
+        if d == DistId::OrderedLogistic && is_vectorish(args[0].ty()) {
+            self.error(
+                Diagnostic::error(
+                    "wrong-argument-type",
+                    format!("`{name}` draws one outcome: its `eta` must be a scalar"),
+                )
+                .with_label(args[0].expr.span, args[0].ty().describe())
+                .with_help("draw in a loop over the elements, as in Stan"),
+            );
+            return None;
+        }
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
-            DistId::Categorical | DistId::CategoricalLogit => ValueType::Int,
+            DistId::Categorical | DistId::CategoricalLogit | DistId::OrderedLogistic => {
+                ValueType::Int
+            }
             DistId::MultiNormal | DistId::MultiNormalCholesky
                 if args[0].ty() == ValueType::Matrix =>
             {

@@ -2,7 +2,7 @@
 //! `_lpdf`/`_lpmf` densities), and the body checked in a scope that sees
 //! only the arguments.
 
-use super::naming::split_suffix;
+use super::naming::{cumulative_suffix, split_suffix};
 use super::types::{self, Dims, ParamSet};
 use super::{Checker, Context, CurrentFunction, FnInfo};
 use crate::ast::{self, ElemType, FnBody, FnDims};
@@ -78,8 +78,10 @@ impl Checker<'_> {
             self.check_new_name(&f.name);
             return false;
         }
-        let builtin_dist =
-            split_suffix(name).is_some_and(|(base, _)| DistId::lookup(base).is_some());
+        let builtin_dist = split_suffix(name)
+            .is_some_and(|(base, _)| DistId::lookup(base).is_some())
+            || cumulative_suffix(name)
+                .is_some_and(|(base, _)| DistId::lookup(base).is_some_and(DistId::has_cdf));
         if Builtin::lookup(name).next().is_some() || builtin_dist {
             let whose = if self.in_stdlib {
                 "the standard library"

@@ -9,6 +9,7 @@
 
 mod builtin_types;
 mod calls;
+mod cumulative;
 mod decl;
 mod dists;
 mod expr;

@@ -1,7 +1,7 @@
 //! How calls are named and described in messages: the `_lpdf`/`_lpmf`/
 //! `_rng` suffixes, argument lists and counts.
 
-use crate::dist::DistSpec;
+use crate::dist::{Cumulative, DistSpec};
 
 /// `name_lpdf` → (`name`, `_lpdf`), and likewise `_lpmf` and `_rng`.
 pub(super) fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
@@ -13,6 +13,15 @@ pub(super) fn split_suffix(name: &str) -> Option<(&str, &'static str)> {
         }
     }
     None
+}
+
+/// `name_lcdf` → (`name`, [`Cumulative::Lcdf`]), and likewise `_cdf` and `_lccdf`.
+pub(super) fn cumulative_suffix(name: &str) -> Option<(&str, Cumulative)> {
+    Cumulative::USER_FACING.into_iter().find_map(|c| {
+        name.strip_suffix(c.suffix())
+            .filter(|base| !base.is_empty())
+            .map(|base| (base, c))
+    })
 }
 
 /// "1 was" / "3 were", for "takes N arguments, but 3 were given".

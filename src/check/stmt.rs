@@ -93,7 +93,12 @@ impl Checker<'_> {
             AstStmt::Gen { .. } => self.misplaced_declaration("`gen` statements", span)?,
             AstStmt::Let { name, value } => self.let_stmt(name, value)?,
             AstStmt::Var { name, ty, init } => self.var_stmt(name, ty, init.as_ref())?,
-            AstStmt::Tilde { lhs, dist, args } => self.tilde_stmt(lhs, dist, args, span)?,
+            AstStmt::Tilde {
+                lhs,
+                dist,
+                args,
+                truncation,
+            } => self.tilde_stmt(lhs, dist, args, truncation.as_ref(), span)?,
             AstStmt::TargetAdd(e) => self.target_add_stmt(e, span)?,
             AstStmt::Assign { target, op, value } => return self.assign(target, *op, value, span),
             AstStmt::For { var, lo, hi, body } => self.for_stmt(var, lo, hi, body)?,
@@ -177,6 +182,7 @@ impl Checker<'_> {
         lhs: &ast::Expr,
         dist: &ast::Ident,
         args: &[ast::Expr],
+        truncation: Option<&ast::Truncation>,
         span: Span,
     ) -> Option<StmtKind> {
         if self.current_fn.is_some() {
@@ -186,8 +192,15 @@ impl Checker<'_> {
         let args_t: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let lhs_t = lhs_t?;
         let args_t: Vec<TypedExpr> = args_t.into_iter().collect::<Option<_>>()?;
+        let depends: Vec<(bool, Span)> = args_t
+            .iter()
+            .map(|a| (!a.params.is_empty(), a.expr.span))
+            .collect();
         let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
         self.record_tilde(&lhs_t);
+        if let Some(t) = truncation {
+            return self.truncated_tilde(lhs_t, (dist, dist_ref), args_ir, &depends, t, span);
+        }
         Some(StmtKind::Tilde {
             lhs: lhs_t.expr,
             dist: dist_ref,

@@ -26,6 +26,17 @@ impl Univariate for Bernoulli {
         }
     }
 
+    const HAS_CDF: bool = true;
+
+    /// Only y = 0 reaches here (the edges of the support are the caller's).
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log1m(x[1])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        x[1].ln()
+    }
+
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
         if open01(rng) < args[0] { 1.0 } else { 0.0 }
     }

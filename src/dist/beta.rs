@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, digamma, lbeta, log1m};
+use crate::scalar::{Scalar, digamma, lbeta, log_beta_i, log_beta_ic, log1m};
 
 pub struct Beta;
 
@@ -34,6 +34,17 @@ impl Univariate for Beta {
         d[1] = ly - digamma(a) + dab;
         d[2] = l1y - digamma(b) + dab;
         (a - 1.0) * ly + (b - 1.0) * l1y - lbeta(a, b)
+    }
+
+    const HAS_CDF: bool = true;
+    const CDF_DATA_ONLY: &'static [usize] = &[1, 2];
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_beta_i(x[1].re(), x[2].re(), x[0], 1.0 - x[0].re())
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_beta_ic(x[1].re(), x[2].re(), x[0], 1.0 - x[0].re())
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -2,7 +2,7 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, lchoose, log1m};
+use crate::scalar::{Scalar, lchoose, log_beta_i, log_beta_ic, log1m};
 
 pub struct Binomial;
 
@@ -38,6 +38,25 @@ impl Univariate for Binomial {
 
     fn check_args(x: &[f64]) -> Result<(), String> {
         check_count(x[0], x[1], "binomial")
+    }
+
+    const HAS_CDF: bool = true;
+
+    /// F(y) = I_{1−theta}(N − y, y + 1), 1 from y = N on.
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        let (y, n, theta) = (x[0].re(), x[1].re(), x[2]);
+        if y >= n {
+            return T::zero();
+        }
+        log_beta_i(n - y, y + 1.0, -theta + 1.0, theta.re())
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        let (y, n, theta) = (x[0].re(), x[1].re(), x[2]);
+        if y >= n {
+            return T::from(f64::NEG_INFINITY);
+        }
+        log_beta_ic(n - y, y + 1.0, -theta + 1.0, theta.re())
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -39,7 +39,30 @@ impl Univariate for Cauchy {
         -z2.ln_1p() - x[2].ln() - PI.ln()
     }
 
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        standard_lcdf((x[0] - x[1]) / x[2])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        standard_lcdf((x[1] - x[0]) / x[2])
+    }
+
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
         draw(rand_distr::Cauchy::new(args[0], args[1]), rng)
+    }
+}
+
+/// log F(z) of the standard Cauchy distribution, F(z) = ½ + atan(z)/π,
+/// written as atan(−1/z)/π below z = −1 and 1 − atan(1/z)/π above z = 1
+/// so that both far tails keep their digits.
+fn standard_lcdf<T: Scalar>(z: T) -> T {
+    if z.re() < -1.0 {
+        ((-z).recip().atan() / PI).ln()
+    } else if z.re() > 1.0 {
+        (-(z.recip().atan() / PI)).ln_1p()
+    } else {
+        (z.atan() / PI + 0.5).ln()
     }
 }

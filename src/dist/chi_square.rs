@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, lgamma};
+use crate::scalar::{Scalar, lgamma, log_gamma_p, log_gamma_q};
 use std::f64::consts::LN_2;
 
 pub struct ChiSquare;
@@ -23,6 +23,17 @@ impl Univariate for ChiSquare {
         let (y, nu) = (x[0], x[1]);
         let h = nu * 0.5;
         (h - 1.0) * y.ln() - y * 0.5 - h * LN_2 - lgamma(h)
+    }
+
+    const HAS_CDF: bool = true;
+    const CDF_DATA_ONLY: &'static [usize] = &[1];
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_p(x[1].re() * 0.5, x[0] * 0.5)
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_q(x[1].re() * 0.5, x[0] * 0.5)
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

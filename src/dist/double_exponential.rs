@@ -27,10 +27,30 @@ impl Univariate for DoubleExponential {
         -(a / x[2]) - x[2].ln() - LN_2
     }
 
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        standard_lcdf((x[0] - x[1]) / x[2])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        standard_lcdf((x[1] - x[0]) / x[2])
+    }
+
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
         let e = rand_distr::Exp1;
         let a: f64 = rand_distr::Distribution::sample(&e, rng);
         let b: f64 = rand_distr::Distribution::sample(&e, rng);
         args[0] + args[1] * (a - b)
+    }
+}
+
+/// log F(z) of the standard Laplace distribution: z − log 2 below 0,
+/// log(1 − e^−z / 2) above.
+fn standard_lcdf<T: Scalar>(z: T) -> T {
+    if z.re() < 0.0 {
+        z - LN_2
+    } else {
+        (-(-z).exp() * 0.5).ln_1p()
     }
 }

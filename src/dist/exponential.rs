@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, log1m_exp};
 
 pub struct Exponential;
 
@@ -26,6 +26,16 @@ impl Univariate for Exponential {
         d[0] = -x[1];
         d[1] = x[1].recip() - x[0];
         x[1].ln() - x[1] * x[0]
+    }
+
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log1m_exp(-(x[0] * x[1]))
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        -(x[0] * x[1])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -86,6 +86,28 @@ pub trait Univariate {
 
     /// One draw given argument values (`args` excludes the variate).
     fn rng(args: &[f64], rng: &mut VRng) -> f64;
+
+    /// Whether the distribution has `_cdf`, `_lcdf` and `_lccdf` (and so
+    /// can be truncated).
+    const HAS_CDF: bool = false;
+
+    /// The entries of `x` (0 is the variate) whose derivatives the
+    /// cumulative functions do not carry (shapes inside incomplete gamma
+    /// and beta functions): they must be data.
+    const CDF_DATA_ONLY: &'static [usize] = &[];
+
+    /// log F(y), `x` laid out as for [`Univariate::lpdf`]. Callers handle
+    /// variates at or beyond the edges of the support fixed by the
+    /// variate's domain (see [`super::cumulative::lcdf`]); the rest of the
+    /// support (binomial's N, uniform's bounds) is the distribution's.
+    fn lcdf<T: Scalar>(_x: &[T]) -> T {
+        T::from(f64::NAN)
+    }
+
+    /// log(1 − F(y)), computed without forming 1 − F.
+    fn lccdf<T: Scalar>(_x: &[T]) -> T {
+        T::from(f64::NAN)
+    }
 }
 
 /// A view of a vector (cols = 1) or row-major matrix argument.

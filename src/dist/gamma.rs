@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, digamma, lgamma};
+use crate::scalar::{Scalar, digamma, lgamma, log_gamma_p, log_gamma_q};
 
 pub struct Gamma;
 
@@ -33,6 +33,17 @@ impl Univariate for Gamma {
         d[1] = lb - digamma(a) + ly;
         d[2] = a / b - y;
         a * lb - lgamma(a) + (a - 1.0) * ly - b * y
+    }
+
+    const HAS_CDF: bool = true;
+    const CDF_DATA_ONLY: &'static [usize] = &[1];
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_p(x[1].re(), x[0] * x[2])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_q(x[1].re(), x[0] * x[2])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

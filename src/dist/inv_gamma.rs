@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, lgamma};
+use crate::scalar::{Scalar, lgamma, log_gamma_p, log_gamma_q};
 
 pub struct InvGamma;
 
@@ -24,6 +24,17 @@ impl Univariate for InvGamma {
     fn lpdf<T: Scalar>(x: &[T]) -> T {
         let (y, a, b) = (x[0], x[1], x[2]);
         a * b.ln() - lgamma(a) - (a + 1.0) * y.ln() - b / y
+    }
+
+    const HAS_CDF: bool = true;
+    const CDF_DATA_ONLY: &'static [usize] = &[1];
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_q(x[1].re(), x[2] / x[0])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_p(x[1].re(), x[2] / x[0])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

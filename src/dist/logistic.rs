@@ -26,6 +26,16 @@ impl Univariate for Logistic {
         -z - x[2].ln() - log1p_exp(-z) * 2.0
     }
 
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        -log1p_exp((x[1] - x[0]) / x[2])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        -log1p_exp((x[0] - x[1]) / x[2])
+    }
+
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
         let u = open01(rng);
         args[0] + args[1] * (u.ln() - (-u).ln_1p())

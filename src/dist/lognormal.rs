@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
+use crate::scalar::{HALF_LOG_TWO_PI, Scalar, log_Phi};
 
 pub struct Lognormal;
 
@@ -35,6 +35,16 @@ impl Univariate for Lognormal {
         d[1] = z * inv;
         d[2] = (z * z - 1.0) * inv;
         -(z * z) * 0.5 - x[2].ln() - ly - HALF_LOG_TWO_PI
+    }
+
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_Phi((x[0].ln() - x[1]) / x[2])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_Phi((x[1] - x[0].ln()) / x[2])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

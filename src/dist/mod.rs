@@ -42,6 +42,7 @@ pub mod multi_normal_cholesky;
 pub mod neg_binomial_2;
 pub mod neg_binomial_2_log;
 pub mod normal;
+pub mod ordered_logistic;
 pub mod poisson;
 pub mod poisson_log;
 pub mod std_normal;
@@ -49,10 +50,12 @@ pub mod student_t;
 pub mod uniform;
 pub mod weibull;
 
+pub mod cumulative;
 mod family;
 mod kernel;
 mod spec;
 
+pub use cumulative::Cumulative;
 pub use family::{Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor, View};
 pub use kernel::{Arg, broadcast_len};
 pub(crate) use kernel::{
@@ -138,6 +141,7 @@ registry! {
         LkjCorrCholesky => lkj_corr_cholesky::LkjCorrCholesky,
         Categorical => categorical::Categorical,
         CategoricalLogit => categorical_logit::CategoricalLogit,
+        OrderedLogistic => ordered_logistic::OrderedLogistic,
     }
 }
 
@@ -148,5 +152,32 @@ impl DistId {
 
     pub fn lookup(name: &str) -> Option<DistId> {
         DistId::ALL.iter().copied().find(|d| d.name() == name)
+    }
+
+    /// Whether the distribution has `_cdf`, `_lcdf`, `_lccdf` (and can be truncated).
+    pub fn has_cdf(self) -> bool {
+        self.visit_univariate(HasCdf).unwrap_or(false)
+    }
+
+    /// The positions (0 is the variate) of the arguments that must be data
+    /// in cumulative calls (their derivatives are not available).
+    pub fn cdf_data_only(self) -> &'static [usize] {
+        self.visit_univariate(CdfDataOnly).unwrap_or(&[])
+    }
+}
+
+struct HasCdf;
+impl UnivariateVisitor for HasCdf {
+    type Output = bool;
+    fn visit<D: Univariate>(self) -> bool {
+        D::HAS_CDF
+    }
+}
+
+struct CdfDataOnly;
+impl UnivariateVisitor for CdfDataOnly {
+    type Output = &'static [usize];
+    fn visit<D: Univariate>(self) -> &'static [usize] {
+        D::CDF_DATA_ONLY
     }
 }

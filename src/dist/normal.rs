@@ -3,7 +3,7 @@
 use super::{Arg, Reader, Sink, broadcast_len, draw, with_reader};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
+use crate::scalar::{HALF_LOG_TWO_PI, Scalar, log_Phi};
 
 pub struct Normal;
 
@@ -48,6 +48,16 @@ impl Univariate for Normal {
         d[1] = -dy;
         d[2] = (z * z - 1.0) * inv;
         -(z * z) * 0.5 - x[2].ln() - HALF_LOG_TWO_PI
+    }
+
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_Phi((x[0] - x[1]) / x[2])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_Phi((x[1] - x[0]) / x[2])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

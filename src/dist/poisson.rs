@@ -3,7 +3,7 @@
 use super::lfactorial;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, log_gamma_p, log_gamma_q};
 
 pub struct Poisson;
 
@@ -39,6 +39,17 @@ impl Univariate for Poisson {
             d[1] = T::from(-1.0);
         }
         Self::lpdf(x)
+    }
+
+    const HAS_CDF: bool = true;
+
+    /// F(y) = Q(y + 1, lambda).
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_q(x[0].re() + 1.0, x[1])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_gamma_p(x[0].re() + 1.0, x[1])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -2,7 +2,7 @@
 
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{HALF_LOG_TWO_PI, Scalar};
+use crate::scalar::{HALF_LOG_TWO_PI, Scalar, log_Phi};
 
 pub struct StdNormal;
 
@@ -24,6 +24,16 @@ impl Univariate for StdNormal {
     fn lpdf_partials<T: Scalar>(x: &[T], d: &mut [T]) -> T {
         d[0] = -x[0];
         -(x[0] * x[0]) * 0.5 - HALF_LOG_TWO_PI
+    }
+
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_Phi(x[0])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_Phi(-x[0])
     }
 
     fn rng(_args: &[f64], rng: &mut VRng) -> f64 {

@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, digamma, lbeta};
+use crate::scalar::{Scalar, digamma, lbeta, log_student_t_cdf};
 
 pub struct StudentT;
 
@@ -45,6 +45,17 @@ impl Univariate for StudentT {
         d[1] = (digamma(half_nu1) - digamma(nu * 0.5)) * 0.5 - (nu.recip() + l1r) * 0.5
             + w * r / nu * 0.5;
         norm(nu) - sigma.ln() - half_nu1 * l1r
+    }
+
+    const HAS_CDF: bool = true;
+    const CDF_DATA_ONLY: &'static [usize] = &[1];
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log_student_t_cdf(x[1].re(), (x[0] - x[2]) / x[3])
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        log_student_t_cdf(x[1].re(), (x[2] - x[0]) / x[3])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -42,6 +42,30 @@ impl Univariate for Uniform {
         }
     }
 
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        let (y, a, b) = (x[0], x[1], x[2]);
+        if y.re() <= a.re() {
+            return T::from(f64::NEG_INFINITY);
+        }
+        if y.re() >= b.re() {
+            return T::zero();
+        }
+        ((y - a) / (b - a)).ln()
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        let (y, a, b) = (x[0], x[1], x[2]);
+        if y.re() <= a.re() {
+            return T::zero();
+        }
+        if y.re() >= b.re() {
+            return T::from(f64::NEG_INFINITY);
+        }
+        ((b - y) / (b - a)).ln()
+    }
+
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
         args[0] + (args[1] - args[0]) * open01(rng)
     }

@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, log1m_exp, pow};
 
 pub struct Weibull;
 
@@ -35,6 +35,16 @@ impl Univariate for Weibull {
         }
         let l = y.ln() - sigma.ln();
         alpha.ln() - sigma.ln() + (alpha - 1.0) * l - (alpha * l).exp()
+    }
+
+    const HAS_CDF: bool = true;
+
+    fn lcdf<T: Scalar>(x: &[T]) -> T {
+        log1m_exp(-pow(x[0] / x[2], x[1]))
+    }
+
+    fn lccdf<T: Scalar>(x: &[T]) -> T {
+        -pow(x[0] / x[2], x[1])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

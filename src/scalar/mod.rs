@@ -8,10 +8,13 @@
 
 use num_dual::{Dual, DualNum};
 
+mod cumulative;
 mod functions;
+pub mod incomplete;
 pub mod linalg;
 pub mod special;
 
+pub use cumulative::*;
 pub use functions::*;
 
 /// A real number, possibly carrying derivatives.

@@ -88,6 +88,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         dims => "`[`",
         bound | bound_kind => "`lower=` or `upper=`",
         idx | index => "an index",
+        trunc_lower | trunc_upper => "a bound",
         _ => return None,
     })
 }

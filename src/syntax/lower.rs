@@ -238,8 +238,20 @@ impl Lowerer {
                     Rule::tilde_rest => {
                         let mut r = items(rest);
                         let dist = self.ident(r.next().expect("distribution name"));
-                        let args = r.next().map(|a| self.args(a)).unwrap_or_default();
-                        StmtKind::Tilde { lhs, dist, args }
+                        let mut args = Vec::new();
+                        let mut truncation = None;
+                        for p in r {
+                            match p.as_rule() {
+                                Rule::truncation => truncation = Some(self.truncation(p)),
+                                _ => args = self.args(p),
+                            }
+                        }
+                        StmtKind::Tilde {
+                            lhs,
+                            dist,
+                            args,
+                            truncation,
+                        }
                     }
                     _ => {
                         let mut r = rest.into_inner();
@@ -434,6 +446,24 @@ impl Lowerer {
             );
         }
         Bound { kind, value, span }
+    }
+
+    /// `T[L, U]` with either bound optional.
+    fn truncation(&self, pair: Pair<'_, Rule>) -> Truncation {
+        let span = self.span(&pair);
+        let (mut lower, mut upper) = (None, None);
+        for p in items(pair) {
+            let bound = |p: Pair<'_, Rule>| {
+                let e = p.into_inner().next().expect("bound expression");
+                Some(self.expr(e, 0))
+            };
+            match p.as_rule() {
+                Rule::trunc_lower => lower = bound(p),
+                Rule::trunc_upper => upper = bound(p),
+                _ => {}
+            }
+        }
+        Truncation { lower, upper, span }
     }
 
     fn args(&self, pair: Pair<'_, Rule>) -> Vec<Expr> {

@@ -79,7 +79,12 @@ fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
                 }
             }
         }
-        StmtKind::Tilde { lhs, dist, args } => {
+        StmtKind::Tilde {
+            lhs,
+            dist,
+            args,
+            truncation,
+        } => {
             let args: Vec<String> = args.iter().map(expr_text).collect();
             let _ = write!(
                 out,
@@ -88,6 +93,10 @@ fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
                 dist.name,
                 args.join(", ")
             );
+            if let Some(t) = truncation {
+                let bound = |b: &Option<Expr>| b.as_ref().map(expr_text).unwrap_or_default();
+                let _ = write!(out, " T[{}, {}]", bound(&t.lower), bound(&t.upper));
+            }
         }
         StmtKind::Assign { target, op, value } => {
             let op = if *op == AssignOp::Add { "+=" } else { "=" };
@@ -334,10 +343,19 @@ fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
             }
             out.push(')');
         }
-        StmtKind::Tilde { lhs, dist, args } => {
+        StmtKind::Tilde {
+            lhs,
+            dist,
+            args,
+            truncation,
+        } => {
             let _ = write!(out, "(~ {} {}", expr_sexp(lhs), dist.name);
             for a in args {
                 let _ = write!(out, " {}", expr_sexp(a));
+            }
+            if let Some(t) = truncation {
+                let bound = |b: &Option<Expr>| b.as_ref().map_or("_".to_string(), expr_sexp);
+                let _ = write!(out, " (T {} {})", bound(&t.lower), bound(&t.upper));
             }
             out.push(')');
         }

@@ -202,7 +202,7 @@ fn the_standard_library_checks_and_redefines_no_builtin() {
             f.name
         );
         for d in DistId::ALL {
-            for s in ["_lpdf", "_lpmf", "_rng"] {
+            for s in ["_lpdf", "_lpmf", "_rng", "_cdf", "_lcdf", "_lccdf"] {
                 assert_ne!(f.name, format!("{}{s}", d.name()));
             }
         }

@@ -5,9 +5,11 @@
 // Index loops mirror the formulas (rows, columns, components).
 #![allow(clippy::needless_range_loop)]
 
+mod cumulative;
 mod functions;
 mod kernels;
 mod multivariate;
+mod ordinal;
 mod samplers;
 mod special;
 mod univariate;

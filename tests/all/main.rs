@@ -28,3 +28,4 @@ mod robust;
 mod syntax;
 mod textbook;
 mod transform;
+mod truncation;

@@ -238,7 +238,7 @@ pub fn visit_expr(e: &Expr, f: &mut impl FnMut(&Expr)) {
         | ExprKind::CallUser(_, args)
         | ExprKind::Rng(_, args)
         | ExprKind::VecLit(args) => args.iter().for_each(|a| visit_expr(a, f)),
-        ExprKind::Lpdf { y, args, .. } => {
+        ExprKind::Lpdf { y, args, .. } | ExprKind::Cumulative { y, args, .. } => {
             visit_expr(y, f);
             args.iter().for_each(|a| visit_expr(a, f));
         }

@@ -5,6 +5,7 @@ use crate::density::eval::Evaluator;
 use crate::density::eval::tape_ref_of;
 use crate::density::tape::{Node, Part};
 use crate::density::value::{Dims, TapeRef, Value};
+use crate::dist::cumulative::{self, Cumulative};
 use crate::dist::{
     Arg, ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor,
     View,
@@ -59,7 +60,7 @@ impl<T: Scalar> MultivariateVisitor for SamplerCall<'_, '_, T> {
     }
 }
 
-fn arg_spec(spec: &crate::dist::DistSpec, j: usize) -> ArgSpec {
+pub(super) fn arg_spec(spec: &crate::dist::DistSpec, j: usize) -> ArgSpec {
     if j == 0 {
         spec.variate
     } else {
@@ -192,8 +193,23 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     pub fn univariate<D: Univariate>(&mut self, vals: &[Value], span: Span) -> EvalResult<Value> {
+        self.univariate_summed::<D>(vals, span, None)
+    }
+
+    /// The summed log density of `D` (`kind` = `None`) or one of its
+    /// cumulative functions (the log of the product for `_cdf`); `vals` as
+    /// the kind lays out its entries.
+    pub(super) fn univariate_summed<D: Univariate>(
+        &mut self,
+        vals: &[Value],
+        span: Span,
+        kind: Option<Cumulative>,
+    ) -> EvalResult<Value> {
         let spec = &D::SPEC;
-        let specs = |j| arg_spec(spec, j);
+        let specs = |j| match kind {
+            None => arg_spec(spec, j),
+            Some(c) => cumulative::entry_spec::<D>(c, j),
+        };
         let k = vals.len();
         let n = self.vector_len(spec.name, vals, specs, span)?;
         if vals.iter().any(|v| !v.is_scalar() && v.is_empty()) {
@@ -206,7 +222,11 @@ impl<T: Scalar> Evaluator<'_, T> {
                 for j in 0..k {
                     xf[j] = self.element_f64(vals[j], if vals[j].is_scalar() { 0 } else { i });
                 }
-                if let Err(msg) = D::check_args(&xf[..k]) {
+                let checked = match kind {
+                    None => D::check_args(&xf[..k]),
+                    Some(c) => cumulative::check_args::<D>(c, &xf[..k]),
+                };
+                if let Err(msg) = checked {
                     let at = if n > 1 {
                         format!(" (element {})", i + 1)
                     } else {
@@ -222,6 +242,9 @@ impl<T: Scalar> Evaluator<'_, T> {
             pv[j] = self.promote(vals[j]);
         }
         let pv = &pv[..k];
+        if let Some(c) = kind {
+            self.require_data_shapes::<D>(c, pv, span)?;
+        }
         let any_var = pv.iter().any(Value::is_var);
         if !any_var {
             let bufs = self.program.bufs(&self.workspace.scratch);
@@ -233,7 +256,11 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
             });
             let mut d: [Option<&mut [f64]>; MAX_ARITY] = std::array::from_fn(|_| None);
-            return Ok(Value::Real(D::lpdf_sum(&args[..k], n, &mut d[..k])));
+            let value = match kind {
+                None => D::lpdf_sum(&args[..k], n, &mut d[..k]),
+                Some(c) => cumulative::sum::<D, f64>(c, &args[..k], n, &mut d[..k]),
+            };
+            return Ok(Value::Real(value));
         }
         let rec = self.record();
         // One block of partials: n per vector var argument, one per scalar.
@@ -271,7 +298,10 @@ impl<T: Scalar> Evaluator<'_, T> {
                     rest = b;
                 }
             }
-            D::lpdf_sum(&args[..k], n, &mut d[..k])
+            match kind {
+                None => D::lpdf_sum(&args[..k], n, &mut d[..k]),
+                Some(c) => cumulative::sum::<D, T>(c, &args[..k], n, &mut d[..k]),
+            }
         };
         let out = self.workspace.tape.push(lp);
         if rec {

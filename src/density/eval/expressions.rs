@@ -93,6 +93,15 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let yv = self.expr(y)?;
                 self.dist_ref(*dist, yv, args, e.span)
             }
+            ExprKind::Cumulative {
+                dist,
+                kind,
+                y,
+                args,
+            } => {
+                let yv = self.expr(y)?;
+                self.cumulative_call(*dist, *kind, yv, args, e.span)
+            }
             ExprKind::Rng(d, args) => {
                 let vals = self.eval_args(args)?;
                 self.rng_call(*d, &vals, e.span)

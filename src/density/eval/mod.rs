@@ -19,6 +19,7 @@
 //! `workspace` holds the per-thread memory it runs on and its errors;
 //! `elementwise` gives the scalar meaning of the element-wise built-ins.
 
+mod cumulative;
 mod distributions;
 pub(crate) mod elementwise;
 mod expressions;

@@ -42,6 +42,7 @@ fn every_multivariate_distribution_is_tested_here() {
         "lkj_corr_cholesky",
         "categorical",
         "categorical_logit",
+        "ordered_logistic",
     ];
     let all: Vec<&str> = DistId::ALL
         .iter()
