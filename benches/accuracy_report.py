@@ -8,6 +8,7 @@ Usage (from the repository root, after `cargo build --release`):
 
     python3 benches/accuracy_report.py                      # everything
     python3 benches/accuracy_report.py --configs default    # one configuration
+    python3 benches/accuracy_report.py --textbook-only      # only the textbook section
     python3 benches/accuracy_report.py --numpyro DIR        # add NumPyro results
                                                             # (benches/peers/numpyro_bench.py --out DIR)
 
@@ -31,6 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 INDEX = os.path.join(REPO, "examples", "posteriordb", "index.json")
+TEXTBOOK = os.path.join(REPO, "examples", "textbook", "index.json")
+TEXTBOOK_TITLE = "## Accuracy on textbook models"
 
 MEAN_TOL = 0.1
 SD_TOL = math.log(1.1)
@@ -82,6 +85,26 @@ def posteriors():
     return out
 
 
+def textbook():
+    """The models of examples/textbook/, judged on their listed quantities."""
+    index = json.load(open(TEXTBOOK))
+    base = os.path.dirname(TEXTBOOK)
+    out = []
+    for m in index["models"]:
+        folder = os.path.join(base, m.get("folder", m["name"]))
+        out.append({
+            "name": m["name"],
+            "tier": 1,
+            "udim": m["d"],
+            "headline": False,
+            "model": os.path.join(folder, "model.vi"),
+            "data": os.path.join(folder, "data.json"),
+            "reference": os.path.join(folder, "reference.json"),
+            "quantities": m["quantities"],
+        })
+    return out
+
+
 def run_infer(vippl, p, extra, timeout):
     cmd = [vippl, "infer", p["model"], "--data", p["data"], "--format", "json", "--quiet"] + extra
     t = time.perf_counter()
@@ -97,10 +120,13 @@ def run_infer(vippl, p, extra, timeout):
         return None, wall, (msg[0] if msg else f"exit {r.returncode}"), r.returncode
 
 
-def errors(out, reference):
-    """Worst mean error (reference sds) and |log sd ratio| over the reference's quantities."""
+def errors(out, reference, quantities=None):
+    """Worst mean error (reference sds) and |log sd ratio| over the reference's quantities
+    (or the listed ones)."""
     me, se, wm, ws = 0.0, 0.0, "", ""
     for k, v in reference["parameters"].items():
+        if quantities is not None and k not in quantities:
+            continue
         q = out["parameters"].get(k)
         if q is None:
             continue
@@ -134,7 +160,7 @@ def accuracy(vippl, ps, config, timeout, draws):
         if out is not None:
             dg = out["diagnostics"]
             row.update({
-                "errors": errors(out, ref),
+                "errors": errors(out, ref, p.get("quantities")),
                 "khat": dg.get("khat"),
                 "iterations": dg.get("iterations"),
                 "converged": dg.get("converged"),
@@ -330,6 +356,36 @@ PLAN = (
 )
 
 
+def textbook_section(vippl, timeout, draws):
+    rows = accuracy(vippl, textbook(), "default", timeout, draws)
+    lines = [TEXTBOOK_TITLE, "",
+             "The models of `examples/textbook/` (simulated data, references from long NumPyro NUTS runs, "
+             "see its README), fitted with the defaults in the same way, and judged on the quantities "
+             "`index.json` lists for each: the parameters that are not latent states. Several have no "
+             "useful mode (centred hierarchical scales, a measurement-error spike), so the fit starts "
+             "from Pathfinder's Gaussians and runs four restarts (docs/cli.md, *Where a fit starts*). "
+             "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
+             "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.", "",
+             count_line(rows), "", accuracy_table(rows).replace("| posterior | tier |", "| model | tier |"), ""]
+    misses = [r for r in rows if "errors" in r and r["trusted"] and gross(r)]
+    lines += ["Large misses that look trustworthy: " + (", ".join(r["p"]["name"] for r in misses) or "none") + ".", ""]
+    return lines
+
+
+def replace_section(path, title, lines):
+    """Replaces the section `title` of the document (up to the next `## `), or inserts it
+    before `## Speed`."""
+    doc = open(path).read().split("\n")
+    if title in doc:
+        start = doc.index(title)
+        end = next((i for i in range(start + 1, len(doc)) if doc[i].startswith("## ")), len(doc))
+    else:
+        start = end = next(i for i, l in enumerate(doc) if l == "## Speed")
+    doc[start:end] = lines
+    with open(path, "w") as f:
+        f.write("\n".join(doc))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vippl", default=os.path.join(REPO, "target", "release", "vippl"))
@@ -341,7 +397,12 @@ def main():
     ap.add_argument("--numpyro", help="folder of numpyro_bench.py results")
     ap.add_argument("--no-speed", action="store_true", help="accuracy tables only")
     ap.add_argument("--note", default="", help="a sentence about the conditions of the run")
+    ap.add_argument("--textbook-only", action="store_true",
+                    help="rewrite only the section on examples/textbook/ in the existing document")
     args = ap.parse_args()
+    if args.textbook_only:
+        replace_section(args.out, TEXTBOOK_TITLE, textbook_section(args.vippl, args.timeout, args.draws))
+        return
 
     ps = posteriors()
     doc = ["# Benchmarks", "",
@@ -397,6 +458,7 @@ def main():
                        f"k̂ = {fmt(r['khat'], 2)}." + (f" {note}." if note else ""))
         doc.append("")
 
+    doc += textbook_section(args.vippl, args.timeout, args.draws)
     if args.no_speed:
         with open(args.out, "w") as f:
             f.write("\n".join(doc))
