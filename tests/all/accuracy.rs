@@ -123,10 +123,7 @@ fn noise_bound(reference: &serde_json::Value, sd: f64, ess: f64) -> (f64, f64) {
     (mean, log_sd)
 }
 
-pub(crate) fn evaluate(
-    p: &Posterior,
-    config: &FitConfig,
-) -> Result<(Outcome, FitResult), String> {
+pub(crate) fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, FitResult), String> {
     let cm = compile(&p.model, &p.data)?;
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&p.reference).unwrap()).unwrap();
