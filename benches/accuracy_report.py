@@ -366,9 +366,15 @@ def textbook_section(vippl, timeout, draws):
              "from Pathfinder's Gaussians and runs four restarts (docs/cli.md, *Where a fit starts*). "
              "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
              "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.", "",
-             count_line(rows), "", accuracy_table(rows).replace("| posterior | tier |", "| model | tier |"), ""]
-    misses = [r for r in rows if "errors" in r and r["trusted"] and gross(r)]
-    lines += ["Large misses that look trustworthy: " + (", ".join(r["p"]["name"] for r in misses) or "none") + ".", ""]
+             f"Within tolerance: {sum(map(within, rows))} of {len(rows)} models.", "",
+             accuracy_table(rows).replace("| posterior | tier |", "| model | tier |"), ""]
+    gross_trusted = [r["p"]["name"] for r in rows if "errors" in r and r["trusted"] and gross(r)]
+    quiet = [r for r in rows if "errors" in r and r["trusted"] and not within(r)]
+    lines += ["Large misses (0.5 sd on a mean, 50 % on an sd) that look trustworthy: "
+              + (", ".join(gross_trusted) or "none") + ".", "",
+              "Trusted fits outside the tolerance: "
+              + (", ".join(f"{r['p']['name']} (mean err {fmt(r['errors'][0])}, sd err {fmt(r['errors'][2])})"
+                           for r in quiet) or "none") + ".", ""]
     return lines
 
 
