@@ -23,5 +23,6 @@ mod repl_cli;
 mod repl_pty;
 mod repl_support;
 mod robust;
+mod shapes;
 mod syntax;
 mod transform;
