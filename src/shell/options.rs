@@ -8,6 +8,7 @@ use vippl::infer::{
     self, Algorithm, Divergence, Estimator, FamilyKind, FitConfig, Init, Optimizer, Precondition,
     Step,
 };
+use vippl::output::Selection;
 use vippl::workflow::{FitPlan, Resampling};
 
 /// What a fit prints and writes.
@@ -35,6 +36,8 @@ pub struct OutputOptions {
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = super::Format::Table)]
     pub format: super::Format,
+    #[command(flatten)]
+    pub select: SelectOptions,
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -51,6 +54,25 @@ impl OutputOptions {
         } else {
             Resampling::WhenReliable
         }
+    }
+}
+
+/// Which quantities a summary or a CSV file shows.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SelectOptions {
+    /// Show only these quantities in the summary and the CSV draws: a name (`beta`: all its
+    /// elements), an element (`beta[2]`) or a pattern where `*` matches anything (`beta[*]`,
+    /// `theta*`). Repeatable. Long vectors are then shown in full.
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<String>,
+    /// Leave out these quantities (names or patterns, as for --include). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+}
+
+impl SelectOptions {
+    pub fn selection(&self) -> Selection {
+        Selection::new(&self.include, &self.exclude)
     }
 }
 

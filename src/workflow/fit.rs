@@ -253,35 +253,49 @@ impl FittedModel {
         )
     }
 
-    /// Writes the output draws as CmdStan's variational Stan CSV.
-    pub fn write_draws_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// Writes the output draws (the columns `selection` keeps) as
+    /// CmdStan's variational Stan CSV.
+    pub fn write_draws_csv(
+        &self,
+        w: &mut dyn std::io::Write,
+        selection: &output::Selection,
+    ) -> std::io::Result<()> {
+        let layout = super::draws::CsvLayout {
+            header: &self.stan_csv_config(),
+            seed: self.seed,
+            eta: super::draws::recorded_eta(&self.diagnostics.values),
+            selection,
+        };
         super::draws::write_draws_csv(
             w,
-            &self.stan_csv_config(),
+            &layout,
             &self.model,
             &self.approximation,
             &self.output.draws,
-            self.seed,
-            super::draws::recorded_eta(&self.diagnostics.values),
         )
     }
 
     /// Writes the output draws as a Stan CSV file.
-    pub fn save_draws(&self, path: &str) -> Result<(), String> {
-        output::write_atomic(path, |w| self.write_draws_csv(w))
+    pub fn save_draws(&self, path: &str, selection: &output::Selection) -> Result<(), String> {
+        output::write_atomic(path, |w| self.write_draws_csv(w, selection))
             .map_err(|e| format!("cannot write draws to `{path}`: {e}"))
     }
 
     /// Writes the draws (`draws`, a Stan CSV file) and the fit file (`fit`)
     /// asked for, all or nothing: both are written to temporaries first and
     /// put in place only when every one was written.
-    pub fn save_outputs(&self, draws: Option<&str>, fit: Option<&str>) -> Result<(), String> {
+    pub fn save_outputs(
+        &self,
+        draws: Option<&str>,
+        fit: Option<&str>,
+        selection: &output::Selection,
+    ) -> Result<(), String> {
         use std::io::Write;
         let mut staged = Vec::new();
         if let Some(path) = draws {
             let mut f = output::AtomicFile::create(path)
                 .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
-            self.write_draws_csv(&mut f)
+            self.write_draws_csv(&mut f, selection)
                 .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
             staged.push((path, f));
         }

@@ -23,6 +23,7 @@ mod repl_cli;
 mod repl_pty;
 mod repl_support;
 mod robust;
+mod select;
 mod shapes;
 mod syntax;
 mod transform;
