@@ -9,7 +9,7 @@ use vippl::infer::{
     Step,
 };
 use vippl::output::Selection;
-use vippl::workflow::{FitPlan, Resampling};
+use vippl::workflow::{FitPlan, Resampling, TraceLayout};
 
 /// What a fit prints and writes.
 #[derive(clap::Args, Debug, Clone)]
@@ -30,9 +30,14 @@ pub struct OutputOptions {
     /// Save the fitted approximation (reloadable by `summary`, `draws`, `plot`, the REPL).
     #[arg(long = "fit", value_name = "FIT.json")]
     pub fit_file: Option<String>,
-    /// Write the per-iteration ELBO, step and family parameters as CSV.
+    /// Write the per-iteration ELBO, step, and the approximation's mean and log standard
+    /// deviations as CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub trace: Option<String>,
+    /// Record every parameter of the family in the trace (a full-rank family's d × d scale
+    /// matrix) instead of the mean and log standard deviations.
+    #[arg(long, requires = "trace")]
+    pub trace_full: bool,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = super::Format::Table)]
     pub format: super::Format,
@@ -195,6 +200,11 @@ pub fn plan(
         resampling: out.resampling(),
         data_files: data_files.to_vec(),
         trace: out.trace.clone(),
+        trace_layout: if out.trace_full {
+            TraceLayout::Full
+        } else {
+            TraceLayout::Compact
+        },
         notes,
     })
 }

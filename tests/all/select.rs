@@ -239,3 +239,105 @@ fn a_pairs_plot_says_what_it_leaves_out() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("PARAM `sigma` matches no quantity"), "{err}");
 }
+
+/// The header and the numeric rows of a trace file.
+fn trace(path: &std::path::Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let (header, rows) = csv(path);
+    let rows = rows
+        .iter()
+        .map(|r| r.iter().map(|x| x.parse().expect("a number")).collect())
+        .collect();
+    (header, rows)
+}
+
+const TWO: &str = "param a: real\nparam b: real\na ~ normal(1, 2)\nb ~ normal(a, 1)\n";
+
+#[test]
+fn a_trace_records_the_mean_and_log_sds_unless_asked_for_everything() {
+    let d = scratch("select-trace");
+    let m = write(&d, "two.vi", TWO);
+    let cases = [
+        ("fullrank", vec!["mu.1", "mu.2", "log_sd.1", "log_sd.2"]),
+        ("meanfield", vec!["mu.1", "mu.2", "log_sd.1", "log_sd.2"]),
+        (
+            "mixture:2",
+            vec![
+                "w.1",
+                "w.2",
+                "c1.mu.1",
+                "c1.mu.2",
+                "c1.log_sd.1",
+                "c1.log_sd.2",
+                "c2.mu.1",
+                "c2.mu.2",
+                "c2.log_sd.1",
+                "c2.log_sd.2",
+            ],
+        ),
+    ];
+    for (family, columns) in cases {
+        let name = family.replace(':', "_");
+        let compact = d.join(format!("{name}.csv"));
+        let full = d.join(format!("{name}-full.csv"));
+        for (path, extra) in [(&compact, None), (&full, Some("--trace-full"))] {
+            let p = path.to_string_lossy().into_owned();
+            let mut args = vec!["infer", &m, "-q", "--family", family, "--trace", &p];
+            args.extend(extra);
+            let (code, _, err) = run(&args);
+            assert!(code == 0 || code == 3, "{family}: {err}");
+        }
+        let (header, rows) = trace(&compact);
+        assert_eq!(&header[..3], ["iteration", "elbo", "step"]);
+        assert_eq!(header[3..], columns, "{family}");
+        let (full_header, full_rows) = trace(&full);
+        assert_eq!(rows.len(), full_rows.len(), "{family}: the same fit");
+        // The compact row from the full one: weights and means as they
+        // are, the log of each coordinate's sd (the norm of row i of S).
+        let dense = family != "meanfield";
+        for (r, f) in rows.iter().zip(&full_rows) {
+            let mut want = f[..3].to_vec();
+            let weights = if family == "mixture:2" { 2 } else { 0 };
+            want.extend(&f[3..3 + weights]);
+            let block = if dense { 2 + 4 } else { 2 + 2 };
+            for k in 0..(if weights > 0 { 2 } else { 1 }) {
+                let b = &f[3 + weights + k * block..3 + weights + (k + 1) * block];
+                want.extend(&b[..2]);
+                if dense {
+                    for i in 0..2 {
+                        want.push(0.5 * (b[2 + 2 * i].powi(2) + b[3 + 2 * i].powi(2)).ln());
+                    }
+                } else {
+                    want.extend(b[2..].iter().map(|s| s.ln()));
+                }
+            }
+            assert_eq!(r.len(), want.len(), "{family}: {full_header:?}");
+            for (x, y) in r.iter().zip(&want) {
+                assert!(
+                    (x - y).abs() <= 1e-12 * y.abs().max(1.0),
+                    "{family}: {r:?} vs {want:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_full_rank_trace_in_122_dimensions_is_linear_in_d() {
+    let d = scratch("select-trace-wide");
+    let m = write(
+        &d,
+        "wide.vi",
+        "param theta: real[122]\ntheta ~ normal(0, 1)\n",
+    );
+    let path = d.join("trace.csv");
+    let p = path.to_string_lossy().into_owned();
+    let (code, _, err) = run(&["infer", &m, "-q", "--iters", "30", "--trace", &p]);
+    assert!(code == 0 || code == 3, "{err}");
+    let (header, rows) = trace(&path);
+    assert_eq!(header.len(), 3 + 2 * 122);
+    assert_eq!(header.last().map(String::as_str), Some("log_sd.122"));
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.len() == header.len()));
+    // theta ~ N(0, I): the fit's log sds are near 0, not the d² scale entries.
+    let last = rows.last().unwrap();
+    assert!(last[3 + 122..].iter().all(|s| s.abs() < 0.5), "{last:?}");
+}
