@@ -11,6 +11,7 @@ mod diagnose;
 mod diagnostics;
 mod dist;
 mod frontend_props;
+mod fuzz_shell;
 mod infer_control;
 mod infer_exact;
 mod infer_fit;
