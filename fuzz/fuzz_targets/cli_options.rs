@@ -9,12 +9,26 @@ use libfuzzer_sys::fuzz_target;
 #[path = "shell.rs"]
 mod shell;
 
-const COMMANDS: &[&str] = &["infer", "check", "logp", "summary", "draws", "plot", "help", "x"];
+const COMMANDS: &[&str] = &[
+    "infer", "check", "logp", "summary", "draws", "plot", "help", "x",
+];
 
 const OPTIONS: &[(&str, &[&str])] = &[
     ("--algorithm", &["bw", "fbgvi", "advi", "nuts"]),
-    ("--family", &["meanfield", "fullrank", "mixture:2", "mixture:0", "mixture:1000"]),
-    ("--divergence", &["kl", "fkl", "chi2", "hellinger", "alpha:0.5", "alpha:-1"]),
+    (
+        "--family",
+        &[
+            "meanfield",
+            "fullrank",
+            "mixture:2",
+            "mixture:0",
+            "mixture:1000",
+        ],
+    ),
+    (
+        "--divergence",
+        &["kl", "fkl", "chi2", "hellinger", "alpha:0.5", "alpha:-1"],
+    ),
     ("--estimator", &["path", "rep", "x"]),
     ("--optimizer", &["euler", "adam", "sgd"]),
     ("--step", &["auto", "0.1", "-1", "0", "nan", "1e300"]),
@@ -64,10 +78,18 @@ fuzz_target!(|data: &[u8]| {
         "summary" | "draws" | "plot" => args.push(f.fit.clone()),
         _ => {}
     }
-    let fresh = |k: usize| f.dir.join(format!("out-{k}.csv")).to_string_lossy().into_owned();
+    let fresh = |k: usize| {
+        f.dir
+            .join(format!("out-{k}.csv"))
+            .to_string_lossy()
+            .into_owned()
+    };
     let mut fresh_names = Vec::new();
     if cmd == "plot" {
-        args.extend(["-o".into(), f.dir.join("out.png").to_string_lossy().into_owned()]);
+        args.extend([
+            "-o".into(),
+            f.dir.join("out.png").to_string_lossy().into_owned(),
+        ]);
     }
     for pair in rest.chunks(2).take(8) {
         let a = pair[0] as usize;

@@ -106,6 +106,9 @@ pub fn run(args: &[&str], stdin: &str) -> (i32, String) {
     let code = status
         .code()
         .unwrap_or_else(|| panic!("{args:?} was killed by a signal:\n{err}"));
-    assert!([0, 1, 2, 3].contains(&code), "{args:?}: exit code {code}\n{err}");
+    assert!(
+        [0, 1, 2, 3].contains(&code),
+        "{args:?}: exit code {code}\n{err}"
+    );
     (code, err)
 }
