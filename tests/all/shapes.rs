@@ -119,8 +119,8 @@ fn matrix_forms(s: &str, m: &[Vec<f64>], src: &mut String, want: &mut Vec<(Strin
     let name = format!("{s}_rows_g");
     writeln!(src, "gen {name} = {s}[g]").unwrap();
     for (r, &i) in G.iter().enumerate() {
-        for j in 0..K {
-            want.push((format!("{name}[{},{}]", r + 1, j + 1), m[i - 1][j]));
+        for (j, &x) in m[i - 1].iter().enumerate() {
+            want.push((format!("{name}[{},{}]", r + 1, j + 1), x));
         }
     }
     // A loop over rows, weighted so that a wrong row or order shows.
@@ -243,9 +243,9 @@ mu ~ normal(0, 1)\ngen a = y[2, 3]\ngen r = y[3]\ngen n = size(y)\n";
 #[test]
 fn a_bound_violated_in_an_int_matrix_names_its_row_and_column() {
     let src = "data y: int<lower=0>[2, 3]\nparam mu: real\nmu ~ normal(0, 1)\n";
-    let e = crate::density::try_compile(src, r#"{"y": [[1, 2, 3], [4, -5, 6]]}"#)
-        .err()
-        .expect("a negative count is refused");
+    let Err(e) = crate::density::try_compile(src, r#"{"y": [[1, 2, 3], [4, -5, 6]]}"#) else {
+        panic!("a negative count is refused");
+    };
     assert!(
         e.contains("data `y[2,2]` = -5 violates its lower bound"),
         "{e}"
