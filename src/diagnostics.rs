@@ -153,6 +153,10 @@ pub fn render_short(diags: &[Diagnostic], sources: &SourceMap) -> String {
     out
 }
 
+/// The most lines a label's span is drawn over; a longer span is shown by
+/// its first line and a count of the rest.
+const MAX_LABEL_LINES: usize = 8;
+
 /// A diagnostic bound to its source, in the shape miette draws.
 struct Report {
     message: String,
@@ -172,8 +176,18 @@ impl Report {
             if Some(l.span.file) == file {
                 let text = &sources.get(l.span.file).text;
                 let start = (l.span.start as usize).min(text.len());
-                let len = (l.span.end as usize).min(text.len()).saturating_sub(start);
-                let label = (!l.message.is_empty()).then(|| l.message.clone());
+                let mut len = (l.span.end as usize).min(text.len()).saturating_sub(start);
+                let mut message = l.message.clone();
+                // A span over many lines (a deeply nested expression) is
+                // shown by its first line, not echoed whole.
+                let more = text
+                    .get(start..start + len)
+                    .map_or(0, |s| s.matches('\n').count());
+                if more > MAX_LABEL_LINES {
+                    len = text[start..start + len].find('\n').unwrap_or(len);
+                    message = format!("{message} (and {more} more lines)");
+                }
+                let label = (!message.is_empty()).then_some(message);
                 labels.push(if i == 0 {
                     LabeledSpan::new_primary_with_span(label, (start, len))
                 } else {
@@ -273,5 +287,21 @@ mod tests {
             short.lines().next(),
             Some("m.vi:2:16: error: unknown name `sigm`")
         );
+    }
+
+    #[test]
+    fn a_label_over_many_lines_is_shown_by_its_first() {
+        let mut sm = SourceMap::new();
+        let body = format!("let x = {}1\n", "-\n".repeat(100_000));
+        let f = sm.add("deep.vi", &body);
+        let d = Diagnostic::error("too-deep", "too deep")
+            .with_label(Span::new(f, 8, body.len() - 1), "this expression");
+        let text = render(std::slice::from_ref(&d), &sm, RenderOptions::default());
+        assert!(text.lines().count() < 20, "{} lines", text.lines().count());
+        assert!(
+            text.contains("this expression (and 100000 more lines)"),
+            "{text}"
+        );
+        assert!(text.contains("deep.vi:1:9"), "{text}");
     }
 }

@@ -1,9 +1,9 @@
 //! Commands on a saved fit: `summary`, `draws`, `plot`.
 
 use super::load::{self, Failed};
-use crate::shell::options::at_least_one;
+use crate::shell::options::{SelectOptions, at_least_one};
 use crate::shell::{Format, emit, exit, summary_text, use_color};
-use vippl::output::{self, FitFile};
+use vippl::output::{self, FitFile, Selection};
 use vippl::plot;
 use vippl::workflow::outputs::{Input, Output};
 use vippl::workflow::{self, Reopened, draws::cannot_generate};
@@ -28,6 +28,16 @@ pub struct SummaryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub select: SelectOptions,
+}
+
+/// A pattern that matches no quantity: a usage error.
+fn unmatched(selection: &Selection, names: &[String], include: &str) -> Result<(), Failed> {
+    selection.check_as(names, include).map_err(|m| {
+        eprintln!("error: {m}");
+        Failed(exit::USAGE)
+    })
 }
 
 pub fn summary(args: &SummaryArgs) -> i32 {
@@ -37,11 +47,16 @@ pub fn summary(args: &SummaryArgs) -> i32 {
         Ok(f) => f,
         Err(Failed(c)) => return c,
     };
+    let selection = args.select.selection();
+    if let Err(Failed(c)) = unmatched(&selection, &fitted.output.draws.names, "--include") {
+        return c;
+    }
     emit(&summary_text(
         args.format,
         &fitted.output.summary,
         &fitted.diagnostics,
         &fitted.config(),
+        &selection,
         use_color(&std::io::stdout()),
     ));
     exit::OK
@@ -67,6 +82,8 @@ pub struct DrawsArgs {
     /// Write a Stan CSV file (default: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE.csv")]
     pub output: Option<String>,
+    #[command(flatten)]
+    pub select: SelectOptions,
 }
 
 pub fn draws(args: &DrawsArgs) -> i32 {
@@ -102,14 +119,24 @@ pub fn draws(args: &DrawsArgs) -> i32 {
         Ok(d) => d,
         Err(Failed(c)) => return c,
     };
+    let selection = args.select.selection();
+    if let Err(Failed(c)) = unmatched(&selection, &draws.names, "--include") {
+        return c;
+    }
     let eta = workflow::draws::recorded_eta(&f.file.diagnostics.values);
     let mut record = f.record.clone();
     record.variational.output_samples = args.n as u64;
     let mut header = record.stan_csv_config(eta, psis);
     header.push("draws_from", args.fit.clone());
     header.push("draws_seed", seed);
+    let layout = workflow::draws::CsvLayout {
+        header: &header,
+        seed,
+        eta,
+        selection: &selection,
+    };
     let write = |w: &mut dyn std::io::Write| {
-        workflow::draws::write_draws_csv(w, &header, &f.model, &f.approximation, &draws, seed, eta)
+        workflow::draws::write_draws_csv(w, &layout, &f.model, &f.approximation, &draws)
     };
     match &args.output {
         Some(path) => {
@@ -130,6 +157,34 @@ pub fn draws(args: &DrawsArgs) -> i32 {
     exit::OK
 }
 
+/// How many quantities `--kind pairs` shows when none are named.
+const PAIRS_SHOWN: usize = 6;
+
+/// The note saying which quantities a pairs plot of the first
+/// [`PAIRS_SHOWN`] leaves out, and how to choose others.
+fn pairs_left_out(names: &[&str], fit: &str) -> String {
+    let shown = &names[..PAIRS_SHOWN];
+    let rest = &names[PAIRS_SHOWN..];
+    let span = |v: &[&str]| match v {
+        [one] => one.to_string(),
+        [first, .., last] => format!("{first} … {last}"),
+        [] => String::new(),
+    };
+    let base = output::base_name(rest[0]);
+    let example = if base.len() < rest[0].len() {
+        format!("'{base}[*]'")
+    } else {
+        base.to_string()
+    };
+    format!(
+        "--kind pairs shows the first {PAIRS_SHOWN} of {} quantities ({}); the other {} ({}) are left out: name 2 to 10 after the fit file to choose, e.g. `vippl plot {fit} {example} --kind pairs -o pairs.png`",
+        names.len(),
+        span(shown),
+        rest.len(),
+        span(rest)
+    )
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlotKind {
     /// Marginal densities of each quantity.
@@ -144,7 +199,8 @@ pub enum PlotKind {
 pub struct PlotArgs {
     /// A fit file written by `vippl infer --fit`.
     pub fit: String,
-    /// Quantities to plot (Stan-style names such as `theta[3]`; default: all).
+    /// Quantities to plot: names (`theta`: all its elements), elements (`theta[3]`) or patterns
+    /// where `*` matches anything (`theta[*]`) (default: all; the first 6 for --kind pairs).
     pub params: Vec<String>,
     /// The picture to write.
     #[arg(short = 'o', long = "output", value_name = "OUT.png")]
@@ -182,7 +238,6 @@ pub fn plot(args: &PlotArgs) -> i32 {
         Ok(f) => f,
         Err(Failed(c)) => return c,
     };
-    let names: Vec<&str> = args.params.iter().map(String::as_str).collect();
     let result = match args.kind {
         PlotKind::Trace => {
             let pts: Vec<(u64, f64)> = f.file.trace.iter().map(|t| (t.iteration, t.elbo)).collect();
@@ -200,12 +255,21 @@ pub fn plot(args: &PlotArgs) -> i32 {
                 Ok(d) => d,
                 Err(Failed(c)) => return c,
             };
+            let chosen = Selection::new(&args.params, &[]);
+            if let Err(Failed(c)) = unmatched(&chosen, &draws.names, "PARAM") {
+                return c;
+            }
+            let mut names: Vec<&str> = draws
+                .names
+                .iter()
+                .filter(|n| chosen.keeps(n))
+                .map(String::as_str)
+                .collect();
             if kind == PlotKind::Pairs {
-                let names: Vec<&str> = if names.is_empty() {
-                    draws.names.iter().take(6).map(String::as_str).collect()
-                } else {
-                    names
-                };
+                if args.params.is_empty() && names.len() > PAIRS_SHOWN {
+                    eprintln!("note: {}", pairs_left_out(&names, &args.fit));
+                    names.truncate(PAIRS_SHOWN);
+                }
                 plot::pairs(
                     &args.output,
                     &draws,

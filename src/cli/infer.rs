@@ -5,6 +5,7 @@ use crate::shell::options::{self, FitOptions, OutputOptions};
 use crate::shell::progress::fit_with_progress;
 use crate::shell::{emit, exit, fit_error_text, summary_text, use_color};
 use vippl::data::DataSpec;
+use vippl::output::Selection;
 use vippl::workflow::outputs::{Input, Output};
 use vippl::workflow::{self, FitFailure, FittedModel, ModelSource};
 
@@ -52,21 +53,29 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     if !args.out.quiet {
         load::report(&compiled.warnings, compiled.model.sources());
     }
+    let selection = args.out.select.selection();
+    // Patterns that match nothing are refused before the fit when the
+    // names can be known without one.
+    if let Some(names) = workflow::draws::names_at_zero(&compiled.model) {
+        selection.check(&names).map_err(usage)?;
+    }
     let run = fit_with_progress(&compiled.model, &plan, args.out.quiet, None).map_err(failed)?;
     if let Some(e) = &run.trace_error {
         // The trace asked for could not be written: nothing else is.
         return Err(load::model_error(e));
     }
     let fitted = run.finish(src, compiled.model, &plan).map_err(failed)?;
+    selection.check(&fitted.output.draws.names).map_err(usage)?;
     let color = use_color(&std::io::stdout());
     emit(&summary_text(
         args.out.format,
         &fitted.output.summary,
         &fitted.diagnostics,
         &fitted.config(),
+        &selection,
         color,
     ));
-    Ok(write_outputs(&fitted, &args.out))
+    Ok(write_outputs(&fitted, &args.out, &selection))
 }
 
 /// Refuses output paths that are inputs, each other, or cannot be files,
@@ -98,12 +107,12 @@ fn check_output_paths(args: &InferArgs) -> Result<(), Failed> {
 
 /// Writes the draws and the fit file asked for, all or nothing; the exit
 /// code.
-fn write_outputs(fitted: &FittedModel, out: &OutputOptions) -> i32 {
+fn write_outputs(fitted: &FittedModel, out: &OutputOptions, selection: &Selection) -> i32 {
     let code = match fitted.trustworthy() {
         Some(false) => exit::UNTRUSTED,
         _ => exit::OK,
     };
-    if let Err(e) = fitted.save_outputs(out.output.as_deref(), out.fit_file.as_deref()) {
+    if let Err(e) = fitted.save_outputs(out.output.as_deref(), out.fit_file.as_deref(), selection) {
         load::error(e);
         return exit::MODEL;
     }

@@ -9,6 +9,7 @@ use super::config::Config;
 use super::draws::ColumnSummary;
 use super::float;
 use super::number::format_sig;
+use super::select::{self, TableLine};
 
 /// What the engine and the diagnostics report about a fit, as plain data so
 /// that the output layer depends on neither.
@@ -87,6 +88,21 @@ const COLUMN_GAP: u16 = 2;
 /// wide, two spaces apart; `color` only bolds the header, and callers pass
 /// `false` when stdout is not a terminal.
 pub fn render_parameters(params: &[ColumnSummary], color: bool) -> String {
+    let lines: Vec<TableLine> = params.iter().map(TableLine::Row).collect();
+    render_lines(&lines, color)
+}
+
+/// The parameter table with each long vector or matrix collapsed to its
+/// first elements and a note saying how to show the rest.
+pub fn render_parameters_collapsed(params: &[ColumnSummary], color: bool) -> String {
+    render_lines(&select::collapsed(params), color)
+}
+
+fn render_lines(lines: &[TableLine], color: bool) -> String {
+    let params = lines.iter().filter_map(|l| match l {
+        TableLine::Row(p) => Some(*p),
+        TableLine::More { .. } => None,
+    });
     let mut table = Table::new();
     table
         .load_style(presets::NOTHING)
@@ -112,8 +128,14 @@ pub fn render_parameters(params: &[ColumnSummary], color: bool) -> String {
     let (header, rows) = text.split_once('\n').unwrap_or((&text, ""));
     let mut out = paint(header, BOLD, color);
     out.push('\n');
-    if !rows.is_empty() {
-        out.push_str(rows);
+    let mut rows = rows.lines();
+    for line in lines {
+        match line {
+            TableLine::Row(_) => out.push_str(rows.next().unwrap_or_default()),
+            TableLine::More { count, name } => out.push_str(&format!(
+                "… {count} more elements of {name} (use --include {name} to show all)"
+            )),
+        }
         out.push('\n');
     }
     out
@@ -235,6 +257,16 @@ pub fn render_table(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> 
     format!(
         "{caveat}{}\n{}",
         render_parameters(params, color),
+        render_diagnostics(fit, color)
+    )
+}
+
+/// [`render_table`] with long vectors and matrices collapsed
+/// ([`render_parameters_collapsed`]).
+pub fn render_table_collapsed(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> String {
+    format!(
+        "{}\n{}",
+        render_parameters_collapsed(params, color),
         render_diagnostics(fit, color)
     )
 }

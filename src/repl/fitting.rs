@@ -95,15 +95,21 @@ impl Session {
         let fitted = run
             .finish(src, compiled.model, &plan)
             .map_err(fit_failure)?;
-        io.out(&summary_text(
-            cmd.out.format,
-            &fitted.output.summary,
-            &fitted.diagnostics,
-            &fitted.config(),
-            self.opts.color,
-        ));
+        let selection = cmd.out.select.selection();
+        let chosen = selection.check(&fitted.output.draws.names);
+        if chosen.is_ok() {
+            io.out(&summary_text(
+                cmd.out.format,
+                &fitted.output.summary,
+                &fitted.diagnostics,
+                &fitted.config(),
+                &selection,
+                self.opts.color,
+            ));
+        }
         let status = termination.status().to_string();
         self.keep_fit(fitted, status);
+        chosen.map_err(Fail::Msg)?;
         self.write_fit_outputs(&cmd.out, io)
     }
 
@@ -147,7 +153,7 @@ impl Session {
     fn write_fit_outputs(&mut self, out: &OutputOptions, io: &mut Io<'_>) -> Res {
         let mut failed = Vec::new();
         if let (Some(path), Some(fit)) = (&out.output, &self.fit) {
-            match fit.save_draws(path) {
+            match fit.save_draws(path, &out.select.selection()) {
                 Ok(()) => io.err(&format!("wrote draws to {path}\n")),
                 Err(m) => failed.push(m),
             }

@@ -6,7 +6,7 @@ pub mod options;
 pub mod progress;
 
 use std::io::IsTerminal;
-use vippl::output::{self, ColumnSummary, Config, FitSummary};
+use vippl::output::{self, ColumnSummary, Config, FitSummary, Selection};
 
 /// Exit codes (see docs/cli.md).
 pub mod exit {
@@ -57,17 +57,24 @@ pub enum Format {
 }
 
 /// The summary of a fit in a format: the table and diagnostics block for
-/// people, one JSON object (with the configuration) for programs.
+/// people, one JSON object (with the configuration) for programs. Only the
+/// quantities `selection` keeps are shown; without `--include`, the table
+/// collapses long vectors (the JSON keeps every element).
 pub fn summary_text(
     format: Format,
     summary: &[ColumnSummary],
     diagnostics: &FitSummary,
     config: &Config,
+    selection: &Selection,
     color: bool,
 ) -> String {
+    let rows = selection.summary(summary);
     match format {
-        Format::Table => output::render_table(summary, diagnostics, color),
-        Format::Json => format!("{}\n", output::summary_json(summary, diagnostics, config)),
+        Format::Table if selection.include.is_empty() => {
+            output::render_table_collapsed(&rows, diagnostics, color)
+        }
+        Format::Table => output::render_table(&rows, diagnostics, color),
+        Format::Json => format!("{}\n", output::summary_json(&rows, diagnostics, config)),
     }
 }
 

@@ -8,7 +8,8 @@ use vippl::infer::{
     self, Algorithm, Divergence, Estimator, FamilyKind, FitConfig, Init, Optimizer, Precondition,
     Step,
 };
-use vippl::workflow::{FitPlan, Resampling};
+use vippl::output::Selection;
+use vippl::workflow::{FitPlan, Resampling, TraceLayout};
 
 /// What a fit prints and writes.
 #[derive(clap::Args, Debug, Clone)]
@@ -29,12 +30,19 @@ pub struct OutputOptions {
     /// Save the fitted approximation (reloadable by `summary`, `draws`, `plot`, the REPL).
     #[arg(long = "fit", value_name = "FIT.json")]
     pub fit_file: Option<String>,
-    /// Write the per-iteration ELBO, step and family parameters as CSV.
+    /// Write the per-iteration ELBO, step, and the approximation's mean and log standard
+    /// deviations as CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub trace: Option<String>,
+    /// Record every parameter of the family in the trace (a full-rank family's d × d scale
+    /// matrix) instead of the mean and log standard deviations.
+    #[arg(long, requires = "trace")]
+    pub trace_full: bool,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = super::Format::Table)]
     pub format: super::Format,
+    #[command(flatten)]
+    pub select: SelectOptions,
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -51,6 +59,25 @@ impl OutputOptions {
         } else {
             Resampling::WhenReliable
         }
+    }
+}
+
+/// Which quantities a summary or a CSV file shows.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SelectOptions {
+    /// Show only these quantities in the summary and the CSV draws: a name (`beta`: all its
+    /// elements), an element (`beta[2]`) or a pattern where `*` matches anything (`beta[*]`,
+    /// `theta*`). Repeatable. Long vectors are then shown in full.
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<String>,
+    /// Leave out these quantities (names or patterns, as for --include). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+}
+
+impl SelectOptions {
+    pub fn selection(&self) -> Selection {
+        Selection::new(&self.include, &self.exclude)
     }
 }
 
@@ -175,6 +202,11 @@ pub fn plan(
         resampling: out.resampling(),
         data_files: data_files.to_vec(),
         trace: out.trace.clone(),
+        trace_layout: if out.trace_full {
+            TraceLayout::Full
+        } else {
+            TraceLayout::Compact
+        },
         notes,
     })
 }

@@ -6,7 +6,7 @@ use crate::density::CompiledModel;
 use crate::diagnose::{self, Diagnostics};
 use crate::infer::{self, Proposals};
 use crate::infer::{Approximation, Target};
-use crate::output::{ColumnSummary, Draws};
+use crate::output::{ColumnSummary, Draws, Selection};
 use crate::random::stream;
 use rayon::prelude::*;
 
@@ -193,6 +193,13 @@ pub fn draws_at(
     Draws::new(names, n, values, log_p, log_g)
 }
 
+/// The names of the output quantities, found by evaluating the model at
+/// the origin of the unconstrained space; `None` when it cannot be
+/// evaluated there.
+pub fn names_at_zero(cm: &CompiledModel) -> Option<Vec<String>> {
+    cm.output_names(&vec![0.0; cm.dim()]).ok()
+}
+
 /// The row of the approximation's mean in a Stan CSV file: the
 /// constrained parameters, `let`s and `gen`s at the mean of q (in the
 /// order of the draws' columns).
@@ -211,18 +218,35 @@ pub fn recorded_eta(values: &serde_json::Map<String, serde_json::Value>) -> f64 
         .unwrap_or(1.0)
 }
 
+/// What [`write_draws_csv`] writes besides the draws.
+pub struct CsvLayout<'a> {
+    /// The comment block.
+    pub header: &'a crate::output::Config,
+    /// The seed of the `gen` statements' random numbers (for the mean row).
+    pub seed: u64,
+    /// The initial step (CmdStan's `eta`).
+    pub eta: f64,
+    /// The columns written.
+    pub selection: &'a Selection,
+}
+
 /// Writes draws as CmdStan's variational output (see
-/// [`crate::output::write_variational_csv`]): `header` is the comment
-/// block, the mean row is computed from `approx`.
+/// [`crate::output::write_variational_csv`]): the mean row is computed
+/// from `approx`; only the columns `layout.selection` keeps are written
+/// (`lp__`, `log_p__` and `log_g__` always are).
 pub fn write_draws_csv(
     w: &mut dyn std::io::Write,
-    header: &crate::output::Config,
+    layout: &CsvLayout<'_>,
     cm: &CompiledModel,
     approx: &Approximation,
     draws: &Draws,
-    seed: u64,
-    eta: f64,
 ) -> std::io::Result<()> {
-    let mean = mean_row(cm, approx, seed).map_err(std::io::Error::other)?;
-    crate::output::write_variational_csv(w, header, draws, &mean, eta)
+    let mean = mean_row(cm, approx, layout.seed).map_err(std::io::Error::other)?;
+    if layout.selection.is_empty() {
+        return crate::output::write_variational_csv(w, layout.header, draws, &mean, layout.eta);
+    }
+    let columns = layout.selection.columns(&draws.names);
+    let mean: Vec<f64> = columns.iter().map(|&j| mean[j]).collect();
+    let chosen = draws.select(&columns);
+    crate::output::write_variational_csv(w, layout.header, &chosen, &mean, layout.eta)
 }

@@ -6,6 +6,7 @@ use super::draws::{DrawPlan, OutputDraws, Resampling};
 use super::record::{self, Reopened, RunRecord};
 use super::report;
 use super::source::ModelSource;
+use super::trace::{TraceLayout, TraceShape};
 use crate::density::CompiledModel;
 use crate::infer::{
     self, Approximation, Control, FitConfig, FitError, FitResult, IterationInfo, Observer, Target,
@@ -24,6 +25,8 @@ pub struct FitPlan {
     pub data_files: Vec<String>,
     /// Where to write the per-iteration trace as it goes.
     pub trace: Option<String>,
+    /// What the trace records of the family's parameters.
+    pub trace_layout: super::trace::TraceLayout,
     /// What the plan changed in the options given (a thread count capped
     /// at the cores there are), for the shells to print as notes.
     pub notes: Vec<String>,
@@ -89,11 +92,12 @@ pub fn run(
         .output_names(&vec![0.0; d])
         .map_or(d, |names| names.len());
     super::limits::check_fit(d, width, &plan.config, budget).map_err(FitFailure::Message)?;
+    let shape = TraceShape::new(model, &plan.config, plan.trace_layout);
     let mut writer = match &plan.trace {
         Some(path) => Some(
-            TraceWriter::create(path, &trace_parameter_names(model, &plan.config)).map_err(
-                |e| FitFailure::Message(format!("cannot write trace file `{path}`: {e}")),
-            )?,
+            TraceWriter::create(path, &shape.names(model, &plan.config)).map_err(|e| {
+                FitFailure::Message(format!("cannot write trace file `{path}`: {e}"))
+            })?,
         ),
         None => None,
     };
@@ -101,6 +105,8 @@ pub fn run(
     let mut tracing = Tracing {
         inner: observer,
         writer: writer.as_mut(),
+        shape,
+        recorded: Vec::new(),
         error: None,
     };
     let result = infer::fit(model, &plan.config, &mut tracing);
@@ -253,35 +259,49 @@ impl FittedModel {
         )
     }
 
-    /// Writes the output draws as CmdStan's variational Stan CSV.
-    pub fn write_draws_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// Writes the output draws (the columns `selection` keeps) as
+    /// CmdStan's variational Stan CSV.
+    pub fn write_draws_csv(
+        &self,
+        w: &mut dyn std::io::Write,
+        selection: &output::Selection,
+    ) -> std::io::Result<()> {
+        let layout = super::draws::CsvLayout {
+            header: &self.stan_csv_config(),
+            seed: self.seed,
+            eta: super::draws::recorded_eta(&self.diagnostics.values),
+            selection,
+        };
         super::draws::write_draws_csv(
             w,
-            &self.stan_csv_config(),
+            &layout,
             &self.model,
             &self.approximation,
             &self.output.draws,
-            self.seed,
-            super::draws::recorded_eta(&self.diagnostics.values),
         )
     }
 
     /// Writes the output draws as a Stan CSV file.
-    pub fn save_draws(&self, path: &str) -> Result<(), String> {
-        output::write_atomic(path, |w| self.write_draws_csv(w))
+    pub fn save_draws(&self, path: &str, selection: &output::Selection) -> Result<(), String> {
+        output::write_atomic(path, |w| self.write_draws_csv(w, selection))
             .map_err(|e| format!("cannot write draws to `{path}`: {e}"))
     }
 
     /// Writes the draws (`draws`, a Stan CSV file) and the fit file (`fit`)
     /// asked for, all or nothing: both are written to temporaries first and
     /// put in place only when every one was written.
-    pub fn save_outputs(&self, draws: Option<&str>, fit: Option<&str>) -> Result<(), String> {
+    pub fn save_outputs(
+        &self,
+        draws: Option<&str>,
+        fit: Option<&str>,
+        selection: &output::Selection,
+    ) -> Result<(), String> {
         use std::io::Write;
         let mut staged = Vec::new();
         if let Some(path) = draws {
             let mut f = output::AtomicFile::create(path)
                 .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
-            self.write_draws_csv(&mut f)
+            self.write_draws_csv(&mut f, selection)
                 .map_err(|e| format!("cannot write draws to `{path}`: {e}"))?;
             staged.push((path, f));
         }
@@ -313,6 +333,9 @@ impl FittedModel {
 struct Tracing<'a, 'w> {
     inner: &'a mut dyn Observer,
     writer: Option<&'w mut TraceWriter>,
+    shape: TraceShape,
+    /// The values of the row being written (reused).
+    recorded: Vec<f64>,
     /// The first error writing the trace (later rows are not written).
     error: Option<std::io::Error>,
 }
@@ -325,7 +348,8 @@ impl Observer for Tracing<'_, '_> {
                 elbo: info.elbo,
                 step: info.step,
             };
-            self.error = w.push(&row, info.parameters).err();
+            let values = self.shape.project(info.parameters, &mut self.recorded);
+            self.error = w.push(&row, values).err();
         }
         self.inner.iteration(info)
     }
@@ -340,14 +364,14 @@ impl Observer for Tracing<'_, '_> {
     }
 }
 
-/// Names of the approximation's parameters for a trace file, before the
-/// fit has produced an approximation.
-pub fn trace_parameter_names(cm: &CompiledModel, c: &FitConfig) -> Vec<String> {
+/// Names of the columns of a trace file after `iteration,elbo,step`,
+/// before the fit has produced an approximation.
+pub fn trace_parameter_names(
+    cm: &CompiledModel,
+    c: &FitConfig,
+    layout: TraceLayout,
+) -> Vec<String> {
     // CmdStan's spelling (`S.2.1`): the trace is a CSV file read by the
     // same tools as the draws.
-    c.resolved_family()
-        .parameter_names(cm.dim())
-        .iter()
-        .map(|n| output::cmdstan_name(n))
-        .collect()
+    TraceShape::new(cm, c, layout).names(cm, c)
 }

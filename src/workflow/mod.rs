@@ -19,6 +19,7 @@ pub mod outputs;
 pub mod record;
 pub mod report;
 pub mod source;
+pub mod trace;
 
 pub use draws::{DrawPlan, OutputDraws, Resampling, draw_points, draws_at, output_draws};
 pub use fit::{FitFailure, FitPlan, FitRun, FittedModel, Origin, run, trace_parameter_names};
@@ -28,3 +29,4 @@ pub use source::{
     Compiled, ModelSource, Rejected, compile_checked, compile_text, model_name, read_data_file,
     read_model_file, read_model_text,
 };
+pub use trace::TraceLayout;

@@ -424,7 +424,7 @@ fn a_whitened_flow_that_diverges_runs_again_in_plain_coordinates() {
 }
 
 #[test]
-fn trace_files_name_every_family_parameter_and_hold_one_row_per_iteration() {
+fn full_trace_files_name_every_family_parameter_and_hold_one_row_per_iteration() {
     let d = scratch("trace");
     let m = write(&d, "normal.vi", NORMAL);
     let data = write(&d, "normal.json", NORMAL_DATA);
@@ -438,7 +438,17 @@ fn trace_files_name_every_family_parameter_and_hold_one_row_per_iteration() {
         let trace = d.join(format!("{family}.csv").replace(':', "_"));
         let t = trace.to_string_lossy().into_owned();
         let o = vippl(&[
-            "infer", &m, "--data", &data, "-q", "--family", family, "--trace", &t, "--format",
+            "infer",
+            &m,
+            "--data",
+            &data,
+            "-q",
+            "--family",
+            family,
+            "--trace",
+            &t,
+            "--trace-full",
+            "--format",
             "json",
         ]);
         assert!(

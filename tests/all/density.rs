@@ -12,7 +12,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn try_compile(src: &str, json: &str) -> Result<CompiledModel, String> {
+pub(crate) fn try_compile(src: &str, json: &str) -> Result<CompiledModel, String> {
     let mut sources = SourceMap::new();
     let (model, _) = vippl::check::load_model(&mut sources, "m.vi", src)
         .map_err(|d| render_short(&d, &sources))?;

@@ -537,3 +537,18 @@ mu ~ normal(0, 1)\ny ~ normal(mu, 1)\n";
         }
     }
 }
+
+#[test]
+fn a_too_deep_expression_over_many_lines_is_not_echoed_whole() {
+    let d = scratch("deep-lines");
+    let model = format!(
+        "param mu: real\nmu ~ normal(0, 1)\nlet x = {}1\n",
+        "-\n".repeat(100_000)
+    );
+    let m = write(&d, "deep.vi", &model);
+    let (code, _, err) = run(&["check", &m]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("more than 200 levels of operators"), "{err}");
+    assert!(err.contains("(and 100000 more lines)"), "{err}");
+    assert!(err.lines().count() < 30, "{} lines", err.lines().count());
+}

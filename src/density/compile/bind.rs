@@ -335,7 +335,13 @@ enum Converted {
 fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Value {
     match v {
         Converted::Ints(xs, Dims::Scalar) => Value::Int(xs[0]),
-        Converted::Ints(xs, _) => Value::IntArr(prog.persist_ints(&xs)),
+        Converted::Ints(xs, Dims::Vector(_)) => Value::IntArr(prog.persist_ints(&xs)),
+        // An `int[N, K]` is a real matrix whose entries were checked to be
+        // integers: it indexes, sizes and multiplies like any matrix.
+        Converted::Ints(xs, Dims::Matrix(r, c)) => {
+            let reals: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
+            Value::Mat(prog.persist_reals(&reals), r as u32, c as u32)
+        }
         Converted::Reals(xs, Dims::Scalar) => Value::Real(xs[0]),
         Converted::Reals(xs, Dims::Vector(_)) => Value::Vec(prog.persist_reals(&xs)),
         Converted::Reals(xs, Dims::Matrix(r, c)) => {
@@ -382,10 +388,12 @@ fn check_bounds(
             let l = ev.element_f64(b, if b.is_scalar() { 0 } else { i });
             let bad = if which == "lower" { x < l } else { x > l };
             if bad {
-                let at = if v.is_scalar() {
-                    decl.name.clone()
-                } else {
-                    format!("{}[{}]", decl.name, i + 1)
+                let at = match v.dims() {
+                    Dims::Scalar => decl.name.clone(),
+                    Dims::Vector(_) => format!("{}[{}]", decl.name, i + 1),
+                    Dims::Matrix(_, c) => {
+                        format!("{}[{},{}]", decl.name, i / c + 1, i % c + 1)
+                    }
                 };
                 return Err(Diagnostic::error(
                     "data-bound",

@@ -204,6 +204,9 @@ impl<T: Scalar> Evaluator<'_, T> {
             idx[q] = i as usize - 1;
         }
         let k = match (dims, indices.len()) {
+            (Dims::Matrix(_, c), 1) => {
+                return self.assign_row(target, off + idx[0] * c, c, op, v, span);
+            }
             (Dims::Vector(_), 1) => idx[0],
             (Dims::Matrix(_, c), 2) => idx[0] * c + idx[1],
             _ => {
@@ -222,5 +225,45 @@ impl<T: Scalar> Evaluator<'_, T> {
         };
         let v = if int { v } else { self.promote(v) };
         self.store_slot(off + k, v, int, span)
+    }
+
+    /// `X[i] (=|+=) v`: row `i` of a matrix var, whose elements start at slot
+    /// `start`, from a vector of length `cols`.
+    fn assign_row(
+        &mut self,
+        target: LocalId,
+        start: usize,
+        cols: usize,
+        op: AssignOp,
+        v: Value,
+        span: Span,
+    ) -> EvalResult<()> {
+        let v = self.promote(v);
+        if v.dims() != Dims::Vector(cols) {
+            return Err(EvalError::fatal(
+                span,
+                format!(
+                    "a row of `{}` has {cols} elements but the value assigned is {}",
+                    self.program.model.local(target).name,
+                    v.dims()
+                ),
+            ));
+        }
+        for j in 0..cols {
+            let element = match v {
+                Value::Vec(r) => Value::Real(self.const_reals(r)[j]),
+                Value::TapeVec(r) => Value::TapeReal(r.at(j)),
+                other => other,
+            };
+            let element = match op {
+                AssignOp::Set => element,
+                AssignOp::Add => {
+                    let old = self.read_slot(start + j, target, span)?;
+                    self.add(old, element, span)?
+                }
+            };
+            self.store_slot(start + j, element, false, span)?;
+        }
+        Ok(())
     }
 }
