@@ -292,6 +292,39 @@ param a: real\na ~ normal(sum(c), 1)\n",
     assert!(e.contains("m.vi:5"), "{e}");
 }
 
+#[test]
+fn the_squared_exponential_kernel_is_stans_with_its_derivatives() {
+    // target += sum of a weighted kernel: the value and the gradient in
+    // (log alpha, log rho) against the closed form.
+    let src = "data x: real[3]\ndata w: real[3, 3]\n\
+param alpha: real<lower=0>\nparam rho: real<lower=0>\n\
+target += sum(w .* gp_exp_quad_cov(x, alpha, rho)) + sum(w .* cov_exp_quad(x, alpha, rho))\n";
+    let x = [0.3f64, -1.1, 2.0];
+    let w = [[1.0f64, 0.5, -0.25], [2.0, -1.0, 0.75], [0.1, 0.3, 1.5]];
+    let json =
+        r#"{"x": [0.3, -1.1, 2.0], "w": [[1.0, 0.5, -0.25], [2.0, -1.0, 0.75], [0.1, 0.3, 1.5]]}"#;
+    let cm = compile(src, json);
+    let (alpha, rho) = (1.7f64, 0.6f64);
+    let (lp, g) = lp_grad(&cm, &[alpha.ln(), rho.ln()]);
+    let (mut f, mut df_dalpha, mut df_drho) = (0.0, 0.0, 0.0);
+    for i in 0..3 {
+        for j in 0..3 {
+            let r2 = (x[i] - x[j]).powi(2);
+            let k = alpha * alpha * (-0.5 * r2 / (rho * rho)).exp();
+            f += 2.0 * w[i][j] * k;
+            df_dalpha += 2.0 * w[i][j] * 2.0 * k / alpha;
+            df_drho += 2.0 * w[i][j] * k * r2 / rho.powi(3);
+        }
+    }
+    // The log-Jacobian of the two lower bounds is log alpha + log rho.
+    let want_lp = f + alpha.ln() + rho.ln();
+    assert!((lp - want_lp).abs() < 1e-12, "{lp} vs {want_lp}");
+    let want_g = [df_dalpha * alpha + 1.0, df_drho * rho + 1.0];
+    for (got, want) in g.iter().zip(want_g) {
+        assert!((got - want).abs() < 1e-10, "{g:?} vs {want_g:?}");
+    }
+}
+
 // ------------------------------------------------------------------ outputs
 
 #[test]
