@@ -171,6 +171,26 @@ impl Builtin {
     pub fn is_elementwise_unary(self) -> bool {
         (self as usize) <= (Builtin::Trigamma as usize)
     }
+
+    /// Two arguments applied element by element, a scalar broadcasting
+    /// against a vector or matrix (`binary_log_loss` also needs an int
+    /// first argument).
+    pub fn is_broadcasting_binary(self) -> bool {
+        use Builtin as B;
+        matches!(
+            self,
+            B::Pow
+                | B::Fmin
+                | B::Fmax
+                | B::Lbeta
+                | B::LogSumExp2
+                | B::Min2
+                | B::Max2
+                | B::Atan2
+                | B::Lchoose
+                | B::BinaryLogLoss
+        )
+    }
 }
 
 #[cfg(test)]

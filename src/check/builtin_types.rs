@@ -33,19 +33,8 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
             Matrix => Matrix,
         }),
         (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
-        (
-            B::Pow
-            | B::Fmin
-            | B::Fmax
-            | B::Lbeta
-            | B::LogSumExp2
-            | B::Min2
-            | B::Max2
-            | B::Atan2
-            | B::Lchoose,
-            [a, c],
-        ) => broadcast(*a, *c),
-        (B::BinaryLogLoss, [a, c]) if a.is_int_valued() => broadcast(*a, *c),
+        (B::BinaryLogLoss, [a, _]) if !a.is_int_valued() => None,
+        (b, [a, c]) if b.is_broadcasting_binary() => broadcast(*a, *c),
         (B::Choose, [Int, Int]) => Some(Int),
         (B::LogMix3, [a, c, d]) if a.is_scalar() && c.is_scalar() && d.is_scalar() => Some(Real),
         (B::LogMix, [a, c]) if vec_like(*a) && vec_like(*c) => Some(Real),
@@ -108,16 +97,7 @@ pub(super) fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
     use Builtin as B;
     match b {
         _ if b.is_elementwise_unary() => args[0].dims,
-        B::Pow
-        | B::Fmin
-        | B::Fmax
-        | B::Lbeta
-        | B::LogSumExp2
-        | B::Min2
-        | B::Max2
-        | B::Atan2
-        | B::Lchoose
-        | B::BinaryLogLoss => {
+        _ if b.is_broadcasting_binary() => {
             if args[0].ty().is_scalar() {
                 args[1].dims
             } else {

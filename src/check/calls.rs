@@ -191,19 +191,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        if checked.is_empty() {
-            self.error(
-                Diagnostic::error(
-                    "wrong-arity",
-                    format!("`{name}` needs the variate as its first argument"),
-                )
-                .with_label(span, "no variate")
-                .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
-            );
-            return None;
-        }
-        let mut args = collect(checked)?;
-        let y = args.remove(0);
+        let (y, args) = self.split_variate(name, d, checked, span)?;
         let params = union_params(std::iter::once(&y).chain(&args));
         self.check_dist_args(d, Some(&y), &args, span, func.span)?;
         Some(TypedExpr::new(
@@ -444,6 +432,34 @@ impl Checker<'_> {
             return None;
         }
         Some(())
+    }
+}
+
+impl Checker<'_> {
+    /// The variate and the other arguments of `name(y | ...)`, a call of
+    /// distribution `d`'s density or cumulative function; `None` (reported)
+    /// when there are no arguments or one failed to check.
+    pub(super) fn split_variate(
+        &mut self,
+        name: &str,
+        d: DistId,
+        checked: Vec<Option<TypedExpr>>,
+        span: Span,
+    ) -> Option<(TypedExpr, Vec<TypedExpr>)> {
+        if checked.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!("`{name}` needs the variate as its first argument"),
+                )
+                .with_label(span, "no variate")
+                .with_help(format!("write `{name}(y | {})`", arg_list(d.spec()))),
+            );
+            return None;
+        }
+        let mut args = collect(checked)?;
+        let y = args.remove(0);
+        Some((y, args))
     }
 }
 

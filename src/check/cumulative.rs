@@ -2,8 +2,6 @@
 //! `_lccdf`) and truncated `~` statements (`y ~ name(...) T[L, U]`).
 
 use super::Checker;
-use super::calls::collect;
-use super::naming::arg_list;
 use super::types::{Dims, TypedExpr, union_params};
 use crate::ast::{self, Ident};
 use crate::diagnostics::Diagnostic;
@@ -51,19 +49,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        if checked.is_empty() {
-            self.error(
-                Diagnostic::error(
-                    "wrong-arity",
-                    format!("`{name}` needs the variate as its first argument"),
-                )
-                .with_label(span, "no variate")
-                .with_help(format!("write `{name}(y | {})`", arg_list(spec))),
-            );
-            return None;
-        }
-        let mut args = collect(checked)?;
-        let y = args.remove(0);
+        let (y, args) = self.split_variate(name, d, checked, span)?;
         self.check_dist_args(d, Some(&y), &args, span, func.span)?;
         let depends: Vec<(bool, Span)> = args
             .iter()
