@@ -4,8 +4,11 @@
 //! problem. Rendering (miette, no colour and a fixed width in tests) lives
 //! here and nowhere else.
 
+mod clip;
+
 use crate::source::{SourceMap, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use clip::ClippedSource;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt::{self, Write};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -163,16 +166,16 @@ struct Report {
     code: &'static str,
     severity: Severity,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<ClippedSource>,
     labels: Vec<LabeledSpan>,
 }
 
 impl Report {
     fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
         let file = d.primary_span().map(|s| s.file);
-        let mut labels = Vec::new();
+        let mut shown = Vec::new();
         let mut elsewhere = Vec::new();
-        for (i, l) in d.labels.iter().enumerate() {
+        for l in &d.labels {
             if Some(l.span.file) == file {
                 let text = &sources.get(l.span.file).text;
                 let start = (l.span.start as usize).min(text.len());
@@ -187,16 +190,30 @@ impl Report {
                     len = text[start..start + len].find('\n').unwrap_or(len);
                     message = format!("{message} (and {more} more lines)");
                 }
-                let label = (!message.is_empty()).then_some(message);
-                labels.push(if i == 0 {
-                    LabeledSpan::new_primary_with_span(label, (start, len))
-                } else {
-                    LabeledSpan::new_with_span(label, (start, len))
-                });
+                shown.push(((start, len), message));
             } else {
                 elsewhere.push(format!("{} ({})", l.message, sources.location(l.span)));
             }
         }
+        // Long lines are cut around the labels, which move with the cut.
+        let mut spans: Vec<(usize, usize)> = shown.iter().map(|(span, _)| *span).collect();
+        let source = file.map(|f| {
+            let sf = sources.get(f);
+            ClippedSource::new(&sf.name, &sf.text, &mut spans)
+        });
+        let labels = shown
+            .into_iter()
+            .zip(spans)
+            .enumerate()
+            .map(|(i, ((_, message), span))| {
+                let label = (!message.is_empty()).then_some(message);
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(label, span)
+                } else {
+                    LabeledSpan::new_with_span(label, span)
+                }
+            })
+            .collect();
         let mut help = d.help.clone();
         if !elsewhere.is_empty() {
             let note = elsewhere.join("; ");
@@ -205,10 +222,6 @@ impl Report {
                 None => format!("see: {note}"),
             });
         }
-        let source = file.map(|f| {
-            let sf = sources.get(f);
-            NamedSource::new(&sf.name, sf.text.clone())
-        });
         Report {
             message: d.message.clone(),
             code: d.code,
@@ -303,5 +316,23 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("deep.vi:1:9"), "{text}");
+    }
+
+    #[test]
+    fn a_very_long_line_is_cut_around_its_label() {
+        let mut sm = SourceMap::new();
+        let body = format!(
+            "param mu: real\nmu ~ normal(0, {} + sigm)\n",
+            "1".repeat(100_000)
+        );
+        let f = sm.add("long.vi", &body);
+        let at = body.find("sigm").unwrap();
+        let d = Diagnostic::error("unknown-name", "unknown name `sigm`")
+            .with_label(Span::new(f, at, at + 4), "not declared");
+        let text = render(std::slice::from_ref(&d), &sm, RenderOptions::default());
+        assert!(text.len() < 2_000, "{} bytes", text.len());
+        assert!(text.contains("1 + sigm)"), "{text}");
+        let column = at - body.find("mu ~").unwrap() + 1;
+        assert!(text.contains(&format!("long.vi:2:{column}")), "{text}");
     }
 }
