@@ -69,6 +69,7 @@ pub(crate) fn run_fit<T: Target>(
         }
         record.keep(kept);
         if interrupted {
+            record.interrupted_of = Some(total);
             break;
         }
     }
@@ -109,6 +110,9 @@ struct Record {
     start_grad_evals: usize,
     /// Whether the current restart's start found no trustworthy mode.
     untrusted_start: bool,
+    /// Set when the user stopped the fit: the number of restarts that were
+    /// planned.
+    interrupted_of: Option<usize>,
 }
 
 impl Record {
@@ -127,6 +131,7 @@ impl Record {
             start_text: String::new(),
             start_grad_evals: 0,
             untrusted_start: false,
+            interrupted_of: None,
         }
     }
 
@@ -196,13 +201,30 @@ impl Record {
         if kept.outcome.termination == Termination::MaxIterations {
             self.say_of_result(Termination::max_iterations_warning(config), observer);
         }
+        let mut termination = kept.outcome.termination;
+        if let Some(planned) = self.interrupted_of
+            && termination != Termination::Interrupted
+        {
+            // The kept run finished, but the user stopped the fit before
+            // every restart could be compared with it.
+            self.say_of_result(
+                format!(
+                    "the fit was interrupted in restart {} of {planned}; the best of the \
+                     restarts run so far (restart {}) is kept",
+                    self.restart + 1,
+                    self.summaries[best_index].restart + 1
+                ),
+                observer,
+            );
+            termination = Termination::Interrupted;
+        }
         if let Some(w) = restarts_disagree(&self.summaries, best_index) {
             self.say_of_result(w, observer);
         }
         self.recorded.restarts = self.summaries.len().max(1);
         Ok(FitResult {
             approximation: kept.approx,
-            termination: kept.outcome.termination,
+            termination,
             iterations: kept.outcome.iterations,
             grad_evals: self.grad_evals,
             density_evals: self.density_evals,
@@ -369,9 +391,17 @@ fn run_restart<T: Target>(
     batch.target().set(Map::identity());
     let approx = fam.approximation(&outcome.theta);
     let config = &plan.config;
+    // An interrupted run is summarised from the output draws alone, not
+    // from four times as many: on large data the diagnostics would
+    // otherwise keep a user who pressed Ctrl-C waiting for minutes.
+    let n = if outcome.termination == Termination::Interrupted {
+        config.draws
+    } else {
+        diagnose::proposals(config.draws)
+    };
     let (diag, proposals, objective) =
-        proposals::evaluate(batch, &approx, config.draws, config.seed, config.divergence);
-    record.density_evals += diagnose::proposals(config.draws);
+        proposals::evaluate(batch, &approx, n, config.seed, config.divergence);
+    record.density_evals += n;
     record.start_text = start.describe;
     record.start_grad_evals = start.grad_evals;
     Some(Kept {

@@ -66,17 +66,17 @@ fn collect<T: Target>(batch: &Batch<'_, T>, n: usize) -> (Vec<f64>, Vec<f64>, Ve
     (x, log_p, log_weights)
 }
 
-/// The diagnostics of `approx` from [`diagnose::proposals`]`(draws)` draws,
-/// those draws, and the objective `divergence` minimises estimated from
-/// them (−ELBO for KL; see [`Divergence::objective`]).
+/// The diagnostics of `approx` from `n` draws (normally
+/// [`diagnose::proposals`] of the output draws), those draws, and the
+/// objective `divergence` minimises estimated from them (−ELBO for KL; see
+/// [`Divergence::objective`]).
 pub(crate) fn evaluate<T: Target>(
     batch: &mut Batch<'_, T>,
     approx: &Approximation,
-    draws: usize,
+    n: usize,
     seed: u64,
     divergence: Divergence,
 ) -> (Diagnostics, Option<Proposals>, Objective) {
-    let n = diagnose::proposals(draws);
     let none = Objective {
         value: f64::NAN,
         se: f64::NAN,
@@ -142,7 +142,14 @@ pub fn diagnose<T: Target>(
     } else {
         Divergence::Kl
     };
-    Ok(evaluate(&mut batch, approx, draws, seed, divergence).0)
+    Ok(evaluate(
+        &mut batch,
+        approx,
+        diagnose::proposals(draws),
+        seed,
+        divergence,
+    )
+    .0)
 }
 
 /// Buffers for `draws` draws of the family `fam` on `threads` threads.

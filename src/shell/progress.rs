@@ -13,6 +13,9 @@ use vippl::workflow::{self, FitFailure, FitPlan, FitRun};
 /// Set by Ctrl-C; a running fit polls it every iteration.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// Whether the first Ctrl-C says what happens next (not with `--quiet`).
+static ANNOUNCE: AtomicBool = AtomicBool::new(true);
+
 /// Installs the Ctrl-C handler once per process. Returns false when the
 /// platform refused (then Ctrl-C ends the process as usual).
 pub fn install_interrupt_handler() -> bool {
@@ -22,6 +25,12 @@ pub fn install_interrupt_handler() -> bool {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
                 // A second Ctrl-C while the first is being handled: leave now.
                 std::process::exit(130);
+            }
+            if ANNOUNCE.load(Ordering::SeqCst) {
+                eprintln!(
+                    "\ninterrupted: stopping the fit and summarising its partial result \
+                     (Ctrl-C again quits at once)"
+                );
             }
         })
         .is_ok()
@@ -44,6 +53,7 @@ impl<'a> Progress<'a> {
     /// further flag that stops the fit when set.
     pub fn new(quiet: bool, max_iters: usize, stop: Option<&'a AtomicBool>) -> Progress<'a> {
         INTERRUPTED.store(false, Ordering::SeqCst);
+        ANNOUNCE.store(!quiet, Ordering::SeqCst);
         install_interrupt_handler();
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::with_draw_target(

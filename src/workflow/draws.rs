@@ -127,8 +127,12 @@ pub fn draw_points(
     super::limits::check_draws(n, cm.dim(), 0)?;
     if psis {
         let proposals = diagnose::proposals(n);
+        // An interrupted fit was diagnosed from the output draws alone
+        // (count n): its pool serves too, rather than evaluating the model
+        // at four times as many draws after the user asked to stop.
         if let Some(p) = pool.filter(|p| {
-            p.seed == seed && p.log_weights.len() == proposals && p.x.len() == proposals * cm.dim()
+            let m = p.log_weights.len();
+            p.seed == seed && (m == proposals || m == n) && p.x.len() == m * cm.dim()
         }) {
             return Ok(infer::resample(p, n)?.0);
         }

@@ -35,6 +35,71 @@ fn interrupting_keeps_the_partial_result() {
     assert!(!res.converged());
 }
 
+/// Stops the fit at an iteration of a given restart.
+struct StopInRestart {
+    restart: usize,
+    iteration: usize,
+    current: usize,
+}
+
+impl Observer for StopInRestart {
+    fn restart(&mut self, restart: usize, _total: usize) {
+        self.current = restart;
+    }
+    fn iteration(&mut self, info: &IterationInfo<'_>) -> Control {
+        if self.current == self.restart && info.iteration >= self.iteration {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
+#[test]
+fn interrupting_a_later_restart_reports_the_fit_as_interrupted() {
+    let (target, _) = Gaussian::correlated(3, 1);
+    let config = FitConfig {
+        restarts: 3,
+        draws: 500,
+        ..FitConfig::default()
+    };
+    let mut stop = StopInRestart {
+        restart: 1,
+        iteration: 2,
+        current: 0,
+    };
+    let res = fit(&target, &config, &mut stop).unwrap();
+    assert_eq!(res.restarts.len(), 2, "the third restart never ran");
+    assert_eq!(res.restarts[0].termination, Termination::Converged);
+    assert_eq!(res.restarts[1].termination, Termination::Interrupted);
+    // The converged first restart is kept, but the fit as a whole was
+    // stopped by the user: it is not reported as converged.
+    assert_eq!(res.best_restart, 0);
+    assert_eq!(res.termination, Termination::Interrupted);
+    assert!(!res.converged());
+    assert!(
+        res.warnings
+            .iter()
+            .any(|w| w.contains("interrupted in restart 2 of 3")),
+        "{:?}",
+        res.warnings
+    );
+}
+
+#[test]
+fn an_interrupted_run_is_diagnosed_from_the_output_draws_alone() {
+    let (target, _) = Gaussian::correlated(3, 1);
+    let config = FitConfig {
+        init: Some(Init::Zero),
+        draws: 500,
+        ..FitConfig::default()
+    };
+    let stopped = fit(&target, &config, &mut StopAt(10)).unwrap();
+    assert_eq!(stopped.diagnostics.draws, 500);
+    let finished = fit(&target, &config, &mut Silent).unwrap();
+    assert_eq!(finished.diagnostics.draws, 2000);
+}
+
 /// Finite only where x > 50: no start in (−2, 2) can be found.
 struct Nowhere;
 
