@@ -332,3 +332,50 @@ fn output_draws_resampled_from_the_fits_own_proposals_equal_fresh_ones() {
     let other_fresh = workflow::output_draws(&cm, q, 200, 5, true, 1, None).unwrap();
     assert_eq!(other, other_fresh);
 }
+
+#[test]
+fn an_interrupted_fit_resamples_its_output_from_its_own_smaller_pool() {
+    struct StopAtFive;
+    impl vippl::infer::Observer for StopAtFive {
+        fn iteration(&mut self, info: &vippl::infer::IterationInfo<'_>) -> vippl::infer::Control {
+            if info.iteration >= 5 {
+                vippl::infer::Control::Stop
+            } else {
+                vippl::infer::Control::Continue
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cm = compile(
+        &root.join("examples/eight_schools.vi"),
+        &root.join("examples/eight_schools.json"),
+    )
+    .unwrap();
+    let config = FitConfig {
+        draws: 300,
+        seed: 5,
+        ..FitConfig::default()
+    };
+    let result = fit(&cm, &config, &mut StopAtFive).unwrap();
+    let pool = result
+        .proposals
+        .as_ref()
+        .expect("the fit keeps its proposals");
+    assert_eq!(
+        pool.log_weights.len(),
+        300,
+        "diagnosed from the output draws alone"
+    );
+    let plan = workflow::DrawPlan {
+        count: 300,
+        seed: 5,
+        psis: true,
+        threads: 1,
+    };
+    let points = workflow::draw_points(&cm, &result.approximation, plan, Some(pool)).unwrap();
+    let d = vippl::infer::Target::dim(&cm);
+    // Every output point is one of the pool's: nothing was drawn again.
+    for p in points.chunks(d) {
+        assert!(pool.x.chunks(d).any(|x| x == p), "{p:?} is not in the pool");
+    }
+}
