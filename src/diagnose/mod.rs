@@ -17,6 +17,7 @@
 //! Nothing here knows of models, approximations or the engine.
 
 pub mod psis;
+pub mod shift;
 mod verdict;
 
 pub use verdict::{
@@ -44,6 +45,10 @@ pub struct Diagnostics {
     pub psis_ess: f64,
     /// Draws at which log π̃ was not finite (they have zero weight).
     pub nonfinite_draws: usize,
+    /// How far the smoothed weights move q's means and sds, when the draws
+    /// were kept to measure it.
+    #[serde(default)]
+    pub weight_shift: Option<shift::WeightShift>,
 }
 
 /// Draws from q behind the diagnostics of a fit asking for `draws` output
@@ -85,6 +90,7 @@ impl Diagnostics {
             ess: 0.0,
             psis_ess: 0.0,
             nonfinite_draws: 0,
+            weight_shift: None,
         }
     }
 
@@ -134,6 +140,7 @@ impl Diagnostics {
             ess: psis::ess(lw),
             psis_ess: psis::ess(&p.log_weights),
             nonfinite_draws: lp.iter().filter(|p| !p.is_finite()).count(),
+            weight_shift: None,
         }
     }
 
@@ -143,6 +150,7 @@ impl Diagnostics {
             khat: self.khat,
             draws: self.draws,
             ess: self.ess,
+            shift: self.weight_shift,
         }
     }
 

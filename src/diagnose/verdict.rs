@@ -4,6 +4,7 @@
 //! nowhere else: the summary table, the warnings and the exit code of
 //! `vippl infer` all read them through these types.
 
+use super::shift::{SMALL_MEAN_SHIFT, SMALL_SD_RATIO, WeightShift};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -104,6 +105,12 @@ pub enum Evidence {
     /// nothing to measure, and by Cauchy–Schwarz a weighted mean differs
     /// from q's own by at most sd(w)/mean(w) = √(S/ESS − 1) ≤ 0.14 of q's sd.
     NearlyConstantWeights,
+    /// k̂ is at or above the limit (but below 1, where weighted means still
+    /// converge) and the weights vary, yet they move no coordinate's mean
+    /// by [`SMALL_MEAN_SHIFT`] sds nor its sd by the factor
+    /// [`SMALL_SD_RATIO`]: the summaries agree with their importance
+    /// correction to well within the accuracy asked of them.
+    SmallCorrection,
     /// k̂ is at or above the limit (or not computed) and the weights vary.
     Against,
 }
@@ -117,6 +124,8 @@ pub struct WeightFacts {
     pub draws: usize,
     /// Effective sample size of the raw weights.
     pub ess: f64,
+    /// How far the smoothed weights move q's means and sds.
+    pub shift: Option<WeightShift>,
 }
 
 impl WeightFacts {
@@ -136,6 +145,8 @@ impl WeightFacts {
             Evidence::Khat
         } else if self.nearly_constant() {
             Evidence::NearlyConstantWeights
+        } else if self.khat.is_some_and(|k| k < 1.0) && self.shift.is_some_and(|s| s.is_small()) {
+            Evidence::SmallCorrection
         } else {
             Evidence::Against
         }
@@ -150,6 +161,16 @@ impl WeightFacts {
                 "weights nearly constant: raw importance ESS {:.0} of {}",
                 self.ess, self.draws
             ),
+            Evidence::SmallCorrection => match self.shift {
+                Some(s) => format!(
+                    "high, but the weights move no mean by {SMALL_MEAN_SHIFT} sd nor sd by \
+                     {:.0} %: largest {:.3} sd, sd ×{:.3}",
+                    (SMALL_SD_RATIO - 1.0) * 100.0,
+                    s.mean_shift,
+                    s.sd_ratio
+                ),
+                None => self.verdict().label().to_string(),
+            },
             _ => self.verdict().label().to_string(),
         }
     }
@@ -233,6 +254,7 @@ mod tests {
             khat: Some(khat),
             draws,
             ess,
+            shift: None,
         }
     }
 
@@ -274,6 +296,34 @@ mod tests {
     }
 
     #[test]
+    fn weights_that_move_no_summary_outweigh_a_khat_below_one() {
+        let shift = |mean_shift: f64, sd_ratio: f64| WeightShift {
+            mean_shift,
+            mean_coordinate: 0,
+            sd_ratio,
+            sd_coordinate: 1,
+        };
+        let with = |khat: f64, s: WeightShift| WeightFacts {
+            shift: Some(s),
+            ..weights(khat, 4000, 900.0)
+        };
+        let small = with(0.85, shift(0.03, 1.04));
+        assert_eq!(small.evidence(), Evidence::SmallCorrection);
+        assert!(Trust::assess(&small, true, false).trusted());
+        assert_eq!(
+            small.label(),
+            "high, but the weights move no mean by 0.05 sd nor sd by 5 %: largest 0.030 sd, sd ×1.040"
+        );
+        // A mean moved by 0.05 sd, an sd by 5 % either way, or k̂ ≥ 1: k̂ decides.
+        for s in [shift(0.05, 1.0), shift(0.0, 1.05), shift(0.0, 0.95)] {
+            assert_eq!(with(0.85, s).evidence(), Evidence::Against, "{s:?}");
+        }
+        assert_eq!(with(1.0, shift(0.0, 1.0)).evidence(), Evidence::Against);
+        // It does not excuse a run that did not converge.
+        assert!(!Trust::assess(&small, false, false).trusted());
+    }
+
+    #[test]
     fn nearly_constant_weights_outweigh_a_high_khat() {
         // ESS 3993 of 4000: sd(w)/mean(w) = sqrt(4000/3993 - 1) = 0.04.
         let flat = weights(1.3, 4000, 3993.0);
@@ -302,6 +352,7 @@ mod tests {
             khat: None,
             draws: 4000,
             ess: 10.0,
+            shift: None,
         };
         let t = Trust::assess(&none, false, true);
         assert_eq!(

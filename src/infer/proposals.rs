@@ -85,12 +85,13 @@ pub(crate) fn evaluate<T: Target>(
         return (Diagnostics::unavailable(), None, none);
     }
     let (x, log_p, log_weights) = collect(batch, n);
-    let diagnostics = Diagnostics::from_draws(
+    let mut diagnostics = Diagnostics::from_draws(
         &log_p,
         &log_weights,
         approx.entropy(),
         divergence.is_mass_covering(),
     );
+    diagnostics.weight_shift = diagnose::shift::weight_shift(&x, &log_weights);
     let objective = if divergence.is_kl() {
         Objective {
             value: -diagnostics.elbo,

@@ -1,0 +1,164 @@
+//! How much the importance weights move q's own moments: over the
+//! unconstrained coordinates, the largest shift of a mean (in weighted sds)
+//! and the largest change of an sd (as a ratio). A large move means q is
+//! wrong there and its summaries rest on the importance correction; a move
+//! far below the accuracy users ask for means the summaries do not depend
+//! on the weights, however heavy their tail.
+
+use super::psis;
+use serde::{Deserialize, Serialize};
+
+/// A mean shift below this many (weighted) sds counts as small: half the
+/// 0.1 sd to which a summary is asked to match the posterior.
+pub const SMALL_MEAN_SHIFT: f64 = 0.05;
+/// An sd ratio within this factor (either way) counts as small: half the
+/// 10 % to which an sd is asked to match the posterior.
+pub const SMALL_SD_RATIO: f64 = 1.05;
+
+/// The largest moves the Pareto-smoothed weights make to q's moments.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WeightShift {
+    /// The largest |weighted mean − q's mean| / weighted sd.
+    pub mean_shift: f64,
+    /// The coordinate where the mean moves most (0-based, unconstrained).
+    pub mean_coordinate: usize,
+    /// The weighted sd / q's sd furthest from 1 (either way).
+    pub sd_ratio: f64,
+    /// The coordinate where the sd changes most.
+    pub sd_coordinate: usize,
+}
+
+impl WeightShift {
+    /// Whether no mean moves by [`SMALL_MEAN_SHIFT`] sds and no sd by the
+    /// factor [`SMALL_SD_RATIO`].
+    pub fn is_small(&self) -> bool {
+        self.mean_shift < SMALL_MEAN_SHIFT && self.sd_ratio.ln().abs() < SMALL_SD_RATIO.ln()
+    }
+}
+
+/// The moves of each coordinate's mean and sd under the Pareto-smoothed
+/// weights of `log_weights`, for draws `x` (row-major, one row per
+/// weight); `None` when there are too few draws or usable weights, or a
+/// coordinate's spread is not finite and positive under both.
+pub fn weight_shift(x: &[f64], log_weights: &[f64]) -> Option<WeightShift> {
+    let n = log_weights.len();
+    if n < 2 || x.is_empty() || x.len() % n != 0 {
+        return None;
+    }
+    let d = x.len() / n;
+    let smoothed = psis::psis(log_weights);
+    let w: Vec<f64> = smoothed.log_weights.iter().map(|v| v.exp()).collect();
+    let total: f64 = w.iter().sum();
+    if !(total.is_finite() && total > 0.0) {
+        return None;
+    }
+    let mut shift = WeightShift {
+        mean_shift: 0.0,
+        mean_coordinate: 0,
+        sd_ratio: 1.0,
+        sd_coordinate: 0,
+    };
+    let rows = || x.chunks_exact(d).zip(&w);
+    for j in 0..d {
+        let (mut plain, mut weighted) = (0.0, 0.0);
+        for (row, &wi) in rows() {
+            plain += row[j];
+            weighted += wi * row[j];
+        }
+        let (m_q, m_w) = (plain / n as f64, weighted / total);
+        let (mut v_q, mut v_w) = (0.0, 0.0);
+        for (row, &wi) in rows() {
+            v_q += (row[j] - m_q).powi(2);
+            v_w += wi * (row[j] - m_w).powi(2);
+        }
+        let (sd_q, sd_w) = ((v_q / (n - 1) as f64).sqrt(), (v_w / total).sqrt());
+        if !(sd_q.is_finite() && sd_w.is_finite() && sd_q > 0.0 && sd_w > 0.0) {
+            return None;
+        }
+        let mean_shift = (m_w - m_q).abs() / sd_w;
+        if mean_shift > shift.mean_shift {
+            shift.mean_shift = mean_shift;
+            shift.mean_coordinate = j;
+        }
+        let ratio = sd_w / sd_q;
+        if ratio.ln().abs() > shift.sd_ratio.ln().abs() {
+            shift.sd_ratio = ratio;
+            shift.sd_coordinate = j;
+        }
+    }
+    Some(shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_weights_move_nothing() {
+        let x: Vec<f64> = (0..200).map(|i| (i as f64 * 0.37).sin()).collect();
+        let s = weight_shift(&x, &[0.0; 100]).unwrap();
+        assert!(
+            s.mean_shift < 1e-12 && (s.sd_ratio - 1.0).abs() < 0.01,
+            "{s:?}"
+        );
+        assert!(s.is_small());
+    }
+
+    #[test]
+    fn tilted_weights_move_the_mean_of_the_tilted_coordinate() {
+        // Draws of N(0, 1) on a grid of quantiles in coordinate 1 (coordinate
+        // 0 constant but for a tiny spread); weights e^{0.5 x} tilt N(0, 1)
+        // to N(0.5, 1): the weighted mean moves by about 0.5 sd.
+        let n = 4000;
+        let mut x = Vec::with_capacity(2 * n);
+        let mut lw = Vec::with_capacity(n);
+        for i in 0..n {
+            let u = (i as f64 + 0.5) / n as f64;
+            let z = inverse_normal(u);
+            x.push(1.0 + 1e-3 * z.signum());
+            x.push(z);
+            lw.push(0.5 * z);
+        }
+        let s = weight_shift(&x, &lw).unwrap();
+        assert_eq!(s.mean_coordinate, 1);
+        assert!((s.mean_shift - 0.5).abs() < 0.03, "{s:?}");
+        assert!(!s.is_small());
+    }
+
+    #[test]
+    fn widening_weights_change_the_sd() {
+        // Weights N(0, 2²)/N(0, 1) on draws of N(0, 1): the weighted sd is
+        // larger than q's by a clear factor (the grid stops at |z| ≈ 3.5, so
+        // not the full factor 2).
+        let n = 4000;
+        let mut x = Vec::with_capacity(n);
+        let mut lw = Vec::with_capacity(n);
+        for i in 0..n {
+            let z = inverse_normal((i as f64 + 0.5) / n as f64);
+            x.push(z);
+            lw.push(0.375 * z * z);
+        }
+        let s = weight_shift(&x, &lw).unwrap();
+        assert!(s.sd_ratio > 1.3, "{s:?}");
+        assert!(s.mean_shift < SMALL_MEAN_SHIFT, "{s:?}");
+        assert!(!s.is_small());
+    }
+
+    /// Φ⁻¹ by bisection on erfc (tests only).
+    fn inverse_normal(u: f64) -> f64 {
+        let (mut lo, mut hi) = (-10.0_f64, 10.0_f64);
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if 0.5 * libm_erfc(-mid / std::f64::consts::SQRT_2) < u {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+
+    fn libm_erfc(x: f64) -> f64 {
+        crate::scalar::special::erfc(x)
+    }
+}
