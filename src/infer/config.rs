@@ -80,6 +80,11 @@ pub struct FitConfig {
     /// every coordinate; it replaces Stan's relative-ELBO rule (see
     /// `stopping`). `None`: Stan's rule alone. Not used by `advi`.
     pub grad_tol: Option<f64>,
+    /// Mean-field under `bw` only: the optimizer moves ρ with sd =
+    /// softplus(ρ) (the published logistic-regression experiments) instead
+    /// of the sd itself; the direction is chain-ruled, so the flow's fixed
+    /// points are the same.
+    pub softplus_scale: bool,
 }
 
 /// Default of [`FitConfig::grad_tol`]: 0.05 posterior sd for the means, a
@@ -140,6 +145,7 @@ impl Default for FitConfig {
             step_control: true,
             precondition: None,
             grad_tol: Some(DEFAULT_GRAD_TOL),
+            softplus_scale: false,
         }
     }
 }

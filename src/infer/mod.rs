@@ -79,6 +79,7 @@ mod plan;
 mod precondition;
 mod proposals;
 mod result;
+mod softplus_scale;
 mod step_control;
 mod stopping;
 mod target;

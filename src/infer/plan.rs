@@ -118,6 +118,15 @@ impl FitConfig {
                 "--wfr (Wasserstein–Fisher–Rao weights) applies to --family mixture:K only".into(),
             );
         }
+        if self.softplus_scale
+            && (family != FamilyKind::MeanField || self.algorithm != Algorithm::Bw)
+        {
+            return Err(format!(
+                "softplus scales apply to --family meanfield under --algorithm bw only (got \
+                 --family {family} --algorithm {})",
+                self.algorithm
+            ));
+        }
         if let FamilyKind::Mixture(k) = family
             && k == 0
         {

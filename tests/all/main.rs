@@ -28,6 +28,7 @@ mod repl_support;
 mod robust;
 mod select;
 mod shapes;
+mod softplus_scale;
 mod syntax;
 mod textbook;
 mod transform;

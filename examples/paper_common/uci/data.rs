@@ -194,12 +194,28 @@ fn indices(v: &Value, what: &str, n: usize) -> Result<Vec<usize>, String> {
         .collect()
 }
 
+/// Which feature columns a prepared data set keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Columns {
+    /// Every column, as the published experiments (ionosphere: 34); a
+    /// constant column scales to 0.
+    All,
+    /// Without the columns that make a flat-prior posterior improper, as
+    /// `examples/uci/prepare.py` and the shipped JSON files.
+    Proper,
+}
+
 /// Splits (paper's 0-based indices), min-max scales with the training rows
-/// and drops the training columns that make a flat-prior posterior
-/// improper: constant columns, and binary columns one of whose values
-/// occurs with one label only (quasi-complete separation; ionosphere's
-/// first column). The same rule as `examples/uci/prepare.py`.
-pub fn prepare(spec: &Spec, csv_text: &str, splits: &Value) -> Result<Prepared, String> {
+/// and, for [`Columns::Proper`], drops the training columns that make a
+/// flat-prior posterior improper: constant columns, and binary columns one
+/// of whose values occurs with one label only (quasi-complete separation;
+/// ionosphere's first column). The same rule as `examples/uci/prepare.py`.
+pub fn prepare(
+    spec: &Spec,
+    csv_text: &str,
+    splits: &Value,
+    columns: Columns,
+) -> Result<Prepared, String> {
     let (names, rows) = parse(spec, csv_text)?;
     let split = &splits["splits"][spec.file];
     let n_rows = split["n_rows"]
@@ -233,6 +249,11 @@ pub fn prepare(spec: &Spec, csv_text: &str, splits: &Value) -> Result<Prepared, 
         .collect();
     let (mut keep, mut kept, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
     for j in 0..nf {
+        if columns == Columns::All {
+            keep.push(j);
+            kept.push(names[j].clone());
+            continue;
+        }
         if hi[j] <= lo[j] {
             dropped.push(format!("{} (constant)", names[j]));
             continue;
@@ -267,7 +288,10 @@ pub fn prepare(spec: &Spec, csv_text: &str, splits: &Value) -> Result<Prepared, 
             .iter()
             .map(|&i| {
                 keep.iter()
-                    .map(|&j| (rows[i].0[j] - lo[j]) / (hi[j] - lo[j]))
+                    .map(|&j| {
+                        let span = hi[j] - lo[j];
+                        (rows[i].0[j] - lo[j]) / if span > 0.0 { span } else { 1.0 }
+                    })
                     .collect()
             })
             .collect(),
@@ -282,8 +306,14 @@ pub fn prepare(spec: &Spec, csv_text: &str, splits: &Value) -> Result<Prepared, 
     })
 }
 
-/// Reads the shipped CSV and split files and prepares one data set.
+/// Reads the shipped CSV and split files and prepares one data set as the
+/// shipped JSON files ([`Columns::Proper`]).
 pub fn load(spec: &Spec) -> Result<Prepared, String> {
+    load_columns(spec, Columns::Proper)
+}
+
+/// Reads the shipped CSV and split files and prepares one data set.
+pub fn load_columns(spec: &Spec, columns: Columns) -> Result<Prepared, String> {
     let read = |rel: &str| {
         let p = repo_path(rel);
         std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
@@ -294,6 +324,7 @@ pub fn load(spec: &Spec) -> Result<Prepared, String> {
         spec,
         &read(&format!("examples/uci/{}", spec.file))?,
         &splits,
+        columns,
     )
 }
 
@@ -327,6 +358,26 @@ impl Part {
                 },
             ),
         ]
+    }
+
+    /// Test log-likelihood of the draws `thetas` (rows θ = (α, β)): the mean
+    /// over rows of log (1/S) Σ_s p(y | x, θ_s), the log posterior-predictive
+    /// probability of each row's label.
+    pub fn log_predictive(&self, thetas: &[&[f64]]) -> f64 {
+        let mut logs = vec![0.0; thetas.len()];
+        let mut total = 0.0;
+        for (x, &y) in self.x.iter().zip(&self.y) {
+            for (l, t) in logs.iter_mut().zip(thetas) {
+                let z = t[0] + x.iter().zip(&t[1..]).map(|(a, b)| a * b).sum::<f64>();
+                // log σ(z) for y = 1, log σ(−z) for y = 0.
+                let signed = if y == 1 { z } else { -z };
+                *l = -((-signed).max(0.0) + (-signed.abs()).exp().ln_1p());
+            }
+            let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mean = logs.iter().map(|l| (l - top).exp()).sum::<f64>() / logs.len() as f64;
+            total += top + mean.ln();
+        }
+        total / self.y.len().max(1) as f64
     }
 
     /// Accuracy of the classifier 1[α + xᵀβ > 0] (i.e. σ > ½) for θ = (α, β).

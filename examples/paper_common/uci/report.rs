@@ -1,10 +1,11 @@
 //! Running the whole experiment: every data set, prior, method and seed;
-//! the Markdown table and the figure.
+//! the Markdown tables (with the reference's rows and the differences from
+//! it) and the figure.
 
 use super::super::{compact_png, markdown_table, write_text};
-use super::Accuracy;
 use super::{
-    DATASETS, METHODS, REFERENCE_2001, REFERENCE_20001, Spec, compile, fit_accuracy, load,
+    Accuracy, Columns, DATASETS, METHODS, Reference, Spec, compile, default_reference_path,
+    difference_in_seed_sds, fit_accuracy_with, load_columns, mean_sd,
 };
 use std::path::{Path, PathBuf};
 use vippl::plot::{BarPanel, BarSeries, PanelOptions, bar_panels};
@@ -21,6 +22,14 @@ pub struct Settings {
     pub data_dir: Option<PathBuf>,
     /// The Markdown table (default `out/uci_logistic.md`).
     pub table: Option<PathBuf>,
+    /// Feature columns: all (the published setting) or those of a proper
+    /// flat-prior posterior.
+    pub columns: Columns,
+    /// Sds moved in softplus coordinates (the paper's), or directly.
+    pub softplus_scale: bool,
+    /// The reference results file; its rows are shown for the flat prior
+    /// when its iterations equal `iters` and every column is kept.
+    pub reference: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -28,11 +37,14 @@ impl Default for Settings {
         Settings {
             datasets: DATASETS.to_vec(),
             iters: 2001,
-            seeds: vec![3],
+            seeds: vec![1, 2, 3, 4, 5],
             priors: vec![0.0, 1.0],
             draws: 32,
             data_dir: None,
             table: None,
+            columns: Columns::All,
+            softplus_scale: true,
+            reference: Some(default_reference_path()),
         }
     }
 }
@@ -51,14 +63,37 @@ impl Cell {
     /// Mean over seeds of the draw-mean accuracy, the spread of that across
     /// seeds, and the average within-run sd.
     pub fn summary(&self) -> (f64, f64, f64) {
+        let (m, spread) = mean_sd(&self.accuracies());
         let n = self.runs.len() as f64;
-        let m = self.runs.iter().map(|a| a.mean).sum::<f64>() / n;
-        let spread = if self.runs.len() > 1 {
-            (self.runs.iter().map(|a| (a.mean - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-        } else {
-            f64::NAN
-        };
         (m, spread, self.runs.iter().map(|a| a.sd).sum::<f64>() / n)
+    }
+
+    /// Per seed: the draw-mean accuracies.
+    pub fn accuracies(&self) -> Vec<f64> {
+        self.runs.iter().map(|a| a.mean).collect()
+    }
+
+    /// Per seed: the test log-likelihoods.
+    pub fn logliks(&self) -> Vec<f64> {
+        self.runs.iter().map(|a| a.test_loglik).collect()
+    }
+}
+
+/// `mean ± sd` (the sd left out for one value).
+fn plus_minus(values: &[f64], digits: usize) -> String {
+    let (m, sd) = mean_sd(values);
+    if sd.is_finite() {
+        format!("{m:.digits$} ± {sd:.digits$}")
+    } else {
+        format!("{m:.digits$}")
+    }
+}
+
+fn signed(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:+.1}")
+    } else {
+        "–".into()
     }
 }
 
@@ -84,7 +119,7 @@ pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<R
     let mut cells = Vec::new();
     let mut described = Vec::new();
     for spec in &s.datasets {
-        let data = load(spec)?;
+        let data = load_columns(spec, s.columns)?;
         for (part, p) in [("train", &data.train), ("test", &data.test)] {
             write_text(
                 &data_dir,
@@ -110,14 +145,24 @@ pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<R
                 let mut runs = Vec::new();
                 for &seed in &s.seeds {
                     let t0 = std::time::Instant::now();
-                    let a = fit_accuracy(&model, &data, m, s.iters, seed, s.draws)?;
+                    let a = fit_accuracy_with(
+                        &model,
+                        &data,
+                        m,
+                        s.iters,
+                        seed,
+                        s.draws,
+                        s.softplus_scale,
+                    )?;
                     progress(&format!(
-                        "{} {} {} seed {seed}: accuracy {:.3} ± {:.3} ({:.1} s)",
+                        "{} {} {} seed {seed}: accuracy {:.3} ± {:.3}, test log-lik {:.4} \
+                         ({:.1} s)",
                         data.name,
                         prior_name(prior),
                         m.name,
                         a.mean,
                         a.sd,
+                        a.test_loglik,
                         t0.elapsed().as_secs_f64()
                     ));
                     runs.push(a);
@@ -131,77 +176,11 @@ pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<R
             }
         }
     }
-    let reference = match s.iters {
-        2001 => Some(("2001", REFERENCE_2001)),
-        20001 => Some(("20001", REFERENCE_20001)),
+    let reference = match (&s.reference, s.columns) {
+        (Some(path), Columns::All) => Some(Reference::read(path)?).filter(|r| r.iters == s.iters),
         _ => None,
     };
-    let find = |ds: &str, prior: f64, m: &str| {
-        cells
-            .iter()
-            .find(|c| c.dataset == ds && c.prior_sd == prior && c.method == m)
-    };
-    // Table: one block per prior.
-    let mut text = format!(
-        "# Bayesian logistic regression: test accuracy\n\nMean-field Gaussian, Adam 0.01, 32 \
-         samples per iteration, {} iterations, the paper's initialisation; seeds {:?}. Entry: \
-         mean over seeds of the mean test accuracy of {} posterior draws (in parentheses: the \
-         sd over the draws{}).\n\n{}\n",
-        s.iters,
-        s.seeds,
-        s.draws,
-        if s.seeds.len() > 1 {
-            "; then the sd of the mean across seeds"
-        } else {
-            ""
-        },
-        described.join("\n")
-    );
-    let mut header = vec!["data set".to_string()];
-    header.extend(METHODS.iter().map(|m| m.name.to_string()));
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    for &prior in &s.priors {
-        let mut rows = Vec::new();
-        for spec in &s.datasets {
-            let mut row = vec![spec.name.to_string()];
-            for m in &METHODS {
-                row.push(match find(spec.name, prior, m.name) {
-                    Some(c) => {
-                        let (mean, spread, within) = c.summary();
-                        if spread.is_finite() {
-                            format!("{mean:.3} ({within:.3}; {spread:.3})")
-                        } else {
-                            format!("{mean:.3} ({within:.3})")
-                        }
-                    }
-                    None => "–".into(),
-                });
-            }
-            rows.push(row);
-            if prior == 0.0
-                && let Some((its, r)) = reference
-            {
-                let i = DATASETS
-                    .iter()
-                    .position(|d| d.name == spec.name)
-                    .unwrap_or(0);
-                let mut row = vec![format!("{} [reference, {its}]", spec.name)];
-                row.extend(r[i].iter().map(|v| format!("{v:.3}")));
-                rows.push(row);
-            }
-        }
-        text.push_str(&format!(
-            "\n## {}\n\n{}",
-            prior_name(prior),
-            markdown_table(&header_refs, &rows)
-        ));
-    }
-    if reference.is_some() {
-        text.push_str(
-            "\n[reference]: our own numpy re-implementation of the published script (3 seeds, \
-             all columns kept, flat prior), not the paper's numbers.\n",
-        );
-    }
+    let text = tables(s, &cells, reference.as_ref(), &described);
     let table_path = s
         .table
         .clone()
@@ -211,48 +190,15 @@ pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<R
         _ => return Err(format!("{}: not a file path", table_path.display())),
     };
     let table = write_text(&table_dir, &table_name, &text)?;
-    // Figure: one panel per data set, bars per prior, reference marks.
-    let panels: Vec<BarPanel> = s
-        .datasets
-        .iter()
-        .map(|spec| {
-            let i = DATASETS
-                .iter()
-                .position(|d| d.name == spec.name)
-                .unwrap_or(0);
-            BarPanel {
-                title: spec.name.to_string(),
-                categories: METHODS.iter().map(|m| m.name.to_string()).collect(),
-                series: s
-                    .priors
-                    .iter()
-                    .map(|&prior| BarSeries {
-                        label: prior_name(prior),
-                        values: METHODS
-                            .iter()
-                            .map(|m| {
-                                find(spec.name, prior, m.name).map_or((f64::NAN, 0.0), |c| {
-                                    let (mean, _, within) = c.summary();
-                                    (mean, within)
-                                })
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                y_label: "test accuracy (± sd over draws)".into(),
-                y_range: (0.3, 1.0),
-                reference: reference
-                    .map(|(its, r)| (format!("reference, {its} it."), r[i].to_vec())),
-            }
-        })
-        .collect();
+    let panels = figure_panels(s, &cells, reference.as_ref());
     let figure = out.join("uci_logistic.png");
     bar_panels(
         &figure,
         &panels,
         &PanelOptions {
             title: Some(format!(
-                "Bayesian logistic regression, mean-field, {} iterations: test accuracy per posterior draw",
+                "Bayesian logistic regression, mean-field, {} iterations: test accuracy per \
+                 posterior draw",
                 s.iters
             )),
             columns: 2,
@@ -265,4 +211,183 @@ pub fn run(s: &Settings, out: &Path, progress: &mut dyn FnMut(&str)) -> Result<R
         figure,
         table,
     })
+}
+
+fn find<'c>(cells: &'c [Cell], dataset: &str, prior: f64, method: &str) -> Option<&'c Cell> {
+    cells
+        .iter()
+        .find(|c| c.dataset == dataset && c.prior_sd == prior && c.method == method)
+}
+
+/// The Markdown text: per prior, accuracy and log-likelihood tables (with
+/// the reference's rows for the flat prior), then the differences from the
+/// reference in seed sds.
+fn tables(
+    s: &Settings,
+    cells: &[Cell],
+    reference: Option<&Reference>,
+    described: &[String],
+) -> String {
+    let columns = match s.columns {
+        Columns::All => "every feature column (as published)",
+        Columns::Proper => "without the columns that make the flat-prior posterior improper",
+    };
+    let mut text = format!(
+        "# Bayesian logistic regression: test accuracy and log-likelihood\n\nMean-field \
+         Gaussian with {} sds, Adam 0.01, 32 samples per iteration, {} iterations, the \
+         paper's initialisation, {columns}; seeds {:?}. Accuracy: the mean test accuracy of {} \
+         posterior draws (in parentheses: the sd over the draws, averaged over seeds). Test \
+         log-likelihood: the mean over test rows of the log posterior-predictive probability \
+         of the draws. Entries: mean ± sd over seeds.\n\n{}\n",
+        if s.softplus_scale {
+            "softplus"
+        } else {
+            "directly moved"
+        },
+        s.iters,
+        s.seeds,
+        s.draws,
+        described.join("\n")
+    );
+    let mut header = vec!["data set".to_string()];
+    header.extend(METHODS.iter().map(|m| m.name.to_string()));
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    for &prior in &s.priors {
+        let refs = reference.filter(|_| prior == 0.0);
+        for (what, digits) in [("test accuracy", 3), ("test log-likelihood", 3)] {
+            let pick = |c: &Cell| {
+                if what == "test accuracy" {
+                    c.accuracies()
+                } else {
+                    c.logliks()
+                }
+            };
+            let mut rows = Vec::new();
+            for spec in &s.datasets {
+                let mut row = vec![spec.name.to_string()];
+                for m in &METHODS {
+                    row.push(match find(cells, spec.name, prior, m.name) {
+                        Some(c) if what == "test accuracy" => {
+                            format!("{} ({:.3})", plus_minus(&pick(c), digits), c.summary().2)
+                        }
+                        Some(c) => plus_minus(&pick(c), digits),
+                        None => "–".into(),
+                    });
+                }
+                rows.push(row);
+                if let Some(r) = refs {
+                    let mut row = vec![format!("{} [reference]", spec.name)];
+                    for m in &METHODS {
+                        row.push(r.cell(spec.name, m.name).map_or("–".into(), |c| {
+                            if what == "test accuracy" {
+                                let within = c.runs.iter().map(|r| r.accuracy_sd).sum::<f64>()
+                                    / c.runs.len() as f64;
+                                format!("{} ({within:.3})", plus_minus(&c.accuracies(), digits))
+                            } else {
+                                plus_minus(&c.logliks(), digits)
+                            }
+                        }));
+                    }
+                    rows.push(row);
+                }
+            }
+            text.push_str(&format!(
+                "\n## {}: {what}\n\n{}",
+                prior_name(prior),
+                markdown_table(&header_refs, &rows)
+            ));
+        }
+        if let Some(r) = refs {
+            text.push_str(&differences(s, cells, r, &header_refs));
+        }
+    }
+    if let Some(r) = reference {
+        text.push_str(&format!(
+            "\n[reference]: `uci_reference.py`, an independent numpy implementation of the \
+             published algorithm ({} weights, {} sds), seeds {:?}, read from \
+             `uci_reference_results.json`; not the paper's numbers.\n",
+            if r.weights == "max" {
+                "max-shifted"
+            } else {
+                "self-normalised"
+            },
+            r.scale,
+            r.seeds
+        ));
+    }
+    text
+}
+
+/// The flat-prior table of (vippl − reference) / pooled seed sd, accuracy
+/// and log-likelihood.
+fn differences(s: &Settings, cells: &[Cell], r: &Reference, header: &[&str]) -> String {
+    let mut rows = Vec::new();
+    for spec in &s.datasets {
+        let mut row = vec![spec.name.to_string()];
+        for m in &METHODS {
+            row.push(
+                match (
+                    find(cells, spec.name, 0.0, m.name),
+                    r.cell(spec.name, m.name),
+                ) {
+                    (Some(c), Some(rc)) => format!(
+                        "{} / {}",
+                        signed(difference_in_seed_sds(&c.accuracies(), &rc.accuracies())),
+                        signed(difference_in_seed_sds(&c.logliks(), &rc.logliks()))
+                    ),
+                    _ => "–".into(),
+                },
+            );
+        }
+        rows.push(row);
+    }
+    format!(
+        "\n## flat prior: vippl − reference, in seed sds (accuracy / log-likelihood)\n\n\
+         The difference of the means over seeds divided by the seed sd pooled over both \
+         sides; with n seeds on each side its standard error is √(2/n) of that unit (0.63 \
+         for n = 5), so beyond ±1.9 it exceeds three standard errors.\n\n{}",
+        markdown_table(header, &rows)
+    )
+}
+
+/// One panel per data set: bars per prior, the reference's accuracies as
+/// marks.
+fn figure_panels(s: &Settings, cells: &[Cell], reference: Option<&Reference>) -> Vec<BarPanel> {
+    s.datasets
+        .iter()
+        .map(|spec| BarPanel {
+            title: spec.name.to_string(),
+            categories: METHODS.iter().map(|m| m.name.to_string()).collect(),
+            series: s
+                .priors
+                .iter()
+                .map(|&prior| BarSeries {
+                    label: prior_name(prior),
+                    values: METHODS
+                        .iter()
+                        .map(|m| {
+                            find(cells, spec.name, prior, m.name).map_or((f64::NAN, 0.0), |c| {
+                                let (mean, _, within) = c.summary();
+                                (mean, within)
+                            })
+                        })
+                        .collect(),
+                })
+                .collect(),
+            y_label: "test accuracy (± sd over draws)".into(),
+            y_range: (0.3, 1.0),
+            reference: reference.map(|r| {
+                (
+                    format!("reference, {} it.", r.iters),
+                    METHODS
+                        .iter()
+                        .map(|m| {
+                            r.cell(spec.name, m.name)
+                                .map_or(f64::NAN, |c| mean_sd(&c.accuracies()).0)
+                        })
+                        .collect(),
+                )
+            }),
+        })
+        .collect()
 }

@@ -219,7 +219,10 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             StoppingRule::RelativeElbo(_) => None,
         };
         let factors = Factors::new(fam);
-        let opt = OptState::new(config.optimizer, np);
+        let mut opt = OptState::new(config.optimizer, np);
+        if config.softplus_scale {
+            opt = opt.with_softplus(fam.scale_offset(0)..np);
+        }
         Flow {
             plan,
             fam,
