@@ -52,6 +52,9 @@ pub enum ValueType {
     Vector,
     /// A real matrix (`real[N, K]`), row-major.
     Matrix,
+    /// A matrix of ints (`int[N, K]`, data only): its elements are ints and
+    /// its rows int arrays; it promotes to a real matrix.
+    IntMatrix,
 }
 
 impl ValueType {
@@ -59,7 +62,10 @@ impl ValueType {
         matches!(self, ValueType::Int | ValueType::Real)
     }
     pub fn is_int_valued(self) -> bool {
-        matches!(self, ValueType::Int | ValueType::IntArray)
+        matches!(
+            self,
+            ValueType::Int | ValueType::IntArray | ValueType::IntMatrix
+        )
     }
     /// How users write the type in messages.
     pub fn describe(self) -> &'static str {
@@ -69,6 +75,7 @@ impl ValueType {
             ValueType::IntArray => "int[]",
             ValueType::Vector => "real[] (vector)",
             ValueType::Matrix => "real[,] (matrix)",
+            ValueType::IntMatrix => "int[,]",
         }
     }
 }
@@ -96,7 +103,8 @@ impl Shape {
             (Shape::Scalar, Elem::Real) => ValueType::Real,
             (Shape::Vector(_), Elem::Int) => ValueType::IntArray,
             (Shape::Vector(_), Elem::Real) => ValueType::Vector,
-            (Shape::Matrix(..), _) => ValueType::Matrix,
+            (Shape::Matrix(..), Elem::Int) => ValueType::IntMatrix,
+            (Shape::Matrix(..), Elem::Real) => ValueType::Matrix,
         }
     }
 }
@@ -270,6 +278,18 @@ pub enum Index {
     Slice(Option<Expr>, Option<Expr>),
     /// `a[:, j]` — the whole dimension.
     All,
+}
+
+impl Index {
+    /// Whether the indices of a matrix select a range of whole rows
+    /// (`X[a:b]`, `X[a:b, :]`, `X[:]`): a block that shares the matrix's
+    /// storage, so that a block of an int matrix stays an int matrix.
+    pub fn whole_rows(idx: &[Index]) -> bool {
+        matches!(
+            idx,
+            [Index::Slice(..) | Index::All] | [Index::Slice(..) | Index::All, Index::All]
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -25,12 +25,12 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
         (B::Floor | B::Ceil | B::Round, [t]) => match t {
             Int | Real => Some(Real),
             Vector | IntArray => Some(Vector),
-            Matrix => None,
+            Matrix | IntMatrix => None,
         },
         (b, [t]) if b.is_elementwise_unary() => Some(match t {
             Int | Real => Real,
             Vector | IntArray => Vector,
-            Matrix => Matrix,
+            Matrix | IntMatrix => Matrix,
         }),
         (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
         (B::BinaryLogLoss, [a, _]) if !a.is_int_valued() => None,

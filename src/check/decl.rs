@@ -172,12 +172,11 @@ impl Checker<'_> {
         }
         if elem == ElemType::Int && dims.len() == 2 && of != DeclOf::Data {
             self.error(
-                Diagnostic::error(
-                    "int-matrix",
-                    "integer matrices exist only as data (they are read as real matrices)",
-                )
-                .with_label(ty.span, "an `int` matrix")
-                .with_help("declare it `real[N, K]`"),
+                Diagnostic::error("int-matrix", "integer matrices exist only as data")
+                    .with_label(ty.span, "an `int` matrix")
+                    .with_help(
+                        "declare it `real[N, K]`, or read the ints from a `data` int matrix",
+                    ),
             );
             ok = false;
         }

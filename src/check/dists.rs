@@ -2,7 +2,7 @@
 //! integer domains, equal vector lengths, and what `_rng` draws return.
 
 use super::naming::{arg_list, plural, split_suffix, were_given};
-use super::types::{Dims, TypedExpr, is_vectorish, union_params};
+use super::types::{Dims, TypedExpr, is_vectorish, matrix_promoted, union_params};
 use super::{Checker, scope::suggest};
 use crate::ast::Ident;
 use crate::diagnostics::Diagnostic;
@@ -49,7 +49,7 @@ impl Checker<'_> {
                 ValueType::Int
             }
             DistId::MultiNormal | DistId::MultiNormalCholesky
-                if args[0].ty() == ValueType::Matrix =>
+                if matrix_promoted(args[0].ty()) == ValueType::Matrix =>
             {
                 ValueType::Matrix
             }
@@ -126,7 +126,7 @@ impl Checker<'_> {
             .into_iter()
             .chain(spec.args.iter().zip(args).map(|(s, a)| (s, a, false)));
         for (arg, t, is_variate) in pairs {
-            let ty = t.ty();
+            let ty = matrix_promoted(t.ty());
             let int_domain = arg.domain.is_integer();
             let shape_ok = match arg.shape {
                 ArgShape::Elem => ty != ValueType::Matrix,
@@ -161,7 +161,8 @@ impl Checker<'_> {
                 .with_label(t.expr.span, ty.describe());
                 if is_variate {
                     diag = diag.with_help(format!(
-                        "`{}` is a discrete distribution; declare the data as `int`",
+                        "`{}` is a discrete distribution: declare the data `int`, `int[N]` \
+                         or `int[N, K]`",
                         spec.name
                     ));
                 }

@@ -217,7 +217,7 @@ impl Checker<'_> {
             );
         }
         let t = self.expr(e)?;
-        if t.ty() == ValueType::Matrix {
+        if types::matrix_promoted(t.ty()) == ValueType::Matrix {
             self.error(
                 Diagnostic::error(
                     "wrong-type",

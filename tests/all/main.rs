@@ -19,6 +19,7 @@ mod infer_fdiv;
 mod infer_fit;
 mod infer_mixture;
 mod infer_targets;
+mod int_matrix;
 mod output;
 mod paper;
 mod plot;
