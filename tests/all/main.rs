@@ -23,6 +23,7 @@ mod int_matrix;
 mod output;
 mod paper;
 mod plot;
+mod rep_matrix;
 mod repl_cli;
 mod repl_pty;
 mod repl_support;
