@@ -201,8 +201,28 @@ pub enum StmtKind {
         then: Block,
         els: Option<Else>,
     },
+    /// `while cond { body }`
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    /// `break` and `continue`, inside `for` and `while` loops.
+    Break,
+    Continue,
+    /// `print(...)`: writes its items to standard error.
+    Print(Vec<PrintItem>),
+    /// `reject(...)`: rejects the current point with its items as message.
+    Reject(Vec<PrintItem>),
     Block(Block),
     Return(Expr),
+}
+
+/// One argument of `print` or `reject`: a string or a value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PrintItem {
+    /// The text between the quotes.
+    Text(String, Span),
+    Value(Expr),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -379,6 +379,18 @@ pub enum StmtKind {
         els: Vec<Stmt>,
     },
     Block(Vec<Stmt>),
+    /// `while cond { body }` (`cond` a scalar, non-zero is true).
+    While {
+        cond: Expr,
+        body: Vec<Stmt>,
+    },
+    /// `break` / `continue`: only inside `for` and `while` bodies.
+    Break,
+    Continue,
+    /// `print(...)`: one line on standard error (rate-limited).
+    Print(Vec<PrintItem>),
+    /// `reject(...)`: stops the evaluation; the point is outside the support.
+    Reject(Vec<PrintItem>),
     /// `gen name = value` (top level).
     Gen {
         id: GenId,
@@ -386,6 +398,13 @@ pub enum StmtKind {
     },
     /// Only in function bodies.
     Return(Expr),
+}
+
+/// One argument of `print` or `reject`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PrintItem {
+    Text(String),
+    Value(Expr),
 }
 
 /// A checked model, ready to be bound to data and compiled.

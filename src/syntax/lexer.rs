@@ -15,6 +15,7 @@
 //! that each one still gets its own message.
 
 mod stan_blocks;
+mod strings;
 
 pub use stan_blocks::StanBlock;
 
@@ -220,6 +221,7 @@ impl Scanner<'_> {
                 b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => self.number(i),
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => self.word(i),
                 b'(' | b'[' | b'{' => self.open_bracket(c, i),
+                b'"' => self.string(i),
                 b'<' if self.last == LastToken::ElemType => {
                     self.token(i, false);
                     self.push(Delimiter::Angle, i);
@@ -568,8 +570,8 @@ impl Scanner<'_> {
             "logical and is written `&&`"
         } else if ch.is_alphabetic() {
             "names may use only ASCII letters, digits and `_`"
-        } else if ch == '"' || ch == '\'' {
-            "the language has no strings"
+        } else if ch == '\'' {
+            "strings (only in `print` and `reject`) are written in double quotes"
         } else {
             "remove it"
         };

@@ -5,6 +5,7 @@ mod architecture;
 mod check;
 mod cli;
 mod cmdstan;
+mod control;
 mod density;
 mod density_props;
 mod diagnose;
