@@ -42,6 +42,21 @@ pub enum ElemType {
 pub enum BoundKind {
     Lower,
     Upper,
+    /// `offset=o` and `multiplier=m`: the affine transform x = o + m z.
+    Offset,
+    Multiplier,
+}
+
+impl BoundKind {
+    /// The word written before `=`.
+    pub fn word(self) -> &'static str {
+        match self {
+            BoundKind::Lower => "lower",
+            BoundKind::Upper => "upper",
+            BoundKind::Offset => "offset",
+            BoundKind::Multiplier => "multiplier",
+        }
+    }
 }
 
 /// `lower=e` or `upper=e` inside `<...>`.

@@ -116,12 +116,35 @@ impl Shape {
 pub struct Bounds {
     pub lower: Option<Expr>,
     pub upper: Option<Expr>,
+    /// `offset=` and `multiplier=` (parameters only, never with bounds).
+    pub offset: Option<Expr>,
+    pub multiplier: Option<Expr>,
+}
+
+impl Bounds {
+    /// Whether the declaration is affine (`offset=` or `multiplier=`).
+    pub fn is_affine(&self) -> bool {
+        self.offset.is_some() || self.multiplier.is_some()
+    }
+
+    /// The two arguments of the transform: offset and multiplier for an
+    /// affine declaration, else the lower and upper bounds.
+    pub fn transform_arguments(&self) -> (Option<&Expr>, Option<&Expr>) {
+        if self.is_affine() {
+            (self.offset.as_ref(), self.multiplier.as_ref())
+        } else {
+            (self.lower.as_ref(), self.upper.as_ref())
+        }
+    }
 }
 
 /// How a parameter maps to unconstrained coordinates.
+// One per declaration, built once: the size of `Bounded` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Constraint {
-    /// Identity, or log / scaled-logit transforms when bounds are present.
+    /// Identity, log / scaled-logit transforms when bounds are present, or
+    /// the affine transform for `offset=` / `multiplier=`.
     Bounded(Bounds),
     /// `simplex[K]`: K−1 free coordinates (stick-breaking).
     Simplex,

@@ -263,10 +263,11 @@ impl Lowerer {
     fn bound(&self, pair: Pair<'_, Rule>) -> Bound {
         let span = self.span(&pair);
         let mut it = items(pair);
-        let kind = if it.next().map(|k| k.as_str()) == Some("lower") {
-            BoundKind::Lower
-        } else {
-            BoundKind::Upper
+        let kind = match it.next().map(|k| k.as_str()) {
+            Some("lower") => BoundKind::Lower,
+            Some("offset") => BoundKind::Offset,
+            Some("multiplier") => BoundKind::Multiplier,
+            _ => BoundKind::Upper,
         };
         let value = self.expr(it.next().expect("bound value"), 0);
         if let Some(cmp) = it.next() {

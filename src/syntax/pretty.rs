@@ -168,11 +168,7 @@ fn type_text(t: &Type) -> String {
                 let b: Vec<String> = bounds
                     .iter()
                     .map(|b| {
-                        let k = if b.kind == BoundKind::Lower {
-                            "lower"
-                        } else {
-                            "upper"
-                        };
+                        let k = b.kind.word();
                         let v = &b.value;
                         let text = match &v.kind {
                             ExprKind::Binary(op, ..) if binop_precedence(*op) < 5 => {
@@ -451,11 +447,7 @@ fn type_sexp(t: &Type) -> String {
             }
             let mut s = format!("({e}");
             for b in bounds {
-                let k = if b.kind == BoundKind::Lower {
-                    "lower"
-                } else {
-                    "upper"
-                };
+                let k = b.kind.word();
                 let _ = write!(s, " ({k} {})", expr_sexp(&b.value));
             }
             if !dims.is_empty() {

@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one binary to keep builds fast.
 
 mod accuracy;
+mod affine;
 mod architecture;
 mod check;
 mod cli;
