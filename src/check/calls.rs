@@ -320,6 +320,9 @@ impl Checker<'_> {
             self.shape_mismatch(&format!("`{}`", b.name()), &args[0], &args[1], span);
             return None;
         }
+        if b == Builtin::RepMatrixColumns {
+            self.warn_rep_matrix_of_row_vector(&args[0], span);
+        }
         if b == Builtin::LinspacedVector && args.iter().any(|a| !a.params.is_empty()) {
             self.error(
                 Diagnostic::error(

@@ -1,6 +1,7 @@
 //! Loops and messages: `while`, `break`, `continue`, `print` and `reject`.
 
 use super::Checker;
+use super::types::TypedExpr;
 use crate::ast;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{self, StmtKind};
@@ -81,5 +82,40 @@ impl Checker<'_> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// `rep_matrix(rv, m)` of a name declared `row_vector`: Stan repeats a
+    /// row vector as rows, but here every vector is a column.
+    pub(super) fn warn_rep_matrix_of_row_vector(&mut self, v: &TypedExpr, span: Span) {
+        let name = match v.expr.kind {
+            ir::ExprKind::Data(id) => self.model.data(id).name.clone(),
+            ir::ExprKind::Param(id) => self.model.param(id).name.clone(),
+            _ => return,
+        };
+        let Some((at, _)) = self.declared.get(&name) else {
+            return;
+        };
+        let text = &self.sources.get(at.file).text;
+        let after = text.get(at.end as usize..).unwrap_or("");
+        let declared_row = after
+            .split('\n')
+            .next()
+            .and_then(|line| line.trim_start().strip_prefix(':'))
+            .is_some_and(|ty| ty.trim_start().starts_with("row_vector"));
+        if declared_row {
+            self.diags.push(
+                Diagnostic::warning(
+                    "rep-matrix-row-vector",
+                    format!(
+                        "`{name}` is declared `row_vector`, but vectors are columns here: \
+                         `rep_matrix({name}, n)` repeats it as n columns"
+                    ),
+                )
+                .with_label(span, "n columns equal to the vector")
+                .with_help(format!(
+                    "for Stan's meaning, rows equal to `{name}`, write `rep_matrix({name}, n)'`"
+                )),
+            );
+        }
     }
 }

@@ -61,3 +61,24 @@ fn rep_matrix_of_a_matrix_is_a_type_error() {
         .unwrap_or_default();
     assert!(e.contains("rep_matrix(v, n): vector, int -> matrix"), "{e}");
 }
+
+#[test]
+fn rep_matrix_of_a_declared_row_vector_warns_that_it_repeats_columns() {
+    let warnings = |ty: &str| {
+        let mut sources = vippl::source::SourceMap::new();
+        let src = format!(
+            "data v: {ty}[3]\nparam mu: real\nmu ~ normal(0, 1)\n\
+             target += sum(rep_matrix(v, 2)) * mu\n"
+        );
+        let (_, w) = vippl::check::load_model(&mut sources, "m.vi", &src).expect("checks");
+        vippl::diagnostics::render_short(&w, &sources)
+    };
+    let w = warnings("row_vector");
+    assert!(
+        w.contains("`v` is declared `row_vector`, but vectors are columns"),
+        "{w}"
+    );
+    assert!(w.contains("rep_matrix(v, n)'"), "{w}");
+    assert!(!warnings("vector").contains("row_vector"));
+    assert!(!warnings("real").contains("row_vector"));
+}
