@@ -42,6 +42,21 @@ pub enum ElemType {
 pub enum BoundKind {
     Lower,
     Upper,
+    /// `offset=o` and `multiplier=m`: the affine transform x = o + m z.
+    Offset,
+    Multiplier,
+}
+
+impl BoundKind {
+    /// The word written before `=`.
+    pub fn word(self) -> &'static str {
+        match self {
+            BoundKind::Lower => "lower",
+            BoundKind::Upper => "upper",
+            BoundKind::Offset => "offset",
+            BoundKind::Multiplier => "multiplier",
+        }
+    }
 }
 
 /// `lower=e` or `upper=e` inside `<...>`.
@@ -201,8 +216,28 @@ pub enum StmtKind {
         then: Block,
         els: Option<Else>,
     },
+    /// `while cond { body }`
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    /// `break` and `continue`, inside `for` and `while` loops.
+    Break,
+    Continue,
+    /// `print(...)`: writes its items to standard error.
+    Print(Vec<PrintItem>),
+    /// `reject(...)`: rejects the current point with its items as message.
+    Reject(Vec<PrintItem>),
     Block(Block),
     Return(Expr),
+}
+
+/// One argument of `print` or `reject`: a string or a value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PrintItem {
+    /// The text between the quotes.
+    Text(String, Span),
+    Value(Expr),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -133,6 +133,7 @@ builtins! {
     LogSoftmax => "log_softmax", 1, "log_softmax(v): vector -> vector", "v - log_sum_exp(v)";
     RepVector => "rep_vector", 2, "rep_vector(x, n): real, int -> vector", "a vector of n copies of x";
     RepMatrix => "rep_matrix", 3, "rep_matrix(x, m, n): real, int, int -> matrix", "an m-by-n matrix filled with x";
+    RepMatrixColumns => "rep_matrix", 2, "rep_matrix(v, n): vector, int -> matrix", "the size(v)-by-n matrix whose n columns are v (for rows equal to v, transpose it)";
     AppendRow => "append_row", 2, "append_row(a, b): real|vector, real|vector -> vector; matrix, matrix -> matrix", "concatenation (stacks rows of matrices)";
     Transpose => "transpose", 1, "transpose(m): matrix -> matrix", "matrix transpose";
     ToVector => "to_vector", 1, "to_vector(v): vector|int[]|matrix -> vector", "the elements as a vector (a matrix in column-major order)";

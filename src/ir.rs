@@ -52,6 +52,9 @@ pub enum ValueType {
     Vector,
     /// A real matrix (`real[N, K]`), row-major.
     Matrix,
+    /// A matrix of ints (`int[N, K]`, data only): its elements are ints and
+    /// its rows int arrays; it promotes to a real matrix.
+    IntMatrix,
 }
 
 impl ValueType {
@@ -59,7 +62,10 @@ impl ValueType {
         matches!(self, ValueType::Int | ValueType::Real)
     }
     pub fn is_int_valued(self) -> bool {
-        matches!(self, ValueType::Int | ValueType::IntArray)
+        matches!(
+            self,
+            ValueType::Int | ValueType::IntArray | ValueType::IntMatrix
+        )
     }
     /// How users write the type in messages.
     pub fn describe(self) -> &'static str {
@@ -69,6 +75,7 @@ impl ValueType {
             ValueType::IntArray => "int[]",
             ValueType::Vector => "real[] (vector)",
             ValueType::Matrix => "real[,] (matrix)",
+            ValueType::IntMatrix => "int[,]",
         }
     }
 }
@@ -96,7 +103,8 @@ impl Shape {
             (Shape::Scalar, Elem::Real) => ValueType::Real,
             (Shape::Vector(_), Elem::Int) => ValueType::IntArray,
             (Shape::Vector(_), Elem::Real) => ValueType::Vector,
-            (Shape::Matrix(..), _) => ValueType::Matrix,
+            (Shape::Matrix(..), Elem::Int) => ValueType::IntMatrix,
+            (Shape::Matrix(..), Elem::Real) => ValueType::Matrix,
         }
     }
 }
@@ -108,12 +116,35 @@ impl Shape {
 pub struct Bounds {
     pub lower: Option<Expr>,
     pub upper: Option<Expr>,
+    /// `offset=` and `multiplier=` (parameters only, never with bounds).
+    pub offset: Option<Expr>,
+    pub multiplier: Option<Expr>,
+}
+
+impl Bounds {
+    /// Whether the declaration is affine (`offset=` or `multiplier=`).
+    pub fn is_affine(&self) -> bool {
+        self.offset.is_some() || self.multiplier.is_some()
+    }
+
+    /// The two arguments of the transform: offset and multiplier for an
+    /// affine declaration, else the lower and upper bounds.
+    pub fn transform_arguments(&self) -> (Option<&Expr>, Option<&Expr>) {
+        if self.is_affine() {
+            (self.offset.as_ref(), self.multiplier.as_ref())
+        } else {
+            (self.lower.as_ref(), self.upper.as_ref())
+        }
+    }
 }
 
 /// How a parameter maps to unconstrained coordinates.
+// One per declaration, built once: the size of `Bounded` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Constraint {
-    /// Identity, or log / scaled-logit transforms when bounds are present.
+    /// Identity, log / scaled-logit transforms when bounds are present, or
+    /// the affine transform for `offset=` / `multiplier=`.
     Bounded(Bounds),
     /// `simplex[K]`: K−1 free coordinates (stick-breaking).
     Simplex,
@@ -272,6 +303,18 @@ pub enum Index {
     All,
 }
 
+impl Index {
+    /// Whether the indices of a matrix select a range of whole rows
+    /// (`X[a:b]`, `X[a:b, :]`, `X[:]`): a block that shares the matrix's
+    /// storage, so that a block of an int matrix stays an int matrix.
+    pub fn whole_rows(idx: &[Index]) -> bool {
+        matches!(
+            idx,
+            [Index::Slice(..) | Index::All] | [Index::Slice(..) | Index::All, Index::All]
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Int(i64),
@@ -359,6 +402,18 @@ pub enum StmtKind {
         els: Vec<Stmt>,
     },
     Block(Vec<Stmt>),
+    /// `while cond { body }` (`cond` a scalar, non-zero is true).
+    While {
+        cond: Expr,
+        body: Vec<Stmt>,
+    },
+    /// `break` / `continue`: only inside `for` and `while` bodies.
+    Break,
+    Continue,
+    /// `print(...)`: one line on standard error (rate-limited).
+    Print(Vec<PrintItem>),
+    /// `reject(...)`: stops the evaluation; the point is outside the support.
+    Reject(Vec<PrintItem>),
     /// `gen name = value` (top level).
     Gen {
         id: GenId,
@@ -366,6 +421,13 @@ pub enum StmtKind {
     },
     /// Only in function bodies.
     Return(Expr),
+}
+
+/// One argument of `print` or `reject`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PrintItem {
+    Text(String),
+    Value(Expr),
 }
 
 /// A checked model, ready to be bound to data and compiled.

@@ -7,6 +7,7 @@
 //! | lower | lb + exp(u) | u |
 //! | upper | ub − exp(u) | u |
 //! | lower+upper | lb + (ub − lb) inv_logit(u) | log(ub − lb) + log_inv_logit(u) + log1m_inv_logit(u) |
+//! | affine (offset o, multiplier m) | o + m u | log m |
 //! | ordered | x₁ = u₁, x_k = x_{k−1} + exp(u_k) | Σ_{k≥2} u_k |
 //! | positive_ordered | x₁ = exp(u₁), then as ordered | Σ u_k |
 //! | simplex | stick-breaking, z_k = inv_logit(u_k − log(K − k)) | Σ log z_k + log(1 − z_k) + log(stick left) |
@@ -17,7 +18,8 @@
 //! 1 − tanh²), so extreme unconstrained values give finite results.
 //!
 //! Bounds are slices: empty (absent; a `Lower` or `Upper` transform then
-//! uses 0), length 1 (broadcast) or one per element. They are generic
+//! uses 0), length 1 (broadcast) or one per element. For `Affine` the two
+//! slices are the offset (absent: 0) and the multiplier (absent: 1). They are generic
 //! because a bound may depend on other parameters.
 
 use crate::scalar::{Scalar, inv_logit, log_inv_logit, log1m_inv_logit, logit};
@@ -29,6 +31,8 @@ pub enum Transform {
     Lower,
     Upper,
     LowerUpper,
+    /// `offset=`, `multiplier=`: x = o + m u.
+    Affine,
     Ordered,
     PositiveOrdered,
     Simplex,
@@ -71,6 +75,12 @@ fn bound<T: Scalar>(b: &[T], i: usize) -> T {
         1 => b[0],
         _ => b[i],
     }
+}
+
+/// The multiplier of an affine transform: 1 when absent.
+#[inline]
+fn multiplier<T: Scalar>(m: &[T], i: usize) -> T {
+    if m.is_empty() { T::one() } else { bound(m, i) }
 }
 
 #[inline]
@@ -119,6 +129,13 @@ pub fn constrain<T: Scalar>(t: Transform, u: &[T], lb: &[T], ub: &[T], x: &mut [
                     l + w * inv_logit(u[i])
                 };
                 lj += w.ln() + log_inv_logit(u[i]) + log1m_inv_logit(u[i]);
+            }
+        }
+        Transform::Affine => {
+            for i in 0..x.len() {
+                let m = multiplier(ub, i);
+                x[i] = bound(lb, i) + m * u[i];
+                lj += m.ln();
             }
         }
         Transform::Ordered | Transform::PositiveOrdered => {
@@ -222,6 +239,14 @@ pub fn constrain_vjp<T: Scalar>(
                 add_bound(adj_ub, i, adj_x[i] * s + iw);
             }
         }
+        Transform::Affine => {
+            for i in 0..n {
+                let m = multiplier(ub, i);
+                adj_u[i] += adj_x[i] * m;
+                add_bound(adj_lb, i, adj_x[i]);
+                add_bound(adj_ub, i, adj_x[i] * u[i] + adj_logj / m);
+            }
+        }
         Transform::Ordered | Transform::PositiveOrdered => {
             // x_i depends on u_j (j <= i): suffix sums of adj_x.
             let mut suffix = T::zero();
@@ -309,6 +334,7 @@ pub fn unconstrain(
         Transform::Lower => unconstrain_lower(x, lb, u),
         Transform::Upper => unconstrain_upper(x, ub, u),
         Transform::LowerUpper => unconstrain_lower_upper(x, lb, ub, u),
+        Transform::Affine => unconstrain_affine(x, lb, ub, u),
         Transform::Ordered => unconstrain_ordered(x, false, u),
         Transform::PositiveOrdered => unconstrain_ordered(x, true, u),
         Transform::Simplex => unconstrain_simplex(x, u),
@@ -364,6 +390,23 @@ fn unconstrain_lower_upper(x: &[f64], lb: &[f64], ub: &[f64], u: &mut [f64]) -> 
         }
         // logit of (x − l)/(h − l), from the nearer bound.
         u[i] = ((x[i] - l) / (h - l)).ln() - ((h - x[i]) / (h - l)).ln();
+    }
+    Ok(())
+}
+
+fn unconstrain_affine(x: &[f64], offset: &[f64], m: &[f64], u: &mut [f64]) -> Result<(), String> {
+    for i in 0..x.len() {
+        let (o, s) = (bound(offset, i), multiplier(m, i));
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(format!(
+                "element {}: the multiplier must be positive and finite, found {s}",
+                i + 1
+            ));
+        }
+        if !x[i].is_finite() {
+            return Err(format!("element {} is {}, not finite", i + 1, x[i]));
+        }
+        u[i] = (x[i] - o) / s;
     }
     Ok(())
 }

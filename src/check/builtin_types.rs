@@ -25,12 +25,12 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
         (B::Floor | B::Ceil | B::Round, [t]) => match t {
             Int | Real => Some(Real),
             Vector | IntArray => Some(Vector),
-            Matrix => None,
+            Matrix | IntMatrix => None,
         },
         (b, [t]) if b.is_elementwise_unary() => Some(match t {
             Int | Real => Real,
             Vector | IntArray => Vector,
-            Matrix => Matrix,
+            Matrix | IntMatrix => Matrix,
         }),
         (B::Min2 | B::Max2, [Int, Int]) => Some(Int),
         (B::BinaryLogLoss, [a, _]) if !a.is_int_valued() => None,
@@ -81,6 +81,7 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
         }
         (B::RepVector, [Int | Real, Int]) => Some(Vector),
         (B::RepMatrix, [Int | Real, Int, Int]) => Some(Matrix),
+        (B::RepMatrixColumns, [t, Int]) if vec_like(*t) => Some(Matrix),
         (B::AppendRow, [Matrix, Matrix]) => Some(Matrix),
         (B::AppendRow, [a, c]) if real_or_vec(*a) && real_or_vec(*c) => Some(Vector),
         (B::Transpose | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose, [Matrix]) => {
@@ -108,6 +109,10 @@ pub(super) fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
             args[0].dims
         }
         B::Col => Dims::vector(args[0].dims.rows),
+        B::RepMatrixColumns => Dims {
+            rows: args[0].dims.rows,
+            cols: super::types::Size::Unknown,
+        },
         B::Row => Dims::vector(args[0].dims.cols),
         B::Transpose => Dims {
             rows: args[0].dims.cols,

@@ -271,7 +271,9 @@ impl Checker<'_> {
 
     fn call_builtin(&mut self, b: Builtin, args: Vec<TypedExpr>, span: Span) -> Option<TypedExpr> {
         let tys: Vec<ValueType> = args.iter().map(TypedExpr::ty).collect();
-        let Some(ty) = builtin_type(b, &tys) else {
+        // An int matrix is read as the real matrix it promotes to.
+        let promoted: Vec<ValueType> = tys.iter().map(|&t| types::matrix_promoted(t)).collect();
+        let Some(ty) = builtin_type(b, &promoted) else {
             let found = tys
                 .iter()
                 .map(|t| t.describe())
@@ -317,6 +319,9 @@ impl Checker<'_> {
         {
             self.shape_mismatch(&format!("`{}`", b.name()), &args[0], &args[1], span);
             return None;
+        }
+        if b == Builtin::RepMatrixColumns {
+            self.warn_rep_matrix_of_row_vector(&args[0], span);
         }
         if b == Builtin::LinspacedVector && args.iter().any(|a| !a.params.is_empty()) {
             self.error(

@@ -86,7 +86,8 @@ impl Checker<'_> {
                 }
                 self.context = bound_context;
                 let bounds = self.declared_bounds(bounds, shape.ty(elem));
-                let constraint = Constraint::Bounded(bounds?);
+                let bounds = self.affine_allowed(bounds?, ty, of, elem)?;
+                let constraint = Constraint::Bounded(bounds);
                 shape_ok.then_some(DeclType {
                     elem,
                     shape,
@@ -172,12 +173,11 @@ impl Checker<'_> {
         }
         if elem == ElemType::Int && dims.len() == 2 && of != DeclOf::Data {
             self.error(
-                Diagnostic::error(
-                    "int-matrix",
-                    "integer matrices exist only as data (they are read as real matrices)",
-                )
-                .with_label(ty.span, "an `int` matrix")
-                .with_help("declare it `real[N, K]`"),
+                Diagnostic::error("int-matrix", "integer matrices exist only as data")
+                    .with_label(ty.span, "an `int` matrix")
+                    .with_help(
+                        "declare it `real[N, K]`, or read the ints from a `data` int matrix",
+                    ),
             );
             ok = false;
         }
@@ -222,9 +222,12 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            let (slot, word) = match bound.kind {
-                BoundKind::Lower => (&mut checked.lower, "lower"),
-                BoundKind::Upper => (&mut checked.upper, "upper"),
+            let word = bound.kind.word();
+            let slot = match bound.kind {
+                BoundKind::Lower => &mut checked.lower,
+                BoundKind::Upper => &mut checked.upper,
+                BoundKind::Offset => &mut checked.offset,
+                BoundKind::Multiplier => &mut checked.multiplier,
             };
             if slot.is_some() {
                 self.error(
@@ -237,6 +240,42 @@ impl Checker<'_> {
             *slot = Some(v.expr);
         }
         ok.then_some(checked)
+    }
+
+    /// `offset=` / `multiplier=` are for real parameters, and never with
+    /// `lower=` / `upper=` (as in Stan).
+    fn affine_allowed(
+        &mut self,
+        bounds: Bounds,
+        ty: &ast::Type,
+        of: DeclOf,
+        elem: Elem,
+    ) -> Option<Bounds> {
+        if !bounds.is_affine() {
+            return Some(bounds);
+        }
+        let problem = if of != DeclOf::Param || elem == Elem::Int {
+            Some((
+                "`offset` and `multiplier` apply to real parameters only".to_string(),
+                "they change how a parameter is represented for inference; remove them",
+            ))
+        } else if bounds.lower.is_some() || bounds.upper.is_some() {
+            Some((
+                "`offset` and `multiplier` cannot be combined with `lower` or `upper`".to_string(),
+                "keep either the bounds or the affine transform (as in Stan)",
+            ))
+        } else {
+            None
+        };
+        if let Some((message, help)) = problem {
+            self.error(
+                Diagnostic::error("bad-affine", message)
+                    .with_label(ty.span, "this declaration")
+                    .with_help(help),
+            );
+            return None;
+        }
+        Some(bounds)
     }
 
     pub(super) fn data_decl(&mut self, name: &Ident, ty: &ast::Type, default: Option<&ast::Expr>) {

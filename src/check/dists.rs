@@ -2,7 +2,7 @@
 //! integer domains, equal vector lengths, and what `_rng` draws return.
 
 use super::naming::{arg_list, plural, split_suffix, were_given};
-use super::types::{Dims, TypedExpr, is_vectorish, union_params};
+use super::types::{Dims, TypedExpr, is_vectorish, matrix_promoted, union_params};
 use super::{Checker, scope::suggest};
 use crate::ast::Ident;
 use crate::diagnostics::Diagnostic;
@@ -31,7 +31,13 @@ impl Checker<'_> {
             return None;
         }
         self.require_rng_context(&name, span)?;
-        self.check_dist_args(d, None, &args, span, name_span)?;
+        let counts = matches!(d, DistId::Multinomial | DistId::MultinomialLogit);
+        let spec_args = if counts {
+            self.trials_argument(&name, &args, span)?
+        } else {
+            &args[..]
+        };
+        self.check_dist_args(d, None, spec_args, span, name_span)?;
         if d == DistId::OrderedLogistic && is_vectorish(args[0].ty()) {
             self.error(
                 Diagnostic::error(
@@ -45,11 +51,12 @@ impl Checker<'_> {
         }
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
+            DistId::Multinomial | DistId::MultinomialLogit => ValueType::IntArray,
             DistId::Categorical | DistId::CategoricalLogit | DistId::OrderedLogistic => {
                 ValueType::Int
             }
             DistId::MultiNormal | DistId::MultiNormalCholesky
-                if args[0].ty() == ValueType::Matrix =>
+                if matrix_promoted(args[0].ty()) == ValueType::Matrix =>
             {
                 ValueType::Matrix
             }
@@ -81,6 +88,43 @@ impl Checker<'_> {
             dims,
             params,
         ))
+    }
+
+    /// The arguments of `multinomial_rng(theta, N)` before the number of
+    /// trials, which must be an int.
+    fn trials_argument<'a>(
+        &mut self,
+        name: &str,
+        args: &'a [TypedExpr],
+        span: Span,
+    ) -> Option<&'a [TypedExpr]> {
+        let Some((n, rest)) = args.split_last().filter(|(_, rest)| rest.len() == 1) else {
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{name}` takes 2 arguments (the probabilities and the number of trials N), but {} given",
+                        were_given(args.len())
+                    ),
+                )
+                .with_label(span, "this call"),
+            );
+            return None;
+        };
+        if n.ty() != ValueType::Int {
+            self.error(
+                Diagnostic::error(
+                    "wrong-argument-type",
+                    format!(
+                        "the number of trials of `{name}` must be an int, found {}",
+                        n.ty().describe()
+                    ),
+                )
+                .with_label(n.expr.span, n.ty().describe()),
+            );
+            return None;
+        }
+        Some(rest)
     }
 
     /// Checks a built-in distribution's variate (if given) and arguments
@@ -126,7 +170,7 @@ impl Checker<'_> {
             .into_iter()
             .chain(spec.args.iter().zip(args).map(|(s, a)| (s, a, false)));
         for (arg, t, is_variate) in pairs {
-            let ty = t.ty();
+            let ty = matrix_promoted(t.ty());
             let int_domain = arg.domain.is_integer();
             let shape_ok = match arg.shape {
                 ArgShape::Elem => ty != ValueType::Matrix,
@@ -161,7 +205,8 @@ impl Checker<'_> {
                 .with_label(t.expr.span, ty.describe());
                 if is_variate {
                     diag = diag.with_help(format!(
-                        "`{}` is a discrete distribution; declare the data as `int`",
+                        "`{}` is a discrete distribution: declare the data `int`, `int[N]` \
+                         or `int[N, K]`",
                         spec.name
                     ));
                 }

@@ -130,6 +130,7 @@ impl Checker<'_> {
     fn unary(&mut self, op: UnOp, x: TypedExpr, span: Span) -> Option<TypedExpr> {
         let ty = match (op, x.ty()) {
             (UnOp::Neg, ValueType::IntArray) => ValueType::Vector,
+            (UnOp::Neg, ValueType::IntMatrix) => ValueType::Matrix,
             (UnOp::Neg, t) => t,
             (UnOp::Not, t) if t.is_scalar() => ValueType::Int,
             (UnOp::Not, t) => {
@@ -388,22 +389,22 @@ impl Checker<'_> {
                     s => (base.ty(), Dims::vector(keep(s, bd.rows, &idx[0]))),
                 }
             }
-            (ValueType::Matrix, 1) => match sel[0] {
-                None => (ValueType::Vector, Dims::vector(bd.cols)),
+            (m @ (ValueType::Matrix | ValueType::IntMatrix), 1) => match sel[0] {
+                None => (row_type(m), Dims::vector(bd.cols)),
                 s => (
-                    ValueType::Matrix,
+                    block_type(m, &idx[..1]),
                     Dims {
                         rows: keep(s, bd.rows, &idx[0]),
                         cols: bd.cols,
                     },
                 ),
             },
-            (ValueType::Matrix, 2) => match (sel[0], sel[1]) {
-                (None, None) => (ValueType::Real, Dims::UNKNOWN),
-                (None, s) => (ValueType::Vector, Dims::vector(keep(s, bd.cols, &idx[1]))),
-                (s, None) => (ValueType::Vector, Dims::vector(keep(s, bd.rows, &idx[0]))),
+            (m @ (ValueType::Matrix | ValueType::IntMatrix), 2) => match (sel[0], sel[1]) {
+                (None, None) => (elem_type(m), Dims::UNKNOWN),
+                (None, s) => (row_type(m), Dims::vector(keep(s, bd.cols, &idx[1]))),
+                (s, None) => (row_type(m), Dims::vector(keep(s, bd.rows, &idx[0]))),
                 (s, t) => (
-                    ValueType::Matrix,
+                    block_type(m, idx),
                     Dims {
                         rows: keep(s, bd.rows, &idx[0]),
                         cols: keep(t, bd.cols, &idx[1]),
@@ -416,7 +417,7 @@ impl Checker<'_> {
                         format!("cannot index a scalar ({})", t.describe()),
                         "only vectors, int arrays and matrices have elements",
                     ),
-                    ValueType::Matrix => (
+                    ValueType::Matrix | ValueType::IntMatrix => (
                         format!("a matrix takes one or two indices, found {n}"),
                         "write `X[i, j]`, `X[i]` (a row) or `X[:, j]` (a column)",
                     ),
@@ -435,5 +436,34 @@ impl Checker<'_> {
             }
         };
         Some(found)
+    }
+}
+
+/// The element of a matrix: an int for an int matrix.
+fn elem_type(m: ValueType) -> ValueType {
+    if m == ValueType::IntMatrix {
+        ValueType::Int
+    } else {
+        ValueType::Real
+    }
+}
+
+/// A row or column of a matrix: an int array for an int matrix.
+fn row_type(m: ValueType) -> ValueType {
+    if m == ValueType::IntMatrix {
+        ValueType::IntArray
+    } else {
+        ValueType::Vector
+    }
+}
+
+/// A block of a matrix. A block of an int matrix is an int matrix when it
+/// is whole rows (`X[a:b]`, `X[a:b, :]`, `X[:]`), which share the storage;
+/// any other block is copied into a real matrix.
+fn block_type(m: ValueType, idx: &[Index]) -> ValueType {
+    if m == ValueType::IntMatrix && Index::whole_rows(idx) {
+        ValueType::IntMatrix
+    } else {
+        ValueType::Matrix
     }
 }

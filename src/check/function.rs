@@ -26,7 +26,7 @@ fn fn_ty(t: ast::FnType) -> Option<ValueType> {
 /// Every path through `stmts` ends in `return`.
 fn always_returns(stmts: &[ir::Stmt]) -> bool {
     match stmts.last().map(|s| &s.kind) {
-        Some(StmtKind::Return(_)) => true,
+        Some(StmtKind::Return(_) | StmtKind::Reject(_)) => true,
         Some(StmtKind::If { then, els, .. }) => always_returns(then) && always_returns(els),
         Some(StmtKind::Block(b)) => always_returns(b),
         _ => false,

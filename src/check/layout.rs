@@ -4,7 +4,7 @@
 //! Sizes stay symbolic (as the user wrote them) until data is bound; a
 //! caller that knows the data passes a size evaluator to get numbers.
 
-use crate::ir::{BinOp, Bounds, Constraint, Expr, ExprKind, Model, Shape};
+use crate::ir::{BinOp, Constraint, Expr, ExprKind, Model, Shape};
 use crate::source::SourceMap;
 use std::fmt::Write;
 
@@ -178,13 +178,18 @@ impl Layout {
                 (Constraint::CorrCholesky, Shape::Matrix(n, _)) => {
                     ("corr_cholesky".to_string(), Free::Triangle(n.clone()))
                 }
-                (Constraint::Bounded(Bounds { lower, upper }), shape) => {
+                (Constraint::Bounded(b), shape) => {
                     let mut parts = Vec::new();
-                    if let Some(l) = lower {
-                        parts.push(format!("lower={}", text(l)));
-                    }
-                    if let Some(u) = upper {
-                        parts.push(format!("upper={}", text(u)));
+                    let named = [
+                        ("lower", &b.lower),
+                        ("upper", &b.upper),
+                        ("offset", &b.offset),
+                        ("multiplier", &b.multiplier),
+                    ];
+                    for (word, e) in named {
+                        if let Some(e) = e {
+                            parts.push(format!("{word}={}", text(e)));
+                        }
                     }
                     let c = if parts.is_empty() {
                         "-".to_string()

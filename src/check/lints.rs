@@ -61,6 +61,7 @@ impl Checker<'_> {
                 Constraint::Bounded(Bounds {
                     lower: Some(_),
                     upper: Some(_),
+                    ..
                 }) => Some("uniform between its bounds"),
                 Constraint::Simplex => Some("uniform on the simplex"),
                 Constraint::CorrCholesky => Some("uniform over correlation matrices"),

@@ -9,6 +9,7 @@
 
 mod builtin_types;
 mod calls;
+mod control;
 mod cumulative;
 mod decl;
 mod dists;
@@ -199,6 +200,8 @@ struct Checker<'a> {
     in_stdlib: bool,
     /// The parameter whose bounds are being checked.
     bounding: Option<String>,
+    /// How many `for` / `while` bodies enclose the statement being checked.
+    loop_depth: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -221,6 +224,7 @@ impl<'a> Checker<'a> {
             fn_names: HashMap::new(),
             in_stdlib: false,
             bounding: None,
+            loop_depth: 0,
         }
     }
 

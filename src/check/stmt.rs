@@ -103,6 +103,11 @@ impl Checker<'_> {
             AstStmt::Assign { target, op, value } => return self.assign(target, *op, value, span),
             AstStmt::For { var, lo, hi, body } => self.for_stmt(var, lo, hi, body)?,
             AstStmt::If { cond, then, els } => self.if_stmt(cond, then, els.as_ref())?,
+            AstStmt::While { cond, body } => self.while_stmt(cond, body)?,
+            AstStmt::Break => self.jump_stmt(StmtKind::Break, span)?,
+            AstStmt::Continue => self.jump_stmt(StmtKind::Continue, span)?,
+            AstStmt::Print(items) => StmtKind::Print(self.print_items(items)?),
+            AstStmt::Reject(items) => StmtKind::Reject(self.print_items(items)?),
             AstStmt::Block(b) => StmtKind::Block(self.block(b)),
             AstStmt::Return(e) => self.return_stmt(e, span)?,
         };
@@ -217,7 +222,7 @@ impl Checker<'_> {
             );
         }
         let t = self.expr(e)?;
-        if t.ty() == ValueType::Matrix {
+        if types::matrix_promoted(t.ty()) == ValueType::Matrix {
             self.error(
                 Diagnostic::error(
                     "wrong-type",
@@ -247,7 +252,7 @@ impl Checker<'_> {
             params.union_with(&h.params);
         }
         let v = self.declare_local(var, LocalKind::Loop, ValueType::Int, Dims::UNKNOWN, params);
-        let body = self.block(body);
+        let body = self.loop_body(body);
         self.pop_scope();
         Some(StmtKind::For {
             var: v,

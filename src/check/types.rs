@@ -144,13 +144,24 @@ pub(crate) fn is_vectorish(t: ValueType) -> bool {
     matches!(t, ValueType::Vector | ValueType::IntArray)
 }
 
-/// `to = from` is allowed (ints promote to reals, int arrays to vectors).
+/// `to = from` is allowed (ints promote to reals, int arrays to vectors,
+/// int matrices to matrices).
 pub(crate) fn assignable(to: ValueType, from: ValueType) -> bool {
     to == from
         || matches!(
             (to, from),
-            (ValueType::Real, ValueType::Int) | (ValueType::Vector, ValueType::IntArray)
+            (ValueType::Real, ValueType::Int)
+                | (ValueType::Vector, ValueType::IntArray)
+                | (ValueType::Matrix, ValueType::IntMatrix)
         )
+}
+
+/// An int matrix as the real matrix it promotes to; other types unchanged.
+pub(crate) fn matrix_promoted(t: ValueType) -> ValueType {
+    match t {
+        ValueType::IntMatrix => ValueType::Matrix,
+        t => t,
+    }
 }
 
 /// The common type of the branches of `?:`.
@@ -169,6 +180,7 @@ fn promote(t: ValueType) -> ValueType {
     match t {
         ValueType::Int => ValueType::Real,
         ValueType::IntArray => ValueType::Vector,
+        ValueType::IntMatrix => ValueType::Matrix,
         t => t,
     }
 }

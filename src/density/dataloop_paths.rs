@@ -37,7 +37,7 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
                         .collect(),
                     Value::Vec(r) | Value::Mat(r, ..) => {
                         let xs = match r.buf {
-                            Buf::IntMirror => &p.int_mirror,
+                            Buf::IntMirror | Buf::IntMatrix => &p.int_mirror,
                             _ => &p.reals,
                         };
                         xs[r.range()]
@@ -189,6 +189,31 @@ fn index_arithmetic_reversed_strided_and_gathered() {
         "{r:?}"
     );
     assert_eq!(stores, 4 * 5 + 12);
+}
+
+#[test]
+fn elements_of_an_int_matrix_are_ints_and_indices() {
+    let src = model(
+        "data N: int\ndata Y: int[N, 2]\ndata x: real[3]\n\
+         var k: int[N]\nvar h: real[N]\nvar pick: real[N]\n\
+         for i in 1:N {\n  k[i] = Y[i, 1] * 2 + Y[i, 2]\n  h[i] = Y[i, 2] / 2\n  pick[i] = x[Y[i, 1]]\n}",
+    );
+    let json = r#"{"N": 3, "Y": [[2, 5], [1, -3], [3, 0]], "x": [0.5, 1.5, 2.5]}"#;
+    let (r, stores, _) = same(&src, json);
+    let r = r.expect("compiles");
+    assert!(
+        r.contains(&"k Vector(3): int 9, int -1, int 6".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"h Vector(3): real 2.5, real -1.5, real 0.0".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.contains(&"pick Vector(3): real 1.5, real 0.5, real 2.5".to_string()),
+        "{r:?}"
+    );
+    assert_eq!(stores, 9);
 }
 
 #[test]

@@ -17,6 +17,7 @@
 //! compile   bind data, classify statements, run data-only ones, lay out parameters
 //! eval      the Evaluator: statements and expressions on one Workspace
 //! dataloop  loops over data compiled to specialised code (a narrow view of memory)
+//! print     where the lines of `print` go, rate-limited
 //! tape      reverse mode over array-level nodes
 //! program   the bound program: IR, data buffers, data-only results, layout
 //! value     run-time values: handles into constant buffers and tape slots
@@ -28,6 +29,7 @@ mod dataloop;
 mod dataloop_paths;
 mod eval;
 mod model;
+pub mod print;
 mod program;
 mod tape;
 mod value;

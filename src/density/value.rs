@@ -18,6 +18,10 @@ pub enum Buf {
     /// The `f64` copy of the bound int data (same offsets as the ints), so
     /// integer data can be used where reals are expected without copying.
     IntMirror,
+    /// An int matrix of bound data (`Value::Mat` only): its elements are the
+    /// ints at these offsets, its reals the `IntMirror` at the same offsets.
+    /// Promoting it to a real matrix is retagging it `IntMirror`.
+    IntMatrix,
 }
 
 /// The constant real buffers, for resolving a [`ConstRef`].
@@ -32,7 +36,7 @@ impl<'a> ConstBufs<'a> {
     pub fn get(&self, r: ConstRef) -> &'a [f64] {
         match r.buf {
             Buf::Data => &self.data[r.range()],
-            Buf::IntMirror => &self.mirror[r.range()],
+            Buf::IntMirror | Buf::IntMatrix => &self.mirror[r.range()],
             Buf::Scratch => &self.scratch[r.range()],
         }
     }
@@ -163,7 +167,12 @@ impl Value {
     }
 
     pub fn is_int(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::IntArr(_))
+        matches!(self, Value::Int(_) | Value::IntArr(_)) || self.is_int_matrix()
+    }
+
+    /// A matrix of ints (bound `int[N, K]` data or whole rows of it).
+    pub fn is_int_matrix(&self) -> bool {
+        matches!(self, Value::Mat(r, ..) if r.buf == Buf::IntMatrix)
     }
 }
 

@@ -39,6 +39,7 @@ pub mod logistic;
 pub mod lognormal;
 pub mod multi_normal;
 pub mod multi_normal_cholesky;
+pub mod multinomial;
 pub mod neg_binomial_2;
 pub mod neg_binomial_2_log;
 pub mod normal;
@@ -142,6 +143,8 @@ registry! {
         Categorical => categorical::Categorical,
         CategoricalLogit => categorical_logit::CategoricalLogit,
         OrderedLogistic => ordered_logistic::OrderedLogistic,
+        Multinomial => multinomial::Multinomial,
+        MultinomialLogit => multinomial::MultinomialLogit,
     }
 }
 

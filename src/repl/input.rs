@@ -19,7 +19,8 @@ pub enum Input<'a> {
 
 /// Keywords that start a statement.
 const STATEMENT_KEYWORDS: &[&str] = &[
-    "data", "param", "let", "var", "gen", "fn", "for", "if", "target", "return",
+    "data", "param", "let", "var", "gen", "fn", "for", "while", "if", "target", "return", "print",
+    "reject",
 ];
 
 /// Classifies a complete input.

@@ -27,6 +27,11 @@ pub const KEYWORDS: &[&str] = &[
     "corr_cholesky",
     "true",
     "false",
+    "while",
+    "break",
+    "continue",
+    "print",
+    "reject",
 ];
 
 /// What a user calls the thing a rule matches; `None` hides it.
@@ -39,7 +44,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         add | sub | mul | div | pow | elem_mul | elem_div | int_div | modulo | lt | le | gt
         | ge | eqeq | ne | and | or | cond => "an operator",
         data_decl | param_decl | let_stmt | var_decl | gen_stmt | fn_def | for_stmt | if_stmt
-        | target_stmt | return_stmt | simple_stmt | block => "a statement",
+        | target_stmt | return_stmt | simple_stmt | block | while_stmt | break_stmt
+        | continue_stmt | print_stmt | reject_stmt => "a statement",
+        string => "a string",
+        print_args => "a string or an expression",
         eol | EOI => "the end of the statement",
         lparen => "`(`",
         rparen => "`)`",
@@ -69,6 +77,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_if => "`if`",
         kw_else => "`else`",
         kw_target => "`target`",
+        kw_while => "`while`",
+        kw_break => "`break`",
+        kw_continue => "`continue`",
+        kw_print => "`print`",
+        kw_reject => "`reject`",
         ty
         | kw_int
         | kw_real

@@ -14,6 +14,7 @@
 //! spelling, and the statements inside are cut as top-level statements so
 //! that each one still gets its own message.
 
+mod literals;
 mod stan_blocks;
 
 pub use stan_blocks::StanBlock;
@@ -220,6 +221,7 @@ impl Scanner<'_> {
                 b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => self.number(i),
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => self.word(i),
                 b'(' | b'[' | b'{' => self.open_bracket(c, i),
+                b'"' => self.string(i),
                 b'<' if self.last == LastToken::ElemType => {
                     self.token(i, false);
                     self.push(Delimiter::Angle, i);
@@ -507,52 +509,6 @@ impl Scanner<'_> {
         }
     }
 
-    fn number(&mut self, start: usize) -> usize {
-        let src = self.src;
-        let n = src.len();
-        self.token(start, false);
-        self.last = LastToken::Other;
-        let mut i = start;
-        while i < n && src[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i < n && src[i] == b'.' {
-            let next = src.get(i + 1).copied();
-            if next.is_some_and(|b| b.is_ascii_digit()) {
-                i += 1;
-                while i < n && src[i].is_ascii_digit() {
-                    i += 1;
-                }
-            } else if !matches!(next, Some(b'*' | b'/')) {
-                let text = String::from_utf8_lossy(&src[start..=i]).into_owned();
-                let whole = &text[..text.len() - 1];
-                self.error(
-                    start,
-                    Diagnostic::error(
-                        "number-ends-in-dot",
-                        format!("a number cannot end in `.`: `{text}`"),
-                    )
-                    .with_label(self.span(start, i + 1), "write a digit after the `.`")
-                    .with_help(format!("write `{whole}.0` or `{whole}`")),
-                );
-                return i + 1;
-            }
-        }
-        if i < n && (src[i] == b'e' || src[i] == b'E') {
-            let mut j = i + 1;
-            if j < n && (src[j] == b'+' || src[j] == b'-') {
-                j += 1;
-            }
-            if j < n && src[j].is_ascii_digit() {
-                while j < n && src[j].is_ascii_digit() {
-                    j += 1;
-                }
-                i = j;
-            }
-        }
-        i
-    }
-
     fn bad_char(&mut self, i: usize) -> usize {
         let rest = std::str::from_utf8(&self.src[i..]).ok();
         let ch = match rest {
@@ -568,8 +524,8 @@ impl Scanner<'_> {
             "logical and is written `&&`"
         } else if ch.is_alphabetic() {
             "names may use only ASCII letters, digits and `_`"
-        } else if ch == '"' || ch == '\'' {
-            "the language has no strings"
+        } else if ch == '\'' {
+            "strings (only in `print` and `reject`) are written in double quotes"
         } else {
             "remove it"
         };

@@ -9,6 +9,8 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+mod statements;
+
 /// Deepest expression tree accepted (operators plus brackets on any path
 /// from the root). Keeps every later recursive pass far from the stack's end.
 pub const MAX_EXPR_DEPTH: usize = 200;
@@ -102,6 +104,9 @@ fn is_punct(rule: Rule) -> bool {
             | Rule::kw_if
             | Rule::kw_else
             | Rule::kw_target
+            | Rule::kw_while
+            | Rule::kw_print
+            | Rule::kw_reject
             | Rule::EOI
     )
 }
@@ -156,166 +161,6 @@ impl Lowerer {
         Ident {
             name: pair.as_str().to_string(),
             span: self.span(&pair),
-        }
-    }
-
-    fn stmt(&self, pair: Pair<'_, Rule>) -> Stmt {
-        let span = self.span(&pair);
-        let rule = pair.as_rule();
-        if rule == Rule::block {
-            return Stmt {
-                kind: StmtKind::Block(self.block(pair)),
-                span,
-            };
-        }
-        let mut it = items(pair);
-        macro_rules! next {
-            () => {
-                it.next().expect("grammar guarantees the statement's parts")
-            };
-        }
-        let kind = match rule {
-            Rule::data_decl => {
-                let name = self.ident(next!());
-                let ty = self.ty(next!());
-                let default = it.next().map(|e| self.expr(e, 0));
-                StmtKind::Data { name, ty, default }
-            }
-            Rule::param_decl => {
-                let name = self.ident(next!());
-                StmtKind::Param {
-                    name,
-                    ty: self.ty(next!()),
-                }
-            }
-            Rule::let_stmt => {
-                let name = self.ident(next!());
-                StmtKind::Let {
-                    name,
-                    value: self.expr(next!(), 0),
-                }
-            }
-            Rule::var_decl => {
-                let name = self.ident(next!());
-                let ty = self.ty(next!());
-                let init = it.next().map(|e| self.expr(e, 0));
-                StmtKind::Var { name, ty, init }
-            }
-            Rule::gen_stmt => {
-                let name = self.ident(next!());
-                StmtKind::Gen {
-                    name,
-                    value: self.expr(next!(), 0),
-                }
-            }
-            Rule::return_stmt => StmtKind::Return(self.expr(next!(), 0)),
-            Rule::target_stmt => StmtKind::TargetAdd(self.expr(next!(), 0)),
-            Rule::for_stmt => {
-                let var = self.ident(next!());
-                let lo = self.expr(next!(), 0);
-                let hi = self.expr(next!(), 0);
-                StmtKind::For {
-                    var,
-                    lo,
-                    hi,
-                    body: self.block(next!()),
-                }
-            }
-            Rule::if_stmt => {
-                let cond = self.expr(next!(), 0);
-                let then = self.block(next!());
-                let els = it.next().map(|p| match p.as_rule() {
-                    Rule::block => Else::Block(self.block(p)),
-                    _ => Else::If(Box::new(self.stmt(p))),
-                });
-                StmtKind::If { cond, then, els }
-            }
-            Rule::fn_def => StmtKind::Fn(self.fn_def(it)),
-            Rule::simple_stmt => {
-                let lhs = self.expr(next!(), 0);
-                let rest = next!();
-                match rest.as_rule() {
-                    Rule::tilde_rest => {
-                        let mut r = items(rest);
-                        let dist = self.ident(r.next().expect("distribution name"));
-                        let mut args = Vec::new();
-                        let mut truncation = None;
-                        for p in r {
-                            match p.as_rule() {
-                                Rule::truncation => truncation = Some(self.truncation(p)),
-                                _ => args = self.args(p),
-                            }
-                        }
-                        StmtKind::Tilde {
-                            lhs,
-                            dist,
-                            args,
-                            truncation,
-                        }
-                    }
-                    _ => {
-                        let mut r = rest.into_inner();
-                        let op_pair = r.next().expect("assignment operator");
-                        let op = if op_pair.as_rule() == Rule::plus_eq {
-                            AssignOp::Add
-                        } else {
-                            AssignOp::Set
-                        };
-                        let value = self.expr(r.next().expect("assigned value"), 0);
-                        self.check_lvalue(&lhs);
-                        StmtKind::Assign {
-                            target: lhs,
-                            op,
-                            value,
-                        }
-                    }
-                }
-            }
-            _ => unreachable!("not a statement rule: {rule:?}"),
-        };
-        Stmt { kind, span }
-    }
-
-    fn check_lvalue(&self, lhs: &Expr) {
-        let ok = match &lhs.kind {
-            ExprKind::Name(_) => true,
-            ExprKind::Index(base, _) => matches!(base.kind, ExprKind::Name(_)),
-            _ => false,
-        };
-        if !ok {
-            self.error(
-                Diagnostic::error("bad-assignment-target", "cannot assign to this expression")
-                    .with_label(lhs.span, "not a variable")
-                    .with_help(
-                        "only a `var` or one of its elements (`v[i]`, `v[i, j]`) can be assigned",
-                    ),
-            );
-        }
-    }
-
-    fn fn_def<'i>(&self, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> FnDef {
-        let name = self.ident(it.next().expect("function name"));
-        let mut args = Vec::new();
-        let mut ret = None;
-        let mut body = None;
-        for p in it {
-            match p.as_rule() {
-                Rule::fn_arg => {
-                    let mut a = items(p);
-                    let name = self.ident(a.next().expect("argument name"));
-                    let ty = self.fn_type(a.next().expect("argument type"));
-                    args.push(FnArg { name, ty });
-                }
-                Rule::fn_type => ret = Some(self.fn_type(p)),
-                Rule::block => body = Some(FnBody::Block(self.block(p))),
-                _ => body = Some(FnBody::Expr(self.expr(p, 0))),
-            }
-        }
-        FnDef {
-            name,
-            args,
-            ret,
-            body: body.expect("function body"),
         }
     }
 
@@ -418,10 +263,11 @@ impl Lowerer {
     fn bound(&self, pair: Pair<'_, Rule>) -> Bound {
         let span = self.span(&pair);
         let mut it = items(pair);
-        let kind = if it.next().map(|k| k.as_str()) == Some("lower") {
-            BoundKind::Lower
-        } else {
-            BoundKind::Upper
+        let kind = match it.next().map(|k| k.as_str()) {
+            Some("lower") => BoundKind::Lower,
+            Some("offset") => BoundKind::Offset,
+            Some("multiplier") => BoundKind::Multiplier,
+            _ => BoundKind::Upper,
         };
         let value = self.expr(it.next().expect("bound value"), 0);
         if let Some(cmp) = it.next() {
@@ -446,24 +292,6 @@ impl Lowerer {
             );
         }
         Bound { kind, value, span }
-    }
-
-    /// `T[L, U]` with either bound optional.
-    fn truncation(&self, pair: Pair<'_, Rule>) -> Truncation {
-        let span = self.span(&pair);
-        let (mut lower, mut upper) = (None, None);
-        for p in items(pair) {
-            let bound = |p: Pair<'_, Rule>| {
-                let e = p.into_inner().next().expect("bound expression");
-                Some(self.expr(e, 0))
-            };
-            match p.as_rule() {
-                Rule::trunc_lower => lower = bound(p),
-                Rule::trunc_upper => upper = bound(p),
-                _ => {}
-            }
-        }
-        Truncation { lower, upper, span }
     }
 
     fn args(&self, pair: Pair<'_, Rule>) -> Vec<Expr> {

@@ -124,11 +124,35 @@ fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
                 }
             }
         }
+        StmtKind::While { cond, body } => {
+            let _ = write!(out, "while {} ", expr_text(cond));
+            block(out, body, level);
+        }
+        StmtKind::Break => out.push_str("break"),
+        StmtKind::Continue => out.push_str("continue"),
+        StmtKind::Print(items) => {
+            let _ = write!(out, "print({})", print_text(items, expr_text, ", "));
+        }
+        StmtKind::Reject(items) => {
+            let _ = write!(out, "reject({})", print_text(items, expr_text, ", "));
+        }
         StmtKind::Block(b) => block(out, b, level),
         StmtKind::Return(e) => {
             let _ = write!(out, "return {}", expr_text(e));
         }
     }
+}
+
+/// The arguments of `print` / `reject`, strings quoted.
+fn print_text(items: &[PrintItem], value: fn(&Expr) -> String, separator: &str) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            PrintItem::Text(t, _) => format!("\"{t}\""),
+            PrintItem::Value(e) => value(e),
+        })
+        .collect();
+    parts.join(separator)
 }
 
 fn type_text(t: &Type) -> String {
@@ -144,11 +168,7 @@ fn type_text(t: &Type) -> String {
                 let b: Vec<String> = bounds
                     .iter()
                     .map(|b| {
-                        let k = if b.kind == BoundKind::Lower {
-                            "lower"
-                        } else {
-                            "upper"
-                        };
+                        let k = b.kind.word();
                         let v = &b.value;
                         let text = match &v.kind {
                             ExprKind::Binary(op, ..) if binop_precedence(*op) < 5 => {
@@ -393,6 +413,19 @@ fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
             }
             out.push(')');
         }
+        StmtKind::While { cond, body } => {
+            let _ = write!(out, "(while {} ", expr_sexp(cond));
+            block_sexp(out, body, level);
+            out.push(')');
+        }
+        StmtKind::Break => out.push_str("(break)"),
+        StmtKind::Continue => out.push_str("(continue)"),
+        StmtKind::Print(items) => {
+            let _ = write!(out, "(print {})", print_text(items, expr_sexp, " "));
+        }
+        StmtKind::Reject(items) => {
+            let _ = write!(out, "(reject {})", print_text(items, expr_sexp, " "));
+        }
         StmtKind::Block(b) => block_sexp(out, b, level),
         StmtKind::Return(e) => {
             let _ = write!(out, "(return {})", expr_sexp(e));
@@ -414,11 +447,7 @@ fn type_sexp(t: &Type) -> String {
             }
             let mut s = format!("({e}");
             for b in bounds {
-                let k = if b.kind == BoundKind::Lower {
-                    "lower"
-                } else {
-                    "upper"
-                };
+                let k = b.kind.word();
                 let _ = write!(s, " ({k} {})", expr_sexp(&b.value));
             }
             if !dims.is_empty() {

@@ -218,7 +218,9 @@ pub fn check_sizes_within(model: &ir::Model, data: &DataInput, budget: u128) -> 
         for s in stmts {
             f(s);
             match &s.kind {
-                StmtKind::For { body, .. } | StmtKind::Block(body) => walk(body, f),
+                StmtKind::For { body, .. }
+                | StmtKind::While { body, .. }
+                | StmtKind::Block(body) => walk(body, f),
                 StmtKind::If { then, els, .. } => {
                     walk(then, f);
                     walk(els, f);

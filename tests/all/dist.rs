@@ -8,6 +8,7 @@
 mod cumulative;
 mod functions;
 mod kernels;
+mod multinomial;
 mod multivariate;
 mod ordinal;
 mod samplers;

@@ -1,10 +1,12 @@
 //! Integration tests, compiled as one binary to keep builds fast.
 
 mod accuracy;
+mod affine;
 mod architecture;
 mod check;
 mod cli;
 mod cmdstan;
+mod control;
 mod density;
 mod density_props;
 mod diagnose;
@@ -19,9 +21,11 @@ mod infer_fdiv;
 mod infer_fit;
 mod infer_mixture;
 mod infer_targets;
+mod int_matrix;
 mod output;
 mod paper;
 mod plot;
+mod rep_matrix;
 mod repl_cli;
 mod repl_pty;
 mod repl_support;

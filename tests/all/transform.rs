@@ -10,11 +10,12 @@ use rand::RngExt;
 use vippl::random::{VRng, stream};
 use vippl::transform::{Transform, constrain, constrain_vjp, free_dim, unconstrain};
 
-const ALL: [Transform; 8] = [
+const ALL: [Transform; 9] = [
     Transform::Identity,
     Transform::Lower,
     Transform::Upper,
     Transform::LowerUpper,
+    Transform::Affine,
     Transform::Ordered,
     Transform::PositiveOrdered,
     Transform::Simplex,
@@ -39,7 +40,8 @@ fn bounds(t: Transform, n: usize, per_element: bool) -> (Vec<f64>, Vec<f64>) {
     match t {
         Transform::Lower => (pick(lb), vec![]),
         Transform::Upper => (vec![], pick(ub)),
-        Transform::LowerUpper => (pick(lb), pick(ub)),
+        // Offset and (positive) multiplier.
+        Transform::LowerUpper | Transform::Affine => (pick(lb), pick(ub)),
         _ => (vec![], vec![]),
     }
 }

@@ -5,7 +5,7 @@ use crate::data::{DataInput, RawValue};
 use crate::density::eval::Evaluator;
 use crate::density::eval::workspace::Workspace;
 use crate::density::program::Program;
-use crate::density::value::{Dims, Value};
+use crate::density::value::{Buf, ConstRef, Dims, Value};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{DataDecl, DataId, Elem, Expr, ExprKind, Shape};
 
@@ -336,11 +336,15 @@ fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Value {
     match v {
         Converted::Ints(xs, Dims::Scalar) => Value::Int(xs[0]),
         Converted::Ints(xs, Dims::Vector(_)) => Value::IntArr(prog.persist_ints(&xs)),
-        // An `int[N, K]` is a real matrix whose entries were checked to be
-        // integers: it indexes, sizes and multiplies like any matrix.
+        // An `int[N, K]`: its elements are ints, its rows int arrays, and it
+        // reads as a real matrix through the ints' real mirror.
         Converted::Ints(xs, Dims::Matrix(r, c)) => {
-            let reals: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
-            Value::Mat(prog.persist_reals(&reals), r as u32, c as u32)
+            let ints = prog.persist_ints(&xs);
+            let r_ = ConstRef {
+                buf: Buf::IntMatrix,
+                ..ints
+            };
+            Value::Mat(r_, r as u32, c as u32)
         }
         Converted::Reals(xs, Dims::Scalar) => Value::Real(xs[0]),
         Converted::Reals(xs, Dims::Vector(_)) => Value::Vec(prog.persist_reals(&xs)),

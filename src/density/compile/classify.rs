@@ -7,7 +7,7 @@
 //! or loop bound that does. A top-level statement that reads and writes
 //! only data-only things (and generates nothing) is run at bind time.
 
-use crate::ir::{Expr, ExprKind, Index, LocalId, Model, Stmt, StmtKind};
+use crate::ir::{Expr, ExprKind, Index, LocalId, Model, PrintItem, Stmt, StmtKind};
 
 /// The result of the analysis.
 pub struct Classes {
@@ -135,6 +135,14 @@ fn touched(stmts: &[Stmt], f: &mut impl FnMut(LocalId, bool), writes_only: bool)
                 touched(then, f, writes_only);
                 touched(els, f, writes_only);
             }
+            StmtKind::While { cond, body } => {
+                reads(cond, f);
+                touched(body, f, writes_only);
+            }
+            StmtKind::Print(items) | StmtKind::Reject(items) => {
+                print_values(items).for_each(|e| reads(e, f))
+            }
+            StmtKind::Break | StmtKind::Continue => {}
             StmtKind::Block(b) => touched(b, f, writes_only),
         }
     }
@@ -168,8 +176,12 @@ fn mark(stmts: &[Stmt], ctrl: bool, dep: &mut [bool], changed: &mut bool) {
                 set(dep, *target, d, changed);
             }
             StmtKind::For { var, lo, hi, body } => {
-                let c = ctrl || expr_dep(lo, dep) || expr_dep(hi, dep);
+                let c = ctrl || expr_dep(lo, dep) || expr_dep(hi, dep) || jump_depends(body, dep);
                 set(dep, *var, c, changed);
+                mark(body, c, dep, changed);
+            }
+            StmtKind::While { cond, body } => {
+                let c = ctrl || expr_dep(cond, dep) || jump_depends(body, dep);
                 mark(body, c, dep, changed);
             }
             StmtKind::If { cond, then, els } => {
@@ -181,9 +193,47 @@ fn mark(stmts: &[Stmt], ctrl: bool, dep: &mut [bool], changed: &mut bool) {
             StmtKind::Tilde { .. }
             | StmtKind::TargetAdd(_)
             | StmtKind::Gen { .. }
-            | StmtKind::Return(_) => {}
+            | StmtKind::Return(_)
+            | StmtKind::Break
+            | StmtKind::Continue
+            | StmtKind::Print(_)
+            | StmtKind::Reject(_) => {}
         }
     }
+}
+
+/// Whether a `break` or `continue` in a loop body sits under a condition
+/// that depends on parameters: then how far the loop runs, and so every
+/// write in it, depends on parameters too.
+fn jump_depends(stmts: &[Stmt], dep: &[bool]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::If { cond, then, els } => {
+            (expr_dep(cond, dep) && (has_jump(then) || has_jump(els)))
+                || jump_depends(then, dep)
+                || jump_depends(els, dep)
+        }
+        StmtKind::Block(b) => jump_depends(b, dep),
+        _ => false,
+    })
+}
+
+/// Whether `break` or `continue` appears in `stmts` (outside nested loops,
+/// whose jumps are their own).
+fn has_jump(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::Break | StmtKind::Continue => true,
+        StmtKind::If { then, els, .. } => has_jump(then) || has_jump(els),
+        StmtKind::Block(b) => has_jump(b),
+        _ => false,
+    })
+}
+
+/// The value expressions of `print` / `reject`.
+fn print_values(items: &[PrintItem]) -> impl Iterator<Item = &Expr> {
+    items.iter().filter_map(|i| match i {
+        PrintItem::Value(e) => Some(e),
+        PrintItem::Text(_) => None,
+    })
 }
 
 /// Whether an expression reads a parameter (directly or through locals).
@@ -277,6 +327,13 @@ fn stmt_is_static(s: &Stmt, dep: &[bool]) -> bool {
                 && then.iter().all(|b| stmt_is_static(b, dep))
                 && els.iter().all(|b| stmt_is_static(b, dep))
         }
+        StmtKind::While { cond, body } => {
+            !expr_dep(cond, dep) && body.iter().all(|b| stmt_is_static(b, dep))
+        }
+        StmtKind::Print(items) | StmtKind::Reject(items) => {
+            !print_values(items).any(|e| expr_dep(e, dep))
+        }
+        StmtKind::Break | StmtKind::Continue => true,
         StmtKind::Block(b) => b.iter().all(|x| stmt_is_static(x, dep)),
         StmtKind::Gen { .. } | StmtKind::Return(_) => false,
     }

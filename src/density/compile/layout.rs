@@ -81,6 +81,7 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
 /// The transform a constraint implies.
 pub fn transform_of(c: &Constraint) -> Transform {
     match c {
+        Constraint::Bounded(b) if b.is_affine() => Transform::Affine,
         Constraint::Bounded(b) => match (&b.lower, &b.upper) {
             (None, None) => Transform::Identity,
             (Some(_), None) => Transform::Lower,

@@ -6,7 +6,7 @@
 //! also owns every error message.
 
 use super::{LoopMemory, Number, from_slot, from_value, general_only};
-use crate::density::value::{Dims, LocalValue, Slot, Value};
+use crate::density::value::{Buf, Dims, LocalValue, Slot, Value};
 use crate::ir::{AssignOp, BinOp, Expr, ExprKind, Index, LocalId, UnOp};
 
 impl LoopMemory<'_> {
@@ -54,6 +54,9 @@ impl LoopMemory<'_> {
         };
         let k = self.index_position(idx, v.dims())?;
         match v {
+            Value::Mat(r, ..) if r.buf == Buf::IntMatrix => {
+                Some(Number::Int(self.const_ints(r)[k]))
+            }
             Value::Vec(r) | Value::Mat(r, ..) => Some(Number::Real(self.const_reals(r)[k])),
             Value::IntArr(r) => Some(Number::Int(self.const_ints(r)[k])),
             _ => None,

@@ -92,7 +92,7 @@ impl LoopMemory<'_> {
     fn const_reals(&self, r: ConstRef) -> &[f64] {
         match r.buf {
             Buf::Data => &self.reals[r.range()],
-            Buf::IntMirror => &self.int_mirror[r.range()],
+            Buf::IntMirror | Buf::IntMatrix => &self.int_mirror[r.range()],
             Buf::Scratch => &self.scratch[r.range()],
         }
     }
@@ -100,7 +100,7 @@ impl LoopMemory<'_> {
     /// The ints an int array refers to.
     fn const_ints(&self, r: ConstRef) -> &[i64] {
         match r.buf {
-            Buf::Data | Buf::IntMirror => &self.ints[r.range()],
+            Buf::Data | Buf::IntMirror | Buf::IntMatrix => &self.ints[r.range()],
             Buf::Scratch => &self.int_scratch[r.range()],
         }
     }

@@ -146,6 +146,7 @@ fn container(v: Value) -> Option<(Location, usize, Dims)> {
             let src = match r.buf {
                 Buf::Data => Location::Reals,
                 Buf::IntMirror => Location::IntMirror,
+                Buf::IntMatrix => Location::Ints,
                 Buf::Scratch => Location::Scratch,
             };
             Some((src, r.off as usize, v.dims()))
@@ -153,7 +154,7 @@ fn container(v: Value) -> Option<(Location, usize, Dims)> {
         Value::IntArr(r) => {
             let src = match r.buf {
                 Buf::Scratch => Location::IntScratch,
-                Buf::Data | Buf::IntMirror => Location::Ints,
+                Buf::Data | Buf::IntMirror | Buf::IntMatrix => Location::Ints,
             };
             Some((src, r.off as usize, v.dims()))
         }

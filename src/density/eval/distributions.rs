@@ -514,7 +514,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             .map_err(|m| EvalError::fatal(span, format!("{}_rng: {m}", spec.name)))?;
         drop(views);
         if spec.is_discrete() {
-            if out.len() == 1 {
+            if out.len() == 1 && spec.variate.shape != crate::dist::ArgShape::Vector {
                 return Ok(Value::Int(out[0] as i64));
             }
             let r = self.int_scratch(out.len());

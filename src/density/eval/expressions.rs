@@ -165,7 +165,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                     Ok(self.promote(v))
                 }
             }
-            Flow::Normal => Err(EvalError::fatal(
+            Flow::Normal | Flow::Break | Flow::Continue => Err(EvalError::fatal(
                 span,
                 format!("function `{}` ended without `return`", func.name),
             )),

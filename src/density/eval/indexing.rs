@@ -2,7 +2,7 @@
 
 use super::Evaluator;
 use super::workspace::{EvalError, EvalResult};
-use crate::density::value::{ConstRef, Dims, LocalValue, TapeRef, Value};
+use crate::density::value::{Buf, ConstRef, Dims, LocalValue, TapeRef, Value, element_count};
 use crate::ir::{Expr, ExprKind, Index};
 use crate::scalar::Scalar;
 use crate::source::Span;
@@ -26,6 +26,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         let b = self.expr(base)?;
         if let Some(k) = self.single_position(idx, b.dims(), span)? {
             return Ok(match b {
+                Value::Mat(r, ..) if r.buf == Buf::IntMatrix => Value::Int(self.const_ints(r)[k]),
                 Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r)[k]),
                 Value::IntArr(r) => Value::Int(self.const_ints(r)[k]),
                 Value::TapeVec(r) | Value::TapeMat(r, ..) => Value::TapeReal(r.at(k)),
@@ -208,6 +209,9 @@ impl<T: Scalar> Evaluator<'_, T> {
             _ => None,
         };
         let total = nr * nc;
+        if base.is_int_matrix() {
+            return Ok(self.index_int_matrix(base, idx, contiguous_start, &rsel, &csel, dims));
+        }
         if let Some(start) = contiguous_start {
             return Ok(match base {
                 Value::Vec(r) | Value::Mat(r, ..) => self.const_value(r.sub(start, total), dims),
@@ -254,6 +258,70 @@ impl<T: Scalar> Evaluator<'_, T> {
                 Ok(self.gather_slots(idx_off, total, dims))
             }
             _ => unreachable!("scalars rejected above"),
+        }
+    }
+
+    /// A selection from an int matrix: an int, an int array (a row, part of
+    /// a row, a column), an int matrix for whole rows (sharing its storage)
+    /// or a real matrix for any other block, as the checker types them.
+    fn index_int_matrix(
+        &mut self,
+        base: Value,
+        idx: &[Index],
+        contiguous_start: Option<usize>,
+        rsel: &IndexSelection,
+        csel: &IndexSelection,
+        dims: Dims,
+    ) -> Value {
+        let Value::Mat(r, _, cols) = base else {
+            unreachable!("checked by the caller")
+        };
+        let cols = cols as usize;
+        let total = element_count(dims);
+        match (dims, contiguous_start) {
+            (Dims::Scalar, Some(start)) => Value::Int(self.const_ints(r)[start]),
+            (Dims::Vector(_), Some(start)) => Value::IntArr(ConstRef {
+                buf: Buf::Data,
+                ..r.sub(start, total)
+            }),
+            (Dims::Matrix(rows, c), Some(start)) => {
+                let buf = if Index::whole_rows(idx) {
+                    Buf::IntMatrix
+                } else {
+                    Buf::IntMirror
+                };
+                Value::Mat(
+                    ConstRef {
+                        buf,
+                        ..r.sub(start, total)
+                    },
+                    rows as u32,
+                    c as u32,
+                )
+            }
+            (Dims::Matrix(rows, c), None) => {
+                let out = self.scratch(total);
+                for a in 0..rows {
+                    for b in 0..c {
+                        let pos = self.sel_at(rsel, a) * cols + self.sel_at(csel, b);
+                        let x = self.const_ints(r)[pos] as f64;
+                        self.workspace.scratch[out.off as usize + a * c + b] = x;
+                    }
+                }
+                Value::Mat(out, rows as u32, c as u32)
+            }
+            (_, None) => {
+                let (nr, nc) = (self.sel_len(rsel), self.sel_len(csel));
+                let out = self.int_scratch(total);
+                for a in 0..nr {
+                    for b in 0..nc {
+                        let pos = self.sel_at(rsel, a) * cols + self.sel_at(csel, b);
+                        let x = self.const_ints(r)[pos];
+                        self.workspace.int_scratch[out.off as usize + a * nc + b] = x;
+                    }
+                }
+                Value::IntArr(out)
+            }
         }
     }
 

@@ -2,13 +2,12 @@
 //! loop compiler ([`crate::density::dataloop`]) on a narrow view of the
 //! evaluator's memory; statements it cannot run take the general path.
 
-use super::Evaluator;
+use super::workspace::{EvalError, EvalResult};
+use super::{Evaluator, Flow};
 use crate::density::dataloop::{LoopMemory, SpecialisedLoop, TranslatedBody};
 use crate::density::value::{LocalValue, Value};
 use crate::ir::{AssignOp, Expr, LocalId, Stmt};
 use crate::scalar::Scalar;
-
-use super::workspace::EvalResult;
 
 impl<T: Scalar> Evaluator<'_, T> {
     /// The memory the loop compiler works on.
@@ -74,5 +73,25 @@ impl<T: Scalar> Evaluator<'_, T> {
             i += 1;
         }
         Ok(())
+    }
+
+    /// `while cond { body }`: runs the body while the condition is
+    /// non-zero; a NaN condition is an error rather than an endless loop.
+    pub(super) fn while_loop(&mut self, cond: &Expr, body: &[Stmt]) -> EvalResult<Flow> {
+        loop {
+            let c = self.expr(cond)?;
+            let c = self.scalar_f64(c);
+            if c.is_nan() {
+                return Err(EvalError::fatal(cond.span, "the `while` condition is NaN"));
+            }
+            if c == 0.0 {
+                return Ok(Flow::Normal);
+            }
+            match self.run(body, false)? {
+                Flow::Return(v) => return Ok(Flow::Return(v)),
+                Flow::Break => return Ok(Flow::Normal),
+                Flow::Normal | Flow::Continue => {}
+            }
+        }
     }
 }

@@ -7,7 +7,9 @@
 //! - `values` — reading and making values: constants, scratch, tape slots;
 //! - `statements` — statements, `var` declarations and assignments;
 //! - `variables` — the elements of `var`s and the values of locals;
-//! - `loops` — `for` loops over data, run with code from [`crate::density::dataloop`];
+//! - `loops` — `for` loops over data, run with code from [`crate::density::dataloop`],
+//!   and `while` loops;
+//! - `messages` — the lines of `print` and the messages of `reject`;
 //! - `expressions` — expressions, user functions, distribution references;
 //! - `indexing` — indexing, slicing and gathering elements;
 //! - `operators` — arithmetic and comparisons with broadcasting, element-wise functions;
@@ -27,6 +29,7 @@ mod functions;
 mod generate;
 mod indexing;
 mod loops;
+mod messages;
 mod operators;
 mod params;
 mod statements;
@@ -45,6 +48,9 @@ pub use values::tape_ref_of;
 pub enum Flow {
     Normal,
     Return(Value),
+    /// `break` / `continue`: leave or restart the innermost loop.
+    Break,
+    Continue,
 }
 
 /// Evaluation context: the bound model and one workspace.

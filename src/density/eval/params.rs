@@ -43,6 +43,25 @@ impl<T: Scalar> Evaluator<'_, T> {
         Ok(self.slots_of(v))
     }
 
+    /// The multiplier of an affine parameter must be positive and finite.
+    fn check_multiplier(
+        &self,
+        m: TapeRef,
+        name: &str,
+        span: crate::source::Span,
+    ) -> EvalResult<()> {
+        for k in m.range() {
+            let v = self.workspace.tape.vals[k].re();
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(EvalError::reject(
+                    span,
+                    format!("the multiplier of `{name}` must be positive and finite, found {v}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Sets every parameter from the unconstrained coordinates in tape
     /// slots `theta`, adding each log-Jacobian to the log density.
     pub fn constrain_params(&mut self, theta: TapeRef) -> EvalResult<()> {
@@ -56,12 +75,18 @@ impl<T: Scalar> Evaluator<'_, T> {
             }
             let n = ps.size();
             let (lb, ub) = match &decl.constraint {
-                Constraint::Bounded(b) => (
-                    self.bound_slots(b.lower.as_ref(), n, &ps.name)?,
-                    self.bound_slots(b.upper.as_ref(), n, &ps.name)?,
-                ),
+                Constraint::Bounded(b) => {
+                    let (first, second) = b.transform_arguments();
+                    (
+                        self.bound_slots(first, n, &ps.name)?,
+                        self.bound_slots(second, n, &ps.name)?,
+                    )
+                }
                 _ => (TapeRef::new(0, 0), TapeRef::new(0, 0)),
             };
+            if ps.transform == Transform::Affine {
+                self.check_multiplier(ub, &ps.name, decl.span)?;
+            }
             let x = self.workspace.tape.alloc(n);
             let logj = {
                 let tape = &mut self.workspace.tape;

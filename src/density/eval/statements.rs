@@ -31,8 +31,9 @@ impl<T: Scalar> Evaluator<'_, T> {
                     continue;
                 }
             }
-            if let Flow::Return(v) = self.stmt(s)? {
-                return Ok(Flow::Return(v));
+            match self.stmt(s)? {
+                Flow::Normal => {}
+                other => return Ok(other),
             }
         }
         Ok(Flow::Normal)
@@ -83,11 +84,21 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let mut i = lo_i;
                 while i <= hi_i {
                     self.workspace.locals[var.index()] = LocalValue::Value(Value::Int(i));
-                    if let Flow::Return(v) = self.run(body, false)? {
-                        return Ok(Flow::Return(v));
+                    match self.run(body, false)? {
+                        Flow::Return(v) => return Ok(Flow::Return(v)),
+                        Flow::Break => break,
+                        Flow::Normal | Flow::Continue => {}
                     }
                     i += 1;
                 }
+            }
+            StmtKind::While { cond, body } => return self.while_loop(cond, body),
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
+            StmtKind::Print(items) => self.print(items)?,
+            StmtKind::Reject(items) => {
+                let message = self.message(items)?;
+                return Err(EvalError::reject(s.span, format!("rejected: {message}")));
             }
             StmtKind::If { cond, then, els } => {
                 let c = self.expr(cond)?;

@@ -12,7 +12,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     pub fn const_reals(&self, r: ConstRef) -> &[f64] {
         match r.buf {
             Buf::Data => &self.program.reals[r.range()],
-            Buf::IntMirror => &self.program.int_mirror[r.range()],
+            Buf::IntMirror | Buf::IntMatrix => &self.program.int_mirror[r.range()],
             Buf::Scratch => &self.workspace.scratch[r.range()],
         }
     }
@@ -20,7 +20,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     /// The ints an int array refers to.
     pub fn const_ints(&self, r: ConstRef) -> &[i64] {
         match r.buf {
-            Buf::Data | Buf::IntMirror => &self.program.ints[r.range()],
+            Buf::Data | Buf::IntMirror | Buf::IntMatrix => &self.program.ints[r.range()],
             Buf::Scratch => &self.workspace.int_scratch[r.range()],
         }
     }
@@ -41,7 +41,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     /// An int array viewed as reals (no copy for bound data).
     pub fn int_as_reals(&mut self, r: ConstRef) -> ConstRef {
         match r.buf {
-            Buf::Data | Buf::IntMirror => ConstRef {
+            Buf::Data | Buf::IntMirror | Buf::IntMatrix => ConstRef {
                 buf: Buf::IntMirror,
                 ..r
             },
@@ -61,6 +61,14 @@ impl<T: Scalar> Evaluator<'_, T> {
         match v {
             Value::Int(i) => Value::Real(i as f64),
             Value::IntArr(r) => Value::Vec(self.int_as_reals(r)),
+            Value::Mat(r, rows, cols) if r.buf == Buf::IntMatrix => Value::Mat(
+                ConstRef {
+                    buf: Buf::IntMirror,
+                    ..r
+                },
+                rows,
+                cols,
+            ),
             v => v,
         }
     }
@@ -187,7 +195,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let o = out.off as usize;
                 let from: &[f64] = match r.buf {
                     Buf::Data => &self.program.reals[r.range()],
-                    Buf::IntMirror => &self.program.int_mirror[r.range()],
+                    Buf::IntMirror | Buf::IntMatrix => &self.program.int_mirror[r.range()],
                     Buf::Scratch => {
                         for (k, &p) in pos.iter().enumerate() {
                             self.workspace.scratch[o + k] =

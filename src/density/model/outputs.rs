@@ -268,7 +268,10 @@ impl CompiledModel {
                 }
             };
             let (lb, ub) = match &decl.constraint {
-                ir::Constraint::Bounded(b) => (bound(b.lower.as_ref())?, bound(b.upper.as_ref())?),
+                ir::Constraint::Bounded(b) => {
+                    let (first, second) = b.transform_arguments();
+                    (bound(first)?, bound(second)?)
+                }
                 _ => (vec![], vec![]),
             };
             let u = &mut theta[ps.offset..ps.offset + ps.free];

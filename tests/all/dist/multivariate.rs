@@ -43,6 +43,8 @@ fn every_multivariate_distribution_is_tested_here() {
         "categorical",
         "categorical_logit",
         "ordered_logistic",
+        "multinomial",
+        "multinomial_logit",
     ];
     let all: Vec<&str> = DistId::ALL
         .iter()

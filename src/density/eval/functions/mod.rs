@@ -59,6 +59,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             | Builtin::Reverse
             | Builtin::RepVector
             | Builtin::RepMatrix
+            | Builtin::RepMatrixColumns
             | Builtin::AppendRow
             | Builtin::Transpose
             | Builtin::DiagMatrix => self.shape_function(f, a, exprs, span),

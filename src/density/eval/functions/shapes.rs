@@ -79,6 +79,13 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let c = self.int_of(a[2], arg_span(2))?.max(0) as usize;
                 self.rep(a[0], Dims::Matrix(r, c))
             }
+            Builtin::RepMatrixColumns => {
+                let v = self.promote(a[0]);
+                let c = self.int_of(a[1], arg_span(1))?.max(0) as usize;
+                let r = v.len();
+                let pos: Vec<usize> = (0..r).flat_map(|i| std::iter::repeat_n(i, c)).collect();
+                Ok(self.gather_positions(v, &pos, Dims::Matrix(r, c)))
+            }
             Builtin::AppendRow => self.append_row(a[0], a[1], span),
             Builtin::Transpose => match a[0].dims() {
                 Dims::Matrix(r, c) => {
