@@ -27,7 +27,7 @@ impl IterateAverage {
         IterateAverage {
             fam,
             sum: vec![0.0; fam.n_params()],
-            tmp: vec![0.0; fam.d * fam.d],
+            tmp: vec![0.0; fam.square_len()],
             count: 0,
         }
     }

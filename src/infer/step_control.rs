@@ -51,11 +51,11 @@ pub(crate) struct ShrinkCheck {
 }
 
 impl ShrinkCheck {
-    pub fn new(d: usize) -> Self {
+    pub fn new(fam: Family) -> Self {
         ShrinkCheck {
-            m: vec![0.0; d * d],
-            mmt: vec![0.0; d * d],
-            tmp: vec![0.0; d],
+            m: vec![0.0; fam.square_len()],
+            mmt: vec![0.0; fam.square_len()],
+            tmp: vec![0.0; fam.d],
         }
     }
 

@@ -231,7 +231,7 @@ impl NaturalGradient {
             sum: vec![0.0; n],
             sum2: vec![0.0; n],
             w: vec![0.0; n],
-            tmp: vec![0.0; fam.d * fam.d],
+            tmp: vec![0.0; fam.square_len()],
             count: 0,
             wfr,
             precise,

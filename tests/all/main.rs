@@ -18,6 +18,7 @@ mod infer_exact;
 mod infer_fdiv;
 mod infer_fit;
 mod infer_mixture;
+mod infer_scale;
 mod infer_targets;
 mod output;
 mod paper;
