@@ -382,16 +382,17 @@ def textbook_section(vippl, timeout, draws):
 SCALE_NOTE = (
     "Mean field costs O(d) per iteration and O(d) memory, the start included: above d = 100 its scale "
     "comes from a diagonal curvature estimate (8 Hessian–vector products), never a d × d matrix "
-    "(`tests/all/infer_scale.rs` fits d = 100 000). Its time per unit of work stays within 1.2× per "
-    "doubling while the batch's buffers (16 draws × 4 vectors of d numbers) fit in the caches, and "
-    "rises by 1.4–1.7× where they leave them (d = 8000–16 000, 64 000): the iteration then runs at memory "
-    "bandwidth. Full rank still costs O(d³) per iteration: after every step the LU of S is refactored, "
-    "the step check solves d systems and factors two d × d matrices, and the stopping rule and the "
-    "iterate average multiply d × d matrices. The plan: the path estimator's step changes S by a matrix "
-    "of rank 16 (the draws), so S⁻¹ and log |det S| follow by the Woodbury identity and the matrix "
-    "determinant lemma in O(16 d²), the step check needs only the singular values on the 32-dimensional "
-    "subspace the step touches, and whitening and averaging can use the factored step; the LU is then "
-    "refreshed only when re-whitening."
+    "(`tests/all/infer_scale.rs` fits d = 100 000). Its time per unit of work stays near 1 while the "
+    "batch's buffers (16 draws × 4 vectors of d numbers) fit in the caches and rises where they leave "
+    "them (about d = 16 000): the iteration then runs at memory bandwidth. Full rank above d = 100 "
+    "updates S⁻¹ and log |det S| through each step, which the path estimator makes of rank 16 (the "
+    "draws): Woodbury identity and determinant lemma, the step check on the 32-dimensional subspace "
+    "the step touches, the stopping rule's whitening and the final window's S Sᵀ from the factored "
+    "step, all O(16 d²); d × d factorisations remain in the start (the Laplace covariance, its "
+    "eigen-decomposition), once at the start of the averaging window, and at re-whitening. Its time "
+    "per unit of work still grows by 1.8–2× per doubling from d = 250, where the d × d arrays the "
+    "iteration streams through (S, S⁻¹, their backups, the direction) leave the caches; the next step "
+    "would keep the step in its factored form instead of forming the d × d direction."
 )
 
 

@@ -165,7 +165,7 @@ fn main() {
         FamilyKind::FullRank,
         &full_rank,
         2,
-        |d| if d >= 500 { 4 } else { 10 },
+        |_| 20,
     );
     println!();
     if !quick {

@@ -16,11 +16,13 @@
 
 mod approx;
 mod gaussian;
+mod low_rank;
 mod scale;
 
 pub(crate) use approx::pick;
 pub use approx::{Approximation, Component};
 pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
+pub(crate) use low_rank::LowRankStep;
 pub(crate) use scale::Scale;
 
 use super::choices::FamilyKind;
