@@ -176,7 +176,6 @@ pub(crate) fn run<T: super::Target>(
     observer: &mut dyn Observer,
 ) -> RunOutcome {
     let np = fam.n_params();
-    let d = fam.d;
     let mut a = Advi {
         batch,
         plan,
@@ -184,7 +183,7 @@ pub(crate) fn run<T: super::Target>(
         restart,
         factors: Factors::new(fam),
         dir: vec![0.0; np],
-        work: vec![0.0; d * d + d + 1],
+        work: vec![0.0; fam.work_len()],
         hist: vec![0.0; np],
         flat: vec![0.0; np],
         draw_id: 0,

@@ -300,7 +300,7 @@ impl Launch {
     fn plain(fam: Family, start: &Start, given: Option<&Approximation>) -> Launch {
         let theta0 = match given {
             Some(a) => Family::from_approximation(a).1,
-            None => fam.theta_from_dense(&start.means, &start.scale),
+            None => fam.theta_from_start(&start.means, &start.scale),
         };
         Launch {
             theta0,
@@ -499,15 +499,7 @@ fn initial_step(plan: &Plan, start: &Start, curvature: f64) -> f64 {
         (Step::Fixed(h), _) => h,
         (Step::Auto, Optimizer::Euler) => step_control::initial_step(curvature),
         (Step::Auto, Optimizer::Adam) => {
-            let mut sds: Vec<f64> = (0..d)
-                .map(|i| {
-                    start.scale[i * d..(i + 1) * d]
-                        .iter()
-                        .map(|v| v * v)
-                        .sum::<f64>()
-                        .sqrt()
-                })
-                .collect();
+            let mut sds = start.scale.sds();
             sds.sort_by(f64::total_cmp);
             0.02 * sds[d / 2]
         }

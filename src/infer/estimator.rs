@@ -369,7 +369,7 @@ pub fn expected_direction<T: Target>(
         wfr: false,
     };
     let mut dir = vec![0.0; fam.n_params()];
-    let mut work = vec![0.0; d * d + d + kk];
+    let mut work = vec![0.0; fam.work_len()];
     reduce(
         fam,
         &theta,
@@ -555,7 +555,7 @@ mod tests {
                         scaling,
                         wfr: false,
                     };
-                    let mut work = vec![0.0; d * d + d + kk];
+                    let mut work = vec![0.0; fam.work_len()];
                     let b = |_| 1.0 / n_per as f64;
                     reduce(
                         fam, &theta, &factors, n, n_per, get, b, &settings, o, &mut work,

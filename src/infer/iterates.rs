@@ -27,7 +27,7 @@ impl IterateAverage {
         IterateAverage {
             fam,
             sum: vec![0.0; fam.n_params()],
-            tmp: vec![0.0; fam.d * fam.d],
+            tmp: vec![0.0; fam.square_len()],
             count: 0,
         }
     }
@@ -41,6 +41,12 @@ impl IterateAverage {
 
     /// Adds (`sign` = 1) or removes (−1, an undone step) the iterate θ.
     pub fn add(&mut self, theta: &[f64], sign: f64) {
+        self.add_with(theta, sign, None);
+    }
+
+    /// [`IterateAverage::add`] for a single general scale whose covariance
+    /// S Sᵀ the caller already has.
+    pub fn add_with(&mut self, theta: &[f64], sign: f64, covariance: Option<&[f64]>) {
         let fam = self.fam;
         if !self.through_covariance() {
             for (a, b) in self.sum.iter_mut().zip(theta) {
@@ -61,6 +67,10 @@ impl IterateAverage {
                 if fam.is_diagonal() {
                     for (a, v) in acc.iter_mut().zip(s) {
                         *a += sign * v * v;
+                    }
+                } else if let Some(c) = covariance.filter(|_| k == 0) {
+                    for (a, v) in acc.iter_mut().zip(c) {
+                        *a += sign * v;
                     }
                 } else {
                     mat_mul_t(s, s, &mut self.tmp, fam.d);

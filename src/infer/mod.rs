@@ -112,6 +112,7 @@ mod streams {
     pub const ADVI_ELBO: u64 = 7;
     pub const RESAMPLE: u64 = 8;
     pub const PATHFINDER: u64 = 9;
+    pub const LAPLACE_DIAGONAL: u64 = 10;
 }
 
 /// Fits q to the target. Returns an error only when there is no usable

@@ -88,6 +88,46 @@ impl PathGaussian {
         -0.5 * dot(u, u) - 0.5 * self.log_det - 0.5 * d * (2.0 * std::f64::consts::PI).ln()
     }
 
+    /// The marginal sds √(A Aᵀ)ᵢᵢ in O(d r²): row i of A is
+    /// √Dᵢ (eᵢ + Q w) with w = (L_M − I)ᵀ Qᵢ, of squared norm
+    /// Dᵢ (1 + 2 Qᵢ·w + ‖w‖²) since Q has orthonormal columns.
+    pub fn marginal_sds(&self) -> Vec<f64> {
+        let d = self.dim();
+        let r = self.rank;
+        let mut w = vec![0.0; r];
+        (0..d)
+            .map(|i| {
+                for (j, wj) in w.iter_mut().enumerate() {
+                    *wj = (j..r)
+                        .map(|k| self.q[k * d + i] * self.l_minus_i[k * r + j])
+                        .sum();
+                }
+                let qw: f64 = (0..r).map(|j| self.q[j * d + i] * w[j]).sum();
+                let ww: f64 = w.iter().map(|v| v * v).sum();
+                self.root_diag[i] * (1.0 + 2.0 * qw + ww).max(0.0).sqrt()
+            })
+            .collect()
+    }
+
+    /// The mean-field Gaussian with the same mean and marginal sds (rank 0).
+    pub fn diagonalised(&self) -> PathGaussian {
+        let sds = self.marginal_sds();
+        let log_det = 2.0 * sds.iter().map(|v| v.ln()).sum::<f64>();
+        PathGaussian {
+            mean: self.mean.clone(),
+            root_diag: sds,
+            q: Vec::new(),
+            l_minus_i: Vec::new(),
+            rank: 0,
+            log_det,
+        }
+    }
+
+    /// Whether the Gaussian is diagonal (rank 0).
+    pub fn is_diagonal(&self) -> bool {
+        self.rank == 0
+    }
+
     /// A, row-major d × d.
     pub fn dense_scale(&self) -> Vec<f64> {
         let d = self.dim();
@@ -119,6 +159,9 @@ impl PathGaussian {
 /// and the diagonal estimate, and the Gaussians built at chosen points.
 pub(crate) struct PathRecorder {
     d: usize,
+    /// Judge every point's Gaussian by its mean-field version (a mean-field
+    /// start in high dimension).
+    diagonal: bool,
     /// Newest last: (s, y) with y the change of ∇(−log π̃).
     pairs: Vec<(Vec<f64>, Vec<f64>)>,
     diag: Vec<f64>,
@@ -190,13 +233,14 @@ fn sign_test_p(wins: usize, n: usize) -> f64 {
 }
 
 impl PathRecorder {
-    pub fn new(d: usize, seed: u64, restart: usize) -> PathRecorder {
+    pub fn new(d: usize, seed: u64, restart: usize, diagonal: bool) -> PathRecorder {
         let mut rng = stream(seed, &[super::streams::PATHFINDER, restart as u64]);
         let draws = (0..ELBO_DRAWS)
             .map(|_| (0..d).map(|_| StandardNormal.sample(&mut rng)).collect())
             .collect();
         PathRecorder {
             d,
+            diagonal,
             pairs: Vec::with_capacity(PAIRS),
             diag: vec![1.0; d],
             last: None,
@@ -264,9 +308,15 @@ impl PathRecorder {
             return;
         }
         self.points += 1;
-        let Some(gaussian) = self.gaussian_at(x, g) else {
+        let Some(mut gaussian) = self.gaussian_at(x, g) else {
             return;
         };
+        if self.diagonal {
+            gaussian = gaussian.diagonalised();
+            if !gaussian.log_det.is_finite() {
+                return;
+            }
+        }
         let elbo = self.elbo(target, ws, &gaussian);
         if elbo.is_finite() && self.best.as_ref().is_none_or(|b| elbo > b.elbo) {
             self.best = Some(Best {
@@ -445,6 +495,39 @@ impl PathRecorder {
         for u in &self.draws {
             for i in 0..d {
                 z[i] = center[i] + dot(&scale[i * d..(i + 1) * d], u);
+            }
+            self.evals += 1;
+            let lp = target.log_density(ws, z);
+            if !lp.is_finite() {
+                return f64::NEG_INFINITY;
+            }
+            let lq = -0.5 * dot(u, u)
+                - 0.5 * log_det
+                - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln();
+            self.terms.push(lp - lq);
+        }
+        self.terms.iter().sum::<f64>() / self.terms.len() as f64
+    }
+
+    /// ELBO estimate of N(center, diag(sd²)) on the same draws, and its
+    /// per-draw terms.
+    pub fn elbo_of_diagonal<T: Target>(
+        &mut self,
+        target: &T,
+        ws: &mut T::Workspace,
+        center: &[f64],
+        sd: &[f64],
+    ) -> f64 {
+        let d = self.d;
+        let log_det = 2.0 * sd.iter().map(|v| v.abs().ln()).sum::<f64>();
+        if !log_det.is_finite() {
+            return f64::NEG_INFINITY;
+        }
+        let z = &mut self.scratch.0;
+        self.terms.clear();
+        for u in &self.draws {
+            for i in 0..d {
+                z[i] = center[i] + sd[i] * u[i];
             }
             self.evals += 1;
             let lp = target.log_density(ws, z);

@@ -61,7 +61,7 @@ type Visited = Vec<(Vec<f64>, Vec<f64>)>;
 
 /// Runs L-BFGS on the target, recording the path.
 fn walk(t: &Gauss) -> (PathRecorder, Visited) {
-    let mut rec = PathRecorder::new(D, 7, 0);
+    let mut rec = PathRecorder::new(D, 7, 0, false);
     let mut ws = ();
     let mut seen = Vec::new();
     let mut ws_fg = ();
@@ -86,7 +86,7 @@ fn walk(t: &Gauss) -> (PathRecorder, Visited) {
 #[test]
 fn the_inverse_hessian_estimate_meets_the_newest_secant_equation() {
     let t = target();
-    let mut rec = PathRecorder::new(D, 1, 0);
+    let mut rec = PathRecorder::new(D, 1, 0, false);
     let mut ws = ();
     // Three points off the mode, with the gradient of −log π̃.
     let pts = [
@@ -155,6 +155,34 @@ fn the_dense_scale_log_determinant_and_draws_agree_with_the_factored_form() {
 }
 
 #[test]
+fn the_mean_field_version_keeps_the_marginal_sds_without_a_dense_matrix() {
+    let t = target();
+    let (mut rec, seen) = walk(&t);
+    let (x, g) = &seen[2];
+    let gauss = rec.gaussian_at(x, g).expect("positive definite");
+    let a = gauss.dense_scale();
+    let sds = gauss.marginal_sds();
+    for i in 0..D {
+        let row: f64 = (0..D).map(|k| a[i * D + k].powi(2)).sum::<f64>().sqrt();
+        assert!(
+            (sds[i] - row).abs() < 1e-10 * row,
+            "{i}: {} vs {row}",
+            sds[i]
+        );
+    }
+    let diag = gauss.diagonalised();
+    assert!(diag.is_diagonal() && !gauss.is_diagonal());
+    assert_eq!(diag.mean, gauss.mean);
+    assert_eq!(diag.marginal_sds(), sds);
+    // Its ELBO estimate is that of N(mean, diag(sd²)).
+    let elbo = rec.elbo(&t, &mut (), &diag);
+    let direct = rec.elbo_of_diagonal(&t, &mut (), &diag.mean, &sds);
+    assert!((elbo - direct).abs() < 1e-9, "{elbo} vs {direct}");
+    let dense = rec.elbo_of_dense(&t, &mut (), &diag.mean, &diag.dense_scale());
+    assert!((elbo - dense).abs() < 1e-9, "{elbo} vs {dense}");
+}
+
+#[test]
 fn on_a_gaussian_target_the_best_point_of_the_path_is_the_target() {
     // After the path has seen the curvature, N(x + H∇log π, H) is the
     // target itself: its ELBO estimate is log Z = ½ log det(2π P⁻¹) up to
@@ -182,7 +210,7 @@ fn on_a_gaussian_target_the_best_point_of_the_path_is_the_target() {
 
 #[test]
 fn pairs_without_positive_curvature_are_not_kept() {
-    let mut rec = PathRecorder::new(2, 1, 0);
+    let mut rec = PathRecorder::new(2, 1, 0, false);
     rec.push_pair(vec![1.0, 0.0], vec![-1.0, 0.0]);
     rec.push_pair(vec![0.0, 0.0], vec![0.0, 0.0]);
     assert!(rec.pairs.is_empty());

@@ -19,7 +19,7 @@
 //! coordinates.
 
 use super::Target;
-use super::family::{Family, Param};
+use super::family::{Family, Param, Scale};
 use super::linalg::{Lu, mat_mul};
 use std::sync::RwLock;
 
@@ -177,27 +177,14 @@ impl Map {
 /// scale.
 pub(crate) fn initial(fam: Family, start: &super::init::Start) -> Option<(Map, Vec<f64>)> {
     let d = fam.d;
-    let s = &start.scale;
     let map = match fam.param {
-        Param::Diag => {
-            let sd: Vec<f64> = (0..d)
-                .map(|i| {
-                    s[i * d..(i + 1) * d]
-                        .iter()
-                        .map(|v| v * v)
-                        .sum::<f64>()
-                        .sqrt()
-                })
-                .collect();
-            Map::diag(start.center.clone(), sd)?
+        Param::Diag => Map::diag(start.center.clone(), start.scale.sds())?,
+        Param::Dense | Param::Mixture(_) => {
+            Map::dense(start.center.clone(), start.scale.to_dense())?
         }
-        Param::Dense | Param::Mixture(_) => Map::dense(start.center.clone(), s.clone())?,
         _ => return None,
     };
-    let mut lu = Lu::new(d);
-    let identity_scale: Vec<f64> = (0..d * d)
-        .map(|i| if i % (d + 1) == 0 { 1.0 } else { 0.0 })
-        .collect();
+    let mut lu = Lu::new(if map.diagonal { 0 } else { d });
     let mut means = Vec::with_capacity(start.means.len());
     let mut tmp = vec![0.0; d];
     if !map.diagonal {
@@ -214,7 +201,8 @@ pub(crate) fn initial(fam: Family, start: &super::init::Start) -> Option<(Map, V
         }
         means.push(z);
     }
-    Some((map, fam.theta_from_dense(&means, &identity_scale)))
+    let identity = Scale::identity(d, map.diagonal);
+    Some((map, fam.theta_from_start(&means, &identity)))
 }
 
 /// The target in the coordinates z of a [`Map`]; the map can be replaced

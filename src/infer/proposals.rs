@@ -28,42 +28,97 @@ pub struct Proposals {
     pub log_weights: Vec<f64>,
 }
 
-/// Draws `n` points from q into the batch with log π̃ and log q; false when
-/// the approximation is not usable.
-fn draw<T: Target>(batch: &mut Batch<'_, T>, approx: &Approximation, n: usize, seed: u64) -> bool {
-    let Ok((fam, theta, factors)) = approx.prepared() else {
-        return false;
-    };
-    let weights: Vec<f64> = (0..fam.components()).map(|k| factors.weight(k)).collect();
-    batch.run(n, |i, target, ws, s| {
+/// Doubles per per-sample buffer that a diagnosis fills at a time: the
+/// proposals are evaluated in chunks of about this many coordinates, so a
+/// high-dimensional q needs O(d) memory, not O(draws · d).
+const CHUNK_BUDGET: usize = 1 << 21;
+/// The largest draws × d whose points are kept for resampling; beyond it
+/// the resampled points are drawn again from their random streams.
+const KEEP_BUDGET: usize = 1 << 24;
+
+/// The points, log π̃ and log weights of draws from q (points only when
+/// `keep_points`).
+struct Drawn {
+    x: Vec<f64>,
+    log_p: Vec<f64>,
+    log_weights: Vec<f64>,
+}
+
+/// A prepared approximation and its component weights.
+struct Prepared {
+    fam: Family,
+    theta: Vec<f64>,
+    factors: Factors,
+    weights: Vec<f64>,
+}
+
+impl Prepared {
+    fn new(approx: &Approximation) -> Option<Prepared> {
+        let (fam, theta, factors) = approx.prepared().ok()?;
+        let weights = (0..fam.components()).map(|k| factors.weight(k)).collect();
+        Some(Prepared {
+            fam,
+            theta,
+            factors,
+            weights,
+        })
+    }
+
+    /// Draw i of stream (seed, DIAG, i): its component, noise `eps` and
+    /// point `x`.
+    fn point(&self, seed: u64, i: usize, eps: &mut [f64], x: &mut [f64]) -> usize {
         let mut rng = stream(seed, &[streams::DIAG, i as u64]);
-        let k = if weights.len() > 1 {
-            pick(&weights, rng.random())
+        let k = if self.weights.len() > 1 {
+            pick(&self.weights, rng.random())
         } else {
             0
         };
-        for e in s.eps.iter_mut() {
+        for e in eps.iter_mut() {
             *e = rng.sample(StandardNormal);
         }
-        factors.transform(&theta, k, s.eps, s.x);
-        *s.logp = target.log_density(ws, s.x);
-        *s.logq = factors.log_q_score(&theta, k, s.eps, s.x, s.score, s.scratch);
-    });
-    true
+        self.factors.transform(&self.theta, k, eps, x);
+        k
+    }
 }
 
-/// The first `n` draws of the batch as points, log π̃ and log weights.
-fn collect<T: Target>(batch: &Batch<'_, T>, n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let mut x = Vec::with_capacity(n * batch.target().dim());
-    let mut log_p = Vec::with_capacity(n);
-    let mut log_weights = Vec::with_capacity(n);
-    for i in 0..n {
-        let s = batch.get(i);
-        x.extend_from_slice(s.x);
-        log_p.push(s.logp);
-        log_weights.push(diagnose::log_weight(s.logp, s.logq));
+/// Draws `n` points from q with log π̃ and log q, in chunks that bound the
+/// batch's buffers; `None` when the approximation is not usable.
+fn draw<T: Target>(
+    batch: &mut Batch<'_, T>,
+    approx: &Approximation,
+    n: usize,
+    seed: u64,
+    keep_points: bool,
+) -> Option<Drawn> {
+    let q = Prepared::new(approx)?;
+    let d = q.fam.d;
+    let chunk = (CHUNK_BUDGET / d.max(1)).clamp(1, n.max(1));
+    let mut drawn = Drawn {
+        x: Vec::with_capacity(if keep_points { n * d } else { 0 }),
+        log_p: Vec::with_capacity(n),
+        log_weights: Vec::with_capacity(n),
+    };
+    let mut start = 0;
+    while start < n {
+        let len = chunk.min(n - start);
+        batch.run(len, |j, target, ws, s| {
+            let k = q.point(seed, start + j, s.eps, s.x);
+            *s.logp = target.log_density(ws, s.x);
+            *s.logq = q
+                .factors
+                .log_q_score(&q.theta, k, s.eps, s.x, s.score, s.scratch);
+        });
+        for j in 0..len {
+            let s = batch.get(j);
+            if keep_points {
+                drawn.x.extend_from_slice(s.x);
+            }
+            drawn.log_p.push(s.logp);
+            drawn.log_weights.push(diagnose::log_weight(s.logp, s.logq));
+        }
+        start += len;
     }
-    (x, log_p, log_weights)
+    Some(drawn)
 }
 
 /// The diagnostics of `approx` from `n` draws (normally
@@ -81,10 +136,17 @@ pub(crate) fn evaluate<T: Target>(
         value: f64::NAN,
         se: f64::NAN,
     };
-    if n == 0 || !draw(batch, approx, n, seed) {
+    let keep = n.saturating_mul(approx.dim()) <= KEEP_BUDGET;
+    let Some(Drawn {
+        x,
+        log_p,
+        log_weights,
+    }) = (n > 0)
+        .then(|| draw(batch, approx, n, seed, keep))
+        .flatten()
+    else {
         return (Diagnostics::unavailable(), None, none);
-    }
-    let (x, log_p, log_weights) = collect(batch, n);
+    };
     let mut diagnostics = Diagnostics::from_draws(
         &log_p,
         &log_weights,
@@ -110,12 +172,12 @@ pub(crate) fn evaluate<T: Target>(
             |_| 1.0 / n as f64,
         )
     };
-    let kept = Proposals {
+    let kept = keep.then_some(Proposals {
         seed,
         x,
         log_weights,
-    };
-    (diagnostics, Some(kept), objective)
+    });
+    (diagnostics, kept, objective)
 }
 
 /// Diagnoses a given approximation against a target (e.g. one read from a
@@ -185,16 +247,27 @@ pub fn psis_resample<T: Target>(
         return Err("the approximation and the model have different dimensions".into());
     }
     let mut batch = batch_for(target, fam, draws, threads)?;
-    draw(&mut batch, approx, draws, seed);
-    let (x, _, log_weights) = collect(&batch, draws);
-    resample(
-        &Proposals {
-            seed,
-            x,
-            log_weights,
-        },
-        n_out,
-    )
+    let keep = draws.saturating_mul(fam.d) <= KEEP_BUDGET;
+    let drawn =
+        draw(&mut batch, approx, draws, seed, keep).ok_or("the approximation cannot be sampled")?;
+    if keep {
+        return resample(
+            &Proposals {
+                seed,
+                x: drawn.x,
+                log_weights: drawn.log_weights,
+            },
+            n_out,
+        );
+    }
+    // Too many points to keep: draw the picked ones again.
+    let q = Prepared::new(approx).ok_or("the approximation cannot be sampled")?;
+    let mut eps = vec![0.0; fam.d];
+    let mut x = vec![0.0; fam.d];
+    resample_by(&drawn.log_weights, seed, n_out, fam.d, |i, out| {
+        q.point(seed, i, &mut eps, &mut x);
+        out.extend_from_slice(&x);
+    })
 }
 
 /// `n_out` draws resampled from `proposals` by their Pareto-smoothed
@@ -205,14 +278,35 @@ pub fn resample(proposals: &Proposals, n_out: usize) -> Result<(Vec<f64>, Option
         return Err("no proposals to resample from".into());
     }
     let d = proposals.x.len() / draws;
-    let p = psis::psis(&proposals.log_weights);
+    resample_by(
+        &proposals.log_weights,
+        proposals.seed,
+        n_out,
+        d,
+        |i, out| out.extend_from_slice(&proposals.x[i * d..(i + 1) * d]),
+    )
+}
+
+/// Systematic PSIS resampling of the proposals with `log_weights`; `point(i,
+/// out)` appends proposal i's point.
+fn resample_by(
+    log_weights: &[f64],
+    seed: u64,
+    n_out: usize,
+    d: usize,
+    mut point: impl FnMut(usize, &mut Vec<f64>),
+) -> Result<(Vec<f64>, Option<f64>), String> {
+    if log_weights.is_empty() {
+        return Err("no proposals to resample from".into());
+    }
+    let p = psis::psis(log_weights);
     if !p.log_weights.iter().any(|v| v.is_finite()) {
         return Err("every draw from the approximation has zero importance weight".into());
     }
-    let offset: f64 = stream(proposals.seed, &[streams::RESAMPLE]).random::<f64>();
+    let offset: f64 = stream(seed, &[streams::RESAMPLE]).random::<f64>();
     let mut out = Vec::with_capacity(n_out * d);
     for i in systematic(&p.log_weights, n_out, offset) {
-        out.extend_from_slice(&proposals.x[i * d..(i + 1) * d]);
+        point(i, &mut out);
     }
     Ok((out, p.khat))
 }

@@ -26,7 +26,7 @@
 //!   steps falls below −0.5 the iterates zig-zag (h near 2/λ for some
 //!   direction): h is halved.
 
-use super::family::{Factors, Family, Param};
+use super::family::{Factors, Family, LowRankStep, Param};
 use super::linalg::mat_mul_t;
 use crate::scalar::linalg::cholesky_in_place;
 
@@ -51,12 +51,19 @@ pub(crate) struct ShrinkCheck {
 }
 
 impl ShrinkCheck {
-    pub fn new(d: usize) -> Self {
+    pub fn new(fam: Family) -> Self {
         ShrinkCheck {
-            m: vec![0.0; d * d],
-            mmt: vec![0.0; d * d],
-            tmp: vec![0.0; d],
+            m: vec![0.0; fam.square_len()],
+            mmt: vec![0.0; fam.square_len()],
+            tmp: vec![0.0; fam.d],
         }
+    }
+
+    /// [`ShrinkCheck::degenerates`] for a step of low rank described by
+    /// `step` (see `family::LowRankStep`), in O(n d) after the step's
+    /// O(n d²) update.
+    pub fn degenerates_low_rank(step: &mut LowRankStep) -> bool {
+        step.scale_change_outside(MIN_SHRINK, MAX_GROWTH)
     }
 
     /// True when the step from `old` (factored in `old_f`) to `new` shrinks
@@ -79,7 +86,7 @@ impl ShrinkCheck {
                     for j in 0..d {
                         let row = &mut self.m[j * d..(j + 1) * d];
                         row.copy_from_slice(&sn[j * d..(j + 1) * d]);
-                        old_f.lu(k).solve_transpose(row, &mut self.tmp);
+                        old_f.solve_transpose(k, row, &mut self.tmp);
                     }
                     mat_mul_t(&self.m, &self.m, &mut self.mmt, d);
                     for i in 0..d {
@@ -154,5 +161,95 @@ impl Oscillation {
         self.has_prev = false;
         self.ema = 0.0;
         self.count = 0;
+    }
+}
+
+#[cfg(test)]
+mod low_rank_tests {
+    //! Low-rank steps of a general scale (`family::LowRankStep`): the
+    //! updated factors and the step check against dense ones.
+    use super::*;
+    use crate::infer::choices::FamilyKind;
+    use rand_distr::{Distribution, StandardNormal};
+
+    /// θ = (μ, S) with S = 2I + small noise, the draws, and U.
+    fn setup(d: usize, n: usize) -> (Family, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let fam = Family::new(FamilyKind::FullRank, d, false);
+        let mut rng = crate::random::stream(11, &[d as u64]);
+        let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+        let mut theta = vec![0.0; fam.n_params()];
+        for i in 0..d {
+            theta[i] = normal();
+            for j in 0..d {
+                theta[d + i * d + j] = 0.05 * normal() + if i == j { 2.0 } else { 0.0 };
+            }
+        }
+        let v: Vec<f64> = (0..n * d).map(|_| normal()).collect();
+        let u: Vec<f64> = (0..n * d).map(|_| 0.02 * normal()).collect();
+        (fam, theta, v, u)
+    }
+
+    /// θ + a step U Vᵀ (scaled by `h`) on the scale and some change of μ.
+    fn stepped(fam: Family, theta: &[f64], u: &[f64], v: &[f64], n: usize, h: f64) -> Vec<f64> {
+        let d = fam.d;
+        let mut new = theta.to_vec();
+        for i in 0..d {
+            new[i] += 0.1;
+            for j in 0..d {
+                let uv: f64 = (0..n).map(|s| u[s * d + i] * v[s * d + j]).sum();
+                new[d + i * d + j] += h * uv;
+            }
+        }
+        new
+    }
+
+    #[test]
+    fn a_low_rank_step_updates_the_inverse_and_the_determinant() {
+        let (d, n) = (120, 6);
+        let (fam, theta, v, u) = setup(d, n);
+        let mut old = Factors::with_inverse(fam);
+        assert!(old.prepare(&theta));
+        let mut step = LowRankStep::new(n, d);
+        step.set_noise(|s| &v[s * d..(s + 1) * d]);
+        let mut shrink = ShrinkCheck::new(fam);
+        let mut verdicts = Vec::new();
+        for h in [1.0, 30.0, 300.0] {
+            let new = stepped(fam, &theta, &u, &v, n, h);
+            let mut updated = Factors::with_inverse(fam);
+            let ok = updated.update_low_rank(&old, &theta, &new, &mut step);
+            let mut fresh = Factors::new(fam);
+            assert_eq!(ok, fresh.prepare(&new));
+            assert!(step.valid, "the step is of rank {n} along the draws");
+            // Same log q and score as a fresh factorization.
+            let eps: Vec<f64> = (0..d).map(|i| ((i % 7) as f64 - 3.0) / 2.0).collect();
+            let mut x = vec![0.0; d];
+            fresh.transform(&new, 0, &eps, &mut x);
+            let (mut s1, mut s2, mut t) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+            let l1 = updated.log_q_score(&new, 0, &eps, &x, &mut s1, &mut t);
+            let l2 = fresh.log_q_score(&new, 0, &eps, &x, &mut s2, &mut t);
+            assert!((l1 - l2).abs() < 1e-9 * l2.abs(), "{h}: {l1} vs {l2}");
+            for i in 0..d {
+                assert!(
+                    (s1[i] - s2[i]).abs() < 1e-9 * (1.0 + s2[i].abs()),
+                    "{h}: score {i}"
+                );
+            }
+            let mut pt = vec![0.0; Factors::point_scratch_len(fam)];
+            let a1 = updated.log_q_at(&new, &x, &mut pt);
+            let a2 = fresh.log_q_at(&new, &x, &mut pt);
+            assert!((a1 - a2).abs() < 1e-9 * a2.abs());
+            // The step check agrees with the dense one.
+            let dense = shrink.degenerates(fam, &theta, &old, &new);
+            assert_eq!(ShrinkCheck::degenerates_low_rank(&mut step), dense, "{h}");
+            verdicts.push(dense);
+        }
+        assert_eq!(verdicts, [false, true, true], "both verdicts are checked");
+        // A step that is not of rank n along the draws falls back to a
+        // full factorization.
+        let mut other = theta.clone();
+        other[d + 3 * d + 5] += 0.1;
+        let mut updated = Factors::with_inverse(fam);
+        assert!(updated.update_low_rank(&old, &theta, &other, &mut step));
+        assert!(!step.valid);
     }
 }

@@ -67,7 +67,7 @@
 
 use super::choices::Algorithm;
 use super::config::FitConfig;
-use super::family::{Factors, Family, Param};
+use super::family::{Factors, Family, LowRankStep, Param};
 
 /// The rule that ends the optimisation phase of a run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -231,7 +231,7 @@ impl NaturalGradient {
             sum: vec![0.0; n],
             sum2: vec![0.0; n],
             w: vec![0.0; n],
-            tmp: vec![0.0; fam.d * fam.d],
+            tmp: vec![0.0; fam.square_len()],
             count: 0,
             wfr,
             precise,
@@ -240,17 +240,37 @@ impl NaturalGradient {
         }
     }
 
-    /// Adds the direction `dir` taken at θ.
-    pub fn add(&mut self, fam: Family, theta: &[f64], factors: &Factors, dir: &[f64]) {
-        whiten(
-            fam,
-            theta,
-            factors,
-            dir,
-            self.wfr,
-            &mut self.w,
-            &mut self.tmp,
-        );
+    /// Adds the direction `dir` taken at θ. With `low_rank` (a single
+    /// general scale, the draws of the batch the direction came from) a
+    /// scale block of rank n along the draws is whitened in O(n d²).
+    pub fn add(
+        &mut self,
+        fam: Family,
+        theta: &[f64],
+        factors: &Factors,
+        dir: &[f64],
+        low_rank: Option<&mut LowRankStep>,
+    ) {
+        let d = fam.d;
+        let step = match low_rank {
+            Some(step) if fam.param == Param::Dense => {
+                let ok = step.recover(&dir[d..d + d * d]);
+                ok.then_some(step)
+            }
+            _ => None,
+        };
+        match step {
+            Some(step) => whiten_low_rank(fam, theta, dir, step, &mut self.w, &mut self.tmp),
+            None => whiten(
+                fam,
+                theta,
+                factors,
+                dir,
+                self.wfr,
+                &mut self.w,
+                &mut self.tmp,
+            ),
+        }
         for i in 0..self.w.len() {
             let v = self.w[i];
             self.sum[i] += v;
@@ -319,6 +339,51 @@ impl NaturalGradient {
 /// tolerances: the bias of their average is second order in it, about
 /// (SPREAD·tol)² = 0.06 % for the default tolerance.
 const SPREAD: f64 = 0.5;
+
+/// [`whiten`] for a single general scale whose direction's scale block is
+/// U Vᵀ (U recovered in `step`): Sᵀ U Vᵀ = (Sᵀ U) Vᵀ in O(n d²).
+fn whiten_low_rank(
+    fam: Family,
+    theta: &[f64],
+    dir: &[f64],
+    step: &mut LowRankStep,
+    out: &mut [f64],
+    tmp: &mut [f64],
+) {
+    let (d, n) = (fam.d, step.n);
+    let s = fam.scale(theta, 0);
+    for j in 0..d {
+        out[j] = (0..d).map(|i| s[i * d + j] * dir[i]).sum();
+    }
+    // Rows y_s = Sᵀ u_s, kept in `step.wu` (free until the next step).
+    for r in 0..n {
+        let y = &mut step.wu[r * d..(r + 1) * d];
+        y.fill(0.0);
+        for i in 0..d {
+            let ui = step.u[r * d + i];
+            if ui != 0.0 {
+                for (yv, sv) in y.iter_mut().zip(&s[i * d..(i + 1) * d]) {
+                    *yv += ui * sv;
+                }
+            }
+        }
+    }
+    tmp[..d * d].fill(0.0);
+    for r in 0..n {
+        let (y, v) = (&step.wu[r * d..(r + 1) * d], &step.v[r * d..(r + 1) * d]);
+        for a in 0..d {
+            let ya = y[a];
+            for (t, vb) in tmp[a * d..(a + 1) * d].iter_mut().zip(v) {
+                *t += ya * vb;
+            }
+        }
+    }
+    for a in 0..d {
+        for b in 0..d {
+            out[d + a * d + b] = 0.5 * (tmp[a * d + b] + tmp[b * d + a]);
+        }
+    }
+}
 
 /// The direction whitened by the current scales: Sₖᵀ on the mean and scale
 /// blocks of each component (s ⊙ for diagonal scales), the scale block
@@ -420,7 +485,7 @@ mod tests {
         let w = 200;
         for t in 0..w {
             let v = if t % 2 == 0 { sigma } else { -sigma };
-            ng.add(fam, &theta, &factors, &[v, v]);
+            ng.add(fam, &theta, &factors, &[v, v], None);
         }
         assert_eq!(ng.close(false), Window::Noisy, "se σ/√W = 0.035 > tol/4");
         let var = sigma * sigma * w as f64 / (w - 1) as f64;
@@ -429,6 +494,38 @@ mod tests {
         let h_edge = 2.0 * (0.5 * tol).powi(2) / var;
         assert!(ng.spread_too_large(1.01 * h_edge));
         assert!(!ng.spread_too_large(0.99 * h_edge));
+    }
+
+    /// A scale direction of rank n along the draws is whitened as the
+    /// dense rule whitens it.
+    #[test]
+    fn a_low_rank_direction_is_whitened_as_a_dense_one() {
+        let (d, n) = (5, 2);
+        let fam = Family::new(crate::infer::choices::FamilyKind::FullRank, d, false);
+        let wave = |k: usize| ((k * 37 % 11) as f64 - 5.0) / 4.0;
+        let mut theta = vec![0.0; fam.n_params()];
+        for k in 0..d * d {
+            theta[d + k] = wave(k) + if k % (d + 1) == 0 { 3.0 } else { 0.0 };
+        }
+        let mut factors = Factors::new(fam);
+        assert!(factors.prepare(&theta));
+        let mut step = LowRankStep::new(n, d);
+        let v: Vec<f64> = (0..n * d).map(|k| wave(k + 3)).collect();
+        step.set_noise(|s| &v[s * d..(s + 1) * d]);
+        let mut dir = vec![0.0; fam.n_params()];
+        for i in 0..d {
+            dir[i] = wave(i + 7);
+            for j in 0..d {
+                dir[d + i * d + j] = (0..n).map(|s| wave(s * d + i + 1) * v[s * d + j]).sum();
+            }
+        }
+        let mut dense = NaturalGradient::new(fam, 0.05, false, false);
+        let mut low = NaturalGradient::new(fam, 0.05, false, false);
+        dense.add(fam, &theta, &factors, &dir, None);
+        low.add(fam, &theta, &factors, &dir, Some(&mut step));
+        for (a, b) in dense.w.iter().zip(&low.w) {
+            assert!((a - b).abs() < 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+        }
     }
 
     #[test]

@@ -275,11 +275,16 @@ pub fn check_int_data(model: &ir::Model, data: &DataInput) -> Vec<Diagnostic> {
     out
 }
 
-/// The memory a fit of dimension `d` needs at the least: the engine keeps
-/// a d × d work matrix, and each full-rank Gaussian its d × d scale.
+/// The memory a fit of dimension `d` needs at the least: a mean-field fit
+/// the point, gradient, noise and score of each draw of a batch (the ELBO
+/// checks' draws the largest); a full-rank fit a d × d work matrix and each
+/// Gaussian's d × d scale.
 pub fn fit_bytes(d: usize, config: &FitConfig) -> Option<u128> {
     let dense = match config.resolved_family() {
-        FamilyKind::MeanField => 1,
+        FamilyKind::MeanField => {
+            let draws = config.elbo_samples.max(config.resolved_samples()) as u128;
+            return (d as u128).checked_mul(4 * draws + 16)?.checked_mul(NUMBER);
+        }
         FamilyKind::FullRank => 2,
         FamilyKind::Mixture(k) => 1 + k as u128,
     };
@@ -320,9 +325,14 @@ pub fn check_fit(d: usize, width: usize, config: &FitConfig, budget: u128) -> Re
     let fit = fit_bytes(d, config);
     if fit.is_none_or(|b| b > budget) {
         return Err(format!(
-            "the model has {d} unconstrained parameters: a {} fit needs at least {} (d × d matrices), but this machine has {}; a smaller model, or data with smaller sizes, is needed",
+            "the model has {d} unconstrained parameters: a {} fit needs at least {}{}, but this machine has {}; a smaller model, or data with smaller sizes, is needed",
             config.resolved_family(),
             fit.map_or_else(|| "more memory than any machine has".into(), human_bytes),
+            if config.resolved_family() == FamilyKind::MeanField {
+                ""
+            } else {
+                " (d × d matrices)"
+            },
             human_bytes(budget)
         ));
     }
@@ -366,6 +376,16 @@ mod tests {
             e.contains("100000 unconstrained") && e.contains("160 GB"),
             "{e}"
         );
+        // Mean-field memory grows like d: 10⁶ coordinates need 3.3 GB.
+        let mf = FitConfig {
+            family: Some(FamilyKind::MeanField),
+            ..FitConfig::default()
+        };
+        assert_eq!(
+            fit_bytes(1_000_000, &mf),
+            Some(1_000_000 * (4 * 100 + 16) * 8)
+        );
+        assert!(check_fit(100_000, 1, &mf, 16_000_000_000).is_ok());
         assert!(check_fit(usize::MAX, usize::MAX, &c, u128::MAX).is_err());
         assert!(check_fit(10, 10, &c, 16_000_000_000).is_ok());
     }

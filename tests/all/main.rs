@@ -20,6 +20,7 @@ mod infer_exact;
 mod infer_fdiv;
 mod infer_fit;
 mod infer_mixture;
+mod infer_scale;
 mod infer_targets;
 mod int_matrix;
 mod output;

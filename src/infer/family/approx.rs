@@ -257,6 +257,13 @@ impl Approximation {
     /// Marginal standard deviations.
     pub fn sd(&self) -> Vec<f64> {
         let d = self.dim();
+        match self {
+            Approximation::MeanField { sd, .. } => return sd.clone(),
+            Approximation::FullRank { scale, .. } => {
+                return super::Scale::Dense(scale.clone()).sds();
+            }
+            Approximation::Mixture { .. } => {}
+        }
         let c = self.covariance();
         (0..d).map(|i| c[i * d + i].sqrt()).collect()
     }

@@ -2,8 +2,9 @@
 //! Gaussian-mixture families: draws from noise, log q, and the score ∇ₓ log q
 //! by triangular solves with an LU of each scale matrix (never an inverse).
 
+use super::low_rank::LowRankStep;
 use super::{Family, Param};
-use crate::infer::linalg::Lu;
+use crate::infer::linalg::{Lu, dot};
 
 /// ½ log 2π.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -16,7 +17,19 @@ pub(crate) struct Factors {
     lus: Vec<Lu>,
     logdet: Vec<f64>,
     logw: Vec<f64>,
+    /// S⁻¹ (row-major) of a single general scale above
+    /// [`LOW_RANK_MIN_DIM`] in a flow's factorizations
+    /// ([`Factors::with_inverse`]), kept up to date through low-rank steps;
+    /// empty otherwise.
+    inverse: Vec<f64>,
+    /// The LU no longer describes S (a low-rank step updated `inverse`).
+    stale_lu: bool,
 }
+
+/// Above this dimension a single general scale keeps its inverse, so that
+/// steps of rank n update it in O(n d²) (see `low_rank`); up to it every
+/// step refactors S (d³ is small there).
+pub(crate) const LOW_RANK_MIN_DIM: usize = 100;
 
 impl Factors {
     pub fn new(fam: Family) -> Factors {
@@ -31,7 +44,24 @@ impl Factors {
             lus,
             logdet: vec![0.0; k],
             logw: vec![0.0; k],
+            inverse: Vec::new(),
+            stale_lu: false,
         }
+    }
+
+    /// Factorizations that also keep S⁻¹ when [`Factors::keeps_inverse`],
+    /// for [`Factors::update_low_rank`].
+    pub fn with_inverse(fam: Family) -> Factors {
+        let mut f = Factors::new(fam);
+        if Factors::keeps_inverse(fam) {
+            f.inverse = vec![0.0; fam.d * fam.d];
+        }
+        f
+    }
+
+    /// Whether factorizations of `fam` keep S⁻¹ for low-rank steps.
+    pub fn keeps_inverse(fam: Family) -> bool {
+        fam.param == Param::Dense && fam.d > LOW_RANK_MIN_DIM
     }
 
     /// Copies another factorization of the same family without allocating
@@ -42,6 +72,8 @@ impl Factors {
         }
         self.logdet.copy_from_slice(&other.logdet);
         self.logw.copy_from_slice(&other.logw);
+        self.inverse.copy_from_slice(&other.inverse);
+        self.stale_lu = other.stale_lu;
     }
 
     pub fn family(&self) -> Family {
@@ -76,6 +108,10 @@ impl Factors {
                         return false;
                     }
                 }
+                self.stale_lu = false;
+                if !self.inverse.is_empty() {
+                    self.invert();
+                }
             }
         }
         if let Param::Mixture(k) = fam.param {
@@ -89,11 +125,152 @@ impl Factors {
         true
     }
 
+    /// S⁻¹ from the LU, column by column.
+    fn invert(&mut self) {
+        let d = self.fam.d;
+        let mut col = vec![0.0; d];
+        let mut tmp = vec![0.0; d];
+        for j in 0..d {
+            col.fill(0.0);
+            col[j] = 1.0;
+            self.lus[0].solve(&mut col, &mut tmp);
+            for i in 0..d {
+                self.inverse[i * d + j] = col[i];
+            }
+        }
+    }
+
+    /// b ← S_k⁻ᵀ b; `tmp` has length d.
+    pub fn solve_transpose(&self, k: usize, b: &mut [f64], tmp: &mut [f64]) {
+        if self.inverse.is_empty() {
+            return self.lus[k].solve_transpose(b, tmp);
+        }
+        let d = self.fam.d;
+        tmp[..d].fill(0.0);
+        for i in 0..d {
+            let bi = b[i];
+            if bi != 0.0 {
+                for (t, w) in tmp[..d].iter_mut().zip(&self.inverse[i * d..(i + 1) * d]) {
+                    *t += w * bi;
+                }
+            }
+        }
+        b[..d].copy_from_slice(&tmp[..d]);
+    }
+
+    /// b ← S_k⁻¹ b; `tmp` has length d.
+    pub fn solve(&self, k: usize, b: &mut [f64], tmp: &mut [f64]) {
+        if self.inverse.is_empty() {
+            return self.lus[k].solve(b, tmp);
+        }
+        let d = self.fam.d;
+        for i in 0..d {
+            tmp[i] = dot(&self.inverse[i * d..(i + 1) * d], &b[..d]);
+        }
+        b[..d].copy_from_slice(&tmp[..d]);
+    }
+
+    /// Factors θ_new = θ_old + (a step of rank n along the draws of
+    /// `step`) from `old`, the factorization of θ_old, in O(n d²): S'⁻¹ by
+    /// the Woodbury identity, log |det S'| by the determinant lemma. Falls
+    /// back to [`Factors::prepare`] when the step is not of that form or
+    /// the updated inverse has drifted (checked on a probe vector);
+    /// `step.valid` says whether U and B describe the step. False when S'
+    /// is singular or anything is not finite.
+    pub fn update_low_rank(
+        &mut self,
+        old: &Factors,
+        theta_old: &[f64],
+        theta_new: &[f64],
+        step: &mut LowRankStep,
+    ) -> bool {
+        step.valid = false;
+        let fam = self.fam;
+        if self.inverse.is_empty() || theta_new.iter().any(|v| !v.is_finite()) {
+            return self.prepare(theta_new);
+        }
+        let (d, n) = (fam.d, step.n);
+        let (s_old, s_new) = (fam.scale(theta_old, 0), fam.scale(theta_new, 0));
+        // Δ = S' − S goes into `self.inverse` before it receives S'⁻¹.
+        for ((o, a), b) in self.inverse.iter_mut().zip(s_new).zip(s_old) {
+            *o = a - b;
+        }
+        if !step.recover(&self.inverse) {
+            return self.prepare(theta_new);
+        }
+        let w = &old.inverse;
+        // A = S⁻¹ U (rows wuₛ), B = Vᵀ S⁻¹ (rows bₛ).
+        for s in 0..n {
+            let us = &step.u[s * d..(s + 1) * d];
+            for i in 0..d {
+                step.wu[s * d + i] = dot(&w[i * d..(i + 1) * d], us);
+            }
+            let bs = &mut step.b[s * d..(s + 1) * d];
+            bs.fill(0.0);
+            for i in 0..d {
+                let vi = step.v[s * d + i];
+                for (b, wij) in bs.iter_mut().zip(&w[i * d..(i + 1) * d]) {
+                    *b += vi * wij;
+                }
+            }
+        }
+        // K = I + Vᵀ A.
+        for s in 0..n {
+            for t in 0..n {
+                step.small[s * n + t] =
+                    dot(&step.v[s * d..(s + 1) * d], &step.wu[t * d..(t + 1) * d])
+                        + f64::from(s == t);
+            }
+        }
+        if !step.small_lu.factor(&step.small) {
+            return false;
+        }
+        let logdet = old.logdet[0] + step.small_lu.log_abs_det();
+        if !logdet.is_finite() {
+            return false;
+        }
+        step.solve_k_b();
+        // S'⁻¹ = S⁻¹ − A X.
+        self.inverse.copy_from_slice(w);
+        for s in 0..n {
+            let xs = &step.x[s * d..(s + 1) * d];
+            for i in 0..d {
+                let a = step.wu[s * d + i];
+                if a != 0.0 {
+                    for (o, x) in self.inverse[i * d..(i + 1) * d].iter_mut().zip(xs) {
+                        *o -= a * x;
+                    }
+                }
+            }
+        }
+        // Drift: S' (S'⁻¹ p) must give back p.
+        for i in 0..d {
+            step.tmp[i] = dot(&self.inverse[i * d..(i + 1) * d], &step.probe);
+        }
+        let mut err = 0.0f64;
+        let mut size = 0.0f64;
+        for i in 0..d {
+            let back = dot(&s_new[i * d..(i + 1) * d], &step.tmp);
+            err = err.max((back - step.probe[i]).abs());
+            size = size.max(step.probe[i].abs());
+        }
+        if !(err <= 1e-8 * size) {
+            return self.prepare(theta_new);
+        }
+        self.logdet[0] = logdet;
+        self.stale_lu = true;
+        step.valid = true;
+        true
+    }
+
     pub fn weight(&self, k: usize) -> f64 {
         self.logw[k].exp()
     }
 
+    /// The LU of S_k (never stale for the callers: FB-GVI refactors
+    /// every step).
     pub fn lu(&self, k: usize) -> &Lu {
+        debug_assert!(!self.stale_lu, "the LU was left behind by a low-rank step");
         &self.lus[k]
     }
 
@@ -172,7 +349,7 @@ impl Factors {
             }
             Param::Dense | Param::Lower => {
                 score.copy_from_slice(eps);
-                self.lus[0].solve_transpose(score, &mut scratch[..d]);
+                self.solve_transpose(0, score, &mut scratch[..d]);
                 for v in score.iter_mut() {
                     *v = -*v;
                 }
@@ -190,7 +367,7 @@ impl Factors {
                         for i in 0..d {
                             z[i] = x[i] - mu[i];
                         }
-                        self.lus[j].solve(z, tmp);
+                        self.solve(j, z, tmp);
                     }
                     ell[j] =
                         self.logw[j] - 0.5 * crate::infer::linalg::dot(z, z) - self.logdet[j] - c;
@@ -204,7 +381,7 @@ impl Factors {
                         continue;
                     }
                     let z = &mut zs[j * d..(j + 1) * d];
-                    self.lus[j].solve_transpose(z, tmp);
+                    self.solve_transpose(j, z, tmp);
                     for i in 0..d {
                         score[i] -= gamma * z[i];
                     }
@@ -246,7 +423,7 @@ impl Factors {
                     for i in 0..d {
                         z[i] = x[i] - mu[i];
                     }
-                    self.lus[j].solve(z, tmp);
+                    self.solve(j, z, tmp);
                     ell[j] =
                         self.logw[j] - 0.5 * crate::infer::linalg::dot(z, z) - self.logdet[j] - c;
                 }
@@ -357,7 +534,7 @@ pub(crate) fn add_entropy_gradient(
             for j in 0..d {
                 col.fill(0.0);
                 col[j] = 1.0;
-                factors.lu(0).solve_transpose(col, &mut tmp[..d]);
+                factors.solve_transpose(0, col, &mut tmp[..d]);
                 for i in 0..d {
                     dir[so + i * d + j] += scale * col[i];
                 }

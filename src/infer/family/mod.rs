@@ -16,10 +16,14 @@
 
 mod approx;
 mod gaussian;
+mod low_rank;
+mod scale;
 
 pub(crate) use approx::pick;
 pub use approx::{Approximation, Component};
 pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
+pub(crate) use low_rank::LowRankStep;
+pub(crate) use scale::Scale;
 
 use super::choices::FamilyKind;
 use crate::scalar::linalg::cholesky_in_place;
@@ -81,6 +85,27 @@ impl Family {
         }
     }
 
+    /// Length of the work buffer of the estimator and the re-whitening:
+    /// d + K for diagonal scales, d² + d + K for dense ones (the entropy
+    /// gradient S⁻ᵀ and the change of coordinates of a dense direction).
+    pub fn work_len(&self) -> usize {
+        let dense = if self.is_diagonal() {
+            0
+        } else {
+            self.d * self.d
+        };
+        dense + self.d + self.components()
+    }
+
+    /// Length of the d × d scratch of dense scales (0 for diagonal ones).
+    pub fn square_len(&self) -> usize {
+        if self.is_diagonal() {
+            0
+        } else {
+            self.d * self.d
+        }
+    }
+
     pub fn n_params(&self) -> usize {
         self.logits_len() + self.components() * (self.d + self.scale_len())
     }
@@ -110,35 +135,29 @@ impl Family {
     }
 
     /// θ for a Gaussian (or every mixture component) with mean `mean` and
-    /// dense scale `s` (row-major d × d), written in this parameterization.
-    /// Diagonal families keep the diagonal of `s` Σ-consistently: the sd of
-    /// coordinate i is the norm of row i of S.
-    pub fn theta_from_dense(&self, means: &[Vec<f64>], s: &[f64]) -> Vec<f64> {
+    /// scale `scale`, written in this parameterization. Diagonal families
+    /// keep the marginal sds (for a dense S the norms of its rows).
+    pub fn theta_from_start(&self, means: &[Vec<f64>], scale: &Scale) -> Vec<f64> {
         let d = self.d;
         let mut theta = vec![0.0; self.n_params()];
+        let sds = self.is_diagonal().then(|| scale.sds());
+        let dense = match (self.param, scale) {
+            (Param::Diag | Param::LogDiag, _) => None,
+            (_, Scale::Dense(s)) => Some(std::borrow::Cow::Borrowed(s)),
+            (_, Scale::Diagonal(_)) => Some(std::borrow::Cow::Owned(scale.to_dense())),
+        };
         for k in 0..self.components() {
             let mo = self.mean_offset(k);
             theta[mo..mo + d].copy_from_slice(&means[k.min(means.len() - 1)]);
             let so = self.scale_offset(k);
-            match self.param {
-                Param::Diag | Param::LogDiag => {
+            match (self.param, &sds, &dense) {
+                (Param::Diag, Some(sd), _) => theta[so..so + d].copy_from_slice(sd),
+                (Param::LogDiag, Some(sd), _) => {
                     for i in 0..d {
-                        let sd = s[i * d..(i + 1) * d]
-                            .iter()
-                            .map(|v| v * v)
-                            .sum::<f64>()
-                            .sqrt();
-                        theta[so + i] = if self.param == Param::Diag {
-                            sd
-                        } else {
-                            sd.ln()
-                        };
+                        theta[so + i] = sd[i].ln();
                     }
                 }
-                Param::Dense | Param::Mixture(_) => {
-                    theta[so..so + d * d].copy_from_slice(&s[..d * d]);
-                }
-                Param::Lower => {
+                (Param::Lower, _, Some(s)) => {
                     // Cholesky of S Sᵀ.
                     let mut sigma = vec![0.0; d * d];
                     super::linalg::mat_mul_t(s, s, &mut sigma, d);
@@ -150,6 +169,8 @@ impl Family {
                         }
                     }
                 }
+                (_, _, Some(s)) => theta[so..so + d * d].copy_from_slice(&s[..d * d]),
+                _ => unreachable!("a diagonal family has sds, a dense one a dense scale"),
             }
         }
         theta

@@ -14,6 +14,7 @@ use crate::infer::fbgvi;
 use crate::infer::iterates::Checkpoint;
 use crate::infer::precondition::Affine;
 use crate::infer::result::{Control, IterationInfo, Observer, Phase, TraceEntry};
+use crate::infer::step_control::ShrinkCheck;
 use crate::infer::stopping::Window;
 use crate::infer::streams;
 use crate::infer::termination::Termination;
@@ -133,6 +134,10 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         } else {
             BatchSummary::default()
         };
+        if finite && let Some(step) = self.low_rank.as_mut() {
+            let b = &*batch;
+            step.set_noise(|i| b.get(i).eps);
+        }
         if finite && self.natural.as_ref().is_some_and(|n| n.precise) {
             self.record_window_weights(batch, n_total);
         }
@@ -196,7 +201,16 @@ impl<T: Target> Flow<'_, '_, '_, T> {
     /// Undoes the last step and halves h.
     fn undo_last_step(&mut self, finite: bool) -> Then {
         if self.averaging && self.average.count > 0 {
-            self.average.add(&self.backup, -1.0);
+            match self.covariance.as_mut() {
+                Some(c) => {
+                    c.restore_backup();
+                    let cov = c.of(self.fam, &self.backup);
+                    self.average.add_with(&self.backup, -1.0, Some(cov));
+                }
+                None => self.average.add(&self.backup, -1.0),
+            }
+        } else if let Some(c) = self.covariance.as_mut() {
+            c.restore_backup();
         }
         self.theta.copy_from_slice(&self.backup);
         self.factors.copy_from(&self.backup_factors);
@@ -243,6 +257,9 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             }
         }
         self.factors.prepare(&self.theta);
+        if let Some(c) = self.covariance.as_mut() {
+            c.invalidate();
+        }
         self.out.rescued = true;
         Then::NextIteration
     }
@@ -259,6 +276,9 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         };
         self.rollbacks += 1;
         self.out.step_rejections += 1;
+        if let Some(c) = self.covariance.as_mut() {
+            c.invalidate();
+        }
         c.restore(
             &mut self.theta,
             &mut self.factors,
@@ -284,14 +304,26 @@ impl<T: Target> Flow<'_, '_, '_, T> {
     /// natural-gradient statistics.
     fn accept(&mut self, summary: &BatchSummary) {
         if self.averaging {
-            self.average.add(&self.theta, 1.0);
+            match self.covariance.as_mut() {
+                Some(c) => {
+                    let cov = c.of(self.fam, &self.theta);
+                    self.average.add_with(&self.theta, 1.0, Some(cov));
+                }
+                None => self.average.add(&self.theta, 1.0),
+            }
         }
         let n_total = self.plan.samples * self.fam.components();
         if !self.plan.config.divergence.is_kl() && n_total >= 4 && summary.ess < 2.0 {
             self.low_ess += 1;
         }
         if let Some(ng) = self.natural.as_mut() {
-            ng.add(self.fam, &self.theta, &self.factors, &self.dir);
+            ng.add(
+                self.fam,
+                &self.theta,
+                &self.factors,
+                &self.dir,
+                self.low_rank.as_mut(),
+            );
         }
     }
 
@@ -420,6 +452,9 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         {
             self.affine.set(self.map.clone());
             self.factors.prepare(&self.theta);
+            if let Some(c) = self.covariance.as_mut() {
+                c.invalidate();
+            }
             self.osc.reset();
         }
         if self.plan.config.step_control {
@@ -464,17 +499,13 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         self.backup.copy_from_slice(&self.theta);
         self.backup_factors.copy_from(&self.factors);
         self.opt_backup.restore(&self.opt);
+        if let Some(c) = self.covariance.as_mut() {
+            c.save_backup();
+        }
         let mut singular = false;
         loop {
             self.update();
-            let ok = self.factors.prepare(&self.theta)
-                && (!step_control
-                    || !self.shrink.degenerates(
-                        self.fam,
-                        &self.backup,
-                        &self.backup_factors,
-                        &self.theta,
-                    ));
+            let ok = self.refactor() && (!step_control || !self.degenerates());
             if ok {
                 break;
             }
@@ -501,12 +532,37 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             return self.roll_back_or_diverge();
         }
         self.have_backup = true;
+        if let (Some(c), Some(step)) = (self.covariance.as_mut(), self.low_rank.as_ref()) {
+            c.after_step(self.fam, &self.backup, step);
+        }
         if step_control && self.osc.record(&self.backup, &self.theta) && !self.averaging {
             self.h *= 0.5;
             self.calm = false;
         }
         self.t += 1;
         Then::Proceed
+    }
+
+    /// Factors the proposed θ: by a low-rank update of the backup's
+    /// factors when the step allows it, else from scratch.
+    fn refactor(&mut self) -> bool {
+        match self.low_rank.as_mut() {
+            Some(step) => {
+                self.factors
+                    .update_low_rank(&self.backup_factors, &self.backup, &self.theta, step)
+            }
+            None => self.factors.prepare(&self.theta),
+        }
+    }
+
+    /// Whether the proposed step shrinks or stretches a scale too much.
+    fn degenerates(&mut self) -> bool {
+        match self.low_rank.as_mut() {
+            Some(step) if step.valid => ShrinkCheck::degenerates_low_rank(step),
+            _ => self
+                .shrink
+                .degenerates(self.fam, &self.backup, &self.backup_factors, &self.theta),
+        }
     }
 
     /// θ ← the update rule's step of size h from the backup (FB-GVI) or

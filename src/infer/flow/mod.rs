@@ -35,6 +35,7 @@
 //! the run rolls back to the checkpoint with a quarter of its step, up to
 //! four times, before it is declared diverged.
 
+mod covariance;
 mod iteration;
 mod rewhiten;
 mod sampling;
@@ -45,7 +46,7 @@ use super::Target;
 use super::batch::Batch;
 use super::divergence::Objective;
 use super::estimator::{BatchSummary, Settings};
-use super::family::{Factors, Family};
+use super::family::{Factors, Family, LowRankStep};
 use super::fbgvi::FbWork;
 use super::iterates::{Checkpoint, IterateAverage};
 use super::optimizer::OptState;
@@ -163,6 +164,11 @@ struct Flow<'p, 'a, 'u, T: Target> {
     calm: bool,
     backup: Vec<f64>,
     backup_factors: Factors,
+    /// The draws of the last batch, for steps that update the factors in
+    /// O(n d²) (a general scale above `LOW_RANK_MIN_DIM`, Euler steps).
+    low_rank: Option<LowRankStep>,
+    /// S Sᵀ followed through those steps, for the iterate average.
+    covariance: Option<covariance::TrackedCovariance>,
     opt_backup: OptState,
     have_backup: bool,
     prev: Option<BatchSummary>,
@@ -218,11 +224,21 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             )),
             StoppingRule::RelativeElbo(_) => None,
         };
-        let factors = Factors::new(fam);
         let mut opt = OptState::new(config.optimizer, np);
         if config.softplus_scale {
             opt = opt.with_softplus(fam.scale_offset(0)..np);
         }
+        let n_total = plan.samples * fam.components();
+        let low_rank = (Factors::keeps_inverse(fam)
+            && !plan.is_fbgvi()
+            && config.optimizer == super::Optimizer::Euler
+            && 8 * n_total <= d)
+            .then(|| LowRankStep::new(n_total, d));
+        let factors = if low_rank.is_some() {
+            Factors::with_inverse(fam)
+        } else {
+            Factors::new(fam)
+        };
         Flow {
             plan,
             fam,
@@ -233,10 +249,14 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             theta: theta0,
             backup_factors: factors.clone(),
             factors,
+            covariance: low_rank
+                .as_ref()
+                .map(|_| covariance::TrackedCovariance::new(d, n_total)),
+            low_rank,
             map: affine.map(),
             settings: plan.settings(),
             dir: vec![0.0; np],
-            work: vec![0.0; d * d + d + fam.components()],
+            work: vec![0.0; fam.work_len()],
             opt_backup: opt.clone(),
             opt,
             fb: plan.is_fbgvi().then(|| FbWork::new(d)),
@@ -247,7 +267,7 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             calm: true,
             have_backup: false,
             prev: None,
-            shrink: ShrinkCheck::new(d),
+            shrink: ShrinkCheck::new(fam),
             osc: Oscillation::new(np),
             initial_shrinks: 0,
             checkpoint: None,
@@ -263,7 +283,7 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             average_window: eval_every.min((iters / 2).max(1)),
             flat: vec![0.0; np],
             outer_theta: vec![0.0; np],
-            map_tmp: vec![0.0; d * d + d],
+            map_tmp: vec![0.0; d],
             low_ess: 0,
             window_log_w: Vec::new(),
             heavy_khat: None,

@@ -2,11 +2,12 @@
 //! zero, or Stan-style uniform(−2, 2) draws; mixtures spread their
 //! component means by draws from that Gaussian.
 
+mod diagonal;
 mod mode_search;
 
 use super::choices::Init;
-use super::family::Approximation;
-use super::linalg::{dot, mat_mul_t, spectral_apply, symmetric_eigen};
+use super::family::{Approximation, Scale};
+use super::linalg::{spectral_apply, symmetric_eigen};
 use super::plan::Plan;
 use super::result::{FitError, Observer};
 use super::{Target, streams};
@@ -18,8 +19,8 @@ use rand_distr::StandardNormal;
 pub(crate) struct Start {
     /// One mean per component (one for Gaussians).
     pub means: Vec<Vec<f64>>,
-    /// Dense scale S (row-major d × d), Σ = S Sᵀ.
-    pub scale: Vec<f64>,
+    /// The scale: diagonal for the mean-field family, dense otherwise.
+    pub scale: Scale,
     /// Largest curvature |λ| of log π̃ near the start, for the automatic step.
     pub curvature: f64,
     /// Smallest positive curvature of −log π̃ near the start (the flattest
@@ -192,12 +193,13 @@ pub(crate) fn start<T: Target>(
     } else {
         "a uniform(−2, 2) draw"
     };
+    let diagonal = plan.family.is_diagonal();
     let centred = match init {
         Init::Zero | Init::Random => {
             let c = curvature(target, ws, &x0, &mut evals);
             Centred {
                 center: x0,
-                scale: identity(d),
+                scale: Scale::identity(d, diagonal),
                 curvature: c,
                 describe: format!("{init}: mean at {from}, identity scale"),
                 untrusted_mode: false,
@@ -218,15 +220,22 @@ pub(crate) fn start<T: Target>(
     };
     let means = spread_means(&centred, components, seed, restart);
     let (curv, flattest) = centred.curvature;
-    let sigma_inv_max = largest_precision(&centred.scale, d);
+    let sigma_inv_max = centred.scale.largest_precision();
     let curvature = if curv.is_finite() {
         curv.max(sigma_inv_max)
     } else {
         sigma_inv_max
     };
+    // A small mean-field start may come from a dense Laplace scale (see
+    // `mode_search`): the family keeps its marginal sds.
+    let scale = if diagonal {
+        centred.scale.into_diagonal()
+    } else {
+        centred.scale
+    };
     Ok(Start {
         means,
-        scale: centred.scale,
+        scale,
         curvature,
         flattest,
         describe: centred.describe,
@@ -241,20 +250,12 @@ pub(crate) fn start<T: Target>(
 /// A starting Gaussian before mixtures spread their means.
 pub(crate) struct Centred {
     pub center: Vec<f64>,
-    pub scale: Vec<f64>,
+    pub scale: Scale,
     /// Largest curvature and the flattest direction's (see [`curvature`]).
     pub curvature: (f64, Option<f64>),
     pub describe: String,
     /// Whether it came from a mode search that found no trustworthy mode.
     pub untrusted_mode: bool,
-}
-
-pub(crate) fn identity(d: usize) -> Vec<f64> {
-    let mut eye = vec![0.0; d * d];
-    for i in 0..d {
-        eye[i * d + i] = 1.0;
-    }
-    eye
 }
 
 /// One mean per component: the centre for a Gaussian, draws from the
@@ -272,48 +273,29 @@ fn spread_means(centred: &Centred, components: usize, seed: u64, restart: usize)
             *e = rng.sample(StandardNormal);
         }
         let mut m = centred.center.clone();
-        for i in 0..d {
-            m[i] += dot(&centred.scale[i * d..(i + 1) * d], &eps);
-        }
+        centred.scale.add_applied(&eps, &mut m);
         means.push(m);
     }
     means
-}
-
-/// λ_max(Σ⁻¹) = 1 / σ_min(S)², the entropy term's curvature (0 when S is
-/// singular).
-fn largest_precision(scale: &[f64], d: usize) -> f64 {
-    let mut sst = vec![0.0; d * d];
-    mat_mul_t(scale, scale, &mut sst, d);
-    let (vals, _) = symmetric_eigen(&sst, d);
-    match vals.first() {
-        Some(&m) if m > 0.0 => 1.0 / m,
-        _ => 0.0,
-    }
 }
 
 /// The starting Gaussian of a run that begins at a given approximation
 /// (`fit_from`): its means and first scale, with the curvature at its
 /// (first) mean for the automatic step.
 pub(crate) fn given<T: Target>(target: &T, ws: &mut T::Workspace, approx: &Approximation) -> Start {
-    let d = approx.dim();
-    let (means, scale): (Vec<Vec<f64>>, Vec<f64>) = match approx {
-        Approximation::MeanField { mean, sd } => {
-            let mut s = vec![0.0; d * d];
-            for i in 0..d {
-                s[i * d + i] = sd[i];
-            }
-            (vec![mean.clone()], s)
+    let (means, scale): (Vec<Vec<f64>>, Scale) = match approx {
+        Approximation::MeanField { mean, sd } => (vec![mean.clone()], Scale::Diagonal(sd.clone())),
+        Approximation::FullRank { mean, scale } => {
+            (vec![mean.clone()], Scale::Dense(scale.clone()))
         }
-        Approximation::FullRank { mean, scale } => (vec![mean.clone()], scale.clone()),
         Approximation::Mixture { components, .. } => (
             components.iter().map(|c| c.mean.clone()).collect(),
-            components[0].scale.clone(),
+            Scale::Dense(components[0].scale.clone()),
         ),
     };
     let mut evals = 0;
     let (curv, flattest) = curvature(target, ws, &means[0], &mut evals);
-    let sigma_inv_max = largest_precision(&scale, d);
+    let sigma_inv_max = scale.largest_precision();
     let center = means[0].clone();
     Start {
         means,

@@ -12,11 +12,13 @@
 //! Gaussian competes, and the largest ELBO estimate wins.
 
 use super::super::Target;
+use super::super::family::Scale;
 use super::super::lbfgs::{self, Outcome, Status};
 use super::super::pathfinder::{self, PathRecorder, PathStart, clearly_better};
 use super::super::plan::Plan;
 use super::super::result::{Control, Observer};
-use super::{Centred, curvature, finite_point, identity, laplace};
+use super::diagonal::{builds_diagonal, laplace_sds};
+use super::{Centred, curvature, finite_point, laplace};
 
 /// Searches added when the first one gives no trustworthy start.
 pub(crate) const EXTRA_PATHS: usize = 3;
@@ -42,7 +44,7 @@ struct Candidate {
 enum Kind {
     Laplace {
         center: Vec<f64>,
-        scale: Vec<f64>,
+        scale: Scale,
         curvature: (f64, f64),
         warning: Option<String>,
         iterations: usize,
@@ -85,7 +87,15 @@ pub(crate) fn at_mode<T: Target>(
             .push("the search for the mode was interrupted; starting from where it stopped".into());
     }
     let mut candidates = Vec::new();
-    let laplace_first = laplace_candidate(target, ws, &mut path_ws, &mut first, interrupted, evals);
+    let laplace_first = laplace_candidate(
+        target,
+        ws,
+        &mut path_ws,
+        &mut first,
+        (plan, restart),
+        interrupted,
+        evals,
+    );
     let first_why = failure(&first);
     let path_first = path_candidate(&mut first);
     let trusted = match (&laplace_first, &path_first) {
@@ -126,6 +136,7 @@ pub(crate) fn at_mode<T: Target>(
                 ws,
                 &mut path_ws,
                 &mut s,
+                (plan, restart),
                 false,
                 evals,
             ));
@@ -144,7 +155,7 @@ pub(crate) fn at_mode<T: Target>(
         let c = curvature(target, ws, &x0, evals);
         return Centred {
             center: x0,
-            scale: identity(d),
+            scale: Scale::identity(d, plan.family.is_diagonal()),
             curvature: c,
             describe: format!("{from} (mode search failed), identity scale"),
             untrusted_mode: true,
@@ -195,7 +206,8 @@ fn search<T: Target>(
     evals: &mut usize,
     interrupted: &mut bool,
 ) -> Search {
-    let mut path = PathRecorder::new(x0.len(), plan.config.seed, restart);
+    let diagonal = builds_diagonal(plan.family.is_diagonal(), x0.len());
+    let mut path = PathRecorder::new(x0.len(), plan.config.seed, restart, diagonal);
     let out = lbfgs::minimize(
         |x, g| {
             let lp = target.log_density_and_gradient(ws, x, g);
@@ -228,20 +240,33 @@ fn search<T: Target>(
     }
 }
 
-/// The Laplace approximation at the search's mode, when there is one.
+/// The Laplace approximation at the search's mode, when there is one:
+/// dense, or for a mean-field start in high dimension diagonal (see
+/// `diagonal`), its ELBO estimated on the path's shared draws.
 fn laplace_candidate<T: Target>(
     target: &T,
     ws: &mut T::Workspace,
     path_ws: &mut T::Workspace,
     s: &mut Search,
+    (plan, restart): (&Plan, usize),
     interrupted: bool,
     evals: &mut usize,
 ) -> Option<Candidate> {
     if !(s.found || interrupted) {
         return None;
     }
-    let (scale, lmax, lmin, warning) = laplace(target, ws, &s.out.x, evals)?;
-    let elbo = s.path.elbo_of_dense(target, path_ws, &s.out.x, &scale);
+    let x = &s.out.x;
+    let (scale, lmax, lmin, warning, elbo) = if builds_diagonal(plan.family.is_diagonal(), x.len())
+    {
+        let (sd, lmax, lmin, warning) =
+            laplace_sds(target, ws, x, plan.config.seed, restart, evals)?;
+        let elbo = s.path.elbo_of_diagonal(target, path_ws, x, &sd);
+        (Scale::Diagonal(sd), lmax, lmin, warning, elbo)
+    } else {
+        let (scale, lmax, lmin, warning) = laplace(target, ws, x, evals)?;
+        let elbo = s.path.elbo_of_dense(target, path_ws, x, &scale);
+        (Scale::Dense(scale), lmax, lmin, warning, elbo)
+    };
     Some(Candidate {
         elbo,
         terms: s.path.last_terms().to_vec(),
@@ -303,19 +328,29 @@ fn centred<T: Target>(
         } => (
             Centred {
                 center,
+                describe: format!(
+                    "map: mode by L-BFGS from {from} ({iterations} iterations), {}",
+                    if scale.is_diagonal() {
+                        "mean-field Laplace scale (estimated diagonal curvature)"
+                    } else {
+                        "Laplace covariance"
+                    }
+                ),
                 scale,
                 curvature: (curvature.0, Some(curvature.1)),
-                describe: format!(
-                    "map: mode by L-BFGS from {from} ({iterations} iterations), Laplace covariance"
-                ),
                 untrusted_mode: false,
             },
             warning,
         ),
         Kind::Path(start, from) => {
             let c = curvature(target, ws, &start.gaussian.mean, evals);
+            let scale = if start.gaussian.is_diagonal() {
+                Scale::Diagonal(start.gaussian.marginal_sds())
+            } else {
+                Scale::Dense(start.gaussian.dense_scale())
+            };
             let centred = Centred {
-                scale: start.gaussian.dense_scale(),
+                scale,
                 center: start.gaussian.mean,
                 curvature: c,
                 describe: format!(
