@@ -180,6 +180,14 @@ pub trait Observer {
 
     /// A restart begins (0-based, of `total`).
     fn restart(&mut self, _restart: usize, _total: usize) {}
+
+    /// Whether [`IterationInfo::parameters`] is read. When it is not, the
+    /// engine passes an empty slice and skips mapping q's parameters back
+    /// to the model's coordinates at every iteration (a d × d × d product
+    /// for a whitened full-rank q).
+    fn wants_parameters(&self) -> bool {
+        true
+    }
 }
 
 /// An observer that watches nothing.
@@ -189,5 +197,8 @@ pub struct Silent;
 impl Observer for Silent {
     fn iteration(&mut self, _info: &IterationInfo<'_>) -> Control {
         Control::Continue
+    }
+    fn wants_parameters(&self) -> bool {
+        false
     }
 }

@@ -146,6 +146,10 @@ impl Observer for Progress<'_> {
 
     // Warnings are reported with the summary, once, after the fit.
 
+    fn wants_parameters(&self) -> bool {
+        false
+    }
+
     fn restart(&mut self, restart: usize, total: usize) {
         if total > 1 {
             self.line(&format!("restart {}/{}", restart + 1, total));

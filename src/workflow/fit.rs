@@ -362,6 +362,9 @@ impl Observer for Tracing<'_, '_> {
     fn restart(&mut self, restart: usize, total: usize) {
         self.inner.restart(restart, total)
     }
+    fn wants_parameters(&self) -> bool {
+        self.writer.is_some() || self.inner.wants_parameters()
+    }
 }
 
 /// Names of the columns of a trace file after `iteration,elbo,step`,

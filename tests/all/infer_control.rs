@@ -457,3 +457,48 @@ fn collapsing_weights_are_warned_about() {
         res.warnings
     );
 }
+
+/// Records the length of the parameters it is given.
+struct ParameterLengths {
+    wants: bool,
+    lengths: Vec<usize>,
+}
+
+impl Observer for ParameterLengths {
+    fn iteration(&mut self, info: &IterationInfo<'_>) -> Control {
+        self.lengths.push(info.parameters.len());
+        Control::Continue
+    }
+    fn wants_parameters(&self) -> bool {
+        self.wants
+    }
+}
+
+#[test]
+fn parameters_are_mapped_back_only_for_an_observer_that_reads_them() {
+    let (target, _) = Gaussian::correlated(3, 1);
+    let config = FitConfig {
+        iters: 20,
+        ..FitConfig::default()
+    };
+    let mut reading = ParameterLengths {
+        wants: true,
+        lengths: Vec::new(),
+    };
+    let mut ignoring = ParameterLengths {
+        wants: false,
+        lengths: Vec::new(),
+    };
+    let with = fit(&target, &config, &mut reading).unwrap();
+    let without = fit(&target, &config, &mut ignoring).unwrap();
+    // Full rank in d = 3: 3 means and a 3 × 3 scale.
+    assert!(!reading.lengths.is_empty());
+    assert!(
+        reading.lengths.iter().all(|&n| n == 12),
+        "{:?}",
+        reading.lengths
+    );
+    assert!(ignoring.lengths.iter().all(|&n| n == 0));
+    // The fit itself does not depend on what the observer reads.
+    assert_eq!(with.approximation, without.approximation);
+}

@@ -399,9 +399,12 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         elbo_eval: Option<f64>,
     ) -> Control {
         let fam = self.fam;
-        self.map
-            .to_outer(fam, &self.theta, &mut self.outer_theta, &mut self.map_tmp);
-        fam.flat_parameters(&self.outer_theta, &mut self.flat);
+        let wanted = observer.wants_parameters();
+        if wanted {
+            self.map
+                .to_outer(fam, &self.theta, &mut self.outer_theta, &mut self.map_tmp);
+            fam.flat_parameters(&self.outer_theta, &mut self.flat);
+        }
         let phase = if self.averaging {
             Phase::Averaging
         } else {
@@ -418,7 +421,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             step: self.h,
             ess: summary.ess,
             grad_evals: self.out.grad_evals,
-            parameters: &self.flat,
+            parameters: if wanted { &self.flat } else { &[] },
         };
         let control = observer.iteration(&info);
         self.out.trace.push(TraceEntry {
