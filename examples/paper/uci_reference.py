@@ -41,7 +41,7 @@ log (1/32) sum_s p(y | x, theta_s) (the posterior predictive of the draws).
 Per data set and method: mean and sd over training seeds.
 
     python3 examples/paper/uci_reference.py            # writes the results
-    python3 examples/paper/uci_reference.py --seeds 1,2 --iters 501 --out /tmp/r.json
+    python3 examples/paper/uci_reference.py --seeds 1,2 --iters 501 --out target/uci_reference_trial.json
 
 Needs numpy only.
 """

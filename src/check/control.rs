@@ -11,27 +11,33 @@ impl Checker<'_> {
     /// `while cond { body }`: a scalar condition, and a body in which
     /// `break` and `continue` are allowed.
     pub(super) fn while_stmt(&mut self, cond: &ast::Expr, body: &ast::Block) -> Option<StmtKind> {
-        let c = self.expr(cond);
-        if let Some(c) = &c {
-            if !c.ty().is_scalar() {
-                self.error(
-                    Diagnostic::error(
-                        "condition-not-scalar",
-                        format!(
-                            "a `while` condition must be a scalar, found {}",
-                            c.ty().describe()
-                        ),
-                    )
-                    .with_label(c.expr.span, c.ty().describe())
-                    .with_help(
-                        "compare elements, e.g. `while y[i] > 0`, or reduce with `sum`/`max`",
-                    ),
-                );
-            }
-        }
+        let c = self.condition(cond, "while");
         let body = self.loop_body(body);
-        let c = c.filter(|c| c.ty().is_scalar())?;
-        Some(StmtKind::While { cond: c.expr, body })
+        Some(StmtKind::While { cond: c?, body })
+    }
+
+    /// The condition of an `if` or `while`: a scalar, or an error (and
+    /// `None`) that shows how to make one.
+    pub(super) fn condition(&mut self, cond: &ast::Expr, keyword: &str) -> Option<ir::Expr> {
+        let c = self.expr(cond)?;
+        if c.ty().is_scalar() {
+            return Some(c.expr);
+        }
+        let article = if keyword == "if" { "an" } else { "a" };
+        self.error(
+            Diagnostic::error(
+                "condition-not-scalar",
+                format!(
+                    "{article} `{keyword}` condition must be a scalar, found {}",
+                    c.ty().describe()
+                ),
+            )
+            .with_label(c.expr.span, c.ty().describe())
+            .with_help(format!(
+                "compare elements, e.g. `{keyword} y[i] > 0`, or reduce with `sum`/`max`"
+            )),
+        );
+        None
     }
 
     /// The body of a `for` or `while` loop.

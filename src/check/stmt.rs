@@ -268,31 +268,15 @@ impl Checker<'_> {
         then: &ast::Block,
         els: Option<&Else>,
     ) -> Option<StmtKind> {
-        let c = self.expr(cond);
-        if let Some(c) = &c {
-            if !c.ty().is_scalar() {
-                self.error(
-                    Diagnostic::error(
-                        "condition-not-scalar",
-                        format!(
-                            "an `if` condition must be a scalar, found {}",
-                            c.ty().describe()
-                        ),
-                    )
-                    .with_label(c.expr.span, c.ty().describe())
-                    .with_help("compare elements, e.g. `if y[i] > 0`, or reduce with `sum`/`max`"),
-                );
-            }
-        }
+        let c = self.condition(cond, "if");
         let then = self.block(then);
         let els = match els {
             None => Vec::new(),
             Some(Else::Block(b)) => self.block(b),
             Some(Else::If(s)) => self.stmt(s).into_iter().collect(),
         };
-        let c = c.filter(|c| c.ty().is_scalar())?;
         Some(StmtKind::If {
-            cond: c.expr,
+            cond: c?,
             then,
             els,
         })

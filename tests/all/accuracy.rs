@@ -306,12 +306,7 @@ fn output_draws_resampled_from_the_fits_own_proposals_equal_fresh_ones() {
     // The fit keeps the draws its diagnostics were computed from; resampling
     // the output from them must give exactly the draws a reloaded fit
     // (which has to draw and evaluate them again) gives.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let cm = compile(
-        &root.join("examples/eight_schools.vi"),
-        &root.join("examples/eight_schools.json"),
-    )
-    .unwrap();
+    let cm = eight_schools();
     let config = FitConfig {
         draws: 300,
         seed: 5,
@@ -345,12 +340,7 @@ fn an_interrupted_fit_resamples_its_output_from_its_own_smaller_pool() {
             }
         }
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let cm = compile(
-        &root.join("examples/eight_schools.vi"),
-        &root.join("examples/eight_schools.json"),
-    )
-    .unwrap();
+    let cm = eight_schools();
     let config = FitConfig {
         draws: 300,
         seed: 5,
@@ -378,4 +368,14 @@ fn an_interrupted_fit_resamples_its_output_from_its_own_smaller_pool() {
     for p in points.chunks(d) {
         assert!(pool.x.chunks(d).any(|x| x == p), "{p:?} is not in the pool");
     }
+}
+
+/// The bundled eight schools model with its data.
+fn eight_schools() -> CompiledModel {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    compile(
+        &root.join("examples/eight_schools.vi"),
+        &root.join("examples/eight_schools.json"),
+    )
+    .unwrap()
 }
