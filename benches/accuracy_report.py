@@ -9,6 +9,7 @@ Usage (from the repository root, after `cargo build --release`):
     python3 benches/accuracy_report.py                      # everything
     python3 benches/accuracy_report.py --configs default    # one configuration
     python3 benches/accuracy_report.py --textbook-only      # only the textbook section
+    python3 benches/accuracy_report.py --stan-guide-only    # only the Stan User's Guide section
     python3 benches/accuracy_report.py --numpyro DIR        # add NumPyro results
                                                             # (benches/peers/numpyro_bench.py --out DIR)
 
@@ -34,6 +35,8 @@ REPO = os.path.dirname(HERE)
 INDEX = os.path.join(REPO, "examples", "posteriordb", "index.json")
 TEXTBOOK = os.path.join(REPO, "examples", "textbook", "index.json")
 TEXTBOOK_TITLE = "## Accuracy on textbook models"
+STAN_GUIDE = os.path.join(REPO, "examples", "stan_guide", "index.json")
+STAN_GUIDE_TITLE = "## Accuracy on the Stan User's Guide constructs"
 SCALE_TITLE = "## Cost per iteration as the dimension grows"
 
 MEAN_TOL = 0.1
@@ -86,17 +89,19 @@ def posteriors():
     return out
 
 
-def textbook():
-    """The models of examples/textbook/, judged on their listed quantities."""
-    index = json.load(open(TEXTBOOK))
-    base = os.path.dirname(TEXTBOOK)
+def textbook(index_path=None):
+    """The models an index lists (examples/textbook/ by default), judged on
+    their listed quantities."""
+    index_path = index_path or TEXTBOOK
+    index = json.load(open(index_path))
+    base = os.path.dirname(index_path)
     out = []
     for m in index["models"]:
         folder = os.path.join(base, m.get("folder", m["name"]))
         out.append({
             "name": m["name"],
             "tier": 1,
-            "udim": m["d"],
+            "udim": m.get("d"),
             "headline": False,
             "model": os.path.join(folder, "model.vi"),
             "data": os.path.join(folder, "data.json"),
@@ -379,6 +384,24 @@ def textbook_section(vippl, timeout, draws):
     return lines
 
 
+def stan_guide_section(vippl, timeout, draws):
+    rows = accuracy(vippl, textbook(STAN_GUIDE), "default", timeout, draws)
+    lines = [STAN_GUIDE_TITLE, "",
+             "The models of `examples/stan_guide/`: one Stan User's Guide model for each construct a Stan "
+             "user reaches for (censoring with `_lccdf`, truncation, `ordered_logistic`, "
+             "`multinomial_logit`, a GP kernel, `offset`/`multiplier`), with simulated data and NumPyro NUTS "
+             "references made by `benches/reference/stan_guide.py`, fitted with the defaults and judged on "
+             "the quantities `index.json` lists. `cargo test --release every_stan_guide_model` runs the same "
+             "check.", "",
+             f"Within tolerance: {sum(map(within, rows))} of {len(rows)} models.", "",
+             accuracy_table(rows).replace("| posterior | tier |", "| model | tier |"), ""]
+    quiet = [r for r in rows if "errors" in r and r["trusted"] and not within(r)]
+    lines += ["Trusted fits outside the tolerance: "
+              + (", ".join(f"{r['p']['name']} (mean err {fmt(r['errors'][0])}, sd err {fmt(r['errors'][2])})"
+                           for r in quiet) or "none") + ".", ""]
+    return lines
+
+
 SCALE_NOTE = (
     "Mean field costs O(d) per iteration and O(d) memory, the start included: above d = 100 its scale "
     "comes from a diagonal curvature estimate (8 Hessian–vector products), never a d × d matrix "
@@ -463,10 +486,16 @@ def main():
     ap.add_argument("--note", default="", help="a sentence about the conditions of the run")
     ap.add_argument("--textbook-only", action="store_true",
                     help="rewrite only the section on examples/textbook/ in the existing document")
+    ap.add_argument("--stan-guide-only", action="store_true",
+                    help="rewrite only the section on examples/stan_guide/ in the existing document")
     ap.add_argument("--scale-log", help="saved output of `cargo bench --bench scale`")
     ap.add_argument("--scale-only", action="store_true",
                     help="rewrite only the section on cost per iteration against dimension")
     args = ap.parse_args()
+    if args.stan_guide_only:
+        replace_section(args.out, STAN_GUIDE_TITLE, stan_guide_section(args.vippl, args.timeout, args.draws),
+                        before="## Speed")
+        return
     if args.textbook_only:
         replace_section(args.out, TEXTBOOK_TITLE, textbook_section(args.vippl, args.timeout, args.draws))
         return
@@ -529,6 +558,7 @@ def main():
         doc.append("")
 
     doc += textbook_section(args.vippl, args.timeout, args.draws)
+    doc += stan_guide_section(args.vippl, args.timeout, args.draws)
     if args.no_speed:
         with open(args.out, "w") as f:
             f.write("\n".join(doc))

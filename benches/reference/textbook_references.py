@@ -302,20 +302,22 @@ MODELS = {
 }
 
 
-def judged_quantities():
-    index = load_json(os.path.join(TEXTBOOK, "index.json"))
+def judged_quantities(root=TEXTBOOK):
+    index = load_json(os.path.join(root, "index.json"))
     return {m["folder"]: m["quantities"] for m in index["models"]}
 
 
-def run_one(name, args):
+def run_one(name, args, models=None, root=TEXTBOOK, scripts=("textbook_references.py", "textbook_data.py")):
+    """NUTS on the NumPyro form of `root/name/model.vi` (from `models`,
+    default the textbook models); returns the reference and the run's diagnostics."""
     jax, _, numpyro, _ = jax_modules()
     from numpyro.infer import MCMC, NUTS
 
-    builder, settings, translation = MODELS[name]
+    builder, settings, translation = (models or MODELS)[name]
     settings = dict(settings)
     if args.target_accept is not None:
         settings["target_accept_prob"] = args.target_accept
-    data = load_json(os.path.join(TEXTBOOK, name, "data.json"))
+    data = load_json(os.path.join(root, name, "data.json"))
     model, report = builder(data)
 
     t0 = time.perf_counter()
@@ -332,7 +334,7 @@ def run_one(name, args):
     draws = {qname: np.asarray(get(samples)) for qname, get in report}
     params, correlation = draw_statistics(draws)
     if len(draws) > MAX_FULL_CORRELATION:
-        judged = judged_quantities()[name]
+        judged = judged_quantities(root)[name]
         sub = np.corrcoef(np.vstack([draws[q].reshape(-1) for q in judged]))
         correlation = {"names": judged, "matrix": round_matrix(sub)}
     max_rhat, min_bulk, min_tail = convergence(params)
@@ -360,9 +362,9 @@ def run_one(name, args):
         "model_name": name,
         "data_name": name,
         "source": (f"computed by the vippl project: NumPyro {numpyro.__version__} NUTS on a NumPyro "
-                   f"translation of examples/textbook/{name}/model.vi, by "
-                   f"benches/reference/textbook_references.py; data simulated by "
-                   f"benches/reference/textbook_data.py; moments computed from the pooled thinned draws"),
+                   f"translation of {os.path.relpath(os.path.join(root, name), REPO)}/model.vi, by "
+                   f"benches/reference/{scripts[0]}; data simulated by "
+                   f"benches/reference/{scripts[1]}; moments computed from the pooled thinned draws"),
         "sampler_settings": {
             "sampler": "NumPyro NUTS (multinomial, dense mass matrix adapted in windows)",
             "chains": args.chains,
@@ -396,8 +398,10 @@ def run_one(name, args):
     return ref, run
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv=None, models=None, root=TEXTBOOK, scripts=("textbook_references.py", "textbook_data.py"),
+         description=None):
+    models = models or MODELS
+    p = argparse.ArgumentParser(description=description or __doc__.split("\n\n")[0])
     p.add_argument("--models", default="all", help="comma-separated folder names, 'all' (default) or 'list'")
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--warmup", type=int, default=2000)
@@ -410,10 +414,10 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     if args.models == "list":
-        print("\n".join(MODELS))
+        print("\n".join(models))
         return 0
-    names = list(MODELS) if args.models == "all" else [s.strip() for s in args.models.split(",")]
-    unknown = [n for n in names if n not in MODELS]
+    names = list(models) if args.models == "all" else [s.strip() for s in args.models.split(",")]
+    unknown = [n for n in names if n not in models]
     if unknown:
         p.error(f"unknown model(s) {unknown}; --models list prints the names")
 
@@ -422,8 +426,8 @@ def main(argv=None):
 
     status = 0
     for name in names:
-        ref, run = run_one(name, args)
-        out_path = os.path.join(TEXTBOOK, name, "reference.json")
+        ref, run = run_one(name, args, models, root, scripts)
+        out_path = os.path.join(root, name, "reference.json")
         if args.out:
             os.makedirs(args.out, exist_ok=True)
             out_path = os.path.join(args.out, f"{name}.json")

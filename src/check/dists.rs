@@ -173,7 +173,8 @@ impl Checker<'_> {
             let ty = matrix_promoted(t.ty());
             let int_domain = arg.domain.is_integer();
             let shape_ok = match arg.shape {
-                ArgShape::Elem => ty != ValueType::Matrix,
+                // Element-wise arguments may be matrices (element by element).
+                ArgShape::Elem => true,
                 ArgShape::Scalar => ty.is_scalar(),
                 ArgShape::Vector => is_vectorish(ty) || (multi_rows && ty == ValueType::Matrix),
                 ArgShape::Matrix => ty == ValueType::Matrix,
@@ -183,7 +184,7 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            if int_domain && !ty.is_int_valued() {
+            if int_domain && !t.ty().is_int_valued() {
                 let what = if is_variate {
                     "variate".to_string()
                 } else {
@@ -214,13 +215,34 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            if arg.shape == ArgShape::Elem && is_vectorish(ty) {
+            if arg.shape == ArgShape::Elem && (is_vectorish(ty) || ty == ValueType::Matrix) {
                 lens.push(t);
             }
         }
         if ok {
             for w in lens.windows(2) {
-                if w[0].dims.rows.unify(w[1].dims.rows).is_err() {
+                let (a, b) = (matrix_promoted(w[0].ty()), matrix_promoted(w[1].ty()));
+                if (a == ValueType::Matrix) != (b == ValueType::Matrix) {
+                    self.error(
+                        Diagnostic::error(
+                            "shape-mismatch",
+                            format!(
+                                "the element-wise arguments of `{}` mix a matrix and a vector",
+                                spec.name
+                            ),
+                        )
+                        .with_label(w[0].expr.span, w[0].ty().describe())
+                        .with_label(w[1].expr.span, w[1].ty().describe())
+                        .with_help(
+                            "give them one shape: `to_vector(m)` flattens a matrix, \
+                             or index the matrix by row",
+                        ),
+                    );
+                    return None;
+                }
+                let cols_differ =
+                    a == ValueType::Matrix && w[0].dims.cols.unify(w[1].dims.cols).is_err();
+                if w[0].dims.rows.unify(w[1].dims.rows).is_err() || cols_differ {
                     self.shape_mismatch(
                         &format!("the arguments of `{}`", spec.name),
                         w[0],
@@ -243,8 +265,8 @@ impl Checker<'_> {
         name_span: Span,
     ) -> Diagnostic {
         let want = match arg.shape {
-            ArgShape::Elem if arg.domain.is_integer() => "an int or int[]",
-            ArgShape::Elem => "a scalar or a vector",
+            ArgShape::Elem if arg.domain.is_integer() => "an int, int[] or int[,]",
+            ArgShape::Elem => "a scalar, a vector or a matrix",
             ArgShape::Scalar => "a scalar",
             ArgShape::Vector => "a vector",
             ArgShape::Matrix => "a matrix",

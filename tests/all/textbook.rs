@@ -17,7 +17,12 @@
 use crate::accuracy::{Posterior, default_config, evaluate, line, root};
 
 fn textbook() -> Vec<Posterior> {
-    let dir = root().join("examples/textbook");
+    from_index("examples/textbook")
+}
+
+/// The models an `index.json` in `folder` lists, with their references.
+pub(crate) fn from_index(folder: &str) -> Vec<Posterior> {
+    let dir = root().join(folder);
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
     let entries = index

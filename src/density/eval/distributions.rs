@@ -12,7 +12,6 @@ use crate::dist::{
 };
 use crate::scalar::{MAX_ARITY, Scalar};
 use crate::source::Span;
-use num_dual::Dual;
 
 struct UnivariateCall<'e, 'a, T: Scalar> {
     ev: &'e mut Evaluator<'a, T>,
@@ -345,7 +344,6 @@ impl<T: Scalar> Evaluator<'_, T> {
         let spec = &D::SPEC;
         self.check_domains(spec.name, vals, |j| arg_spec(spec, j), span)?;
         let shape = Self::views_dims(vals);
-        let total: usize = vals.iter().map(Value::len).sum();
         let any_var = vals.iter().any(Value::is_var);
         if !any_var {
             let mut buf = std::mem::take(&mut self.workspace.real_buffer);
@@ -397,30 +395,10 @@ impl<T: Scalar> Evaluator<'_, T> {
                 .collect();
             let n_jac: usize = var_inputs.iter().map(|(_, r)| r.len as usize).sum();
             let jac = self.workspace.tape.alloc_parts(n_jac);
-            let mut dual: Vec<Dual<T>> = std::mem::take(&mut self.workspace.dual_buffer);
-            dual.clear();
-            dual.extend(buf.iter().map(|&x| Dual::from_re(x)));
-            let mut col = 0;
-            for &(j, r) in &var_inputs {
-                let base = shape[j].0;
-                for e in 0..r.len as usize {
-                    dual[base + e].eps = T::one();
-                    let views: Vec<View<'_, Dual<T>>> = shape
-                        .iter()
-                        .map(|&(o, rr, cc)| View::matrix(&dual[o..o + rr * cc], rr, cc))
-                        .collect();
-                    let g = D::lpdf(&views).map(|v| v.eps).unwrap_or(T::zero());
-                    drop(views);
-                    dual[base + e].eps = T::zero();
-                    self.workspace.tape.parts[jac as usize + col] = g;
-                    col += 1;
-                }
-            }
-            self.workspace.dual_buffer = dual;
+            self.multivariate_partials::<D>(&buf, &shape, &var_inputs, jac);
             let ranges: Vec<TapeRef> = var_inputs.iter().map(|&(_, r)| r).collect();
             self.dense_node(TapeRef::new(out as usize, 1), &ranges, jac);
         }
-        let _ = total;
         self.workspace.scalar_buffer = buf;
         Ok(Value::TapeReal(out))
     }

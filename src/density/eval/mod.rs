@@ -30,6 +30,7 @@ mod generate;
 mod indexing;
 mod loops;
 mod messages;
+mod multivariate_partials;
 mod operators;
 mod params;
 mod statements;
