@@ -188,6 +188,9 @@ pub enum StmtKind {
         name: Ident,
         value: Expr,
     },
+    /// `gen { ... }`: the block's top-level `var`s and `let`s are generated
+    /// quantities.
+    GenBlock(Block),
     Fn(FnDef),
     /// `lhs ~ dist(args)`, optionally truncated: `T[L, U]`
     Tilde {

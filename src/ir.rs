@@ -419,6 +419,12 @@ pub enum StmtKind {
         id: GenId,
         value: Expr,
     },
+    /// `gen { body }` (top level): runs only when draws are generated; at
+    /// its end each `outputs` local is copied to its generated quantity.
+    GenBlock {
+        body: Vec<Stmt>,
+        outputs: Vec<(LocalId, GenId)>,
+    },
     /// Only in function bodies.
     Return(Expr),
 }

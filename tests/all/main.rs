@@ -15,6 +15,7 @@ mod dist;
 mod doc_blocks;
 mod frontend_props;
 mod fuzz_shell;
+mod gen_block;
 mod infer_control;
 mod infer_exact;
 mod infer_fdiv;

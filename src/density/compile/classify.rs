@@ -143,7 +143,7 @@ fn touched(stmts: &[Stmt], f: &mut impl FnMut(LocalId, bool), writes_only: bool)
                 print_values(items).for_each(|e| reads(e, f))
             }
             StmtKind::Break | StmtKind::Continue => {}
-            StmtKind::Block(b) => touched(b, f, writes_only),
+            StmtKind::Block(b) | StmtKind::GenBlock { body: b, .. } => touched(b, f, writes_only),
         }
     }
 }
@@ -190,6 +190,8 @@ fn mark(stmts: &[Stmt], ctrl: bool, dep: &mut [bool], changed: &mut bool) {
                 mark(els, c, dep, changed);
             }
             StmtKind::Block(b) => mark(b, ctrl, dep, changed),
+            // Generated quantities are computed per draw, never hoisted.
+            StmtKind::GenBlock { body, .. } => mark(body, true, dep, changed),
             StmtKind::Tilde { .. }
             | StmtKind::TargetAdd(_)
             | StmtKind::Gen { .. }
@@ -335,6 +337,6 @@ fn stmt_is_static(s: &Stmt, dep: &[bool]) -> bool {
         }
         StmtKind::Break | StmtKind::Continue => true,
         StmtKind::Block(b) => b.iter().all(|x| stmt_is_static(x, dep)),
-        StmtKind::Gen { .. } | StmtKind::Return(_) => false,
+        StmtKind::Gen { .. } | StmtKind::GenBlock { .. } | StmtKind::Return(_) => false,
     }
 }
