@@ -352,6 +352,8 @@ pub enum ExprKind {
     Rng(DistId, Vec<Expr>),
     /// `[a, b, c]`: a vector of reals.
     VecLit(Vec<Expr>),
+    /// `target()`: the log density accumulated so far (model statements only).
+    Target,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -415,6 +415,18 @@ impl Lowerer {
                 return e;
             }
             Rule::vec_lit => ExprKind::VecLit(items(pair).map(|e| self.expr(e, depth)).collect()),
+            Rule::target_call => ExprKind::Call {
+                func: Ident {
+                    name: "target".into(),
+                    span: Span::new(
+                        span.file,
+                        span.start as usize,
+                        span.start as usize + "target".len(),
+                    ),
+                },
+                args: Vec::new(),
+                bar: false,
+            },
             Rule::call => {
                 let mut it = items(pair);
                 let func = self.ident(it.next().expect("function name"));

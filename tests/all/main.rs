@@ -36,6 +36,7 @@ mod select;
 mod shapes;
 mod softplus_scale;
 mod syntax;
+mod target_read;
 mod textbook;
 mod transform;
 mod truncation;

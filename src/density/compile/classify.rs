@@ -242,7 +242,9 @@ fn print_values(items: &[PrintItem]) -> impl Iterator<Item = &Expr> {
 pub fn expr_dep(e: &Expr, dep: &[bool]) -> bool {
     let mut found = false;
     visit_expr(e, &mut |x| match &x.kind {
-        ExprKind::Param(_) | ExprKind::Gen(_) | ExprKind::Rng(..) => found = true,
+        ExprKind::Param(_) | ExprKind::Gen(_) | ExprKind::Rng(..) | ExprKind::Target => {
+            found = true
+        }
         ExprKind::Local(l) if dep[l.index()] => found = true,
         _ => {}
     });
@@ -258,7 +260,8 @@ pub fn visit_expr(e: &Expr, f: &mut impl FnMut(&Expr)) {
         | ExprKind::Data(_)
         | ExprKind::Param(_)
         | ExprKind::Local(_)
-        | ExprKind::Gen(_) => {}
+        | ExprKind::Gen(_)
+        | ExprKind::Target => {}
         ExprKind::Unary(_, a) => visit_expr(a, f),
         ExprKind::Binary(_, a, b) => {
             visit_expr(a, f);
