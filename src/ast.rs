@@ -74,6 +74,11 @@ pub enum SpecialType {
     Ordered,
     PositiveOrdered,
     CorrCholesky,
+    CholeskyCov,
+    CovMatrix,
+    CorrMatrix,
+    UnitVector,
+    SumToZero,
 }
 
 impl SpecialType {
@@ -83,6 +88,11 @@ impl SpecialType {
             SpecialType::Ordered => "ordered",
             SpecialType::PositiveOrdered => "positive_ordered",
             SpecialType::CorrCholesky => "corr_cholesky",
+            SpecialType::CholeskyCov => "cholesky_factor_cov",
+            SpecialType::CovMatrix => "cov_matrix",
+            SpecialType::CorrMatrix => "corr_matrix",
+            SpecialType::UnitVector => "unit_vector",
+            SpecialType::SumToZero => "sum_to_zero_vector",
         }
     }
 }

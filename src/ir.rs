@@ -155,6 +155,16 @@ pub enum Constraint {
     /// `corr_cholesky[K]`: Cholesky factor of a K×K correlation matrix,
     /// K(K−1)/2 free coordinates.
     CorrCholesky,
+    /// `cholesky_factor_cov[K]`: lower triangular, positive diagonal, K(K+1)/2.
+    CholeskyCov,
+    /// `cov_matrix[K]`: symmetric positive-definite, K(K+1)/2.
+    CovMatrix,
+    /// `corr_matrix[K]`: a correlation matrix, K(K−1)/2.
+    CorrMatrix,
+    /// `unit_vector[K]`: K free coordinates, normalised.
+    UnitVector,
+    /// `sum_to_zero_vector[K]`: K−1 free coordinates.
+    SumToZero,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -205,6 +205,13 @@ impl Lowerer {
                 Rule::kw_simplex => SpecialType::Simplex,
                 Rule::kw_ordered => SpecialType::Ordered,
                 Rule::kw_positive_ordered => SpecialType::PositiveOrdered,
+                Rule::ty_structured => match kw.as_str() {
+                    "cholesky_factor_cov" => SpecialType::CholeskyCov,
+                    "cov_matrix" => SpecialType::CovMatrix,
+                    "corr_matrix" => SpecialType::CorrMatrix,
+                    "unit_vector" => SpecialType::UnitVector,
+                    _ => SpecialType::SumToZero,
+                },
                 // `cholesky_factor_corr[K]`, Stan's name of `corr_cholesky[K]`.
                 _ => SpecialType::CorrCholesky,
             };

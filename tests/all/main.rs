@@ -35,6 +35,7 @@ mod robust;
 mod select;
 mod shapes;
 mod softplus_scale;
+mod structured_types;
 mod syntax;
 mod target_read;
 mod textbook;
