@@ -24,6 +24,7 @@ mod infer_mixture;
 mod infer_scale;
 mod infer_targets;
 mod int_matrix;
+mod orderings;
 mod output;
 mod paper;
 mod plot;
