@@ -192,7 +192,7 @@ fn factor_coordinates(l: &[f64], k: usize, u: &mut [f64]) {
 fn check_cholesky_factor(x: &[f64], k: usize) -> Result<(), String> {
     for i in 0..k {
         let d = x[i * k + i];
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(format!(
                 "a Cholesky factor needs a positive diagonal; element [{}, {}] is {d}",
                 i + 1,
