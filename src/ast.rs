@@ -74,6 +74,11 @@ pub enum SpecialType {
     Ordered,
     PositiveOrdered,
     CorrCholesky,
+    CholeskyCov,
+    CovMatrix,
+    CorrMatrix,
+    UnitVector,
+    SumToZero,
 }
 
 impl SpecialType {
@@ -83,6 +88,11 @@ impl SpecialType {
             SpecialType::Ordered => "ordered",
             SpecialType::PositiveOrdered => "positive_ordered",
             SpecialType::CorrCholesky => "corr_cholesky",
+            SpecialType::CholeskyCov => "cholesky_factor_cov",
+            SpecialType::CovMatrix => "cov_matrix",
+            SpecialType::CorrMatrix => "corr_matrix",
+            SpecialType::UnitVector => "unit_vector",
+            SpecialType::SumToZero => "sum_to_zero_vector",
         }
     }
 }
@@ -188,6 +198,9 @@ pub enum StmtKind {
         name: Ident,
         value: Expr,
     },
+    /// `gen { ... }`: the block's top-level `var`s and `let`s are generated
+    /// quantities.
+    GenBlock(Block),
     Fn(FnDef),
     /// `lhs ~ dist(args)`, optionally truncated: `T[L, U]`
     Tilde {

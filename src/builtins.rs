@@ -152,6 +152,11 @@ builtins! {
     DiagPreMultiply => "diag_pre_multiply", 2, "diag_pre_multiply(v, m): vector, matrix -> matrix", "diag_matrix(v) * m, computed row-wise";
     CholeskyDecompose => "cholesky_decompose", 1, "cholesky_decompose(m): matrix -> matrix", "lower Cholesky factor L of a symmetric positive-definite m = L L'";
     MultiplyLowerTriSelfTranspose => "multiply_lower_tri_self_transpose", 1, "multiply_lower_tri_self_transpose(m): matrix -> matrix", "L L' using the lower triangle of m";
+    // ---- special functions, orderings
+    Lmgamma => "lmgamma", 2, "lmgamma(k, x): int, real|vector -> shape of x", "log of the multivariate gamma function of dimension k";
+    SortIndicesAsc => "sort_indices_asc", 1, "sort_indices_asc(v): vector|int[] -> int[]", "the indices that put v in increasing order (ties by index)";
+    SortIndicesDesc => "sort_indices_desc", 1, "sort_indices_desc(v): vector|int[] -> int[]", "the indices that put v in decreasing order (ties by index)";
+    Rank => "rank", 2, "rank(v, s): vector|int[], int -> int", "the number of elements of v less than v[s]";
 }
 
 impl Builtin {
@@ -190,6 +195,7 @@ impl Builtin {
                 | B::Atan2
                 | B::Lchoose
                 | B::BinaryLogLoss
+                | B::Lmgamma
         )
     }
 }

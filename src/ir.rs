@@ -155,6 +155,16 @@ pub enum Constraint {
     /// `corr_cholesky[K]`: Cholesky factor of a K×K correlation matrix,
     /// K(K−1)/2 free coordinates.
     CorrCholesky,
+    /// `cholesky_factor_cov[K]`: lower triangular, positive diagonal, K(K+1)/2.
+    CholeskyCov,
+    /// `cov_matrix[K]`: symmetric positive-definite, K(K+1)/2.
+    CovMatrix,
+    /// `corr_matrix[K]`: a correlation matrix, K(K−1)/2.
+    CorrMatrix,
+    /// `unit_vector[K]`: K free coordinates, normalised.
+    UnitVector,
+    /// `sum_to_zero_vector[K]`: K−1 free coordinates.
+    SumToZero,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -352,6 +362,8 @@ pub enum ExprKind {
     Rng(DistId, Vec<Expr>),
     /// `[a, b, c]`: a vector of reals.
     VecLit(Vec<Expr>),
+    /// `target()`: the log density accumulated so far (model statements only).
+    Target,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -418,6 +430,12 @@ pub enum StmtKind {
     Gen {
         id: GenId,
         value: Expr,
+    },
+    /// `gen { body }` (top level): runs only when draws are generated; at
+    /// its end each `outputs` local is copied to its generated quantity.
+    GenBlock {
+        body: Vec<Stmt>,
+        outputs: Vec<(LocalId, GenId)>,
     },
     /// Only in function bodies.
     Return(Expr),

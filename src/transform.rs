@@ -22,6 +22,8 @@
 //! slices are the offset (absent: 0) and the multiplier (absent: 1). They are generic
 //! because a bound may depend on other parameters.
 
+mod structured;
+
 use crate::scalar::{Scalar, inv_logit, log_inv_logit, log1m_inv_logit, logit};
 
 /// A transform from unconstrained coordinates (see the module table).
@@ -37,6 +39,30 @@ pub enum Transform {
     PositiveOrdered,
     Simplex,
     CorrCholesky,
+    /// `cholesky_factor_cov[K]` (see `structured`).
+    CholeskyCov,
+    /// `cov_matrix[K]`.
+    CovMatrix,
+    /// `corr_matrix[K]`.
+    CorrMatrix,
+    /// `unit_vector[K]`.
+    UnitVector,
+    /// `sum_to_zero_vector[K]`.
+    SumToZero,
+}
+
+impl Transform {
+    /// The transforms of `structured`, whose reverse rule comes from dual sweeps.
+    fn is_structured(self) -> bool {
+        matches!(
+            self,
+            Transform::CholeskyCov
+                | Transform::CovMatrix
+                | Transform::CorrMatrix
+                | Transform::UnitVector
+                | Transform::SumToZero
+        )
+    }
 }
 
 /// Tolerance on the sum of a simplex and the row lengths of a Cholesky
@@ -52,6 +78,7 @@ pub fn free_dim(t: Transform, n: usize) -> usize {
             let k = side(n);
             k * k.saturating_sub(1) / 2
         }
+        _ if t.is_structured() => structured::free_dim(t, n),
         _ => n,
     }
 }
@@ -104,6 +131,11 @@ pub fn constrain<T: Scalar>(t: Transform, u: &[T], lb: &[T], ub: &[T], x: &mut [
     debug_assert_eq!(u.len(), free_dim(t, x.len()));
     let mut lj = T::zero();
     match t {
+        Transform::CholeskyCov
+        | Transform::CovMatrix
+        | Transform::CorrMatrix
+        | Transform::UnitVector
+        | Transform::SumToZero => lj = structured::constrain(t, u, x),
         Transform::Identity => x.copy_from_slice(u),
         Transform::Lower => {
             for i in 0..x.len() {
@@ -212,6 +244,11 @@ pub fn constrain_vjp<T: Scalar>(
 ) {
     let n = adj_x.len();
     match t {
+        Transform::CholeskyCov
+        | Transform::CovMatrix
+        | Transform::CorrMatrix
+        | Transform::UnitVector
+        | Transform::SumToZero => structured::constrain_vjp(t, u, adj_x, adj_logj, adj_u),
         Transform::Identity => {
             for i in 0..n {
                 adj_u[i] += adj_x[i];
@@ -339,6 +376,7 @@ pub fn unconstrain(
         Transform::PositiveOrdered => unconstrain_ordered(x, true, u),
         Transform::Simplex => unconstrain_simplex(x, u),
         Transform::CorrCholesky => unconstrain_corr_cholesky(x, u),
+        _ => structured::unconstrain(t, x, u),
     }
 }
 

@@ -46,6 +46,9 @@ impl Checker<'_> {
     ) -> Option<TypedExpr> {
         let checked: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let name = func.name.as_str();
+        if name == "target" {
+            return self.target_call(span);
+        }
         let suffix = split_suffix(name);
         let is_density = matches!(suffix, Some((_, "_lpdf" | "_lpmf")));
         let cumulative = cumulative_suffix(name);
@@ -246,11 +249,8 @@ impl Checker<'_> {
         if name == "increment_log_prob" {
             return Some("Stan's old `increment_log_prob(e)` is written `target += e`".into());
         }
-        if matches!(name, "get_lp" | "target") {
-            return Some(
-                "Stan's `get_lp()` / `target()` has no vippl form: the log density accumulated so far cannot be read"
-                    .into(),
-            );
+        if name == "get_lp" {
+            return Some("Stan's old `get_lp()` is written `target()`".into());
         }
         let is_dist = |b: &str| DistId::lookup(b).is_some() || self.user_dist(b).is_some();
         for (old, new) in [("_cdf_log", "_lcdf"), ("_ccdf_log", "_lccdf"), ("_log", "")] {
@@ -267,6 +267,50 @@ impl Checker<'_> {
             ));
         }
         None
+    }
+
+    /// `target()`: the log density so far, readable in the model's
+    /// statements (not in functions, `gen`, sizes or bounds).
+    /// (The grammar admits no arguments.)
+    fn target_call(&mut self, span: Span) -> Option<TypedExpr> {
+        let refusal = if self.current_fn.is_some() {
+            Some((
+                "a function cannot read `target()`",
+                "read `target()` in the model and pass the value as an argument",
+            ))
+        } else if self.context == Context::Gen {
+            Some((
+                "`target()` cannot be used in generated quantities",
+                "the log density is not computed when draws are generated: \
+                 read `target()` in the model's statements",
+            ))
+        } else if self.context != Context::Model {
+            Some((
+                "`target()` cannot be used in a declaration's size, bound or default",
+                "read `target()` in the model's statements",
+            ))
+        } else {
+            None
+        };
+        if let Some((what, help)) = refusal {
+            self.error(
+                Diagnostic::error("misplaced-target", what)
+                    .with_label(span, "not allowed here")
+                    .with_help(help),
+            );
+            return None;
+        }
+        let mut params = types::ParamSet::default();
+        for k in 0..self.model.params.len() {
+            params.insert(crate::ir::ParamId(k as u32));
+        }
+        Some(TypedExpr::new(
+            IrExpr::Target,
+            ValueType::Real,
+            span,
+            Dims::UNKNOWN,
+            params,
+        ))
     }
 
     fn call_builtin(&mut self, b: Builtin, args: Vec<TypedExpr>, span: Span) -> Option<TypedExpr> {

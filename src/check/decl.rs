@@ -130,6 +130,11 @@ impl Checker<'_> {
             ast::SpecialType::CorrCholesky => {
                 (Shape::Matrix(n.clone(), n), Constraint::CorrCholesky)
             }
+            ast::SpecialType::CholeskyCov => (Shape::Matrix(n.clone(), n), Constraint::CholeskyCov),
+            ast::SpecialType::CovMatrix => (Shape::Matrix(n.clone(), n), Constraint::CovMatrix),
+            ast::SpecialType::CorrMatrix => (Shape::Matrix(n.clone(), n), Constraint::CorrMatrix),
+            ast::SpecialType::UnitVector => (Shape::Vector(n), Constraint::UnitVector),
+            ast::SpecialType::SumToZero => (Shape::Vector(n), Constraint::SumToZero),
         };
         Some(DeclType {
             elem: Elem::Real,

@@ -20,6 +20,8 @@ pub enum Free {
     LenMinus1(Expr),
     /// `corr_cholesky[K]`: K(K − 1)/2.
     Triangle(Expr),
+    /// `cov_matrix[K]`, `cholesky_factor_cov[K]`: K(K + 1)/2.
+    TriangleWithDiagonal(Expr),
 }
 
 /// One parameter's row of the layout.
@@ -71,6 +73,10 @@ impl Free {
                 let k = size(n)?;
                 k * (k - 1) / 2
             }
+            Free::TriangleWithDiagonal(n) => {
+                let k = size(n)?;
+                k * (k + 1) / 2
+            }
         })
     }
 
@@ -96,6 +102,13 @@ impl Free {
                 None => {
                     let k = atom(&text(n));
                     (vec![(1, format!("{k}*({k}-1)/2"))], 0)
+                }
+            },
+            Free::TriangleWithDiagonal(n) => match literal(n) {
+                Some(k) => (vec![], k * (k + 1) / 2),
+                None => {
+                    let k = atom(&text(n));
+                    (vec![(1, format!("{k}*({k}+1)/2"))], 0)
                 }
             },
         }
@@ -177,6 +190,23 @@ impl Layout {
                 }
                 (Constraint::CorrCholesky, Shape::Matrix(n, _)) => {
                     ("corr_cholesky".to_string(), Free::Triangle(n.clone()))
+                }
+                (Constraint::CorrMatrix, Shape::Matrix(n, _)) => {
+                    ("corr_matrix".to_string(), Free::Triangle(n.clone()))
+                }
+                (Constraint::CovMatrix, Shape::Matrix(n, _)) => (
+                    "cov_matrix".to_string(),
+                    Free::TriangleWithDiagonal(n.clone()),
+                ),
+                (Constraint::CholeskyCov, Shape::Matrix(n, _)) => (
+                    "cholesky_factor_cov".to_string(),
+                    Free::TriangleWithDiagonal(n.clone()),
+                ),
+                (Constraint::UnitVector, Shape::Vector(n)) => {
+                    ("unit_vector".to_string(), Free::Len(n.clone()))
+                }
+                (Constraint::SumToZero, Shape::Vector(n)) => {
+                    ("sum_to_zero_vector".to_string(), Free::LenMinus1(n.clone()))
                 }
                 (Constraint::Bounded(b), shape) => {
                     let mut parts = Vec::new();

@@ -64,7 +64,10 @@ impl Checker<'_> {
                     ..
                 }) => Some("uniform between its bounds"),
                 Constraint::Simplex => Some("uniform on the simplex"),
-                Constraint::CorrCholesky => Some("uniform over correlation matrices"),
+                Constraint::CorrCholesky | Constraint::CorrMatrix => {
+                    Some("uniform over correlation matrices")
+                }
+                Constraint::UnitVector => Some("uniform on the unit sphere"),
                 _ => None,
             };
             let d = match proper {

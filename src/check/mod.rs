@@ -15,6 +15,7 @@ mod decl;
 mod dists;
 mod expr;
 mod function;
+mod generated;
 mod layout;
 mod lints;
 mod naming;
@@ -254,6 +255,18 @@ impl<'a> Checker<'a> {
                 ast::StmtKind::Let { name, .. } => (name, DeclKind::Let),
                 ast::StmtKind::Var { name, .. } => (name, DeclKind::Var),
                 ast::StmtKind::Gen { name, .. } => (name, DeclKind::Gen),
+                ast::StmtKind::GenBlock(b) => {
+                    for inner in &b.stmts {
+                        if let ast::StmtKind::Let { name, .. } | ast::StmtKind::Var { name, .. } =
+                            &inner.kind
+                        {
+                            self.declared
+                                .entry(name.name.clone())
+                                .or_insert((name.span, DeclKind::Gen));
+                        }
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             self.declared

@@ -36,6 +36,7 @@ impl Checker<'_> {
                 None
             }
             AstStmt::Gen { name, value } => self.gen_stmt(name, value, s.span),
+            AstStmt::GenBlock(b) => self.gen_block(b, s.span),
             _ => self.stmt(s),
         }
     }
@@ -86,11 +87,16 @@ impl Checker<'_> {
     /// A statement inside the model body, a block or a function.
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Option<ir::Stmt> {
         let span = s.span;
+        if self.misplaced_in_gen_block(s) {
+            return None;
+        }
         let kind = match &s.kind {
             AstStmt::Data { .. } => self.misplaced_declaration("`data` declarations", span)?,
             AstStmt::Param { .. } => self.misplaced_declaration("`param` declarations", span)?,
             AstStmt::Fn(_) => self.misplaced_declaration("function definitions", span)?,
-            AstStmt::Gen { .. } => self.misplaced_declaration("`gen` statements", span)?,
+            AstStmt::Gen { .. } | AstStmt::GenBlock(_) => {
+                self.misplaced_declaration("`gen` statements", span)?
+            }
             AstStmt::Let { name, value } => self.let_stmt(name, value)?,
             AstStmt::Var { name, ty, init } => self.var_stmt(name, ty, init.as_ref())?,
             AstStmt::Tilde {

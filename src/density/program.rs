@@ -42,7 +42,10 @@ impl Layout {
         let mut names = Vec::with_capacity(self.dim);
         for p in &self.params {
             let same_shape = p.free == p.size()
-                && !matches!(p.transform, Transform::CorrCholesky | Transform::Simplex);
+                && !matches!(
+                    p.transform,
+                    Transform::CorrCholesky | Transform::Simplex | Transform::UnitVector
+                );
             if same_shape {
                 names.extend(element_names(&p.name, &p.dims));
             } else {

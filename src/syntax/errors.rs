@@ -38,8 +38,8 @@ pub const KEYWORDS: &[&str] = &[
 fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
-        expr | bound_expr | args | call_args | number | call | paren | vec_lit | neg | not
-        | kw_true | kw_false => "an expression",
+        expr | bound_expr | args | call_args | number | call | target_call | paren | vec_lit
+        | neg | not | kw_true | kw_false => "an expression",
         ident => "a name",
         add | sub | mul | div | pow | elem_mul | elem_div | int_div | modulo | lt | le | gt
         | ge | eqeq | ne | and | or | cond => "an operator",

@@ -205,6 +205,13 @@ impl Lowerer {
                 Rule::kw_simplex => SpecialType::Simplex,
                 Rule::kw_ordered => SpecialType::Ordered,
                 Rule::kw_positive_ordered => SpecialType::PositiveOrdered,
+                Rule::ty_structured => match kw.as_str() {
+                    "cholesky_factor_cov" => SpecialType::CholeskyCov,
+                    "cov_matrix" => SpecialType::CovMatrix,
+                    "corr_matrix" => SpecialType::CorrMatrix,
+                    "unit_vector" => SpecialType::UnitVector,
+                    _ => SpecialType::SumToZero,
+                },
                 // `cholesky_factor_corr[K]`, Stan's name of `corr_cholesky[K]`.
                 _ => SpecialType::CorrCholesky,
             };
@@ -415,6 +422,18 @@ impl Lowerer {
                 return e;
             }
             Rule::vec_lit => ExprKind::VecLit(items(pair).map(|e| self.expr(e, depth)).collect()),
+            Rule::target_call => ExprKind::Call {
+                func: Ident {
+                    name: "target".into(),
+                    span: Span::new(
+                        span.file,
+                        span.start as usize,
+                        span.start as usize + "target".len(),
+                    ),
+                },
+                args: Vec::new(),
+                bar: false,
+            },
             Rule::call => {
                 let mut it = items(pair);
                 let func = self.ident(it.next().expect("function name"));

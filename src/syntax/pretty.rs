@@ -59,6 +59,10 @@ fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
         StmtKind::Gen { name, value } => {
             let _ = write!(out, "gen {} = {}", name.name, expr_text(value));
         }
+        StmtKind::GenBlock(b) => {
+            out.push_str("gen ");
+            block(out, b, level);
+        }
         StmtKind::Fn(f) => {
             let args: Vec<String> = f
                 .args
@@ -348,6 +352,11 @@ fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
         }
         StmtKind::Gen { name, value } => {
             let _ = write!(out, "(gen {} {})", name.name, expr_sexp(value));
+        }
+        StmtKind::GenBlock(b) => {
+            out.push_str("(gen ");
+            block_sexp(out, b, level);
+            out.push(')');
         }
         StmtKind::Fn(f) => {
             let args: Vec<String> = f

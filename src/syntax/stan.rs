@@ -244,22 +244,29 @@ fn vippl_type(d: &StanDecl<'_>, constrained_types: bool) -> Result<String, Strin
                 (_, false) => format!("real[{k}]"),
             })
         }
-        "corr_matrix" => Err(
-            "`corr_matrix` is not supported: declare `param L: corr_cholesky[K]` (with \
-             `L ~ lkj_corr_cholesky(eta)`) and use `multiply_lower_tri_self_transpose(L)`"
+        "cov_matrix" | "corr_matrix" | "cholesky_factor_cov"
+            if d.array.is_empty() && d.dims.len() == 1 =>
+        {
+            let k = d.dims[0];
+            Ok(if constrained_types {
+                format!("{}[{k}]", d.stan_type)
+            } else {
+                format!("real[{k}, {k}]")
+            })
+        }
+        "unit_vector" | "sum_to_zero_vector" if d.array.is_empty() && d.dims.len() == 1 => {
+            let k = d.dims[0];
+            Ok(if constrained_types {
+                format!("{}[{k}]", d.stan_type)
+            } else {
+                format!("real[{k}]")
+            })
+        }
+        "cholesky_factor_cov" => Err(
+            "`cholesky_factor_cov[M, N]` is not supported: only the square \
+             `cholesky_factor_cov[K]`"
                 .into(),
         ),
-        "cov_matrix" | "cholesky_factor_cov" => Err(format!(
-            "`{}` is not supported: build the Cholesky factor of a covariance from \
-             `param L: corr_cholesky[K]` and scales `param tau: real<lower=0>[K]` as \
-             `diag_pre_multiply(tau, L)`",
-            d.stan_type
-        )),
-        "unit_vector" | "sum_to_zero_vector" => Err(format!(
-            "`{}` is not supported as a type: declare an unconstrained `real[K]` and \
-             normalise it in a `let`",
-            d.stan_type
-        )),
         _ => Err("arrays of constrained vectors and matrices are not supported".into()),
     }
 }
@@ -407,7 +414,11 @@ mod tests {
             help("vector<lower=0>[N] h", Some(StanBlock::Model)),
             "write `var h: real[N]`"
         );
-        assert!(help("cov_matrix[K] S", param).contains("diag_pre_multiply"));
+        assert_eq!(
+            help("cov_matrix[K] S", param),
+            "write `param S: cov_matrix[K]`"
+        );
+        assert_eq!(help("unit_vector[3] u", data), "write `data u: real[3]`");
         assert!(help("real<offset=mu, multiplier=tau> a", param).contains("non-centre"));
     }
 

@@ -220,7 +220,8 @@ pub fn check_sizes_within(model: &ir::Model, data: &DataInput, budget: u128) -> 
             match &s.kind {
                 StmtKind::For { body, .. }
                 | StmtKind::While { body, .. }
-                | StmtKind::Block(body) => walk(body, f),
+                | StmtKind::Block(body)
+                | StmtKind::GenBlock { body, .. } => walk(body, f),
                 StmtKind::If { then, els, .. } => {
                     walk(then, f);
                     walk(els, f);

@@ -143,7 +143,7 @@ fn touched(stmts: &[Stmt], f: &mut impl FnMut(LocalId, bool), writes_only: bool)
                 print_values(items).for_each(|e| reads(e, f))
             }
             StmtKind::Break | StmtKind::Continue => {}
-            StmtKind::Block(b) => touched(b, f, writes_only),
+            StmtKind::Block(b) | StmtKind::GenBlock { body: b, .. } => touched(b, f, writes_only),
         }
     }
 }
@@ -190,6 +190,8 @@ fn mark(stmts: &[Stmt], ctrl: bool, dep: &mut [bool], changed: &mut bool) {
                 mark(els, c, dep, changed);
             }
             StmtKind::Block(b) => mark(b, ctrl, dep, changed),
+            // Generated quantities are computed per draw, never hoisted.
+            StmtKind::GenBlock { body, .. } => mark(body, true, dep, changed),
             StmtKind::Tilde { .. }
             | StmtKind::TargetAdd(_)
             | StmtKind::Gen { .. }
@@ -240,7 +242,9 @@ fn print_values(items: &[PrintItem]) -> impl Iterator<Item = &Expr> {
 pub fn expr_dep(e: &Expr, dep: &[bool]) -> bool {
     let mut found = false;
     visit_expr(e, &mut |x| match &x.kind {
-        ExprKind::Param(_) | ExprKind::Gen(_) | ExprKind::Rng(..) => found = true,
+        ExprKind::Param(_) | ExprKind::Gen(_) | ExprKind::Rng(..) | ExprKind::Target => {
+            found = true
+        }
         ExprKind::Local(l) if dep[l.index()] => found = true,
         _ => {}
     });
@@ -256,7 +260,8 @@ pub fn visit_expr(e: &Expr, f: &mut impl FnMut(&Expr)) {
         | ExprKind::Data(_)
         | ExprKind::Param(_)
         | ExprKind::Local(_)
-        | ExprKind::Gen(_) => {}
+        | ExprKind::Gen(_)
+        | ExprKind::Target => {}
         ExprKind::Unary(_, a) => visit_expr(a, f),
         ExprKind::Binary(_, a, b) => {
             visit_expr(a, f);
@@ -335,6 +340,6 @@ fn stmt_is_static(s: &Stmt, dep: &[bool]) -> bool {
         }
         StmtKind::Break | StmtKind::Continue => true,
         StmtKind::Block(b) => b.iter().all(|x| stmt_is_static(x, dep)),
-        StmtKind::Gen { .. } | StmtKind::Return(_) => false,
+        StmtKind::Gen { .. } | StmtKind::GenBlock { .. } | StmtKind::Return(_) => false,
     }
 }

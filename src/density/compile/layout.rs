@@ -41,6 +41,7 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
         let t = transform_of(&p.constraint);
         let size: usize = dims.iter().product();
         if t == transform::Transform::CorrCholesky && dims.len() == 2 && dims[0] != dims[1] {
+            // (Every square type is declared with one size.)
             errors.push(
                 Diagnostic::error(
                     "param-shape",
@@ -50,11 +51,25 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
             );
             continue;
         }
-        if t == transform::Transform::Simplex && size == 0 {
+        if matches!(
+            t,
+            transform::Transform::Simplex
+                | transform::Transform::UnitVector
+                | transform::Transform::SumToZero
+        ) && size == 0
+        {
             errors.push(
                 Diagnostic::error(
                     "param-shape",
-                    format!("`{}`: a simplex needs at least one element", p.name),
+                    format!(
+                        "`{}`: a {} needs at least one element",
+                        p.name,
+                        match t {
+                            transform::Transform::UnitVector => "unit_vector",
+                            transform::Transform::SumToZero => "sum_to_zero_vector",
+                            _ => "simplex",
+                        }
+                    ),
                 )
                 .with_label(p.span, "here"),
             );
@@ -92,5 +107,10 @@ pub fn transform_of(c: &Constraint) -> Transform {
         Constraint::Ordered => Transform::Ordered,
         Constraint::PositiveOrdered => Transform::PositiveOrdered,
         Constraint::CorrCholesky => Transform::CorrCholesky,
+        Constraint::CholeskyCov => Transform::CholeskyCov,
+        Constraint::CovMatrix => Transform::CovMatrix,
+        Constraint::CorrMatrix => Transform::CorrMatrix,
+        Constraint::UnitVector => Transform::UnitVector,
+        Constraint::SumToZero => Transform::SumToZero,
     }
 }

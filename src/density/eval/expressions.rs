@@ -110,8 +110,28 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let vals = self.eval_args(items)?;
                 self.vector_literal(&vals, e.span)
             }
+            ExprKind::Target => self.target_so_far(e.span),
             _ => self.expr(e),
         }
+    }
+
+    /// `target()`: the constant part of the log density plus the sum of
+    /// its terms on the tape so far (the Jacobians of the transforms
+    /// included).
+    fn target_so_far(&mut self, span: Span) -> EvalResult<Value> {
+        let constant = Value::Real(self.workspace.lp_const);
+        let n = self.workspace.lp_terms.len();
+        if n == 0 {
+            return Ok(constant);
+        }
+        let idx_off = self.workspace.tape.idx.len();
+        for k in 0..n {
+            let slot = self.workspace.lp_terms[k];
+            self.workspace.tape.idx.push(slot);
+        }
+        let terms = self.gather_slots(idx_off, n, Dims::Vector(n));
+        let sum = self.sum(terms);
+        self.binary(BinOp::Add, sum, constant, span)
     }
 
     /// Evaluates arguments into a small vector (user calls and literals are

@@ -112,6 +112,15 @@ impl<T: Scalar> Evaluator<'_, T> {
                     self.workspace.gens[id.index()] = v;
                 }
             }
+            StmtKind::GenBlock { body, outputs } => {
+                if self.generate {
+                    self.run(body, false)?;
+                    for &(local, id) in outputs {
+                        let v = self.local(local, s.span)?;
+                        self.workspace.gens[id.index()] = v;
+                    }
+                }
+            }
             StmtKind::Return(e) => {
                 let v = self.expr(e)?;
                 return Ok(Flow::Return(v));

@@ -131,13 +131,9 @@ impl CompiledModel {
                             });
                         }
                     }
-                    StmtKind::Gen { id, .. } => {
-                        cols.push(OutputColumn {
-                            name: self.prog.model.gen_decl(*id).name.clone(),
-                            kind: QuantityKind::Gen,
-                            dims: dims_vec(ws.gens[id.index()].dims()),
-                            id: id.0,
-                        });
+                    StmtKind::Gen { id, .. } => cols.push(self.gen_column(&ws, *id)),
+                    StmtKind::GenBlock { outputs, .. } => {
+                        cols.extend(outputs.iter().map(|&(_, id)| self.gen_column(&ws, id)))
                     }
                     _ => {}
                 }
@@ -145,6 +141,15 @@ impl CompiledModel {
             Ok(cols)
         });
         r.as_ref().map(|v| v.as_slice()).map_err(|e| e.clone())
+    }
+
+    fn gen_column(&self, ws: &Workspace<f64>, id: ir::GenId) -> OutputColumn {
+        OutputColumn {
+            name: self.prog.model.gen_decl(id).name.clone(),
+            kind: QuantityKind::Gen,
+            dims: dims_vec(ws.gens[id.index()].dims()),
+            id: id.0,
+        }
     }
 
     /// Stan-style names of every output element, in output order.

@@ -50,7 +50,14 @@ impl Lowerer {
                 StmtKind::Var { name, ty, init }
             }
             Rule::gen_stmt => {
-                let name = self.ident(next!());
+                let first = next!();
+                if first.as_rule() == Rule::block {
+                    return Stmt {
+                        kind: StmtKind::GenBlock(self.block(first)),
+                        span,
+                    };
+                }
+                let name = self.ident(first);
                 StmtKind::Gen {
                     name,
                     value: self.expr(next!(), 0),

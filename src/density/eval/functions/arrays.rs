@@ -139,6 +139,35 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
                 Ok(self.gather_positions(a[0], &pos, a[0].dims()))
             }
+            Builtin::SortIndicesAsc | Builtin::SortIndicesDesc => {
+                let n = a[0].len();
+                let key: Vec<f64> = (0..n).map(|i| self.element_f64(a[0], i)).collect();
+                let mut pos: Vec<usize> = (0..n).collect();
+                // Stable: equal elements keep the order of their indices.
+                if f == Builtin::SortIndicesAsc {
+                    pos.sort_by(|&i, &j| key[i].total_cmp(&key[j]));
+                } else {
+                    pos.sort_by(|&i, &j| key[j].total_cmp(&key[i]));
+                }
+                let out = self.int_scratch(n);
+                for (k, p) in pos.into_iter().enumerate() {
+                    self.workspace.int_scratch[out.off as usize + k] = p as i64 + 1;
+                }
+                Ok(Value::IntArr(out))
+            }
+            Builtin::Rank => {
+                let n = a[0].len();
+                let s = self.int_of(a[1], arg_span(1))?;
+                if s < 1 || s as usize > n {
+                    return Err(EvalError::fatal(
+                        arg_span(1),
+                        format!("rank(v, {s}): the index must be between 1 and {n}"),
+                    ));
+                }
+                let at = self.element_f64(a[0], s as usize - 1);
+                let below = (0..n).filter(|&i| self.element_f64(a[0], i) < at).count();
+                Ok(Value::Int(below as i64))
+            }
             _ => Err(not_here(f, span)),
         }
     }

@@ -39,7 +39,8 @@ impl<T: Scalar> Evaluator<'_, T> {
             | Builtin::Max2
             | Builtin::Atan2
             | Builtin::Lchoose
-            | Builtin::BinaryLogLoss => self.map_binary(f, a[0], a[1], span),
+            | Builtin::BinaryLogLoss
+            | Builtin::Lmgamma => self.map_binary(f, a[0], a[1], span),
             Builtin::Sum
             | Builtin::Mean
             | Builtin::Sd

@@ -1,0 +1,266 @@
+//! The matrix and vector types built on a triangle or a basis: Cholesky
+//! factors of covariances, covariance and correlation matrices, unit
+//! vectors and zero-sum vectors.
+//!
+//! | transform | x from u | log abs det J |
+//! |---|---|---|
+//! | cholesky_factor_cov | lower triangle row by row, diagonal exp(u) | Σ u_ii |
+//! | cov_matrix | L L' with L as above | K log 2 + Σ_i (K − i + 1) u_ii (i from 0) |
+//! | corr_matrix | L L' with L the corr_cholesky factor | Σ_{i>j} (K − j)/2 · log(1 − tanh² u_ij) (j from 0) |
+//! | unit_vector | u / ‖u‖ | −½ ‖u‖² (Stan's; the map is not a bijection) |
+//! | sum_to_zero_vector | Helmert basis: u_i (1,…,1, −i, 0,…)/√(i(i+1)) | 0 (an isometry) |
+//!
+//! The reverse rule of these transforms is taken from forward dual sweeps
+//! over the free coordinates (one per coordinate), exact to every order.
+
+use super::{Transform, log1m_tanh2, side};
+use crate::scalar::Scalar;
+use num_dual::Dual;
+
+/// The free coordinates of these transforms (`n` constrained entries,
+/// K·K for the matrices).
+pub(super) fn free_dim(t: Transform, n: usize) -> usize {
+    let k = side(n);
+    match t {
+        Transform::CholeskyCov | Transform::CovMatrix => k * (k + 1) / 2,
+        Transform::CorrMatrix => k * k.saturating_sub(1) / 2,
+        Transform::SumToZero => n.saturating_sub(1),
+        _ => n,
+    }
+}
+
+/// Writes the lower-triangular factor with diagonal exp(u) into `x`
+/// (row-major, K×K); returns Σ u_ii.
+fn cholesky_factor<T: Scalar>(u: &[T], x: &mut [T], k: usize) -> T {
+    let mut c = 0;
+    let mut diag = T::zero();
+    for i in 0..k {
+        for j in 0..i {
+            x[i * k + j] = u[c];
+            c += 1;
+        }
+        x[i * k + i] = u[c].exp();
+        diag += u[c];
+        c += 1;
+        for j in (i + 1)..k {
+            x[i * k + j] = T::zero();
+        }
+    }
+    diag
+}
+
+/// Replaces the lower-triangular L in `x` by L L' in place: rows from the
+/// last, each from its diagonal leftwards, so that every entry of L is
+/// read before it is overwritten.
+fn self_outer_in_place<T: Scalar>(x: &mut [T], k: usize) {
+    for i in (0..k).rev() {
+        for j in (0..=i).rev() {
+            let mut s = T::zero();
+            for m in 0..=j {
+                s += x[i * k + m] * x[j * k + m];
+            }
+            x[i * k + j] = s;
+            x[j * k + i] = s;
+        }
+    }
+}
+
+pub(super) fn constrain<T: Scalar>(t: Transform, u: &[T], x: &mut [T]) -> T {
+    let n = x.len();
+    let k = side(n);
+    match t {
+        Transform::CholeskyCov => cholesky_factor(u, x, k),
+        Transform::CovMatrix => {
+            let mut lj = T::from(k as f64 * std::f64::consts::LN_2);
+            let mut c = 0;
+            for i in 0..k {
+                c += i;
+                lj += u[c] * (k - i + 1) as f64;
+                c += 1;
+            }
+            cholesky_factor(u, x, k);
+            self_outer_in_place(x, k);
+            lj
+        }
+        Transform::CorrMatrix => {
+            super::constrain(Transform::CorrCholesky, u, &[], &[], x);
+            let mut lj = T::zero();
+            let mut c = 0;
+            for i in 0..k {
+                for j in 0..i {
+                    lj += log1m_tanh2(u[c]) * ((k - j) as f64 * 0.5);
+                    c += 1;
+                }
+            }
+            self_outer_in_place(x, k);
+            lj
+        }
+        Transform::UnitVector => {
+            let mut sq = T::zero();
+            for &v in u {
+                sq += v * v;
+            }
+            let r = sq.sqrt();
+            for i in 0..n {
+                x[i] = u[i] / r;
+            }
+            sq * -0.5
+        }
+        Transform::SumToZero => {
+            x.iter_mut().for_each(|v| *v = T::zero());
+            // Column i (1-based) of the basis: (1, ..., 1, −i, 0, ...)/√(i(i+1)).
+            let mut running = T::zero();
+            for i in (1..n).rev() {
+                let w = u[i - 1] / ((i * (i + 1)) as f64).sqrt();
+                running += w;
+                x[i - 1] += running;
+                x[i] -= w * i as f64;
+            }
+            T::zero()
+        }
+        _ => unreachable!("not a structured transform"),
+    }
+}
+
+/// Adds the adjoints of u, by one forward dual sweep per free coordinate.
+pub(super) fn constrain_vjp<T: Scalar>(
+    t: Transform,
+    u: &[T],
+    adj_x: &[T],
+    adj_logj: T,
+    adj_u: &mut [T],
+) {
+    let mut ud: Vec<Dual<T>> = u.iter().map(|&v| Dual::from_re(v)).collect();
+    let mut xd: Vec<Dual<T>> = vec![Dual::from_re(T::zero()); adj_x.len()];
+    for j in 0..u.len() {
+        ud[j].eps = T::one();
+        let lj = constrain(t, &ud, &mut xd);
+        let mut a = adj_logj * lj.eps;
+        for (ax, x) in adj_x.iter().zip(&xd) {
+            a += *ax * x.eps;
+        }
+        adj_u[j] += a;
+        ud[j].eps = T::zero();
+    }
+}
+
+fn symmetric(x: &[f64], k: usize, what: &str) -> Result<(), String> {
+    for i in 0..k {
+        for j in 0..i {
+            let (a, b) = (x[i * k + j], x[j * k + i]);
+            if (a - b).abs() > super::TOLERANCE * (1.0 + a.abs().max(b.abs())) {
+                return Err(format!(
+                    "a {what} must be symmetric: element [{}, {}] is {a} but [{}, {}] is {b}",
+                    i + 1,
+                    j + 1,
+                    j + 1,
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Cholesky factor of a symmetric positive-definite K×K matrix.
+fn cholesky_of(x: &[f64], k: usize, what: &str) -> Result<Vec<f64>, String> {
+    symmetric(x, k, what)?;
+    let mut l = vec![0.0; k * k];
+    crate::scalar::linalg::cholesky_lower(x, &mut l, k).map_err(|e| {
+        format!(
+            "a {what} must be positive-definite (pivot {} is {})",
+            e.pivot + 1,
+            e.value
+        )
+    })?;
+    Ok(l)
+}
+
+/// Free coordinates of a lower-triangular factor with a positive diagonal.
+fn factor_coordinates(l: &[f64], k: usize, u: &mut [f64]) {
+    let mut c = 0;
+    for i in 0..k {
+        for j in 0..i {
+            u[c] = l[i * k + j];
+            c += 1;
+        }
+        u[c] = l[i * k + i].ln();
+        c += 1;
+    }
+}
+
+fn check_cholesky_factor(x: &[f64], k: usize) -> Result<(), String> {
+    for i in 0..k {
+        let d = x[i * k + i];
+        if d.is_nan() || d <= 0.0 {
+            return Err(format!(
+                "a Cholesky factor needs a positive diagonal; element [{}, {}] is {d}",
+                i + 1,
+                i + 1
+            ));
+        }
+        for j in (i + 1)..k {
+            if x[i * k + j] != 0.0 {
+                return Err(format!(
+                    "a Cholesky factor is lower triangular; element [{}, {}] is {}",
+                    i + 1,
+                    j + 1,
+                    x[i * k + j]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn unconstrain(t: Transform, x: &[f64], u: &mut [f64]) -> Result<(), String> {
+    let n = x.len();
+    let k = side(n);
+    match t {
+        Transform::CholeskyCov => {
+            check_cholesky_factor(x, k)?;
+            factor_coordinates(x, k, u);
+        }
+        Transform::CovMatrix => {
+            let l = cholesky_of(x, k, "covariance matrix")?;
+            factor_coordinates(&l, k, u);
+        }
+        Transform::CorrMatrix => {
+            for i in 0..k {
+                if (x[i * k + i] - 1.0).abs() > super::TOLERANCE {
+                    return Err(format!(
+                        "a correlation matrix has a unit diagonal; element [{}, {}] is {}",
+                        i + 1,
+                        i + 1,
+                        x[i * k + i]
+                    ));
+                }
+            }
+            let l = cholesky_of(x, k, "correlation matrix")?;
+            super::unconstrain(Transform::CorrCholesky, &l, &[], &[], u)?;
+        }
+        Transform::UnitVector => {
+            let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if (norm - 1.0).abs() > super::TOLERANCE {
+                return Err(format!("a unit vector has length 1; this one has {norm}"));
+            }
+            u.copy_from_slice(x);
+        }
+        Transform::SumToZero => {
+            let total: f64 = x.iter().sum();
+            let scale = x.iter().map(|v| v.abs()).sum::<f64>().max(1.0);
+            if total.abs() > super::TOLERANCE * scale {
+                return Err(format!(
+                    "a sum_to_zero_vector sums to 0; this one sums to {total}"
+                ));
+            }
+            // The basis is orthonormal: u_i = <column i, x>.
+            for i in 1..n {
+                let head: f64 = x[..i].iter().sum();
+                u[i - 1] = (head - i as f64 * x[i]) / ((i * (i + 1)) as f64).sqrt();
+            }
+        }
+        _ => unreachable!("not a structured transform"),
+    }
+    Ok(())
+}
