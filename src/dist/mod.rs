@@ -51,6 +51,16 @@ pub mod student_t;
 pub mod uniform;
 pub mod weibull;
 
+pub mod beta_proportion;
+pub mod frechet;
+pub mod gumbel;
+pub mod inv_chi_square;
+pub mod pareto;
+pub mod rayleigh;
+pub mod scaled_inv_chi_square;
+pub mod skew_normal;
+pub mod von_mises;
+
 pub mod cumulative;
 mod family;
 mod kernel;
@@ -134,6 +144,15 @@ registry! {
         PoissonLog => poisson_log::PoissonLog,
         NegBinomial2 => neg_binomial_2::NegBinomial2,
         NegBinomial2Log => neg_binomial_2_log::NegBinomial2Log,
+        Gumbel => gumbel::Gumbel,
+        SkewNormal => skew_normal::SkewNormal,
+        Frechet => frechet::Frechet,
+        Pareto => pareto::Pareto,
+        Rayleigh => rayleigh::Rayleigh,
+        VonMises => von_mises::VonMises,
+        InvChiSquare => inv_chi_square::InvChiSquare,
+        ScaledInvChiSquare => scaled_inv_chi_square::ScaledInvChiSquare,
+        BetaProportion => beta_proportion::BetaProportion,
     }
     multivariate {
         MultiNormal => multi_normal::MultiNormal,
