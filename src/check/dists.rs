@@ -38,7 +38,9 @@ impl Checker<'_> {
             &args[..]
         };
         self.check_dist_args(d, None, spec_args, span, name_span)?;
-        if d == DistId::OrderedLogistic && is_vectorish(args[0].ty()) {
+        if matches!(d, DistId::OrderedLogistic | DistId::OrderedProbit)
+            && is_vectorish(args[0].ty())
+        {
             self.error(
                 Diagnostic::error(
                     "wrong-argument-type",
@@ -52,9 +54,10 @@ impl Checker<'_> {
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
             DistId::Multinomial | DistId::MultinomialLogit => ValueType::IntArray,
-            DistId::Categorical | DistId::CategoricalLogit | DistId::OrderedLogistic => {
-                ValueType::Int
-            }
+            DistId::Categorical
+            | DistId::CategoricalLogit
+            | DistId::OrderedLogistic
+            | DistId::OrderedProbit => ValueType::Int,
             DistId::MultiNormal | DistId::MultiNormalCholesky
                 if matrix_promoted(args[0].ty()) == ValueType::Matrix =>
             {

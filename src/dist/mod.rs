@@ -61,6 +61,9 @@ pub mod scaled_inv_chi_square;
 pub mod skew_normal;
 pub mod von_mises;
 
+pub mod beta_binomial;
+pub mod ordered_probit;
+
 pub mod cumulative;
 mod family;
 mod kernel;
@@ -153,6 +156,7 @@ registry! {
         InvChiSquare => inv_chi_square::InvChiSquare,
         ScaledInvChiSquare => scaled_inv_chi_square::ScaledInvChiSquare,
         BetaProportion => beta_proportion::BetaProportion,
+        BetaBinomial => beta_binomial::BetaBinomial,
     }
     multivariate {
         MultiNormal => multi_normal::MultiNormal,
@@ -164,6 +168,7 @@ registry! {
         OrderedLogistic => ordered_logistic::OrderedLogistic,
         Multinomial => multinomial::Multinomial,
         MultinomialLogit => multinomial::MultinomialLogit,
+        OrderedProbit => ordered_probit::OrderedProbit,
     }
 }
 

@@ -22,7 +22,7 @@ fn reference() -> &'static Value {
 }
 
 /// The distributions that must have cumulative functions.
-const WITH_CDF: [&str; 25] = [
+const WITH_CDF: [&str; 26] = [
     "normal",
     "std_normal",
     "student_t",
@@ -48,6 +48,7 @@ const WITH_CDF: [&str; 25] = [
     "inv_chi_square",
     "scaled_inv_chi_square",
     "beta_proportion",
+    "beta_binomial",
 ];
 
 struct Element<'a, T> {
@@ -265,6 +266,7 @@ fn derivatives_of_orders_one_to_three_match_finite_differences() {
         (DistId::Pareto, &[1.5, 6.0, 0.8, 1.7]),
         (DistId::Rayleigh, &[0.5, f64::INFINITY, 1.1]),
         (DistId::ScaledInvChiSquare, &[0.2, 2.0, 4.0, 0.6]),
+        (DistId::BetaBinomial, &[2.0, 7.0, 12.0, 1.5, 2.5]),
     ];
     for (id, x) in truncations {
         check_derivatives(*id, Cumulative::Truncation, x, &mut failures);

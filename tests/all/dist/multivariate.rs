@@ -45,6 +45,7 @@ fn every_multivariate_distribution_is_tested_here() {
         "ordered_logistic",
         "multinomial",
         "multinomial_logit",
+        "ordered_probit",
     ];
     let all: Vec<&str> = DistId::ALL
         .iter()

@@ -220,6 +220,13 @@ fn univariate_samplers_match_their_moments() {
             2.0 * 144.0 * 0.0625 / (100.0 * 8.0),
         ),
         ("beta_proportion", vec![0.3, 10.0], 0.3, 0.21 / 11.0),
+        // N p and N p (1 − p) (alpha + beta + N) / (alpha + beta + 1), p = alpha / (alpha + beta).
+        (
+            "beta_binomial",
+            vec![12.0, 2.0, 3.0],
+            12.0 * 0.4,
+            12.0 * 0.4 * 0.6 * 17.0 / 6.0,
+        ),
     ];
     for (seed, (name, args, mean, var)) in table.iter().enumerate() {
         let x = draws(name, args, seed as u64);
