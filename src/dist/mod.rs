@@ -64,6 +64,12 @@ pub mod von_mises;
 pub mod beta_binomial;
 pub mod ordered_probit;
 
+pub mod dirichlet_multinomial;
+pub mod lkj_corr;
+pub mod multi_normal_prec;
+pub mod multi_student_t;
+pub mod wishart;
+
 pub mod cumulative;
 mod family;
 mod kernel;
@@ -169,6 +175,12 @@ registry! {
         Multinomial => multinomial::Multinomial,
         MultinomialLogit => multinomial::MultinomialLogit,
         OrderedProbit => ordered_probit::OrderedProbit,
+        MultiStudentT => multi_student_t::MultiStudentT,
+        MultiNormalPrec => multi_normal_prec::MultiNormalPrec,
+        DirichletMultinomial => dirichlet_multinomial::DirichletMultinomial,
+        LkjCorr => lkj_corr::LkjCorr,
+        Wishart => wishart::Wishart,
+        InvWishart => wishart::InvWishart,
     }
 }
 

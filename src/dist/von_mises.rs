@@ -101,11 +101,7 @@ pub fn log_bessel_i0<T: Scalar>(kappa: T) -> T {
             2 => d1,
             3 => d2,
             _ => {
-                let d3 = -d2 / x + 2.0 * d1 / (x * x)
-                    - 2.0 * a / (x * x * x)
-                    - 2.0 * d1 * d1
-                    - 2.0 * a * d2;
-                d3
+                -d2 / x + 2.0 * d1 / (x * x) - 2.0 * a / (x * x * x) - 2.0 * d1 * d1 - 2.0 * a * d2
             }
         }
     })

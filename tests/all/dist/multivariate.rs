@@ -46,6 +46,12 @@ fn every_multivariate_distribution_is_tested_here() {
         "multinomial",
         "multinomial_logit",
         "ordered_probit",
+        "multi_student_t",
+        "multi_normal_prec",
+        "dirichlet_multinomial",
+        "lkj_corr",
+        "wishart",
+        "inv_wishart",
     ];
     let all: Vec<&str> = DistId::ALL
         .iter()
