@@ -20,6 +20,9 @@ impl Checker<'_> {
     ) -> Option<TypedExpr> {
         let spec = d.spec();
         let name = format!("{}_rng", spec.name);
+        if d == DistId::LkjCorr {
+            return self.lkj_corr_rng(args, span, name_span);
+        }
         if d == DistId::LkjCorrCholesky {
             self.error(
                 Diagnostic::error(
@@ -31,14 +34,19 @@ impl Checker<'_> {
             return None;
         }
         self.require_rng_context(&name, span)?;
-        let counts = matches!(d, DistId::Multinomial | DistId::MultinomialLogit);
+        let counts = matches!(
+            d,
+            DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial
+        );
         let spec_args = if counts {
             self.trials_argument(&name, &args, span)?
         } else {
             &args[..]
         };
         self.check_dist_args(d, None, spec_args, span, name_span)?;
-        if d == DistId::OrderedLogistic && is_vectorish(args[0].ty()) {
+        if matches!(d, DistId::OrderedLogistic | DistId::OrderedProbit)
+            && is_vectorish(args[0].ty())
+        {
             self.error(
                 Diagnostic::error(
                     "wrong-argument-type",
@@ -51,11 +59,18 @@ impl Checker<'_> {
         }
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
-            DistId::Multinomial | DistId::MultinomialLogit => ValueType::IntArray,
-            DistId::Categorical | DistId::CategoricalLogit | DistId::OrderedLogistic => {
-                ValueType::Int
+            DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial => {
+                ValueType::IntArray
             }
-            DistId::MultiNormal | DistId::MultiNormalCholesky
+            DistId::Wishart | DistId::InvWishart => ValueType::Matrix,
+            DistId::MultiStudentT if matrix_promoted(args[1].ty()) == ValueType::Matrix => {
+                ValueType::Matrix
+            }
+            DistId::Categorical
+            | DistId::CategoricalLogit
+            | DistId::OrderedLogistic
+            | DistId::OrderedProbit => ValueType::Int,
+            DistId::MultiNormal | DistId::MultiNormalCholesky | DistId::MultiNormalPrec
                 if matrix_promoted(args[0].ty()) == ValueType::Matrix =>
             {
                 ValueType::Matrix
@@ -86,6 +101,40 @@ impl Checker<'_> {
             ty,
             span,
             dims,
+            params,
+        ))
+    }
+
+    /// `lkj_corr_rng(K, eta)`: the dimension K (an int) comes first, as in Stan.
+    fn lkj_corr_rng(
+        &mut self,
+        args: Vec<TypedExpr>,
+        span: Span,
+        name_span: Span,
+    ) -> Option<TypedExpr> {
+        let name = "lkj_corr_rng";
+        self.require_rng_context(name, span)?;
+        if args.len() != 2 || args[0].ty() != ValueType::Int {
+            self.error(
+                Diagnostic::error(
+                    "wrong-arity",
+                    format!(
+                        "`{name}` takes 2 arguments (the dimension K, an int, and eta), but {} given",
+                        were_given(args.len())
+                    ),
+                )
+                .with_label(span, "this call")
+                .with_help("write lkj_corr_rng(K, eta)"),
+            );
+            return None;
+        }
+        self.check_dist_args(DistId::LkjCorr, None, &args[1..], span, name_span)?;
+        let params = union_params(&args);
+        Some(TypedExpr::new(
+            IrExpr::Rng(DistId::LkjCorr, args.into_iter().map(|a| a.expr).collect()),
+            ValueType::Matrix,
+            span,
+            Dims::UNKNOWN,
             params,
         ))
     }
@@ -163,7 +212,13 @@ impl Checker<'_> {
             return None;
         }
         let mut ok = true;
-        let multi_rows = matches!(d, DistId::MultiNormal | DistId::MultiNormalCholesky);
+        let multi_rows = matches!(
+            d,
+            DistId::MultiNormal
+                | DistId::MultiNormalCholesky
+                | DistId::MultiNormalPrec
+                | DistId::MultiStudentT
+        );
         let mut lens: Vec<&TypedExpr> = Vec::new();
         let pairs = y
             .map(|y| (&spec.variate, y, true))

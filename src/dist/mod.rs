@@ -51,6 +51,25 @@ pub mod student_t;
 pub mod uniform;
 pub mod weibull;
 
+pub mod beta_proportion;
+pub mod frechet;
+pub mod gumbel;
+pub mod inv_chi_square;
+pub mod pareto;
+pub mod rayleigh;
+pub mod scaled_inv_chi_square;
+pub mod skew_normal;
+pub mod von_mises;
+
+pub mod beta_binomial;
+pub mod ordered_probit;
+
+pub mod dirichlet_multinomial;
+pub mod lkj_corr;
+pub mod multi_normal_prec;
+pub mod multi_student_t;
+pub mod wishart;
+
 pub mod cumulative;
 mod family;
 mod kernel;
@@ -134,6 +153,16 @@ registry! {
         PoissonLog => poisson_log::PoissonLog,
         NegBinomial2 => neg_binomial_2::NegBinomial2,
         NegBinomial2Log => neg_binomial_2_log::NegBinomial2Log,
+        Gumbel => gumbel::Gumbel,
+        SkewNormal => skew_normal::SkewNormal,
+        Frechet => frechet::Frechet,
+        Pareto => pareto::Pareto,
+        Rayleigh => rayleigh::Rayleigh,
+        VonMises => von_mises::VonMises,
+        InvChiSquare => inv_chi_square::InvChiSquare,
+        ScaledInvChiSquare => scaled_inv_chi_square::ScaledInvChiSquare,
+        BetaProportion => beta_proportion::BetaProportion,
+        BetaBinomial => beta_binomial::BetaBinomial,
     }
     multivariate {
         MultiNormal => multi_normal::MultiNormal,
@@ -145,6 +174,13 @@ registry! {
         OrderedLogistic => ordered_logistic::OrderedLogistic,
         Multinomial => multinomial::Multinomial,
         MultinomialLogit => multinomial::MultinomialLogit,
+        OrderedProbit => ordered_probit::OrderedProbit,
+        MultiStudentT => multi_student_t::MultiStudentT,
+        MultiNormalPrec => multi_normal_prec::MultiNormalPrec,
+        DirichletMultinomial => dirichlet_multinomial::DirichletMultinomial,
+        LkjCorr => lkj_corr::LkjCorr,
+        Wishart => wishart::Wishart,
+        InvWishart => wishart::InvWishart,
     }
 }
 

@@ -27,7 +27,11 @@ const LOGIT_SPEC: DistSpec = DistSpec {
 };
 
 /// log N! − Σ log y_k! after checking that the counts fit `k` categories.
-fn log_coefficient<T: Scalar>(y: &View<'_, T>, k: usize, what: &str) -> Result<f64, String> {
+pub(super) fn log_coefficient<T: Scalar>(
+    y: &View<'_, T>,
+    k: usize,
+    what: &str,
+) -> Result<f64, String> {
     if y.len() != k {
         return Err(format!(
             "y has {} counts but {what} has {k} categories",
@@ -62,7 +66,7 @@ fn weighted_log<T: Scalar>(y: &View<'_, T>, log_p: impl Fn(usize) -> T) -> T {
     lp
 }
 
-fn vector_arg<T: Scalar>(v: &View<'_, T>, name: &str) -> Result<(), String> {
+pub(super) fn vector_arg<T: Scalar>(v: &View<'_, T>, name: &str) -> Result<(), String> {
     if v.cols != 1 || v.is_empty() {
         return Err(format!("{name} must be a non-empty vector"));
     }
@@ -70,7 +74,7 @@ fn vector_arg<T: Scalar>(v: &View<'_, T>, name: &str) -> Result<(), String> {
 }
 
 /// The number of trials of a sampler: a non-negative integer.
-fn trials(n: &View<'_, f64>) -> Result<f64, String> {
+pub(super) fn trials(n: &View<'_, f64>) -> Result<f64, String> {
     let n = n.data.first().copied().unwrap_or(f64::NAN);
     if !Domain::NonNegInt.contains(n) {
         return Err(format!(
@@ -82,7 +86,7 @@ fn trials(n: &View<'_, f64>) -> Result<f64, String> {
 
 /// Counts of `n` trials over the probabilities `p` (summing to 1): each
 /// category's count is binomial given the trials the earlier ones left.
-fn draw_counts(p: &[f64], n: f64, rng: &mut VRng, out: &mut Vec<f64>) {
+pub(super) fn draw_counts(p: &[f64], n: f64, rng: &mut VRng, out: &mut Vec<f64>) {
     out.clear();
     let mut left = n;
     let mut mass = 1.0;

@@ -19,7 +19,7 @@ const SPEC: DistSpec = DistSpec {
 };
 
 /// The cutpoints must be a vector of finite, strictly increasing values.
-fn check_cutpoints<T: Scalar>(c: &View<'_, T>) -> Result<(), String> {
+pub(super) fn check_cutpoints<T: Scalar>(c: &View<'_, T>) -> Result<(), String> {
     if c.cols != 1 {
         return Err("the cutpoints c must be a vector".into());
     }

@@ -10,6 +10,7 @@ mod functions;
 mod kernels;
 mod multinomial;
 mod multivariate;
+mod multivariate_more;
 mod ordinal;
 mod samplers;
 mod special;

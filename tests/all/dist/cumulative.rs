@@ -22,7 +22,7 @@ fn reference() -> &'static Value {
 }
 
 /// The distributions that must have cumulative functions.
-const WITH_CDF: [&str; 18] = [
+const WITH_CDF: [&str; 26] = [
     "normal",
     "std_normal",
     "student_t",
@@ -41,6 +41,14 @@ const WITH_CDF: [&str; 18] = [
     "binomial",
     "poisson",
     "neg_binomial_2",
+    "gumbel",
+    "frechet",
+    "pareto",
+    "rayleigh",
+    "inv_chi_square",
+    "scaled_inv_chi_square",
+    "beta_proportion",
+    "beta_binomial",
 ];
 
 struct Element<'a, T> {
@@ -225,6 +233,8 @@ fn derivatives_of_orders_one_to_three_match_finite_differences() {
                 vippl::dist::Domain::Positive | vippl::dist::Domain::NonNegative => y < 1e-3,
                 _ => false,
             } || (name == "uniform" && (y - x[1] < 0.1 || x[2] - y < 0.1))
+                // Pareto's functions have a kink at y_min.
+                || (name == "pareto" && y < x[1] * 1.01)
                 // The Laplace distribution function is not twice
                 // differentiable at the mode.
                 || (name == "double_exponential" && y == x[1])
@@ -251,6 +261,12 @@ fn derivatives_of_orders_one_to_three_match_finite_differences() {
         (DistId::Poisson, &[2.0, 9.0, 4.5]),
         (DistId::Binomial, &[1.0, 6.0, 12.0, 0.3]),
         (DistId::NegBinomial2, &[0.0, 20.0, 6.0, 2.0]),
+        (DistId::Gumbel, &[-1.0, 4.0, 0.5, 1.2]),
+        (DistId::Frechet, &[0.5, 3.0, 2.0, 1.3]),
+        (DistId::Pareto, &[1.5, 6.0, 0.8, 1.7]),
+        (DistId::Rayleigh, &[0.5, f64::INFINITY, 1.1]),
+        (DistId::ScaledInvChiSquare, &[0.2, 2.0, 4.0, 0.6]),
+        (DistId::BetaBinomial, &[2.0, 7.0, 12.0, 1.5, 2.5]),
     ];
     for (id, x) in truncations {
         check_derivatives(*id, Cumulative::Truncation, x, &mut failures);

@@ -45,6 +45,13 @@ fn every_multivariate_distribution_is_tested_here() {
         "ordered_logistic",
         "multinomial",
         "multinomial_logit",
+        "ordered_probit",
+        "multi_student_t",
+        "multi_normal_prec",
+        "dirichlet_multinomial",
+        "lkj_corr",
+        "wishart",
+        "inv_wishart",
     ];
     let all: Vec<&str> = DistId::ALL
         .iter()

@@ -92,6 +92,69 @@ fn gamma_fn(x: f64) -> f64 {
     lgamma(x).exp()
 }
 
+/// Gumbel(mu, beta): mean mu + beta γ, variance π² beta² / 6.
+fn gumbel(mu: f64, beta: f64) -> (&'static str, Vec<f64>, f64, f64) {
+    let euler_gamma = 0.577_215_664_901_532_9;
+    let var = (std::f64::consts::PI * beta).powi(2) / 6.0;
+    ("gumbel", vec![mu, beta], mu + beta * euler_gamma, var)
+}
+
+/// Skew normal: with delta = alpha / sqrt(1 + alpha²), mean
+/// xi + omega delta sqrt(2 / π), variance omega² (1 − 2 delta² / π).
+fn skew_normal(xi: f64, omega: f64, alpha: f64) -> (&'static str, Vec<f64>, f64, f64) {
+    let pi = std::f64::consts::PI;
+    let delta = alpha / (1.0 + alpha * alpha).sqrt();
+    let mean = xi + omega * delta * (2.0 / pi).sqrt();
+    let var = omega * omega * (1.0 - 2.0 * delta * delta / pi);
+    ("skew_normal", vec![xi, omega, alpha], mean, var)
+}
+
+/// Fréchet: mean sigma Γ(1 − 1/alpha), variance sigma² (Γ(1 − 2/alpha) − Γ(1 − 1/alpha)²).
+fn frechet(alpha: f64, sigma: f64) -> (&'static str, Vec<f64>, f64, f64) {
+    let (g1, g2) = (gamma_fn(1.0 - 1.0 / alpha), gamma_fn(1.0 - 2.0 / alpha));
+    (
+        "frechet",
+        vec![alpha, sigma],
+        sigma * g1,
+        sigma * sigma * (g2 - g1 * g1),
+    )
+}
+
+/// Pareto: mean alpha y_min / (alpha − 1), variance y_min² alpha / ((alpha − 1)² (alpha − 2)).
+fn pareto(y_min: f64, alpha: f64) -> (&'static str, Vec<f64>, f64, f64) {
+    let mean = alpha * y_min / (alpha - 1.0);
+    let var = y_min * y_min * alpha / ((alpha - 1.0).powi(2) * (alpha - 2.0));
+    ("pareto", vec![y_min, alpha], mean, var)
+}
+
+/// I0(x) and I1(x) from their power series (x small).
+fn bessel_i01(x: f64) -> (f64, f64) {
+    let q = x * x / 4.0;
+    let (mut i0, mut i1, mut t0, mut t1) = (1.0, x / 2.0, 1.0, x / 2.0);
+    for k in 1..60 {
+        let k = k as f64;
+        t0 *= q / (k * k);
+        t1 *= q / (k * (k + 1.0));
+        i0 += t0;
+        i1 += t1;
+    }
+    (i0, i1)
+}
+
+/// Von Mises draws: with A = I1(kappa) / I0(kappa), cos(y − mu) has mean A
+/// and variance 1 − A / kappa − A², sin(y − mu) mean 0 and variance A / kappa;
+/// every draw lies within pi of mu.
+fn von_mises_circular_moments(mu: f64, kappa: f64, seed: u64) {
+    let x = draws("von_mises", &[mu, kappa], seed);
+    assert!(x.iter().all(|v| (v - mu).abs() <= std::f64::consts::PI));
+    let (i0, i1) = bessel_i01(kappa);
+    let a = i1 / i0;
+    let cos: Vec<f64> = x.iter().map(|v| (v - mu).cos()).collect();
+    let sin: Vec<f64> = x.iter().map(|v| (v - mu).sin()).collect();
+    check_moments("von_mises cos", &cos, a, 1.0 - a / kappa - a * a);
+    check_moments("von_mises sin", &sin, 0.0, a / kappa);
+}
+
 #[test]
 fn univariate_samplers_match_their_moments() {
     let w = |a: f64, s: f64| {
@@ -139,6 +202,31 @@ fn univariate_samplers_match_their_moments() {
             mu_nb,
             mu_nb + mu_nb * mu_nb / 3.0,
         ),
+        gumbel(1.0, 2.0),
+        skew_normal(1.0, 2.0, 3.0),
+        frechet(10.0, 2.0),
+        pareto(1.5, 10.0),
+        (
+            "rayleigh",
+            vec![2.0],
+            2.0 * (std::f64::consts::PI / 2.0).sqrt(),
+            (4.0 - std::f64::consts::PI) / 2.0 * 4.0,
+        ),
+        ("inv_chi_square", vec![12.0], 0.1, 2.0 / (100.0 * 8.0)),
+        (
+            "scaled_inv_chi_square",
+            vec![12.0, 0.5],
+            0.3,
+            2.0 * 144.0 * 0.0625 / (100.0 * 8.0),
+        ),
+        ("beta_proportion", vec![0.3, 10.0], 0.3, 0.21 / 11.0),
+        // N p and N p (1 − p) (alpha + beta + N) / (alpha + beta + 1), p = alpha / (alpha + beta).
+        (
+            "beta_binomial",
+            vec![12.0, 2.0, 3.0],
+            12.0 * 0.4,
+            12.0 * 0.4 * 0.6 * 17.0 / 6.0,
+        ),
     ];
     for (seed, (name, args, mean, var)) in table.iter().enumerate() {
         let x = draws(name, args, seed as u64);
@@ -158,8 +246,9 @@ fn univariate_samplers_match_their_moments() {
     };
     let t = draws("student_t", &[nu, 0.0, 1.0], 101);
     check_ks("student_t(1.5, 0, 1)", t, t_cdf);
+    von_mises_circular_moments(0.5, 2.0, 102);
     // Every univariate distribution has been sampled above.
-    let covered = table.len() + 1; // + cauchy (student_t appears twice)
+    let covered = table.len() + 2; // + cauchy, von_mises (student_t appears twice)
     assert_eq!(
         covered,
         DistId::ALL.iter().filter(|d| d.is_univariate()).count()

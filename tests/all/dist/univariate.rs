@@ -19,7 +19,7 @@ fn for_each_univariate(check: impl Fn(DistId) -> Vec<String>) {
             failures.extend(check(id));
         }
     }
-    assert_eq!(count, 22, "every univariate distribution is visited");
+    assert_eq!(count, 32, "every univariate distribution is visited");
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
