@@ -146,7 +146,7 @@ impl<'a, T: Copy> View<'a, T> {
 /// `args[0]` is the variate. For `multi_normal*` the variate may be a
 /// matrix whose rows are independent observations (and `mu` a vector or a
 /// matrix of per-row means); `categorical*` takes an int or int array.
-pub trait Multivariate {
+pub trait Multivariate: Sized {
     const SPEC: DistSpec;
 
     /// Summed log density with all normalizing constants, or an error
@@ -154,6 +154,24 @@ pub trait Multivariate {
     /// positive-definite, sizes disagree, ...); the engine treats an error as
     /// a log density of −∞ and reports the message when asked why.
     fn lpdf<T: Scalar>(args: &[View<'_, T>]) -> Result<T, String>;
+
+    /// Whether [`Multivariate::lpdf_gradient`] is hand-written; the engine
+    /// takes the partials from dual numbers (one sweep per entry) otherwise.
+    const HAS_GRADIENT: bool = false;
+
+    /// The log density and its partials with respect to every entry of each
+    /// argument `j` with `grads[j]` present (one per element, overwritten),
+    /// working in `scratch`. The default takes them from dual numbers;
+    /// distributions with [`Multivariate::HAS_GRADIENT`] override it, and
+    /// the tests compare the two.
+    fn lpdf_gradient<T: Scalar>(
+        args: &[View<'_, T>],
+        grads: &mut [Option<&mut [T]>],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, String> {
+        let _ = scratch;
+        super::gradients::gradient_by_duals::<Self, T>(args, grads)
+    }
 
     /// One draw (a vector, or a row-major matrix) given the arguments
     /// (`args` excludes the variate); the size is implied by the arguments.

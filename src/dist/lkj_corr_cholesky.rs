@@ -34,6 +34,17 @@ impl Multivariate for LkjCorrCholesky {
         Ok(lp)
     }
 
+    const HAS_GRADIENT: bool = true;
+
+    fn lpdf_gradient<T: Scalar>(
+        args: &[View<'_, T>],
+        grads: &mut [Option<&mut [T]>],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, String> {
+        let _ = scratch;
+        super::gradients::lkj_corr_cholesky(args, grads)
+    }
+
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
         if args.len() != 2 {
             return Err(

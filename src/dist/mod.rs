@@ -53,6 +53,7 @@ pub mod weibull;
 
 pub mod cumulative;
 mod family;
+pub mod gradients;
 mod kernel;
 mod spec;
 

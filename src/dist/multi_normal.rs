@@ -28,6 +28,16 @@ impl Multivariate for MultiNormal {
         mvn_lpdf(y, mu, &View::matrix(&l, k, k), k)
     }
 
+    const HAS_GRADIENT: bool = true;
+
+    fn lpdf_gradient<T: Scalar>(
+        args: &[View<'_, T>],
+        grads: &mut [Option<&mut [T]>],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, String> {
+        super::gradients::multi_normal(args, grads, scratch)
+    }
+
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
         let (mu, sigma) = (&args[0], &args[1]);
         let k = square_size(sigma, "Sigma")?;

@@ -28,6 +28,16 @@ impl Multivariate for MultiNormalCholesky {
         mvn_lpdf(y, mu, l, k)
     }
 
+    const HAS_GRADIENT: bool = true;
+
+    fn lpdf_gradient<T: Scalar>(
+        args: &[View<'_, T>],
+        grads: &mut [Option<&mut [T]>],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, String> {
+        super::gradients::multi_normal_cholesky(args, grads, scratch)
+    }
+
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
         let (mu, l) = (&args[0], &args[1]);
         let k = square_size(l, "L")?;

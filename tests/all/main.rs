@@ -23,6 +23,7 @@ mod infer_mixture;
 mod infer_scale;
 mod infer_targets;
 mod int_matrix;
+mod matrix_adjoints;
 mod output;
 mod paper;
 mod plot;

@@ -15,6 +15,7 @@
 //! - `operators` — arithmetic and comparisons with broadcasting, element-wise functions;
 //! - `functions` — the other built-in functions, by family;
 //! - `distributions` — distribution calls (vectorized densities and samplers);
+//! - `multivariate` — multivariate densities with hand-written partials;
 //! - `params` — from unconstrained coordinates to constrained parameters;
 //! - `generate` — the statements that produce per-draw quantities.
 //!
@@ -30,6 +31,7 @@ mod generate;
 mod indexing;
 mod loops;
 mod messages;
+mod multivariate;
 mod operators;
 mod params;
 mod statements;

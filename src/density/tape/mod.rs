@@ -11,6 +11,7 @@
 //! Every buffer is cleared, never freed, between evaluations: once warm, an
 //! evaluation allocates nothing.
 
+mod matrix;
 mod reverse;
 
 use crate::density::value::{ConstRef, TapeRef};
@@ -83,6 +84,8 @@ pub enum Node {
         n_inputs: u32,
         jac: u32,
     },
+    /// `l = cholesky(a)` for an `n × n` matrix `a` (its lower triangle).
+    Cholesky { a: TapeRef, l: TapeRef, n: u32 },
 }
 
 /// Values, adjoints, partials and nodes of one evaluation.

@@ -38,6 +38,7 @@ impl<T: Scalar> Tape<T> {
                     n_inputs,
                     jac,
                 } => self.dense_reverse(out, inputs, n_inputs, jac),
+                Node::Cholesky { a, l, n } => self.cholesky_reverse(a, l, n as usize),
             }
         }
     }
