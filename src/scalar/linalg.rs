@@ -179,6 +179,67 @@ pub fn solve_lower_rows<T: Scalar>(l: &[T], b: &mut [T], n: usize) {
     }
 }
 
+/// Replaces the square `a` by its LU factorisation with partial pivoting
+/// (unit lower factor below the diagonal, upper factor on and above it);
+/// `perm[i]` is the original row now at row `i`. Returns the sign of the
+/// permutation, or the column (0-based) where every remaining pivot is
+/// exactly zero (a singular matrix).
+pub fn lu_in_place<S: Scalar>(a: &mut [S], perm: &mut [usize], n: usize) -> Result<f64, usize> {
+    let mut sign = 1.0;
+    for (i, p) in perm.iter_mut().enumerate().take(n) {
+        *p = i;
+    }
+    for j in 0..n {
+        let mut best = j;
+        for i in j + 1..n {
+            if a[i * n + j].re().abs() > a[best * n + j].re().abs() {
+                best = i;
+            }
+        }
+        if a[best * n + j].re() == 0.0 || !a[best * n + j].re().is_finite() {
+            return Err(j);
+        }
+        if best != j {
+            for k in 0..n {
+                a.swap(j * n + k, best * n + k);
+            }
+            perm.swap(j, best);
+            sign = -sign;
+        }
+        let pivot = a[j * n + j].recip();
+        for i in j + 1..n {
+            let f = a[i * n + j] * pivot;
+            a[i * n + j] = f;
+            for k in j + 1..n {
+                let u = a[j * n + k];
+                a[i * n + k] -= f * u;
+            }
+        }
+    }
+    Ok(sign)
+}
+
+/// Writes A⁻¹ into `inv` from the factorisation of [`lu_in_place`]:
+/// column by column, L y = P e_j, then U x = y.
+pub fn lu_inverse<S: Scalar>(lu: &[S], perm: &[usize], inv: &mut [S], n: usize) {
+    for j in 0..n {
+        for i in 0..n {
+            let mut s = if perm[i] == j { S::one() } else { S::zero() };
+            for k in 0..i {
+                s -= lu[i * n + k] * inv[k * n + j];
+            }
+            inv[i * n + j] = s;
+        }
+        for i in (0..n).rev() {
+            let mut s = inv[i * n + j];
+            for k in i + 1..n {
+                s -= lu[i * n + k] * inv[k * n + j];
+            }
+            inv[i * n + j] = s / lu[i * n + i];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +305,26 @@ mod tests {
             assert!((b[k] - x[k]).abs() < 1e-14, "{b:?}");
             assert!((c[k] - x[k]).abs() < 1e-14, "{c:?}");
         }
+    }
+
+    #[test]
+    fn lu_inverts_and_signs_the_determinant() {
+        let a: [f64; 9] = [0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 3.0, 0.5, 2.0];
+        let mut lu = a;
+        let mut perm = [0; 3];
+        let sign = lu_in_place(&mut lu, &mut perm, 3).unwrap();
+        let det: f64 = sign * (0..3).map(|i| lu[i * 3 + i]).product::<f64>();
+        // Expansion along the first row: 0 - 2 (2 - 0) + 1 (0.5 - 3).
+        assert!((det - (-6.5)).abs() < 1e-12, "{det}");
+        let mut inv = [0.0f64; 9];
+        lu_inverse(&lu, &perm, &mut inv, 3);
+        for i in 0..3 {
+            for j in 0..3 {
+                let s: f64 = (0..3).map(|k| a[i * 3 + k] * inv[k * 3 + j]).sum();
+                assert!((s - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+        let mut singular = [1.0, 2.0, 2.0, 4.0];
+        assert_eq!(lu_in_place(&mut singular, &mut perm[..2], 2), Err(1));
     }
 }

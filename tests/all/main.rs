@@ -24,6 +24,7 @@ mod infer_scale;
 mod infer_targets;
 mod int_matrix;
 mod matrix_adjoints;
+mod matrix_functions;
 mod output;
 mod paper;
 mod plot;

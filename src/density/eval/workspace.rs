@@ -74,6 +74,10 @@ pub struct Workspace<T: Scalar> {
     pub scalar_buffer: Vec<T>,
     /// Working memory of matrix functions and multivariate gradients.
     pub matrix_scratch: Vec<T>,
+    /// Row permutations of LU factorisations.
+    pub pivots: Vec<usize>,
+    /// Flat positions of gathers built during evaluation.
+    pub positions: Vec<usize>,
     pub real_buffer: Vec<f64>,
     /// Add the log-Jacobians of the parameter transforms (the density on
     /// unconstrained coordinates); off for the density of constrained values.
@@ -98,6 +102,8 @@ impl<T: Scalar> Workspace<T> {
             dual_buffer: Vec::new(),
             scalar_buffer: Vec::new(),
             matrix_scratch: Vec::new(),
+            pivots: Vec::new(),
+            positions: Vec::new(),
             real_buffer: Vec::new(),
             jacobian: true,
         }

@@ -9,7 +9,7 @@
 use super::Tape;
 use crate::density::value::TapeRef;
 use crate::scalar::Scalar;
-use crate::scalar::linalg::cholesky_adjoint;
+use crate::scalar::linalg::{cholesky_adjoint, solve_lower_rows, solve_upper_transposed_rows};
 
 impl<T: Scalar> Tape<T> {
     /// `l = cholesky(a)`, both `n × n`: adds Ā (lower triangle) from L̄.
@@ -25,6 +25,78 @@ impl<T: Scalar> Tape<T> {
             &mut self.tmp_a,
             &mut self.tmp_b,
         );
+    }
+
+    /// `x = L⁻¹ b`: from L dx = db − dL x, b̄ = L⁻ᵀ x̄ and L̄ = −b̄ xᵀ;
+    /// transposed, `x = L⁻ᵀ b`: b̄ = L⁻¹ x̄ and L̄ = −x b̄ᵀ (lower triangles).
+    pub(super) fn tri_solve_reverse(
+        &mut self,
+        l: usize,
+        b: usize,
+        x: TapeRef,
+        n: usize,
+        transposed: bool,
+    ) {
+        let len = x.len as usize;
+        let m = if n == 0 { 0 } else { len / n };
+        let mut bbar = std::mem::take(&mut self.tmp_a);
+        bbar.clear();
+        bbar.extend_from_slice(&self.adj[x.range()]);
+        let lv = &self.vals[l..l + n * n];
+        if transposed {
+            solve_lower_rows(lv, &mut bbar, n);
+        } else {
+            solve_upper_transposed_rows(lv, &mut bbar, n);
+        }
+        for (a, &g) in self.adj[b..b + len].iter_mut().zip(&bbar) {
+            *a += g;
+        }
+        let xv = &self.vals[x.range()];
+        for i in 0..n {
+            for j in 0..=i {
+                let (p, q) = if transposed {
+                    (&xv[i * m..(i + 1) * m], &bbar[j * m..(j + 1) * m])
+                } else {
+                    (&bbar[i * m..(i + 1) * m], &xv[j * m..(j + 1) * m])
+                };
+                let s = p.iter().zip(q).fold(T::zero(), |s, (&u, &v)| s + u * v);
+                self.adj[l + i * n + j] -= s;
+            }
+        }
+        self.tmp_a = bbar;
+    }
+
+    /// `x = a⁻¹`: dx = −x da x, so ā = −xᵀ x̄ xᵀ.
+    pub(super) fn inverse_reverse(&mut self, a: TapeRef, x: TapeRef, n: usize) {
+        let mut t = std::mem::take(&mut self.tmp_a);
+        t.clear();
+        t.resize(n * n, T::zero());
+        let xv = &self.vals[x.range()];
+        let xbar = &self.adj[x.range()];
+        // t = xᵀ x̄: t_ij = Σ_k x_ki x̄_kj.
+        for k in 0..n {
+            for i in 0..n {
+                let xki = xv[k * n + i];
+                for (tv, &g) in t[i * n..(i + 1) * n]
+                    .iter_mut()
+                    .zip(&xbar[k * n..(k + 1) * n])
+                {
+                    *tv += xki * g;
+                }
+            }
+        }
+        // ā_ij −= Σ_k t_ik x_jk.
+        let a0 = a.off as usize;
+        for i in 0..n {
+            for j in 0..n {
+                let s = t[i * n..(i + 1) * n]
+                    .iter()
+                    .zip(&xv[j * n..(j + 1) * n])
+                    .fold(T::zero(), |s, (&u, &v)| s + u * v);
+                self.adj[a0 + i * n + j] -= s;
+            }
+        }
+        self.tmp_a = t;
     }
 }
 

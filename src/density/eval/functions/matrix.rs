@@ -74,41 +74,33 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     pub(in crate::density::eval) fn cholesky(&mut self, m: Value, span: Span) -> EvalResult<Value> {
+        self.cholesky_named(m, "cholesky_decompose", span)
+    }
+
+    /// The lower Cholesky factor of a symmetric positive-definite matrix;
+    /// `name` is the function named in messages.
+    pub(in crate::density::eval) fn cholesky_named(
+        &mut self,
+        m: Value,
+        name: &str,
+        span: Span,
+    ) -> EvalResult<Value> {
         let n = match m.dims() {
             Dims::Matrix(r, c) if r == c => r,
             d => {
                 return Err(EvalError::fatal(
                     span,
-                    format!("cholesky_decompose needs a square matrix, found {d}"),
+                    format!("{name} needs a square matrix, found {d}"),
                 ));
             }
         };
         let m = self.promote(m);
-        for i in 0..n {
-            for j in 0..i {
-                let (a, b) = (
-                    self.element_f64(m, i * n + j),
-                    self.element_f64(m, j * n + i),
-                );
-                if (a - b).abs() > 1e-8 * (1.0 + a.abs().max(b.abs())) {
-                    return Err(EvalError::reject(
-                        span,
-                        format!(
-                            "cholesky_decompose: the matrix is not symmetric (entry [{},{}] = {a}, entry [{},{}] = {b})",
-                            i + 1,
-                            j + 1,
-                            j + 1,
-                            i + 1
-                        ),
-                    ));
-                }
-            }
-        }
+        self.check_symmetric(m, n, name, span)?;
         if !m.is_var() {
             let a: Vec<f64> = (0..n * n).map(|k| self.element_f64(m, k)).collect();
             let mut l = vec![0.0; n * n];
             cholesky_lower(&a, &mut l, n)
-                .map_err(|e| EvalError::reject(span, not_positive_definite(e)))?;
+                .map_err(|e| EvalError::reject(span, not_positive_definite(name, e)))?;
             let out = self.scratch(n * n);
             self.workspace.scratch[out.range()].copy_from_slice(&l);
             return Ok(Value::Mat(out, n as u32, n as u32));
@@ -118,7 +110,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         let vals = &mut self.workspace.tape.vals;
         vals.copy_within(r.range(), out.off as usize);
         cholesky_in_place(&mut vals[out.range()], n)
-            .map_err(|e| EvalError::reject(span, not_positive_definite(e)))?;
+            .map_err(|e| EvalError::reject(span, not_positive_definite(name, e)))?;
         self.workspace.tape.node(Node::Cholesky {
             a: r,
             l: out,
@@ -129,9 +121,9 @@ impl<T: Scalar> Evaluator<'_, T> {
 }
 
 /// The message of a failed `cholesky_decompose`.
-fn not_positive_definite(e: NotPositiveDefinite) -> String {
+fn not_positive_definite(name: &str, e: NotPositiveDefinite) -> String {
     format!(
-        "cholesky_decompose: the matrix is not positive-definite (pivot {} is {})",
+        "{name}: the matrix is not positive-definite (pivot {} is {})",
         e.pivot + 1,
         e.value
     )
