@@ -46,8 +46,9 @@ pub(crate) fn mvn_cholesky_gradient<T: Scalar>(
     let mut sum_sq = T::zero();
     for r in 0..n {
         let mr = if m == 1 { 0 } else { r * k };
-        for i in 0..k {
-            z[i] = y.data[r * k + i] - mu.data[mr + i];
+        let (yr, mur) = (&y.data[r * k..(r + 1) * k], &mu.data[mr..mr + k]);
+        for ((zi, &yi), &mi) in z.iter_mut().zip(yr).zip(mur) {
+            *zi = yi - mi;
         }
         solve_lower(l, z, k);
         w.copy_from_slice(z);

@@ -38,7 +38,7 @@ impl<T: Scalar> Tape<T> {
         transposed: bool,
     ) {
         let len = x.len as usize;
-        let m = if n == 0 { 0 } else { len / n };
+        let m = len.checked_div(n).unwrap_or(0);
         let mut bbar = std::mem::take(&mut self.tmp_a);
         bbar.clear();
         bbar.extend_from_slice(&self.adj[x.range()]);

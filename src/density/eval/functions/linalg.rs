@@ -295,8 +295,12 @@ impl<T: Scalar> Evaluator<'_, T> {
             Err(msg) => Err(EvalError::reject(span, msg)),
             Ok(()) if !m.is_var() => {
                 let out = self.scratch(n * n);
-                for k in 0..n * n {
-                    self.workspace.scratch[out.off as usize + k] = inv[k].re();
+                let o = out.off as usize;
+                for (dst, v) in self.workspace.scratch[o..o + n * n]
+                    .iter_mut()
+                    .zip(inv.iter())
+                {
+                    *dst = v.re();
                 }
                 Ok(Value::Mat(out, n as u32, n as u32))
             }

@@ -77,7 +77,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let left = self.elem_mul(a[0], rows, span)?;
                 self.elem_mul(left, cols, span)
             }
-            Builtin::ToMatrix => self.to_matrix(a, span),
+            Builtin::ToMatrix => self.reshape_column_major(a, span),
             Builtin::ToMatrixArray => Ok(self.promote(a[0])),
             Builtin::AppendCol => self.append_col(a[0], a[1], span),
             _ => Err(not_here(f, span)),
@@ -139,7 +139,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     /// `to_matrix(v, m, n)`: filled column by column, as Stan.
-    fn to_matrix(&mut self, a: &[Value], span: Span) -> EvalResult<Value> {
+    fn reshape_column_major(&mut self, a: &[Value], span: Span) -> EvalResult<Value> {
         let v = self.promote(a[0]);
         let (m, n) = (self.int_of(a[1], span)?, self.int_of(a[2], span)?);
         if m < 0 || n < 0 || (m * n) as usize != v.len() {
