@@ -126,3 +126,22 @@ fn a_gaussian_process_has_exact_first_and_second_derivatives() {
     assert_gradient_matches_differences(&cm, &x, 1e-6);
     assert_hessian_vector_matches_differences(&cm, &x, &[0.5, -1.0, 0.8], 1e-5);
 }
+
+const MULTIVARIATE: &str = "data y: real[4, 3]\nparam B: real[3, 3]\nparam mu: real[3]\n\
+param L: corr_cholesky[3]\nparam eta: real<lower=0>\n\
+let Sigma = add_diag(tcrossprod(B), 1.0)\n\
+y ~ multi_normal(mu, Sigma)\n\
+y ~ multi_normal_cholesky(mu, diag_pre_multiply([1.5, 0.7, 1.1], L))\n\
+L ~ lkj_corr_cholesky(eta)\neta ~ gamma(2, 1)\n";
+
+#[test]
+fn multivariate_densities_of_parameters_have_exact_first_and_second_derivatives() {
+    let json = r#"{"y": [[0.3, -0.5, 0.8], [1.2, 0.1, -0.9], [-0.4, 0.6, 0.2], [0.5, 1.1, -0.3]]}"#;
+    let cm = compile(MULTIVARIATE, json);
+    for phase in [0.2, 1.9] {
+        let x = spread(cm.dim(), phase);
+        assert_gradient_matches_differences(&cm, &x, 1e-6);
+        let v = spread(cm.dim(), phase + 1.1);
+        assert_hessian_vector_matches_differences(&cm, &x, &v, 1e-5);
+    }
+}
