@@ -157,6 +157,31 @@ builtins! {
     SortIndicesAsc => "sort_indices_asc", 1, "sort_indices_asc(v): vector|int[] -> int[]", "the indices that put v in increasing order (ties by index)";
     SortIndicesDesc => "sort_indices_desc", 1, "sort_indices_desc(v): vector|int[] -> int[]", "the indices that put v in decreasing order (ties by index)";
     Rank => "rank", 2, "rank(v, s): vector|int[], int -> int", "the number of elements of v less than v[s]";
+    // ---- linear algebra (matrix nodes with matrix adjoints)
+    MdivideLeftTriLow => "mdivide_left_tri_low", 2, "mdivide_left_tri_low(L, b): matrix, vector|matrix -> same as b", "L \\ b for lower-triangular L (only its lower triangle is read)";
+    MdivideRightTriLow => "mdivide_right_tri_low", 2, "mdivide_right_tri_low(b, L): vector|matrix, matrix -> same as b", "b / L, that is b L^-1, for lower-triangular L (a vector is read as a row)";
+    MdivideLeftSpd => "mdivide_left_spd", 2, "mdivide_left_spd(A, b): matrix, vector|matrix -> same as b", "A \\ b for symmetric positive-definite A, through its Cholesky factor";
+    LogDeterminant => "log_determinant", 1, "log_determinant(m): matrix -> real", "log of the absolute value of the determinant";
+    Determinant => "determinant", 1, "determinant(m): matrix -> real", "determinant of a square matrix";
+    Inverse => "inverse", 1, "inverse(m): matrix -> matrix", "inverse of a square matrix";
+    InverseSpd => "inverse_spd", 1, "inverse_spd(m): matrix -> matrix", "inverse of a symmetric positive-definite matrix";
+    QuadForm => "quad_form", 2, "quad_form(A, B): matrix, vector -> real; matrix, matrix -> matrix", "B' A B";
+    QuadFormDiag => "quad_form_diag", 2, "quad_form_diag(m, v): matrix, vector -> matrix", "diag_matrix(v) * m * diag_matrix(v)";
+    Trace => "trace", 1, "trace(m): matrix -> real", "sum of the diagonal";
+    Crossprod => "crossprod", 1, "crossprod(m): matrix -> matrix", "m' m";
+    Tcrossprod => "tcrossprod", 1, "tcrossprod(m): matrix -> matrix", "m m'";
+    AddDiag => "add_diag", 2, "add_diag(m, d): matrix, real|vector -> matrix", "m with d added to its diagonal";
+    Diagonal => "diagonal", 1, "diagonal(m): matrix -> vector", "the diagonal of a matrix";
+    IdentityMatrix => "identity_matrix", 1, "identity_matrix(n): int -> matrix", "the n-by-n identity matrix";
+    ToMatrix => "to_matrix", 3, "to_matrix(v, m, n): vector|int[], int, int -> matrix", "the m-by-n matrix filled column by column from v (as Stan)";
+    ToMatrixArray => "to_matrix", 1, "to_matrix(a): matrix -> matrix", "a two-dimensional array as a matrix (the same values)";
+    AppendCol => "append_col", 2, "append_col(a, b): vector|matrix, vector|matrix -> matrix", "columns of a followed by columns of b (a vector is one column)";
+    // ---- Gaussian-process kernels (one array node; Stan's parameterisations)
+    GpExpQuadCov => "gp_exp_quad_cov", 3, "gp_exp_quad_cov(x, alpha, rho): vector, real, real -> matrix", "alpha^2 exp(-d^2 / (2 rho^2)) for the distances d between the points x";
+    CovExpQuad => "cov_exp_quad", 3, "cov_exp_quad(x, alpha, rho): vector, real, real -> matrix", "Stan's older name for gp_exp_quad_cov";
+    GpMatern32Cov => "gp_matern32_cov", 3, "gp_matern32_cov(x, alpha, rho): vector, real, real -> matrix", "alpha^2 (1 + sqrt(3) d / rho) exp(-sqrt(3) d / rho)";
+    GpMatern52Cov => "gp_matern52_cov", 3, "gp_matern52_cov(x, alpha, rho): vector, real, real -> matrix", "alpha^2 (1 + sqrt(5) d / rho + 5 d^2 / (3 rho^2)) exp(-sqrt(5) d / rho)";
+    GpPeriodicCov => "gp_periodic_cov", 4, "gp_periodic_cov(x, alpha, rho, p): vector, real, real, real -> matrix", "alpha^2 exp(-2 sin^2(pi d / p) / rho^2)";
 }
 
 impl Builtin {

@@ -95,6 +95,38 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
         }
         (B::DiagMatrix, [t]) if vec_like(*t) => Some(Matrix),
         (B::DiagPreMultiply, [t, Matrix]) if vec_like(*t) => Some(Matrix),
+        // ---- linear algebra
+        (B::MdivideLeftTriLow | B::MdivideLeftSpd, [Matrix, Matrix]) => Some(Matrix),
+        (B::MdivideLeftTriLow | B::MdivideLeftSpd, [Matrix, t]) if vec_like(*t) => Some(Vector),
+        (B::MdivideRightTriLow, [Matrix, Matrix]) => Some(Matrix),
+        (B::MdivideRightTriLow, [t, Matrix]) if vec_like(*t) => Some(Vector),
+        (B::LogDeterminant | B::Determinant | B::Trace, [Matrix]) => Some(Real),
+        (
+            B::Inverse | B::InverseSpd | B::Crossprod | B::Tcrossprod | B::ToMatrixArray,
+            [Matrix],
+        ) => Some(Matrix),
+        (B::QuadForm, [Matrix, Matrix]) => Some(Matrix),
+        (B::QuadForm, [Matrix, t]) if vec_like(*t) => Some(Real),
+        (B::QuadFormDiag, [Matrix, t]) if vec_like(*t) => Some(Matrix),
+        (B::AddDiag, [Matrix, t]) if real_or_vec(*t) => Some(Matrix),
+        (B::Diagonal, [Matrix]) => Some(Vector),
+        (B::IdentityMatrix, [Int]) => Some(Matrix),
+        (B::ToMatrix, [t, Int, Int]) if vec_like(*t) || *t == Matrix => Some(Matrix),
+        (B::AppendCol, [a, c])
+            if (vec_like(*a) || *a == Matrix) && (vec_like(*c) || *c == Matrix) =>
+        {
+            Some(Matrix)
+        }
+        (B::GpExpQuadCov | B::CovExpQuad | B::GpMatern32Cov | B::GpMatern52Cov, [t, a, c])
+            if vec_like(*t) && a.is_scalar() && c.is_scalar() =>
+        {
+            Some(Matrix)
+        }
+        (B::GpPeriodicCov, [t, a, c, p])
+            if vec_like(*t) && a.is_scalar() && c.is_scalar() && p.is_scalar() =>
+        {
+            Some(Matrix)
+        }
         _ => None,
     }
 }
@@ -131,6 +163,30 @@ pub(super) fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
         B::DiagPreMultiply | B::CholeskyDecompose | B::MultiplyLowerTriSelfTranspose => {
             args[args.len() - 1].dims
         }
+        B::MdivideLeftTriLow | B::MdivideLeftSpd => args[1].dims,
+        B::MdivideRightTriLow
+        | B::Inverse
+        | B::InverseSpd
+        | B::AddDiag
+        | B::QuadFormDiag
+        | B::ToMatrixArray => args[0].dims,
+        B::Diagonal => Dims::vector(args[0].dims.rows),
+        B::Crossprod => Dims {
+            rows: args[0].dims.cols,
+            cols: args[0].dims.cols,
+        },
+        B::Tcrossprod => Dims {
+            rows: args[0].dims.rows,
+            cols: args[0].dims.rows,
+        },
+        B::GpExpQuadCov
+        | B::CovExpQuad
+        | B::GpMatern32Cov
+        | B::GpMatern52Cov
+        | B::GpPeriodicCov => Dims {
+            rows: args[0].dims.rows,
+            cols: args[0].dims.rows,
+        },
         _ => Dims::UNKNOWN,
     }
 }
@@ -145,6 +201,7 @@ mod tests {
         let samples = [Int, Real, IntArray, Vector, Matrix];
         for b in Builtin::ALL {
             let found = match b.arity() {
+                4 => builtin_type(*b, &[Vector, Real, Real, Real]).is_some(),
                 0 => builtin_type(*b, &[]).is_some(),
                 1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
                 2 => samples.iter().any(|a| {
@@ -157,6 +214,7 @@ mod tests {
                     [Vector, Int, Int],
                     [Int, Real, Real],
                     [Real; 3],
+                    [Vector, Real, Real],
                 ]
                 .iter()
                 .any(|a| builtin_type(*b, a).is_some()),

@@ -6,6 +6,7 @@
 use super::{Arg, DistSpec};
 use crate::random::VRng;
 use crate::scalar::Scalar;
+use num_dual::Dual;
 
 /// A distribution of one scalar variate with scalar arguments.
 ///
@@ -146,7 +147,7 @@ impl<'a, T: Copy> View<'a, T> {
 /// `args[0]` is the variate. For `multi_normal*` the variate may be a
 /// matrix whose rows are independent observations (and `mu` a vector or a
 /// matrix of per-row means); `categorical*` takes an int or int array.
-pub trait Multivariate {
+pub trait Multivariate: Sized {
     const SPEC: DistSpec;
 
     /// Summed log density with all normalizing constants, or an error
@@ -154,6 +155,24 @@ pub trait Multivariate {
     /// positive-definite, sizes disagree, ...); the engine treats an error as
     /// a log density of −∞ and reports the message when asked why.
     fn lpdf<T: Scalar>(args: &[View<'_, T>]) -> Result<T, String>;
+
+    /// Whether [`Multivariate::lpdf_gradient`] is hand-written; the engine
+    /// takes the partials from dual numbers (one sweep per entry) otherwise.
+    const HAS_GRADIENT: bool = false;
+
+    /// The log density and its partials with respect to every entry of each
+    /// argument `j` with `grads[j]` present (one per element, overwritten),
+    /// working in `scratch`. The default takes them from dual numbers;
+    /// distributions with [`Multivariate::HAS_GRADIENT`] override it, and
+    /// the tests compare the two.
+    fn lpdf_gradient<T: Scalar>(
+        args: &[View<'_, T>],
+        grads: &mut [Option<&mut [T]>],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, String> {
+        let _ = scratch;
+        gradient_by_duals::<Self, T>(args, grads)
+    }
 
     /// One draw (a vector, or a row-major matrix) given the arguments
     /// (`args` excludes the variate); the size is implied by the arguments.
@@ -170,4 +189,34 @@ pub trait UnivariateVisitor {
 pub trait MultivariateVisitor {
     type Output;
     fn visit<D: Multivariate>(self) -> Self::Output;
+}
+
+/// The partials of `D`'s log density by forward dual sweeps, one per
+/// entry of each argument that asks for them: the reference the
+/// hand-written gradients are tested against.
+pub fn gradient_by_duals<D: Multivariate, T: Scalar>(
+    args: &[View<'_, T>],
+    grads: &mut [Option<&mut [T]>],
+) -> Result<T, String> {
+    let mut dual: Vec<Vec<Dual<T>>> = args
+        .iter()
+        .map(|a| a.data.iter().map(|&x| Dual::from_re(x)).collect())
+        .collect();
+    let value = D::lpdf(args)?;
+    for j in 0..args.len() {
+        let Some(d) = grads[j].as_deref_mut() else {
+            continue;
+        };
+        for e in 0..args[j].len() {
+            dual[j][e].eps = T::one();
+            let views: Vec<View<'_, Dual<T>>> = dual
+                .iter()
+                .zip(args)
+                .map(|(v, a)| View::matrix(v, a.rows, a.cols))
+                .collect();
+            d[e] = D::lpdf(&views)?.eps;
+            dual[j][e].eps = T::zero();
+        }
+    }
+    Ok(value)
 }

@@ -5,6 +5,7 @@ use super::multi_normal_cholesky::{check_cholesky_factor, square_size};
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Multivariate, View};
 use crate::random::VRng;
 use crate::scalar::{Scalar, lbeta};
+use num_dual::Dual;
 use std::f64::consts::LN_2;
 
 pub struct LkjCorrCholesky;
@@ -32,6 +33,17 @@ impl Multivariate for LkjCorrCholesky {
             lp += (eta * 2.0 + (k - i) as f64 - 3.0) * l.at(i, i).ln();
         }
         Ok(lp)
+    }
+
+    const HAS_GRADIENT: bool = true;
+
+    fn lpdf_gradient<T: Scalar>(
+        args: &[View<'_, T>],
+        grads: &mut [Option<&mut [T]>],
+        scratch: &mut Vec<T>,
+    ) -> Result<T, String> {
+        let _ = scratch;
+        lkj_corr_cholesky_gradient(args, grads)
     }
 
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String> {
@@ -108,4 +120,42 @@ pub fn check_corr_cholesky<T: Scalar>(l: &View<'_, T>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `lkj_corr_cholesky(L | eta)` with partials: O(K).
+fn lkj_corr_cholesky_gradient<T: Scalar>(
+    args: &[View<'_, T>],
+    grads: &mut [Option<&mut [T]>],
+) -> Result<T, String> {
+    let (l, eta_view) = (&args[0], &args[1]);
+    let k = square_size(l, "L")?;
+    if eta_view.len() != 1 {
+        return Err(format!(
+            "expected a scalar argument, got {} elements",
+            eta_view.len()
+        ));
+    }
+    let eta = eta_view.data[0];
+    check_corr_cholesky(l)?;
+    let normalizer = log_normalizer(k, Dual::new(eta, T::one()));
+    let mut lp = -normalizer.re;
+    let mut deta = -normalizer.eps;
+    let (dl, rest) = grads.split_at_mut(1);
+    if let Some(d) = dl[0].as_deref_mut() {
+        d.iter_mut().for_each(|x| *x = T::zero());
+    }
+    for i in 1..k {
+        let lii = l.at(i, i);
+        let c = eta * 2.0 + (k - i) as f64 - 3.0;
+        let log_lii = lii.ln();
+        lp += c * log_lii;
+        deta += log_lii * 2.0;
+        if let Some(d) = dl[0].as_deref_mut() {
+            d[i * k + i] = c / lii;
+        }
+    }
+    if let Some(d) = rest[0].as_deref_mut() {
+        d[0] = deta;
+    }
+    Ok(lp)
 }

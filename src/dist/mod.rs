@@ -76,7 +76,9 @@ mod kernel;
 mod spec;
 
 pub use cumulative::Cumulative;
-pub use family::{Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor, View};
+pub use family::{
+    Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor, View, gradient_by_duals,
+};
 pub use kernel::{Arg, broadcast_len};
 pub(crate) use kernel::{
     Broadcast, DataBroadcast, DataElements, Elements, Reader, Sink, draw, lfactorial, open01,

@@ -26,6 +26,8 @@ mod infer_targets;
 mod int_matrix;
 mod matrix_variates;
 mod orderings;
+mod matrix_adjoints;
+mod matrix_functions;
 mod output;
 mod paper;
 mod plot;

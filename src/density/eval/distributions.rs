@@ -343,6 +343,9 @@ impl<T: Scalar> Evaluator<'_, T> {
     ) -> EvalResult<Value> {
         let spec = &D::SPEC;
         self.check_domains(spec.name, vals, |j| arg_spec(spec, j), span)?;
+        if let Some(v) = self.multivariate_with_gradient::<D>(vals, span)? {
+            return Ok(v);
+        }
         let shape = Self::views_dims(vals);
         let any_var = vals.iter().any(Value::is_var);
         if !any_var {

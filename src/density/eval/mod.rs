@@ -15,6 +15,7 @@
 //! - `operators` — arithmetic and comparisons with broadcasting, element-wise functions;
 //! - `functions` — the other built-in functions, by family;
 //! - `distributions` — distribution calls (vectorized densities and samplers);
+//! - `multivariate` — multivariate densities with hand-written partials;
 //! - `params` — from unconstrained coordinates to constrained parameters;
 //! - `generate` — the statements that produce per-draw quantities.
 //!
@@ -31,6 +32,7 @@ mod indexing;
 mod loops;
 mod messages;
 mod multivariate_partials;
+mod multivariate;
 mod operators;
 mod params;
 mod statements;

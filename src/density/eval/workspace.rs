@@ -72,7 +72,12 @@ pub struct Workspace<T: Scalar> {
     /// Buffers for dual-number partials of multivariate nodes.
     pub dual_buffer: Vec<Dual<T>>,
     pub scalar_buffer: Vec<T>,
-    pub scalar_buffer2: Vec<T>,
+    /// Working memory of matrix functions and multivariate gradients.
+    pub matrix_scratch: Vec<T>,
+    /// Row permutations of LU factorisations.
+    pub pivots: Vec<usize>,
+    /// Flat positions of gathers built during evaluation.
+    pub positions: Vec<usize>,
     pub real_buffer: Vec<f64>,
     /// Add the log-Jacobians of the parameter transforms (the density on
     /// unconstrained coordinates); off for the density of constrained values.
@@ -96,7 +101,9 @@ impl<T: Scalar> Workspace<T> {
             rng: None,
             dual_buffer: Vec::new(),
             scalar_buffer: Vec::new(),
-            scalar_buffer2: Vec::new(),
+            matrix_scratch: Vec::new(),
+            pivots: Vec::new(),
+            positions: Vec::new(),
             real_buffer: Vec::new(),
             jacobian: true,
         }

@@ -11,6 +11,7 @@
 //! Every buffer is cleared, never freed, between evaluations: once warm, an
 //! evaluation allocates nothing.
 
+mod matrix;
 mod reverse;
 
 use crate::density::value::{ConstRef, TapeRef};
@@ -83,6 +84,19 @@ pub enum Node {
         n_inputs: u32,
         jac: u32,
     },
+    /// `l = cholesky(a)` for an `n × n` matrix `a` (its lower triangle).
+    Cholesky { a: TapeRef, l: TapeRef, n: u32 },
+    /// `x = L⁻¹ b` (or `L⁻ᵀ b` when `transposed`) for the lower triangle of
+    /// the `n × n` matrix at slot `l` and the `n × (x.len / n)` matrix at `b`.
+    TriSolve {
+        l: u32,
+        b: u32,
+        x: TapeRef,
+        n: u32,
+        transposed: bool,
+    },
+    /// `x = a⁻¹` for an `n × n` matrix.
+    Inverse { a: TapeRef, x: TapeRef, n: u32 },
 }
 
 /// Values, adjoints, partials and nodes of one evaluation.

@@ -38,6 +38,15 @@ impl<T: Scalar> Tape<T> {
                     n_inputs,
                     jac,
                 } => self.dense_reverse(out, inputs, n_inputs, jac),
+                Node::Cholesky { a, l, n } => self.cholesky_reverse(a, l, n as usize),
+                Node::TriSolve {
+                    l,
+                    b,
+                    x,
+                    n,
+                    transposed,
+                } => self.tri_solve_reverse(l as usize, b as usize, x, n as usize, transposed),
+                Node::Inverse { a, x, n } => self.inverse_reverse(a, x, n as usize),
             }
         }
     }

@@ -357,3 +357,81 @@ fn lkj_errors_and_derivative() {
     assert!((g - fd).abs() < 1e-7 * fd.abs().max(1.0), "{g} vs {fd}");
     assert_eq!(lkj(&[1.0], 1, 3.0), 0.0);
 }
+
+// ---- hand-written gradients against dual numbers
+
+fn uniform_values(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = vippl::random::stream(seed, &[n as u64]);
+    (0..n)
+        .map(|_| rand::RngExt::random::<f64>(&mut rng) * 2.0 - 1.0)
+        .collect()
+}
+
+/// B Bᵀ + k I for a random B, and its lower Cholesky factor.
+fn spd(k: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let b = uniform_values(k * k, seed);
+    let mut a = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..k {
+            a[i * k + j] = (0..k).map(|q| b[i * k + q] * b[j * k + q]).sum();
+        }
+        a[i * k + i] += k as f64;
+    }
+    let mut l = vec![0.0; k * k];
+    vippl::scalar::linalg::cholesky_lower(&a, &mut l, k).unwrap();
+    (a, l)
+}
+
+/// Compares `D`'s hand-written partials with the dual-number ones.
+fn compare<D: Multivariate>(args: &[View<'_, f64>]) {
+    let mut hand: Vec<Vec<f64>> = args.iter().map(|a| vec![0.0; a.len()]).collect();
+    let mut duals = hand.clone();
+    let mut g: Vec<Option<&mut [f64]>> = hand.iter_mut().map(|v| Some(&mut v[..])).collect();
+    let mut scratch = Vec::new();
+    let v1 = D::lpdf_gradient(args, &mut g, &mut scratch).unwrap();
+    let mut g: Vec<Option<&mut [f64]>> = duals.iter_mut().map(|v| Some(&mut v[..])).collect();
+    let v2 = vippl::dist::gradient_by_duals::<D, f64>(args, &mut g).unwrap();
+    assert!((v1 - v2).abs() < 1e-12 * (1.0 + v2.abs()), "{v1} vs {v2}");
+    for (h, d) in hand.iter().flatten().zip(duals.iter().flatten()) {
+        assert!(
+            (h - d).abs() < 1e-10 * (1.0 + d.abs()),
+            "{hand:?}\nvs\n{duals:?}"
+        );
+    }
+}
+
+#[test]
+fn hand_written_gradients_match_dual_numbers() {
+    for k in 1..=6 {
+        let (sigma, l) = spd(k, 3);
+        let y = uniform_values(3 * k, 5);
+        let mu = uniform_values(k, 6);
+        let mu_rows = uniform_values(3 * k, 7);
+        for mean in [&mu, &mu_rows] {
+            let rows = mean.len() / k;
+            let args = [
+                View::matrix(&y, 3, k),
+                View::matrix(mean, rows, if rows == 1 { 1 } else { k }),
+                View::matrix(&l, k, k),
+            ];
+            let args_vec = if rows == 1 {
+                [args[0], View::vector(mean), args[2]]
+            } else {
+                args
+            };
+            compare::<MultiNormalCholesky>(&args_vec);
+            let with_sigma = [args_vec[0], args_vec[1], View::matrix(&sigma, k, k)];
+            compare::<MultiNormal>(&with_sigma);
+        }
+        // A correlation factor: the rows of L scaled to unit length.
+        let mut corr = l.clone();
+        for i in 0..k {
+            let norm = (0..=i).map(|j| l[i * k + j].powi(2)).sum::<f64>().sqrt();
+            for j in 0..=i {
+                corr[i * k + j] /= norm;
+            }
+        }
+        let eta = [1.7];
+        compare::<LkjCorrCholesky>(&[View::matrix(&corr, k, k), View::vector(&eta)]);
+    }
+}

@@ -1,16 +1,17 @@
-//! Matrix functions: `diag_pre_multiply`, `cholesky_decompose` (with its
-//! Jacobian from dual numbers) and `multiply_lower_tri_self_transpose`.
+//! Matrix functions: `diag_pre_multiply`, `cholesky_decompose` (one
+//! `Cholesky` node, O(n³) forward and reverse) and
+//! `multiply_lower_tri_self_transpose`.
 
 use super::not_here;
 use crate::builtins::Builtin;
 use crate::density::eval::Evaluator;
 use crate::density::eval::tape_ref_of;
 use crate::density::eval::workspace::{EvalError, EvalResult};
+use crate::density::tape::Node;
 use crate::density::value::{Dims, Value};
 use crate::scalar::Scalar;
-use crate::scalar::linalg::{NotPositiveDefinite, cholesky_lower};
+use crate::scalar::linalg::{NotPositiveDefinite, cholesky_in_place, cholesky_lower};
 use crate::source::Span;
-use num_dual::Dual;
 
 impl<T: Scalar> Evaluator<'_, T> {
     /// Products and factorisations of matrices.
@@ -73,94 +74,56 @@ impl<T: Scalar> Evaluator<'_, T> {
     }
 
     pub(in crate::density::eval) fn cholesky(&mut self, m: Value, span: Span) -> EvalResult<Value> {
+        self.cholesky_named(m, "cholesky_decompose", span)
+    }
+
+    /// The lower Cholesky factor of a symmetric positive-definite matrix;
+    /// `name` is the function named in messages.
+    pub(in crate::density::eval) fn cholesky_named(
+        &mut self,
+        m: Value,
+        name: &str,
+        span: Span,
+    ) -> EvalResult<Value> {
         let n = match m.dims() {
             Dims::Matrix(r, c) if r == c => r,
             d => {
                 return Err(EvalError::fatal(
                     span,
-                    format!("cholesky_decompose needs a square matrix, found {d}"),
+                    format!("{name} needs a square matrix, found {d}"),
                 ));
             }
         };
         let m = self.promote(m);
-        for i in 0..n {
-            for j in 0..i {
-                let (a, b) = (
-                    self.element_f64(m, i * n + j),
-                    self.element_f64(m, j * n + i),
-                );
-                if (a - b).abs() > 1e-8 * (1.0 + a.abs().max(b.abs())) {
-                    return Err(EvalError::reject(
-                        span,
-                        format!(
-                            "cholesky_decompose: the matrix is not symmetric (entry [{},{}] = {a}, entry [{},{}] = {b})",
-                            i + 1,
-                            j + 1,
-                            j + 1,
-                            i + 1
-                        ),
-                    ));
-                }
-            }
-        }
+        self.check_symmetric(m, n, name, span)?;
         if !m.is_var() {
             let a: Vec<f64> = (0..n * n).map(|k| self.element_f64(m, k)).collect();
             let mut l = vec![0.0; n * n];
             cholesky_lower(&a, &mut l, n)
-                .map_err(|e| EvalError::reject(span, not_positive_definite(e)))?;
+                .map_err(|e| EvalError::reject(span, not_positive_definite(name, e)))?;
             let out = self.scratch(n * n);
             self.workspace.scratch[out.range()].copy_from_slice(&l);
             return Ok(Value::Mat(out, n as u32, n as u32));
         }
         let r = tape_ref_of(m);
         let out = self.workspace.tape.alloc(n * n);
-        {
-            let mut a = std::mem::take(&mut self.workspace.scalar_buffer);
-            let mut l = std::mem::take(&mut self.workspace.scalar_buffer2);
-            a.clear();
-            a.extend_from_slice(&self.workspace.tape.vals[r.range()]);
-            l.clear();
-            l.resize(n * n, T::zero());
-            let res = cholesky_lower(&a, &mut l, n);
-            self.workspace.tape.vals[out.range()].copy_from_slice(&l);
-            self.workspace.scalar_buffer = a;
-            self.workspace.scalar_buffer2 = l;
-            res.map_err(|e| EvalError::reject(span, not_positive_definite(e)))?;
-        }
-        if self.record() {
-            // Jacobian by forward dual sweeps over the lower-triangle inputs.
-            let jac = self.workspace.tape.alloc_parts(n * n * n * n);
-            let mut a: Vec<Dual<T>> = std::mem::take(&mut self.workspace.dual_buffer);
-            let mut l: Vec<Dual<T>> = vec![Dual::from_re(T::zero()); n * n];
-            for q in 0..n * n {
-                let (qi, qj) = (q / n, q % n);
-                if qj > qi {
-                    continue;
-                }
-                a.clear();
-                a.extend(
-                    self.workspace.tape.vals[r.range()]
-                        .iter()
-                        .map(|&x| Dual::from_re(x)),
-                );
-                a[q].eps = T::one();
-                l.iter_mut().for_each(|x| *x = Dual::from_re(T::zero()));
-                let _ = cholesky_lower(&a, &mut l, n);
-                for (p, lp) in l.iter().enumerate() {
-                    self.workspace.tape.parts[jac as usize + p * n * n + q] = lp.eps;
-                }
-            }
-            self.workspace.dual_buffer = a;
-            self.dense_node(out, &[r], jac);
-        }
+        let vals = &mut self.workspace.tape.vals;
+        vals.copy_within(r.range(), out.off as usize);
+        cholesky_in_place(&mut vals[out.range()], n)
+            .map_err(|e| EvalError::reject(span, not_positive_definite(name, e)))?;
+        self.workspace.tape.node(Node::Cholesky {
+            a: r,
+            l: out,
+            n: n as u32,
+        });
         Ok(Value::TapeMat(out, n as u32, n as u32))
     }
 }
 
 /// The message of a failed `cholesky_decompose`.
-fn not_positive_definite(e: NotPositiveDefinite) -> String {
+fn not_positive_definite(name: &str, e: NotPositiveDefinite) -> String {
     format!(
-        "cholesky_decompose: the matrix is not positive-definite (pivot {} is {})",
+        "{name}: the matrix is not positive-definite (pivot {} is {})",
         e.pivot + 1,
         e.value
     )

@@ -1,10 +1,14 @@
 //! Built-in functions other than element-wise arithmetic, by family: the
-//! functions of whole vectors (`vectors`), sizes and shapes (`shapes`), and
-//! matrix functions (`matrix`). Element-wise functions are operators
+//! functions of whole vectors (`vectors`), sizes and shapes (`shapes`),
+//! matrix functions (`matrix`, `matrix_ops`), linear algebra (`linalg`) and
+//! Gaussian-process kernels (`kernels`). Element-wise functions are operators
 //! (see `operators`).
 
 mod arrays;
+mod kernels;
+mod linalg;
 mod matrix;
+mod matrix_ops;
 mod shapes;
 mod vectors;
 
@@ -67,6 +71,29 @@ impl<T: Scalar> Evaluator<'_, T> {
             Builtin::DiagPreMultiply
             | Builtin::CholeskyDecompose
             | Builtin::MultiplyLowerTriSelfTranspose => self.matrix_function(f, a, span),
+            Builtin::MdivideLeftTriLow
+            | Builtin::MdivideRightTriLow
+            | Builtin::MdivideLeftSpd
+            | Builtin::LogDeterminant
+            | Builtin::Determinant
+            | Builtin::Inverse
+            | Builtin::InverseSpd => self.linalg_function(f, a, span),
+            Builtin::QuadForm
+            | Builtin::QuadFormDiag
+            | Builtin::Trace
+            | Builtin::Crossprod
+            | Builtin::Tcrossprod
+            | Builtin::AddDiag
+            | Builtin::Diagonal
+            | Builtin::IdentityMatrix
+            | Builtin::ToMatrix
+            | Builtin::ToMatrixArray
+            | Builtin::AppendCol => self.matrix_op(f, a, span),
+            Builtin::GpExpQuadCov
+            | Builtin::CovExpQuad
+            | Builtin::GpMatern32Cov
+            | Builtin::GpMatern52Cov
+            | Builtin::GpPeriodicCov => self.gp_kernel(f, a, span),
             _ => self.array_function(f, a, exprs, span),
         }
     }
