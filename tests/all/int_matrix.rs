@@ -185,9 +185,10 @@ fn what_stays_an_error_says_why() {
     );
     assert!(e.contains("int[N, K]"), "{e}");
     assert!(!e.contains("read as real"), "{e}");
-    // Univariate distributions are not vectorised over matrices.
-    let e = check_errors(&format!("{DATA}y ~ poisson(3)\n"));
-    assert!(e.contains("int[,]"), "{e}");
+    // Univariate distributions take a matrix element by element, but not
+    // a matrix against a vector.
+    let e = check_errors(&format!("{DATA}y ~ poisson(rep_vector(3, N))\n"));
+    assert!(e.contains("mix a matrix and a vector"), "{e}");
     // `var`s and function arguments cannot be int matrices.
     let e = check_errors(&format!("{DATA}var w: int[2, 2]\n"));
     assert!(e.contains("integer matrices exist only as data"), "{e}");
