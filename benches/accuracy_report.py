@@ -363,48 +363,50 @@ PLAN = (
 )
 
 
-def textbook_section(vippl, timeout, draws):
-    rows = accuracy(vippl, textbook(), "default", timeout, draws)
-    lines = [TEXTBOOK_TITLE, "",
-             "The models of `examples/textbook/` (simulated data, references from long NumPyro NUTS runs, "
-             "see its README), fitted with the defaults in the same way, and judged on the quantities "
-             "`index.json` lists for each: the parameters that are not latent states. Several have no "
-             "useful mode (centred hierarchical scales, a measurement-error spike), so the fit starts "
-             "from Pathfinder's Gaussians and runs four restarts (docs/cli.md, *Where a fit starts*). "
-             "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
-             "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.", "",
+def model_set_section(title, intro, rows, gross_note=""):
+    """A section on a set of models judged on their listed quantities: the intro, the count within
+    tolerance, the table, and the trusted misses (large ones first, with `gross_note` when any)."""
+    lines = [title, "", intro, "",
              f"Within tolerance: {sum(map(within, rows))} of {len(rows)} models.", "",
              accuracy_table(rows).replace("| posterior | tier |", "| model | tier |"), ""]
     gross_trusted = [r["p"]["name"] for r in rows if "errors" in r and r["trusted"] and gross(r)]
     quiet = [r for r in rows if "errors" in r and r["trusted"] and not within(r)]
     lines += ["Large misses (0.5 sd on a mean, 50 % on an sd) that look trustworthy: "
-              + (", ".join(gross_trusted) or "none") + ".", "",
+              + (", ".join(gross_trusted) or "none") + "." + (f" {gross_note}" if gross_trusted and gross_note else ""),
+              "",
               "Trusted fits outside the tolerance: "
               + (", ".join(f"{r['p']['name']} (mean err {fmt(r['errors'][0])}, sd err {fmt(r['errors'][2])})"
                            for r in quiet) or "none") + ".", ""]
     return lines
+
+
+def textbook_section(vippl, timeout, draws):
+    rows = accuracy(vippl, textbook(), "default", timeout, draws)
+    return model_set_section(
+        TEXTBOOK_TITLE,
+        "The models of `examples/textbook/` (simulated data, references from long NumPyro NUTS runs, "
+        "see its README), fitted with the defaults in the same way, and judged on the quantities "
+        "`index.json` lists for each: the parameters that are not latent states. Several have no "
+        "useful mode (centred hierarchical scales, a measurement-error spike), so the fit starts "
+        "from Pathfinder's Gaussians and runs four restarts (docs/cli.md, *Where a fit starts*). "
+        "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
+        "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.",
+        rows)
 
 
 def stan_guide_section(vippl, timeout, draws):
     rows = accuracy(vippl, textbook(STAN_GUIDE), "default", timeout, draws)
-    lines = [STAN_GUIDE_TITLE, "",
-             "The models of `examples/stan_guide/`: one Stan User's Guide model for each construct a Stan "
-             "user reaches for (censoring with `_lccdf`, truncation, `ordered_logistic`, "
-             "`multinomial_logit`, a GP kernel, `offset`/`multiplier`), with simulated data and NumPyro NUTS "
-             "references made by `benches/reference/stan_guide.py`, fitted with the defaults and judged on "
-             "the quantities `index.json` lists. `cargo test --release every_stan_guide_model` runs the same "
-             "check.", "",
-             f"Within tolerance: {sum(map(within, rows))} of {len(rows)} models.", "",
-             accuracy_table(rows).replace("| posterior | tier |", "| model | tier |"), ""]
-    gross_trusted = [r["p"]["name"] for r in rows if "errors" in r and r["trusted"] and gross(r)]
-    quiet = [r for r in rows if "errors" in r and r["trusted"] and not within(r)]
-    lines += ["Large misses (0.5 sd on a mean, 50 % on an sd) that look trustworthy: "
-              + (", ".join(gross_trusted) or "none") + ". A Gaussian q fitted by reverse KL is too narrow on "
-              "these skewed posteriors, and k̂ below 0.7 does not say so.", "",
-              "Trusted fits outside the tolerance: "
-              + (", ".join(f"{r['p']['name']} (mean err {fmt(r['errors'][0])}, sd err {fmt(r['errors'][2])})"
-                           for r in quiet) or "none") + ".", ""]
-    return lines
+    return model_set_section(
+        STAN_GUIDE_TITLE,
+        "The models of `examples/stan_guide/`: one Stan User's Guide model for each construct a Stan "
+        "user reaches for (censoring with `_lccdf`, truncation, `ordered_logistic`, "
+        "`multinomial_logit`, a GP kernel, `offset`/`multiplier`), with simulated data and NumPyro NUTS "
+        "references made by `benches/reference/stan_guide.py`, fitted with the defaults and judged on "
+        "the quantities `index.json` lists. `cargo test --release every_stan_guide_model` runs the same "
+        "check.",
+        rows,
+        "A Gaussian q fitted by reverse KL is too narrow on these skewed posteriors, and k̂ below 0.7 "
+        "does not say so.")
 
 
 SCALE_NOTE = (

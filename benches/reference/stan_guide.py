@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import textbook_references as tr  # noqa: E402
 from summarize import REPO  # noqa: E402
-from textbook_data import render, rounded  # noqa: E402
+from textbook_data import rounded, write_data_sets  # noqa: E402
 
 GUIDE = os.path.join(REPO, "examples", "stan_guide")
 SCRIPTS = ("stan_guide.py", "stan_guide.py")
@@ -103,20 +103,8 @@ DATA_SETS = {
 
 
 def write_data(check):
-    status = 0
-    for folder, (generate, seed) in DATA_SETS.items():
-        text = render(generate(np.random.default_rng(seed)))
-        path = os.path.join(GUIDE, folder, "data.json")
-        if check:
-            same = os.path.exists(path) and open(path).read() == text
-            print(f"{folder}/data.json: {'identical' if same else 'DIFFERS'}")
-            status |= 0 if same else 1
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(text)
-            print(f"wrote {os.path.relpath(path, REPO)} ({len(text)} bytes)")
-    return status
+    sets = {folder: (generate, seed, [folder]) for folder, (generate, seed) in DATA_SETS.items()}
+    return write_data_sets(sets, GUIDE, check)
 
 
 # ---------------------------------------------------------------- NumPyro forms

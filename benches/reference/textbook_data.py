@@ -148,16 +148,15 @@ def render(data):
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--check", action="store_true", help="compare with the committed files, write nothing")
-    args = p.parse_args(argv)
+def write_data_sets(data_sets, root, check):
+    """Writes (or, with `check`, compares) `root/<folder>/data.json` for every
+    data set: name -> (generator, seed, folders)."""
     status = 0
-    for name, (generate, seed, folders) in DATA_SETS.items():
+    for name, (generate, seed, folders) in data_sets.items():
         text = render(generate(np.random.default_rng(seed)))
         for folder in folders:
-            path = os.path.join(TEXTBOOK, folder, "data.json")
-            if args.check:
+            path = os.path.join(root, folder, "data.json")
+            if check:
                 same = os.path.exists(path) and open(path).read() == text
                 print(f"{folder}/data.json: {'identical' if same else 'DIFFERS'}")
                 status |= 0 if same else 1
@@ -167,6 +166,13 @@ def main(argv=None):
                     f.write(text)
                 print(f"wrote {os.path.relpath(path, REPO)} ({len(text)} bytes)")
     return status
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--check", action="store_true", help="compare with the committed files, write nothing")
+    args = p.parse_args(argv)
+    return write_data_sets(DATA_SETS, TEXTBOOK, args.check)
 
 
 if __name__ == "__main__":
