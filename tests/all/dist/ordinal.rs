@@ -44,6 +44,105 @@ fn lp_probit<T: vippl::scalar::Scalar>(k: &[T], eta: &[T], c: &[T]) -> Result<T,
     OrderedProbit::lpdf(&[View::vector(k), View::vector(eta), View::vector(c)])
 }
 
+type Lp<T> = fn(&[T], &[T], &[T]) -> Result<T, String>;
+
+/// Dual-number derivatives of an ordinal log mass in every entry of eta
+/// and c agree with central differences.
+fn derivatives_match_differences(
+    value: Lp<f64>,
+    dual: Lp<Dual64>,
+    (k, eta, c): (&[f64], &[f64], &[f64]),
+) {
+    let kd: Vec<Dual64> = k.iter().map(|&v| Dual64::from(v)).collect();
+    // Entries of eta, then of c.
+    let n_eta = eta.len();
+    for j in 0..n_eta + c.len() {
+        let seed = |v: &[f64], off: usize| -> Vec<Dual64> {
+            v.iter()
+                .enumerate()
+                .map(|(i, &x)| Dual64::new(x, if i + off == j { 1.0 } else { 0.0 }))
+                .collect()
+        };
+        let d = dual(&kd, &seed(eta, 0), &seed(c, n_eta))
+            .expect("valid")
+            .eps;
+        let shifted = |h: f64| {
+            let (mut e, mut cc) = (eta.to_vec(), c.to_vec());
+            if j < n_eta {
+                e[j] += h;
+            } else {
+                cc[j - n_eta] += h;
+            }
+            value(k, &e, &cc).expect("valid")
+        };
+        let h = 1e-6;
+        let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
+        assert!(
+            (d - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+            "k {k:?} eta {eta:?} entry {j}: dual {d} vs difference {fd}"
+        );
+    }
+}
+
+type Sampler = fn(&[View<'_, f64>], &mut vippl::random::VRng, &mut Vec<f64>) -> Result<(), String>;
+
+/// 40 000 draws of one outcome among 5 fall in each category with its
+/// probability, within five binomial standard errors.
+fn sampler_matches_probabilities(draw: Sampler, value: Lp<f64>, eta: f64, seed: u64) {
+    let c = [-1.5, 0.2, 0.9, 3.0];
+    let n = 40_000;
+    let mut rng = stream(seed, &[]);
+    let mut out = Vec::new();
+    let mut counts = [0.0; 5];
+    for _ in 0..n {
+        draw(
+            &[View::vector(&[eta]), View::vector(&c)],
+            &mut rng,
+            &mut out,
+        )
+        .expect("valid");
+        counts[out[0] as usize - 1] += 1.0;
+    }
+    for k in 1..=5 {
+        let p = value(&[k as f64], &[eta], &c).expect("valid").exp();
+        let f = counts[k - 1] / n as f64;
+        assert!(
+            (f - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(),
+            "P(k = {k}): {f} vs {p}"
+        );
+    }
+}
+
+/// A compiled model's gradient at `theta` agrees with central differences
+/// of its log density; returns the log density.
+fn model_gradient_matches_differences(
+    cm: &vippl::density::CompiledModel,
+    theta: &[f64],
+    what: &str,
+) -> f64 {
+    use vippl::infer::Target;
+    let mut ws = cm.workspace();
+    let d = theta.len();
+    let mut g = vec![0.0; d];
+    let lp = cm.log_density_and_gradient(&mut ws, theta, &mut g);
+    for j in 0..d {
+        let mut at = |h: f64| {
+            let mut t = theta.to_vec();
+            t[j] += h;
+            let mut gg = vec![0.0; d];
+            cm.log_density_and_gradient(&mut ws, &t, &mut gg)
+        };
+        let h = 1e-6;
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        assert!(
+            (g[j] - fd).abs() < 1e-6 * fd.abs().max(1.0),
+            "{what}: entry {j}: {} vs {fd}",
+            g[j]
+        );
+    }
+    lp
+}
+
 #[test]
 fn ordered_probit_values_and_derivatives_match_mpmath_and_differences() {
     let cases = cases_of("ordered_probit");
@@ -54,62 +153,13 @@ fn ordered_probit_values_and_derivatives_match_mpmath_and_differences() {
             (got - want).abs() <= 1e-12 * want.abs().max(1.0),
             "k {k:?} eta {eta:?}: {got} vs {want}"
         );
-        let kd: Vec<Dual64> = k.iter().map(|&v| Dual64::from(v)).collect();
-        let n_eta = eta.len();
-        for j in 0..n_eta + c.len() {
-            let seed = |v: &[f64], off: usize| -> Vec<Dual64> {
-                v.iter()
-                    .enumerate()
-                    .map(|(i, &x)| Dual64::new(x, if i + off == j { 1.0 } else { 0.0 }))
-                    .collect()
-            };
-            let dual = lp_probit(&kd, &seed(&eta, 0), &seed(&c, n_eta))
-                .expect("valid")
-                .eps;
-            let shifted = |d: f64| {
-                let (mut e, mut cc) = (eta.clone(), c.clone());
-                if j < n_eta {
-                    e[j] += d;
-                } else {
-                    cc[j - n_eta] += d;
-                }
-                lp_probit(&k, &e, &cc).expect("valid")
-            };
-            let h = 1e-6;
-            let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
-            assert!(
-                (dual - fd).abs() <= 1e-6 * fd.abs().max(1.0),
-                "k {k:?} eta {eta:?} entry {j}: dual {dual} vs difference {fd}"
-            );
-        }
+        derivatives_match_differences(lp_probit, lp_probit, (&k, &eta, &c));
     }
 }
 
 #[test]
 fn the_probit_sampler_draws_each_category_with_its_probability() {
-    let (eta, c) = (-0.4, [-1.5, 0.2, 0.9, 3.0]);
-    let n = 40_000;
-    let mut rng = stream(12, &[]);
-    let mut out = Vec::new();
-    let mut counts = [0.0; 5];
-    for _ in 0..n {
-        OrderedProbit::rng(
-            &[View::vector(&[eta]), View::vector(&c)],
-            &mut rng,
-            &mut out,
-        )
-        .expect("valid");
-        counts[out[0] as usize - 1] += 1.0;
-    }
-    for k in 1..=5 {
-        let p = lp_probit(&[k as f64], &[eta], &c).expect("valid").exp();
-        let f = counts[k - 1] / n as f64;
-        // Five binomial standard errors.
-        assert!(
-            (f - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(),
-            "P(k = {k}): {f} vs {p}"
-        );
-    }
+    sampler_matches_probabilities(OrderedProbit::rng, lp_probit, -0.4, 12);
     let err = lp_probit(&[2.0], &[0.0], &[0.5, 0.5]).unwrap_err();
     assert!(err.contains("cutpoints must increase"), "{err}");
 }
@@ -130,64 +180,13 @@ fn values_match_mpmath_also_in_the_tails() {
 #[test]
 fn derivatives_match_finite_differences() {
     for (k, eta, c, _) in cases() {
-        let value = |eta: &[f64], c: &[f64]| lp(&k, eta, c).expect("valid");
-        let kd: Vec<Dual64> = k.iter().map(|&v| Dual64::from(v)).collect();
-        // Entries of eta, then of c.
-        let n_eta = eta.len();
-        for j in 0..n_eta + c.len() {
-            let seed = |v: &[f64], off: usize| -> Vec<Dual64> {
-                v.iter()
-                    .enumerate()
-                    .map(|(i, &x)| Dual64::new(x, if i + off == j { 1.0 } else { 0.0 }))
-                    .collect()
-            };
-            let dual = lp(&kd, &seed(&eta, 0), &seed(&c, n_eta))
-                .expect("valid")
-                .eps;
-            let h = 1e-6;
-            let shifted = |d: f64| {
-                let (mut e, mut cc) = (eta.clone(), c.clone());
-                if j < n_eta {
-                    e[j] += d;
-                } else {
-                    cc[j - n_eta] += d;
-                }
-                value(&e, &cc)
-            };
-            let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
-            assert!(
-                (dual - fd).abs() <= 1e-6 * fd.abs().max(1.0),
-                "k {k:?} eta {eta:?} entry {j}: dual {dual} vs difference {fd}"
-            );
-        }
+        derivatives_match_differences(lp, lp, (&k, &eta, &c));
     }
 }
 
 #[test]
 fn the_sampler_draws_each_category_with_its_probability() {
-    let (eta, c) = (0.3, [-1.5, 0.2, 0.9, 3.0]);
-    let n = 40_000;
-    let mut rng = stream(11, &[]);
-    let mut out = Vec::new();
-    let mut counts = [0.0; 5];
-    for _ in 0..n {
-        OrderedLogistic::rng(
-            &[View::vector(&[eta]), View::vector(&c)],
-            &mut rng,
-            &mut out,
-        )
-        .expect("valid");
-        counts[out[0] as usize - 1] += 1.0;
-    }
-    for k in 1..=5 {
-        let p = lp(&[k as f64], &[eta], &c).expect("valid").exp();
-        let f = counts[k - 1] / n as f64;
-        // Five binomial standard errors.
-        assert!(
-            (f - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(),
-            "P(k = {k}): {f} vs {p}"
-        );
-    }
+    sampler_matches_probabilities(OrderedLogistic::rng, lp, 0.3, 11);
 }
 
 #[test]
@@ -210,25 +209,8 @@ fn in_a_model_the_density_and_its_gradient_match() {
     let x = [-1.0, 2.0, 0.5, 0.1];
     let eta: Vec<f64> = x.iter().map(|v| v * theta[0]).collect();
     let want = lp(&[1.0, 4.0, 2.0, 3.0], &eta, &theta[1..]).expect("valid");
-    let mut ws = cm.workspace();
-    let mut g = vec![0.0; 4];
-    let got = cm.log_density_and_gradient(&mut ws, &theta, &mut g);
+    let got = model_gradient_matches_differences(&cm, &theta, "the model");
     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-    for j in 0..4 {
-        let mut at = |d: f64| {
-            let mut t = theta;
-            t[j] += d;
-            let mut gg = vec![0.0; 4];
-            cm.log_density_and_gradient(&mut ws, &t, &mut gg)
-        };
-        let h = 1e-6;
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!(
-            (g[j] - fd).abs() < 1e-6 * fd.abs().max(1.0),
-            "entry {j}: {} vs {fd}",
-            g[j]
-        );
-    }
     // Cutpoints out of order are a rejection.
     let bad = [0.7, 0.5, 0.4, 1.8];
     let why = cm.explain_nonfinite(&bad).expect("explained");
@@ -240,7 +222,6 @@ fn in_a_model_the_density_and_its_gradient_match() {
 /// log-odds) collects the partials of all terms.
 #[test]
 fn shared_and_broadcast_arguments_collect_every_terms_partials() {
-    use vippl::infer::Target;
     let cases = [
         (
             "data k: int[5]\nparam eta: real\nparam c: real[3]\nk ~ ordered_logistic(eta, c)\n",
@@ -255,25 +236,7 @@ fn shared_and_broadcast_arguments_collect_every_terms_partials() {
     ];
     for (src, data, theta) in cases {
         let cm = crate::density::compile(src, data);
-        let mut ws = cm.workspace();
-        let d = theta.len();
-        let mut g = vec![0.0; d];
-        cm.log_density_and_gradient(&mut ws, &theta, &mut g);
-        for j in 0..d {
-            let mut at = |h: f64| {
-                let mut t = theta.clone();
-                t[j] += h;
-                let mut gg = vec![0.0; d];
-                cm.log_density_and_gradient(&mut ws, &t, &mut gg)
-            };
-            let h = 1e-6;
-            let fd = (at(h) - at(-h)) / (2.0 * h);
-            assert!(
-                (g[j] - fd).abs() < 1e-6 * fd.abs().max(1.0),
-                "{src}: entry {j}: {} vs {fd}",
-                g[j]
-            );
-        }
+        model_gradient_matches_differences(&cm, &theta, src);
     }
 }
 
@@ -281,7 +244,6 @@ fn shared_and_broadcast_arguments_collect_every_terms_partials() {
 fn ordered_probit_and_beta_binomial_in_a_model_match_their_kernels() {
     use vippl::dist::Univariate;
     use vippl::dist::beta_binomial::BetaBinomial;
-    use vippl::infer::Target;
     let src = "data k: int[3]\ndata n: int[3]\nparam beta: real\nparam c: real[2]\n\
                param a: real<lower=0>\n\
                k ~ ordered_probit(beta, c)\nn ~ beta_binomial(8, a, 2)\n\
@@ -297,23 +259,6 @@ fn ordered_probit_and_beta_binomial_in_a_model_match_their_kernels() {
             .map(|&n| BetaBinomial::lpdf(&[n, 8.0, a, 2.0]))
             .sum::<f64>()
         + theta[3];
-    let mut ws = cm.workspace();
-    let mut g = vec![0.0; 4];
-    let got = cm.log_density_and_gradient(&mut ws, &theta, &mut g);
+    let got = model_gradient_matches_differences(&cm, &theta, "the model");
     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-    for j in 0..4 {
-        let mut at = |d: f64| {
-            let mut t = theta;
-            t[j] += d;
-            let mut gg = vec![0.0; 4];
-            cm.log_density_and_gradient(&mut ws, &t, &mut gg)
-        };
-        let h = 1e-6;
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!(
-            (g[j] - fd).abs() < 1e-6 * fd.abs().max(1.0),
-            "entry {j}: {} vs {fd}",
-            g[j]
-        );
-    }
 }
