@@ -388,7 +388,8 @@ def textbook_section(vippl, timeout, draws):
         "see its README), fitted with the defaults in the same way, and judged on the quantities "
         "`index.json` lists for each: the parameters that are not latent states. Several have no "
         "useful mode (centred hierarchical scales, a measurement-error spike), so the fit starts "
-        "from Pathfinder's Gaussians and runs four restarts (docs/cli.md, *Where a fit starts*). "
+        "from Pathfinder's Gaussians and runs a second start, and four restarts when those two "
+        "disagree (docs/cli.md, *Where a fit starts*). "
         "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
         "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.",
         rows)
@@ -510,6 +511,52 @@ def gp_log(args):
                           capture_output=True, text=True).stdout
 
 
+def misses_sections(default_rows):
+    """The subsections listing the large misses and the trusted misses of the defaults."""
+    doc = []
+    misses = [r for r in default_rows if gross(r)]
+    doc += ["### Large misses with the defaults", "",
+            "Fits missing a mean by more than 0.5 sd or an sd by more than 50 %, with what the user is told:", ""]
+    if not misses:
+        doc.append("None.")
+    for r in misses:
+        p = r["p"]
+        if "errors" in r:
+            me, wm, se, ws = r["errors"]
+            told = (f"k̂ = {fmt(r['khat'], 2)}, {'converged' if r['converged'] else 'not converged'}, "
+                    f"{'trusted (exit 0)' if r['trusted'] else 'flagged (exit 3)'}")
+            what = f"mean err {fmt(me)} (`{wm}`), sd err {fmt(se)} (`{ws}`)"
+        else:
+            told, what = "the command fails with an error", r["error"]
+        note = NOTES.get(p["name"], "")
+        doc.append(f"- **{p['name']}**: {what}; {told}." + (f" {note}." if note else ""))
+    doc.append("")
+    quiet = [r for r in default_rows if "errors" in r and r["trusted"] and not within(r)]
+    doc += ["### Misses that look trustworthy", "",
+            "Fits outside the tolerance that exit with code 0:", ""]
+    if not quiet:
+        doc.append("None.")
+    for r in quiet:
+        me, wm, se, ws = r["errors"]
+        note = NOTES.get(r["p"]["name"], "")
+        doc.append(f"- **{r['p']['name']}**: mean err {fmt(me)} (`{wm}`), sd err {fmt(se)} (`{ws}`), "
+                   f"k̂ = {fmt(r['khat'], 2)}." + (f" {note}." if note else ""))
+    doc.append("")
+    return doc
+
+
+def replace_subsection(path, title, lines, until="### "):
+    """Replaces what follows the heading `title` up to the next heading starting with `until`
+    (or the next `## `)."""
+    doc = open(path).read().split("\n")
+    start = doc.index(title) + 1
+    end = next((i for i in range(start, len(doc))
+                if doc[i].startswith(until) or doc[i].startswith("## ")), len(doc))
+    doc[start:end] = lines
+    with open(path, "w") as f:
+        f.write("\n".join(doc))
+
+
 def replace_section(path, title, lines, before="## Speed"):
     """Replaces the section `title` of the document (up to the next `## `), or inserts it
     before the section `before`."""
@@ -552,9 +599,19 @@ def main():
     ap.add_argument("--scale-only", action="store_true",
                     help="rewrite only the section on cost per iteration against dimension")
     ap.add_argument("--gp-log", help="saved output of `cargo bench --bench gp`")
+    ap.add_argument("--defaults-only", action="store_true",
+                    help="rerun only the defaults on the reference posteriors and rewrite their table and "
+                         "the lists of misses")
     ap.add_argument("--gp-only", action="store_true",
                     help="rewrite only the section on Gaussian-process gradients")
     args = ap.parse_args()
+    if args.defaults_only:
+        rows = accuracy(args.vippl, posteriors(), "default", args.timeout, args.draws)
+        title = f"### {CONFIG_TITLES['default']}"
+        replace_subsection(args.out, title, ["", count_line(rows), "", accuracy_table(rows), ""])
+        misses = misses_sections(rows)
+        replace_subsection(args.out, misses[0], misses[1:], until="## ")
+        return
     if args.stan_guide_only:
         replace_section(args.out, STAN_GUIDE_TITLE, stan_guide_section(args.vippl, args.timeout, args.draws),
                         before="## Speed")
@@ -594,34 +651,7 @@ def main():
             default_rows = rows
         doc += [f"### {CONFIG_TITLES[c]}", "", count_line(rows), "", accuracy_table(rows), ""]
     if default_rows is not None:
-        misses = [r for r in default_rows if gross(r)]
-        doc += ["### Large misses with the defaults", "",
-                "Fits missing a mean by more than 0.5 sd or an sd by more than 50 %, with what the user is told:", ""]
-        if not misses:
-            doc.append("None.")
-        for r in misses:
-            p = r["p"]
-            if "errors" in r:
-                me, wm, se, ws = r["errors"]
-                told = (f"k̂ = {fmt(r['khat'], 2)}, {'converged' if r['converged'] else 'not converged'}, "
-                        f"{'trusted (exit 0)' if r['trusted'] else 'flagged (exit 3)'}")
-                what = f"mean err {fmt(me)} (`{wm}`), sd err {fmt(se)} (`{ws}`)"
-            else:
-                told, what = "the command fails with an error", r["error"]
-            note = NOTES.get(p["name"], "")
-            doc.append(f"- **{p['name']}**: {what}; {told}." + (f" {note}." if note else ""))
-        doc.append("")
-        quiet = [r for r in default_rows if "errors" in r and r["trusted"] and not within(r)]
-        doc += ["### Misses that look trustworthy", "",
-                "Fits outside the tolerance that exit with code 0:", ""]
-        if not quiet:
-            doc.append("None.")
-        for r in quiet:
-            me, wm, se, ws = r["errors"]
-            note = NOTES.get(r["p"]["name"], "")
-            doc.append(f"- **{r['p']['name']}**: mean err {fmt(me)} (`{wm}`), sd err {fmt(se)} (`{ws}`), "
-                       f"k̂ = {fmt(r['khat'], 2)}." + (f" {note}." if note else ""))
-        doc.append("")
+        doc += misses_sections(default_rows)
 
     doc += textbook_section(args.vippl, args.timeout, args.draws)
     doc += stan_guide_section(args.vippl, args.timeout, args.draws)

@@ -44,6 +44,7 @@ pub(crate) fn run_fit<T: Target>(
     let mut record = Record::new(&plan);
     let automatic = config.restarts == 0;
     let mut total = config.restarts.max(1);
+    let mut extra_restarts = false;
     let mut r = 0;
     while r < total {
         observer.restart(r, total);
@@ -59,19 +60,32 @@ pub(crate) fn run_fit<T: Target>(
             // compare several starts by their ELBO.
             total = UNTRUSTED_START_RESTARTS;
             record.multi = true;
-            record.say_of_result(
-                format!(
-                    "the mode search found no trustworthy mode, so {total} restarts were run \
-                     and the one with the best ELBO is kept (--restarts N sets their number)"
-                ),
-                observer,
-            );
+            extra_restarts = true;
         }
         record.keep(kept);
         if interrupted {
             record.interrupted_of = Some(total);
             break;
         }
+        // Two converged runs from independent starts that end at the same
+        // optimum settle the question the restarts ask.
+        if extra_restarts && r == 2 && record.first_two_agree() {
+            total = 2;
+        }
+    }
+    if extra_restarts {
+        let w = if total == 2 {
+            "the mode search found no trustworthy mode, so the fit ran again from other \
+             starts; both runs converged to the same optimum, so no further restarts were run \
+             (--restarts N runs N)"
+                .to_string()
+        } else {
+            format!(
+                "the mode search found no trustworthy mode, so {total} restarts were run and \
+                 the one with the best ELBO is kept (--restarts N sets their number)"
+            )
+        };
+        record.say_of_result(w, observer);
     }
     record.finish(&plan, observer)
 }
@@ -179,6 +193,20 @@ impl Record {
         }
     }
 
+    /// Whether the first two restarts both converged and neither ended at
+    /// a lower optimum than the other (see [`restarts_disagree`]).
+    fn first_two_agree(&self) -> bool {
+        match &self.summaries[..] {
+            [a, b] => {
+                a.termination == Termination::Converged
+                    && b.termination == Termination::Converged
+                    && !lower_optimum(score(a), score(b))
+                    && !lower_optimum(score(b), score(a))
+            }
+            _ => false,
+        }
+    }
+
     /// The result of the best restart, with the warnings about it.
     fn finish(mut self, plan: &Plan, observer: &mut dyn Observer) -> Result<FitResult, FitError> {
         let config = &plan.config;
@@ -250,18 +278,11 @@ impl Record {
 /// kept q covers only what its own run found.
 fn restarts_disagree(summaries: &[RestartSummary], best: usize) -> Option<String> {
     let b = summaries.get(best)?;
-    // (score, its se), higher is better
-    let score = |s: &RestartSummary| match (s.objective, s.objective_se) {
-        (Some(v), Some(se)) => (-v, se),
-        _ => (s.elbo, s.elbo_se),
-    };
-    let (best_score, best_se) = score(b);
+    let (best_score, _) = score(b);
     let worse: Vec<f64> = summaries
         .iter()
         .map(score)
-        .filter(|&(v, se)| {
-            v.is_finite() && best_score - v > 1.0 + 4.0 * (se.powi(2) + best_se.powi(2)).sqrt()
-        })
+        .filter(|&other| lower_optimum(score(b), other))
         .map(|(v, _)| v)
         .collect();
     if worse.is_empty() {
@@ -283,6 +304,21 @@ fn restarts_disagree(summaries: &[RestartSummary], best: usize) -> Option<String
         worse.len(),
         summaries.len(),
     ))
+}
+
+/// A restart's score and its standard error, higher is better: its ELBO
+/// for KL, minus the divergence's objective otherwise.
+fn score(s: &RestartSummary) -> (f64, f64) {
+    match (s.objective, s.objective_se) {
+        (Some(v), Some(se)) => (-v, se),
+        _ => (s.elbo, s.elbo_se),
+    }
+}
+
+/// Whether the run scored `other` ended below the one scored `best` by more
+/// than 4 combined standard errors and 1 nat.
+fn lower_optimum((best, best_se): (f64, f64), (other, se): (f64, f64)) -> bool {
+    other.is_finite() && best - other > 1.0 + 4.0 * (se.powi(2) + best_se.powi(2)).sqrt()
 }
 
 /// Where a run starts: θ₀ in the coordinates of the batch's map and the

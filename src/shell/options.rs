@@ -117,7 +117,7 @@ pub struct FitOptions {
     #[arg(long, value_parser = typed::<Init>)]
     pub init: Option<Init>,
     /// Independent fits from different inits; the best ELBO (for another divergence, its lowest
-    /// estimate) is kept [default: 1, or 4 when the mode search finds no trustworthy mode].
+    /// estimate) is kept [default: 1; with no trustworthy mode 2, or 4 if those disagree].
     #[arg(long, value_parser = at_least_one)]
     pub restarts: Option<usize>,
     /// Random seed: the same seed gives identical results.

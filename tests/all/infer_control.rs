@@ -2,7 +2,7 @@
 //! step control, warnings, restarts, the other estimators and optimizers,
 //! configuration errors, and what a caller gets back.
 
-use crate::infer_targets::{Gaussian, OneD};
+use crate::infer_targets::{Gaussian, Mix1, OneD};
 use vippl::infer::{
     Algorithm, Approximation, Component, Control, Divergence, Estimator, FamilyKind, FitConfig,
     FitError, FitResult, Init, IterationInfo, Observer, Optimizer, Silent, Step, Target,
@@ -222,6 +222,52 @@ fn restarts_are_all_reported_and_the_best_is_kept() {
     assert_eq!(res.restarts[res.best_restart].elbo, best);
     assert!(res.restarts[0].init.starts_with("map"));
     assert!(res.restarts[1].init.contains("uniform"));
+}
+
+#[test]
+fn a_minor_first_mode_gives_way_to_a_clearly_better_one() {
+    // 5 % of the mass in a narrow mode at 0, where the search from zero
+    // ends (the wide mode's pull is 2·10⁻³ of the narrow one's there); 95 %
+    // in a wide mode at 1.2.
+    let target = Mix1 {
+        w: vec![0.05, 0.95],
+        m: vec![0.0, 1.2],
+        s: vec![0.1, 0.3],
+        log_z: 0.0,
+    };
+    let config = FitConfig {
+        draws: 200,
+        ..FitConfig::default()
+    };
+    let res = fit(&target, &config, &mut Silent).unwrap();
+    let init = &res.restarts[0].init;
+    assert!(
+        init.contains("uniform"),
+        "the start is another search's mode: {init}"
+    );
+    assert!(
+        res.warnings.iter().any(|w| w.contains("several modes")),
+        "{:?}",
+        res.warnings
+    );
+    // The Gaussian on the major mode (sd 0.3), not on the minor one (sd 0.1).
+    let (m, s) = (res.approximation.mean()[0], res.approximation.sd()[0]);
+    assert!((m - 1.2).abs() < 0.1 && (0.2..0.45).contains(&s), "{m} {s}");
+    assert_eq!(res.restarts.len(), 1, "a clear start needs no restarts");
+}
+
+#[test]
+fn one_mode_found_again_changes_nothing() {
+    // Every extra search ends at the first mode: the start stays the first
+    // search's Laplace approximation, without a warning.
+    let (target, _) = Gaussian::correlated(3, 1);
+    let res = fit(&target, &FitConfig::default(), &mut Silent).unwrap();
+    assert!(
+        res.restarts[0].init.contains("from zero"),
+        "{}",
+        res.restarts[0].init
+    );
+    assert!(res.warnings.iter().all(|w| !w.contains("several modes")));
 }
 
 #[test]

@@ -65,10 +65,25 @@ fn find<'a>(all: &'a [Posterior], name: &str) -> &'a Posterior {
 fn models_without_a_mode_start_and_fit() {
     let all = textbook();
     let lkj = find(&all, LKJ_CENTRED);
-    let (o, _) = evaluate(lkj, &default_config()).unwrap();
+    let (o, res) = evaluate(lkj, &default_config()).unwrap();
     // Every mean within 0.1 sd; the sds within 10 % or the fit flagged.
     assert!(o.mean_err <= 0.1, "{}", line(lkj, &o));
     assert!(o.within() || !o.trustworthy, "{}", line(lkj, &o));
+    // No trustworthy mode: a second run from other starts, and since both
+    // converge to the same optimum, no more.
+    assert_eq!(res.restarts.len(), 2, "{:?}", res.warnings);
+    assert!(
+        res.restarts
+            .iter()
+            .all(|r| r.termination == vippl::infer::Termination::Converged)
+    );
+    assert!(
+        res.warnings
+            .iter()
+            .any(|w| w.contains("both runs converged to the same optimum")),
+        "{:?}",
+        res.warnings
+    );
     let meas = find(&all, MEASUREMENT_CENTRED);
     let (o, _) = evaluate(meas, &default_config()).unwrap();
     assert!(o.mean_err <= 0.5 || !o.trustworthy, "{}", line(meas, &o));

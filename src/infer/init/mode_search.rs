@@ -10,6 +10,16 @@
 //! uniform(−2, 2) points, because a search that ran into a spike rarely
 //! passed through the bulk; every mode they find and every path's best
 //! Gaussian competes, and the largest ELBO estimate wins.
+//!
+//! A trusted first mode may still be a minor one: a search from zero can
+//! end in the lesser mode of a multimodal posterior (a hidden Markov
+//! model's states, say) that holds almost none of the mass. So (up to
+//! [`MODE_CHECK_MAX_DIM`] coordinates) the same extra searches run without
+//! recording their paths, and the Laplace approximation of any mode they
+//! find replaces the first one only when a valley of the log density
+//! separates the two and it is clearly better on the same draws (see
+//! `pathfinder::clearly_better`); a warning then says that the posterior
+//! has several modes.
 
 use super::super::Target;
 use super::super::family::Scale;
@@ -22,11 +32,17 @@ use super::{Centred, curvature, finite_point, laplace};
 
 /// Searches added when the first one gives no trustworthy start.
 pub(crate) const EXTRA_PATHS: usize = 3;
+/// Largest dimension at which a trusted first mode is checked against the
+/// modes of the extra searches (their L-BFGS runs and Laplace
+/// approximations are a small part of a fit up to here).
+pub(crate) const MODE_CHECK_MAX_DIM: usize = 1000;
 /// L-BFGS iterations per search.
 const MAX_ITERATIONS: usize = 2000;
 
 /// One L-BFGS search and what it found.
 struct Search {
+    /// 0 for the first search, p for the p-th extra one.
+    index: usize,
     out: Outcome,
     found: bool,
     path: PathRecorder,
@@ -36,6 +52,8 @@ struct Search {
 /// A Gaussian that competes for the start, with its ELBO on the shared
 /// draws and the per-draw terms of that estimate.
 struct Candidate {
+    /// Which search found it: 0 for the first.
+    search: usize,
     elbo: f64,
     terms: Vec<f64>,
     kind: Kind,
@@ -81,6 +99,7 @@ pub(crate) fn at_mode<T: Target>(
         observer,
         evals,
         &mut interrupted,
+        true,
     );
     if interrupted {
         warnings
@@ -104,48 +123,26 @@ pub(crate) fn at_mode<T: Target>(
         _ => false,
     };
     *density_evals += first.path.evals;
+    let first_elbo = laplace_first.as_ref().map_or(f64::NAN, |c| c.elbo);
     candidates.extend(laplace_first);
     candidates.extend(path_first);
-    if !trusted && !interrupted {
-        for p in 1..=EXTRA_PATHS {
-            let Ok(xp) = finite_point(
-                target,
-                ws,
-                plan.config.seed,
-                restart,
-                p as u64,
-                false,
-                evals,
-            ) else {
-                continue;
-            };
-            let mut s = search(
-                target,
-                ws,
-                &mut path_ws,
-                &xp,
-                "a uniform(−2, 2) draw",
-                plan,
-                restart,
-                observer,
-                evals,
-                &mut interrupted,
-            );
-            candidates.extend(laplace_candidate(
-                target,
-                ws,
-                &mut path_ws,
-                &mut s,
-                (plan, restart),
-                false,
-                evals,
-            ));
-            candidates.extend(path_candidate(&mut s));
-            *density_evals += s.path.evals;
-            if interrupted {
-                break;
-            }
-        }
+    // Without a trusted mode the extra searches' paths compete too; with
+    // one, only the modes they find, to check that it is not a minor one.
+    if !interrupted && (!trusted || d <= MODE_CHECK_MAX_DIM) {
+        let first_mode = trusted.then(|| FirstMode {
+            x: first.out.x.clone(),
+            f: first.out.f,
+        });
+        let mut extra = ExtraSearches {
+            plan,
+            restart,
+            with_paths: !trusted,
+            first: first_mode,
+            evals,
+            density_evals,
+            interrupted: &mut interrupted,
+        };
+        extra.run(target, ws, &mut path_ws, observer, &mut candidates);
     }
     let Some(best) = choose(candidates, trusted) else {
         warnings.push(format!(
@@ -169,10 +166,122 @@ pub(crate) fn at_mode<T: Target>(
             1 + EXTRA_PATHS
         ));
     }
+    if trusted && best.search > 0 {
+        warnings.push(format!(
+            "the posterior has several modes: L-BFGS from a uniform(−2, 2) draw found one whose \
+             Laplace approximation has a larger ELBO than that of the mode found from {from} \
+             ({:.2} against {:.2}); the start is that mode, and a Gaussian describes only it",
+            best.elbo, first_elbo
+        ));
+    }
     let (mut centred, warning) = centred(target, ws, best, evals);
     warnings.extend(warning);
     centred.untrusted_mode = !trusted;
     centred
+}
+
+/// The [`EXTRA_PATHS`] searches from uniform(−2, 2) points.
+struct ExtraSearches<'a> {
+    plan: &'a Plan,
+    restart: usize,
+    /// Whether their paths' Gaussians compete (no trusted first mode).
+    with_paths: bool,
+    /// The trusted first mode: a search that ends there again adds nothing.
+    first: Option<FirstMode>,
+    evals: &'a mut usize,
+    density_evals: &'a mut usize,
+    interrupted: &'a mut bool,
+}
+
+impl ExtraSearches<'_> {
+    /// Runs them and adds what they find to `candidates`.
+    fn run<T: Target>(
+        &mut self,
+        target: &T,
+        ws: &mut T::Workspace,
+        path_ws: &mut T::Workspace,
+        observer: &mut dyn Observer,
+        candidates: &mut Vec<Candidate>,
+    ) {
+        let seed = self.plan.config.seed;
+        for p in 1..=EXTRA_PATHS {
+            let Ok(xp) = finite_point(target, ws, seed, self.restart, p as u64, false, self.evals)
+            else {
+                continue;
+            };
+            let mut s = search(
+                target,
+                ws,
+                path_ws,
+                &xp,
+                "a uniform(−2, 2) draw",
+                self.plan,
+                self.restart,
+                observer,
+                self.evals,
+                self.interrupted,
+                self.with_paths,
+            );
+            s.index = p;
+            let first = self.first.as_ref();
+            if first.is_some_and(|m| !m.separated_from(target, ws, &s.out.x, s.out.f)) {
+                continue;
+            }
+            candidates.extend(laplace_candidate(
+                target,
+                ws,
+                path_ws,
+                &mut s,
+                (self.plan, self.restart),
+                false,
+                self.evals,
+            ));
+            if self.with_paths {
+                candidates.extend(path_candidate(&mut s));
+            }
+            *self.density_evals += s.path.evals;
+            if *self.interrupted {
+                break;
+            }
+        }
+    }
+}
+
+/// A trusted first mode, against which the extra searches' modes are
+/// checked.
+struct FirstMode {
+    x: Vec<f64>,
+    /// −log density there.
+    f: f64,
+}
+
+/// Points of the segment between two modes at which the log density is
+/// looked at.
+const VALLEY_POINTS: usize = 7;
+
+impl FirstMode {
+    /// Whether the L-BFGS end `x` (−log density `f`) is another mode: the
+    /// log density dips more than 1 nat below the lower of the two ends
+    /// somewhere on the segment between them. Ends in one basin (the same
+    /// mode found more or less precisely along a flat direction) see no
+    /// such valley; a concave log density never has one.
+    fn separated_from<T: Target>(
+        &self,
+        target: &T,
+        ws: &mut T::Workspace,
+        x: &[f64],
+        f: f64,
+    ) -> bool {
+        let floor = -self.f.max(f) - 1.0;
+        let mut point = vec![0.0; x.len()];
+        (1..=VALLEY_POINTS).any(|k| {
+            let t = k as f64 / (VALLEY_POINTS + 1) as f64;
+            for (p, (a, b)) in point.iter_mut().zip(self.x.iter().zip(x)) {
+                *p = a + t * (b - a);
+            }
+            !(target.log_density(ws, &point) >= floor)
+        })
+    }
 }
 
 /// Why the first search gave no trusted Laplace start.
@@ -205,6 +314,7 @@ fn search<T: Target>(
     observer: &mut dyn Observer,
     evals: &mut usize,
     interrupted: &mut bool,
+    record_path: bool,
 ) -> Search {
     let diagonal = builds_diagonal(plan.family.is_diagonal(), x0.len());
     let mut path = PathRecorder::new(x0.len(), plan.config.seed, restart, diagonal);
@@ -219,13 +329,17 @@ fn search<T: Target>(
         x0,
         MAX_ITERATIONS,
         |it, f, x, g| {
-            path.visit(target, path_ws, it, x, g);
+            if record_path {
+                path.visit(target, path_ws, it, x, g);
+            }
             let go = observer.mode_search(restart, it, -f) == Control::Continue;
             *interrupted |= !go;
             go
         },
     );
-    path.finish(target, path_ws);
+    if record_path {
+        path.finish(target, path_ws);
+    }
     *evals += out.evals;
     let gmax = out.grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let found = out.f.is_finite()
@@ -233,6 +347,7 @@ fn search<T: Target>(
             || (matches!(out.status, Status::LineSearchFailed | Status::MaxIterations)
                 && gmax <= 1e-3));
     Search {
+        index: 0,
         out,
         found,
         path,
@@ -268,6 +383,7 @@ fn laplace_candidate<T: Target>(
         (Scale::Dense(scale), lmax, lmin, warning, elbo)
     };
     Some(Candidate {
+        search: s.index,
         elbo,
         terms: s.path.last_terms().to_vec(),
         kind: Kind::Laplace {
@@ -284,6 +400,7 @@ fn laplace_candidate<T: Target>(
 fn path_candidate(s: &mut Search) -> Option<Candidate> {
     let (start, terms) = s.path.take_best()?;
     Some(Candidate {
+        search: s.index,
         elbo: start.elbo,
         terms,
         kind: Kind::Path(start, s.from.clone()),
