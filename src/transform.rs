@@ -52,7 +52,8 @@ pub enum Transform {
 }
 
 impl Transform {
-    /// The transforms of `structured`, whose reverse rule comes from dual sweeps.
+    /// The transforms of `structured` (matrices and vectors built on a
+    /// triangle or a basis).
     fn is_structured(self) -> bool {
         matches!(
             self,
@@ -229,7 +230,8 @@ pub fn constrain<T: Scalar>(t: Transform, u: &[T], lb: &[T], ub: &[T], x: &mut [
 /// Reverse mode through [`constrain`]: given the adjoints of x and of the
 /// log-Jacobian, ADDS the adjoints of u, lb and ub (a broadcast bound
 /// receives the sum). Hand-written and generic, so the same pass on duals
-/// gives Hessian–vector products.
+/// gives Hessian–vector products. `scratch` is working memory kept by the
+/// caller between calls (only `corr_matrix` uses it: 2 K² entries).
 #[allow(clippy::too_many_arguments)]
 pub fn constrain_vjp<T: Scalar>(
     t: Transform,
@@ -241,6 +243,7 @@ pub fn constrain_vjp<T: Scalar>(
     adj_u: &mut [T],
     adj_lb: &mut [T],
     adj_ub: &mut [T],
+    scratch: &mut Vec<T>,
 ) {
     let n = adj_x.len();
     match t {
@@ -248,7 +251,7 @@ pub fn constrain_vjp<T: Scalar>(
         | Transform::CovMatrix
         | Transform::CorrMatrix
         | Transform::UnitVector
-        | Transform::SumToZero => structured::constrain_vjp(t, u, adj_x, adj_logj, adj_u),
+        | Transform::SumToZero => structured::constrain_vjp(t, u, adj_x, adj_logj, adj_u, scratch),
         Transform::Identity => {
             for i in 0..n {
                 adj_u[i] += adj_x[i];

@@ -20,18 +20,8 @@ impl Checker<'_> {
     ) -> Option<TypedExpr> {
         let spec = d.spec();
         let name = format!("{}_rng", spec.name);
-        if d == DistId::LkjCorr {
-            return self.lkj_corr_rng(args, span, name_span);
-        }
-        if d == DistId::LkjCorrCholesky {
-            self.error(
-                Diagnostic::error(
-                    "unknown-function",
-                    format!("`{name}` is not available: its size cannot be inferred from `eta`"),
-                )
-                .with_label(name_span, "not available"),
-            );
-            return None;
+        if matches!(d, DistId::LkjCorr | DistId::LkjCorrCholesky) {
+            return self.lkj_rng(d, args, span, name_span);
         }
         self.require_rng_context(&name, span)?;
         let counts = matches!(
@@ -105,15 +95,17 @@ impl Checker<'_> {
         ))
     }
 
-    /// `lkj_corr_rng(K, eta)`: the dimension K (an int) comes first, as in Stan.
-    fn lkj_corr_rng(
+    /// `lkj_corr_rng(K, eta)` and `lkj_corr_cholesky_rng(K, eta)`: the
+    /// dimension K (an int) comes first, as in Stan.
+    fn lkj_rng(
         &mut self,
+        d: DistId,
         args: Vec<TypedExpr>,
         span: Span,
         name_span: Span,
     ) -> Option<TypedExpr> {
-        let name = "lkj_corr_rng";
-        self.require_rng_context(name, span)?;
+        let name = format!("{}_rng", d.spec().name);
+        self.require_rng_context(&name, span)?;
         if args.len() != 2 || args[0].ty() != ValueType::Int {
             self.error(
                 Diagnostic::error(
@@ -124,14 +116,14 @@ impl Checker<'_> {
                     ),
                 )
                 .with_label(span, "this call")
-                .with_help("write lkj_corr_rng(K, eta)"),
+                .with_help(format!("write {name}(K, eta)")),
             );
             return None;
         }
-        self.check_dist_args(DistId::LkjCorr, None, &args[1..], span, name_span)?;
+        self.check_dist_args(d, None, &args[1..], span, name_span)?;
         let params = union_params(&args);
         Some(TypedExpr::new(
-            IrExpr::Rng(DistId::LkjCorr, args.into_iter().map(|a| a.expr).collect()),
+            IrExpr::Rng(d, args.into_iter().map(|a| a.expr).collect()),
             ValueType::Matrix,
             span,
             Dims::UNKNOWN,

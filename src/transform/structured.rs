@@ -10,12 +10,13 @@
 //! | unit_vector | u / ‖u‖ | −½ ‖u‖² (Stan's; the map is not a bijection) |
 //! | sum_to_zero_vector | Helmert basis: u_i (1,…,1, −i, 0,…)/√(i(i+1)) | 0 (an isometry) |
 //!
-//! The reverse rule of these transforms is taken from forward dual sweeps
-//! over the free coordinates (one per coordinate), exact to every order.
+//! Their reverse rules are hand-written: O(K³) for the matrices (the
+//! adjoint of L L' is a product with L), O(K) for the vectors, generic
+//! over the scalar type like the rest of the transforms (so Hessian–vector
+//! products reuse them). Tests compare them with dual-number sweeps.
 
 use super::{Transform, log1m_tanh2, side};
 use crate::scalar::Scalar;
-use num_dual::Dual;
 
 /// The free coordinates of these transforms (`n` constrained entries,
 /// K·K for the matrices).
@@ -122,25 +123,113 @@ pub(super) fn constrain<T: Scalar>(t: Transform, u: &[T], x: &mut [T]) -> T {
     }
 }
 
-/// Adds the adjoints of u, by one forward dual sweep per free coordinate.
+/// Adds the adjoints of u: hand-written reverse rules, O(K³) for the
+/// matrices and O(K) for the vectors; `scratch` (2 K² entries, for
+/// `corr_matrix` only) is the caller's, so a warm pass allocates nothing.
 pub(super) fn constrain_vjp<T: Scalar>(
     t: Transform,
     u: &[T],
     adj_x: &[T],
     adj_logj: T,
     adj_u: &mut [T],
+    scratch: &mut Vec<T>,
 ) {
-    let mut ud: Vec<Dual<T>> = u.iter().map(|&v| Dual::from_re(v)).collect();
-    let mut xd: Vec<Dual<T>> = vec![Dual::from_re(T::zero()); adj_x.len()];
-    for j in 0..u.len() {
-        ud[j].eps = T::one();
-        let lj = constrain(t, &ud, &mut xd);
-        let mut a = adj_logj * lj.eps;
-        for (ax, x) in adj_x.iter().zip(&xd) {
-            a += *ax * x.eps;
+    let n = adj_x.len();
+    let k = side(n);
+    match t {
+        Transform::CholeskyCov => {
+            let mut c = 0;
+            for i in 0..k {
+                for j in 0..i {
+                    adj_u[c] += adj_x[i * k + j];
+                    c += 1;
+                }
+                adj_u[c] += adj_x[i * k + i] * u[c].exp() + adj_logj;
+                c += 1;
+            }
         }
-        adj_u[j] += a;
-        ud[j].eps = T::zero();
+        Transform::CovMatrix => {
+            // X = L L': adj L_ij = Σ_{m >= j} (A_im + A_mi) L_mj, with L
+            // read from u (off-diagonal u, diagonal exp(u)).
+            for j in 0..k {
+                let diag_j = u[j * (j + 1) / 2 + j].exp();
+                for i in j..k {
+                    let mut s = (adj_x[i * k + j] + adj_x[j * k + i]) * diag_j;
+                    for m in (j + 1)..k {
+                        s += (adj_x[i * k + m] + adj_x[m * k + i]) * u[m * (m + 1) / 2 + j];
+                    }
+                    let c = i * (i + 1) / 2 + j;
+                    if i == j {
+                        adj_u[c] += s * diag_j + adj_logj * (k - i + 1) as f64;
+                    } else {
+                        adj_u[c] += s;
+                    }
+                }
+            }
+        }
+        Transform::CorrMatrix => {
+            scratch.clear();
+            scratch.resize(2 * n, T::zero());
+            let (l, adj_l) = scratch.split_at_mut(n);
+            super::constrain(Transform::CorrCholesky, u, &[], &[], l);
+            lower_times_symmetrised(adj_x, l, adj_l, k);
+            // The log-Jacobian Σ (K − j)/2 log(1 − tanh² u_ij): its
+            // derivative is −(K − j) tanh(u_ij).
+            let mut c = 0;
+            for i in 0..k {
+                for j in 0..i {
+                    adj_u[c] -= adj_logj * u[c].tanh() * (k - j) as f64;
+                    c += 1;
+                }
+            }
+            super::constrain_vjp(
+                Transform::CorrCholesky,
+                u,
+                &[],
+                &[],
+                adj_l,
+                T::zero(),
+                adj_u,
+                &mut [],
+                &mut [],
+                &mut Vec::new(),
+            );
+        }
+        Transform::UnitVector => {
+            // x = u / r: adj u = (a − x (a · x)) / r − adj_logj u.
+            let r = u.iter().fold(T::zero(), |s, &v| s + v * v).sqrt();
+            let mut dot = T::zero();
+            for i in 0..n {
+                dot += adj_x[i] * u[i];
+            }
+            let dot = dot / (r * r);
+            for i in 0..n {
+                adj_u[i] += (adj_x[i] - u[i] * dot) / r - adj_logj * u[i];
+            }
+        }
+        Transform::SumToZero => {
+            // x = H u with orthonormal columns: adj u = H' adj x.
+            let mut head = T::zero();
+            for i in 1..n {
+                head += adj_x[i - 1];
+                adj_u[i - 1] += (head - adj_x[i] * i as f64) / ((i * (i + 1)) as f64).sqrt();
+            }
+        }
+        _ => unreachable!("not a structured transform"),
+    }
+}
+
+/// adj_l = (A + A') L restricted to the lower triangle (the adjoint of L
+/// under X = L L' given A = adj X); the upper triangle is left zero.
+fn lower_times_symmetrised<T: Scalar>(a: &[T], l: &[T], adj_l: &mut [T], k: usize) {
+    for i in 0..k {
+        for j in 0..=i {
+            let mut s = T::zero();
+            for m in j..k {
+                s += (a[i * k + m] + a[m * k + i]) * l[m * k + j];
+            }
+            adj_l[i * k + j] = s;
+        }
     }
 }
 

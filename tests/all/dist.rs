@@ -8,6 +8,7 @@
 mod cumulative;
 mod functions;
 mod kernels;
+mod lkj_rng;
 mod multinomial;
 mod multivariate;
 mod multivariate_more;

@@ -175,7 +175,18 @@ fn vjp_matches_dual_numbers() {
                 let c = rng.random_range(-1.0..1.0);
                 let (mut au, mut alb, mut aub) =
                     (vec![0.5; m], vec![0.25; lb.len()], vec![-0.5; ub.len()]);
-                constrain_vjp(t, &u, &lb, &ub, &w, c, &mut au, &mut alb, &mut aub);
+                constrain_vjp(
+                    t,
+                    &u,
+                    &lb,
+                    &ub,
+                    &w,
+                    c,
+                    &mut au,
+                    &mut alb,
+                    &mut aub,
+                    &mut Vec::new(),
+                );
                 // The VJP adds: remove the initial values before comparing.
                 au.iter_mut().for_each(|a| *a -= 0.5);
                 alb.iter_mut().for_each(|a| *a -= 0.25);
@@ -234,6 +245,7 @@ fn vjp_on_duals_gives_hessian_vector_products() {
                     &mut g,
                     &mut vec![0.0; lb.len()],
                     &mut vec![0.0; ub.len()],
+                    &mut Vec::new(),
                 );
                 g
             };
@@ -251,6 +263,7 @@ fn vjp_on_duals_gives_hessian_vector_products() {
                 &mut g,
                 &mut lift(&vec![0.0; lb.len()]),
                 &mut lift(&vec![0.0; ub.len()]),
+                &mut Vec::new(),
             );
             let h = 1e-6;
             let up: Vec<f64> = u.iter().zip(&v).map(|(a, b)| a + h * b).collect();
@@ -304,6 +317,7 @@ fn extreme_inputs_stay_finite_and_inside() {
                         &mut adj,
                         &mut vec![0.0; lb.len()],
                         &mut vec![0.0; ub.len()],
+                        &mut Vec::new(),
                     );
                     assert!(
                         adj.iter().all(|v| v.is_finite()),

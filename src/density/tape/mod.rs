@@ -112,6 +112,7 @@ pub struct Tape<T> {
     tmp_b: Vec<T>,
     tmp_c: Vec<T>,
     tmp_x: Vec<T>,
+    tmp_transform: Vec<T>,
 }
 
 impl<T: Scalar> Default for Tape<T> {
@@ -127,6 +128,7 @@ impl<T: Scalar> Default for Tape<T> {
             tmp_b: Vec::new(),
             tmp_c: Vec::new(),
             tmp_x: Vec::new(),
+            tmp_transform: Vec::new(),
         }
     }
 }

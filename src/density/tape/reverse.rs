@@ -197,6 +197,7 @@ impl<T: Scalar> Tape<T> {
             &mut self.tmp_a,
             &mut self.tmp_b,
             &mut self.tmp_c,
+            &mut self.tmp_transform,
         );
         add_into(&mut self.adj[u.range()], &self.tmp_a);
         add_into(&mut self.adj[lb.range()], &self.tmp_b);

@@ -22,7 +22,7 @@ fn reference() -> &'static Value {
 }
 
 /// The distributions that must have cumulative functions.
-const WITH_CDF: [&str; 26] = [
+const WITH_CDF: [&str; 28] = [
     "normal",
     "std_normal",
     "student_t",
@@ -49,6 +49,8 @@ const WITH_CDF: [&str; 26] = [
     "scaled_inv_chi_square",
     "beta_proportion",
     "beta_binomial",
+    "skew_normal",
+    "von_mises",
 ];
 
 struct Element<'a, T> {
@@ -238,6 +240,16 @@ fn derivatives_of_orders_one_to_three_match_finite_differences() {
                 // The Laplace distribution function is not twice
                 // differentiable at the mode.
                 || (name == "double_exponential" && y == x[1])
+                // von Mises functions have a log singularity at ±pi, closer
+                // than the difference step (relative to |y|) can resolve.
+                || (name == "von_mises" && std::f64::consts::PI - y.abs() < 0.1)
+                // A concentrated von Mises (kappa >= 50) changes on the scale
+                // 1 / sqrt(kappa); checked with small steps below.
+                || (name == "von_mises" && x[2] >= 50.0)
+                // A steep skew normal (|alpha| / omega >= 50) changes on the
+                // scale omega / |alpha|, below the difference step; its first
+                // derivatives are checked with small steps below.
+                || (name == "skew_normal" && x[3].abs() / x[2] >= 50.0)
                 || (spec.is_discrete() && x.iter().skip(1).any(|&v| v < 1e-3 || (v < 1.0 && v > 0.999)));
             if near_edge {
                 continue;
@@ -267,11 +279,41 @@ fn derivatives_of_orders_one_to_three_match_finite_differences() {
         (DistId::Rayleigh, &[0.5, f64::INFINITY, 1.1]),
         (DistId::ScaledInvChiSquare, &[0.2, 2.0, 4.0, 0.6]),
         (DistId::BetaBinomial, &[2.0, 7.0, 12.0, 1.5, 2.5]),
+        (DistId::SkewNormal, &[-1.0, 2.0, 0.5, 1.5, 2.5]),
+        (DistId::SkewNormal, &[3.0, f64::INFINITY, 0.5, 1.5, -1.5]),
+        (DistId::VonMises, &[-1.0, 2.5, 0.4, 2.0]),
     ];
     for (id, x) in truncations {
         check_derivatives(*id, Cumulative::Truncation, x, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_steep_skew_normal_has_the_finite_difference_gradient() {
+    for x in [
+        [-0.97, -1.0, 0.3, -40.0],
+        [-0.97, -1.0, 0.3, 25.0],
+        [-1.05, -1.0, 0.3, 25.0],
+    ] {
+        for kind in [Cumulative::Lcdf, Cumulative::Lccdf] {
+            let f0: f64 = eval(DistId::SkewNormal, kind, &x);
+            assert!(f0.is_finite(), "{kind:?} at {x:?}: {f0}");
+            for j in 0..4 {
+                let at = |t: f64| {
+                    let mut y = x;
+                    y[j] = t;
+                    eval(DistId::SkewNormal, kind, &y)
+                };
+                let fd = diff(at, x[j], 1e-7, x[j].abs());
+                let d = derivatives(DistId::SkewNormal, kind, &x, j)[0];
+                assert!(
+                    close(d, fd, 1e-6, f0.abs().max(1.0) * 1e-4),
+                    "{kind:?} at {x:?}, entry {j}: dual {d:e}, difference {fd:e}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
