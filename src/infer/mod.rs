@@ -99,7 +99,7 @@ pub use result::{
     TraceEntry,
 };
 pub use target::Target;
-pub use termination::Termination;
+pub use termination::{COLLAPSE_PROBE_SDS, Collapse, Termination};
 
 /// Purposes of the random streams (first coordinate after the seed).
 mod streams {

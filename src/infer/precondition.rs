@@ -235,6 +235,11 @@ impl<'t, T: Target> Affine<'t, T> {
         self.map.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The target in the model's own coordinates.
+    pub fn inner(&self) -> &'t T {
+        self.inner
+    }
+
     fn with<R>(&self, f: impl FnOnce(&Map) -> R) -> R {
         f(&self.map.read().unwrap_or_else(|e| e.into_inner()))
     }

@@ -21,6 +21,27 @@ pub enum Termination {
     Diverged,
     /// The observer asked to stop (e.g. Ctrl-C); the partial result is kept.
     Interrupted,
+    /// The target has no optimum within reach along one coordinate: q ran
+    /// towards a boundary or off to infinity there (see `flow::collapse`);
+    /// q when the run was stopped is returned.
+    Collapsed(Collapse),
+}
+
+/// How far the flatness probe of a run looks from q's mean, in q's
+/// marginal sds (see `flow::collapse`).
+pub const COLLAPSE_PROBE_SDS: f64 = 10.0;
+
+/// Where a run collapsed, in the model's unconstrained coordinates (the
+/// caller names the coordinate: the engine does not know the model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collapse {
+    /// The unconstrained coordinate, from 0.
+    pub coordinate: usize,
+    /// q moved (or the density stays flat) towards +∞ rather than −∞.
+    pub rising: bool,
+    /// Found by the flatness probe (the log density does not fall along the
+    /// coordinate) rather than by a steady drift of q's mean.
+    pub flat: bool,
 }
 
 impl Termination {
@@ -34,6 +55,15 @@ impl Termination {
             }
             Termination::Diverged => "diverged".to_string(),
             Termination::Interrupted => "interrupted by the user".to_string(),
+            Termination::Collapsed(c) => format!(
+                "collapsed: unconstrained coordinate {} {}",
+                c.coordinate + 1,
+                if c.rising {
+                    "runs off to +∞"
+                } else {
+                    "runs off to −∞"
+                }
+            ),
         }
     }
 
@@ -45,6 +75,7 @@ impl Termination {
             Termination::MaxIterations => "max iterations",
             Termination::Diverged => "diverged",
             Termination::Interrupted => "interrupted",
+            Termination::Collapsed(_) => "collapsed",
         }
     }
 
@@ -65,6 +96,7 @@ impl fmt::Display for Termination {
             Termination::MaxIterations => "maximum iterations reached",
             Termination::Diverged => "diverged",
             Termination::Interrupted => "interrupted",
+            Termination::Collapsed(_) => "collapsed",
         })
     }
 }
@@ -102,6 +134,16 @@ mod tests {
         assert_eq!(
             Termination::MaxIterations.to_string(),
             "maximum iterations reached"
+        );
+        let c = Termination::Collapsed(Collapse {
+            coordinate: 1,
+            rising: false,
+            flat: false,
+        });
+        assert_eq!(c.status(), "collapsed");
+        assert_eq!(
+            c.describe(&FitConfig::default()),
+            "collapsed: unconstrained coordinate 2 runs off to −∞"
         );
     }
 }

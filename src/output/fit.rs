@@ -72,6 +72,7 @@ impl Default for FitSummary {
             extra: Vec::new(),
             values: Default::default(),
             warnings: Vec::new(),
+            caveat: None,
         }
     }
 }

@@ -51,6 +51,10 @@ pub struct FitSummary {
     pub values: Map<String, Value>,
     /// Sentences for the user, printed after the diagnostics.
     pub warnings: Vec<String>,
+    /// The line above the table when its numbers are no posterior summary
+    /// (a run that collapsed); a diverged run has its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
 }
 
 /// The verdict on PSIS k̂ (Vehtari et al., 2024): below 0.5 the importance
@@ -246,26 +250,33 @@ pub fn render_diagnostics(fit: &FitSummary, color: bool) -> String {
 /// The full `--format table` output: the parameter table, a blank line, the
 /// diagnostics.
 pub fn render_table(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> String {
-    // A run that diverged returns its last finite q, often little more than
-    // its start: say so above the numbers, which are no posterior summary.
-    let caveat = if fit.reason == "diverged" {
-        "the run diverged: the moments below are those of its last finite q, not a \
-         posterior approximation\n"
-    } else {
-        ""
-    };
     format!(
-        "{caveat}{}\n{}",
+        "{}{}\n{}",
+        caveat(fit),
         render_parameters(params, color),
         render_diagnostics(fit, color)
     )
+}
+
+/// The line above the table when its numbers are no posterior summary. A
+/// run that diverged returns its last finite q, often little more than its
+/// start; one that collapsed, q where it was stopped.
+fn caveat(fit: &FitSummary) -> String {
+    match &fit.caveat {
+        Some(c) => format!("{c}\n"),
+        None if fit.reason == "diverged" => "the run diverged: the moments below are those \
+             of its last finite q, not a posterior approximation\n"
+            .into(),
+        None => String::new(),
+    }
 }
 
 /// [`render_table`] with long vectors and matrices collapsed
 /// ([`render_parameters_collapsed`]).
 pub fn render_table_collapsed(params: &[ColumnSummary], fit: &FitSummary, color: bool) -> String {
     format!(
-        "{}\n{}",
+        "{}{}\n{}",
+        caveat(fit),
         render_parameters_collapsed(params, color),
         render_diagnostics(fit, color)
     )

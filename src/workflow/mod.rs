@@ -12,6 +12,7 @@
 //! Everything here returns values and errors as values: printing, exit
 //! codes, progress display and option parsing belong to the shells.
 
+pub mod collapse;
 pub mod draws;
 pub mod fit;
 pub mod limits;
@@ -24,7 +25,7 @@ pub mod trace;
 pub use draws::{DrawPlan, OutputDraws, Resampling, draw_points, draws_at, output_draws};
 pub use fit::{FitFailure, FitPlan, FitRun, FittedModel, Origin, run, trace_parameter_names};
 pub use record::{Reopened, RunRecord, VariationalRecord, fit_file, reopen};
-pub use report::{fit_summary, khat_verdict, method_text, trustworthy};
+pub use report::{fit_summary, khat_verdict, method_text, name_collapse, trustworthy};
 pub use source::{
     Compiled, ModelSource, Rejected, compile_checked, compile_text, model_name, read_data_file,
     read_model_file, read_model_text,

@@ -1,8 +1,10 @@
 //! What a fit says about itself, in words: the diagnostics block, why it
 //! stopped, the method in one line, and whether to trust it.
 
+use super::collapse::collapse_text;
+use crate::density::CompiledModel;
 use crate::diagnose::Diagnostics;
-use crate::infer::{FitConfig, FitResult};
+use crate::infer::{FitConfig, FitResult, Termination};
 use crate::output::{self, FitSummary};
 use serde_json::json;
 
@@ -140,6 +142,19 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
         extra,
         values,
         warnings: once_each(warnings),
+        caveat: None,
+    }
+}
+
+/// Names the parameter of a run that collapsed in the diagnostics block:
+/// the reason, the warning (first: it explains the others) and the line
+/// above the table.
+pub fn name_collapse(diagnostics: &mut FitSummary, result: &FitResult, model: &CompiledModel) {
+    if let Termination::Collapsed(c) = result.termination {
+        let words = collapse_text(c, model);
+        diagnostics.reason = words.reason;
+        diagnostics.warnings.insert(0, words.warning);
+        diagnostics.caveat = Some(words.caveat);
     }
 }
 

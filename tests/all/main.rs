@@ -6,6 +6,7 @@ mod architecture;
 mod check;
 mod cli;
 mod cmdstan;
+mod collapse;
 mod control;
 mod density;
 mod density_props;

@@ -9,8 +9,8 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use vippl::output::{
     Config, Draws, FIT_FORMAT_VERSION, FitFile, FitSummary, TraceRow, TraceWriter, format_sig,
-    read_stan_csv, render_table, save_stan_csv, stan_csv_string, stats, summary_json, write_atomic,
-    write_atomic_bytes, write_trace_csv,
+    read_stan_csv, render_table, render_table_collapsed, save_stan_csv, stan_csv_string, stats,
+    summary_json, write_atomic, write_atomic_bytes, write_trace_csv,
 };
 use vippl::random::VRng;
 
@@ -72,6 +72,7 @@ fn sample_fit() -> FitSummary {
         extra: vec![("restarts".into(), 3.into()), ("step".into(), 0.05.into())],
         values: Default::default(),
         warnings: vec!["k̂ = 0.62: importance-weighted estimates are noisy".into()],
+        caveat: None,
     }
 }
 
@@ -208,6 +209,22 @@ fn table_lists_every_quantity_and_the_diagnostics() {
             .starts_with("the run diverged: the moments below"),
         "{t}"
     );
+    // Also when long vectors are collapsed (the default table).
+    let t = render_table_collapsed(&params, &bad, false);
+    assert!(t.starts_with("the run diverged: the moments below"), "{t}");
+    // A run that collapsed says so in its own words, above both tables.
+    bad.reason = "collapsed: tau shrinks towards 0".into();
+    bad.caveat = Some("the run collapsed (tau shrinks towards 0): not a posterior".into());
+    for t in [
+        render_table(&params, &bad, false),
+        render_table_collapsed(&params, &bad, false),
+    ] {
+        assert!(
+            t.starts_with("the run collapsed (tau shrinks towards 0): not a posterior\n"),
+            "{t}"
+        );
+        assert!(!t.contains("the run diverged"), "{t}");
+    }
 }
 
 #[test]

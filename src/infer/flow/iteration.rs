@@ -31,17 +31,17 @@ enum Then {
 
 /// The ELBO check at the end of a window.
 #[derive(Default)]
-struct Check {
+pub(super) struct Check {
     /// This iteration closed a window.
-    due: bool,
-    elbo: Option<f64>,
+    pub(super) due: bool,
+    pub(super) elbo: Option<f64>,
     /// The objective being minimised, on the same draws.
-    objective: Option<Objective>,
+    pub(super) objective: Option<Objective>,
     /// The stopping rule fired.
-    fired: bool,
+    pub(super) fired: bool,
 }
 
-type AffineBatch<'b, 'u, T> = Batch<'b, Affine<'u, T>>;
+pub(super) type AffineBatch<'b, 'u, T> = Batch<'b, Affine<'u, T>>;
 
 impl<T: Target> Flow<'_, '_, '_, T> {
     /// One iteration; `Some` when the run ends.
@@ -50,7 +50,11 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         batch: &mut AffineBatch<'_, '_, T>,
         observer: &mut dyn Observer,
     ) -> Option<Termination> {
-        self.enter_final_window_if_due();
+        if self.enter_final_window_if_due()
+            && let Some(c) = self.flat_direction(batch)
+        {
+            return Some(Termination::Collapsed(c));
+        }
         let (finite, summary) = self.sample(batch);
         match self.control_after_the_fact(finite, &summary) {
             Then::Proceed => {}
@@ -61,6 +65,9 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         let check = self.check_window(batch);
         if self.report(observer, &summary, check.elbo) == Control::Stop {
             return Some(Termination::Interrupted);
+        }
+        if let Some(c) = self.collapse(batch, &check) {
+            return Some(Termination::Collapsed(c));
         }
         if self.averaging && self.average.count >= self.average_window {
             return Some(if self.converged {
@@ -86,13 +93,15 @@ impl<T: Target> Flow<'_, '_, '_, T> {
     }
 
     /// Averaging: the last window of the budget is averaged whether or not
-    /// the stopping rule fired.
-    fn enter_final_window_if_due(&mut self) {
+    /// the stopping rule fired; whether it begins now.
+    fn enter_final_window_if_due(&mut self) -> bool {
         let iters = self.plan.config.iters;
         if !self.averaging && self.t + self.average_window >= iters {
             self.averaging = true;
             self.average_window = self.window.min((iters / 2).max(1));
+            return true;
         }
+        false
     }
 
     /// Samples a batch at θ and reduces it to the ascent direction (and,
@@ -295,6 +304,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         }
         (self.averaging, self.converged) = (false, false);
         self.average.clear();
+        self.watch.reset();
         (self.prev, self.have_backup, self.calm) = (None, false, false);
         self.osc.reset();
         Then::NextIteration
@@ -535,6 +545,7 @@ impl<T: Target> Flow<'_, '_, '_, T> {
             return self.roll_back_or_diverge();
         }
         self.have_backup = true;
+        self.flow_time += self.h;
         if let (Some(c), Some(step)) = (self.covariance.as_mut(), self.low_rank.as_ref()) {
             c.after_step(self.fam, &self.backup, step);
         }

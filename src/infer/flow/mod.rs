@@ -35,6 +35,7 @@
 //! the run rolls back to the checkpoint with a quarter of its step, up to
 //! four times, before it is declared diverged.
 
+mod collapse;
 mod covariance;
 mod iteration;
 mod rewhiten;
@@ -199,6 +200,11 @@ struct Flow<'p, 'a, 'u, T: Target> {
     window_log_w: Vec<f64>,
     /// k̂ of the last window whose weights were too heavy-tailed to certify.
     heavy_khat: Option<f64>,
+    // Collapse: the history of q at the checks, the flow time Σh of the
+    // accepted steps, the probe's point.
+    watch: collapse::Watch,
+    flow_time: f64,
+    probe_x: Vec<f64>,
     out: RunOutcome,
 }
 
@@ -287,6 +293,9 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
             low_ess: 0,
             window_log_w: Vec::new(),
             heavy_khat: None,
+            watch: collapse::Watch::new(d),
+            flow_time: 0.0,
+            probe_x: Vec::with_capacity(d),
             out: RunOutcome::new(
                 Vec::new(),
                 Termination::MaxIterations,
@@ -368,9 +377,11 @@ impl<'p, 'a, 'u, T: Target> Flow<'p, 'a, 'u, T> {
         }
         // Return the window average when there is one and it is a valid q.
         let mut last = std::mem::take(&mut self.theta);
-        if out.termination != Termination::Diverged
-            && let Some(a) = self.average.average()
-        {
+        let stopped_early = matches!(
+            out.termination,
+            Termination::Diverged | Termination::Collapsed(_)
+        );
+        if !stopped_early && let Some(a) = self.average.average() {
             last = a;
         }
         out.theta = vec![0.0; self.fam.n_params()];
