@@ -21,7 +21,8 @@
 //! - **Flat** ([`flat_direction`]), checked when the stopping rule fires and
 //!   when the budget's final window begins: the log density at q's mean
 //!   moved [`PROBE_SDS`], twice and four times as many marginal sds along one
-//!   coordinate falls by less than [`FLAT_DROP`] nats at each point. A
+//!   coordinate falls by less than [`FLAT_DROP`] nats at each point (up to
+//!   [`FLAT_PROBE_MAX_DIM`] coordinates, as it costs 2·d log densities). A
 //!   Gaussian fitted by KL to a proper posterior is never that narrow: the
 //!   density must fall within a few of its sds, and (unlike a q stuck at a
 //!   poor local optimum, where one point may happen to be as high) it keeps
@@ -52,6 +53,10 @@ pub(super) const PROBE_SDS: f64 = crate::infer::termination::COLLAPSE_PROBE_SDS;
 const PROBE_POINTS: usize = 3;
 /// The most the log density may fall over the probe for it to count as flat.
 pub(super) const FLAT_DROP: f64 = 1.0;
+/// Largest dimension probed: the probe costs up to 2·d log densities of
+/// O(d) each, which above this would outweigh the fit (O(d) per iteration
+/// for mean-field).
+pub(super) const FLAT_PROBE_MAX_DIM: usize = 1000;
 
 impl<T: Target> Flow<'_, '_, '_, T> {
     /// At a check: a drift, and when the stopping rule has just fired, a
@@ -85,6 +90,9 @@ impl<T: Target> Flow<'_, '_, '_, T> {
         &mut self,
         batch: &mut AffineBatch<'_, '_, T>,
     ) -> Option<Collapse> {
+        if self.fam.d > FLAT_PROBE_MAX_DIM {
+            return None;
+        }
         self.map.to_outer(
             self.fam,
             &self.theta,
