@@ -13,6 +13,7 @@
 
 mod matrix;
 mod reverse;
+pub mod rows;
 
 use crate::density::value::{ConstRef, TapeRef};
 use crate::scalar::Scalar;
@@ -112,6 +113,8 @@ pub struct Tape<T> {
     tmp_b: Vec<T>,
     tmp_c: Vec<T>,
     tmp_x: Vec<T>,
+    /// Per-chunk partial sums of data-matrix products (see [`rows`]).
+    row_partials: Vec<T>,
 }
 
 impl<T: Scalar> Default for Tape<T> {
@@ -127,6 +130,7 @@ impl<T: Scalar> Default for Tape<T> {
             tmp_b: Vec::new(),
             tmp_c: Vec::new(),
             tmp_x: Vec::new(),
+            row_partials: Vec::new(),
         }
     }
 }
