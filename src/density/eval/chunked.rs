@@ -148,3 +148,32 @@ pub(super) fn lpdf_sum_in_chunks<D: Univariate, T: Scalar>(
     }
     lp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chunks run on both workers of a two-thread pool, and in order on the
+    /// calling thread outside any pool.
+    #[test]
+    fn chunks_spread_over_the_workers_of_a_pool() {
+        let n = 16 * ROW_CHUNK;
+        let run = || {
+            let mut sums = vec![-1.0f64; 16];
+            let work = |_c: usize, _b: &mut Blocks<'_, f64, 1>, s: &mut [f64]| {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                s[0] = rayon::current_thread_index().map_or(-1.0, |i| i as f64);
+            };
+            for_each_chunk(n, [None], &mut sums, 1, &work);
+            sums
+        };
+        assert!(!rows::parallel());
+        assert!(run().iter().all(|&t| t == -1.0));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        let seen = pool.install(run);
+        assert!(seen.contains(&0.0) && seen.contains(&1.0), "{seen:?}");
+    }
+}
