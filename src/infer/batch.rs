@@ -6,6 +6,13 @@
 //! its own slots, and callers reduce over samples in index order, so the
 //! outcome does not depend on the number of threads. Nothing is allocated
 //! per batch once the buffers have their capacity.
+//!
+//! A target may split one evaluation further (the density engine cuts long
+//! sums over data rows into fixed chunks): it does so on the pool the batch
+//! runs in, so a worker that has finished its samples takes chunks of the
+//! other's evaluation, the pool's threads are never oversubscribed, and
+//! since those chunks do not depend on the thread count either, neither
+//! do the results.
 
 use super::Target;
 use rayon::prelude::*;

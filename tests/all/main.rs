@@ -3,6 +3,7 @@
 mod accuracy;
 mod affine;
 mod architecture;
+mod bigdata;
 mod check;
 mod cli;
 mod cmdstan;

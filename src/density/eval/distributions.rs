@@ -3,6 +3,7 @@
 use super::workspace::{EvalError, EvalResult};
 use crate::density::eval::Evaluator;
 use crate::density::eval::tape_ref_of;
+use crate::density::tape::rows::ROW_CHUNK;
 use crate::density::tape::{Node, Part};
 use crate::density::value::{Dims, TapeRef, Value};
 use crate::dist::cumulative::{self, Cumulative};
@@ -215,26 +216,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             return Ok(Value::Real(0.0));
         }
         self.check_domains(spec.name, vals, specs, span)?;
-        if D::CHECKS_ARGS {
-            let mut xf = [0.0f64; MAX_ARITY];
-            for i in 0..n {
-                for j in 0..k {
-                    xf[j] = self.element_f64(vals[j], if vals[j].is_scalar() { 0 } else { i });
-                }
-                let checked = match kind {
-                    None => D::check_args(&xf[..k]),
-                    Some(c) => cumulative::check_args::<D>(c, &xf[..k]),
-                };
-                if let Err(msg) = checked {
-                    let at = if n > 1 {
-                        format!(" (element {})", i + 1)
-                    } else {
-                        String::new()
-                    };
-                    return Err(EvalError::reject(span, format!("{}{at}: {msg}", spec.name)));
-                }
-            }
-        }
+        self.check_args_of::<D>(vals, n, kind, span)?;
         // Ints become reals (bound int data is viewed without a copy).
         let mut pv = [Value::Real(0.0); MAX_ARITY];
         for j in 0..k {
@@ -298,6 +280,12 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
             }
             match kind {
+                None if n > ROW_CHUNK => super::chunked::lpdf_sum_in_chunks::<D, T>(
+                    &args[..k],
+                    n,
+                    d,
+                    &mut self.workspace.chunk_sums,
+                ),
                 None => D::lpdf_sum(&args[..k], n, &mut d[..k]),
                 Some(c) => cumulative::sum::<D, T>(c, &args[..k], n, &mut d[..k]),
             }
@@ -317,6 +305,42 @@ impl<T: Scalar> Evaluator<'_, T> {
             }
         }
         Ok(Value::TapeReal(out))
+    }
+
+    /// The distribution's own checks of its arguments, element by element.
+    pub(super) fn check_args_of<D: Univariate>(
+        &self,
+        vals: &[Value],
+        n: usize,
+        kind: Option<Cumulative>,
+        span: Span,
+    ) -> EvalResult<()> {
+        if !D::CHECKS_ARGS {
+            return Ok(());
+        }
+        let k = vals.len();
+        let mut xf = [0.0f64; MAX_ARITY];
+        for i in 0..n {
+            for j in 0..k {
+                xf[j] = self.element_f64(vals[j], if vals[j].is_scalar() { 0 } else { i });
+            }
+            let checked = match kind {
+                None => D::check_args(&xf[..k]),
+                Some(c) => cumulative::check_args::<D>(c, &xf[..k]),
+            };
+            if let Err(msg) = checked {
+                let at = if n > 1 {
+                    format!(" (element {})", i + 1)
+                } else {
+                    String::new()
+                };
+                return Err(EvalError::reject(
+                    span,
+                    format!("{}{at}: {msg}", D::SPEC.name),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Copies the elements of each value into the T buffer; returns views.
@@ -517,7 +541,10 @@ impl<T: Scalar> Evaluator<'_, T> {
 }
 
 /// A constant value as a kernel argument.
-fn const_arg<'b, T: Scalar>(v: Value, bufs: &crate::density::value::ConstBufs<'b>) -> Arg<'b, T> {
+pub(super) fn const_arg<'b, T: Scalar>(
+    v: Value,
+    bufs: &crate::density::value::ConstBufs<'b>,
+) -> Arg<'b, T> {
     match v {
         Value::Real(x) => Arg::Const(x),
         Value::Int(i) => Arg::Const(i as f64),

@@ -205,10 +205,31 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
         let mut buf = [Value::Int(0); SMALL];
         buf[0] = y;
-        for (slot, a) in buf[1..].iter_mut().zip(args) {
-            *slot = self.expr(a)?;
+        // A long data matrix times a parameter vector as the argument of
+        // a univariate density: one pass over its rows (see `linear`).
+        let fuse = match d {
+            DistRef::Builtin(id) if id.is_univariate() && self.record() => {
+                args.iter().position(super::linear::looks_linear)
+            }
+            _ => None,
+        };
+        let mut linear = None;
+        for (j, (slot, a)) in buf[1..].iter_mut().zip(args).enumerate() {
+            if fuse == Some(j) {
+                match self.linear_or_value(a)? {
+                    Ok(l) => linear = Some(l),
+                    Err(v) => *slot = v,
+                }
+            } else {
+                *slot = self.expr(a)?;
+            }
         }
         let vals = &buf[..args.len() + 1];
+        if let (Some(l), Some(j), DistRef::Builtin(id)) = (linear, fuse, d) {
+            if vals.len() == id.spec().args.len() + 1 {
+                return self.dist_call_linear(id, vals, j + 1, l, span);
+            }
+        }
         match d {
             DistRef::Builtin(id) => self.dist_call(id, vals, span),
             DistRef::User(f) => {

@@ -22,6 +22,7 @@
 //! `workspace` holds the per-thread memory it runs on and its errors;
 //! `elementwise` gives the scalar meaning of the element-wise built-ins.
 
+mod chunked;
 mod cumulative;
 mod distributions;
 pub(crate) mod elementwise;
@@ -29,6 +30,7 @@ mod expressions;
 mod functions;
 mod generate;
 mod indexing;
+mod linear;
 mod loops;
 mod messages;
 mod multivariate;

@@ -475,10 +475,11 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let bufs = self.program.bufs(&self.workspace.scratch);
                 let am = bufs.get(ra);
                 let (lo, hi) = self.workspace.tape.vals.split_at_mut(out.off as usize);
-                let bv = &lo[rb.range()];
-                for i in 0..r {
-                    hi[i] = crate::density::tape::dot_const(&am[i * k..(i + 1) * k], bv);
-                }
+                crate::density::tape::rows::data_mat_vec(
+                    &am[..r * k],
+                    &lo[rb.range()],
+                    &mut hi[..r],
+                );
             }
             _ => {
                 for i in 0..r {

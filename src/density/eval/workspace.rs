@@ -79,6 +79,8 @@ pub struct Workspace<T: Scalar> {
     /// Flat positions of gathers built during evaluation.
     pub positions: Vec<usize>,
     pub real_buffer: Vec<f64>,
+    /// Per-chunk sums of long vectorised densities.
+    pub chunk_sums: Vec<T>,
     /// Add the log-Jacobians of the parameter transforms (the density on
     /// unconstrained coordinates); off for the density of constrained values.
     pub jacobian: bool,
@@ -105,6 +107,7 @@ impl<T: Scalar> Workspace<T> {
             pivots: Vec::new(),
             positions: Vec::new(),
             real_buffer: Vec::new(),
+            chunk_sums: Vec::new(),
             jacobian: true,
         }
     }

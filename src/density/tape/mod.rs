@@ -13,6 +13,7 @@
 
 mod matrix;
 mod reverse;
+pub mod rows;
 
 use crate::density::value::{ConstRef, TapeRef};
 use crate::scalar::Scalar;
@@ -113,6 +114,8 @@ pub struct Tape<T> {
     tmp_c: Vec<T>,
     tmp_x: Vec<T>,
     tmp_transform: Vec<T>,
+    /// Per-chunk partial sums of data-matrix products (see [`rows`]).
+    row_partials: Vec<T>,
 }
 
 impl<T: Scalar> Default for Tape<T> {
@@ -129,6 +132,7 @@ impl<T: Scalar> Default for Tape<T> {
             tmp_c: Vec::new(),
             tmp_x: Vec::new(),
             tmp_transform: Vec::new(),
+            row_partials: Vec::new(),
         }
     }
 }

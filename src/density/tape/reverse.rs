@@ -263,14 +263,12 @@ impl<T: Scalar> Tape<T> {
                     // The hot path: data matrix times a parameter vector.
                     let am = bufs.get(ra);
                     let (lo, hi) = self.adj.split_at_mut(o0);
-                    let ab = &mut lo[b0..b0 + k];
-                    for i in 0..r {
-                        let ao = hi[i];
-                        let row = &am[i * k..(i + 1) * k];
-                        for (x, &m) in ab.iter_mut().zip(row) {
-                            *x += ao * m;
-                        }
-                    }
+                    super::rows::data_mat_t_vec_add(
+                        &am[..r * k],
+                        &hi[..r],
+                        &mut lo[b0..b0 + k],
+                        &mut self.row_partials,
+                    );
                 }
                 _ => {
                     for i in 0..r {
