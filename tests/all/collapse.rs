@@ -98,14 +98,17 @@ fn a_coefficient_running_off_to_infinity_is_reported() {
 
 /// Improper posteriors whose Gaussian ELBO still has an optimum (flat on
 /// log τ; a mixture whose components could sit on single points) end
-/// there: not collapsed, and not trusted either.
+/// there: not collapsed. k̂ does not always flag them (their infinite mass
+/// lies where no draw of q goes: the flat-on-log-τ fit has k̂ 0.60 with an
+/// importance ESS of 385 of 4000, the mixture's bulk optimum k̂ 0.63), a
+/// limit docs/cli.md states.
 #[test]
-fn an_improper_posterior_with_an_elbo_optimum_is_not_called_collapsed_nor_trusted() {
+fn an_improper_posterior_with_an_elbo_optimum_is_not_called_collapsed() {
     for name in ["hierarchical_flat_log_tau", "mixture_free_sd"] {
         let out = fixture(name);
         let stdout = text(&out.stdout);
         assert!(!stdout.contains("collapsed"), "{name}\n{stdout}");
-        assert_eq!(out.status.code(), Some(3), "{name}\n{stdout}");
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{name}\n{stdout}");
     }
 }
 
