@@ -39,6 +39,7 @@ STAN_GUIDE = os.path.join(REPO, "examples", "stan_guide", "index.json")
 STAN_GUIDE_TITLE = "## Accuracy on the Stan User's Guide constructs"
 SCALE_TITLE = "## Cost per iteration as the dimension grows"
 GP_TITLE = "## Gaussian-process gradients"
+LARGE_DATA_TITLE = "## Large data: design-matrix likelihoods"
 
 MEAN_TOL = 0.1
 SD_TOL = math.log(1.1)
@@ -545,6 +546,20 @@ def misses_sections(default_rows):
     return doc
 
 
+def kept_section(path, title):
+    """The section `title` of the existing document, as it is: one this script does not measure
+    (the large-data tables come from `cargo bench --bench bigdata` and NumPyro's script, whose
+    commands the section lists), kept through a full regeneration."""
+    if not os.path.exists(path):
+        return []
+    doc = open(path).read().split("\n")
+    if title not in doc:
+        return []
+    start = doc.index(title)
+    end = next((i for i in range(start + 1, len(doc)) if doc[i].startswith("## ")), len(doc))
+    return doc[start:end]
+
+
 def replace_subsection(path, title, lines, until="### "):
     """Replaces what follows the heading `title` up to the next heading starting with `until`
     (or the next `## `)."""
@@ -685,6 +700,7 @@ def main():
             "\n".join(lines), ""]
     doc += scale_section(scale_log(args))
     doc += gp_section(gp_log(args))
+    doc += kept_section(args.out, LARGE_DATA_TITLE)
     numpyro_ratio = None
     if args.numpyro:
         text, numpyro_ratio = numpyro_section(args.vippl, [p for p in ps if p["headline"]], args.numpyro)
