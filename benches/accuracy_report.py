@@ -503,13 +503,18 @@ def gp_section(log):
     return lines + [GP_NOTE, ""]
 
 
+def bench_log(saved, bench, what):
+    """The output of `cargo bench --bench BENCH`: the file `saved` when given, else run now."""
+    if saved:
+        return open(saved).read()
+    print(f"{what}...", file=sys.stderr)
+    return subprocess.run(["cargo", "bench", "--bench", bench], cwd=REPO,
+                          capture_output=True, text=True).stdout
+
+
 def gp_log(args):
     """The output of `cargo bench --bench gp`, saved or run now."""
-    if args.gp_log:
-        return open(args.gp_log).read()
-    print("Gaussian-process gradients...", file=sys.stderr)
-    return subprocess.run(["cargo", "bench", "--bench", "gp"], cwd=REPO,
-                          capture_output=True, text=True).stdout
+    return bench_log(args.gp_log, "gp", "Gaussian-process gradients")
 
 
 def misses_sections(default_rows):
@@ -588,11 +593,7 @@ def replace_section(path, title, lines, before="## Speed"):
 
 def scale_log(args):
     """The output of `cargo bench --bench scale`, saved or run now."""
-    if args.scale_log:
-        return open(args.scale_log).read()
-    print("cost against dimension...", file=sys.stderr)
-    return subprocess.run(["cargo", "bench", "--bench", "scale"], cwd=REPO,
-                          capture_output=True, text=True).stdout
+    return bench_log(args.scale_log, "scale", "cost against dimension")
 
 
 def main():
