@@ -114,34 +114,48 @@ impl Diagnostics {
             }
             None => mean_se(lw),
         };
-        let lse = psis::log_sum_exp(lw);
-        let log_evidence = lse - nf.ln();
+        let cubo = mass_covering.then(|| {
+            let two: Vec<f64> = lw.iter().map(|v| 2.0 * v).collect();
+            0.5 * (psis::log_sum_exp(&two) - nf.ln())
+        });
+        let mut diagnostics = Diagnostics {
+            elbo,
+            elbo_se,
+            cubo,
+            ..Diagnostics::unavailable()
+        };
+        diagnostics.importance(&lp, lw);
+        diagnostics
+    }
+
+    /// Recomputes what rests on importance weights alone (k̂ and its
+    /// verdict, the evidence estimate, the effective sample sizes, the
+    /// draws counted) from the log π̃ and log weights of a pool of proposals
+    /// that need not all come from q itself (see
+    /// [`crate::infer::proposals`]'s defensive draws); the ELBO and the
+    /// CUBO stay those of q's own draws.
+    pub fn reweight(&mut self, log_p: &[f64], log_weights: &[f64]) {
+        let lp: Vec<f64> = log_p.iter().map(|&p| log_density_or_neg_inf(p)).collect();
+        self.importance(&lp, log_weights);
+    }
+
+    fn importance(&mut self, lp: &[f64], lw: &[f64]) {
+        let n = lw.len();
+        self.log_evidence = psis::log_sum_exp(lw) - (n as f64).ln();
         // delta method: se(log mean w) = sd(w) / (mean(w) √n)
-        let log_evidence_se = {
+        self.log_evidence_se = {
             let m = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let w: Vec<f64> = lw.iter().map(|v| (v - m).exp()).collect();
             let (mw, sew) = mean_se(&w);
             sew / mw
         };
-        let cubo = mass_covering.then(|| {
-            let two: Vec<f64> = lw.iter().map(|v| 2.0 * v).collect();
-            0.5 * (psis::log_sum_exp(&two) - nf.ln())
-        });
         let p = psis::psis(lw);
-        Diagnostics {
-            draws: n,
-            elbo,
-            elbo_se,
-            khat: p.khat,
-            verdict: Verdict::from_khat_and_draws(p.khat, n),
-            log_evidence,
-            log_evidence_se,
-            cubo,
-            ess: psis::ess(lw),
-            psis_ess: psis::ess(&p.log_weights),
-            nonfinite_draws: lp.iter().filter(|p| !p.is_finite()).count(),
-            weight_shift: None,
-        }
+        self.draws = n;
+        self.khat = p.khat;
+        self.verdict = Verdict::from_khat_and_draws(p.khat, n);
+        self.ess = psis::ess(lw);
+        self.psis_ess = psis::ess(&p.log_weights);
+        self.nonfinite_draws = lp.iter().filter(|p| !p.is_finite()).count();
     }
 
     /// The facts about the importance weights that a verdict needs.

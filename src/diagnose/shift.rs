@@ -38,9 +38,15 @@ impl WeightShift {
 
 /// The moves of each coordinate's mean and sd under the Pareto-smoothed
 /// weights of `log_weights`, for draws `x` (row-major, one row per
-/// weight); `None` when there are too few draws or usable weights, or a
-/// coordinate's spread is not finite and positive under both.
-pub fn weight_shift(x: &[f64], log_weights: &[f64]) -> Option<WeightShift> {
+/// weight); q's own moments are those of the rows `from_q` accepts (the
+/// others are defensive proposals from a wider distribution). `None` when
+/// there are too few draws or usable weights, or a coordinate's spread is
+/// not finite and positive under both.
+pub fn weight_shift(
+    x: &[f64],
+    log_weights: &[f64],
+    from_q: impl Fn(usize) -> bool,
+) -> Option<WeightShift> {
     let n = log_weights.len();
     if n < 2 || x.is_empty() || x.len() % n != 0 {
         return None;
@@ -59,19 +65,28 @@ pub fn weight_shift(x: &[f64], log_weights: &[f64]) -> Option<WeightShift> {
         sd_coordinate: 0,
     };
     let rows = || x.chunks_exact(d).zip(&w);
+    let own = || x.chunks_exact(d).enumerate().filter(|(i, _)| from_q(*i));
+    let n_q = (0..n).filter(|&i| from_q(i)).count();
+    if n_q < 2 {
+        return None;
+    }
     for j in 0..d {
         let (mut plain, mut weighted) = (0.0, 0.0);
-        for (row, &wi) in rows() {
+        for (_, row) in own() {
             plain += row[j];
+        }
+        for (row, &wi) in rows() {
             weighted += wi * row[j];
         }
-        let (m_q, m_w) = (plain / n as f64, weighted / total);
+        let (m_q, m_w) = (plain / n_q as f64, weighted / total);
         let (mut v_q, mut v_w) = (0.0, 0.0);
-        for (row, &wi) in rows() {
+        for (_, row) in own() {
             v_q += (row[j] - m_q).powi(2);
+        }
+        for (row, &wi) in rows() {
             v_w += wi * (row[j] - m_w).powi(2);
         }
-        let (sd_q, sd_w) = ((v_q / (n - 1) as f64).sqrt(), (v_w / total).sqrt());
+        let (sd_q, sd_w) = ((v_q / (n_q - 1) as f64).sqrt(), (v_w / total).sqrt());
         if !(sd_q.is_finite() && sd_w.is_finite() && sd_q > 0.0 && sd_w > 0.0) {
             return None;
         }
@@ -96,7 +111,7 @@ mod tests {
     #[test]
     fn equal_weights_move_nothing() {
         let x: Vec<f64> = (0..200).map(|i| (i as f64 * 0.37).sin()).collect();
-        let s = weight_shift(&x, &[0.0; 100]).unwrap();
+        let s = weight_shift(&x, &[0.0; 100], |_| true).unwrap();
         assert!(
             s.mean_shift < 1e-12 && (s.sd_ratio - 1.0).abs() < 0.01,
             "{s:?}"
@@ -119,7 +134,7 @@ mod tests {
             x.push(z);
             lw.push(0.5 * z);
         }
-        let s = weight_shift(&x, &lw).unwrap();
+        let s = weight_shift(&x, &lw, |_| true).unwrap();
         assert_eq!(s.mean_coordinate, 1);
         assert!((s.mean_shift - 0.5).abs() < 0.03, "{s:?}");
         assert!(!s.is_small());
@@ -138,7 +153,7 @@ mod tests {
             x.push(z);
             lw.push(0.375 * z * z);
         }
-        let s = weight_shift(&x, &lw).unwrap();
+        let s = weight_shift(&x, &lw, |_| true).unwrap();
         assert!(s.sd_ratio > 1.3, "{s:?}");
         assert!(s.mean_shift < SMALL_MEAN_SHIFT, "{s:?}");
         assert!(!s.is_small());

@@ -184,12 +184,22 @@ impl Record {
             objective: (!self.kl).then_some(kept.objective.value),
             objective_se: (!self.kl).then_some(kept.objective.se),
         });
+        let new = self.summaries.len() - 1;
         let better = match &self.best {
             None => true,
+            // A run the user stopped is unfinished: it replaces a finished
+            // one only when clearly at a better optimum, not on the noise
+            // of two estimates of the same one.
+            Some((i, k))
+                if kept.outcome.termination == Termination::Interrupted
+                    && k.outcome.termination != Termination::Interrupted =>
+            {
+                lower_optimum(score(&self.summaries[new]), score(&self.summaries[*i]))
+            }
             Some((_, k)) => kept.objective.value < k.objective.value || k.objective.value.is_nan(),
         };
         if better {
-            self.best = Some((self.summaries.len() - 1, kept));
+            self.best = Some((new, kept));
         }
     }
 

@@ -5,6 +5,17 @@
 //! Draw i of a diagnosis uses stream (seed, DIAG, i), so the same draws
 //! serve every restart (common random numbers), and the output draws can be
 //! resampled from the very proposals the diagnostics were computed from.
+//!
+//! For a Gaussian q every fifth proposal is *defensive*: drawn from q
+//! widened [`DEFENSIVE_WIDTH`] times, and every proposal weighted against
+//! the mixture ⅘ q + ⅕ q_wide it comes from (defensive importance
+//! sampling). A q fitted by reverse KL is too narrow where the posterior
+//! has a long or skewed tail; its own draws rarely reach that tail, so
+//! neither k̂ nor the resampled summaries could see it. The wide draws do,
+//! and the mixture's weights stay bounded where q's would explode. In high
+//! dimension the wide draws land where the posterior has no mass and get
+//! no weight, costing at most a fifth of the effective sample size. The
+//! ELBO (and a divergence's objective) come from q's own draws alone.
 
 use super::batch::Batch;
 use super::choices::Divergence;
@@ -36,13 +47,40 @@ const CHUNK_BUDGET: usize = 1 << 21;
 /// the resampled points are drawn again from their random streams.
 const KEEP_BUDGET: usize = 1 << 24;
 
-/// The points, log π̃ and log weights of draws from q (points only when
-/// `keep_points`).
+/// The points, log π̃ and log weights of proposals (points only when
+/// `keep_points`): `log_weights` against the proposals' mixture, `log_q`
+/// q's own log density.
 struct Drawn {
     x: Vec<f64>,
     log_p: Vec<f64>,
+    log_q: Vec<f64>,
     log_weights: Vec<f64>,
+    defensive: bool,
 }
+
+impl Drawn {
+    /// Whether proposal i was drawn from q itself.
+    fn from_q(&self, i: usize) -> bool {
+        !(self.defensive && i % DEFENSIVE_EVERY == DEFENSIVE_EVERY - 1)
+    }
+
+    /// log π̃ and log π̃ − log q of q's own draws.
+    fn own(&self) -> (Vec<f64>, Vec<f64>) {
+        (0..self.log_p.len())
+            .filter(|&i| self.from_q(i))
+            .map(|i| {
+                let lp = self.log_p[i];
+                (lp, diagnose::log_weight(lp, self.log_q[i]))
+            })
+            .unzip()
+    }
+}
+
+/// One proposal in [`DEFENSIVE_EVERY`] of a Gaussian q's diagnosis is
+/// defensive (the last of each group).
+pub const DEFENSIVE_EVERY: usize = 5;
+/// How many times wider than q the defensive proposals are drawn.
+pub const DEFENSIVE_WIDTH: f64 = 2.0;
 
 /// A prepared approximation and its component weights.
 struct Prepared {
@@ -50,18 +88,43 @@ struct Prepared {
     theta: Vec<f64>,
     factors: Factors,
     weights: Vec<f64>,
+    /// Whether every [`DEFENSIVE_EVERY`]-th proposal is defensive (a
+    /// single Gaussian; a mixture spreads its own components).
+    defensive: bool,
 }
 
 impl Prepared {
     fn new(approx: &Approximation) -> Option<Prepared> {
         let (fam, theta, factors) = approx.prepared().ok()?;
-        let weights = (0..fam.components()).map(|k| factors.weight(k)).collect();
+        let weights: Vec<f64> = (0..fam.components()).map(|k| factors.weight(k)).collect();
         Some(Prepared {
             fam,
             theta,
             factors,
+            defensive: weights.len() == 1,
             weights,
         })
+    }
+
+    /// Whether proposal i is drawn from the widened q.
+    fn is_defensive(&self, i: usize) -> bool {
+        self.defensive && i % DEFENSIVE_EVERY == DEFENSIVE_EVERY - 1
+    }
+
+    /// log of the proposals' mixture density at a point where q's log
+    /// density is `log_q` and its standardised noise is `eps` (x = μ + S ε):
+    /// q_wide(x) = q(μ + S ε / c) / cᵈ.
+    fn log_proposal(&self, log_q: f64, eps: &[f64]) -> f64 {
+        if !self.defensive {
+            return log_q;
+        }
+        let c = DEFENSIVE_WIDTH;
+        let r2: f64 = eps.iter().map(|e| e * e).sum();
+        let log_wide = log_q + 0.5 * r2 * (1.0 - 1.0 / (c * c)) - eps.len() as f64 * c.ln();
+        let f = 1.0 / DEFENSIVE_EVERY as f64;
+        let (a, b) = ((1.0 - f).ln() + log_q, f.ln() + log_wide);
+        let m = a.max(b);
+        m + ((a - m).exp() + (b - m).exp()).ln()
     }
 
     /// Draw i of stream (seed, DIAG, i): its component, noise `eps` and
@@ -73,8 +136,13 @@ impl Prepared {
         } else {
             0
         };
+        let width = if self.is_defensive(i) {
+            DEFENSIVE_WIDTH
+        } else {
+            1.0
+        };
         for e in eps.iter_mut() {
-            *e = rng.sample(StandardNormal);
+            *e = width * rng.sample::<f64, _>(StandardNormal);
         }
         self.factors.transform(&self.theta, k, eps, x);
         k
@@ -96,7 +164,9 @@ fn draw<T: Target>(
     let mut drawn = Drawn {
         x: Vec::with_capacity(if keep_points { n * d } else { 0 }),
         log_p: Vec::with_capacity(n),
+        log_q: Vec::with_capacity(n),
         log_weights: Vec::with_capacity(n),
+        defensive: q.defensive,
     };
     let mut start = 0;
     while start < n {
@@ -114,7 +184,11 @@ fn draw<T: Target>(
                 drawn.x.extend_from_slice(s.x);
             }
             drawn.log_p.push(s.logp);
-            drawn.log_weights.push(diagnose::log_weight(s.logp, s.logq));
+            drawn.log_q.push(s.logq);
+            let proposal = q.log_proposal(s.logq, s.eps);
+            drawn
+                .log_weights
+                .push(diagnose::log_weight(s.logp, proposal));
         }
         start += len;
     }
@@ -137,23 +211,27 @@ pub(crate) fn evaluate<T: Target>(
         se: f64::NAN,
     };
     let keep = n.saturating_mul(approx.dim()) <= KEEP_BUDGET;
-    let Some(Drawn {
-        x,
-        log_p,
-        log_weights,
-    }) = (n > 0)
+    let Some(drawn) = (n > 0)
         .then(|| draw(batch, approx, n, seed, keep))
         .flatten()
     else {
         return (Diagnostics::unavailable(), None, none);
     };
+    // The ELBO, the CUBO and the divergence's objective are expectations
+    // under q: its own draws. k̂, the evidence and the effective sample
+    // sizes are those of the whole pool the output is resampled from.
+    let (own_log_p, own_log_weights) = drawn.own();
     let mut diagnostics = Diagnostics::from_draws(
-        &log_p,
-        &log_weights,
+        &own_log_p,
+        &own_log_weights,
         approx.entropy(),
         divergence.is_mass_covering(),
     );
-    diagnostics.weight_shift = diagnose::shift::weight_shift(&x, &log_weights);
+    if drawn.defensive {
+        diagnostics.reweight(&drawn.log_p, &drawn.log_weights);
+    }
+    diagnostics.weight_shift =
+        diagnose::shift::weight_shift(&drawn.x, &drawn.log_weights, |i| drawn.from_q(i));
     let objective = if divergence.is_kl() {
         Objective {
             value: -diagnostics.elbo,
@@ -162,16 +240,18 @@ pub(crate) fn evaluate<T: Target>(
     } else {
         // log q = log π̃ − log w where both are finite; a draw where π̃ is
         // zero has weight 0 and its log q is not used
+        let m = own_log_p.len();
         divergence.objective(
-            n,
-            |i| log_weights[i],
+            m,
+            |i| own_log_weights[i],
             |i| {
-                let lq = log_p[i] - log_weights[i];
+                let lq = own_log_p[i] - own_log_weights[i];
                 if lq.is_finite() { lq } else { 0.0 }
             },
-            |_| 1.0 / n as f64,
+            |_| 1.0 / m as f64,
         )
     };
+    let Drawn { x, log_weights, .. } = drawn;
     let kept = keep.then_some(Proposals {
         seed,
         x,

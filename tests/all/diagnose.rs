@@ -132,10 +132,15 @@ fn diagnostics_bound_the_evidence_of_a_gaussian() {
     )
     .unwrap();
     // ELBO with the closed-form entropy keeps the noise of E_q[log q] even
-    // at q = p; the importance weights are constant there, so log Ẑ is exact.
+    // at q = p. The weights against the proposals' mixture (q and a wider
+    // defensive q) are p / (⅘ q + ⅕ q_wide), bounded by 5/4 but not
+    // constant, so log Ẑ carries a small Monte Carlo error of its own.
     let dg = &res.diagnostics;
     assert!((dg.elbo - log_z).abs() < 4.0 * dg.elbo_se, "{dg:?}");
-    assert!((dg.log_evidence - log_z).abs() < 1e-6, "{dg:?}");
+    assert!(
+        (dg.log_evidence - log_z).abs() < 4.0 * dg.log_evidence_se,
+        "{dg:?}"
+    );
     assert!(res.diagnostics.cubo.is_none());
     let fkl = fit(
         &target,
@@ -303,6 +308,46 @@ fn a_near_gaussian_posterior_is_trusted_on_every_seed() {
         assert!(
             (m - mean).abs() < 0.1 * sd,
             "seed {seed}: {m} vs {mean} ± {sd}"
+        );
+    }
+}
+
+#[test]
+fn defensive_proposals_reach_a_skewed_tail() {
+    // x ~ skew_normal(0, 1, 5): mean δ√(2/π) and sd √(1 − 2δ²/π), δ = 5/√26.
+    // Its right tail is a unit Gaussian's, wider than the reverse-KL q
+    // (sd about 0.5 against 0.62), so q's own weights grow without bound
+    // there: k̂ 1.2–2.2 on every seed, and q's sd 20 % short. With one
+    // proposal in five drawn from q widened twofold the weights are bounded,
+    // and the resampled draws have the posterior's moments. The target is
+    // normalised, so the evidence estimate must be 1 as well. Tolerances:
+    // 4000 output draws from an importance ESS above 12 000 give Monte
+    // Carlo errors of about 0.02 sd on the mean and 1.5 % on the sd, so
+    // 0.1 sd and 10 % are five standard errors or more.
+    let cm = crate::density::compile("param x: real\nx ~ skew_normal(0, 1, 5)\n", "{}");
+    let delta = 5.0 / 26f64.sqrt();
+    let mean = delta * (2.0 / std::f64::consts::PI).sqrt();
+    let sd = (1.0 - 2.0 * delta * delta / std::f64::consts::PI).sqrt();
+    for seed in 0..4 {
+        let config = FitConfig {
+            seed,
+            ..FitConfig::default()
+        };
+        let res = fit(&cm, &config, &mut Silent).unwrap();
+        let dg = &res.diagnostics;
+        assert!(res.trust().trusted(), "seed {seed}: {dg:?}");
+        assert!(
+            dg.log_evidence.abs() < 4.0 * dg.log_evidence_se,
+            "seed {seed}: {dg:?}"
+        );
+        let (x, _) = psis_resample(&cm, &res.approximation, 16000, 4000, seed, 1).unwrap();
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        let v = x.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64;
+        assert!((m - mean).abs() < 0.1 * sd, "seed {seed}: mean {m}");
+        assert!(
+            (v.sqrt() / sd).ln().abs() < 1.1f64.ln(),
+            "seed {seed}: sd {}",
+            v.sqrt()
         );
     }
 }
