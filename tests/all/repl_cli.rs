@@ -159,3 +159,30 @@ fn the_transcript_in_the_docs_is_real() {
         }
     }
 }
+
+/// README.md's REPL block shows lines of the session in `docs/repl.md`:
+/// each must be a line of that transcript, in order (`docs/blocks.py`
+/// regenerates both).
+#[test]
+fn the_readme_session_is_an_excerpt_of_the_docs_session() {
+    let doc = std::fs::read_to_string(root().join("docs/repl.md")).unwrap();
+    let transcript = doc
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = readme
+        .split("```\n$ vippl repl ")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("README.md has a `$ vippl repl` block");
+    let lines: Vec<&str> = transcript.lines().collect();
+    let mut at = 0;
+    for shown in block.lines().skip(1).filter(|l| *l != "...") {
+        match lines[at..].iter().position(|l| *l == shown) {
+            Some(i) => at += i + 1,
+            None => panic!("README.md shows `{shown}`, not in docs/repl.md's session in order"),
+        }
+    }
+}
