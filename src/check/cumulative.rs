@@ -51,11 +51,6 @@ impl Checker<'_> {
         }
         let (y, args) = self.split_variate(name, d, checked, span)?;
         self.check_dist_args(d, Some(&y), &args, span, func.span)?;
-        let depends: Vec<(bool, Span)> = args
-            .iter()
-            .map(|a| (!a.params.is_empty(), a.expr.span))
-            .collect();
-        self.require_data_shapes(d, &format!("`{name}`"), &depends)?;
         let params = union_params(std::iter::once(&y).chain(&args));
         Some(TypedExpr::new(
             IrExpr::Cumulative {
@@ -71,47 +66,13 @@ impl Checker<'_> {
         ))
     }
 
-    /// Arguments whose derivatives the cumulative functions do not carry
-    /// must not depend on parameters. `depends` holds, per argument,
-    /// whether it depends on a parameter and where it is.
-    fn require_data_shapes(
-        &mut self,
-        d: DistId,
-        what: &str,
-        depends: &[(bool, Span)],
-    ) -> Option<()> {
-        let mut ok = true;
-        for &j in d.cdf_data_only() {
-            let Some(&(true, at)) = depends.get(j - 1) else {
-                continue;
-            };
-            let arg = d.spec().args[j - 1].name;
-            self.error(
-                Diagnostic::error(
-                    "cdf-shape-not-data",
-                    format!(
-                        "the derivative of {what} with respect to its shape `{arg}` is not available: `{arg}` must be data"
-                    ),
-                )
-                .with_label(at, "depends on a parameter")
-                .with_help(format!(
-                    "give `{arg}` as data or a value computed from data only; derivatives of the incomplete gamma and beta functions with respect to their shapes are not implemented"
-                )),
-            );
-            ok = false;
-        }
-        ok.then_some(())
-    }
-
     /// `y ~ name(args) T[L, U]`: the log density plus −log(F(U) − F(L)),
-    /// as one `target +=` statement. `depends` says which arguments depend
-    /// on parameters.
+    /// as one `target +=` statement.
     pub(super) fn truncated_tilde(
         &mut self,
         lhs: TypedExpr,
         (dist, dist_ref): (&Ident, DistRef),
         args: Vec<ir::Expr>,
-        depends: &[(bool, Span)],
         truncation: &ast::Truncation,
         span: Span,
     ) -> Option<StmtKind> {
@@ -138,8 +99,6 @@ impl Checker<'_> {
         };
         let lower = self.truncation_bound(d, truncation.lower.as_ref(), "lower");
         let upper = self.truncation_bound(d, truncation.upper.as_ref(), "upper");
-        let what = format!("the truncation of `{}`", dist.name);
-        self.require_data_shapes(d, &what, depends)?;
         let (lower, upper) = (lower?, upper?);
         let real = |kind, span| ir::Expr {
             kind,

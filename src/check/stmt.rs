@@ -203,14 +203,10 @@ impl Checker<'_> {
         let args_t: Vec<Option<TypedExpr>> = args.iter().map(|a| self.expr(a)).collect();
         let lhs_t = lhs_t?;
         let args_t: Vec<TypedExpr> = args_t.into_iter().collect::<Option<_>>()?;
-        let depends: Vec<(bool, Span)> = args_t
-            .iter()
-            .map(|a| (!a.params.is_empty(), a.expr.span))
-            .collect();
         let (dist_ref, args_ir) = self.tilde_dist(&lhs_t, dist, args_t, span)?;
         self.record_tilde(&lhs_t);
         if let Some(t) = truncation {
-            return self.truncated_tilde(lhs_t, (dist, dist_ref), args_ir, &depends, t, span);
+            return self.truncated_tilde(lhs_t, (dist, dist_ref), args_ir, t, span);
         }
         Some(StmtKind::Tilde {
             lhs: lhs_t.expr,

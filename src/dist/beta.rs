@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, digamma, lbeta, log_beta_i, log_beta_ic, log1m};
+use crate::scalar::{Scalar, digamma, lbeta, log_beta_lower, log_beta_upper, log1m};
 
 pub struct Beta;
 
@@ -37,14 +37,13 @@ impl Univariate for Beta {
     }
 
     const HAS_CDF: bool = true;
-    const CDF_DATA_ONLY: &'static [usize] = &[1, 2];
 
     fn lcdf<T: Scalar>(x: &[T]) -> T {
-        log_beta_i(x[1].re(), x[2].re(), x[0], 1.0 - x[0].re())
+        log_beta_lower(x[1], x[2], x[0], 1.0 - x[0].re())
     }
 
     fn lccdf<T: Scalar>(x: &[T]) -> T {
-        log_beta_ic(x[1].re(), x[2].re(), x[0], 1.0 - x[0].re())
+        log_beta_upper(x[1], x[2], x[0], 1.0 - x[0].re())
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, lbeta, log_beta_i, log_beta_ic, log1m};
+use crate::scalar::{Scalar, lbeta, log_beta_lower, log_beta_upper, log1m};
 
 pub struct BetaProportion;
 
@@ -29,16 +29,15 @@ impl Univariate for BetaProportion {
     }
 
     const HAS_CDF: bool = true;
-    const CDF_DATA_ONLY: &'static [usize] = &[1, 2];
 
     fn lcdf<T: Scalar>(x: &[T]) -> T {
         let (a, b) = shapes(x);
-        log_beta_i(a, b, x[0], 1.0 - x[0].re())
+        log_beta_lower(a, b, x[0], 1.0 - x[0].re())
     }
 
     fn lccdf<T: Scalar>(x: &[T]) -> T {
         let (a, b) = shapes(x);
-        log_beta_ic(a, b, x[0], 1.0 - x[0].re())
+        log_beta_upper(a, b, x[0], 1.0 - x[0].re())
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {
@@ -47,8 +46,8 @@ impl Univariate for BetaProportion {
     }
 }
 
-/// The beta shapes mu kappa and (1 − mu) kappa (data in cumulative calls).
-fn shapes<T: Scalar>(x: &[T]) -> (f64, f64) {
-    let (mu, kappa) = (x[1].re(), x[2].re());
-    (mu * kappa, (1.0 - mu) * kappa)
+/// The beta shapes mu kappa and (1 − mu) kappa.
+fn shapes<T: Scalar>(x: &[T]) -> (T, T) {
+    let (mu, kappa) = (x[1], x[2]);
+    (mu * kappa, (-mu + 1.0) * kappa)
 }

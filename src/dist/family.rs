@@ -92,11 +92,6 @@ pub trait Univariate {
     /// can be truncated).
     const HAS_CDF: bool = false;
 
-    /// The entries of `x` (0 is the variate) whose derivatives the
-    /// cumulative functions do not carry (shapes inside incomplete gamma
-    /// and beta functions): they must be data.
-    const CDF_DATA_ONLY: &'static [usize] = &[];
-
     /// log F(y), `x` laid out as for [`Univariate::lpdf`]. Callers handle
     /// variates at or beyond the edges of the support fixed by the
     /// variate's domain (see [`super::cumulative::lcdf`]); the rest of the

@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, digamma, lgamma, log_gamma_p, log_gamma_q};
+use crate::scalar::{Scalar, digamma, lgamma, log_gamma_lower, log_gamma_upper};
 
 pub struct Gamma;
 
@@ -36,14 +36,13 @@ impl Univariate for Gamma {
     }
 
     const HAS_CDF: bool = true;
-    const CDF_DATA_ONLY: &'static [usize] = &[1];
 
     fn lcdf<T: Scalar>(x: &[T]) -> T {
-        log_gamma_p(x[1].re(), x[0] * x[2])
+        log_gamma_lower(x[1], x[0] * x[2])
     }
 
     fn lccdf<T: Scalar>(x: &[T]) -> T {
-        log_gamma_q(x[1].re(), x[0] * x[2])
+        log_gamma_upper(x[1], x[0] * x[2])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -3,7 +3,7 @@
 use super::draw;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, lgamma, log_gamma_p, log_gamma_q};
+use crate::scalar::{Scalar, lgamma, log_gamma_lower, log_gamma_upper};
 use std::f64::consts::LN_2;
 
 pub struct InvChiSquare;
@@ -26,15 +26,14 @@ impl Univariate for InvChiSquare {
     }
 
     const HAS_CDF: bool = true;
-    const CDF_DATA_ONLY: &'static [usize] = &[1];
 
     /// F(y) = Q(nu / 2, 1 / (2 y)).
     fn lcdf<T: Scalar>(x: &[T]) -> T {
-        log_gamma_q(x[1].re() * 0.5, (x[0] * 2.0).recip())
+        log_gamma_upper(x[1] * 0.5, (x[0] * 2.0).recip())
     }
 
     fn lccdf<T: Scalar>(x: &[T]) -> T {
-        log_gamma_p(x[1].re() * 0.5, (x[0] * 2.0).recip())
+        log_gamma_lower(x[1] * 0.5, (x[0] * 2.0).recip())
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -199,12 +199,6 @@ impl DistId {
     pub fn has_cdf(self) -> bool {
         self.visit_univariate(HasCdf).unwrap_or(false)
     }
-
-    /// The positions (0 is the variate) of the arguments that must be data
-    /// in cumulative calls (their derivatives are not available).
-    pub fn cdf_data_only(self) -> &'static [usize] {
-        self.visit_univariate(CdfDataOnly).unwrap_or(&[])
-    }
 }
 
 struct HasCdf;
@@ -212,13 +206,5 @@ impl UnivariateVisitor for HasCdf {
     type Output = bool;
     fn visit<D: Univariate>(self) -> bool {
         D::HAS_CDF
-    }
-}
-
-struct CdfDataOnly;
-impl UnivariateVisitor for CdfDataOnly {
-    type Output = &'static [usize];
-    fn visit<D: Univariate>(self) -> &'static [usize] {
-        D::CDF_DATA_ONLY
     }
 }

@@ -4,7 +4,7 @@ use super::draw;
 use super::poisson::draw_poisson;
 use super::{ArgShape, ArgSpec, DistSpec, Domain, Univariate};
 use crate::random::VRng;
-use crate::scalar::{Scalar, digamma, lchoose, log_beta_i, log_beta_ic};
+use crate::scalar::{Scalar, digamma, lchoose, log_beta_lower, log_beta_upper};
 
 pub struct NegBinomial2;
 
@@ -40,21 +40,20 @@ impl Univariate for NegBinomial2 {
     }
 
     const HAS_CDF: bool = true;
-    const CDF_DATA_ONLY: &'static [usize] = &[2];
 
     /// F(y) = I_p(phi, y + 1) with p = phi / (mu + phi).
     fn lcdf<T: Scalar>(x: &[T]) -> T {
         let (y, mu, phi) = (x[0].re(), x[1], x[2]);
         let p = phi / (mu + phi);
         let q = (mu / (mu + phi)).re();
-        log_beta_i(phi.re(), y + 1.0, p, q)
+        log_beta_lower(phi, T::from(y + 1.0), p, q)
     }
 
     fn lccdf<T: Scalar>(x: &[T]) -> T {
         let (y, mu, phi) = (x[0].re(), x[1], x[2]);
         let p = phi / (mu + phi);
         let q = (mu / (mu + phi)).re();
-        log_beta_ic(phi.re(), y + 1.0, p, q)
+        log_beta_upper(phi, T::from(y + 1.0), p, q)
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -48,14 +48,13 @@ impl Univariate for StudentT {
     }
 
     const HAS_CDF: bool = true;
-    const CDF_DATA_ONLY: &'static [usize] = &[1];
 
     fn lcdf<T: Scalar>(x: &[T]) -> T {
-        log_student_t_cdf(x[1].re(), (x[0] - x[2]) / x[3])
+        log_student_t_cdf(x[1], (x[0] - x[2]) / x[3])
     }
 
     fn lccdf<T: Scalar>(x: &[T]) -> T {
-        log_student_t_cdf(x[1].re(), (x[2] - x[0]) / x[3])
+        log_student_t_cdf(x[1], (x[2] - x[0]) / x[3])
     }
 
     fn rng(args: &[f64], rng: &mut VRng) -> f64 {

@@ -1,7 +1,7 @@
 //! Logarithms of distribution functions over any [`Scalar`]: log Φ, the
 //! regularized incomplete gamma and beta functions and Student's t, each
 //! carrying derivatives of every order the engine uses in the argument
-//! that may depend on parameters. Shape arguments are plain `f64` (data).
+//! and in the shapes, all of which may depend on parameters.
 //!
 //! The derivatives come from the differential equation every such function
 //! satisfies: f = log G with G′ = ±exp(L), L a log density known in closed
@@ -9,10 +9,19 @@
 //! coefficients of L (from third-order dual numbers), the coefficients of f
 //! follow order by order ([`lift_log_integral`]). The value itself comes
 //! from [`super::incomplete`], computed in log space.
+//!
+//! Where shapes carry derivatives, the function at the fixed point re(x)
+//! is computed as a function of the shapes in the arithmetic of the
+//! scalar type (series and continued fractions differentiated term by
+//! term), and the same recursion in x runs on coefficients that carry the
+//! shapes' derivatives ([`lift_log_integral_in_shapes`]), which gives the
+//! mixed derivatives too.
 
-use super::incomplete::{Tails, beta_tails, gamma_tails, normal_tails};
+use super::incomplete::{
+    Tails, beta_tails, beta_tails_in_shape, gamma_tails, gamma_tails_in_shape, normal_tails,
+};
 use super::{HALF_LOG_TWO_PI, Scalar, lbeta, lgamma, lift};
-use num_dual::{Dual3_64, DualNum};
+use num_dual::{Dual3, Dual3_64, DualNum};
 use std::f64::consts::LN_2;
 
 /// f(x) = log G(x) where G′(x) = sign · exp(L(x)): `value` is f at re(x),
@@ -112,30 +121,157 @@ pub fn log_beta_ic<T: Scalar>(a: f64, b: f64, x: T, y: f64) -> T {
     })
 }
 
-/// log F(t) for Student's t with data `nu` > 0 degrees of freedom, location
-/// 0 and scale 1: the tail P(T < −|t|) = I_{ν/(ν+t²)}(ν/2, ½) / 2 comes
-/// from the incomplete beta function, the other side from its complement.
-pub fn log_student_t_cdf<T: Scalar>(nu: f64, t: T) -> T {
+/// log F(t) for Student's t with `nu` > 0 degrees of freedom (which may
+/// carry derivatives), location 0 and scale 1: the tail
+/// P(T < −|t|) = I_{ν/(ν+t²)}(ν/2, ½) / 2 comes from the incomplete beta
+/// function, the other side from its complement.
+pub fn log_student_t_cdf<T: Scalar>(nu: T, t: T) -> T {
     let z = t.re();
-    let norm = -lbeta(nu * 0.5, 0.5) - nu.ln() * 0.5;
-    let log_density = |u: Dual3_64| -((u * u / nu).ln_1p() * ((nu + 1.0) * 0.5)) + norm;
-    let (value, log_ratio) = if z.is_infinite() {
-        (if z < 0.0 { f64::NEG_INFINITY } else { 0.0 }, f64::NAN)
-    } else {
-        let z2 = z * z;
-        let (x, y) = (nu / (nu + z2), z2 / (nu + z2));
-        let tails = beta_tails(nu * 0.5, 0.5, x, y);
-        let tail = tails.log_lower - LN_2;
-        if z < 0.0 {
-            // F = I_x / 2 and |dx/dt| = 2 x y / |t|.
-            let log_ratio = tails.log_ratio_lower + LN_2 + x.ln() + y.ln() - z.abs().ln();
-            (tail, log_ratio)
-        } else {
-            let value = super::incomplete::log1m_exp(tail);
-            (value, log_density(Dual3_64::from_re(z)).re - value)
-        }
+    let norm = -lbeta(nu * 0.5, T::from(0.5)) - nu.ln() * 0.5;
+    let log_density = |u: Dual3<T>| {
+        let nu = Dual3::from_re(nu);
+        -((u * u / nu).ln_1p() * ((nu + 1.0) * 0.5)) + Dual3::from_re(norm)
     };
-    lift_log_integral(t, value, log_ratio, 1.0, log_density)
+    if z.is_infinite() {
+        return T::from(if z < 0.0 { f64::NEG_INFINITY } else { 0.0 });
+    }
+    let z2 = z * z;
+    // x = ν/(ν+t²) and y = t²/(ν+t²) at the fixed t, as functions of ν.
+    let (x, y) = (nu / (nu + z2), T::from(z2) / (nu + z2));
+    let (tails, [lower, _]) = beta_tails_in_shape(nu * 0.5, T::from(0.5), x, y);
+    let tail = lower - LN_2;
+    let (value, log_ratio) = if z < 0.0 {
+        // F = I_x / 2 and |dx/dt| = 2 x y / |t|.
+        let log_ratio = tails.log_ratio_lower + LN_2 + x.re().ln() + y.re().ln() - z.abs().ln();
+        (tail, log_ratio)
+    } else {
+        let value = log1m_exp(tail);
+        let log_density_here = log_density(Dual3::from_re(T::from(z))).re.re();
+        (value, log_density_here - value.re())
+    };
+    lift_log_integral_in_shapes(t, value, log_ratio, 1.0, log_density)
+}
+
+/// f(x) = log G(x) as in [`lift_log_integral`], where G also depends on
+/// shapes that carry derivatives: `value` is f at re(x) as a function of
+/// the shapes (its real part the accurate value), `log_ratio` the log of
+/// |G′| / G there, and `log_density` evaluates L on a Taylor polynomial in
+/// x whose coefficients carry the shapes' derivatives. The coefficients
+/// of f in x follow from f′ = sign · exp(L − f) in the arithmetic of `T`,
+/// and f(x) = Σₖ fₖ (x − re(x))ᵏ carries every mixed derivative.
+pub fn lift_log_integral_in_shapes<T: Scalar>(
+    x: T,
+    value: T,
+    log_ratio: f64,
+    sign: f64,
+    log_density: impl Fn(Dual3<T>) -> Dual3<T>,
+) -> T {
+    let order = T::NDERIV;
+    if order == 0 || !value.re().is_finite() || log_ratio.is_nan() {
+        return T::from(value.re());
+    }
+    assert!(
+        order <= super::TAYLOR_ORDER,
+        "derivatives of order {order} requested, cumulative functions carry {}",
+        super::TAYLOR_ORDER
+    );
+    let x0 = x.re();
+    let l = log_density(Dual3::from_re(T::from(x0)).derivative());
+    let l_coef = [l.re, l.v1, l.v2 * 0.5, l.v3 * (1.0 / 6.0)];
+    let zero = T::zero();
+    let mut f_coef = [value, zero, zero, zero, zero];
+    let mut w = [zero; 4];
+    let mut h = [zero; 4];
+    // exp(L − f) with its real part from the accurately computed ratio.
+    let w0 = l_coef[0] - value;
+    let w0 = if w0.re().is_finite() {
+        w0 + (log_ratio - w0.re())
+    } else {
+        T::from(log_ratio)
+    };
+    h[0] = w0.exp();
+    f_coef[1] = h[0] * sign;
+    for k in 1..order.min(4) {
+        w[k] = l_coef[k] - f_coef[k];
+        let mut s = zero;
+        for j in 1..=k {
+            s += w[j] * h[k - j] * j as f64;
+        }
+        h[k] = s / k as f64;
+        f_coef[k + 1] = h[k] * (sign / (k + 1) as f64);
+    }
+    let n = x - x0;
+    let mut power = T::one();
+    let mut out = value;
+    for coefficient in &f_coef[1..=order] {
+        power *= n;
+        out += *coefficient * power;
+    }
+    out
+}
+
+/// The gamma(a, 1) log density at t, for a shape that carries derivatives.
+fn gamma_log_density_in_shape<T: Scalar>(a: T, t: Dual3<T>) -> Dual3<T> {
+    t.ln() * Dual3::from_re(a - 1.0) - t - Dual3::from_re(lgamma(a))
+}
+
+/// log P(a, x) for a shape `a` and a point `x` that may both depend on
+/// parameters (see [`log_gamma_p`] for a shape that is data).
+pub fn log_gamma_lower<T: Scalar>(a: T, x: T) -> T {
+    if T::NDERIV == 0 {
+        return T::from(gamma_tails(a.re(), x.re()).log_lower);
+    }
+    let (tails, [lower, _]) = gamma_tails_in_shape(a, x.re());
+    lift_log_integral_in_shapes(x, lower, tails.log_ratio_lower, 1.0, |u| {
+        gamma_log_density_in_shape(a, u)
+    })
+}
+
+/// log Q(a, x) = log(1 − P(a, x)) for a shape and a point that may both
+/// depend on parameters, computed without cancellation.
+pub fn log_gamma_upper<T: Scalar>(a: T, x: T) -> T {
+    if T::NDERIV == 0 {
+        return T::from(gamma_tails(a.re(), x.re()).log_upper);
+    }
+    let (tails, [_, upper]) = gamma_tails_in_shape(a, x.re());
+    lift_log_integral_in_shapes(x, upper, tails.log_ratio_upper, -1.0, |u| {
+        gamma_log_density_in_shape(a, u)
+    })
+}
+
+/// The beta(a, b) log density at t, for shapes that carry derivatives,
+/// with 1 − t formed from `y0` = 1 − re(t).
+fn beta_log_density_in_shapes<T: Scalar>(a: T, b: T, t: Dual3<T>, y0: f64) -> Dual3<T> {
+    let one_minus = Dual3::new(T::from(y0), -t.v1, -t.v2, -t.v3);
+    t.ln() * Dual3::from_re(a - 1.0) + one_minus.ln() * Dual3::from_re(b - 1.0)
+        - Dual3::from_re(lbeta(a, b))
+}
+
+/// log I_x(a, b) for shapes and a point that may all depend on
+/// parameters; `y` is 1 − re(x), given by callers who can form it without
+/// rounding (see [`log_beta_i`] for shapes that are data).
+pub fn log_beta_lower<T: Scalar>(a: T, b: T, x: T, y: f64) -> T {
+    if T::NDERIV == 0 {
+        return T::from(beta_tails(a.re(), b.re(), x.re(), y).log_lower);
+    }
+    let (x0, y0) = (T::from(x.re()), T::from(y));
+    let (tails, [lower, _]) = beta_tails_in_shape(a, b, x0, y0);
+    lift_log_integral_in_shapes(x, lower, tails.log_ratio_lower, 1.0, |u| {
+        beta_log_density_in_shapes(a, b, u, y)
+    })
+}
+
+/// log(1 − I_x(a, b)) for shapes and a point that may all depend on
+/// parameters, computed without cancellation.
+pub fn log_beta_upper<T: Scalar>(a: T, b: T, x: T, y: f64) -> T {
+    if T::NDERIV == 0 {
+        return T::from(beta_tails(a.re(), b.re(), x.re(), y).log_upper);
+    }
+    let (x0, y0) = (T::from(x.re()), T::from(y));
+    let (tails, [_, upper]) = beta_tails_in_shape(a, b, x0, y0);
+    lift_log_integral_in_shapes(x, upper, tails.log_ratio_upper, -1.0, |u| {
+        beta_log_density_in_shapes(a, b, u, y)
+    })
 }
 
 /// log(1 − exp(v)) for v ≤ 0, accurate on both sides of −log 2.

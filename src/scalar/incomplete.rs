@@ -6,7 +6,8 @@
 //! (never as log(1 − p) of a p close to 1), so far tails keep their
 //! relative accuracy.
 
-use super::special::{erfc, lgamma};
+use super::special::erfc;
+use super::{Scalar, lgamma};
 use std::f64::consts::{FRAC_1_SQRT_2, LN_2};
 
 /// ½ log(2π)
@@ -159,23 +160,69 @@ fn mills_ratio(t: f64) -> f64 {
 /// gives Q otherwise; the other one follows through [`log1m_exp`], where
 /// it is the larger of the two.
 pub fn gamma_tails(a: f64, x: f64) -> Tails {
-    if a.is_nan() || x.is_nan() || a <= 0.0 || x < 0.0 {
-        return Tails::NAN;
+    gamma_tails_in_shape(a, x).0
+}
+
+/// [`gamma_tails`] at re(a), together with log P and log Q as functions of
+/// a shape `a` that may carry derivatives (the series and the continued
+/// fraction differentiated term by term, through the arithmetic of `T`).
+/// Derivatives of the smaller side come from its own series, those of the
+/// larger one through log(1 − exp(·)), so both keep their relative
+/// accuracy in the far tails.
+pub fn gamma_tails_in_shape<T: Scalar>(a: T, x: f64) -> (Tails, [T; 2]) {
+    let a0 = a.re();
+    if a0.is_nan() || x.is_nan() || a0 <= 0.0 || x < 0.0 {
+        return constant_tails(Tails::NAN);
     }
     if x == 0.0 || x == f64::INFINITY {
-        return Tails::edge(x == 0.0);
+        return constant_tails(Tails::edge(x == 0.0));
     }
     let prefactor = a * x.ln() - x - lgamma(a);
     // The gamma(a, 1) log density is the prefactor minus log x.
-    let log_density = prefactor - x.ln();
-    if x < a + 1.0 {
+    let log_density = prefactor.re() - x.ln();
+    if x < a0 + 1.0 {
         let sum = gamma_series(a, x);
-        let log_ratio = -(x.ln() + sum.ln());
-        Tails::from_side(true, prefactor + sum.ln(), log_ratio, log_density)
+        let log_ratio = -(x.ln() + sum.re().ln());
+        from_direct_side(true, prefactor + sum.ln(), log_ratio, log_density)
     } else {
         let fraction = gamma_fraction(a, x);
-        let log_ratio = -(x.ln() + fraction.ln());
-        Tails::from_side(false, prefactor + fraction.ln(), log_ratio, log_density)
+        let log_ratio = -(x.ln() + fraction.re().ln());
+        from_direct_side(false, prefactor + fraction.ln(), log_ratio, log_density)
+    }
+}
+
+/// Tails that carry no derivatives.
+fn constant_tails<T: Scalar>(t: Tails) -> (Tails, [T; 2]) {
+    (t, [T::from(t.log_lower), T::from(t.log_upper)])
+}
+
+/// [`Tails::from_side`] where the direct side carries derivatives: the
+/// other side is log(1 − exp(·)) of it in the arithmetic of `T`.
+fn from_direct_side<T: Scalar>(
+    lower_is_direct: bool,
+    log_p: T,
+    log_ratio: f64,
+    log_density: f64,
+) -> (Tails, [T; 2]) {
+    let log_p = if log_p.re() > 0.0 { T::zero() } else { log_p };
+    let other = super::log1m_exp(log_p);
+    let other_ratio = log_density - other.re();
+    if lower_is_direct {
+        let tails = Tails {
+            log_lower: log_p.re(),
+            log_upper: other.re(),
+            log_ratio_lower: log_ratio,
+            log_ratio_upper: other_ratio,
+        };
+        (tails, [log_p, other])
+    } else {
+        let tails = Tails {
+            log_lower: other.re(),
+            log_upper: log_p.re(),
+            log_ratio_lower: other_ratio,
+            log_ratio_upper: log_ratio,
+        };
+        (tails, [other, log_p])
     }
 }
 
@@ -185,48 +232,66 @@ pub fn log_gamma_pq(a: f64, x: f64) -> (f64, f64) {
     (t.log_lower, t.log_upper)
 }
 
+/// Iterations a series or continued fraction runs on after its value has
+/// converged, when it carries derivatives (which converge a little more
+/// slowly than the value: each term's derivative grows like its index).
+fn extra_iterations<T: Scalar>() -> usize {
+    if T::NDERIV == 0 { 0 } else { 8 }
+}
+
 /// Σₙ xⁿ / (a (a+1) ⋯ (a+n)), so that P = x^a e^−x / Γ(a) times it.
-fn gamma_series(a: f64, x: f64) -> f64 {
+fn gamma_series<T: Scalar>(a: T, x: f64) -> T {
     let mut denominator = a;
-    let mut term = 1.0 / a;
+    let mut term = a.recip();
     let mut sum = term;
+    let mut extra = extra_iterations::<T>();
     for _ in 0..MAX_ITERATIONS {
         denominator += 1.0;
-        term *= x / denominator;
+        term *= T::from(x) / denominator;
         sum += term;
-        if term.abs() < sum.abs() * TOLERANCE {
-            return sum;
+        if term.re().abs() < sum.re().abs() * TOLERANCE {
+            if extra == 0 {
+                return sum;
+            }
+            extra -= 1;
         }
     }
-    f64::NAN
+    T::from(f64::NAN)
+}
+
+/// Keeps a denominator of the modified Lentz algorithm away from zero.
+fn away_from_zero<T: Scalar>(v: T) -> T {
+    if v.re().abs() < TINY {
+        T::from(TINY)
+    } else {
+        v
+    }
 }
 
 /// The continued fraction 1/(x+1−a− 1(1−a)/(x+3−a− 2(2−a)/(x+5−a− ⋯))),
 /// so that Q = x^a e^−x / Γ(a) times it (modified Lentz).
-fn gamma_fraction(a: f64, x: f64) -> f64 {
-    let mut b = x + 1.0 - a;
-    let mut c = 1.0 / TINY;
-    let mut d = 1.0 / b;
+fn gamma_fraction<T: Scalar>(a: T, x: f64) -> T {
+    let mut b = -a + (x + 1.0);
+    let mut c = T::from(1.0 / TINY);
+    let mut d = b.recip();
     let mut h = d;
+    let mut extra = extra_iterations::<T>();
     for i in 1..MAX_ITERATIONS {
-        let an = -(i as f64) * (i as f64 - a);
+        let i = i as f64;
+        let an = (a - i) * i;
         b += 2.0;
-        d = an * d + b;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = b + an / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
+        d = away_from_zero(an * d + b).recip();
+        c = away_from_zero(b + an / c);
         let delta = d * c;
         h *= delta;
-        if (delta - 1.0).abs() < TOLERANCE {
-            return h;
+        if (delta.re() - 1.0).abs() < TOLERANCE {
+            if extra == 0 {
+                return h;
+            }
+            extra -= 1;
         }
     }
-    f64::NAN
+    T::from(f64::NAN)
 }
 
 /// log I_x(a, b) and log(1 − I_x(a, b)): the regularized incomplete beta
@@ -238,19 +303,28 @@ fn gamma_fraction(a: f64, x: f64) -> f64 {
 /// The continued fraction is evaluated at x when x < (a + 1)/(a + b + 2),
 /// and otherwise for the complement I_y(b, a), where it converges fast.
 pub fn beta_tails(a: f64, b: f64, x: f64, y: f64) -> Tails {
-    if a.is_nan() || b.is_nan() || x.is_nan() || y.is_nan() || a <= 0.0 || b <= 0.0 {
-        return Tails::NAN;
+    beta_tails_in_shape(a, b, x, y).0
+}
+
+/// [`beta_tails`] at the real parts, together with log I and log(1 − I)
+/// as functions of shapes `a`, `b` and a point `x` (with `y` = 1 − x)
+/// that may carry derivatives; as in [`gamma_tails_in_shape`], the side
+/// computed directly is the smaller one.
+pub fn beta_tails_in_shape<T: Scalar>(a: T, b: T, x: T, y: T) -> (Tails, [T; 2]) {
+    let (a0, b0, x0, y0) = (a.re(), b.re(), x.re(), y.re());
+    if a0.is_nan() || b0.is_nan() || x0.is_nan() || y0.is_nan() || a0 <= 0.0 || b0 <= 0.0 {
+        return constant_tails(Tails::NAN);
     }
-    if x <= 0.0 || y <= 0.0 {
-        return Tails::edge(x <= 0.0);
+    if x0 <= 0.0 || y0 <= 0.0 {
+        return constant_tails(Tails::edge(x0 <= 0.0));
     }
     let (log_x, log_y) = (x.ln(), y.ln());
     let prefactor = a * log_x + b * log_y - super::lbeta(a, b);
-    let log_density = prefactor - log_x - log_y;
-    if x < (a + 1.0) / (a + b + 2.0) {
+    let log_density = prefactor.re() - log_x.re() - log_y.re();
+    if x0 < (a0 + 1.0) / (a0 + b0 + 2.0) {
         let fraction = beta_fraction(a, b, x);
-        let log_ratio = a.ln() - log_x - log_y - fraction.ln();
-        Tails::from_side(
+        let log_ratio = a0.ln() - log_x.re() - log_y.re() - fraction.re().ln();
+        from_direct_side(
             true,
             prefactor + fraction.ln() - a.ln(),
             log_ratio,
@@ -258,8 +332,8 @@ pub fn beta_tails(a: f64, b: f64, x: f64, y: f64) -> Tails {
         )
     } else {
         let fraction = beta_fraction(b, a, y);
-        let log_ratio = b.ln() - log_x - log_y - fraction.ln();
-        Tails::from_side(
+        let log_ratio = b0.ln() - log_x.re() - log_y.re() - fraction.re().ln();
+        from_direct_side(
             false,
             prefactor + fraction.ln() - b.ln(),
             log_ratio,
@@ -276,48 +350,34 @@ pub fn log_beta_inc(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
 
 /// The continued fraction of I_x(a, b) (modified Lentz), so that
 /// I_x(a, b) = x^a (1−x)^b / (a B(a, b)) times it.
-fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+fn beta_fraction<T: Scalar>(a: T, b: T, x: T) -> T {
     let (sum, up, down) = (a + b, a + 1.0, a - 1.0);
-    let mut c = 1.0;
-    let mut d = 1.0 - sum * x / up;
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
+    let mut c = T::one();
+    let mut d = away_from_zero(-(sum * x / up) + 1.0).recip();
     let mut h = d;
+    let mut extra = extra_iterations::<T>();
     for m in 1..MAX_ITERATIONS {
         let m = m as f64;
         let m2 = 2.0 * m;
         // The even step.
-        let aa = m * (b - m) * x / ((down + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
+        let aa = (b - m) * m * x / ((down + m2) * (a + m2));
+        d = away_from_zero(aa * d + 1.0).recip();
+        c = away_from_zero(aa / c + 1.0);
         h *= d * c;
         // The odd step.
-        let aa = -(a + m) * (sum + m) * x / ((a + m2) * (up + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
+        let aa = -((a + m) * (sum + m) * x / ((a + m2) * (up + m2)));
+        d = away_from_zero(aa * d + 1.0).recip();
+        c = away_from_zero(aa / c + 1.0);
         let delta = d * c;
         h *= delta;
-        if (delta - 1.0).abs() < TOLERANCE {
-            return h;
+        if (delta.re() - 1.0).abs() < TOLERANCE {
+            if extra == 0 {
+                return h;
+            }
+            extra -= 1;
         }
     }
-    f64::NAN
+    T::from(f64::NAN)
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub(crate) struct Outcome {
     worst_sd: String,
     /// Largest Monte Carlo standard error of a measured mean error (in
     /// reference sds) and of a measured log sd ratio.
-    noise: (f64, f64),
+    pub noise: (f64, f64),
     khat: Option<f64>,
     pub trustworthy: bool,
     iterations: usize,

@@ -138,28 +138,4 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
         self.binary(BinOp::Mul, negated, Value::Real(repeats as f64), span)
     }
-
-    /// The arguments whose derivatives the cumulative functions do not
-    /// carry (shapes of incomplete gamma and beta functions) must be data.
-    pub(super) fn require_data_shapes<D: Univariate>(
-        &self,
-        kind: Cumulative,
-        vals: &[Value],
-        span: Span,
-    ) -> EvalResult<()> {
-        for &j in D::CDF_DATA_ONLY {
-            let at = j - 1 + kind.variates();
-            if vals.get(at).is_some_and(Value::is_var) {
-                let arg = D::SPEC.args[j - 1].name;
-                return Err(EvalError::fatal(
-                    span,
-                    format!(
-                        "the derivative of the {} cumulative distribution function with respect to `{arg}` is not available: `{arg}` must be data",
-                        D::SPEC.name
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
 }

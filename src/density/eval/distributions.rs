@@ -223,9 +223,6 @@ impl<T: Scalar> Evaluator<'_, T> {
             pv[j] = self.promote(vals[j]);
         }
         let pv = &pv[..k];
-        if let Some(c) = kind {
-            self.require_data_shapes::<D>(c, pv, span)?;
-        }
         let any_var = pv.iter().any(Value::is_var);
         if !any_var {
             let bufs = self.program.bufs(&self.workspace.scratch);
