@@ -107,7 +107,7 @@ pub struct Type {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypeKind {
     /// `real`, `int<lower=1>`, `real<lower=0>[N]`, `real[N, K]`. The parser
-    /// accepts any number of dimensions; the checker allows at most two.
+    /// accepts any number of dimensions; the checker allows at most three.
     Basic {
         elem: ElemType,
         bounds: Vec<Bound>,

@@ -121,7 +121,7 @@ builtins! {
     Variance => "variance", 1, "variance(v): vector|matrix|int[] -> real", "sample variance (N - 1 denominator)";
     NumElements => "num_elements", 1, "num_elements(v): any -> int", "number of elements (rows times columns of a matrix)";
     // ---- sizes
-    Size => "size", 1, "size(v): vector|int[]|matrix -> int", "number of elements (rows of a matrix)";
+    Size => "size", 1, "size(v): vector|int[]|matrix|3-d array -> int", "number of elements (rows of a matrix, matrices of a 3-d array)";
     Rows => "rows", 1, "rows(m): matrix|vector -> int", "number of rows";
     Cols => "cols", 1, "cols(m): matrix -> int; vector -> 1", "number of columns";
     // ---- vector constructors and transforms
@@ -138,7 +138,7 @@ builtins! {
     Transpose => "transpose", 1, "transpose(m): matrix -> matrix", "matrix transpose";
     ToVector => "to_vector", 1, "to_vector(v): vector|int[]|matrix -> vector", "the elements as a vector (a matrix in column-major order)";
     ToRowVector => "to_row_vector", 1, "to_row_vector(v): vector|int[]|matrix -> vector", "the same as to_vector: vectors are columns";
-    ToArray1d => "to_array_1d", 1, "to_array_1d(v): vector|matrix -> vector; int[] -> int[]", "the elements in one dimension (a matrix in column-major order)";
+    ToArray1d => "to_array_1d", 1, "to_array_1d(v): vector|matrix|real[,,] -> vector; int[]|int[,,] -> int[]", "the elements in one dimension (a matrix in column-major order, a 3-d array in row-major order)";
     Head => "head", 2, "head(v, n): vector, int -> vector; int[], int -> int[]", "the first n elements";
     Tail => "tail", 2, "tail(v, n): vector, int -> vector; int[], int -> int[]", "the last n elements";
     Segment => "segment", 3, "segment(v, i, n): vector, int, int -> vector; int[], int, int -> int[]", "n elements starting at element i";

@@ -55,6 +55,12 @@ pub enum ValueType {
     /// A matrix of ints (`int[N, K]`, data only): its elements are ints and
     /// its rows int arrays; it promotes to a real matrix.
     IntMatrix,
+    /// A three-dimensional real array (`real[J, K, L]`, Stan's
+    /// `array[J] matrix[K, L]`), row-major: `z[j]` is a K×L matrix.
+    Array3,
+    /// A three-dimensional int array (`int[J, K, L]`, data only): `z[j]`
+    /// is an int matrix; it promotes to a real array.
+    IntArray3,
 }
 
 impl ValueType {
@@ -64,7 +70,7 @@ impl ValueType {
     pub fn is_int_valued(self) -> bool {
         matches!(
             self,
-            ValueType::Int | ValueType::IntArray | ValueType::IntMatrix
+            ValueType::Int | ValueType::IntArray | ValueType::IntMatrix | ValueType::IntArray3
         )
     }
     /// How users write the type in messages.
@@ -76,7 +82,13 @@ impl ValueType {
             ValueType::Vector => "real[] (vector)",
             ValueType::Matrix => "real[,] (matrix)",
             ValueType::IntMatrix => "int[,]",
+            ValueType::Array3 => "real[,,] (array of matrices)",
+            ValueType::IntArray3 => "int[,,]",
         }
+    }
+    /// A three-dimensional array (real or int).
+    pub fn is_array3(self) -> bool {
+        matches!(self, ValueType::Array3 | ValueType::IntArray3)
     }
 }
 
@@ -94,6 +106,8 @@ pub enum Shape {
     Scalar,
     Vector(Expr),
     Matrix(Expr, Expr),
+    /// `real[J, K, L]`: J matrices of K×L.
+    Array3(Expr, Expr, Expr),
 }
 
 impl Shape {
@@ -105,6 +119,18 @@ impl Shape {
             (Shape::Vector(_), Elem::Real) => ValueType::Vector,
             (Shape::Matrix(..), Elem::Int) => ValueType::IntMatrix,
             (Shape::Matrix(..), Elem::Real) => ValueType::Matrix,
+            (Shape::Array3(..), Elem::Int) => ValueType::IntArray3,
+            (Shape::Array3(..), Elem::Real) => ValueType::Array3,
+        }
+    }
+
+    /// The size expressions, outermost first.
+    pub fn sizes(&self) -> Vec<&Expr> {
+        match self {
+            Shape::Scalar => vec![],
+            Shape::Vector(n) => vec![n],
+            Shape::Matrix(r, c) => vec![r, c],
+            Shape::Array3(j, k, l) => vec![j, k, l],
         }
     }
 }
@@ -385,7 +411,8 @@ pub enum StmtKind {
         shape: Shape,
         init: Option<Expr>,
     },
-    /// `v = e`, `v[i] = e`, `v[i, j] = e`, `v += e`: `indices` has 0, 1 or 2 int expressions.
+    /// `v = e`, `v[i] = e`, `v[i, j] = e`, `v[i, j, k] = e`, `v += e`:
+    /// `indices` has 0 to 3 int expressions (3 only for a 3-d array).
     Assign {
         target: LocalId,
         indices: Vec<Expr>,

@@ -163,16 +163,29 @@ impl Checker<'_> {
             ok = false;
         }
         let sizes: Vec<Option<ir::Expr>> = dims.iter().map(|d| self.size_expr(d)).collect();
-        if dims.len() > 2 {
+        if dims.len() > 3 {
             self.error(
                 Diagnostic::error(
                     "too-many-dims",
                     format!(
-                        "at most two dimensions (a matrix) are supported, found {}",
+                        "at most three dimensions (an array of matrices) are supported, found {}",
                         dims.len()
                     ),
                 )
-                .with_label(ty.span, "too many dimensions"),
+                .with_label(ty.span, "too many dimensions")
+                .with_help(
+                    "split the array, e.g. one `real[J, K, L]` per value of the first index",
+                ),
+            );
+            ok = false;
+        }
+        if elem == ElemType::Int && dims.len() == 3 && of != DeclOf::Data {
+            self.error(
+                Diagnostic::error("int-array3", "3-d integer arrays exist only as data")
+                    .with_label(ty.span, "an `int` 3-d array")
+                    .with_help(
+                        "declare it `real[J, K, L]`, or read the ints from a `data` int array",
+                    ),
             );
             ok = false;
         }
@@ -195,6 +208,7 @@ impl Checker<'_> {
         let shape = match sizes?.as_slice() {
             [n] => Shape::Vector(n.clone()),
             [r, c] => Shape::Matrix(r.clone(), c.clone()),
+            [j, k, l] => Shape::Array3(j.clone(), k.clone(), l.clone()),
             _ => Shape::Scalar,
         };
         Some((elem, shape, ok))

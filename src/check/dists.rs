@@ -47,6 +47,19 @@ impl Checker<'_> {
             );
             return None;
         }
+        if let Some(a) = args.iter().find(|a| a.ty().is_array3()) {
+            self.error(
+                Diagnostic::error(
+                    "wrong-argument-type",
+                    format!("`{name}` draws scalars or vectors, not 3-d arrays"),
+                )
+                .with_label(a.expr.span, a.ty().describe())
+                .with_help(
+                    "draw into a `var` of the same shape in loops, element by element, as in Stan",
+                ),
+            );
+            return None;
+        }
         let any_vec = args.iter().any(|a| is_vectorish(a.ty()));
         let ty = match d {
             DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial => {
@@ -262,13 +275,32 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            if arg.shape == ArgShape::Elem && (is_vectorish(ty) || ty == ValueType::Matrix) {
+            if arg.shape == ArgShape::Elem && !ty.is_scalar() {
                 lens.push(t);
             }
         }
         if ok {
             for w in lens.windows(2) {
                 let (a, b) = (matrix_promoted(w[0].ty()), matrix_promoted(w[1].ty()));
+                if a.is_array3() != b.is_array3() {
+                    self.error(
+                        Diagnostic::error(
+                            "shape-mismatch",
+                            format!(
+                                "the element-wise arguments of `{}` mix a 3-d array and {}",
+                                spec.name,
+                                if a.is_array3() { b } else { a }.describe()
+                            ),
+                        )
+                        .with_label(w[0].expr.span, w[0].ty().describe())
+                        .with_label(w[1].expr.span, w[1].ty().describe())
+                        .with_help(
+                            "give them one shape: a scalar, or a 3-d array of the same sizes; \
+                             `to_array_1d(z)` flattens a 3-d array (row-major)",
+                        ),
+                    );
+                    return None;
+                }
                 if (a == ValueType::Matrix) != (b == ValueType::Matrix) {
                     self.error(
                         Diagnostic::error(

@@ -131,6 +131,14 @@ impl Checker<'_> {
         let ty = match (op, x.ty()) {
             (UnOp::Neg, ValueType::IntArray) => ValueType::Vector,
             (UnOp::Neg, ValueType::IntMatrix) => ValueType::Matrix,
+            (UnOp::Neg, t) if t.is_array3() => {
+                self.error(
+                    Diagnostic::error("bad-operand", "arithmetic is not defined on 3-d arrays")
+                        .with_label(x.expr.span, t.describe())
+                        .with_help(array3_arithmetic_help()),
+                );
+                return None;
+            }
             (UnOp::Neg, t) => t,
             (UnOp::Not, t) if t.is_scalar() => ValueType::Int,
             (UnOp::Not, t) => {
@@ -187,6 +195,23 @@ impl Checker<'_> {
         b: TypedExpr,
         span: Span,
     ) -> Option<TypedExpr> {
+        if a.ty().is_array3() || b.ty().is_array3() {
+            let sym = crate::ast::binop_symbol(op);
+            self.error(
+                Diagnostic::error(
+                    "bad-operands",
+                    format!(
+                        "`{sym}` is not defined for {} and {}",
+                        a.ty().describe(),
+                        b.ty().describe()
+                    ),
+                )
+                .with_label(a.expr.span, a.ty().describe())
+                .with_label(b.expr.span, b.ty().describe())
+                .with_help(array3_arithmetic_help()),
+            );
+            return None;
+        }
         let ty = match types::binary(op, a.ty(), b.ty()) {
             Ok(t) => t,
             Err(err) => {
@@ -411,6 +436,29 @@ impl Checker<'_> {
                     },
                 ),
             },
+            (a @ (ValueType::Array3 | ValueType::IntArray3), 1..=3) if sel[0].is_none() => {
+                // `z[j]` is a matrix; the other indices select from it as
+                // from any matrix.
+                let m = if a == ValueType::IntArray3 {
+                    ValueType::IntMatrix
+                } else {
+                    ValueType::Matrix
+                };
+                if idx.len() == 1 {
+                    (m, Dims::UNKNOWN)
+                } else {
+                    let inner = TypedExpr {
+                        expr: crate::ir::Expr {
+                            kind: IrExpr::Real(0.0),
+                            ty: m,
+                            span: base.expr.span,
+                        },
+                        dims: Dims::UNKNOWN,
+                        params: ParamSet::default(),
+                    };
+                    return self.indexed_type(&inner, &idx[1..], &sel[1..], span);
+                }
+            }
             (t, n) => {
                 let (msg, help) = match t {
                     ValueType::Int | ValueType::Real => (
@@ -420,6 +468,15 @@ impl Checker<'_> {
                     ValueType::Matrix | ValueType::IntMatrix => (
                         format!("a matrix takes one or two indices, found {n}"),
                         "write `X[i, j]`, `X[i]` (a row) or `X[:, j]` (a column)",
+                    ),
+                    ValueType::Array3 | ValueType::IntArray3 if n <= 3 => (
+                        "the first index of a 3-d array must be a single int".to_string(),
+                        "write `z[j]` (a matrix), `z[j, k]` (a row), `z[j, k, l]` or `z[j, :, l]`; \
+                         to select across the first index, loop over it",
+                    ),
+                    ValueType::Array3 | ValueType::IntArray3 => (
+                        format!("a 3-d array takes one to three indices, found {n}"),
+                        "write `z[j]` (a matrix), `z[j, k]` (a row) or `z[j, k, l]`",
                     ),
                     _ => (
                         format!("a {} takes one index, found {n}", t.describe()),
@@ -437,6 +494,12 @@ impl Checker<'_> {
         };
         Some(found)
     }
+}
+
+/// How to compute with a 3-d array, which (as in Stan) has no arithmetic.
+pub(super) fn array3_arithmetic_help() -> &'static str {
+    "as in Stan, a 3-d array has no arithmetic: index it (`z[j]` is a matrix, `z[j, k]` a row) \
+     or loop over its elements"
 }
 
 /// The element of a matrix: an int for an int matrix.

@@ -16,6 +16,8 @@ pub enum Free {
     Len(Expr),
     /// A matrix's rows times columns.
     Prod(Expr, Expr),
+    /// A 3-d array's J·K·L.
+    Prod3(Expr, Expr, Expr),
     /// `simplex[K]`: K − 1.
     LenMinus1(Expr),
     /// `corr_cholesky[K]`: K(K − 1)/2.
@@ -68,6 +70,7 @@ impl Free {
             Free::One => 1,
             Free::Len(n) => size(n)?,
             Free::Prod(r, c) => size(r)? * size(c)?,
+            Free::Prod3(j, k, l) => size(j)? * size(k)? * size(l)?,
             Free::LenMinus1(n) => size(n)? - 1,
             Free::Triangle(n) => {
                 let k = size(n)?;
@@ -96,6 +99,13 @@ impl Free {
                     vec![(1, format!("{}*{}", atom(&text(r)), atom(&text(c))))],
                     0,
                 ),
+            },
+            Free::Prod3(j, k, l) => match (literal(j), literal(k), literal(l)) {
+                (Some(a), Some(b), Some(c)) => (vec![], a * b * c),
+                _ => {
+                    let factors = [j, k, l].map(|e| atom(&text(e)));
+                    (vec![(1, factors.join("*"))], 0)
+                }
             },
             Free::Triangle(n) => match literal(n) {
                 Some(k) => (vec![], k * (k - 1) / 2),
@@ -177,6 +187,7 @@ impl Layout {
                 Shape::Scalar => "scalar".to_string(),
                 Shape::Vector(n) => format!("[{}]", text(n)),
                 Shape::Matrix(r, c) => format!("[{}, {}]", text(r), text(c)),
+                Shape::Array3(j, k, l) => format!("[{}, {}, {}]", text(j), text(k), text(l)),
             };
             let (constraint, free) = match (&p.constraint, &p.shape) {
                 (Constraint::Simplex, Shape::Vector(n)) => {
@@ -230,6 +241,7 @@ impl Layout {
                         Shape::Scalar => Free::One,
                         Shape::Vector(n) => Free::Len(n.clone()),
                         Shape::Matrix(r, c) => Free::Prod(r.clone(), c.clone()),
+                        Shape::Array3(j, k, l) => Free::Prod3(j.clone(), k.clone(), l.clone()),
                     };
                     (c, free)
                 }
@@ -237,6 +249,10 @@ impl Layout {
                 (_, Shape::Vector(n)) => ("-".to_string(), Free::Len(n.clone())),
                 (_, Shape::Matrix(r, c)) => ("-".to_string(), Free::Prod(r.clone(), c.clone())),
                 (_, Shape::Scalar) => ("-".to_string(), Free::One),
+                (_, Shape::Array3(j, k, l)) => (
+                    "-".to_string(),
+                    Free::Prod3(j.clone(), k.clone(), l.clone()),
+                ),
             };
             texts.push(free.symbolic(sources));
             params.push(ParamLayout {

@@ -289,6 +289,9 @@ impl<'a> Checker<'a> {
                 rows: types::size_of(r, &f),
                 cols: types::size_of(c, &f),
             },
+            // No operator works on a whole 3-d array: its sizes are checked
+            // when it runs.
+            ir::Shape::Array3(..) => Dims::UNKNOWN,
         }
     }
 }

@@ -171,6 +171,7 @@ impl Checker<'_> {
                         .with_label(t.expr.span, t.ty().describe())
                         .with_label(ty.span, "declared type"),
                     );
+                    self.poison(name);
                     return None;
                 }
                 params = t.params;
@@ -224,6 +225,17 @@ impl Checker<'_> {
             );
         }
         let t = self.expr(e)?;
+        if t.ty().is_array3() {
+            self.error(
+                Diagnostic::error(
+                    "wrong-type",
+                    "`target +=` adds a scalar or the sum of a vector, found a 3-d array",
+                )
+                .with_label(t.expr.span, t.ty().describe())
+                .with_help("add `sum(to_array_1d(...))` of it"),
+            );
+            return None;
+        }
         if types::matrix_promoted(t.ty()) == ValueType::Matrix {
             self.error(
                 Diagnostic::error(
@@ -394,6 +406,9 @@ impl Checker<'_> {
             (ValueType::IntArray, 1) => ValueType::Int,
             (ValueType::Matrix, 1) => ValueType::Vector,
             (ValueType::Matrix, 2) => ValueType::Real,
+            (ValueType::Array3, 1) => ValueType::Matrix,
+            (ValueType::Array3, 2) => ValueType::Vector,
+            (ValueType::Array3, 3) => ValueType::Real,
             (t, n) => {
                 self.error(
                     Diagnostic::error(

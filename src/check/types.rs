@@ -153,6 +153,7 @@ pub(crate) fn assignable(to: ValueType, from: ValueType) -> bool {
             (ValueType::Real, ValueType::Int)
                 | (ValueType::Vector, ValueType::IntArray)
                 | (ValueType::Matrix, ValueType::IntMatrix)
+                | (ValueType::Array3, ValueType::IntArray3)
         )
 }
 
@@ -181,6 +182,7 @@ fn promote(t: ValueType) -> ValueType {
         ValueType::Int => ValueType::Real,
         ValueType::IntArray => ValueType::Vector,
         ValueType::IntMatrix => ValueType::Matrix,
+        ValueType::IntArray3 => ValueType::Array3,
         t => t,
     }
 }

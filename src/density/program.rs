@@ -73,6 +73,17 @@ pub fn element_names(name: &str, dims: &[usize]) -> Vec<String> {
             }
             v
         }
+        [a, r, c] => {
+            let mut v = Vec::with_capacity(a * r * c);
+            for i in 1..=*a {
+                for j in 1..=*r {
+                    for k in 1..=*c {
+                        v.push(format!("{name}[{i},{j},{k}]"));
+                    }
+                }
+            }
+            v
+        }
         _ => vec![name.to_string()],
     }
 }

@@ -107,10 +107,14 @@ pub enum Value {
     Real(f64),
     Vec(ConstRef),
     Mat(ConstRef, u32, u32),
+    /// A J×K×L array, row-major (matrix `j` is the `j`-th block of K·L);
+    /// in `Buf::IntMatrix` for an int array.
+    Arr3(ConstRef, [u32; 3]),
     /// A tape slot.
     TapeReal(u32),
     TapeVec(TapeRef),
     TapeMat(TapeRef, u32, u32),
+    TapeArr3(TapeRef, [u32; 3]),
 }
 
 /// The shape of a value, for size checks and messages.
@@ -119,6 +123,7 @@ pub enum Dims {
     Scalar,
     Vector(usize),
     Matrix(usize, usize),
+    Array3(usize, usize, usize),
 }
 
 impl std::fmt::Display for Dims {
@@ -127,6 +132,7 @@ impl std::fmt::Display for Dims {
             Dims::Scalar => write!(f, "a scalar"),
             Dims::Vector(n) => write!(f, "a vector of length {n}"),
             Dims::Matrix(r, c) => write!(f, "a {r}×{c} matrix"),
+            Dims::Array3(j, k, l) => write!(f, "a {j}×{k}×{l} array"),
         }
     }
 }
@@ -138,16 +144,15 @@ impl Value {
             Value::IntArr(r) | Value::Vec(r) => Dims::Vector(r.len as usize),
             Value::TapeVec(r) => Dims::Vector(r.len as usize),
             Value::Mat(_, r, c) | Value::TapeMat(_, r, c) => Dims::Matrix(r as usize, c as usize),
+            Value::Arr3(_, [j, k, l]) | Value::TapeArr3(_, [j, k, l]) => {
+                Dims::Array3(j as usize, k as usize, l as usize)
+            }
         }
     }
 
     /// Number of scalar elements.
     pub fn len(&self) -> usize {
-        match self.dims() {
-            Dims::Scalar => 1,
-            Dims::Vector(n) => n,
-            Dims::Matrix(r, c) => r * c,
-        }
+        element_count(self.dims())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -158,7 +163,7 @@ impl Value {
     pub fn is_var(&self) -> bool {
         matches!(
             self,
-            Value::TapeReal(_) | Value::TapeVec(_) | Value::TapeMat(..)
+            Value::TapeReal(_) | Value::TapeVec(_) | Value::TapeMat(..) | Value::TapeArr3(..)
         )
     }
 
@@ -167,7 +172,9 @@ impl Value {
     }
 
     pub fn is_int(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::IntArr(_)) || self.is_int_matrix()
+        matches!(self, Value::Int(_) | Value::IntArr(_))
+            || self.is_int_matrix()
+            || matches!(self, Value::Arr3(r, _) if r.buf == Buf::IntMatrix)
     }
 
     /// A matrix of ints (bound `int[N, K]` data or whole rows of it).
@@ -182,6 +189,47 @@ pub fn element_count(d: Dims) -> usize {
         Dims::Scalar => 1,
         Dims::Vector(n) => n,
         Dims::Matrix(r, c) => r * c,
+        Dims::Array3(j, k, l) => j * k * l,
+    }
+}
+
+impl Dims {
+    /// The sizes, outermost first (`[]` for a scalar).
+    pub fn sizes(self) -> Vec<usize> {
+        match self {
+            Dims::Scalar => vec![],
+            Dims::Vector(n) => vec![n],
+            Dims::Matrix(r, c) => vec![r, c],
+            Dims::Array3(j, k, l) => vec![j, k, l],
+        }
+    }
+
+    /// The name of element `i` (row-major) of `name` with this shape:
+    /// `y`, `y[3]`, `X[2,1]`, `z[1,2,3]`.
+    pub fn element_name(self, name: &str, i: usize) -> String {
+        let sizes = self.sizes();
+        if sizes.is_empty() {
+            return name.to_string();
+        }
+        let mut rest = i;
+        let mut idx = vec![0; sizes.len()];
+        for (slot, &n) in idx.iter_mut().zip(&sizes).rev() {
+            *slot = rest % n.max(1) + 1;
+            rest /= n.max(1);
+        }
+        let idx: Vec<String> = idx.iter().map(usize::to_string).collect();
+        format!("{name}[{}]", idx.join(","))
+    }
+
+    /// The shape with these sizes (`None` beyond three dimensions).
+    pub fn from_sizes(d: &[usize]) -> Option<Dims> {
+        Some(match *d {
+            [] => Dims::Scalar,
+            [n] => Dims::Vector(n),
+            [r, c] => Dims::Matrix(r, c),
+            [j, k, l] => Dims::Array3(j, k, l),
+            _ => return None,
+        })
     }
 }
 

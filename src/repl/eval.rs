@@ -287,8 +287,8 @@ pub(crate) fn number_text(x: f64) -> String {
     }
 }
 
-/// A value computed from data: a number, a vector in brackets, or one
-/// bracketed row per line.
+/// A value computed from data: a number, a vector in brackets, one
+/// bracketed row per line, or (a 3-d array) its matrices in turn.
 pub(crate) fn constant_text(dims: &[usize], values: &[f64]) -> String {
     let num = number_text;
     let row = |v: &[f64]| {
@@ -308,6 +308,12 @@ pub(crate) fn constant_text(dims: &[usize], values: &[f64]) -> String {
             }
             s
         }
+        // A 3-d array: its matrices one after another, a blank line between.
+        [_, k, l] if *k > 0 && *l > 0 => values
+            .chunks(k * l)
+            .map(|m| constant_text(&[*k, *l], m))
+            .collect::<Vec<_>>()
+            .join("\n"),
         _ => format!("{}\n", row(values)),
     }
 }
@@ -333,6 +339,11 @@ mod tests {
         assert_eq!(
             constant_text(&[2, 2], &[1.0, 2.0, 3.0, 4.0]),
             "[1, 2]\n[3, 4]\n"
+        );
+        let three: Vec<f64> = (1..=8).map(f64::from).collect();
+        assert_eq!(
+            constant_text(&[2, 2, 2], &three),
+            "[1, 2]\n[3, 4]\n\n[5, 6]\n[7, 8]\n"
         );
     }
 

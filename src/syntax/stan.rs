@@ -219,7 +219,7 @@ fn vippl_type(d: &StanDecl<'_>, constrained_types: bool) -> Result<String, Strin
     let mut all = d.array.clone();
     all.extend(d.dims.iter().copied());
     match d.stan_type {
-        "int" | "real" if d.dims.is_empty() && all.len() <= 2 => {
+        "int" | "real" if d.dims.is_empty() && all.len() <= 3 => {
             let dims = if all.is_empty() {
                 String::new()
             } else {
@@ -227,11 +227,16 @@ fn vippl_type(d: &StanDecl<'_>, constrained_types: bool) -> Result<String, Strin
             };
             Ok(format!("{}{bounds}{dims}", d.stan_type))
         }
-        "vector" | "row_vector" | "matrix" if d.array.is_empty() || d.dims.len() == 1 => {
-            if all.len() > 2 {
-                return Err("arrays of more than two dimensions are not supported".into());
+        // `array[J] vector[K]` is `real[J, K]`; `array[J] matrix[K, L]` and
+        // `array[J, K] vector[L]` are `real[J, K, L]`.
+        "vector" | "row_vector" | "matrix" => {
+            if all.len() > 3 {
+                return Err("arrays of more than three dimensions are not supported".into());
             }
             Ok(format!("real{bounds}{}", sized(&all)))
+        }
+        "int" | "real" if d.dims.is_empty() => {
+            Err("arrays of more than three dimensions are not supported".into())
         }
         "simplex" | "ordered" | "positive_ordered" | "cholesky_factor_corr"
             if d.array.is_empty() && d.dims.len() == 1 =>
@@ -394,6 +399,24 @@ mod tests {
             help("array[J] vector[K] z", data),
             "write `data z: real[J, K]`"
         );
+        assert_eq!(
+            help("array[J] matrix[K, L] z", data),
+            "write `data z: real[J, K, L]`"
+        );
+        assert_eq!(
+            help("array[J, K, L] int<lower=0> n", data),
+            "write `data n: int<lower=0>[J, K, L]`"
+        );
+        assert_eq!(
+            help("array[J, K] vector<lower=0>[L] s", param),
+            "write `param s: real<lower=0>[J, K, L]`"
+        );
+        assert_eq!(
+            help("real y[J, K, L]", data),
+            "write `data y: real[J, K, L]`"
+        );
+        assert!(help("array[I, J, K, L] real w", data).contains("more than three dimensions"));
+        assert!(help("array[I, J] matrix[K, L] w", data).contains("more than three dimensions"));
         assert_eq!(
             help("real<lower=0> sigma", param),
             "write `param sigma: real<lower=0>`"

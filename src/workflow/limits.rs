@@ -137,11 +137,7 @@ impl Sizes<'_> {
 
     /// The number of elements of a shape, and its dimensions in words.
     fn elements(&self, shape: &Shape) -> (Size, Vec<Size>) {
-        let dims: Vec<Size> = match shape {
-            Shape::Scalar => vec![],
-            Shape::Vector(n) => vec![self.eval(n, 0)],
-            Shape::Matrix(r, c) => vec![self.eval(r, 0), self.eval(c, 0)],
-        };
+        let dims: Vec<Size> = shape.sizes().into_iter().map(|e| self.eval(e, 0)).collect();
         let mut total = Size::Known(1);
         for d in &dims {
             total = match (total, *d) {

@@ -3,6 +3,7 @@
 mod accuracy;
 mod affine;
 mod architecture;
+mod arrays3;
 mod bigdata;
 mod check;
 mod cli;

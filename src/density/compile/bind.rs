@@ -10,20 +10,12 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::{DataDecl, DataId, Elem, Expr, ExprKind, Shape};
 
 /// The expected shape of a declaration, once its size expressions are known.
-fn expected_dims(decl: &DataDecl, sizes: &[usize]) -> Dims {
-    match decl.shape {
-        Shape::Scalar => Dims::Scalar,
-        Shape::Vector(_) => Dims::Vector(sizes[0]),
-        Shape::Matrix(..) => Dims::Matrix(sizes[0], sizes[1]),
-    }
+fn expected_dims(_decl: &DataDecl, sizes: &[usize]) -> Dims {
+    Dims::from_sizes(sizes).unwrap_or(Dims::Scalar)
 }
 
 fn shape_exprs(decl: &DataDecl) -> Vec<&Expr> {
-    match &decl.shape {
-        Shape::Scalar => vec![],
-        Shape::Vector(n) => vec![n],
-        Shape::Matrix(r, c) => vec![r, c],
-    }
+    decl.shape.sizes()
 }
 
 fn type_text(decl: &DataDecl, dims: Dims) -> String {
@@ -35,6 +27,9 @@ fn type_text(decl: &DataDecl, dims: Dims) -> String {
         Dims::Scalar => elem.to_string(),
         Dims::Vector(n) => format!("{elem}[{n}]"),
         Dims::Matrix(r, c) => format!("{elem}[{r}, {c}] (a list of {r} rows of length {c})"),
+        Dims::Array3(j, k, l) => {
+            format!("{elem}[{j}, {k}, {l}] (a list of {j} lists of {k} rows of length {l})")
+        }
     }
 }
 
@@ -288,23 +283,27 @@ fn convert(
                 || (table && (found_dims == [n, 1] || found_dims == [1, n]))
         }
         Dims::Matrix(r, c) => found_dims == [r, c] || (r == 0 && found_dims == [0]),
+        // An empty list has no inner lengths to read.
+        Dims::Array3(j, k, l) => {
+            found_dims == [j, k, l]
+                || (j == 0 && found_dims == [0])
+                || (k == 0 && found_dims == [j, 0])
+        }
     };
     if !matches {
+        // A table has two dimensions at most.
+        let hint = if table && matches!(dims, Dims::Array3(..)) {
+            "; a 3-d array can only come from a JSON file (nested lists)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "data `{}` in {origin} is {}, but the declaration says {want}",
+            "data `{}` in {origin} is {}, but the declaration says {want}{hint}",
             decl.name,
             raw.describe_shape()
         ));
     }
-    let at = |i: usize| -> String {
-        if dims == Dims::Scalar {
-            decl.name.clone()
-        } else if let Dims::Matrix(_, c) = dims {
-            format!("{}[{},{}]", decl.name, i / c.max(1) + 1, i % c.max(1) + 1)
-        } else {
-            format!("{}[{}]", decl.name, i + 1)
-        }
-    };
+    let at = |i: usize| element_at(&decl.name, dims, i);
     let bounded = decl.bounds.lower.is_some() || decl.bounds.upper.is_some();
     for (i, &x) in raw.values.iter().enumerate() {
         if decl.elem == Elem::Int && (x.fract() != 0.0 || !x.is_finite()) {
@@ -351,7 +350,24 @@ fn store(prog: &mut Program, _decl: &DataDecl, v: Converted) -> Value {
         Converted::Reals(xs, Dims::Matrix(r, c)) => {
             Value::Mat(prog.persist_reals(&xs), r as u32, c as u32)
         }
+        // An `int[J, K, L]`: like an int matrix, its elements are ints and
+        // it reads as reals through the mirror.
+        Converted::Ints(xs, Dims::Array3(j, k, l)) => {
+            let ints = prog.persist_ints(&xs);
+            let r_ = ConstRef {
+                buf: Buf::IntMatrix,
+                ..ints
+            };
+            Value::Arr3(r_, [j as u32, k as u32, l as u32])
+        }
+        Converted::Reals(xs, Dims::Array3(j, k, l)) => {
+            Value::Arr3(prog.persist_reals(&xs), [j as u32, k as u32, l as u32])
+        }
     }
+}
+
+fn element_at(name: &str, dims: Dims, i: usize) -> String {
+    dims.element_name(name, i)
 }
 
 /// `lower=`/`upper=` of a data declaration.
@@ -392,13 +408,7 @@ fn check_bounds(
             let l = ev.element_f64(b, if b.is_scalar() { 0 } else { i });
             let bad = if which == "lower" { x < l } else { x > l };
             if bad {
-                let at = match v.dims() {
-                    Dims::Scalar => decl.name.clone(),
-                    Dims::Vector(_) => format!("{}[{}]", decl.name, i + 1),
-                    Dims::Matrix(_, c) => {
-                        format!("{}[{},{}]", decl.name, i / c + 1, i % c + 1)
-                    }
-                };
+                let at = element_at(&decl.name, v.dims(), i);
                 return Err(Diagnostic::error(
                     "data-bound",
                     format!("data `{at}` = {x} violates its {which} bound {which}={l}"),

@@ -20,13 +20,12 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
     for (k, p) in prog.model.params.iter().enumerate() {
         ws.reset(false);
         let mut ev = Evaluator::new(prog, &mut ws, false);
-        let dims: Result<Vec<usize>, Box<EvalError>> = match &p.shape {
-            ir::Shape::Scalar => Ok(vec![]),
-            ir::Shape::Vector(n) => ev.size_expr(n).map(|n| vec![n]),
-            ir::Shape::Matrix(r, c) => ev
-                .size_expr(r)
-                .and_then(|r| ev.size_expr(c).map(|c| vec![r, c])),
-        };
+        let dims: Result<Vec<usize>, Box<EvalError>> = p
+            .shape
+            .sizes()
+            .into_iter()
+            .map(|e| ev.size_expr(e))
+            .collect();
         let dims = match dims {
             Ok(d) => d,
             Err(e) => {

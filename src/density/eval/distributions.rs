@@ -5,7 +5,7 @@ use crate::density::eval::Evaluator;
 use crate::density::eval::tape_ref_of;
 use crate::density::tape::rows::ROW_CHUNK;
 use crate::density::tape::{Node, Part};
-use crate::density::value::{Dims, TapeRef, Value};
+use crate::density::value::{Buf, Dims, TapeRef, Value};
 use crate::dist::cumulative::{self, Cumulative};
 use crate::dist::{
     Arg, ArgSpec, DistId, Domain, Multivariate, MultivariateVisitor, Univariate, UnivariateVisitor,
@@ -115,6 +115,23 @@ impl<T: Scalar> Evaluator<'_, T> {
             }
             match n {
                 None => n = Some((v.len(), j)),
+                // 3-d arrays pair element by element only with the same sizes.
+                Some((_, k))
+                    if matches!(v.dims(), Dims::Array3(..))
+                        && matches!(vals[k].dims(), Dims::Array3(..))
+                        && v.dims() != vals[k].dims() =>
+                {
+                    return Err(EvalError::fatal(
+                        span,
+                        format!(
+                            "{name}: `{}` is {} but `{}` is {}",
+                            specs(j).name,
+                            v.dims(),
+                            specs(k).name,
+                            vals[k].dims()
+                        ),
+                    ));
+                }
                 Some((m, k)) if m != v.len() => {
                     return Err(EvalError::fatal(
                         span,
@@ -164,12 +181,18 @@ impl<T: Scalar> Evaluator<'_, T> {
                     .const_ints(r)
                     .iter()
                     .position(|&x| !dom.contains(x as f64)),
-                Value::Vec(r) | Value::Mat(r, ..) => {
+                Value::Arr3(r, _) if r.buf == Buf::IntMatrix => self
+                    .const_ints(r)
+                    .iter()
+                    .position(|&x| !dom.contains(x as f64)),
+                Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
                     self.const_reals(r).iter().position(|&x| !dom.contains(x))
                 }
-                Value::TapeVec(r) | Value::TapeMat(r, ..) => self.workspace.tape.vals[r.range()]
-                    .iter()
-                    .position(|x| !dom.contains(x.re())),
+                Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
+                    self.workspace.tape.vals[r.range()]
+                        .iter()
+                        .position(|x| !dom.contains(x.re()))
+                }
             };
             if let Some(i) = bad {
                 let x = self.element_f64(v, i);
@@ -263,7 +286,9 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
                 match pv[j] {
                     Value::TapeReal(s) => Arg::Scalar(vals_t[s as usize]),
-                    Value::TapeVec(r) | Value::TapeMat(r, ..) => Arg::Slice(&vals_t[r.range()]),
+                    Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
+                        Arg::Slice(&vals_t[r.range()])
+                    }
                     v => const_arg(v, &bufs),
                 }
             });
@@ -349,6 +374,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                     Dims::Scalar => (1, 1),
                     Dims::Vector(n) => (n, 1),
                     Dims::Matrix(r, c) => (r, c),
+                    Dims::Array3(j, k, l) => (j * k, l),
                 };
                 let o = off;
                 off += r * c;
@@ -545,7 +571,7 @@ pub(super) fn const_arg<'b, T: Scalar>(
     match v {
         Value::Real(x) => Arg::Const(x),
         Value::Int(i) => Arg::Const(i as f64),
-        Value::Vec(r) | Value::Mat(r, ..) => Arg::ConstSlice(bufs.get(r)),
+        Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => Arg::ConstSlice(bufs.get(r)),
         _ => Arg::Const(f64::NAN),
     }
 }

@@ -42,6 +42,16 @@ impl<T: Scalar> Evaluator<'_, T> {
                     }
                 }
             }
+            // Column-major over all three indices: the first varies fastest.
+            Dims::Array3(a, r, c) => {
+                for j in 0..c {
+                    for i in 0..r {
+                        for m in 0..a {
+                            row.push(self.element_f64(v, (m * r + i) * c + j));
+                        }
+                    }
+                }
+            }
             _ => {
                 for i in 0..v.len() {
                     row.push(self.element_f64(v, i));

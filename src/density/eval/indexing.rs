@@ -20,20 +20,85 @@ impl<T: Scalar> Evaluator<'_, T> {
                 if let Some(k) = self.single_position(idx, dims, span)? {
                     return self.read_slot(off as usize + k, id, span);
                 }
+                if let Dims::Array3(j, k, l) = dims {
+                    let first = self.array3_first(idx, j, dims, span)?;
+                    let (off, dims) = (off as usize + first * k * l, Dims::Matrix(k, l));
+                    return match &idx[1..] {
+                        [] => self.index_var(id, off, dims, &[Index::All], span),
+                        rest => self.index_var(id, off, dims, rest, span),
+                    };
+                }
                 return self.index_var(id, off as usize, dims, idx, span);
             }
         }
         let b = self.expr(base)?;
         if let Some(k) = self.single_position(idx, b.dims(), span)? {
             return Ok(match b {
-                Value::Mat(r, ..) if r.buf == Buf::IntMatrix => Value::Int(self.const_ints(r)[k]),
-                Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r)[k]),
+                Value::Mat(r, ..) | Value::Arr3(r, _) if r.buf == Buf::IntMatrix => {
+                    Value::Int(self.const_ints(r)[k])
+                }
+                Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
+                    Value::Real(self.const_reals(r)[k])
+                }
                 Value::IntArr(r) => Value::Int(self.const_ints(r)[k]),
-                Value::TapeVec(r) | Value::TapeMat(r, ..) => Value::TapeReal(r.at(k)),
+                Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
+                    Value::TapeReal(r.at(k))
+                }
                 _ => unreachable!("scalars have no single position"),
             });
         }
         self.index(b, idx, span)
+    }
+
+    /// The 0-based position of the first index of a 3-d array, which
+    /// selects one matrix (the checker allows only a single int there).
+    fn array3_first(
+        &mut self,
+        idx: &[Index],
+        n: usize,
+        dims: Dims,
+        span: Span,
+    ) -> EvalResult<usize> {
+        let Some(Index::Single(e)) = idx.first() else {
+            return Err(EvalError::fatal(
+                span,
+                format!("the first index of {dims} must be a single int"),
+            ));
+        };
+        let i = self.expr_int(e)?;
+        if i < 1 || i as usize > n {
+            return Err(EvalError::fatal(
+                span,
+                format!("index {i} is out of range: the value indexed is {dims}"),
+            ));
+        }
+        Ok(i as usize - 1)
+    }
+
+    /// `z[j, ...]` of a 3-d array: matrix `j` (a sub-range, no copy),
+    /// then the remaining indices as a matrix takes them.
+    fn index_array3(&mut self, base: Value, idx: &[Index], span: Span) -> EvalResult<Value> {
+        let Dims::Array3(j, k, l) = base.dims() else {
+            unreachable!("called for 3-d arrays only")
+        };
+        if idx.len() > 3 {
+            return Err(EvalError::fatal(
+                span,
+                format!("{} indices do not fit {}", idx.len(), base.dims()),
+            ));
+        }
+        let first = self.array3_first(idx, j, base.dims(), span)?;
+        let block = match base {
+            Value::Arr3(r, _) => Value::Mat(r.sub(first * k * l, k * l), k as u32, l as u32),
+            Value::TapeArr3(r, _) => {
+                Value::TapeMat(r.sub(first * k * l, k * l), k as u32, l as u32)
+            }
+            _ => unreachable!("3-d arrays only"),
+        };
+        match &idx[1..] {
+            [] => Ok(block),
+            rest => self.index(block, rest, span),
+        }
     }
 
     /// The flat position of `v[i]` (vector) or `m[i, j]` (matrix) when every
@@ -48,6 +113,9 @@ impl<T: Scalar> Evaluator<'_, T> {
         let (rows, cols) = match (dims, idx) {
             (Dims::Vector(n), [Index::Single(_)]) => (n, 1),
             (Dims::Matrix(r, c), [Index::Single(_), Index::Single(_)]) => (r, c),
+            (Dims::Array3(..), [Index::Single(_), Index::Single(_), Index::Single(_)]) => {
+                return self.single_position3(idx, dims, span).map(Some);
+            }
             _ => return Ok(None),
         };
         let mut pos = 0;
@@ -66,6 +134,26 @@ impl<T: Scalar> Evaluator<'_, T> {
             pos = pos * cols + (i as usize - 1);
         }
         Ok(Some(pos))
+    }
+
+    /// The flat position of `z[i, j, k]` in a 3-d array.
+    fn single_position3(&mut self, idx: &[Index], dims: Dims, span: Span) -> EvalResult<usize> {
+        let sizes = dims.sizes();
+        let mut pos = 0;
+        for (ix, &n) in idx.iter().zip(&sizes) {
+            let Index::Single(e) = ix else {
+                unreachable!("matched by the caller")
+            };
+            let i = self.expr_int(e)?;
+            if i < 1 || i as usize > n {
+                return Err(EvalError::fatal(
+                    span,
+                    format!("index {i} is out of range: the value indexed is {dims}"),
+                ));
+            }
+            pos = pos * n + (i as usize - 1);
+        }
+        Ok(pos)
     }
 
     fn index_range(
@@ -170,6 +258,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         let (rows, cols, is_mat) = match base.dims() {
             Dims::Vector(n) => (n, 1, false),
             Dims::Matrix(r, c) => (r, c, true),
+            Dims::Array3(..) => return self.index_array3(base, idx, span),
             Dims::Scalar => return Err(EvalError::fatal(span, "a scalar cannot be indexed")),
         };
         if idx.is_empty() || idx.len() > 1 + is_mat as usize {
@@ -310,6 +399,9 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
                 Value::Mat(out, rows as u32, c as u32)
             }
+            (Dims::Array3(..), _) => {
+                unreachable!("a selection from a matrix has at most two dimensions")
+            }
             (_, None) => {
                 let (nr, nc) = (self.sel_len(rsel), self.sel_len(csel));
                 let out = self.int_scratch(total);
@@ -338,7 +430,12 @@ impl<T: Scalar> Evaluator<'_, T> {
         let (rows, cols, is_mat) = match dims {
             Dims::Vector(n) => (n, 1, false),
             Dims::Matrix(r, c) => (r, c, true),
-            Dims::Scalar => return Err(EvalError::fatal(span, "a scalar cannot be indexed")),
+            Dims::Scalar | Dims::Array3(..) => {
+                return Err(EvalError::fatal(
+                    span,
+                    format!("{dims} cannot be indexed here"),
+                ));
+            }
         };
         if idx.is_empty() || idx.len() > 1 + is_mat as usize {
             return Err(EvalError::fatal(

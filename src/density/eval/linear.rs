@@ -93,7 +93,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             let offset_fits = c.is_none_or(|c| match c.dims() {
                 Dims::Scalar => true,
                 Dims::Vector(n) => n == rows,
-                Dims::Matrix(..) => false,
+                Dims::Matrix(..) | Dims::Array3(..) => false,
             });
             if rows > ROW_CHUNK && b.len as usize == cols && offset_fits {
                 let offset = c.map(|c| self.promote(c));
@@ -245,7 +245,9 @@ impl<T: Scalar> Evaluator<'_, T> {
         let bufs = self.program.bufs(&self.workspace.scratch);
         let arg_of = |v: Value| match v {
             Value::TapeReal(s) => Arg::Scalar(vals_lo[s as usize]),
-            Value::TapeVec(r) | Value::TapeMat(r, ..) => Arg::Slice(&vals_lo[r.range()]),
+            Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
+                Arg::Slice(&vals_lo[r.range()])
+            }
             v => const_arg(v, &bufs),
         };
         let args: [Arg<'_, T>; MAX_ARITY] = std::array::from_fn(|j| {

@@ -32,13 +32,14 @@ impl<T: Scalar> Evaluator<'_, T> {
                     match v.dims() {
                         Dims::Scalar => write_number(&mut out, element(0)),
                         Dims::Vector(n) => write_row(&mut out, (0..n).map(element)),
-                        Dims::Matrix(r, c) => {
+                        Dims::Matrix(r, c) => write_matrix(&mut out, r, c, element),
+                        Dims::Array3(j, r, c) => {
                             out.push('[');
-                            for i in 0..r {
-                                if i > 0 {
+                            for m in 0..j {
+                                if m > 0 {
                                     out.push_str(", ");
                                 }
-                                write_row(&mut out, (0..c).map(|j| element(i * c + j)));
+                                write_matrix(&mut out, r, c, |k| element(m * r * c + k));
                             }
                             out.push(']');
                         }
@@ -48,6 +49,17 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
         Ok(out)
     }
+}
+
+fn write_matrix(out: &mut String, r: usize, c: usize, element: impl Fn(usize) -> f64) {
+    out.push('[');
+    for i in 0..r {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_row(out, (0..c).map(|j| element(i * c + j)));
+    }
+    out.push(']');
 }
 
 fn write_number(out: &mut String, x: f64) {

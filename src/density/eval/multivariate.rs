@@ -36,6 +36,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 Dims::Scalar => (1, 1),
                 Dims::Vector(n) => (n, 1),
                 Dims::Matrix(r, c) => (r, c),
+                Dims::Array3(j, k, l) => (j * k, l),
             };
             shape[j] = (buf.len(), r, c);
             for i in 0..v.len() {

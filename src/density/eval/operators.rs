@@ -7,7 +7,7 @@ use crate::density::eval::Evaluator;
 use crate::density::eval::tape_ref_of;
 use crate::density::tape::{MatOperand, Node, Part};
 use crate::density::value::element_count;
-use crate::density::value::{Dims, Value};
+use crate::density::value::{Buf, Dims, Value};
 use crate::ir::BinOp;
 use crate::scalar::Scalar;
 use crate::source::Span;
@@ -55,9 +55,11 @@ impl<T: Scalar> Evaluator<'_, T> {
         match v {
             Value::Real(x) => Part::ConstScalar(x),
             Value::Int(i) => Part::ConstScalar(i as f64),
-            Value::Vec(r) | Value::Mat(r, ..) => Part::Const(r),
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => Part::Const(r),
             Value::TapeReal(s) => Part::TapeValue(s),
-            Value::TapeVec(r) | Value::TapeMat(r, ..) => Part::TapeValues(r.off),
+            Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
+                Part::TapeValues(r.off)
+            }
             Value::IntArr(_) => Part::One, // promoted before use
         }
     }
@@ -443,7 +445,9 @@ impl<T: Scalar> Evaluator<'_, T> {
         let (k2, c, out_dims) = match b.dims() {
             Dims::Vector(n) => (n, 1, Dims::Vector(r)),
             Dims::Matrix(k2, c) => (k2, c, Dims::Matrix(r, c)),
-            Dims::Scalar => unreachable!("scalars multiply element-wise"),
+            Dims::Scalar | Dims::Array3(..) => {
+                unreachable!("checked: scalars multiply element-wise")
+            }
         };
         if k != k2 {
             return Err(EvalError::fatal(
@@ -513,8 +517,13 @@ impl<T: Scalar> Evaluator<'_, T> {
         match v {
             Value::IntArr(r) => Value::Int(self.const_ints(r).iter().sum()),
             Value::Int(_) | Value::Real(_) | Value::TapeReal(_) => v,
-            Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r).iter().sum()),
-            Value::TapeVec(r) | Value::TapeMat(r, ..) => {
+            Value::Arr3(r, _) if r.buf == Buf::IntMatrix => {
+                Value::Int(self.const_ints(r).iter().sum())
+            }
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
+                Value::Real(self.const_reals(r).iter().sum())
+            }
+            Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
                 let s = self.workspace.tape.vals[r.range()]
                     .iter()
                     .fold(T::zero(), |s, &x| s + x);
@@ -541,7 +550,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
                 Value::IntArr(out)
             }
-            Value::Vec(r) | Value::Mat(r, ..) => {
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
                 let out = self.scratch(r.len as usize);
                 for k in 0..r.len as usize {
                     self.workspace.scratch[out.off as usize + k] = -self.const_reals(r)[k];

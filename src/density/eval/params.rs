@@ -10,12 +10,7 @@ use crate::scalar::Scalar;
 use crate::transform::{self, Transform};
 
 fn dims_of(d: &[usize]) -> Dims {
-    match d {
-        [] => Dims::Scalar,
-        [n] => Dims::Vector(*n),
-        [r, c] => Dims::Matrix(*r, *c),
-        _ => Dims::Scalar,
-    }
+    Dims::from_sizes(d).unwrap_or(Dims::Scalar)
 }
 
 impl<T: Scalar> Evaluator<'_, T> {

@@ -5,7 +5,7 @@ use super::Evaluator;
 use super::Flow;
 use super::workspace::{EvalError, EvalResult};
 use crate::density::dataloop;
-use crate::density::value::{Dims, LocalValue, Slot, Value};
+use crate::density::value::{Dims, LocalValue, Slot, Value, element_count};
 use crate::ir::{AssignOp, Elem, Expr, LocalId, Shape, Stmt, StmtKind};
 use crate::scalar::Scalar;
 use crate::source::Span;
@@ -153,12 +153,11 @@ impl<T: Scalar> Evaluator<'_, T> {
             Shape::Scalar => Dims::Scalar,
             Shape::Vector(n) => Dims::Vector(self.size_expr(n)?),
             Shape::Matrix(r, c) => Dims::Matrix(self.size_expr(r)?, self.size_expr(c)?),
+            Shape::Array3(j, k, l) => {
+                Dims::Array3(self.size_expr(j)?, self.size_expr(k)?, self.size_expr(l)?)
+            }
         };
-        let n = match dims {
-            Dims::Scalar => 1,
-            Dims::Vector(n) => n,
-            Dims::Matrix(r, c) => r * c,
-        };
+        let n = element_count(dims);
         let off = self.workspace.slots.len();
         self.workspace.slots.resize(off + n, Slot::Unset);
         self.workspace.locals[local.index()] = LocalValue::Var {
@@ -202,16 +201,12 @@ impl<T: Scalar> Evaluator<'_, T> {
             return self.store_whole(target, v, span);
         }
         let (off, dims, int) = self.var_info(target, span)?;
-        let mut idx = [0usize; 2];
+        let mut idx = [0usize; 3];
+        let sizes = dims.sizes();
         for (q, ie) in indices.iter().enumerate() {
             let iv = self.expr(ie)?;
             let i = self.int_of(iv, ie.span)?;
-            let n = match (dims, q) {
-                (Dims::Vector(n), 0) => n,
-                (Dims::Matrix(r, _), 0) => r,
-                (Dims::Matrix(_, c), 1) => c,
-                _ => 0,
-            };
+            let n = sizes.get(q).copied().unwrap_or(0);
             if i < 1 || i as usize > n {
                 return Err(EvalError::fatal(
                     ie.span,
@@ -225,10 +220,21 @@ impl<T: Scalar> Evaluator<'_, T> {
         }
         let k = match (dims, indices.len()) {
             (Dims::Matrix(_, c), 1) => {
-                return self.assign_row(target, off + idx[0] * c, c, op, v, span);
+                let row = Dims::Vector(c);
+                return self.assign_block(target, off + idx[0] * c, row, op, v, span);
+            }
+            (Dims::Array3(_, r, c), 1) => {
+                let block = Dims::Matrix(r, c);
+                return self.assign_block(target, off + idx[0] * r * c, block, op, v, span);
+            }
+            (Dims::Array3(_, r, c), 2) => {
+                let row = Dims::Vector(c);
+                let start = off + (idx[0] * r + idx[1]) * c;
+                return self.assign_block(target, start, row, op, v, span);
             }
             (Dims::Vector(_), 1) => idx[0],
             (Dims::Matrix(_, c), 2) => idx[0] * c + idx[1],
+            (Dims::Array3(_, r, c), 3) => (idx[0] * r + idx[1]) * c + idx[2],
             _ => {
                 return Err(EvalError::fatal(
                     span,
@@ -247,32 +253,34 @@ impl<T: Scalar> Evaluator<'_, T> {
         self.store_slot(off + k, v, int, span)
     }
 
-    /// `X[i] (=|+=) v`: row `i` of a matrix var, whose elements start at slot
-    /// `start`, from a vector of length `cols`.
-    fn assign_row(
+    /// `X[i] (=|+=) v` (a row of a matrix var) and `z[j] = M`, `z[j, k] = v`
+    /// (a matrix or a row of a 3-d array var): the block of shape `want`
+    /// whose elements start at slot `start`.
+    fn assign_block(
         &mut self,
         target: LocalId,
         start: usize,
-        cols: usize,
+        want: Dims,
         op: AssignOp,
         v: Value,
         span: Span,
     ) -> EvalResult<()> {
         let v = self.promote(v);
-        if v.dims() != Dims::Vector(cols) {
+        if v.dims() != want {
+            let name = &self.program.model.local(target).name;
+            let part = match want {
+                Dims::Vector(n) => format!("a row of `{name}` has {n} elements"),
+                _ => format!("a matrix of `{name}` is {want}"),
+            };
             return Err(EvalError::fatal(
                 span,
-                format!(
-                    "a row of `{}` has {cols} elements but the value assigned is {}",
-                    self.program.model.local(target).name,
-                    v.dims()
-                ),
+                format!("{part} but the value assigned is {}", v.dims()),
             ));
         }
-        for j in 0..cols {
+        for j in 0..element_count(want) {
             let element = match v {
-                Value::Vec(r) => Value::Real(self.const_reals(r)[j]),
-                Value::TapeVec(r) => Value::TapeReal(r.at(j)),
+                Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r)[j]),
+                Value::TapeVec(r) | Value::TapeMat(r, ..) => Value::TapeReal(r.at(j)),
                 other => other,
             };
             let element = match op {

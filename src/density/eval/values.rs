@@ -61,6 +61,13 @@ impl<T: Scalar> Evaluator<'_, T> {
         match v {
             Value::Int(i) => Value::Real(i as f64),
             Value::IntArr(r) => Value::Vec(self.int_as_reals(r)),
+            Value::Arr3(r, d) if r.buf == Buf::IntMatrix => Value::Arr3(
+                ConstRef {
+                    buf: Buf::IntMirror,
+                    ..r
+                },
+                d,
+            ),
             Value::Mat(r, rows, cols) if r.buf == Buf::IntMatrix => Value::Mat(
                 ConstRef {
                     buf: Buf::IntMirror,
@@ -91,8 +98,10 @@ impl<T: Scalar> Evaluator<'_, T> {
             Value::Real(x) => T::from(x),
             Value::TapeReal(s) => self.workspace.tape.vals[s as usize],
             Value::IntArr(r) => T::from(self.const_ints(r)[i] as f64),
-            Value::Vec(r) | Value::Mat(r, ..) => T::from(self.const_reals(r)[i]),
-            Value::TapeVec(r) | Value::TapeMat(r, ..) => {
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
+                T::from(self.const_reals(r)[i])
+            }
+            Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
                 self.workspace.tape.vals[r.off as usize + i]
             }
         }
@@ -105,8 +114,8 @@ impl<T: Scalar> Evaluator<'_, T> {
             Value::Real(x) => x,
             Value::TapeReal(s) => self.workspace.tape.vals[s as usize].re(),
             Value::IntArr(r) => self.const_ints(r)[i] as f64,
-            Value::Vec(r) | Value::Mat(r, ..) => self.const_reals(r)[i],
-            Value::TapeVec(r) | Value::TapeMat(r, ..) => {
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => self.const_reals(r)[i],
+            Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
                 self.workspace.tape.vals[r.off as usize + i].re()
             }
         }
@@ -116,7 +125,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     pub fn slots_of(&mut self, v: Value) -> TapeRef {
         match v {
             Value::TapeReal(s) => TapeRef::new(s as usize, 1),
-            Value::TapeVec(r) | Value::TapeMat(r, ..) => r,
+            Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => r,
             _ => {
                 let n = v.len();
                 let out = self.workspace.tape.alloc(n);
@@ -135,6 +144,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             Dims::Scalar => Value::TapeReal(r.off),
             Dims::Vector(_) => Value::TapeVec(r),
             Dims::Matrix(a, b) => Value::TapeMat(r, a as u32, b as u32),
+            Dims::Array3(j, k, l) => Value::TapeArr3(r, [j as u32, k as u32, l as u32]),
         }
     }
 
@@ -144,6 +154,7 @@ impl<T: Scalar> Evaluator<'_, T> {
             Dims::Scalar => Value::Real(self.const_reals(r)[0]),
             Dims::Vector(_) => Value::Vec(r),
             Dims::Matrix(a, b) => Value::Mat(r, a as u32, b as u32),
+            Dims::Array3(j, k, l) => Value::Arr3(r, [j as u32, k as u32, l as u32]),
         }
     }
 
@@ -189,7 +200,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
                 Value::IntArr(out)
             }
-            Value::Vec(r) | Value::Mat(r, ..) => {
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
                 // A plain copy (`col(X, j)` of a large data matrix).
                 let out = self.scratch(pos.len());
                 let o = out.off as usize;
@@ -239,7 +250,7 @@ impl<T: Scalar> Evaluator<'_, T> {
 pub fn tape_ref_of(v: Value) -> TapeRef {
     match v {
         Value::TapeReal(s) => TapeRef::new(s as usize, 1),
-        Value::TapeVec(r) | Value::TapeMat(r, ..) => r,
+        Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => r,
         _ => TapeRef::new(0, 0),
     }
 }

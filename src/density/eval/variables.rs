@@ -2,7 +2,7 @@
 
 use super::Evaluator;
 use super::workspace::{EvalError, EvalResult};
-use crate::density::value::{Buf, ConstRef, Dims, LocalValue, Slot, Value};
+use crate::density::value::{Buf, ConstRef, Dims, LocalValue, Slot, Value, element_count};
 
 use crate::ir::LocalId;
 use crate::scalar::Scalar;
@@ -56,12 +56,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         if v.dims() != dims {
             // A scalar initialises every element (`var acc: real[N] = 0`).
             if v.is_scalar() {
-                let n = match dims {
-                    Dims::Scalar => 1,
-                    Dims::Vector(n) => n,
-                    Dims::Matrix(r, c) => r * c,
-                };
-                for k in 0..n {
+                for k in 0..element_count(dims) {
                     self.store_slot(off + k, v, int, span)?;
                 }
                 return Ok(());
@@ -78,8 +73,13 @@ impl<T: Scalar> Evaluator<'_, T> {
         for k in 0..v.len() {
             let e = match v {
                 Value::IntArr(r) => Value::Int(self.const_ints(r)[k]),
-                Value::Vec(r) | Value::Mat(r, ..) => Value::Real(self.const_reals(r)[k]),
-                Value::TapeVec(r) | Value::TapeMat(r, ..) => Value::TapeReal(r.at(k)),
+                Value::Arr3(r, _) if r.buf == Buf::IntMatrix => Value::Int(self.const_ints(r)[k]),
+                Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
+                    Value::Real(self.const_reals(r)[k])
+                }
+                Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
+                    Value::TapeReal(r.at(k))
+                }
                 s => s,
             };
             self.store_slot(off + k, e, int, span)?;
@@ -111,11 +111,7 @@ impl<T: Scalar> Evaluator<'_, T> {
         if dims == Dims::Scalar {
             return self.read_slot(off, local, span);
         }
-        let n = match dims {
-            Dims::Vector(n) => n,
-            Dims::Matrix(r, c) => r * c,
-            Dims::Scalar => 1,
-        };
+        let n = element_count(dims);
         let mut any_var = false;
         for k in 0..n {
             match self.workspace.slots[off + k] {
@@ -123,9 +119,8 @@ impl<T: Scalar> Evaluator<'_, T> {
                     return Err(EvalError::fatal(
                         span,
                         format!(
-                            "`{}[{}]` is read before it was assigned",
-                            self.program.model.local(local).name,
-                            k + 1
+                            "`{}` is read before it was assigned",
+                            dims.element_name(&self.program.model.local(local).name, k)
                         ),
                     ));
                 }

@@ -32,7 +32,8 @@ pub struct OutputColumn {
 }
 
 impl OutputColumn {
-    /// Stan-style element names; matrices column-major, as CmdStan writes them.
+    /// Stan-style element names; matrices and 3-d arrays column-major (the
+    /// first index fastest), as CmdStan writes them.
     pub fn element_names(&self) -> Vec<String> {
         match self.dims.as_slice() {
             [r, c] => {
@@ -40,6 +41,17 @@ impl OutputColumn {
                 for j in 1..=*c {
                     for i in 1..=*r {
                         v.push(format!("{}[{i},{j}]", self.name));
+                    }
+                }
+                v
+            }
+            [a, r, c] => {
+                let mut v = Vec::with_capacity(a * r * c);
+                for k in 1..=*c {
+                    for j in 1..=*r {
+                        for i in 1..=*a {
+                            v.push(format!("{}[{i},{j},{k}]", self.name));
+                        }
                     }
                 }
                 v
@@ -58,11 +70,7 @@ impl OutputColumn {
 }
 
 fn dims_vec(d: Dims) -> Vec<usize> {
-    match d {
-        Dims::Scalar => vec![],
-        Dims::Vector(n) => vec![n],
-        Dims::Matrix(r, c) => vec![r, c],
-    }
+    d.sizes()
 }
 
 impl CompiledModel {
@@ -218,7 +226,7 @@ impl CompiledModel {
             Value::IntArr(r) if r.buf != Buf::Scratch => {
                 prog.ints[r.range()].iter().map(|&k| k as f64).collect()
             }
-            Value::Vec(r) | Value::Mat(r, ..) if r.buf != Buf::Scratch => {
+            Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) if r.buf != Buf::Scratch => {
                 prog.bufs(&[]).get(r).to_vec()
             }
             _ => return None,
@@ -289,12 +297,7 @@ impl CompiledModel {
             // Later bounds may use this parameter.
             let r = ev.scratch(n);
             ev.workspace.scratch[r.range()].copy_from_slice(&raw.values);
-            let dims = match ps.dims.as_slice() {
-                [] => Dims::Scalar,
-                [k] => Dims::Vector(*k),
-                [a, b] => Dims::Matrix(*a, *b),
-                _ => Dims::Scalar,
-            };
+            let dims = Dims::from_sizes(&ps.dims).unwrap_or(Dims::Scalar);
             let v = ev.const_value(r, dims);
             ev.workspace.params[ps.id.index()] = v;
         }

@@ -10,7 +10,7 @@ use crate::density::eval::Evaluator;
 use crate::density::eval::tape_ref_of;
 use crate::density::eval::workspace::{EvalError, EvalResult};
 use crate::density::tape::{Node, Part};
-use crate::density::value::{Dims, Value};
+use crate::density::value::{Buf, ConstRef, Dims, Value};
 use crate::ir::{BinOp, Expr};
 use crate::scalar::Scalar;
 use crate::source::Span;
@@ -65,6 +65,16 @@ impl<T: Scalar> Evaluator<'_, T> {
                 Dims::Matrix(r, c) => {
                     Ok(self.gather_positions(a[0], &column_major(r, c), Dims::Vector(r * c)))
                 }
+                // A 3-d array in row-major order, as Stan: its own storage.
+                Dims::Array3(..) => Ok(match a[0] {
+                    Value::Arr3(r, _) if r.buf == Buf::IntMatrix => Value::IntArr(ConstRef {
+                        buf: Buf::Data,
+                        ..r
+                    }),
+                    Value::Arr3(r, _) => Value::Vec(r),
+                    Value::TapeArr3(r, _) => Value::TapeVec(r),
+                    v => v,
+                }),
                 _ if f == Builtin::ToArray1d => Ok(a[0]),
                 _ => Ok(self.promote(a[0])),
             },

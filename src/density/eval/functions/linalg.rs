@@ -34,6 +34,7 @@ pub(super) fn matrix_shape(v: Value) -> (usize, usize) {
         Dims::Scalar => (1, 1),
         Dims::Vector(n) => (n, 1),
         Dims::Matrix(r, c) => (r, c),
+        Dims::Array3(j, k, l) => (j * k, l),
     }
 }
 
@@ -55,7 +56,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 let n = square_side(a[1], f.name(), span)?;
                 match a[0].dims() {
                     // A vector is a row: x L = b is Lᵀ xᵀ = bᵀ.
-                    Dims::Vector(_) | Dims::Scalar => {
+                    Dims::Vector(_) | Dims::Scalar | Dims::Array3(..) => {
                         self.check_rows(f, n, a[0], span)?;
                         self.tri_solve(a[1], a[0], n, true, span)
                     }

@@ -24,15 +24,10 @@ impl<T: Scalar> Evaluator<'_, T> {
     ) -> EvalResult<Value> {
         let arg_span = |k: usize| argument_span(exprs, k, span);
         match f {
-            Builtin::Size => Ok(Value::Int(match a[0].dims() {
+            Builtin::Size | Builtin::Rows => Ok(Value::Int(match a[0].dims() {
                 Dims::Scalar => 1,
                 Dims::Vector(n) => n as i64,
-                Dims::Matrix(r, _) => r as i64,
-            })),
-            Builtin::Rows => Ok(Value::Int(match a[0].dims() {
-                Dims::Scalar => 1,
-                Dims::Vector(n) => n as i64,
-                Dims::Matrix(r, _) => r as i64,
+                Dims::Matrix(r, _) | Dims::Array3(r, _, _) => r as i64,
             })),
             Builtin::Cols => Ok(Value::Int(match a[0].dims() {
                 Dims::Matrix(_, c) => c as i64,
