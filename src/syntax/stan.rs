@@ -205,13 +205,6 @@ fn parse_declaration(text: &str) -> Option<StanDecl<'_>> {
 /// The vippl type of a Stan declaration, or why there is none.
 fn vippl_type(d: &StanDecl<'_>, constrained_types: bool) -> Result<String, String> {
     let bounds = match d.constraint {
-        Some(c) if c.contains("offset") || c.contains("multiplier") => {
-            return Err(
-                "`offset`/`multiplier` are not supported: non-centre by hand, \
-                 e.g. `param z: real[J]` and `let theta = mu + tau * z`"
-                    .into(),
-            );
-        }
         Some(c) => format!("<{c}>"),
         None => String::new(),
     };
@@ -442,7 +435,10 @@ mod tests {
             "write `param S: cov_matrix[K]`"
         );
         assert_eq!(help("unit_vector[3] u", data), "write `data u: real[3]`");
-        assert!(help("real<offset=mu, multiplier=tau> a", param).contains("non-centre"));
+        assert_eq!(
+            help("real<offset=mu, multiplier=tau> a", param),
+            "write `param a: real<offset=mu, multiplier=tau>`"
+        );
     }
 
     #[test]
