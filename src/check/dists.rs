@@ -24,6 +24,9 @@ impl Checker<'_> {
             return self.lkj_rng(d, args, span, name_span);
         }
         self.require_rng_context(&name, span)?;
+        if matches!(d, DistId::NormalIdGlm | DistId::PoissonLogGlm) {
+            return self.glm_without_rng(d, span, name_span);
+        }
         let counts = matches!(
             d,
             DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial
@@ -52,6 +55,7 @@ impl Checker<'_> {
             DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial => {
                 ValueType::IntArray
             }
+            DistId::BernoulliLogitGlm => ValueType::IntArray,
             DistId::Wishart | DistId::InvWishart => ValueType::Matrix,
             DistId::MultiStudentT if matrix_promoted(args[1].ty()) == ValueType::Matrix => {
                 ValueType::Matrix
@@ -81,10 +85,13 @@ impl Checker<'_> {
                 }
             }
         };
-        let dims = args
-            .iter()
-            .find(|a| is_vectorish(a.ty()))
-            .map_or(Dims::UNKNOWN, |a| a.dims);
+        let dims = if d == DistId::BernoulliLogitGlm {
+            Dims::vector(args[0].dims.rows)
+        } else {
+            args.iter()
+                .find(|a| is_vectorish(a.ty()))
+                .map_or(Dims::UNKNOWN, |a| a.dims)
+        };
         let params = union_params(&args);
         Some(TypedExpr::new(
             IrExpr::Rng(d, args.into_iter().map(|a| a.expr).collect()),
@@ -267,6 +274,7 @@ impl Checker<'_> {
             }
         }
         if ok {
+            self.check_glm_shapes(d, y, args)?;
             for w in lens.windows(2) {
                 let (a, b) = (matrix_promoted(w[0].ty()), matrix_promoted(w[1].ty()));
                 if (a == ValueType::Matrix) != (b == ValueType::Matrix) {
