@@ -140,3 +140,38 @@ fn points_of_different_dimensions_are_refused() {
     .unwrap_or_default();
     assert!(err.contains("gp_matern32_cov"), "{err}");
 }
+
+/// One-dimensional points (a vector) in the cross form: `k(x, x, ...)` is
+/// `k(x, ...)`, in value and gradient, with the points as parameters.
+#[test]
+fn the_cross_form_of_a_set_with_itself_is_the_kernel_matrix() {
+    for kernel in ["gp_exp_quad_cov", "gp_matern52_cov", "gp_periodic_cov"] {
+        let extra = if kernel == "gp_periodic_cov" {
+            ", 1.7"
+        } else {
+            ""
+        };
+        let head = "data w: real[3, 3]\nparam a: real<lower=0>\nparam r: real<lower=0>\nparam x: real[3]\n";
+        let json = r#"{"w": [[1.0, 0.5, -0.25], [2.0, -1.0, 0.75], [0.1, 0.3, 1.5]]}"#;
+        let one = compile(
+            &format!("{head}target += sum(w .* {kernel}(x, a, r{extra}))\n"),
+            json,
+        );
+        let two = compile(
+            &format!("{head}target += sum(w .* {kernel}(x, x, a, r{extra}))\n"),
+            json,
+        );
+        let th = [0.2, -0.3, 0.4, -1.1, 1.3];
+        let grad = |cm: &CompiledModel| {
+            let mut ws = cm.workspace();
+            let mut g = vec![0.0; cm.dim()];
+            let lp = cm.log_density_and_gradient(&mut ws, &th, &mut g);
+            (lp, g)
+        };
+        let ((l1, g1), (l2, g2)) = (grad(&one), grad(&two));
+        assert!((l1 - l2).abs() < 1e-12, "{kernel}: {l1} vs {l2}");
+        for (u, v) in g1.iter().zip(&g2) {
+            assert!((u - v).abs() < 1e-12, "{kernel}: {g1:?} vs {g2:?}");
+        }
+    }
+}
