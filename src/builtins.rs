@@ -177,11 +177,16 @@ builtins! {
     ToMatrixArray => "to_matrix", 1, "to_matrix(a): matrix -> matrix", "a two-dimensional array as a matrix (the same values)";
     AppendCol => "append_col", 2, "append_col(a, b): vector|matrix, vector|matrix -> matrix", "columns of a followed by columns of b (a vector is one column)";
     // ---- Gaussian-process kernels (one array node; Stan's parameterisations)
-    GpExpQuadCov => "gp_exp_quad_cov", 3, "gp_exp_quad_cov(x, alpha, rho): vector, real, real -> matrix", "alpha^2 exp(-d^2 / (2 rho^2)) for the distances d between the points x";
-    CovExpQuad => "cov_exp_quad", 3, "cov_exp_quad(x, alpha, rho): vector, real, real -> matrix", "Stan's older name for gp_exp_quad_cov";
-    GpMatern32Cov => "gp_matern32_cov", 3, "gp_matern32_cov(x, alpha, rho): vector, real, real -> matrix", "alpha^2 (1 + sqrt(3) d / rho) exp(-sqrt(3) d / rho)";
-    GpMatern52Cov => "gp_matern52_cov", 3, "gp_matern52_cov(x, alpha, rho): vector, real, real -> matrix", "alpha^2 (1 + sqrt(5) d / rho + 5 d^2 / (3 rho^2)) exp(-sqrt(5) d / rho)";
-    GpPeriodicCov => "gp_periodic_cov", 4, "gp_periodic_cov(x, alpha, rho, p): vector, real, real, real -> matrix", "alpha^2 exp(-2 sin^2(pi d / p) / rho^2)";
+    GpExpQuadCov => "gp_exp_quad_cov", 3, "gp_exp_quad_cov(x, alpha, rho): vector|real[,], real, real -> matrix", "alpha^2 exp(-d^2 / (2 rho^2)) for the distances d between the points x (the entries of a vector, or the rows of a real[N, D], Euclidean distance)";
+    CovExpQuad => "cov_exp_quad", 3, "cov_exp_quad(x, alpha, rho): vector|real[,], real, real -> matrix", "Stan's older name for gp_exp_quad_cov";
+    GpMatern32Cov => "gp_matern32_cov", 3, "gp_matern32_cov(x, alpha, rho): vector|real[,], real, real -> matrix", "alpha^2 (1 + sqrt(3) d / rho) exp(-sqrt(3) d / rho)";
+    GpMatern52Cov => "gp_matern52_cov", 3, "gp_matern52_cov(x, alpha, rho): vector|real[,], real, real -> matrix", "alpha^2 (1 + sqrt(5) d / rho + 5 d^2 / (3 rho^2)) exp(-sqrt(5) d / rho)";
+    GpPeriodicCov => "gp_periodic_cov", 4, "gp_periodic_cov(x, alpha, rho, p): vector|real[,], real, real, real -> matrix", "alpha^2 exp(-2 sin^2(pi d / p) / rho^2)";
+    GpExpQuadCross => "gp_exp_quad_cov", 4, "gp_exp_quad_cov(x1, x2, alpha, rho): vector|real[,], vector|real[,], real, real -> matrix", "the cross-covariance: entry (i, j) is the kernel at the distance between x1[i] and x2[j]";
+    CovExpQuadCross => "cov_exp_quad", 4, "cov_exp_quad(x1, x2, alpha, rho): vector|real[,], vector|real[,], real, real -> matrix", "Stan's older name for gp_exp_quad_cov(x1, x2, alpha, rho)";
+    GpMatern32Cross => "gp_matern32_cov", 4, "gp_matern32_cov(x1, x2, alpha, rho): vector|real[,], vector|real[,], real, real -> matrix", "the cross-covariance of gp_matern32_cov between the points x1 and x2";
+    GpMatern52Cross => "gp_matern52_cov", 4, "gp_matern52_cov(x1, x2, alpha, rho): vector|real[,], vector|real[,], real, real -> matrix", "the cross-covariance of gp_matern52_cov between the points x1 and x2";
+    GpPeriodicCross => "gp_periodic_cov", 5, "gp_periodic_cov(x1, x2, alpha, rho, p): vector|real[,], vector|real[,], real, real, real -> matrix", "the cross-covariance of gp_periodic_cov between the points x1 and x2";
 }
 
 impl Builtin {

@@ -11,6 +11,8 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
     use ValueType::*;
     let vec_like = |t: ValueType| matches!(t, Vector | IntArray);
     let real_or_vec = |t: ValueType| t.is_scalar() || vec_like(t);
+    // GP points: one per entry of a vector, or one per row of a real[N, D].
+    let points = |t: ValueType| vec_like(t) || t == Matrix;
     let broadcast = |a: ValueType, b: ValueType| -> Option<ValueType> {
         if !(real_or_vec(a) && real_or_vec(b)) {
             None
@@ -120,12 +122,21 @@ pub(super) fn builtin_type(b: Builtin, args: &[ValueType]) -> Option<ValueType> 
             Some(Matrix)
         }
         (B::GpExpQuadCov | B::CovExpQuad | B::GpMatern32Cov | B::GpMatern52Cov, [t, a, c])
-            if vec_like(*t) && a.is_scalar() && c.is_scalar() =>
+            if points(*t) && a.is_scalar() && c.is_scalar() =>
         {
             Some(Matrix)
         }
         (B::GpPeriodicCov, [t, a, c, p])
-            if vec_like(*t) && a.is_scalar() && c.is_scalar() && p.is_scalar() =>
+            if points(*t) && a.is_scalar() && c.is_scalar() && p.is_scalar() =>
+        {
+            Some(Matrix)
+        }
+        (
+            B::GpExpQuadCross | B::CovExpQuadCross | B::GpMatern32Cross | B::GpMatern52Cross,
+            [t, u, a, c],
+        ) if points(*t) && points(*u) && a.is_scalar() && c.is_scalar() => Some(Matrix),
+        (B::GpPeriodicCross, [t, u, a, c, p])
+            if points(*t) && points(*u) && a.is_scalar() && c.is_scalar() && p.is_scalar() =>
         {
             Some(Matrix)
         }
@@ -189,6 +200,14 @@ pub(super) fn builtin_dims(b: Builtin, args: &[TypedExpr]) -> Dims {
             rows: args[0].dims.rows,
             cols: args[0].dims.rows,
         },
+        B::GpExpQuadCross
+        | B::CovExpQuadCross
+        | B::GpMatern32Cross
+        | B::GpMatern52Cross
+        | B::GpPeriodicCross => Dims {
+            rows: args[0].dims.rows,
+            cols: args[1].dims.rows,
+        },
         _ => Dims::UNKNOWN,
     }
 }
@@ -203,7 +222,11 @@ mod tests {
         let samples = [Int, Real, IntArray, Vector, Matrix];
         for b in Builtin::ALL {
             let found = match b.arity() {
-                4 => builtin_type(*b, &[Vector, Real, Real, Real]).is_some(),
+                4 => {
+                    builtin_type(*b, &[Vector, Real, Real, Real]).is_some()
+                        || builtin_type(*b, &[Vector, Vector, Real, Real]).is_some()
+                }
+                5 => builtin_type(*b, &[Vector, Vector, Real, Real, Real]).is_some(),
                 0 => builtin_type(*b, &[]).is_some(),
                 1 => samples.iter().any(|a| builtin_type(*b, &[*a]).is_some()),
                 2 => samples.iter().any(|a| {

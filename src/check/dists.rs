@@ -24,6 +24,9 @@ impl Checker<'_> {
             return self.lkj_rng(d, args, span, name_span);
         }
         self.require_rng_context(&name, span)?;
+        if matches!(d, DistId::NormalIdGlm | DistId::PoissonLogGlm) {
+            return self.glm_without_rng(d, span, name_span);
+        }
         let counts = matches!(
             d,
             DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial
@@ -65,6 +68,7 @@ impl Checker<'_> {
             DistId::Multinomial | DistId::MultinomialLogit | DistId::DirichletMultinomial => {
                 ValueType::IntArray
             }
+            DistId::BernoulliLogitGlm => ValueType::IntArray,
             DistId::Wishart | DistId::InvWishart => ValueType::Matrix,
             DistId::MultiStudentT if matrix_promoted(args[1].ty()) == ValueType::Matrix => {
                 ValueType::Matrix
@@ -94,10 +98,13 @@ impl Checker<'_> {
                 }
             }
         };
-        let dims = args
-            .iter()
-            .find(|a| is_vectorish(a.ty()))
-            .map_or(Dims::UNKNOWN, |a| a.dims);
+        let dims = if d == DistId::BernoulliLogitGlm {
+            Dims::vector(args[0].dims.rows)
+        } else {
+            args.iter()
+                .find(|a| is_vectorish(a.ty()))
+                .map_or(Dims::UNKNOWN, |a| a.dims)
+        };
         let params = union_params(&args);
         Some(TypedExpr::new(
             IrExpr::Rng(d, args.into_iter().map(|a| a.expr).collect()),
@@ -280,6 +287,7 @@ impl Checker<'_> {
             }
         }
         if ok {
+            self.check_glm_shapes(d, y, args)?;
             for w in lens.windows(2) {
                 let (a, b) = (matrix_promoted(w[0].ty()), matrix_promoted(w[1].ty()));
                 if a.is_array3() != b.is_array3() {

@@ -16,6 +16,7 @@ mod dists;
 mod expr;
 mod function;
 mod generated;
+mod glm;
 mod layout;
 mod lints;
 mod naming;

@@ -172,6 +172,10 @@ pub trait Multivariate: Sized {
     /// One draw (a vector, or a row-major matrix) given the arguments
     /// (`args` excludes the variate); the size is implied by the arguments.
     fn rng(args: &[View<'_, f64>], rng: &mut VRng, out: &mut Vec<f64>) -> Result<(), String>;
+
+    /// Whether a draw is an array even when it has one element (a GLM's
+    /// outcomes, one per row of its matrix).
+    const DRAWS_ARRAY: bool = false;
 }
 
 /// Monomorphizes a computation for one univariate distribution.

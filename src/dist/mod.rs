@@ -70,6 +70,8 @@ pub mod multi_normal_prec;
 pub mod multi_student_t;
 pub mod wishart;
 
+pub mod glm;
+
 pub mod cumulative;
 mod family;
 mod kernel;
@@ -183,6 +185,9 @@ registry! {
         LkjCorr => lkj_corr::LkjCorr,
         Wishart => wishart::Wishart,
         InvWishart => wishart::InvWishart,
+        NormalIdGlm => glm::NormalIdGlm,
+        BernoulliLogitGlm => glm::BernoulliLogitGlm,
+        PoissonLogGlm => glm::PoissonLogGlm,
     }
 }
 

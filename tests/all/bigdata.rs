@@ -55,7 +55,7 @@ const HEAD: &str = "data N: int\ndata K: int\ndata X: matrix[N, K]\ndata k: int[
                     param s: real<lower=0>\ns ~ normal(0, 1)\n";
 
 /// Each likelihood vectorised, and element by element.
-const PAIRS: [(&str, &str); 3] = [
+const PAIRS: [(&str, &str); 6] = [
     (
         "k ~ bernoulli_logit(a + X * b)\n",
         "for i in 1:N { k[i] ~ bernoulli_logit(a + X[i, 1] * b[1] + X[i, 2] * b[2] + X[i, 3] * b[3]) }\n",
@@ -66,6 +66,18 @@ const PAIRS: [(&str, &str); 3] = [
     ),
     (
         "c ~ poisson_log(a + X * b)\n",
+        "for i in 1:N { c[i] ~ poisson_log(a + X[i, 1] * b[1] + X[i, 2] * b[2] + X[i, 3] * b[3]) }\n",
+    ), // The GLM forms, fused in the same one pass over X.
+    (
+        "k ~ bernoulli_logit_glm(X, a, b)\n",
+        "for i in 1:N { k[i] ~ bernoulli_logit(a + X[i, 1] * b[1] + X[i, 2] * b[2] + X[i, 3] * b[3]) }\n",
+    ),
+    (
+        "y ~ normal_id_glm(X, a, b, s)\n",
+        "for i in 1:N { y[i] ~ normal(X[i, 1] * b[1] + X[i, 2] * b[2] + X[i, 3] * b[3] + a, s) }\n",
+    ),
+    (
+        "target += poisson_log_glm_lpmf(c | X, a, b)\n",
         "for i in 1:N { c[i] ~ poisson_log(a + X[i, 1] * b[1] + X[i, 2] * b[2] + X[i, 3] * b[3]) }\n",
     ),
 ];

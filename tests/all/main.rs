@@ -20,6 +20,7 @@ mod frontend_props;
 mod fuzz_shell;
 mod gen_block;
 mod glm;
+mod gp_points;
 mod infer_control;
 mod infer_exact;
 mod infer_fdiv;

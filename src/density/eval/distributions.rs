@@ -83,6 +83,9 @@ impl<T: Scalar> Evaluator<'_, T> {
                 ),
             ));
         }
+        if let Some(v) = self.glm_fused(id, vals, span)? {
+            return Ok(v);
+        }
         if id.is_univariate() {
             id.visit_univariate(UnivariateCall {
                 ev: self,
@@ -542,7 +545,10 @@ impl<T: Scalar> Evaluator<'_, T> {
             .map_err(|m| EvalError::fatal(span, format!("{}_rng: {m}", spec.name)))?;
         drop(views);
         if spec.is_discrete() {
-            if out.len() == 1 && spec.variate.shape != crate::dist::ArgShape::Vector {
+            if out.len() == 1
+                && spec.variate.shape != crate::dist::ArgShape::Vector
+                && !D::DRAWS_ARRAY
+            {
                 return Ok(Value::Int(out[0] as i64));
             }
             let r = self.int_scratch(out.len());

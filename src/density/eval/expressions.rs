@@ -71,11 +71,12 @@ impl<T: Scalar> Evaluator<'_, T> {
                 }
             }
             ExprKind::Call(f, args) => {
-                let mut buf = [Value::Int(0); 4];
+                // The most arguments a built-in takes (`gp_periodic_cov(x1, x2, alpha, rho, p)`).
+                let mut buf = [Value::Int(0); 5];
                 for (slot, a) in buf.iter_mut().zip(args) {
                     *slot = self.expr(a)?;
                 }
-                self.builtin(*f, &buf[..args.len().min(4)], args, e.span)
+                self.builtin(*f, &buf[..args.len().min(5)], args, e.span)
             }
             ExprKind::CallUser(f, args) => {
                 if args.len() <= SMALL {

@@ -40,6 +40,25 @@ pub(super) struct Linear {
     offset: Option<Value>,
 }
 
+impl Linear {
+    /// `x * b + offset` for the data matrix `x` (`rows` × `cols`).
+    pub(super) fn new(
+        x: ConstRef,
+        rows: usize,
+        cols: usize,
+        b: TapeRef,
+        offset: Option<Value>,
+    ) -> Linear {
+        Linear {
+            x,
+            rows,
+            cols,
+            b,
+            offset,
+        }
+    }
+}
+
 /// Whether `e` has the shape of a linear predictor (`m * v`, `c + m * v`,
 /// `m * v + c`); the values decide whether it is one.
 pub(super) fn looks_linear(e: &Expr) -> bool {

@@ -16,6 +16,7 @@
 //! - `functions` — the other built-in functions, by family;
 //! - `distributions` — distribution calls (vectorized densities and samplers);
 //! - `multivariate` — multivariate densities with hand-written partials;
+//! - `glm` — the GLM densities on a data matrix, in one pass over its rows;
 //! - `params` — from unconstrained coordinates to constrained parameters;
 //! - `generate` — the statements that produce per-draw quantities.
 //!
@@ -29,6 +30,7 @@ pub(crate) mod elementwise;
 mod expressions;
 mod functions;
 mod generate;
+mod glm;
 mod indexing;
 mod linear;
 mod loops;

@@ -1,9 +1,13 @@
 //! Gaussian-process covariance matrices in Stan's parameterisations, each
-//! computed as one array: K[i, j] = k(x[i] − x[j]) for the points `x`. The
-//! partials of every entry with respect to the magnitude, the length scale
-//! (and the period) are stored for one `Broadcast` node each; when the
-//! points are parameters, two gathers (x[i] and x[j] laid out as matrices)
-//! take the partials with respect to the difference. O(N²) work and memory.
+//! computed as one array: K[i, j] = k(x1[i] − x2[j]) for the points `x1`
+//! and `x2` (both `x` unless a cross-covariance is asked for). A point is
+//! an entry of a vector or a row of a `real[N, D]`; in D > 1 dimensions the
+//! kernel is a function of the Euclidean distance. The partials of every
+//! entry with respect to the magnitude, the length scale (and the period)
+//! are stored for one `Broadcast` node each; when the points are
+//! parameters, two gathers (the coordinates of x1[i] and of x2[j] laid out
+//! as D matrices, one after the other) take the partials with respect to
+//! each coordinate of the difference. O(N² D) work and memory.
 
 use super::not_here;
 use crate::builtins::Builtin;
@@ -85,34 +89,92 @@ fn kernel<T: Scalar>(kind: Kernel, d: T, alpha: T, rho: T, period: T) -> [T; 5] 
 }
 
 impl<T: Scalar> Evaluator<'_, T> {
+    /// The number of points of `x` and their dimension: the entries of a
+    /// vector, or the rows of a matrix.
+    fn gp_points(&self, f: Builtin, x: Value, span: Span) -> EvalResult<(usize, usize)> {
+        match x.dims() {
+            Dims::Vector(n) => Ok((n, 1)),
+            Dims::Matrix(n, d) if d > 0 => Ok((n, d)),
+            d => Err(EvalError::fatal(
+                span,
+                format!(
+                    "{}: the points must be a vector or a real[N, D] (one point per row), found {d}",
+                    f.name()
+                ),
+            )),
+        }
+    }
+
+    /// Entry (i, j): the kernel's value and partials [k, ∂alpha, ∂rho,
+    /// ∂period] and the factor g with ∂k/∂x1[i][c] = g · (x1[i][c] −
+    /// x2[j][c]) (in one dimension ∂k/∂d itself, with g·1).
+    fn gp_entry(
+        &self,
+        kind: Kernel,
+        points: (Value, Value, usize),
+        i: usize,
+        j: usize,
+        scalars: (T, T, T),
+    ) -> ([T; 5], T) {
+        let (x1, x2, dim) = points;
+        let (alpha, rho, period) = scalars;
+        if dim == 1 {
+            let d = self.element(x1, i) - self.element(x2, j);
+            let e = kernel(kind, d, alpha, rho, period);
+            return (e, e[4]);
+        }
+        let mut r2 = T::zero();
+        for c in 0..dim {
+            let diff = self.element(x1, i * dim + c) - self.element(x2, j * dim + c);
+            r2 += diff * diff;
+        }
+        if r2.re() > 0.0 {
+            let r = r2.sqrt();
+            let e = kernel(kind, r, alpha, rho, period);
+            (e, e[4] / r)
+        } else {
+            // Coinciding points: every kernel is flat in the distance there.
+            (kernel(kind, T::zero(), alpha, rho, period), T::zero())
+        }
+    }
+
     /// `gp_exp_quad_cov` (and `cov_exp_quad`), `gp_matern32_cov`,
-    /// `gp_matern52_cov`, `gp_periodic_cov`.
+    /// `gp_matern52_cov`, `gp_periodic_cov`, and their cross-covariance
+    /// forms `(x1, x2, ...)`.
     pub(super) fn gp_kernel(&mut self, f: Builtin, a: &[Value], span: Span) -> EvalResult<Value> {
-        let kind = match f {
-            Builtin::GpExpQuadCov | Builtin::CovExpQuad => Kernel::ExpQuad,
-            Builtin::GpMatern32Cov => Kernel::Matern32,
-            Builtin::GpMatern52Cov => Kernel::Matern52,
-            Builtin::GpPeriodicCov => Kernel::Periodic,
+        let (kind, cross) = match f {
+            Builtin::GpExpQuadCov | Builtin::CovExpQuad => (Kernel::ExpQuad, false),
+            Builtin::GpMatern32Cov => (Kernel::Matern32, false),
+            Builtin::GpMatern52Cov => (Kernel::Matern52, false),
+            Builtin::GpPeriodicCov => (Kernel::Periodic, false),
+            Builtin::GpExpQuadCross | Builtin::CovExpQuadCross => (Kernel::ExpQuad, true),
+            Builtin::GpMatern32Cross => (Kernel::Matern32, true),
+            Builtin::GpMatern52Cross => (Kernel::Matern52, true),
+            Builtin::GpPeriodicCross => (Kernel::Periodic, true),
             _ => return Err(not_here(f, span)),
         };
-        let x = self.promote(a[0]);
-        let n = match x.dims() {
-            Dims::Vector(n) => n,
-            d => {
-                return Err(EvalError::fatal(
-                    span,
-                    format!("{}: the points must be a vector, found {d}", f.name()),
-                ));
-            }
-        };
+        let first = if cross { 2 } else { 1 };
+        let x1 = self.promote(a[0]);
+        let x2 = if cross { self.promote(a[1]) } else { x1 };
+        let (n, dim) = self.gp_points(f, x1, span)?;
+        let (m, dim2) = self.gp_points(f, x2, span)?;
+        if dim != dim2 {
+            return Err(EvalError::fatal(
+                span,
+                format!(
+                    "{}: the points of x1 have {dim} coordinates but those of x2 have {dim2}",
+                    f.name()
+                ),
+            ));
+        }
         // alpha, rho (, period): positive scalars.
         let mut scalars = [Value::Real(1.0); 3];
         for (k, name) in ["alpha", "rho", "period"]
             .iter()
             .enumerate()
-            .take(a.len() - 1)
+            .take(a.len() - first)
         {
-            let v = self.promote(a[k + 1]);
+            let v = self.promote(a[k + first]);
             let value = self.scalar_f64(v);
             if !(value > 0.0 && value.is_finite()) {
                 return Err(EvalError::reject(
@@ -123,60 +185,54 @@ impl<T: Scalar> Evaluator<'_, T> {
             scalars[k] = v;
         }
         let [alpha, rho, period] = scalars;
-        if !x.is_var() && !scalars.iter().any(Value::is_var) {
-            let out = self.scratch(n * n);
-            let (al, rh, pe) = (
-                self.scalar_f64(alpha),
-                self.scalar_f64(rho),
-                self.scalar_f64(period),
-            );
-            for i in 0..n {
-                for j in 0..n {
-                    let d = self.element_f64(x, i) - self.element_f64(x, j);
-                    self.workspace.scratch[out.off as usize + i * n + j] =
-                        kernel(kind, d, al, rh, pe)[0];
-                }
-            }
-            return Ok(Value::Mat(out, n as u32, n as u32));
+        let nm = n * m;
+        if !x1.is_var() && !x2.is_var() && !scalars.iter().any(Value::is_var) {
+            return Ok(self.gp_constant(kind, (x1, x2, dim), (n, m), scalars));
         }
-        // Points as matrices x[i] and x[j] (before the output: a Diag
-        // node's input precedes its output on the tape).
+        // The coordinates of x1[i] and x2[j] as D matrices each (before the
+        // output: a Diag node's input precedes its output on the tape).
         let rec = self.record();
-        let spread = if rec && x.is_var() {
-            let rows = self.expand_points(x, n, true);
-            let cols = self.expand_points(x, n, false);
-            Some((tape_ref_of(rows), tape_ref_of(cols)))
-        } else {
-            None
-        };
-        let out = self.workspace.tape.alloc(n * n);
-        // Partials: one block per argument that carries derivatives.
+        let rows = (rec && x1.is_var()).then(|| self.expand_points(x1, (n, m, dim), true));
+        let cols = (rec && x2.is_var()).then(|| self.expand_points(x2, (n, m, dim), false));
+        let out = self.workspace.tape.alloc(nm);
+        // Partials: one block per argument that carries derivatives (D
+        // blocks for the points).
         let wanted = [
             rec && alpha.is_var(),
             rec && rho.is_var(),
             rec && period.is_var(),
-            spread.is_some(),
+            rows.is_some() || cols.is_some(),
         ];
         let mut blocks = [0u32; 4];
         for (k, &w) in wanted.iter().enumerate() {
             if w {
-                blocks[k] = self.workspace.tape.alloc_parts(n * n);
+                let len = if k == 3 { nm * dim } else { nm };
+                blocks[k] = self.workspace.tape.alloc_parts(len);
             }
         }
-        let (al, rh, pe) = (
+        let sc = (
             self.element(alpha, 0),
             self.element(rho, 0),
             self.element(period, 0),
         );
         for i in 0..n {
-            for j in 0..n {
-                let d = self.element(x, i) - self.element(x, j);
-                let e = kernel(kind, d, al, rh, pe);
-                let at = i * n + j;
+            for j in 0..m {
+                let (e, g) = self.gp_entry(kind, (x1, x2, dim), i, j, sc);
+                let at = i * m + j;
                 self.workspace.tape.vals[out.off as usize + at] = e[0];
-                for k in 0..4 {
+                for k in 0..3 {
                     if wanted[k] {
                         self.workspace.tape.parts[blocks[k] as usize + at] = e[k + 1];
+                    }
+                }
+                if wanted[3] {
+                    for c in 0..dim {
+                        let diff = if dim == 1 {
+                            T::one()
+                        } else {
+                            self.element(x1, i * dim + c) - self.element(x2, j * dim + c)
+                        };
+                        self.workspace.tape.parts[blocks[3] as usize + c * nm + at] = g * diff;
                     }
                 }
             }
@@ -190,39 +246,102 @@ impl<T: Scalar> Evaluator<'_, T> {
                 });
             }
         }
-        if let Some((rows, cols)) = spread {
-            self.difference_nodes(out, rows, cols, blocks[3]);
+        if wanted[3] {
+            self.difference_nodes(out, rows, cols, blocks[3], dim);
         }
-        Ok(Value::TapeMat(out, n as u32, n as u32))
+        Ok(Value::TapeMat(out, n as u32, m as u32))
     }
 
-    /// The `n × n` matrix with entry (i, j) = x[i] (by row) or x[j].
-    fn expand_points(&mut self, x: Value, n: usize, by_row: bool) -> Value {
+    /// The kernel matrix of constant points and scalars.
+    fn gp_constant(
+        &mut self,
+        kind: Kernel,
+        points: (Value, Value, usize),
+        (n, m): (usize, usize),
+        [alpha, rho, period]: [Value; 3],
+    ) -> Value {
+        let (x1, x2, dim) = points;
+        let out = self.scratch(n * m);
+        let (al, rh, pe) = (
+            self.scalar_f64(alpha),
+            self.scalar_f64(rho),
+            self.scalar_f64(period),
+        );
+        for i in 0..n {
+            for j in 0..m {
+                let mut r2 = 0.0;
+                for c in 0..dim {
+                    let diff =
+                        self.element_f64(x1, i * dim + c) - self.element_f64(x2, j * dim + c);
+                    r2 += diff * diff;
+                }
+                // In one dimension the sign of the difference does not
+                // matter to the value.
+                self.workspace.scratch[out.off as usize + i * m + j] =
+                    kernel(kind, r2.sqrt(), al, rh, pe)[0];
+            }
+        }
+        Value::Mat(out, n as u32, m as u32)
+    }
+
+    /// D matrices of `n × m`, one after the other: in matrix c, entry
+    /// (i, j) is coordinate c of point i of `x` (`by_row`) or of point j.
+    fn expand_points(
+        &mut self,
+        x: Value,
+        (n, m, dim): (usize, usize, usize),
+        by_row: bool,
+    ) -> TapeRef {
         let mut pos = std::mem::take(&mut self.workspace.positions);
         pos.clear();
-        pos.extend((0..n * n).map(|k| if by_row { k / n } else { k % n }));
-        let out = self.gather_positions(x, &pos, Dims::Matrix(n, n));
+        for c in 0..dim {
+            pos.extend((0..n * m).map(|k| {
+                let point = if by_row { k / m } else { k % m };
+                point * dim + c
+            }));
+        }
+        let out = self.gather_positions(x, &pos, Dims::Vector(n * m * dim));
         self.workspace.positions = pos;
-        out
+        tape_ref_of(out)
     }
 
-    /// K depends on x[i] with partial ∂d and on x[j] with partial −∂d.
-    fn difference_nodes(&mut self, out: TapeRef, rows: TapeRef, cols: TapeRef, dd: u32) {
+    /// K depends on coordinate c of x1[i] with partial g·diff_c (block c of
+    /// `dd`) and on that of x2[j] with its negative.
+    fn difference_nodes(
+        &mut self,
+        out: TapeRef,
+        rows: Option<TapeRef>,
+        cols: Option<TapeRef>,
+        dd: u32,
+        dim: usize,
+    ) {
         let len = out.len as usize;
-        let neg = self.workspace.tape.alloc_parts(len);
-        for k in 0..len {
-            let p = self.workspace.tape.parts[dd as usize + k];
-            self.workspace.tape.parts[neg as usize + k] = -p;
+        let neg = if cols.is_some() {
+            let neg = self.workspace.tape.alloc_parts(len * dim);
+            for k in 0..len * dim {
+                let p = self.workspace.tape.parts[dd as usize + k];
+                self.workspace.tape.parts[neg as usize + k] = -p;
+            }
+            neg
+        } else {
+            0
+        };
+        for c in 0..dim {
+            let block = (c * len) as u32;
+            if let Some(rows) = rows {
+                self.workspace.tape.node(Node::Diag {
+                    out,
+                    inp: rows.off + block,
+                    part: Part::Tape(dd + block),
+                });
+            }
+            if let Some(cols) = cols {
+                self.workspace.tape.node(Node::Diag {
+                    out,
+                    inp: cols.off + block,
+                    part: Part::Tape(neg + block),
+                });
+            }
         }
-        self.workspace.tape.node(Node::Diag {
-            out,
-            inp: rows.off,
-            part: Part::Tape(dd),
-        });
-        self.workspace.tape.node(Node::Diag {
-            out,
-            inp: cols.off,
-            part: Part::Tape(neg),
-        });
     }
 }

@@ -93,7 +93,12 @@ impl<T: Scalar> Evaluator<'_, T> {
             | Builtin::CovExpQuad
             | Builtin::GpMatern32Cov
             | Builtin::GpMatern52Cov
-            | Builtin::GpPeriodicCov => self.gp_kernel(f, a, span),
+            | Builtin::GpPeriodicCov
+            | Builtin::GpExpQuadCross
+            | Builtin::CovExpQuadCross
+            | Builtin::GpMatern32Cross
+            | Builtin::GpMatern52Cross
+            | Builtin::GpPeriodicCross => self.gp_kernel(f, a, span),
             _ => self.array_function(f, a, exprs, span),
         }
     }
