@@ -6,22 +6,23 @@
 //! defaults of `vippl infer` (seed 1) and judged on the quantities its index
 //! lists: within 0.1 sd on every mean and 10 % on every sd, or flagged.
 //!
-//! Three posteriors are beyond a Gaussian q's reach: the truncated
+//! Two posteriors are beyond a Gaussian q's reach: the truncated
 //! regression (truncation to a window narrower than the spread makes the
-//! slope's posterior skewed and heavy on one side), the GP (its length
-//! scale's posterior has a long right tail even on the log scale) and the
-//! varying-slopes model (its group scales have skewed posteriors, as in
-//! every hierarchical model with few groups' worth of information per
-//! scale). Their sds can miss by more than the tolerance while k̂ stays
-//! below 0.7 (docs/benchmarks.md lists them); for them the test requires
-//! every mean within 0.5 sd of the reference unless the fit is flagged.
-//! The others must be within tolerance and trusted.
+//! slope's posterior skewed and heavy on one side) and the varying-slopes
+//! model (its group scales have skewed posteriors, as in every
+//! hierarchical model with few groups' worth of information per scale).
+//! Their sds can miss by more than the tolerance while k̂ stays below 0.7
+//! (docs/benchmarks.md lists them); for them the test requires every mean
+//! within 0.5 sd of the reference unless the fit is flagged. The others
+//! must be within tolerance and trusted — the GP too, whose length scale
+//! has a long right tail even on the log scale: q alone misses its sd by
+//! 20 %, and the defensive proposals' resampled draws reach the tail.
 
 use crate::accuracy::{default_config, evaluate, line};
 use crate::textbook::from_index;
 
 /// Models whose posteriors a Gaussian q cannot match to the tolerance.
-const BEYOND_A_GAUSSIAN: [&str; 3] = ["truncated_regression", "gp_kernel", "hierarchical_offset"];
+const BEYOND_A_GAUSSIAN: [&str; 2] = ["truncated_regression", "hierarchical_offset"];
 
 #[test]
 fn every_stan_guide_model_fits_its_reference() {
