@@ -8,6 +8,7 @@ Usage (from the repository root, after `cargo build --release`):
 
     python3 benches/accuracy_report.py                      # everything
     python3 benches/accuracy_report.py --configs default    # one configuration
+    python3 benches/accuracy_report.py --tables-only        # only the tables on the reference posteriors
     python3 benches/accuracy_report.py --textbook-only      # only the textbook section
     python3 benches/accuracy_report.py --stan-guide-only    # only the Stan User's Guide section
     python3 benches/accuracy_report.py --numpyro DIR        # add NumPyro results
@@ -620,13 +621,19 @@ def main():
                          "the lists of misses")
     ap.add_argument("--gp-only", action="store_true",
                     help="rewrite only the section on Gaussian-process gradients")
+    ap.add_argument("--tables-only", action="store_true",
+                    help="rerun only the configurations of --configs on the reference posteriors and "
+                         "rewrite their tables (and, with the defaults, the lists of misses)")
     args = ap.parse_args()
-    if args.defaults_only:
-        rows = accuracy(args.vippl, posteriors(), "default", args.timeout, args.draws)
-        title = f"### {CONFIG_TITLES['default']}"
-        replace_subsection(args.out, title, ["", count_line(rows), "", accuracy_table(rows), ""])
-        misses = misses_sections(rows)
-        replace_subsection(args.out, misses[0], misses[1:], until="## ")
+    if args.defaults_only or args.tables_only:
+        configs = ["default"] if args.defaults_only else args.configs.split(",")
+        for c in configs:
+            rows = accuracy(args.vippl, posteriors(), c, args.timeout, args.draws)
+            title = f"### {CONFIG_TITLES[c]}"
+            replace_subsection(args.out, title, ["", count_line(rows), "", accuracy_table(rows), ""])
+            if c == "default":
+                misses = misses_sections(rows)
+                replace_subsection(args.out, misses[0], misses[1:], until="## ")
         return
     if args.stan_guide_only:
         replace_section(args.out, STAN_GUIDE_TITLE, stan_guide_section(args.vippl, args.timeout, args.draws),
