@@ -121,14 +121,20 @@ fn glm_lpdf<U: Univariate, T: Scalar>(spec: &DistSpec, args: &[View<'_, T>]) -> 
     let mut e = [T::zero(); 3];
     let mut lp = T::zero();
     for i in 0..n {
-        e[0] = row(&args[0], i);
-        e[1] = predictor(args, i, k);
-        if U::ARITY == 3 {
-            e[2] = row(&args[4], i);
-        }
+        link_args::<U, T>(args, i, k, &mut e);
         lp += U::lpdf(&e[..U::ARITY]);
     }
     Ok(lp)
+}
+
+/// The arguments of the link distribution `U` at row `i`: the variate, the
+/// linear predictor and, for a three-argument `U`, the scale.
+fn link_args<U: Univariate, T: Scalar>(args: &[View<'_, T>], i: usize, k: usize, e: &mut [T; 3]) {
+    e[0] = row(&args[0], i);
+    e[1] = predictor(args, i, k);
+    if U::ARITY == 3 {
+        e[2] = row(&args[4], i);
+    }
 }
 
 /// Adds `g` to the partials of a scalar-or-per-row argument at row `i`.
@@ -156,11 +162,7 @@ fn glm_gradient<U: Univariate, T: Scalar>(
     let (mut e, mut d) = ([T::zero(); 3], [T::zero(); 3]);
     let mut lp = T::zero();
     for i in 0..n {
-        e[0] = row(&args[0], i);
-        e[1] = predictor(args, i, k);
-        if U::ARITY == 3 {
-            e[2] = row(&args[4], i);
-        }
+        link_args::<U, T>(args, i, k, &mut e);
         lp += U::lpdf_partials(&e[..U::ARITY], &mut d[..U::ARITY]);
         let r = d[1];
         add_row(&mut grads[0], i, d[0]);

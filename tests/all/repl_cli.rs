@@ -99,11 +99,7 @@ fn echo_turns_a_script_into_a_transcript() {
 #[test]
 fn the_transcript_in_the_docs_is_real() {
     let doc = std::fs::read_to_string(root().join("docs/repl.md")).unwrap();
-    let block = doc
-        .split("```text\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("docs/repl.md has a ```text block");
+    let block = docs_transcript(&doc);
     let script: String = block
         .lines()
         .filter_map(|l| l.strip_prefix("vippl> "))
@@ -166,11 +162,7 @@ fn the_transcript_in_the_docs_is_real() {
 #[test]
 fn the_readme_session_is_an_excerpt_of_the_docs_session() {
     let doc = std::fs::read_to_string(root().join("docs/repl.md")).unwrap();
-    let transcript = doc
-        .split("```text\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .unwrap();
+    let transcript = docs_transcript(&doc);
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let block = readme
         .split("```\n$ vippl repl ")
@@ -185,4 +177,12 @@ fn the_readme_session_is_an_excerpt_of_the_docs_session() {
             None => panic!("README.md shows `{shown}`, not in docs/repl.md's session in order"),
         }
     }
+}
+
+/// The session transcript of `docs/repl.md`: its ```text block.
+fn docs_transcript(doc: &str) -> &str {
+    doc.split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("docs/repl.md has a ```text block")
 }
