@@ -60,14 +60,14 @@ struct Drawn {
 
 impl Drawn {
     /// Whether proposal i was drawn from q itself.
-    fn from_q(&self, i: usize) -> bool {
+    fn drawn_from_q(&self, i: usize) -> bool {
         !(self.defensive && i % DEFENSIVE_EVERY == DEFENSIVE_EVERY - 1)
     }
 
     /// log π̃ and log π̃ − log q of q's own draws.
     fn own(&self) -> (Vec<f64>, Vec<f64>) {
         (0..self.log_p.len())
-            .filter(|&i| self.from_q(i))
+            .filter(|&i| self.drawn_from_q(i))
             .map(|i| {
                 let lp = self.log_p[i];
                 (lp, diagnose::log_weight(lp, self.log_q[i]))
@@ -231,7 +231,7 @@ pub(crate) fn evaluate<T: Target>(
         diagnostics.reweight(&drawn.log_p, &drawn.log_weights);
     }
     diagnostics.weight_shift =
-        diagnose::shift::weight_shift(&drawn.x, &drawn.log_weights, |i| drawn.from_q(i));
+        diagnose::shift::weight_shift(&drawn.x, &drawn.log_weights, |i| drawn.drawn_from_q(i));
     let objective = if divergence.is_kl() {
         Objective {
             value: -diagnostics.elbo,
