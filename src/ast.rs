@@ -114,7 +114,13 @@ pub enum TypeKind {
         dims: Vec<Expr>,
     },
     /// `simplex[K]` and friends.
-    Special { kind: SpecialType, size: Box<Expr> },
+    /// `cols` is the second size of `cholesky_factor_cov[M, N]` (absent
+    /// for the one-size spelling of every special type).
+    Special {
+        kind: SpecialType,
+        size: Box<Expr>,
+        cols: Option<Box<Expr>>,
+    },
 }
 
 /// Dimensions of a function argument or return type: `real`, `real[]`, `real[,]`.

@@ -181,7 +181,8 @@ pub enum Constraint {
     /// `corr_cholesky[K]`: Cholesky factor of a K×K correlation matrix,
     /// K(K−1)/2 free coordinates.
     CorrCholesky,
-    /// `cholesky_factor_cov[K]`: lower triangular, positive diagonal, K(K+1)/2.
+    /// `cholesky_factor_cov[K]`: lower triangular, positive diagonal, K(K+1)/2;
+    /// `cholesky_factor_cov[M, N]` (M ≥ N): lower trapezoidal, N(N+1)/2 + (M−N)N.
     CholeskyCov,
     /// `cov_matrix[K]`: symmetric positive-definite, K(K+1)/2.
     CovMatrix,

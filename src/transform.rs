@@ -41,6 +41,11 @@ pub enum Transform {
     CorrCholesky,
     /// `cholesky_factor_cov[K]` (see `structured`).
     CholeskyCov,
+    /// `cholesky_factor_cov[M, N]` with M > N rows: the square form on
+    /// the first N rows, the other rows free.
+    CholeskyCovTall {
+        cols: usize,
+    },
     /// `cov_matrix[K]`.
     CovMatrix,
     /// `corr_matrix[K]`.
@@ -58,6 +63,7 @@ impl Transform {
         matches!(
             self,
             Transform::CholeskyCov
+                | Transform::CholeskyCovTall { .. }
                 | Transform::CovMatrix
                 | Transform::CorrMatrix
                 | Transform::UnitVector
@@ -133,6 +139,7 @@ pub fn constrain<T: Scalar>(t: Transform, u: &[T], lb: &[T], ub: &[T], x: &mut [
     let mut lj = T::zero();
     match t {
         Transform::CholeskyCov
+        | Transform::CholeskyCovTall { .. }
         | Transform::CovMatrix
         | Transform::CorrMatrix
         | Transform::UnitVector
@@ -248,6 +255,7 @@ pub fn constrain_vjp<T: Scalar>(
     let n = adj_x.len();
     match t {
         Transform::CholeskyCov
+        | Transform::CholeskyCovTall { .. }
         | Transform::CovMatrix
         | Transform::CorrMatrix
         | Transform::UnitVector

@@ -67,9 +67,9 @@ impl Checker<'_> {
         bound_context: Context,
     ) -> Option<DeclType> {
         match &ty.kind {
-            TypeKind::Special { kind, size } => {
+            TypeKind::Special { kind, size, cols } => {
                 self.context = size_context;
-                self.special_type(ty, *kind, size, of)
+                self.special_type(ty, *kind, size, cols.as_deref(), of)
             }
             TypeKind::Basic { elem, bounds, dims } => {
                 self.context = size_context;
@@ -104,9 +104,25 @@ impl Checker<'_> {
         ty: &ast::Type,
         kind: ast::SpecialType,
         size: &ast::Expr,
+        cols: Option<&ast::Expr>,
         of: DeclOf,
     ) -> Option<DeclType> {
         let n = self.size_expr(size);
+        let cols = match cols {
+            Some(c) if kind == ast::SpecialType::CholeskyCov => Some(self.size_expr(c)),
+            Some(c) => {
+                self.error(
+                    Diagnostic::error(
+                        "special-type-sizes",
+                        format!("`{}` takes one size, found two", kind.keyword()),
+                    )
+                    .with_label(c.span, "a second size")
+                    .with_help(format!("write `{}[K]`", kind.keyword())),
+                );
+                return None;
+            }
+            None => None,
+        };
         if of != DeclOf::Param {
             self.error(
                 Diagnostic::error(
@@ -123,6 +139,14 @@ impl Checker<'_> {
             return None;
         }
         let n = n?;
+        if let Some(cols) = cols {
+            // `cholesky_factor_cov[M, N]`: M ≥ N is checked when data is bound.
+            return Some(DeclType {
+                elem: Elem::Real,
+                shape: Shape::Matrix(n, cols?),
+                constraint: Constraint::CholeskyCov,
+            });
+        }
         let (shape, constraint) = match kind {
             ast::SpecialType::Simplex => (Shape::Vector(n), Constraint::Simplex),
             ast::SpecialType::Ordered => (Shape::Vector(n), Constraint::Ordered),

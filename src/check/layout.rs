@@ -24,6 +24,8 @@ pub enum Free {
     Triangle(Expr),
     /// `cov_matrix[K]`, `cholesky_factor_cov[K]`: K(K + 1)/2.
     TriangleWithDiagonal(Expr),
+    /// `cholesky_factor_cov[M, N]`: N(N + 1)/2 + (M − N)·N.
+    Trapezoid(Expr, Expr),
 }
 
 /// One parameter's row of the layout.
@@ -80,6 +82,10 @@ impl Free {
                 let k = size(n)?;
                 k * (k + 1) / 2
             }
+            Free::Trapezoid(m, n) => {
+                let (m, k) = (size(m)?, size(n)?);
+                k * (k + 1) / 2 + (m - k) * k
+            }
         })
     }
 
@@ -119,6 +125,14 @@ impl Free {
                 None => {
                     let k = atom(&text(n));
                     (vec![(1, format!("{k}*({k}+1)/2"))], 0)
+                }
+            },
+            Free::Trapezoid(m, n) => match (literal(m), literal(n)) {
+                (Some(m), Some(k)) => (vec![], k * (k + 1) / 2 + (m - k) * k),
+                _ if text(m) == text(n) => Free::TriangleWithDiagonal(n.clone()).symbolic(sources),
+                _ => {
+                    let (m, k) = (atom(&text(m)), atom(&text(n)));
+                    (vec![(1, format!("{k}*({k}+1)/2 + ({m}-{k})*{k}"))], 0)
                 }
             },
         }
@@ -209,9 +223,9 @@ impl Layout {
                     "cov_matrix".to_string(),
                     Free::TriangleWithDiagonal(n.clone()),
                 ),
-                (Constraint::CholeskyCov, Shape::Matrix(n, _)) => (
+                (Constraint::CholeskyCov, Shape::Matrix(m, n)) => (
                     "cholesky_factor_cov".to_string(),
-                    Free::TriangleWithDiagonal(n.clone()),
+                    Free::Trapezoid(m.clone(), n.clone()),
                 ),
                 (Constraint::UnitVector, Shape::Vector(n)) => {
                     ("unit_vector".to_string(), Free::Len(n.clone()))

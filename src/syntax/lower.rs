@@ -216,10 +216,12 @@ impl Lowerer {
                 _ => SpecialType::CorrCholesky,
             };
             let size = self.expr(s.next().expect("size"), 0);
+            let cols = s.next().map(|c| Box::new(self.expr(c, 0)));
             return Type {
                 kind: TypeKind::Special {
                     kind,
                     size: Box::new(size),
+                    cols,
                 },
                 span,
             };

@@ -161,7 +161,10 @@ fn print_text(items: &[PrintItem], value: fn(&Expr) -> String, separator: &str) 
 
 fn type_text(t: &Type) -> String {
     match &t.kind {
-        TypeKind::Special { kind, size } => format!("{}[{}]", kind.keyword(), expr_text(size)),
+        TypeKind::Special { kind, size, cols } => match cols {
+            Some(c) => format!("{}[{}, {}]", kind.keyword(), expr_text(size), expr_text(c)),
+            None => format!("{}[{}]", kind.keyword(), expr_text(size)),
+        },
         TypeKind::Basic { elem, bounds, dims } => {
             let mut s = String::from(if *elem == ElemType::Int {
                 "int"
@@ -444,7 +447,10 @@ fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
 
 fn type_sexp(t: &Type) -> String {
     match &t.kind {
-        TypeKind::Special { kind, size } => format!("({} {})", kind.keyword(), expr_sexp(size)),
+        TypeKind::Special { kind, size, cols } => match cols {
+            Some(c) => format!("({} {} {})", kind.keyword(), expr_sexp(size), expr_sexp(c)),
+            None => format!("({} {})", kind.keyword(), expr_sexp(size)),
+        },
         TypeKind::Basic { elem, bounds, dims } => {
             let e = if *elem == ElemType::Int {
                 "int"

@@ -260,11 +260,14 @@ fn vippl_type(d: &StanDecl<'_>, constrained_types: bool) -> Result<String, Strin
                 format!("real[{k}]")
             })
         }
-        "cholesky_factor_cov" => Err(
-            "`cholesky_factor_cov[M, N]` is not supported: only the square \
-             `cholesky_factor_cov[K]`"
-                .into(),
-        ),
+        "cholesky_factor_cov" if d.array.is_empty() && d.dims.len() == 2 => {
+            let (m, n) = (d.dims[0], d.dims[1]);
+            Ok(if constrained_types {
+                format!("cholesky_factor_cov[{m}, {n}]")
+            } else {
+                format!("real[{m}, {n}]")
+            })
+        }
         _ => Err("arrays of constrained vectors and matrices are not supported".into()),
     }
 }

@@ -5,6 +5,7 @@
 //! | transform | x from u | log abs det J |
 //! |---|---|---|
 //! | cholesky_factor_cov | lower triangle row by row, diagonal exp(u) | Σ u_ii |
+//! | cholesky_factor_cov[M, N] | the first N rows as above, then the M − N rows as they are | Σ u_ii |
 //! | cov_matrix | L L' with L as above | K log 2 + Σ_i (K − i + 1) u_ii (i from 0) |
 //! | corr_matrix | L L' with L the corr_cholesky factor | Σ_{i>j} (K − j)/2 · log(1 − tanh² u_ij) (j from 0) |
 //! | unit_vector | u / ‖u‖ | −½ ‖u‖² (Stan's; the map is not a bijection) |
@@ -18,33 +19,66 @@
 use super::{Transform, log1m_tanh2, side};
 use crate::scalar::Scalar;
 
+/// Rows and columns of a Cholesky factor with `n` entries: K×K, or M×N
+/// for `cholesky_factor_cov[M, N]`.
+fn factor_shape(t: Transform, n: usize) -> (usize, usize) {
+    match t {
+        Transform::CholeskyCovTall { cols } if cols > 0 => (n / cols, cols),
+        Transform::CholeskyCovTall { .. } => (0, 0),
+        _ => (side(n), side(n)),
+    }
+}
+
+/// N(N + 1)/2 + (M − N) N: the lower triangle of the top N×N block and
+/// every entry of the rows below it.
+fn factor_free_dim(rows: usize, cols: usize) -> usize {
+    let top = rows.min(cols);
+    top * (top + 1) / 2 + (rows - top) * cols
+}
+
+/// The position among the free coordinates of entry (i, j), j ≤ i, of an
+/// M×N factor.
+fn factor_index(i: usize, j: usize, cols: usize) -> usize {
+    if i < cols {
+        i * (i + 1) / 2 + j
+    } else {
+        cols * (cols + 1) / 2 + (i - cols) * cols + j
+    }
+}
+
 /// The free coordinates of these transforms (`n` constrained entries,
 /// K·K for the matrices).
 pub(super) fn free_dim(t: Transform, n: usize) -> usize {
     let k = side(n);
     match t {
-        Transform::CholeskyCov | Transform::CovMatrix => k * (k + 1) / 2,
+        Transform::CholeskyCov | Transform::CholeskyCovTall { .. } => {
+            let (rows, cols) = factor_shape(t, n);
+            factor_free_dim(rows, cols)
+        }
+        Transform::CovMatrix => k * (k + 1) / 2,
         Transform::CorrMatrix => k * k.saturating_sub(1) / 2,
         Transform::SumToZero => n.saturating_sub(1),
         _ => n,
     }
 }
 
-/// Writes the lower-triangular factor with diagonal exp(u) into `x`
-/// (row-major, K×K); returns Σ u_ii.
-fn cholesky_factor<T: Scalar>(u: &[T], x: &mut [T], k: usize) -> T {
+/// Writes the lower-trapezoidal factor with diagonal exp(u) into `x`
+/// (row-major, `rows`×`k`, rows ≥ k); returns Σ u_ii.
+fn cholesky_factor<T: Scalar>(u: &[T], x: &mut [T], rows: usize, k: usize) -> T {
     let mut c = 0;
     let mut diag = T::zero();
-    for i in 0..k {
-        for j in 0..i {
+    for i in 0..rows {
+        for j in 0..i.min(k) {
             x[i * k + j] = u[c];
             c += 1;
         }
-        x[i * k + i] = u[c].exp();
-        diag += u[c];
-        c += 1;
-        for j in (i + 1)..k {
-            x[i * k + j] = T::zero();
+        if i < k {
+            x[i * k + i] = u[c].exp();
+            diag += u[c];
+            c += 1;
+            for j in (i + 1)..k {
+                x[i * k + j] = T::zero();
+            }
         }
     }
     diag
@@ -70,7 +104,10 @@ pub(super) fn constrain<T: Scalar>(t: Transform, u: &[T], x: &mut [T]) -> T {
     let n = x.len();
     let k = side(n);
     match t {
-        Transform::CholeskyCov => cholesky_factor(u, x, k),
+        Transform::CholeskyCov | Transform::CholeskyCovTall { .. } => {
+            let (rows, cols) = factor_shape(t, n);
+            cholesky_factor(u, x, rows, cols)
+        }
         Transform::CovMatrix => {
             let mut lj = T::from(k as f64 * std::f64::consts::LN_2);
             let mut c = 0;
@@ -79,7 +116,7 @@ pub(super) fn constrain<T: Scalar>(t: Transform, u: &[T], x: &mut [T]) -> T {
                 lj += u[c] * (k - i + 1) as f64;
                 c += 1;
             }
-            cholesky_factor(u, x, k);
+            cholesky_factor(u, x, k, k);
             self_outer_in_place(x, k);
             lj
         }
@@ -137,15 +174,18 @@ pub(super) fn constrain_vjp<T: Scalar>(
     let n = adj_x.len();
     let k = side(n);
     match t {
-        Transform::CholeskyCov => {
+        Transform::CholeskyCov | Transform::CholeskyCovTall { .. } => {
+            let (rows, cols) = factor_shape(t, n);
             let mut c = 0;
-            for i in 0..k {
-                for j in 0..i {
-                    adj_u[c] += adj_x[i * k + j];
+            for i in 0..rows {
+                for j in 0..i.min(cols) {
+                    adj_u[c] += adj_x[i * cols + j];
                     c += 1;
                 }
-                adj_u[c] += adj_x[i * k + i] * u[c].exp() + adj_logj;
-                c += 1;
+                if i < cols {
+                    adj_u[c] += adj_x[i * cols + i] * u[c].exp() + adj_logj;
+                    c += 1;
+                }
             }
         }
         Transform::CovMatrix => {
@@ -265,21 +305,30 @@ fn cholesky_of(x: &[f64], k: usize, what: &str) -> Result<Vec<f64>, String> {
     Ok(l)
 }
 
-/// Free coordinates of a lower-triangular factor with a positive diagonal.
-fn factor_coordinates(l: &[f64], k: usize, u: &mut [f64]) {
-    let mut c = 0;
-    for i in 0..k {
-        for j in 0..i {
-            u[c] = l[i * k + j];
-            c += 1;
+/// Free coordinates of a lower-trapezoidal `rows`×`k` factor with a
+/// positive diagonal.
+fn factor_coordinates(l: &[f64], rows: usize, k: usize, u: &mut [f64]) {
+    for i in 0..rows {
+        for j in 0..i.min(k) {
+            u[factor_index(i, j, k)] = l[i * k + j];
         }
-        u[c] = l[i * k + i].ln();
-        c += 1;
+        if i < k {
+            u[factor_index(i, i, k)] = l[i * k + i].ln();
+        }
     }
 }
 
-fn check_cholesky_factor(x: &[f64], k: usize) -> Result<(), String> {
-    for i in 0..k {
+fn check_cholesky_factor(x: &[f64], rows: usize, k: usize) -> Result<(), String> {
+    for (i, v) in x.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(format!(
+                "a Cholesky factor has finite entries; element [{}, {}] is {v}",
+                i / k + 1,
+                i % k + 1
+            ));
+        }
+    }
+    for i in 0..k.min(rows) {
         let d = x[i * k + i];
         if d.is_nan() || d <= 0.0 {
             return Err(format!(
@@ -306,13 +355,14 @@ pub(super) fn unconstrain(t: Transform, x: &[f64], u: &mut [f64]) -> Result<(), 
     let n = x.len();
     let k = side(n);
     match t {
-        Transform::CholeskyCov => {
-            check_cholesky_factor(x, k)?;
-            factor_coordinates(x, k, u);
+        Transform::CholeskyCov | Transform::CholeskyCovTall { .. } => {
+            let (rows, cols) = factor_shape(t, n);
+            check_cholesky_factor(x, rows, cols)?;
+            factor_coordinates(x, rows, cols, u);
         }
         Transform::CovMatrix => {
             let l = cholesky_of(x, k, "covariance matrix")?;
-            factor_coordinates(&l, k, u);
+            factor_coordinates(&l, k, k, u);
         }
         Transform::CorrMatrix => {
             for i in 0..k {

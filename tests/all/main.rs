@@ -6,6 +6,7 @@ mod architecture;
 mod arrays3;
 mod bigdata;
 mod check;
+mod cholesky_tall;
 mod cli;
 mod cmdstan;
 mod collapse;

@@ -37,8 +37,15 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
                 continue;
             }
         };
-        let t = transform_of(&p.constraint);
+        let mut t = transform_of(&p.constraint);
         let size: usize = dims.iter().product();
+        if t == Transform::CholeskyCov && dims.len() == 2 && dims[0] != dims[1] {
+            if dims[0] < dims[1] {
+                errors.push(short_factor(&p.name, dims[0], dims[1], p.span));
+                continue;
+            }
+            t = Transform::CholeskyCovTall { cols: dims[1] };
+        }
         if t == transform::Transform::CorrCholesky && dims.len() == 2 && dims[0] != dims[1] {
             // (Every square type is declared with one size.)
             errors.push(
@@ -92,7 +99,23 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
     }
 }
 
-/// The transform a constraint implies.
+/// `cholesky_factor_cov[M, N]` with fewer rows than columns.
+fn short_factor(name: &str, rows: usize, cols: usize, span: crate::source::Span) -> Diagnostic {
+    Diagnostic::error(
+        "param-shape",
+        format!(
+            "`{name}`: cholesky_factor_cov[M, N] needs M >= N (at least as many rows as columns), \
+             but here M = {rows} and N = {cols}"
+        ),
+    )
+    .with_label(span, "declared here")
+    .with_help(
+        "the first size counts the rows: fix the data, or swap the two sizes and transpose the factor where it is used",
+    )
+}
+
+/// The transform a constraint implies (the square form for
+/// `cholesky_factor_cov`; the layout picks the M×N one from the sizes).
 pub fn transform_of(c: &Constraint) -> Transform {
     match c {
         Constraint::Bounded(b) if b.is_affine() => Transform::Affine,
