@@ -1,7 +1,7 @@
 //! Reverse rules of the structured parameter transforms (`cov_matrix`,
-//! `corr_matrix`, `cholesky_factor_cov`, `unit_vector`,
-//! `sum_to_zero_vector`): time per vector–Jacobian product of the
-//! hand-written rule against one forward dual-number sweep per free
+//! `corr_matrix`, `cholesky_factor_cov` square and 2K × K,
+//! `unit_vector`, `sum_to_zero_vector`): time per vector–Jacobian product
+//! of the hand-written rule against one forward dual-number sweep per free
 //! coordinate through `constrain` (the rule they replace), for K = 5, 10,
 //! 20. Run with `cargo bench --bench transforms`.
 
@@ -41,19 +41,21 @@ fn time_per_call(mut f: impl FnMut()) -> f64 {
 
 fn main() {
     println!("transform            K   hand-written (µs)   dual sweeps (µs)   ratio");
-    for t in [
-        Transform::CovMatrix,
-        Transform::CorrMatrix,
-        Transform::CholeskyCov,
-        Transform::UnitVector,
-        Transform::SumToZero,
-    ] {
+    for kind in 0..6 {
         for k in [5usize, 10, 20] {
-            let square = matches!(
-                t,
-                Transform::CovMatrix | Transform::CorrMatrix | Transform::CholeskyCov
-            );
-            let n = if square { k * k } else { k };
+            let t = [
+                Transform::CovMatrix,
+                Transform::CorrMatrix,
+                Transform::CholeskyCov,
+                Transform::CholeskyCovTall { cols: k },
+                Transform::UnitVector,
+                Transform::SumToZero,
+            ][kind];
+            let n = match t {
+                Transform::CovMatrix | Transform::CorrMatrix | Transform::CholeskyCov => k * k,
+                Transform::CholeskyCovTall { .. } => 2 * k * k,
+                _ => k,
+            };
             let m = free_dim(t, n);
             let u: Vec<f64> = (0..m).map(|i| ((i * 7 % 11) as f64 - 5.0) / 7.0).collect();
             let w: Vec<f64> = (0..n).map(|i| ((i * 5 % 13) as f64 - 6.0) / 9.0).collect();
