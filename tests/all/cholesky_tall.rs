@@ -8,7 +8,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::density::{compile, try_compile};
-use num_dual::Dual64;
+use crate::structured_types::reverse_by_duals;
+use crate::transform::log_abs_det;
 use rand::RngExt;
 use std::process::Command;
 use vippl::infer::Target;
@@ -50,27 +51,6 @@ fn free_entries(x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
         }
     }
     v
-}
-
-/// log |det A| by Gaussian elimination with partial pivoting.
-fn log_abs_det(mut a: Vec<Vec<f64>>) -> f64 {
-    let n = a.len();
-    let mut s = 0.0;
-    for c in 0..n {
-        let p = (c..n)
-            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
-            .unwrap();
-        a.swap(c, p);
-        let pivot = a[c][c];
-        s += pivot.abs().ln();
-        for r in (c + 1)..n {
-            let f = a[r][c] / pivot;
-            for k in c..n {
-                a[r][k] -= f * a[c][k];
-            }
-        }
-    }
-    s
 }
 
 #[test]
@@ -170,20 +150,6 @@ fn values_that_are_not_factors_are_rejected_with_the_entry() {
     let fine = [1.0, 0.0, 0.2, 2.0, -30.0, 4.0];
     unconstrain(t, &fine, &[], &[], &mut u).unwrap();
     assert_eq!(u, [0.0, 0.2, 2f64.ln(), -30.0, 4.0]);
-}
-
-/// The gradient in u of Σ w·x + c·log|J| by one dual sweep per coordinate.
-fn reverse_by_duals(t: Transform, u: &[f64], w: &[f64], c: f64) -> Vec<f64> {
-    let mut ud: Vec<Dual64> = u.iter().map(|&v| Dual64::from(v)).collect();
-    let mut xd = vec![Dual64::from(0.0); w.len()];
-    (0..u.len())
-        .map(|j| {
-            ud[j].eps = 1.0;
-            let lj = constrain(t, &ud, &[], &[], &mut xd);
-            ud[j].eps = 0.0;
-            c * lj.eps + xd.iter().zip(w).map(|(x, a)| x.eps * a).sum::<f64>()
-        })
-        .collect()
 }
 
 #[test]

@@ -254,7 +254,7 @@ fn the_reverse_rule_is_the_dual_number_derivative() {
 
 /// sum_i w_i dx_i/du_j + c dlog|J|/du_j by one forward dual sweep per
 /// free coordinate through `constrain`.
-fn reverse_by_duals(t: Transform, u: &[f64], w: &[f64], c: f64) -> Vec<f64> {
+pub fn reverse_by_duals(t: Transform, u: &[f64], w: &[f64], c: f64) -> Vec<f64> {
     let mut ud: Vec<Dual64> = u.iter().map(|&v| Dual64::from(v)).collect();
     let mut xd = vec![Dual64::from(0.0); w.len()];
     (0..u.len())

@@ -67,7 +67,7 @@ fn free_coords(t: Transform, x: &[f64]) -> Vec<f64> {
 }
 
 /// log |det A| by Gaussian elimination with partial pivoting.
-fn log_abs_det(mut a: Vec<Vec<f64>>) -> f64 {
+pub fn log_abs_det(mut a: Vec<Vec<f64>>) -> f64 {
     let n = a.len();
     let mut s = 0.0;
     for c in 0..n {
