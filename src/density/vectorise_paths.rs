@@ -235,6 +235,18 @@ fn an_empty_range_adds_nothing() {
 }
 
 #[test]
+fn lets_in_the_body_are_read_as_arrays_or_computed_once() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  let eta = a + beta * x[i]\n  let group = g[i]\n  let scale = s * 2\n  \
+         y[i] ~ normal(mu[group] + eta, scale)\n  c[i] ~ poisson_log(eta)\n}",
+        "y ~ normal(mu[g] + (a + beta * x), s * 2)\nc ~ poisson_log(a + beta * x)",
+        &data(20, 4),
+        1,
+    );
+}
+
+#[test]
 fn per_row_mixtures_are_element_wise_densities() {
     // low_dim_gauss_mix's likelihood, and `log_mix`, one row at a time.
     agree(
@@ -379,10 +391,11 @@ fn loops_that_write_or_print_keep_the_general_path_and_are_right() {
     let printing =
         format!("{head}print(a)\nfor i in 1:N {{\n  y[i] ~ normal(a + beta * x[i], 1)\n}}");
     assert!(!rewritten(&compile(&printing, data)));
-    // The loop index as a value, a `let` in the body, a user function.
+    // The loop index as a value, a `var` in the body, a user function, a
+    // statement that adds the same term in every iteration.
     for body in [
         "y[i] ~ normal(a * i, 1)",
-        "let e = a + x[i]\n  y[i] ~ normal(e, 1)",
+        "var e: real = a + x[i]\n  y[i] ~ normal(e, 1)",
         "y[i] ~ normal(f(a, x[i]), 1)",
         "a ~ normal(0, 1)",
     ] {

@@ -1,7 +1,7 @@
 //! Loops whose iterations are independent, rewritten as array statements.
 //!
-//! A `for i in lo:hi` loop whose body is only `~` statements and
-//! `target +=` contributions, each a function of the loop index element by
+//! A `for i in lo:hi` loop whose body is only `~` statements, `target +=`
+//! contributions and `let`s, each a function of the loop index element by
 //! element, adds the same terms as one statement over the whole range:
 //!
 //! ```text
@@ -22,7 +22,9 @@
 //!   (a per-row mixture: `log_sum_exp(log(p) + normal_lpdf(y[i] | ...), ...)`),
 //!   as the array of the elements' densities; the summed call runs first,
 //!   for its checks of the arguments;
-//! - anything that does not mention `i` and calls no user function.
+//! - anything that does not mention `i` and calls no user function;
+//! - a `let` of the body: read as its array form when it changes with `i`,
+//!   computed once when it does not.
 //!
 //! A `~` (or `_lpdf`/`_lpmf` term of `target +=`) of a built-in univariate
 //! distribution takes element-wise expressions where it takes vectors, and
@@ -117,12 +119,13 @@ fn vectorise_loop(
     if !pure(lo) || !pure(hi) || body.is_empty() {
         return None;
     }
-    let loop_ = LoopRange {
+    let mut loop_ = LoopRange {
         model,
         var,
         lo,
         hi,
         checks: RefCell::new(Vec::new()),
+        lets: Vec::new(),
     };
     let mut then = Vec::new();
     for s in body {
@@ -153,6 +156,12 @@ fn vectorise_loop(
                     });
                 }
             }
+            // A `let` of one value per element is read as its array form;
+            // one that is the same in every iteration is computed once.
+            StmtKind::Let { local, value } if value.ty.is_scalar() => match loop_.form(value)? {
+                Form::Fixed => rewritten.push(s.clone()),
+                Form::Elementwise(v) => loop_.lets.push((*local, v)),
+            },
             _ => return None,
         }
         for check in loop_.checks.borrow_mut().drain(..) {
@@ -199,6 +208,9 @@ struct LoopRange<'m> {
     /// arguments) before the statement whose element-wise densities they
     /// stand for.
     checks: RefCell<Vec<Expr>>,
+    /// The `let`s of the body whose values change with the index, and
+    /// their array forms (substituted where they are read).
+    lets: Vec<(LocalId, Expr)>,
 }
 
 impl LoopRange<'_> {
@@ -327,7 +339,7 @@ impl LoopRange<'_> {
     /// How `e` (a scalar in the body) reads over the range; `None` outside
     /// the subset.
     fn form(&self, e: &Expr) -> Option<Form> {
-        if !mentions(e, self.var) {
+        if !self.moves(e) {
             return pure(e).then_some(Form::Fixed);
         }
         if !e.ty.is_scalar() {
@@ -335,6 +347,10 @@ impl LoopRange<'_> {
         }
         let ty = array_of(e.ty);
         let kind = match &e.kind {
+            ExprKind::Local(l) => {
+                let (_, v) = self.lets.iter().find(|(id, _)| id == l)?;
+                return Some(Form::Elementwise(v.clone()));
+            }
             ExprKind::Index(base, idx) => return self.index(e, base, idx),
             ExprKind::Unary(UnOp::Neg, a) => ExprKind::Unary(UnOp::Neg, Box::new(self.array(a)?)),
             ExprKind::Binary(op, a, b) => {
@@ -424,7 +440,7 @@ impl LoopRange<'_> {
     /// `x[i]`, `x[i ± c]`, `x[g[i]]`, `X[i, j]`, `X[j, i]` over the range:
     /// exactly one position mentions the index, the others are fixed ints.
     fn index(&self, e: &Expr, base: &Expr, idx: &[Index]) -> Option<Form> {
-        if mentions(base, self.var) || !pure(base) || self.is_var(base) {
+        if self.moves(base) || !pure(base) || self.is_var(base) {
             return None;
         }
         let ty = match (base.ty, idx.len()) {
@@ -438,7 +454,7 @@ impl LoopRange<'_> {
             let Index::Single(p) = ix else {
                 return None;
             };
-            if !mentions(p, self.var) {
+            if !self.moves(p) {
                 out.push(Index::Single(p.clone()));
                 continue;
             }
@@ -464,7 +480,7 @@ impl LoopRange<'_> {
     /// shifted by c.
     fn shift(&self, p: &Expr) -> Option<Index> {
         let is_var = |e: &Expr| matches!(e.kind, ExprKind::Local(l) if l == self.var);
-        let fixed_int = |e: &Expr| e.ty == ValueType::Int && !mentions(e, self.var) && pure(e);
+        let fixed_int = |e: &Expr| e.ty == ValueType::Int && !self.moves(e) && pure(e);
         let (op, c) = match &p.kind {
             ExprKind::Local(l) if *l == self.var => {
                 return Some(Index::Slice(Some(self.lo.clone()), Some(self.hi.clone())));
@@ -481,6 +497,15 @@ impl LoopRange<'_> {
             span: p.span,
         };
         Some(Index::Slice(Some(moved(self.lo)), Some(moved(self.hi))))
+    }
+
+    /// Whether `e` changes with the index: it reads the loop variable or
+    /// a `let` of the body that does.
+    fn moves(&self, e: &Expr) -> bool {
+        any_node(e, &mut |x| match x.kind {
+            ExprKind::Local(l) => l == self.var || self.lets.iter().any(|(id, _)| *id == l),
+            _ => false,
+        })
     }
 
     /// Whether `e` names a `var` (read element by element, possibly unset).
@@ -513,11 +538,6 @@ fn negated(e: Expr) -> Expr {
         kind: ExprKind::Unary(UnOp::Neg, Box::new(e)),
         span,
     }
-}
-
-/// Whether `e` reads the local `var`.
-fn mentions(e: &Expr, var: LocalId) -> bool {
-    any_node(e, &mut |x| matches!(x.kind, ExprKind::Local(l) if l == var))
 }
 
 /// Whether evaluating `e` once gives what evaluating it in every
