@@ -247,6 +247,19 @@ fn lets_in_the_body_are_read_as_arrays_or_computed_once() {
 }
 
 #[test]
+fn the_index_as_a_number_is_the_vector_of_its_values() {
+    agree(
+        HEADER,
+        "for q in 1:N {\n  y[q] ~ normal(a + beta * q / N, s)\n}\n\
+         for q in 3:N {\n  x[q] ~ normal(exp(-0.01 * q) * x[q - 1], s)\n}",
+        "y ~ normal(a + beta * linspaced_vector(N, 1, N) / N, s)\n\
+         x[3:N] ~ normal(exp(-0.01 * linspaced_vector(N - 2, 3, N)) .* x[2:(N - 1)], s)",
+        &data(20, 4),
+        2,
+    );
+}
+
+#[test]
 fn per_row_mixtures_are_element_wise_densities() {
     // low_dim_gauss_mix's likelihood, and `log_mix`, one row at a time.
     agree(
@@ -391,10 +404,10 @@ fn loops_that_write_or_print_keep_the_general_path_and_are_right() {
     let printing =
         format!("{head}print(a)\nfor i in 1:N {{\n  y[i] ~ normal(a + beta * x[i], 1)\n}}");
     assert!(!rewritten(&compile(&printing, data)));
-    // The loop index as a value, a `var` in the body, a user function, a
+    // A stride (the index in int arithmetic), a `var` in the body, a user function, a
     // statement that adds the same term in every iteration.
     for body in [
-        "y[i] ~ normal(a * i, 1)",
+        "y[i] ~ normal(a + x[2 * i - i], 1)",
         "var e: real = a + x[i]\n  y[i] ~ normal(e, 1)",
         "y[i] ~ normal(f(a, x[i]), 1)",
         "a ~ normal(0, 1)",

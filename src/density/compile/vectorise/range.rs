@@ -1,222 +1,41 @@
-//! Loops whose iterations are independent, rewritten as array statements.
-//!
-//! A `for i in lo:hi` loop whose body is only `~` statements, `target +=`
-//! contributions and `let`s, each a function of the loop index element by
-//! element, adds the same terms as one statement over the whole range:
-//!
-//! ```text
-//! for i in 1:N { y[i] ~ normal(mu[g[i]], s) }   ≡   y[1:N] ~ normal(mu[g[1:N]], s)
-//! ```
-//!
-//! The rewritten statement runs as array code (one gather, one vectorised
-//! density) instead of one pass of the general evaluator per element. The
-//! subset, per element-wise expression of the index `i`:
-//!
-//! - `x[i]`, `x[i + c]`, `x[i - c]` (a slice), `x[e]` for an int expression
-//!   `e` of `i` (a gather, e.g. `mu[g[i]]`), and `X[i, j]` / `X[j, i]` of a
-//!   matrix with `j` fixed during the loop; the base never a `var`;
-//! - `+ - * / .* ./ ^`, unary minus, the element-wise built-ins of one
-//!   argument (`exp`, `inv_logit`, ...), the broadcasting ones of two
-//!   (`pow`, `log_sum_exp(a, b)`, `fmin`, ...) and `log_mix(theta, a, b)`;
-//! - `normal_lpdf(y | mu, sigma)` of one element inside such an expression
-//!   (a per-row mixture: `log_sum_exp(log(p) + normal_lpdf(y[i] | ...), ...)`),
-//!   as the array of the elements' densities; the summed call runs first,
-//!   for its checks of the arguments;
-//! - anything that does not mention `i` and calls no user function;
-//! - a `let` of the body: read as its array form when it changes with `i`,
-//!   computed once when it does not.
-//!
-//! A `~` (or `_lpdf`/`_lpmf` term of `target +=`) of a built-in univariate
-//! distribution takes element-wise expressions where it takes vectors, and
-//! anything else where it takes scalars; `_lcdf`, `_lccdf` and truncation
-//! `T[L, U]` with `L` and `U` fixed too. A `target +=` is split into its
-//! terms (`a + b - c`), each summed over the range. Anything else keeps
-//! the loop as it is.
-//!
-//! The rewritten body is an alternative: the model runs it first, and
-//! re-runs the original body whenever the result is not finite, so every
-//! rejection, error message and span is the one of the general path. A
-//! model with a `print` anywhere is never rewritten (the re-run would print
-//! its lines twice).
+//! One loop's range and the array forms of the expressions of its body.
 
+use super::walk::{any_node, pure};
 use crate::builtins::Builtin;
 use crate::dist::{ArgShape, Cumulative, DistId};
 use crate::ir::{
-    BinOp, DistRef, Expr, ExprKind, Index, LocalId, LocalKind, Model, Stmt, StmtKind, UnOp,
-    ValueType,
+    BinOp, DistRef, Expr, ExprKind, Index, LocalId, LocalKind, Model, UnOp, ValueType,
 };
 use crate::scalar::HALF_LOG_TWO_PI;
 use crate::source::Span;
 use std::cell::RefCell;
 
-/// The model body with every loop of the subset rewritten (same number of
-/// top-level statements), or `None` when no loop is.
-pub fn vectorised_body(model: &Model) -> Option<Vec<Stmt>> {
-    if model.body.iter().any(prints) || model.functions.iter().any(|f| f.body.iter().any(prints)) {
-        return None;
-    }
-    let mut changed = false;
-    let body = statements(model, &model.body, &mut changed);
-    changed.then_some(body)
-}
-
-fn statements(model: &Model, body: &[Stmt], changed: &mut bool) -> Vec<Stmt> {
-    body.iter().map(|s| statement(model, s, changed)).collect()
-}
-
-fn statement(model: &Model, s: &Stmt, changed: &mut bool) -> Stmt {
-    let kind = match &s.kind {
-        StmtKind::For { var, lo, hi, body } => {
-            if let Some(rewritten) = vectorise_loop(model, *var, lo, hi, body, s.span) {
-                *changed = true;
-                return rewritten;
-            }
-            StmtKind::For {
-                var: *var,
-                lo: lo.clone(),
-                hi: hi.clone(),
-                body: statements(model, body, changed),
-            }
-        }
-        StmtKind::If { cond, then, els } => StmtKind::If {
-            cond: cond.clone(),
-            then: statements(model, then, changed),
-            els: statements(model, els, changed),
-        },
-        StmtKind::Block(body) => StmtKind::Block(statements(model, body, changed)),
-        StmtKind::While { cond, body } => StmtKind::While {
-            cond: cond.clone(),
-            body: statements(model, body, changed),
-        },
-        other => other.clone(),
-    };
-    Stmt { kind, span: s.span }
-}
-
-/// Whether a statement, or one nested in it, prints.
-fn prints(s: &Stmt) -> bool {
-    match &s.kind {
-        StmtKind::Print(_) => true,
-        StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::Block(body) => {
-            body.iter().any(prints)
-        }
-        StmtKind::If { then, els, .. } => then.iter().chain(els).any(prints),
-        StmtKind::GenBlock { body, .. } => body.iter().any(prints),
-        _ => false,
-    }
-}
-
-/// `for var in lo:hi { body }` as `if lo <= hi { array statements }`, when
-/// the whole body is in the subset.
-fn vectorise_loop(
-    model: &Model,
-    var: LocalId,
-    lo: &Expr,
-    hi: &Expr,
-    body: &[Stmt],
-    span: Span,
-) -> Option<Stmt> {
-    if !pure(lo) || !pure(hi) || body.is_empty() {
-        return None;
-    }
-    let mut loop_ = LoopRange {
-        model,
-        var,
-        lo,
-        hi,
-        checks: RefCell::new(Vec::new()),
-        lets: Vec::new(),
-    };
-    let mut then = Vec::new();
-    for s in body {
-        let mut rewritten = Vec::new();
-        match &s.kind {
-            StmtKind::Tilde {
-                lhs,
-                dist: DistRef::Builtin(d),
-                args,
-            } => {
-                let (lhs, args) = loop_.density_call(*d, lhs, args)?;
-                rewritten.push(Stmt {
-                    kind: StmtKind::Tilde {
-                        lhs,
-                        dist: DistRef::Builtin(*d),
-                        args,
-                    },
-                    span: s.span,
-                });
-            }
-            StmtKind::TargetAdd(e) => {
-                let mut terms = Vec::new();
-                loop_.terms(e, false, &mut terms)?;
-                for term in terms {
-                    rewritten.push(Stmt {
-                        kind: StmtKind::TargetAdd(term),
-                        span: s.span,
-                    });
-                }
-            }
-            // A `let` of one value per element is read as its array form;
-            // one that is the same in every iteration is computed once.
-            StmtKind::Let { local, value } if value.ty.is_scalar() => match loop_.form(value)? {
-                Form::Fixed => rewritten.push(s.clone()),
-                Form::Elementwise(v) => loop_.lets.push((*local, v)),
-            },
-            _ => return None,
-        }
-        for check in loop_.checks.borrow_mut().drain(..) {
-            then.push(Stmt {
-                kind: StmtKind::If {
-                    cond: check,
-                    then: Vec::new(),
-                    els: Vec::new(),
-                },
-                span: s.span,
-            });
-        }
-        then.extend(rewritten);
-    }
-    let cond = Expr {
-        kind: ExprKind::Binary(BinOp::Le, Box::new(lo.clone()), Box::new(hi.clone())),
-        ty: ValueType::Int,
-        span,
-    };
-    Some(Stmt {
-        kind: StmtKind::If {
-            cond,
-            then,
-            els: Vec::new(),
-        },
-        span,
-    })
-}
-
 /// How an expression of the loop body reads over the whole range.
-enum Form {
+pub(super) enum Form {
     /// The same value in every iteration: kept as it is.
     Fixed,
     /// One value per iteration: this array expression gives them all.
     Elementwise(Expr),
 }
 
-struct LoopRange<'m> {
-    model: &'m Model,
-    var: LocalId,
-    lo: &'m Expr,
-    hi: &'m Expr,
+pub(super) struct LoopRange<'m> {
+    pub(super) model: &'m Model,
+    pub(super) var: LocalId,
+    pub(super) lo: &'m Expr,
+    pub(super) hi: &'m Expr,
     /// Summed density calls to evaluate (for their checks of the
     /// arguments) before the statement whose element-wise densities they
     /// stand for.
-    checks: RefCell<Vec<Expr>>,
+    pub(super) checks: RefCell<Vec<Expr>>,
     /// The `let`s of the body whose values change with the index, and
     /// their array forms (substituted where they are read).
-    lets: Vec<(LocalId, Expr)>,
+    pub(super) lets: Vec<(LocalId, Expr)>,
 }
 
 impl LoopRange<'_> {
     /// The additive terms of a `target +=` over the range, each summed by
     /// its own statement; `None` when a term is outside the subset.
-    fn terms(&self, e: &Expr, negate: bool, out: &mut Vec<Expr>) -> Option<()> {
+    pub(super) fn terms(&self, e: &Expr, negate: bool, out: &mut Vec<Expr>) -> Option<()> {
         match &e.kind {
             ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) if e.ty == ValueType::Real => {
                 self.terms(a, negate, out)?;
@@ -277,7 +96,12 @@ impl LoopRange<'_> {
     /// element-wise where the distribution takes vectors, and at least one
     /// element-wise (a call that is the same in every iteration would be
     /// counted once per iteration).
-    fn density_call(&self, d: DistId, y: &Expr, args: &[Expr]) -> Option<(Expr, Vec<Expr>)> {
+    pub(super) fn density_call(
+        &self,
+        d: DistId,
+        y: &Expr,
+        args: &[Expr],
+    ) -> Option<(Expr, Vec<Expr>)> {
         let spec = d.spec();
         if !d.is_univariate() || spec.args.len() != args.len() {
             return None;
@@ -338,7 +162,7 @@ impl LoopRange<'_> {
 
     /// How `e` (a scalar in the body) reads over the range; `None` outside
     /// the subset.
-    fn form(&self, e: &Expr) -> Option<Form> {
+    pub(super) fn form(&self, e: &Expr) -> Option<Form> {
         if !self.moves(e) {
             return pure(e).then_some(Form::Fixed);
         }
@@ -361,7 +185,8 @@ impl LoopRange<'_> {
                     BinOp::Div => BinOp::ElemDiv,
                     _ => return None,
                 };
-                ExprKind::Binary(op, Box::new(self.array(a)?), Box::new(self.array(b)?))
+                let (a, b) = (self.operand(a, e.ty)?, self.operand(b, e.ty)?);
+                ExprKind::Binary(op, Box::new(a), Box::new(b))
             }
             ExprKind::Lpdf {
                 dist: DistRef::Builtin(DistId::Normal),
@@ -369,7 +194,10 @@ impl LoopRange<'_> {
                 args,
             } if args.len() == 2 => return self.normal_elementwise(e.span, y, &args[0], &args[1]),
             ExprKind::Call(f, args) if e.ty == ValueType::Real && elementwise(*f) => {
-                let args = args.iter().map(|a| self.array(a)).collect::<Option<_>>()?;
+                let args = args
+                    .iter()
+                    .map(|a| self.operand(a, e.ty))
+                    .collect::<Option<_>>()?;
                 ExprKind::Call(*f, args)
             }
             _ => return None,
@@ -424,6 +252,35 @@ impl LoopRange<'_> {
             lp,
             real(HALF_LOG_TWO_PI),
         )))
+    }
+
+    /// An operand of an operation whose result has type `ty`: the index
+    /// itself is a vector of its values when the result is real (`a * i`,
+    /// `exp(0.1 * i)`), where an int would be promoted anyway.
+    fn operand(&self, e: &Expr, ty: ValueType) -> Option<Expr> {
+        if ty != ValueType::Real || !matches!(e.kind, ExprKind::Local(l) if l == self.var) {
+            return self.array(e);
+        }
+        // lo, lo + 1, ..., hi: the step (hi − lo)/(n − 1) is exactly 1.
+        let int = |kind| Expr {
+            kind,
+            ty: ValueType::Int,
+            span: e.span,
+        };
+        let (lo, hi) = (Box::new(self.lo.clone()), Box::new(self.hi.clone()));
+        let count = int(ExprKind::Binary(
+            BinOp::Add,
+            Box::new(int(ExprKind::Binary(BinOp::Sub, hi, lo))),
+            Box::new(int(ExprKind::Int(1))),
+        ));
+        Some(Expr {
+            kind: ExprKind::Call(
+                Builtin::LinspacedVector,
+                vec![count, self.lo.clone(), self.hi.clone()],
+            ),
+            ty: ValueType::Vector,
+            span: e.span,
+        })
     }
 
     /// An operand over the range: its array form, or itself when fixed.
@@ -537,56 +394,5 @@ fn negated(e: Expr) -> Expr {
         ty: e.ty,
         kind: ExprKind::Unary(UnOp::Neg, Box::new(e)),
         span,
-    }
-}
-
-/// Whether evaluating `e` once gives what evaluating it in every
-/// iteration gives: no user function (which may print or reject), no
-/// `target()`, no random numbers.
-fn pure(e: &Expr) -> bool {
-    !any_node(e, &mut |x| {
-        matches!(
-            x.kind,
-            ExprKind::CallUser(..) | ExprKind::Target | ExprKind::Rng(..) | ExprKind::Gen(_)
-        )
-    })
-}
-
-/// Whether `hit` holds for `e` or any expression inside it.
-fn any_node(e: &Expr, hit: &mut impl FnMut(&Expr) -> bool) -> bool {
-    hit(e) || children(e).into_iter().any(|x| any_node(x, hit))
-}
-
-/// The expressions directly inside `e`.
-fn children(e: &Expr) -> Vec<&Expr> {
-    match &e.kind {
-        ExprKind::Int(_)
-        | ExprKind::Real(_)
-        | ExprKind::Data(_)
-        | ExprKind::Param(_)
-        | ExprKind::Local(_)
-        | ExprKind::Gen(_)
-        | ExprKind::Target => Vec::new(),
-        ExprKind::Unary(_, a) => vec![a],
-        ExprKind::Binary(_, a, b) => vec![a, b],
-        ExprKind::Cond(c, a, b) => vec![c, a, b],
-        ExprKind::Index(base, idx) => std::iter::once(&**base)
-            .chain(idx.iter().flat_map(index_exprs))
-            .collect(),
-        ExprKind::Call(_, args)
-        | ExprKind::CallUser(_, args)
-        | ExprKind::Rng(_, args)
-        | ExprKind::VecLit(args) => args.iter().collect(),
-        ExprKind::Lpdf { y, args, .. } | ExprKind::Cumulative { y, args, .. } => {
-            std::iter::once(&**y).chain(args).collect()
-        }
-    }
-}
-
-fn index_exprs(ix: &Index) -> Vec<&Expr> {
-    match ix {
-        Index::Single(e) | Index::Multi(e) => vec![e],
-        Index::Slice(lo, hi) => lo.iter().chain(hi.iter()).collect(),
-        Index::All => Vec::new(),
     }
 }
