@@ -3,7 +3,8 @@
 //! ratios (the machines this runs on are noisy; ratios of interleaved
 //! measurements are stable).
 //!
-//! Run with `cargo bench --bench gradient`.
+//! Run with `cargo bench --bench gradient` (`VIPPL_BENCH_ONLY=loops` for
+//! the loops over rows alone, or part of an example's name for that one).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -209,6 +210,82 @@ fn logistic(k: usize) {
     );
 }
 
+const GROUPED: &str = "
+data N: int
+data J: int
+data g: int<lower=1, upper=J>[N]
+data y: real[N]
+param m: real
+param tau: real<lower=0>
+param z: real[J]
+param s: real<lower=0>
+m ~ normal(0, 5)
+tau ~ normal(0, 2)
+s ~ normal(0, 2)
+z ~ std_normal()
+let mu = m + tau * z
+";
+
+/// A loop of `~` statements over the rows against the same likelihood as
+/// one array statement, and against the loop kept on the
+/// statement-by-statement path (its body under an `if`), interleaved.
+fn loops(n: usize, j: usize) {
+    let mut rng = stream(7, &[n as u64, j as u64]);
+    let g: Vec<String> = (0..n)
+        .map(|_| (1 + rng.random_range(0..j)).to_string())
+        .collect();
+    let y: Vec<String> = (0..n)
+        .map(|_| format!("{:.5}", rng.random::<f64>() * 4.0 - 2.0))
+        .collect();
+    let json = format!(
+        r#"{{"N": {n}, "J": {j}, "g": [{}], "y": [{}]}}"#,
+        g.join(", "),
+        y.join(", ")
+    );
+    let forms = [
+        ("array statement", "y ~ normal(mu[g], s)"),
+        ("loop", "for i in 1:N {\n  y[i] ~ normal(mu[g[i]], s)\n}"),
+        (
+            "loop, general path",
+            "for i in 1:N {\n  if N > 0 {\n    y[i] ~ normal(mu[g[i]], s)\n  }\n}",
+        ),
+    ];
+    let models: Vec<CompiledModel> = forms
+        .iter()
+        .map(|(_, body)| compile(&format!("{GROUPED}{body}"), &json))
+        .collect();
+    let d = models[0].dim();
+    let th: Vec<f64> = (0..d).map(|k| 0.1 * (k as f64).sin()).collect();
+    let mut g = vec![0.0; d];
+    let mut times = vec![Vec::new(); forms.len()];
+    for _ in 0..5 {
+        for (cm, t) in models.iter().zip(times.iter_mut()) {
+            let mut ws = cm.workspace();
+            t.push(time_ns(
+                || {
+                    black_box(cm.log_density_and_gradient(&mut ws, black_box(&th), &mut g));
+                },
+                5,
+                4,
+            ));
+        }
+    }
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|v| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        })
+        .collect();
+    for ((name, _), t) in forms.iter().zip(&medians) {
+        println!(
+            "y[i] ~ normal(mu[g[i]], s), N={n} J={j}  {name:<20} {:>9.1} µs  ({:.2}× the array statement)",
+            t / 1e3,
+            t / medians[0]
+        );
+    }
+}
+
 fn example(name: &str, model: &str, data: &str) {
     if let Ok(only) = std::env::var("VIPPL_BENCH_ONLY") {
         if !name.contains(only.as_str()) {
@@ -250,10 +327,15 @@ fn example(name: &str, model: &str, data: &str) {
 fn main() {
     // Filter arguments that cargo passes to benches (e.g. `--bench`).
     println!("== gradient: engine vs hand-written (same run, medians) ==");
-    if std::env::var_os("VIPPL_BENCH_ONLY").is_none() {
+    let only = std::env::var("VIPPL_BENCH_ONLY").ok();
+    if only.is_none() {
         for k in [24, 99, 499] {
             logistic(k);
         }
+    }
+    if only.as_deref().is_none_or(|o| "loops".contains(o)) {
+        println!("== loops over rows: array statement, loop, loop on the general path ==");
+        loops(5000, 50);
     }
     println!("== examples: compile time and gradient ==");
     let root = env!("CARGO_MANIFEST_DIR");

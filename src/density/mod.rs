@@ -14,7 +14,8 @@
 //!
 //! ```text
 //! model     CompiledModel: the Target implementation, per-draw outputs
-//! compile   bind data, classify statements, run data-only ones, lay out parameters
+//! compile   bind data, classify statements, run data-only ones, lay out parameters,
+//!           rewrite loops of independent iterations as array statements
 //! eval      the Evaluator: statements and expressions on one Workspace
 //! dataloop  loops over data compiled to specialised code (a narrow view of memory)
 //! print     where the lines of `print` go, rate-limited
@@ -33,6 +34,8 @@ pub mod print;
 mod program;
 mod tape;
 mod value;
+#[cfg(test)]
+mod vectorise_paths;
 
 pub use compile::compile;
 pub use eval::elementwise::{eval_binary, eval_unary};

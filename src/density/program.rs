@@ -103,6 +103,10 @@ pub struct Program {
     pub const_locals: Vec<Option<Value>>,
     /// Top-level statements already executed at bind time.
     pub static_stmt: Vec<bool>,
+    /// The body with its loops of independent iterations rewritten as
+    /// array statements (`compile::vectorise`), statement for statement;
+    /// `None` when there is no such loop.
+    pub vector_body: Option<Vec<ir::Stmt>>,
     /// Locals whose value depends on parameters.
     pub param_dependent: Vec<bool>,
     /// Sum of `~`/`target +=` contributions that involve data only.

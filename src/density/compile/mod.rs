@@ -6,6 +6,7 @@
 mod bind;
 mod classify;
 mod layout;
+mod vectorise;
 
 use crate::data::DataInput;
 use crate::density::eval::Evaluator;
@@ -34,6 +35,7 @@ pub fn compile(
         data_vals: Vec::new(),
         const_locals: vec![None; n_locals],
         static_stmt: Vec::new(),
+        vector_body: None,
         param_dependent: Vec::new(),
         lp_const: 0.0,
         layout: Layout::default(),
@@ -43,6 +45,7 @@ pub fn compile(
     prog.param_dependent = classes.param_dependent;
     run_static(&mut prog, &classes.static_stmt)?;
     prog.static_stmt = classes.static_stmt;
+    prog.vector_body = vectorise::vectorised_body(&prog.model);
     prog.layout = layout::layout(&prog)?;
     Ok((CompiledModel::new(prog), notes))
 }

@@ -4,16 +4,17 @@
 use super::Evaluator;
 use super::workspace::{EvalResult, Stop};
 use crate::density::value::{Dims, Value};
-use crate::ir::StmtKind;
+use crate::ir::{Stmt, StmtKind};
 use crate::scalar::Scalar;
 
 impl<T: Scalar> Evaluator<'_, T> {
-    /// Runs the model's statements that did not run at compile time. A
-    /// rejected `~` or `target +=` makes the density −∞ but the draw's other
+    /// Runs the statements of `body` (the model's, or its form with loops
+    /// as array statements) that did not run at compile time. A rejected
+    /// `~` or `target +=` makes the density −∞ but the draw's other
     /// quantities are still computed.
-    pub fn run_generating(&mut self) -> EvalResult<()> {
+    pub fn run_generating(&mut self, body: &[Stmt]) -> EvalResult<()> {
         let program = self.program;
-        for (s, &done) in program.model.body.iter().zip(&program.static_stmt) {
+        for (s, &done) in body.iter().zip(&program.static_stmt) {
             if done {
                 continue;
             }

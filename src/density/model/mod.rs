@@ -65,6 +65,14 @@ impl CompiledModel {
         &self.prog
     }
 
+    /// The same model without its loops as array statements: every
+    /// evaluation takes the statement-by-statement path.
+    #[cfg(test)]
+    pub(crate) fn without_array_loops(mut self) -> CompiledModel {
+        self.prog.vector_body = None;
+        self
+    }
+
     pub fn layout(&self) -> &Layout {
         &self.prog.layout
     }
@@ -117,16 +125,34 @@ impl CompiledModel {
     }
 
     /// Runs the model on workspace `ws` at unconstrained `theta`; returns
-    /// the log density (NaN or −∞ when the evaluation stopped).
+    /// the log density (NaN or −∞ when the evaluation stopped). The body
+    /// with loops as array statements runs first; when its result is not
+    /// finite the original body runs again, so every rejection and error
+    /// message is the one of the statement-by-statement path.
     fn eval<T: Scalar>(&self, ws: &mut Workspace<T>, theta: &[T], record: bool) -> T {
+        if let Some(body) = &self.prog.vector_body {
+            let lp = self.eval_body(ws, theta, record, body);
+            if lp.re().is_finite() {
+                return lp;
+            }
+        }
+        self.eval_body(ws, theta, record, &self.prog.model.body)
+    }
+
+    /// Runs `body` (the model's, or its vectorised form) as [`Self::eval`].
+    fn eval_body<T: Scalar>(
+        &self,
+        ws: &mut Workspace<T>,
+        theta: &[T],
+        record: bool,
+        body: &[ir::Stmt],
+    ) -> T {
         ws.reset(record);
         ws.lp_const = self.prog.lp_const;
         let th = ws.tape.alloc(theta.len());
         ws.tape.vals[th.range()].copy_from_slice(theta);
         let mut ev = Evaluator::new(&self.prog, ws, false);
-        let res = ev
-            .constrain_params(th)
-            .and_then(|_| ev.run(&self.prog.model.body, true));
+        let res = ev.constrain_params(th).and_then(|_| ev.run(body, true));
         match res {
             Ok(_) => ws.lp(),
             Err(e) => {

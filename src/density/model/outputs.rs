@@ -74,12 +74,32 @@ fn dims_vec(d: Dims) -> Vec<usize> {
 }
 
 impl CompiledModel {
-    /// Runs the model with `gen` statements; returns the log density (Jacobian included).
+    /// Runs the model with `gen` statements; returns the log density
+    /// (Jacobian included). As in the log density, the body with loops as
+    /// array statements runs first, and the original body again (from the
+    /// same random stream) unless that gives a finite log density.
     fn run_generate(
         &self,
         ws: &mut Workspace<f64>,
         theta: &[f64],
         rng: VRng,
+    ) -> Result<f64, String> {
+        if let Some(body) = &self.prog.vector_body {
+            if let Ok(lp) = self.run_generate_body(ws, theta, rng.clone(), body) {
+                if lp.is_finite() {
+                    return Ok(lp);
+                }
+            }
+        }
+        self.run_generate_body(ws, theta, rng, &self.prog.model.body)
+    }
+
+    fn run_generate_body(
+        &self,
+        ws: &mut Workspace<f64>,
+        theta: &[f64],
+        rng: VRng,
+        body: &[ir::Stmt],
     ) -> Result<f64, String> {
         ws.reset(false);
         ws.rng = Some(rng);
@@ -88,7 +108,8 @@ impl CompiledModel {
         ws.tape.vals[th.range()].copy_from_slice(theta);
         let res = {
             let mut ev = Evaluator::new(&self.prog, ws, true);
-            ev.constrain_params(th).and_then(|_| ev.run_generating())
+            ev.constrain_params(th)
+                .and_then(|_| ev.run_generating(body))
         };
         ws.rng = None;
         match res {

@@ -1,0 +1,193 @@
+//! Loops whose iterations are independent, rewritten as array statements.
+//!
+//! A `for i in lo:hi` loop whose body is only `~` statements, `target +=`
+//! contributions and `let`s, each a function of the loop index element by
+//! element, adds the same terms as one statement over the whole range:
+//!
+//! ```text
+//! for i in 1:N { y[i] ~ normal(mu[g[i]], s) }   ≡   y[1:N] ~ normal(mu[g[1:N]], s)
+//! ```
+//!
+//! The rewritten statement runs as array code (one gather, one vectorised
+//! density) instead of one pass of the general evaluator per element. The
+//! subset, per element-wise expression of the index `i`:
+//!
+//! - `x[i]`, `x[i + c]`, `x[i - c]` (a slice), `x[e]` for an int expression
+//!   `e` of `i` (a gather, e.g. `mu[g[i]]`), and `X[i, j]` / `X[j, i]` of a
+//!   matrix with `j` fixed during the loop; the base never a `var`;
+//! - the index itself as an operand of real arithmetic (`beta * i`);
+//! - `+ - * / .* ./ ^`, unary minus, the element-wise built-ins of one
+//!   argument (`exp`, `inv_logit`, ...), the broadcasting ones of two
+//!   (`pow`, `log_sum_exp(a, b)`, `fmin`, ...) and `log_mix(theta, a, b)`;
+//! - `normal_lpdf(y | mu, sigma)` of one element inside such an expression
+//!   (a per-row mixture: `log_sum_exp(log(p) + normal_lpdf(y[i] | ...), ...)`),
+//!   as the array of the elements' densities; the summed call runs first,
+//!   for its checks of the arguments;
+//! - anything that does not mention `i` and calls no user function;
+//! - a `let` of the body: read as its array form when it changes with `i`,
+//!   computed once when it does not.
+//!
+//! A `~` (or `_lpdf`/`_lpmf` term of `target +=`) of a built-in univariate
+//! distribution takes element-wise expressions where it takes vectors, and
+//! anything else where it takes scalars; `_lcdf`, `_lccdf` and truncation
+//! `T[L, U]` with `L` and `U` fixed too. A `target +=` is split into its
+//! terms (`a + b - c`), each summed over the range. Anything else keeps
+//! the loop as it is.
+//!
+//! The rewritten body is an alternative: the model runs it first, and
+//! re-runs the original body whenever the result is not finite, so every
+//! rejection, error message and span is the one of the general path. A
+//! model with a `print` anywhere is never rewritten (the re-run would print
+//! its lines twice).
+
+use crate::ir::{BinOp, DistRef, Expr, ExprKind, LocalId, Model, Stmt, StmtKind, ValueType};
+use crate::source::Span;
+use std::cell::RefCell;
+
+mod range;
+mod walk;
+
+use range::{Form, LoopRange};
+use walk::pure;
+
+/// The model body with every loop of the subset rewritten (same number of
+/// top-level statements), or `None` when no loop is.
+pub fn vectorised_body(model: &Model) -> Option<Vec<Stmt>> {
+    if model.body.iter().any(prints) || model.functions.iter().any(|f| f.body.iter().any(prints)) {
+        return None;
+    }
+    let mut changed = false;
+    let body = statements(model, &model.body, &mut changed);
+    changed.then_some(body)
+}
+
+fn statements(model: &Model, body: &[Stmt], changed: &mut bool) -> Vec<Stmt> {
+    body.iter().map(|s| statement(model, s, changed)).collect()
+}
+
+fn statement(model: &Model, s: &Stmt, changed: &mut bool) -> Stmt {
+    let kind = match &s.kind {
+        StmtKind::For { var, lo, hi, body } => {
+            if let Some(rewritten) = vectorise_loop(model, *var, lo, hi, body, s.span) {
+                *changed = true;
+                return rewritten;
+            }
+            StmtKind::For {
+                var: *var,
+                lo: lo.clone(),
+                hi: hi.clone(),
+                body: statements(model, body, changed),
+            }
+        }
+        StmtKind::If { cond, then, els } => StmtKind::If {
+            cond: cond.clone(),
+            then: statements(model, then, changed),
+            els: statements(model, els, changed),
+        },
+        StmtKind::Block(body) => StmtKind::Block(statements(model, body, changed)),
+        StmtKind::While { cond, body } => StmtKind::While {
+            cond: cond.clone(),
+            body: statements(model, body, changed),
+        },
+        other => other.clone(),
+    };
+    Stmt { kind, span: s.span }
+}
+
+/// Whether a statement, or one nested in it, prints.
+fn prints(s: &Stmt) -> bool {
+    match &s.kind {
+        StmtKind::Print(_) => true,
+        StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::Block(body) => {
+            body.iter().any(prints)
+        }
+        StmtKind::If { then, els, .. } => then.iter().chain(els).any(prints),
+        StmtKind::GenBlock { body, .. } => body.iter().any(prints),
+        _ => false,
+    }
+}
+
+/// `for var in lo:hi { body }` as `if lo <= hi { array statements }`, when
+/// the whole body is in the subset.
+fn vectorise_loop(
+    model: &Model,
+    var: LocalId,
+    lo: &Expr,
+    hi: &Expr,
+    body: &[Stmt],
+    span: Span,
+) -> Option<Stmt> {
+    if !pure(lo) || !pure(hi) || body.is_empty() {
+        return None;
+    }
+    let mut loop_ = LoopRange {
+        model,
+        var,
+        lo,
+        hi,
+        checks: RefCell::new(Vec::new()),
+        lets: Vec::new(),
+    };
+    let mut then = Vec::new();
+    for s in body {
+        let mut rewritten = Vec::new();
+        match &s.kind {
+            StmtKind::Tilde {
+                lhs,
+                dist: DistRef::Builtin(d),
+                args,
+            } => {
+                let (lhs, args) = loop_.density_call(*d, lhs, args)?;
+                rewritten.push(Stmt {
+                    kind: StmtKind::Tilde {
+                        lhs,
+                        dist: DistRef::Builtin(*d),
+                        args,
+                    },
+                    span: s.span,
+                });
+            }
+            StmtKind::TargetAdd(e) => {
+                let mut terms = Vec::new();
+                loop_.terms(e, false, &mut terms)?;
+                for term in terms {
+                    rewritten.push(Stmt {
+                        kind: StmtKind::TargetAdd(term),
+                        span: s.span,
+                    });
+                }
+            }
+            // A `let` of one value per element is read as its array form;
+            // one that is the same in every iteration is computed once.
+            StmtKind::Let { local, value } if value.ty.is_scalar() => match loop_.form(value)? {
+                Form::Fixed => rewritten.push(s.clone()),
+                Form::Elementwise(v) => loop_.lets.push((*local, v)),
+            },
+            _ => return None,
+        }
+        for check in loop_.checks.borrow_mut().drain(..) {
+            then.push(Stmt {
+                kind: StmtKind::If {
+                    cond: check,
+                    then: Vec::new(),
+                    els: Vec::new(),
+                },
+                span: s.span,
+            });
+        }
+        then.extend(rewritten);
+    }
+    let cond = Expr {
+        kind: ExprKind::Binary(BinOp::Le, Box::new(lo.clone()), Box::new(hi.clone())),
+        ty: ValueType::Int,
+        span,
+    };
+    Some(Stmt {
+        kind: StmtKind::If {
+            cond,
+            then,
+            els: Vec::new(),
+        },
+        span,
+    })
+}

@@ -1,0 +1,419 @@
+//! Loops rewritten as array statements against the statement-by-statement
+//! path and against the same model written with array statements by hand:
+//! the same log density and gradient (up to the order of summation), the
+//! same messages when the density is not finite, the same draws; and loops
+//! outside the subset left alone and right.
+
+use crate::data::{DataInput, DataSpec};
+use crate::density::CompiledModel;
+use crate::diagnostics::render_short;
+use crate::infer::Target;
+use crate::ir::{Stmt, StmtKind};
+use crate::source::SourceMap;
+
+fn compile(src: &str, json: &str) -> CompiledModel {
+    let mut sources = SourceMap::new();
+    let (model, _) = crate::check::load_model(&mut sources, "m.vi", src)
+        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)));
+    let mut input = DataInput::default();
+    input
+        .add(&DataSpec::Json("d.json".into()), json)
+        .expect("valid data");
+    super::compile(model, sources.clone(), &input)
+        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)))
+        .0
+}
+
+fn rewritten(cm: &CompiledModel) -> bool {
+    cm.program().vector_body.is_some()
+}
+
+/// The number of `for` loops in statements, nested ones included.
+fn loops(body: &[Stmt]) -> usize {
+    body.iter()
+        .map(|s| match &s.kind {
+            StmtKind::For { body, .. } => 1 + loops(body),
+            StmtKind::If { then, els, .. } => loops(then) + loops(els),
+            StmtKind::Block(body) | StmtKind::While { body, .. } => loops(body),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// How many loops the model runs as array statements.
+fn loops_rewritten(cm: &CompiledModel) -> usize {
+    let p = cm.program();
+    p.vector_body
+        .as_ref()
+        .map_or(0, |b| loops(&p.model.body) - loops(b))
+}
+
+fn lp_grad(cm: &CompiledModel, x: &[f64]) -> (f64, Vec<f64>) {
+    let mut ws = cm.workspace();
+    let mut g = vec![0.0; x.len()];
+    let lp = cm.log_density_and_gradient(&mut ws, x, &mut g);
+    (lp, g)
+}
+
+/// Three points spread over a few units in every coordinate.
+fn points(d: usize) -> Vec<Vec<f64>> {
+    (0..3)
+        .map(|p| {
+            (0..d)
+                .map(|k| 0.8 * (1.3 * k as f64 + 2.1 * p as f64 + 0.4).sin())
+                .collect()
+        })
+        .collect()
+}
+
+/// Same value and gradient up to summation order: 1e-12 relative to the
+/// size of the value (of the largest gradient component).
+fn assert_close(a: &(f64, Vec<f64>), b: &(f64, Vec<f64>), what: &str) {
+    assert!(a.0.is_finite(), "{what}: log density {}", a.0);
+    let tol = 1e-12 * a.0.abs().max(1.0);
+    assert!((a.0 - b.0).abs() <= tol, "{what}: {} vs {}", a.0, b.0);
+    let scale = a.1.iter().fold(1.0f64, |m, g| m.max(g.abs()));
+    for (k, (x, y)) in a.1.iter().zip(&b.1).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-12 * scale,
+            "{what}: gradient {k}: {x} vs {y}"
+        );
+    }
+}
+
+/// The loop model is rewritten, and agrees with its general path and with
+/// the model written with array statements, at several points; its
+/// Hessian–vector product agrees with the general path's too.
+fn agree(header: &str, looped: &str, by_hand: &str, json: &str, count: usize) {
+    let fast = compile(&format!("{header}\n{looped}"), json);
+    assert_eq!(
+        loops_rewritten(&fast),
+        count,
+        "loops rewritten in\n{looped}"
+    );
+    let general = compile(&format!("{header}\n{looped}"), json).without_array_loops();
+    let array = compile(&format!("{header}\n{by_hand}"), json);
+    let d = fast.dim();
+    for x in points(d) {
+        let f = lp_grad(&fast, &x);
+        assert_close(
+            &f,
+            &lp_grad(&general, &x),
+            &format!("general path of\n{looped}"),
+        );
+        assert_close(
+            &f,
+            &lp_grad(&array, &x),
+            &format!("array form of\n{looped}"),
+        );
+        let v: Vec<f64> = (0..d).map(|k| 1.0 / (k as f64 + 1.0)).collect();
+        let (mut hv_fast, mut hv_general) = (vec![0.0; d], vec![0.0; d]);
+        fast.hessian_vector(&mut fast.workspace(), &x, &v, &mut hv_fast);
+        general.hessian_vector(&mut general.workspace(), &x, &v, &mut hv_general);
+        let scale = hv_fast.iter().fold(1.0f64, |m, h| m.max(h.abs()));
+        for (a, b) in hv_fast.iter().zip(&hv_general) {
+            assert!((a - b).abs() <= 1e-11 * scale, "Hv: {a} vs {b}");
+        }
+    }
+}
+
+const HEADER: &str = "data N: int\ndata J: int\ndata g: int<lower=1, upper=J>[N]\n\
+     data y: real[N]\ndata x: real[N]\ndata c: int<lower=0>[N]\ndata t: int<lower=0>[N]\n\
+     data k: int<lower=0>[N]\ndata b: int<lower=0, upper=1>[N]\ndata X: real[N, 3]\n\
+     param m: real\nparam tau: real<lower=0>\nparam z: real[J]\nparam s: real<lower=0>\n\
+     param a: real\nparam beta: real\n\
+     m ~ normal(0, 5)\ntau ~ normal(0, 2)\ns ~ normal(0, 2)\nz ~ std_normal()\n\
+     let mu = m + tau * z";
+
+/// Data for [`HEADER`]: `n` rows, `j` groups, values from fixed formulas.
+fn data(n: usize, j: usize) -> String {
+    let list = |f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>().join(", ");
+    let g = list(&|i| ((i * 7) % j + 1).to_string());
+    let y = list(&|i| format!("{:.4}", (0.37 * i as f64).sin() * 2.0 + 0.1));
+    let x = list(&|i| format!("{:.4}", (0.21 * i as f64 + 1.0).cos()));
+    let c = list(&|i| ((i * 5) % 9).to_string());
+    let t = list(&|i| (3 + i % 4).to_string());
+    let k = list(&|i| ((i * 3) % (3 + i % 4)).to_string());
+    let b = list(&|i| ((i * 11) % 3 % 2).to_string());
+    let rows = list(&|i| {
+        let r = |q: usize| format!("{:.4}", (0.13 * (i * 3 + q) as f64).sin());
+        format!("[{}, {}, {}]", r(0), r(1), r(2))
+    });
+    format!(
+        r#"{{"N": {n}, "J": {j}, "g": [{g}], "y": [{y}], "x": [{x}], "c": [{c}], "t": [{t}], "k": [{k}], "b": [{b}], "X": [{rows}]}}"#
+    )
+}
+
+#[test]
+fn a_grouped_normal_loop_is_its_array_statement() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  y[i] ~ normal(mu[g[i]], s)\n}",
+        "y ~ normal(mu[g], s)",
+        &data(40, 6),
+        1,
+    );
+}
+
+#[test]
+fn counts_and_trials_loops_are_their_array_statements() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  c[i] ~ poisson_log(a + beta * x[i])\n  \
+         k[i] ~ binomial_logit(t[i], mu[g[i]] * x[i])\n}",
+        "c ~ poisson_log(a + beta * x)\nk ~ binomial_logit(t, mu[g] .* x)",
+        &data(30, 4),
+        1,
+    );
+}
+
+#[test]
+fn several_statements_and_target_terms_split_and_sum() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  b[i] ~ bernoulli(inv_logit(a + x[i] / s))\n  \
+         target += normal_lpdf(y[i] | mu[g[i]], s) - 0.5 * square(x[i] * beta) + log_sum_exp(a * x[i], beta)\n  \
+         target += -exp(-s * x[i]) + pow(s, x[i] + 2)\n}",
+        "b ~ bernoulli(inv_logit(a + x / s))\n\
+         target += normal_lpdf(y | mu[g], s) - 0.5 * sum(square(x * beta)) + sum(log_sum_exp(a * x, beta))\n\
+         target += sum(-exp(-s * x)) + sum(pow(s, x + 2))",
+        &data(25, 5),
+        1,
+    );
+}
+
+#[test]
+fn truncated_and_cumulative_terms_are_their_array_statements() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  y[i] ~ normal(mu[g[i]], s) T[-10, 10]\n  \
+         x[i] ~ normal(a, s) T[-3, ]\n  target += normal_lccdf(x[i] | a, s) + logistic_lcdf(y[i] | beta, 2)\n}",
+        "y ~ normal(mu[g], s) T[-10, 10]\nx ~ normal(a, s) T[-3, ]\n\
+         target += normal_lccdf(x | a, s) + logistic_lcdf(y | beta, 2)",
+        &data(20, 3),
+        1,
+    );
+}
+
+#[test]
+fn shifted_indices_and_parameters_on_the_left_are_slices() {
+    // An autoregression on a parameter vector: each `~` only reads, so the
+    // iterations are independent.
+    agree(
+        HEADER,
+        "for j in 2:J {\n  z[j] ~ normal(0.5 * z[j - 1] + a, s)\n}\n\
+         for i in 1:(N - 2) {\n  y[i + 2] ~ normal(beta * y[i] + x[1 + i], s)\n}",
+        "z[2:J] ~ normal(0.5 * z[1:(J - 1)] + a, s)\n\
+         y[3:N] ~ normal(beta * y[1:(N - 2)] + x[2:(N - 1)], s)",
+        &data(20, 7),
+        2,
+    );
+}
+
+#[test]
+fn matrix_elements_and_nested_loops_are_rows_and_columns() {
+    agree(
+        HEADER,
+        "for q in 1:3 {\n  for i in 1:N {\n    X[i, q] ~ normal(mu[g[i]] + z[q], s)\n  }\n}\n\
+         for i in 1:N {\n  for q in 1:3 {\n    X[i, q] ~ normal(beta * z[q], s)\n  }\n}",
+        "for q in 1:3 {\n  X[:, q] ~ normal(mu[g] + z[q], s)\n}\n\
+         for i in 1:N {\n  X[i] ~ normal(beta * z[1:3], s)\n}",
+        &data(15, 4),
+        2,
+    );
+}
+
+#[test]
+fn an_empty_range_adds_nothing() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  y[i] ~ normal(mu[g[i]], s)\n}\nfor i in 3:2 {\n  x[i] ~ normal(a, s)\n}",
+        "y ~ normal(mu[g], s)",
+        &data(10, 3),
+        2,
+    );
+}
+
+#[test]
+fn lets_in_the_body_are_read_as_arrays_or_computed_once() {
+    agree(
+        HEADER,
+        "for i in 1:N {\n  let eta = a + beta * x[i]\n  let group = g[i]\n  let scale = s * 2\n  \
+         y[i] ~ normal(mu[group] + eta, scale)\n  c[i] ~ poisson_log(eta)\n}",
+        "y ~ normal(mu[g] + (a + beta * x), s * 2)\nc ~ poisson_log(a + beta * x)",
+        &data(20, 4),
+        1,
+    );
+}
+
+#[test]
+fn the_index_as_a_number_is_the_vector_of_its_values() {
+    agree(
+        HEADER,
+        "for q in 1:N {\n  y[q] ~ normal(a + beta * q / N, s)\n}\n\
+         for q in 3:N {\n  x[q] ~ normal(exp(-0.01 * q) * x[q - 1], s)\n}",
+        "y ~ normal(a + beta * linspaced_vector(N, 1, N) / N, s)\n\
+         x[3:N] ~ normal(exp(-0.01 * linspaced_vector(N - 2, 3, N)) .* x[2:(N - 1)], s)",
+        &data(20, 4),
+        2,
+    );
+}
+
+#[test]
+fn per_row_mixtures_are_element_wise_densities() {
+    // low_dim_gauss_mix's likelihood, and `log_mix`, one row at a time.
+    agree(
+        HEADER,
+        "for i in 1:N {\n  target += log_mix(inv_logit(a), normal_lpdf(y[i] | mu[1], s), normal_lpdf(y[i] | mu[2], tau))\n  \
+         target += log_sum_exp(log(0.3) + normal_lpdf(x[i] | a, s), log(0.7) + normal_lpdf(x[i] | beta * y[i], 2))\n}",
+        "target += sum(log_sum_exp(log(inv_logit(a)) + (-0.5 * square((y - mu[1]) / s) - log(s) - 0.9189385332046727), \
+         log1m(inv_logit(a)) + (-0.5 * square((y - mu[2]) / tau) - log(tau) - 0.9189385332046727)))\n\
+         target += sum(log_sum_exp(log(0.3) + (-0.5 * square((x - a) / s) - log(s) - 0.9189385332046727), \
+         log(0.7) + (-0.5 * square((x - beta * y) / 2) - log(2.0) - 0.9189385332046727)))",
+        &data(30, 4),
+        1,
+    );
+}
+
+/// The explanation of a non-finite density at `x`, from the rewritten
+/// model and from its general path; they must be the same.
+fn explained(src: &str, json: &str) -> String {
+    let fast = compile(src, json);
+    assert!(rewritten(&fast));
+    let general = compile(src, json).without_array_loops();
+    let x = vec![0.1; fast.dim()];
+    let (lp, _) = lp_grad(&fast, &x);
+    assert!(!lp.is_finite());
+    let e = fast.explain_nonfinite(&x).expect("an explanation");
+    assert_eq!(Some(e.clone()), general.explain_nonfinite(&x));
+    e
+}
+
+#[test]
+fn rejections_and_errors_read_as_the_general_path_reads_them() {
+    let json = data(12, 3);
+    // The variate outside the truncation: the general path names no element.
+    let e = explained(
+        &format!("{HEADER}\nfor i in 1:N {{\n  y[i] ~ normal(mu[g[i]], s) T[0, ]\n}}"),
+        &json,
+    );
+    assert!(
+        e.contains("the variate = ") && !e.contains("element"),
+        "{e}"
+    );
+    // A group index past the end of `mu`.
+    let e = explained(
+        &format!("{HEADER}\nfor i in 1:N {{\n  y[i] ~ normal(mu[g[i] + 1], s)\n}}"),
+        &json,
+    );
+    assert!(e.contains("index 4 is out of range"), "{e}");
+    // A scale that is not positive.
+    let e = explained(
+        &format!("{HEADER}\nfor i in 1:N {{\n  y[i] ~ normal(mu[g[i]], a - 1)\n}}"),
+        &json,
+    );
+    assert!(e.contains("is not positive"), "{e}");
+    // An infinite scale in one component of a mixture: its element-wise
+    // density is −∞ and log_sum_exp would hide it, but the loop's call
+    // rejects, and so does the rewritten one.
+    let e = explained(
+        &format!(
+            "{HEADER}\nfor i in 1:N {{\n  target += log_sum_exp(normal_lpdf(y[i] | mu[1], exp(10000 * s)), normal_lpdf(y[i] | mu[2], s))\n}}"
+        ),
+        &json,
+    );
+    assert!(e.contains("= inf is not positive"), "{e}");
+}
+
+#[test]
+fn draws_are_the_same_on_both_paths() {
+    let src = format!(
+        "{HEADER}\nfor i in 1:N {{\n  y[i] ~ normal(mu[g[i]], s)\n}}\ngen yrep = normal_rng(mu[1], s)"
+    );
+    let json = data(16, 4);
+    let fast = compile(&src, &json);
+    assert_eq!(loops_rewritten(&fast), 1);
+    let general = compile(&src, &json).without_array_loops();
+    for (p, x) in points(fast.dim()).iter().enumerate() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let rng = || crate::random::stream(7, &[p as u64]);
+        let la = fast.generate(&mut fast.workspace(), x, rng(), &mut a);
+        let lb = general.generate(&mut general.workspace(), x, rng(), &mut b);
+        let (la, lb) = (la.expect("draw"), lb.expect("draw"));
+        assert!((la - lb).abs() <= 1e-12 * la.abs().max(1.0), "{la} vs {lb}");
+        assert_eq!(a, b);
+    }
+}
+
+/// log N(y | mean, 1).
+fn std_normal_lpdf(y: f64, mean: f64) -> f64 {
+    -0.5 * (y - mean).powi(2) - 0.5 * (2.0 * std::f64::consts::PI).ln()
+}
+
+#[test]
+fn a_rewritten_loop_matches_the_closed_form() {
+    let src = "data N: int\ndata g: int[N]\ndata y: real[N]\nparam m: real\nparam z: real[3]\n\
+               for i in 1:N {\n  y[i] ~ normal(m + z[g[i]], 1)\n}";
+    let (g, y) = ([1, 3, 2, 3, 1], [0.5, -1.0, 2.0, 0.25, 1.5]);
+    let json = r#"{"N": 5, "g": [1, 3, 2, 3, 1], "y": [0.5, -1.0, 2.0, 0.25, 1.5]}"#;
+    let cm = compile(src, json);
+    assert!(rewritten(&cm));
+    let x = [0.3, -0.2, 0.7, 1.1];
+    let (lp, grad) = lp_grad(&cm, &x);
+    let mut want = 0.0;
+    let mut want_grad = [0.0; 4];
+    for (&gi, &yi) in g.iter().zip(&y) {
+        let mean = x[0] + x[gi];
+        want += std_normal_lpdf(yi, mean);
+        want_grad[0] += yi - mean;
+        want_grad[gi] += yi - mean;
+    }
+    assert!((lp - want).abs() < 1e-12, "{lp} vs {want}");
+    for (a, b) in grad.iter().zip(&want_grad) {
+        assert!((a - b).abs() < 1e-12, "{grad:?} vs {want_grad:?}");
+    }
+}
+
+#[test]
+fn loops_that_write_or_print_keep_the_general_path_and_are_right() {
+    let data = r#"{"N": 4, "x": [1.0, -0.5, 2.0, 0.25], "y": [0.3, 0.1, -0.4, 1.2]}"#;
+    let head = "data N: int\ndata x: real[N]\ndata y: real[N]\nparam a: real\nparam beta: real\n";
+    // An accumulation and a recursion through a `var`: each iteration
+    // reads what the one before wrote.
+    let src = format!(
+        "{head}var acc: real = 0\nfor i in 1:N {{\n  acc += beta * x[i]\n}}\ntarget += -0.5 * square(acc)\n\
+         var h: real[N]\nh[1] = a\nfor i in 2:N {{\n  h[i] = beta * h[i - 1] + x[i]\n}}\n\
+         for i in 1:N {{\n  y[i] ~ normal(h[i], 1)\n}}"
+    );
+    let cm = compile(&src, data);
+    assert!(!rewritten(&cm));
+    let (a, beta) = (0.4, -0.7);
+    let (lp, _) = lp_grad(&cm, &[a, beta]);
+    let (x, y) = ([1.0, -0.5, 2.0, 0.25], [0.3, 0.1, -0.4, 1.2]);
+    let acc: f64 = x.iter().map(|xi| beta * xi).sum();
+    let mut want = -0.5 * acc * acc;
+    let mut h = a;
+    for i in 0..4 {
+        if i > 0 {
+            h = beta * h + x[i];
+        }
+        want += std_normal_lpdf(y[i], h);
+    }
+    assert!((lp - want).abs() < 1e-12, "{lp} vs {want}");
+    // A model that prints anywhere keeps every loop as it is.
+    let printing =
+        format!("{head}print(a)\nfor i in 1:N {{\n  y[i] ~ normal(a + beta * x[i], 1)\n}}");
+    assert!(!rewritten(&compile(&printing, data)));
+    // A stride (the index in int arithmetic), a `var` in the body, a user function, a
+    // statement that adds the same term in every iteration.
+    for body in [
+        "y[i] ~ normal(a + x[2 * i - i], 1)",
+        "var e: real = a + x[i]\n  y[i] ~ normal(e, 1)",
+        "y[i] ~ normal(f(a, x[i]), 1)",
+        "a ~ normal(0, 1)",
+    ] {
+        let src =
+            format!("fn f(p: real, q: real) -> real = p + q\n{head}for i in 1:N {{\n  {body}\n}}");
+        assert!(!rewritten(&compile(&src, data)), "{body}");
+    }
+}
