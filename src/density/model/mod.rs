@@ -60,9 +60,13 @@ impl CompiledModel {
     }
 
     /// The bound program (data buffers, data-only results, layout).
-    #[cfg(test)]
     pub(crate) fn program(&self) -> &Program {
         &self.prog
+    }
+
+    /// The bound program, taken out (a minibatch model keeps one per thread).
+    pub(crate) fn into_program(self) -> Program {
+        self.prog
     }
 
     pub fn layout(&self) -> &Layout {
