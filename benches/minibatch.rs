@@ -11,6 +11,10 @@
 //! to the full-batch answer's accuracy: the shortest minibatch run (by
 //! iteration budget, doubling) whose means are all within 0.1 sd of it.
 //!
+//! With `VIPPL_MINIBATCH_FULL=0` the full-batch fit is skipped (10⁶ rows
+//! take minutes); then the time of one full-data gradient and the work of
+//! the minibatch run in passes over the data are reported instead.
+//!
 //! Run: `cargo bench --bench minibatch` (`VIPPL_MINIBATCH_B=1000` sets B).
 
 use std::time::Instant;
@@ -105,11 +109,60 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The minibatch fit alone: its time, and its work in passes over the data
+/// against the time of one full-data gradient.
+fn minibatch_only(cm: &CompiledModel, n: usize, b: usize, threads: usize) {
+    use vippl::infer::Target;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut ws = cm.workspace();
+    let x = vec![0.01; D];
+    let mut g = vec![0.0; D];
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            pool.install(|| cm.log_density_and_gradient(&mut ws, &x, &mut g));
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let mb = MinibatchModel::new(cm, b, 1).unwrap_or_else(|d| panic!("{d:?}"));
+    let config = FitConfig {
+        minibatch: Some(b),
+        draws: 0,
+        threads,
+        seed: 1,
+        ..FitConfig::default()
+    };
+    let t = Instant::now();
+    let fit = infer::fit_minibatch(&mb, cm, &config, &mut Silent).expect("minibatch fits");
+    let s = t.elapsed().as_secs_f64();
+    let window = n.div_ceil(b).clamp(50, 500);
+    let windows = fit.iterations / window;
+    // Per step one minibatch at the anchor and 8 draws; per window one
+    // full gradient.
+    let passes = (fit.iterations * 9 * b) as f64 / n as f64 + windows as f64 + 1.0;
+    println!(
+        "logistic regression n = {n}, d = {D}, {threads} threads\n\
+         one full-data gradient: {:.1} ms (median of 5)\n\
+         minibatch B = {b}: {s:.2} s, {} steps ({:?}), {passes:.1} passes over the data",
+        times[2] * 1e3,
+        fit.iterations,
+        fit.termination
+    );
+}
+
 fn main() {
     let n = env("VIPPL_MINIBATCH_N", 100_000);
     let b = env("VIPPL_MINIBATCH_B", 1000);
     let threads = env("VIPPL_MINIBATCH_THREADS", 2);
     let cm = model(n);
+    if env("VIPPL_MINIBATCH_FULL", 1) == 0 {
+        minibatch_only(&cm, n, b, threads);
+        return;
+    }
     let full_config = FitConfig {
         family: Some(FamilyKind::MeanField),
         draws: 0,

@@ -273,10 +273,8 @@ impl Rows {
     fn mark(&mut self, stmts: &[Stmt], ctrl: bool, changed: &mut bool) {
         for s in stmts {
             match &s.kind {
-                StmtKind::Let { local, value } => {
-                    if ctrl || self.expr_reads(value) {
-                        self.set(*local, changed);
-                    }
+                StmtKind::Let { local, value } if ctrl || self.expr_reads(value) => {
+                    self.set(*local, changed);
                 }
                 StmtKind::Var {
                     local, shape, init, ..
@@ -291,11 +289,11 @@ impl Rows {
                     indices,
                     value,
                     ..
-                } => {
-                    if ctrl || self.expr_reads(value) || indices.iter().any(|e| self.expr_reads(e))
-                    {
-                        self.set(*target, changed);
-                    }
+                } if ctrl
+                    || self.expr_reads(value)
+                    || indices.iter().any(|e| self.expr_reads(e)) =>
+                {
+                    self.set(*target, changed);
                 }
                 StmtKind::For { var, lo, hi, body } => {
                     let row = ctrl || self.expr_reads(lo) || self.expr_reads(hi);

@@ -84,7 +84,7 @@ impl RowArray {
     pub fn new(full: &Program, batch: &Program, id: DataId, rows: usize, size: usize) -> RowArray {
         let (f, ints) = storage(full.data_vals[id.index()]).expect("a subsampled array");
         let (b, _) = storage(batch.data_vals[id.index()]).expect("a subsampled array");
-        let width = if rows == 0 { 0 } else { f.len as usize / rows };
+        let width = (f.len as usize).checked_div(rows).unwrap_or(0);
         debug_assert_eq!(b.len as usize, width * size);
         RowArray {
             full: f,

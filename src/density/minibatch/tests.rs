@@ -302,3 +302,20 @@ fn bad_batch_sizes_and_unmarked_models_are_refused_in_words() {
     let e = MinibatchModel::new(&once, 2, 1).err().expect("refused");
     assert_eq!(e[0].code, "minibatch-data-computation");
 }
+
+#[test]
+fn the_marker_prints_back_and_is_a_word_only_after_a_type() {
+    let text = "data N: int<lower=1> minibatch\ndata minibatch: real[N]\nparam mu: real\nminibatch ~ normal(mu, 1)\n";
+    let mut sources = SourceMap::new();
+    let file = sources.add("m.vi", text);
+    let program = crate::syntax::parse(&sources, file).expect("parses");
+    let printed = crate::syntax::pretty(&program);
+    assert!(printed.starts_with("data N: int<lower=1> minibatch\n"), "{printed}");
+    assert!(crate::syntax::sexp(&program).contains(" minibatch)"));
+    let mut again = SourceMap::new();
+    let (model, _) = crate::check::load_model(&mut again, "m.vi", &printed)
+        .unwrap_or_else(|d| panic!("{}", render_short(&d, &again)));
+    assert!(model.data[0].minibatch && !model.data[1].minibatch);
+    // A comparison inside a bound is still reported as such.
+    assert_eq!(check_errors("data a: real\ndata N: int<lower=a > b>\n").len(), 1);
+}
