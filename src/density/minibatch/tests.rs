@@ -310,12 +310,18 @@ fn the_marker_prints_back_and_is_a_word_only_after_a_type() {
     let file = sources.add("m.vi", text);
     let program = crate::syntax::parse(&sources, file).expect("parses");
     let printed = crate::syntax::pretty(&program);
-    assert!(printed.starts_with("data N: int<lower=1> minibatch\n"), "{printed}");
+    assert!(
+        printed.starts_with("data N: int<lower=1> minibatch\n"),
+        "{printed}"
+    );
     assert!(crate::syntax::sexp(&program).contains(" minibatch)"));
     let mut again = SourceMap::new();
     let (model, _) = crate::check::load_model(&mut again, "m.vi", &printed)
         .unwrap_or_else(|d| panic!("{}", render_short(&d, &again)));
     assert!(model.data[0].minibatch && !model.data[1].minibatch);
     // A comparison inside a bound is still reported as such.
-    assert_eq!(check_errors("data a: real\ndata N: int<lower=a > b>\n").len(), 1);
+    assert_eq!(
+        check_errors("data a: real\ndata N: int<lower=a > b>\n").len(),
+        1
+    );
 }
