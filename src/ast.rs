@@ -186,6 +186,8 @@ pub enum StmtKind {
         name: Ident,
         ty: Type,
         default: Option<Expr>,
+        /// The span of a `minibatch` marker after the type, if any.
+        minibatch: Option<Span>,
     },
     Param {
         name: Ident,

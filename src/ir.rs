@@ -203,6 +203,9 @@ pub struct DataDecl {
     pub bounds: Bounds,
     /// Inline default (`data s: real = 2.5`); data files override it.
     pub default: Option<Expr>,
+    /// `data N: int minibatch`: the rows this count counts may be
+    /// subsampled (see `check::minibatch`).
+    pub minibatch: bool,
 }
 
 impl DataDecl {

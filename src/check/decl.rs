@@ -321,7 +321,13 @@ impl Checker<'_> {
         Some(bounds)
     }
 
-    pub(super) fn data_decl(&mut self, name: &Ident, ty: &ast::Type, default: Option<&ast::Expr>) {
+    pub(super) fn data_decl(
+        &mut self,
+        name: &Ident,
+        ty: &ast::Type,
+        default: Option<&ast::Expr>,
+        minibatch: Option<crate::source::Span>,
+    ) {
         let dt = self.decl_type(ty, DeclOf::Data);
         let saved = self.context;
         self.context = Context::Data;
@@ -333,6 +339,7 @@ impl Checker<'_> {
             return;
         };
         let declared = dt.shape.ty(dt.elem);
+        let minibatch = minibatch.is_some_and(|span| self.minibatch_marker(name, &dt, span));
         if let Some((_, t)) = &def {
             if !types::assignable(declared, t.ty()) {
                 self.error(
@@ -367,6 +374,7 @@ impl Checker<'_> {
             shape: dt.shape,
             bounds,
             default: def.map(|(_, t)| t.expr),
+            minibatch,
         });
         if fresh {
             self.bind(name, Binding::Data(id));

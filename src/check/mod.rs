@@ -19,6 +19,7 @@ mod generated;
 mod glm;
 mod layout;
 mod lints;
+pub mod minibatch;
 mod naming;
 mod scope;
 mod stdlib;
@@ -63,6 +64,9 @@ pub fn check(
     // warnings wrong (a prior that did not check is still a prior).
     if !has_errors(&checker.diags) {
         checker.finish_lints();
+        if let Err(problems) = minibatch::row_plan(&checker.model) {
+            checker.diags.extend(problems);
+        }
     }
     let Checker {
         model, mut diags, ..

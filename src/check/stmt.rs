@@ -23,8 +23,13 @@ impl Checker<'_> {
             return None;
         }
         match &s.kind {
-            AstStmt::Data { name, ty, default } => {
-                self.data_decl(name, ty, default.as_ref());
+            AstStmt::Data {
+                name,
+                ty,
+                default,
+                minibatch,
+            } => {
+                self.data_decl(name, ty, default.as_ref(), *minibatch);
                 None
             }
             AstStmt::Param { name, ty } => {

@@ -13,6 +13,7 @@
 //! ones below it):
 //!
 //! ```text
+//! minibatch the model on B of its N rows (`--minibatch`), rows rewritten per step
 //! model     CompiledModel: the Target implementation, per-draw outputs
 //! compile   bind data, classify statements, run data-only ones, lay out parameters,
 //!           rewrite loops of independent iterations as array statements
@@ -29,6 +30,7 @@ mod dataloop;
 #[cfg(test)]
 mod dataloop_paths;
 mod eval;
+mod minibatch;
 mod model;
 pub mod print;
 mod program;
@@ -39,6 +41,7 @@ mod vectorise_paths;
 
 pub use compile::compile;
 pub use eval::elementwise::{eval_binary, eval_unary};
+pub use minibatch::{MinibatchModel, MinibatchWorkspace};
 pub use model::outputs::{OutputColumn, QuantityKind};
 pub use model::{CompiledModel, ModelWorkspace};
 pub use program::{Layout, ParamSlot, element_names};

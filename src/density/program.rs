@@ -89,6 +89,7 @@ pub fn element_names(name: &str, dims: &[usize]) -> Vec<String> {
 }
 
 /// A checked model bound to data.
+#[derive(Clone)]
 pub struct Program {
     pub model: ir::Model,
     pub sources: SourceMap,

@@ -85,6 +85,10 @@ pub struct FitConfig {
     /// of the sd itself; the direction is chain-ruled, so the flow's fixed
     /// points are the same.
     pub softplus_scale: bool,
+    /// Rows per minibatch of the doubly stochastic mode (`--minibatch B`;
+    /// the model marks the row count). `None`: the full data every step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minibatch: Option<usize>,
 }
 
 /// Default of [`FitConfig::grad_tol`]: 0.05 posterior sd for the means, a
@@ -146,6 +150,7 @@ impl Default for FitConfig {
             precondition: None,
             grad_tol: Some(DEFAULT_GRAD_TOL),
             softplus_scale: false,
+            minibatch: None,
         }
     }
 }

@@ -73,6 +73,7 @@ mod init;
 mod iterates;
 mod lbfgs;
 mod linalg;
+mod minibatch;
 mod optimizer;
 mod pathfinder;
 mod plan;
@@ -93,6 +94,7 @@ pub use config::{DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, DEFAULT_SAMPLES_FDIV, FitCon
 pub use divergence::Objective;
 pub use estimator::{expected_direction, per_sample_gradient};
 pub use family::{Approximation, Component};
+pub use minibatch::{Subsampled, check_minibatch, fit_minibatch};
 pub use proposals::{Proposals, diagnose, psis_resample, resample};
 pub use result::{
     Control, FitError, FitResult, IterationInfo, Observer, Phase, RestartSummary, Silent,

@@ -49,6 +49,11 @@ impl Termination {
     /// 0.05 posterior sd", "reached the maximum of 10000 iterations", ...
     pub fn describe(&self, config: &FitConfig) -> String {
         match self {
+            // The rule of `--minibatch` runs (see `minibatch`).
+            Termination::Converged if config.minibatch.is_some() => format!(
+                "minibatch window averages agree within {} sd",
+                config.grad_tol.unwrap_or(super::config::DEFAULT_GRAD_TOL)
+            ),
             Termination::Converged => StoppingRule::of(config).met(),
             Termination::MaxIterations => {
                 format!("reached the maximum of {} iterations", config.iters)

@@ -142,6 +142,10 @@ pub struct FitOptions {
     /// rule (--tol) alone.
     #[arg(long, value_parser = typed::<GradTol>)]
     pub grad_tol: Option<GradTol>,
+    /// Doubly stochastic mode: B random rows of the row count the model marks `minibatch` per
+    /// step, rescaled to the full data; a mean-field q, judged on the full data at the end.
+    #[arg(long, value_name = "B", value_parser = at_least_one)]
+    pub minibatch: Option<usize>,
 }
 
 impl FitOptions {
@@ -170,9 +174,11 @@ impl FitOptions {
                 (None, None) => Some(infer::DEFAULT_GRAD_TOL),
                 (Some(GradTol::Below(g)), _) => Some(g),
             },
+            minibatch: self.minibatch,
             ..FitConfig::default()
         };
         c.validate()?;
+        infer::check_minibatch(&c)?;
         Ok(c)
     }
 }

@@ -38,8 +38,16 @@ fn stmt(out: &mut String, s: &Stmt, level: usize) {
 
 fn stmt_inline(out: &mut String, s: &Stmt, level: usize) {
     match &s.kind {
-        StmtKind::Data { name, ty, default } => {
+        StmtKind::Data {
+            name,
+            ty,
+            default,
+            minibatch,
+        } => {
             let _ = write!(out, "data {}: {}", name.name, type_text(ty));
+            if minibatch.is_some() {
+                out.push_str(" minibatch");
+            }
             if let Some(d) = default {
                 let _ = write!(out, " = {}", expr_text(d));
             }
@@ -333,8 +341,16 @@ fn block_sexp(out: &mut String, b: &Block, level: usize) {
 
 fn stmt_sexp(out: &mut String, s: &Stmt, level: usize) {
     match &s.kind {
-        StmtKind::Data { name, ty, default } => {
+        StmtKind::Data {
+            name,
+            ty,
+            default,
+            minibatch,
+        } => {
             let _ = write!(out, "(data {} {}", name.name, type_sexp(ty));
+            if minibatch.is_some() {
+                out.push_str(" minibatch");
+            }
             if let Some(d) = default {
                 let _ = write!(out, " {}", expr_sexp(d));
             }

@@ -7,7 +7,7 @@ use super::record::{self, Reopened, RunRecord};
 use super::report;
 use super::source::ModelSource;
 use super::trace::{TraceLayout, TraceShape};
-use crate::density::CompiledModel;
+use crate::density::{self, CompiledModel};
 use crate::infer::{
     self, Approximation, Control, FitConfig, FitError, FitResult, IterationInfo, Observer, Target,
 };
@@ -92,6 +92,18 @@ pub fn run(
         .output_names(&vec![0.0; d])
         .map_or(d, |names| names.len());
     super::limits::check_fit(d, width, &plan.config, budget).map_err(FitFailure::Message)?;
+    let minibatch = match plan.config.minibatch {
+        Some(b) => Some(
+            density::MinibatchModel::new(model, b, plan.config.seed).map_err(|d| {
+                FitFailure::Message(
+                    crate::diagnostics::render_short(&d, model.sources())
+                        .trim_end()
+                        .to_string(),
+                )
+            })?,
+        ),
+        None => None,
+    };
     let shape = TraceShape::new(model, &plan.config, plan.trace_layout);
     let mut writer = match &plan.trace {
         Some(path) => Some(
@@ -109,7 +121,10 @@ pub fn run(
         recorded: Vec::new(),
         error: None,
     };
-    let result = infer::fit(model, &plan.config, &mut tracing);
+    let result = match &minibatch {
+        Some(m) => infer::fit_minibatch(m, model, &plan.config, &mut tracing),
+        None => infer::fit(model, &plan.config, &mut tracing),
+    };
     let seconds = started.elapsed().as_secs_f64();
     let mut trace_error = tracing.error.take().map(|e| e.to_string());
     let result = result.map_err(FitFailure::Engine)?;

@@ -24,6 +24,9 @@ pub fn trustworthy(result: &FitResult) -> bool {
 /// `bw / fullrank / kl (path, euler)` — the method in one line.
 pub fn method_text(c: &FitConfig) -> String {
     let family = c.resolved_family().to_string();
+    if let Some(b) = c.minibatch {
+        return format!("minibatch {b} rows / meanfield / kl (natural gradient, control variates)");
+    }
     format!(
         "{} / {} / {} ({}, {})",
         c.algorithm, family, c.divergence, c.estimator, c.optimizer

@@ -33,6 +33,7 @@ mod int_matrix;
 mod matrix_adjoints;
 mod matrix_functions;
 mod matrix_variates;
+mod minibatch;
 mod orderings;
 mod output;
 mod paper;

@@ -60,7 +60,6 @@ impl CompiledModel {
     }
 
     /// The bound program (data buffers, data-only results, layout).
-    #[cfg(test)]
     pub(crate) fn program(&self) -> &Program {
         &self.prog
     }
@@ -71,6 +70,11 @@ impl CompiledModel {
     pub(crate) fn without_array_loops(mut self) -> CompiledModel {
         self.prog.vector_body = None;
         self
+    }
+
+    /// The bound program, taken out (a minibatch model keeps one per thread).
+    pub(crate) fn into_program(self) -> Program {
+        self.prog
     }
 
     pub fn layout(&self) -> &Layout {

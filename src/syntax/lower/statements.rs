@@ -26,8 +26,17 @@ impl Lowerer {
             Rule::data_decl => {
                 let name = self.ident(next!());
                 let ty = self.ty(next!());
-                let default = it.next().map(|e| self.expr(e, 0));
-                StmtKind::Data { name, ty, default }
+                let mut rest = it.peekable();
+                let minibatch = rest
+                    .next_if(|p| p.as_rule() == Rule::minibatch_mark)
+                    .map(|p| self.span(&p));
+                let default = rest.next().map(|e| self.expr(e, 0));
+                StmtKind::Data {
+                    name,
+                    ty,
+                    default,
+                    minibatch,
+                }
             }
             Rule::param_decl => {
                 let name = self.ident(next!());
