@@ -282,6 +282,15 @@ pub fn fit_bytes(d: usize, config: &FitConfig) -> Option<u128> {
             let draws = config.elbo_samples.max(config.resolved_samples()) as u128;
             return (d as u128).checked_mul(4 * draws + 16)?.checked_mul(NUMBER);
         }
+        FamilyKind::LowRank(r) => {
+            // D, W and their step, the noise of each draw and a few d × R
+            // work arrays: O(d R), no d × d.
+            let draws = config.elbo_samples.max(config.resolved_samples()) as u128;
+            let per_d = (4 + r as u128)
+                .checked_mul(draws)?
+                .checked_add(16 + 8 * r as u128)?;
+            return (d as u128).checked_mul(per_d)?.checked_mul(NUMBER);
+        }
         FamilyKind::FullRank => 2,
         FamilyKind::Mixture(k) => 1 + k as u128,
     };
@@ -325,7 +334,10 @@ pub fn check_fit(d: usize, width: usize, config: &FitConfig, budget: u128) -> Re
             "the model has {d} unconstrained parameters: a {} fit needs at least {}{}, but this machine has {}; a smaller model, or data with smaller sizes, is needed",
             config.resolved_family(),
             fit.map_or_else(|| "more memory than any machine has".into(), human_bytes),
-            if config.resolved_family() == FamilyKind::MeanField {
+            if matches!(
+                config.resolved_family(),
+                FamilyKind::MeanField | FamilyKind::LowRank(_)
+            ) {
                 ""
             } else {
                 " (d × d matrices)"

@@ -28,6 +28,8 @@ pub(super) struct TraceShape {
     d: usize,
     /// Whether each component's scale is a diagonal (sds) or a d × d matrix.
     diagonal: bool,
+    /// The rank R of a low-rank scale, stored as D (d) then W (d × R).
+    rank: Option<usize>,
 }
 
 impl TraceShape {
@@ -43,6 +45,10 @@ impl TraceShape {
             components,
             d: cm.dim(),
             diagonal: kind == FamilyKind::MeanField,
+            rank: match kind {
+                FamilyKind::LowRank(r) => Some(r),
+                _ => None,
+            },
         }
     }
 
@@ -76,7 +82,11 @@ impl TraceShape {
             return flat;
         }
         let d = self.d;
-        let scale_len = if self.diagonal { d } else { d * d };
+        let scale_len = match self.rank {
+            _ if self.diagonal => d,
+            Some(r) => d + d * r,
+            None => d * d,
+        };
         out.clear();
         out.extend_from_slice(&flat[..self.weights]);
         for k in 0..self.components {
@@ -85,6 +95,14 @@ impl TraceShape {
             out.extend_from_slice(mean);
             if self.diagonal {
                 out.extend(scale.iter().map(|s| s.abs().ln()));
+            } else if let Some(r) = self.rank {
+                // Var xᵢ = Dᵢ² + ‖wᵢ‖².
+                let (diag, factor) = scale.split_at(d);
+                out.extend(
+                    diag.iter()
+                        .zip(factor.chunks_exact(r))
+                        .map(|(s, w)| 0.5 * (s * s + w.iter().map(|v| v * v).sum::<f64>()).ln()),
+                );
             } else {
                 // x = μ + S z: the variance of coordinate i is the squared
                 // norm of row i of S.
