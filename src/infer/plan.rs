@@ -191,7 +191,7 @@ impl Plan {
     /// decisions; the error says what is not allowed.
     pub fn new(config: &FitConfig, d: usize) -> Result<Plan, String> {
         config.validate()?;
-        let kind = config.resolved_family();
+        let kind = config.resolved_family_in(d);
         if let FamilyKind::LowRank(r) = kind
             && d > 0
             && r >= d

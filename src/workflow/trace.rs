@@ -34,7 +34,7 @@ pub(super) struct TraceShape {
 
 impl TraceShape {
     pub(super) fn new(cm: &CompiledModel, c: &FitConfig, layout: TraceLayout) -> TraceShape {
-        let kind = c.resolved_family();
+        let kind = c.resolved_family_in(cm.dim());
         let (weights, components) = match kind {
             FamilyKind::Mixture(k) => (k, k),
             _ => (0, 1),
@@ -55,7 +55,7 @@ impl TraceShape {
     /// The column names (CmdStan's spelling, as the draws: `mu.1`,
     /// `log_sd.1`, `c2.mu.1`; with the full layout `S.2.1`).
     pub(super) fn names(&self, cm: &CompiledModel, c: &FitConfig) -> Vec<String> {
-        let full = c.resolved_family().parameter_names(cm.dim());
+        let full = c.resolved_family_in(cm.dim()).parameter_names(cm.dim());
         if self.layout == TraceLayout::Full {
             return full.iter().map(|n| output::cmdstan_name(n)).collect();
         }

@@ -186,7 +186,10 @@ fn usage_errors_exit_2_and_say_what_is_allowed() {
         (&["--algorithm", "advi", "--divergence", "chi2"], "advi"),
         (&["--family", "mixture:0"], "mixture"),
         (&["--family", "lowrank:0"], "R must be a whole number ≥ 1"),
-        (&["--family", "lowrank:1", "--algorithm", "advi"], "lowrank:R"),
+        (
+            &["--family", "lowrank:1", "--algorithm", "advi"],
+            "lowrank:R",
+        ),
         (&["--divergence", "bogus"], "divergence"),
         (&["--step", "-1"], "step"),
         (&["--iters", "ten"], "iters"),
@@ -497,7 +500,16 @@ fn low_rank_fits_round_trip_through_the_fit_file() {
     );
     let fit = d.join("fit.json").to_string_lossy().into_owned();
     let o = vippl(&[
-        "infer", &m, "--data", &data, "-q", "--family", "lowrank:1", "--seed", "3", "--fit",
+        "infer",
+        &m,
+        "--data",
+        &data,
+        "-q",
+        "--family",
+        "lowrank:1",
+        "--seed",
+        "3",
+        "--fit",
         &fit,
     ]);
     assert!(o.status.code().is_some_and(|c| c == 0 || c == 3));
