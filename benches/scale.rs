@@ -4,7 +4,8 @@
 //! and the peak memory of a whole mean-field fit at d = 100 000.
 //!
 //! Run: `cargo bench --bench scale` (`-- --quick` stops mean field at
-//! 16 000 and full rank at 500). The time per iteration is the time from
+//! 16 000 and full rank at 500; `-- --lowrank` compares full rank with the
+//! default low-rank family instead). The time per iteration is the time from
 //! the first iteration a fit reports to its last, over their number, for
 //! fits with `tol = 0` and no natural-gradient rule (no early stop) from
 //! `init = map`: the start and the diagnostics are left out, the ELBO
@@ -18,7 +19,9 @@ mod infer_targets;
 use infer_targets::IidNormal;
 use std::process::Command;
 use std::time::Instant;
-use vippl::infer::{Control, FamilyKind, FitConfig, IterationInfo, Observer, Silent, fit};
+use vippl::infer::{
+    Control, DEFAULT_RANK, FamilyKind, FitConfig, IterationInfo, Observer, Silent, fit,
+};
 
 fn config(family: FamilyKind, iters: usize) -> FitConfig {
     FitConfig {
@@ -137,10 +140,35 @@ fn peak_memory(d: usize) -> String {
     }
 }
 
+/// `-- --lowrank`: full rank against the default low-rank family
+/// (`lowrank:`[`DEFAULT_RANK`]) as d grows, the measurement behind the
+/// default family by dimension.
+fn low_rank_sweep() {
+    sweep(
+        "full rank (bw, iid normals)",
+        FamilyKind::FullRank,
+        &[100, 200, 400, 800],
+        2,
+        |_| 20,
+    );
+    println!();
+    sweep(
+        &format!("lowrank:{DEFAULT_RANK} (bw, iid normals)"),
+        FamilyKind::LowRank(DEFAULT_RANK),
+        &[100, 200, 400, 800, 1600, 16000],
+        1,
+        |_| 40,
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         child(args[i + 1].parse().expect("a dimension"));
+        return;
+    }
+    if args.iter().any(|a| a == "--lowrank") {
+        low_rank_sweep();
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");

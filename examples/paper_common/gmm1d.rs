@@ -119,6 +119,7 @@ pub fn components(q: &Approximation) -> Vec<(f64, f64, f64)> {
             .collect(),
         Approximation::FullRank { mean, scale } => vec![(1.0, mean[0], scale[0].abs())],
         Approximation::MeanField { mean, sd } => vec![(1.0, mean[0], sd[0])],
+        Approximation::LowRank { mean, .. } => vec![(1.0, mean[0], q.sd()[0])],
     };
     c.sort_by(|a, b| a.1.total_cmp(&b.1));
     c

@@ -99,6 +99,17 @@ impl Density {
                 vec![(1.0, mean.clone(), s)]
             }
             Approximation::FullRank { mean, scale } => vec![(1.0, mean.clone(), scale.clone())],
+            Approximation::LowRank { mean, .. } => {
+                // The lower Cholesky factor of the (1 × 1 or 2 × 2) covariance.
+                let c = q.covariance();
+                let mut s = vec![0.0; d * d];
+                s[0] = c[0].sqrt();
+                if d == 2 {
+                    s[2] = c[2] / s[0];
+                    s[3] = (c[3] - s[2] * s[2]).sqrt();
+                }
+                vec![(1.0, mean.clone(), s)]
+            }
             Approximation::Mixture {
                 weights,
                 components,

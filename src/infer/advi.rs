@@ -105,6 +105,7 @@ impl<T: super::Target> Advi<'_, '_, '_, T> {
             estimator: Estimator::Rep,
             scaling: Scaling::Raw,
             wfr: false,
+            precondition_low_rank: false,
         };
         let batch = &*self.batch;
         let summary = estimator::reduce(

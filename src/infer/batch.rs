@@ -61,6 +61,8 @@ pub(crate) struct Batch<'t, T: Target> {
     pool: Option<rayon::ThreadPool>,
     chunks: Vec<Chunk<T::Workspace>>,
     d: usize,
+    /// Length of one draw's noise (d, or d + R for the low-rank family).
+    noise: usize,
     n: usize,
     per_chunk: usize,
     cap_per_chunk: usize,
@@ -109,6 +111,7 @@ impl<'t, T: Target> Batch<'t, T> {
                 })
                 .collect(),
             d,
+            noise: d,
             n: 0,
             per_chunk: 0,
             cap_per_chunk: 0,
@@ -130,7 +133,7 @@ impl<'t, T: Target> Batch<'t, T> {
         let d = self.d;
         let hd = if self.hessians { d * d } else { 0 };
         for c in &mut self.chunks {
-            c.eps.resize(per * d, 0.0);
+            c.eps.resize(per * self.noise, 0.0);
             c.x.resize(per * d, 0.0);
             c.logp.resize(per, 0.0);
             c.gradp.resize(per * d, 0.0);
@@ -139,6 +142,18 @@ impl<'t, T: Target> Batch<'t, T> {
             c.hess.resize(per * hd, 0.0);
             c.scratch.resize(self.scratch_len.max(1), 0.0);
         }
+    }
+
+    /// Draws with `len` noise numbers each (the family's
+    /// [`noise_len`](super::family::Family::noise_len)).
+    pub fn with_noise_len(mut self, len: usize) -> Self {
+        if len != self.noise {
+            self.noise = len;
+            let capacity = self.cap_per_chunk * self.chunks.len();
+            self.cap_per_chunk = 0;
+            self.reserve(capacity);
+        }
+        self
     }
 
     /// The target the batch evaluates.
@@ -162,7 +177,7 @@ impl<'t, T: Target> Batch<'t, T> {
         let nc = self.chunks.len();
         self.per_chunk = n.div_ceil(nc).max(1);
         let per = self.per_chunk;
-        let d = self.d;
+        let (d, m) = (self.d, self.noise);
         let hd = if self.hessians { d * d } else { 0 };
         for (c, chunk) in self.chunks.iter_mut().enumerate() {
             chunk.start = (c * per).min(n);
@@ -172,7 +187,7 @@ impl<'t, T: Target> Batch<'t, T> {
         let work = |chunk: &mut Chunk<T::Workspace>| {
             for j in 0..chunk.len {
                 let s = SampleMut {
-                    eps: &mut chunk.eps[j * d..(j + 1) * d],
+                    eps: &mut chunk.eps[j * m..(j + 1) * m],
                     x: &mut chunk.x[j * d..(j + 1) * d],
                     logp: &mut chunk.logp[j],
                     gradp: &mut chunk.gradp[j * d..(j + 1) * d],
@@ -194,10 +209,10 @@ impl<'t, T: Target> Batch<'t, T> {
     pub fn get(&self, i: usize) -> SampleRef<'_> {
         let c = &self.chunks[i / self.per_chunk];
         let j = i - c.start;
-        let d = self.d;
+        let (d, m) = (self.d, self.noise);
         let hd = if self.hessians { d * d } else { 0 };
         SampleRef {
-            eps: &c.eps[j * d..(j + 1) * d],
+            eps: &c.eps[j * m..(j + 1) * m],
             x: &c.x[j * d..(j + 1) * d],
             logp: c.logp[j],
             gradp: &c.gradp[j * d..(j + 1) * d],

@@ -40,29 +40,31 @@ macro_rules! spelled {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
             $(
                 ;
-                $(#[$pmeta:meta])*
-                $pvariant:ident($pty:ty) = $prefix:literal + $label:literal
-                    if $check:expr, else $rule:literal,
+                $(
+                    $(#[$pmeta:meta])*
+                    $pvariant:ident($pty:ty) = $prefix:literal + $label:literal
+                        if $check:expr, else $rule:literal,
+                )+
             )?
         }
     ) => {
         $(#[$meta])*
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
-            $( $(#[$pmeta])* $pvariant($pty), )?
+            $( $( $(#[$pmeta])* $pvariant($pty), )+ )?
         }
 
         impl $name {
             /// Every spelling `FromStr` accepts, in the order the error
             /// message lists them.
-            pub const SPELLINGS: &'static [&'static str] = &[$($text,)+ $($label)?];
+            pub const SPELLINGS: &'static [&'static str] = &[$($text,)+ $($($label,)+)?];
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
                     $( $name::$variant => f.write_str($text), )+
-                    $( $name::$pvariant(v) => write!(f, "{}{v}", $prefix), )?
+                    $( $( $name::$pvariant(v) => write!(f, "{}{v}", $prefix), )+ )?
                 }
             }
         }
@@ -71,7 +73,7 @@ macro_rules! spelled {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 $( if s == $text { return Ok($name::$variant); } )+
-                $(
+                $($(
                     if let Some(value) = s.strip_prefix($prefix) {
                         let check: fn(&$pty) -> bool = $check;
                         return match value.parse::<$pty>() {
@@ -79,7 +81,7 @@ macro_rules! spelled {
                             _ => Err(format!("in `{s}`, {}", $rule)),
                         };
                     }
-                )?
+                )+)?
                 Err(format!(
                     "unknown {} `{s}`; expected {}",
                     $what,
@@ -127,6 +129,10 @@ spelled! {
         /// K full-rank Gaussian components with softmax weights.
         Mixture(usize) = "mixture:" + "mixture:K"
             if |k| *k >= 1, else "K must be a whole number of components ≥ 1, e.g. mixture:3",
+        /// A Gaussian whose covariance is diagonal plus rank R, D² + W Wᵀ.
+        LowRank(usize) = "lowrank:" + "lowrank:R"
+            if |r| *r >= 1, else "R must be a whole number ≥ 1 (the rank of the covariance's \
+                                  low-rank part), e.g. lowrank:5",
     }
 }
 
@@ -272,13 +278,15 @@ mod tests {
 
     #[test]
     fn text_round_trips() {
-        for s in ["meanfield", "fullrank", "mixture:4"] {
+        for s in ["meanfield", "fullrank", "mixture:4", "lowrank:3"] {
             assert_eq!(s.parse::<FamilyKind>().unwrap().to_string(), s);
         }
         for s in ["kl", "fkl", "chi2", "hellinger", "alpha:0.5"] {
             assert_eq!(s.parse::<Divergence>().unwrap().to_string(), s);
         }
         assert!("mixture:0".parse::<FamilyKind>().is_err());
+        assert!("lowrank:0".parse::<FamilyKind>().is_err());
+        assert!("lowrank:x".parse::<FamilyKind>().is_err());
         assert!("alpha:x".parse::<Divergence>().is_err());
         assert_eq!("0.25".parse::<Step>().unwrap(), Step::Fixed(0.25));
         assert!("-1".parse::<Step>().is_err());
@@ -286,18 +294,23 @@ mod tests {
 
     #[test]
     fn error_messages_list_every_spelling() {
-        let cases: [(Result<(), String>, &str); 9] = [
+        let cases: [(Result<(), String>, &str); 10] = [
             (
                 "x".parse::<Algorithm>().map(drop),
                 "unknown algorithm `x`; expected bw, fbgvi or advi",
             ),
             (
                 "x".parse::<FamilyKind>().map(drop),
-                "unknown family `x`; expected meanfield, fullrank or mixture:K",
+                "unknown family `x`; expected meanfield, fullrank, mixture:K or lowrank:R",
             ),
             (
                 "mixture:0".parse::<FamilyKind>().map(drop),
                 "in `mixture:0`, K must be a whole number of components ≥ 1, e.g. mixture:3",
+            ),
+            (
+                "lowrank:0".parse::<FamilyKind>().map(drop),
+                "in `lowrank:0`, R must be a whole number ≥ 1 (the rank of the covariance's \
+                 low-rank part), e.g. lowrank:5",
             ),
             (
                 "x".parse::<Divergence>().map(drop),

@@ -95,6 +95,14 @@ pub struct FitConfig {
 /// whitened scale direction of 0.1 (about 5 % on an sd).
 pub const DEFAULT_GRAD_TOL: f64 = 0.05;
 
+/// Above this many unconstrained parameters `bw` fits `lowrank:`
+/// [`DEFAULT_RANK`] by default instead of full rank (measured in
+/// docs/benchmarks.md, "Default family by dimension").
+pub const LOW_RANK_DEFAULT_ABOVE: usize = 500;
+
+/// The rank of the default low-rank family.
+pub const DEFAULT_RANK: usize = 10;
+
 /// Default Monte Carlo samples per `bw` iteration. With the path-derivative
 /// estimator the noise vanishes as q approaches a Gaussian posterior, so few
 /// samples suffice near the optimum, and the final iterate average removes
@@ -156,12 +164,36 @@ impl Default for FitConfig {
 }
 
 impl FitConfig {
-    /// The family: as given, else full rank (mean-field for `advi`, as Stan).
+    /// The family where the dimension does not matter (whether it is a
+    /// mixture): as given, else full rank (mean-field for `advi`, as Stan).
+    /// The family of a fit is [`FitConfig::resolved_family_in`].
     pub fn resolved_family(&self) -> FamilyKind {
         self.family.unwrap_or(match self.algorithm {
             Algorithm::Advi => FamilyKind::MeanField,
             _ => FamilyKind::FullRank,
         })
+    }
+
+    /// The family of a fit with `d` unconstrained parameters: as given,
+    /// else mean-field for `advi` (as Stan), and for `bw` full rank up to
+    /// [`LOW_RANK_DEFAULT_ABOVE`] parameters and `lowrank:`[`DEFAULT_RANK`]
+    /// above; full rank for `fbgvi`.
+    pub fn resolved_family_in(&self, d: usize) -> FamilyKind {
+        self.family.unwrap_or(match self.algorithm {
+            Algorithm::Bw if d > LOW_RANK_DEFAULT_ABOVE => FamilyKind::LowRank(DEFAULT_RANK),
+            _ => self.resolved_family(),
+        })
+    }
+
+    /// Whether `family` is what a fit of dimension `d` gets by default
+    /// because of its dimension (a low-rank family above
+    /// [`LOW_RANK_DEFAULT_ABOVE`]).
+    pub fn is_default_by_dimension(&self, family: FamilyKind, d: usize) -> bool {
+        let default = FitConfig {
+            family: None,
+            ..self.clone()
+        };
+        matches!(family, FamilyKind::LowRank(_)) && default.resolved_family_in(d) == family
     }
 
     /// Samples per iteration: as given, else [`DEFAULT_SAMPLES`]
@@ -209,6 +241,35 @@ impl FitConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_family_of_bw_turns_low_rank_above_the_threshold() {
+        let bw = FitConfig::default();
+        let d = LOW_RANK_DEFAULT_ABOVE;
+        assert_eq!(bw.resolved_family_in(d), FamilyKind::FullRank);
+        assert_eq!(
+            bw.resolved_family_in(d + 1),
+            FamilyKind::LowRank(DEFAULT_RANK)
+        );
+        assert!(bw.is_default_by_dimension(FamilyKind::LowRank(DEFAULT_RANK), d + 1));
+        assert!(!bw.is_default_by_dimension(FamilyKind::LowRank(DEFAULT_RANK), d));
+        assert!(!bw.is_default_by_dimension(FamilyKind::FullRank, 10 * d));
+        for (algorithm, family) in [
+            (Algorithm::Advi, FamilyKind::MeanField),
+            (Algorithm::Fbgvi, FamilyKind::FullRank),
+        ] {
+            let c = FitConfig {
+                algorithm,
+                ..FitConfig::default()
+            };
+            assert_eq!(c.resolved_family_in(10 * d), family, "{algorithm}");
+        }
+        let given = FitConfig {
+            family: Some(FamilyKind::FullRank),
+            ..FitConfig::default()
+        };
+        assert_eq!(given.resolved_family_in(10 * d), FamilyKind::FullRank);
+    }
 
     #[test]
     fn serializes_as_the_words_a_user_typed() {

@@ -40,7 +40,8 @@ pub(crate) fn run_fit<T: Target>(
         Factors::scratch_len(fam),
         plan.exact_hessians,
     )
-    .map_err(FitError::Other)?;
+    .map_err(FitError::Other)?
+    .with_noise_len(fam.noise_len());
     let mut record = Record::new(&plan);
     let automatic = config.restarts == 0;
     let mut total = config.restarts.max(1);

@@ -47,7 +47,9 @@ use super::Target;
 use super::batch::SampleRef;
 use super::choices::{Divergence, Estimator};
 use super::divergence::Objective;
-use super::family::{Approximation, Factors, Family, Param, accumulate, add_entropy_gradient};
+use super::family::{
+    Approximation, Factors, Family, Param, accumulate, add_entropy_gradient, precondition_low_rank,
+};
 
 /// How per-sample weights are scaled (module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,10 @@ pub(crate) struct Settings {
     pub estimator: Estimator,
     pub scaling: Scaling,
     pub wfr: bool,
+    /// The low-rank family's direction is preconditioned by q's covariance
+    /// (see `family::diag_low_rank`); false for the other families and for
+    /// exact expectations of the plain gradient.
+    pub precondition_low_rank: bool,
 }
 
 /// What a batch says about the current q besides the direction.
@@ -147,6 +153,9 @@ pub(crate) fn reduce<'a>(
     }
     if rep {
         add_entropy_gradient(factors, theta, 1.0, dir, work);
+    }
+    if settings.precondition_low_rank {
+        precondition_low_rank(factors, theta, dir, work);
     }
     let ess = if sum_u2 > 0.0 {
         sum_u * sum_u / sum_u2
@@ -328,6 +337,9 @@ pub fn expected_direction<T: Target>(
 ) -> Result<Vec<f64>, String> {
     let (fam, theta, factors) = approx.prepared()?;
     let d = fam.d;
+    if fam.rank().is_some() {
+        return Err("expected_direction: the low-rank family draws noise of length d + R".into());
+    }
     if target.dim() != d || nodes.len() != node_weights.len() * d {
         return Err("expected_direction: dimensions do not match".into());
     }
@@ -367,6 +379,7 @@ pub fn expected_direction<T: Target>(
         estimator,
         scaling: Scaling::Raw,
         wfr: false,
+        precondition_low_rank: false,
     };
     let mut dir = vec![0.0; fam.n_params()];
     let mut work = vec![0.0; fam.work_len()];
@@ -400,6 +413,12 @@ pub fn per_sample_gradient(
 ) -> Result<(f64, Vec<f64>, Vec<f64>), String> {
     let (fam, theta, factors) = approx.prepared()?;
     let d = fam.d;
+    if eps.len() != fam.noise_len() || grad_log_p.len() != d {
+        return Err(format!(
+            "per_sample_gradient: noise of length {} and a gradient of length {d} expected",
+            fam.noise_len()
+        ));
+    }
     let mut x = vec![0.0; d];
     let mut score = vec![0.0; d];
     let mut scratch = vec![0.0; Factors::scratch_len(fam)];
@@ -554,6 +573,7 @@ mod tests {
                         estimator: Estimator::Path,
                         scaling,
                         wfr: false,
+                        precondition_low_rank: false,
                     };
                     let mut work = vec![0.0; fam.work_len()];
                     let b = |_| 1.0 / n_per as f64;

@@ -90,7 +90,10 @@ pub use choices::{
     Algorithm, Divergence, EXACT_HESSIAN_MAX_DIM, Estimator, FamilyKind, HessianEstimate, Init,
     Optimizer, Precondition, Step,
 };
-pub use config::{DEFAULT_GRAD_TOL, DEFAULT_SAMPLES, DEFAULT_SAMPLES_FDIV, FitConfig};
+pub use config::{
+    DEFAULT_GRAD_TOL, DEFAULT_RANK, DEFAULT_SAMPLES, DEFAULT_SAMPLES_FDIV, FitConfig,
+    LOW_RANK_DEFAULT_ABOVE,
+};
 pub use divergence::Objective;
 pub use estimator::{expected_direction, per_sample_gradient};
 pub use family::{Approximation, Component};

@@ -72,7 +72,7 @@ impl FitConfig {
                     return Err(format!(
                         "--algorithm advi works with --family meanfield (its default) or fullrank \
                          and --divergence kl only (got --family {family} --divergence {}); use \
-                         --algorithm bw for mixtures and f-divergences",
+                         --algorithm bw for mixtures, lowrank:R and f-divergences",
                         self.divergence
                     ));
                 }
@@ -191,7 +191,22 @@ impl Plan {
     /// decisions; the error says what is not allowed.
     pub fn new(config: &FitConfig, d: usize) -> Result<Plan, String> {
         config.validate()?;
-        let kind = config.resolved_family();
+        let kind = config.resolved_family_in(d);
+        if let FamilyKind::LowRank(r) = kind
+            && d > 0
+            && r >= d
+        {
+            let instead = if d == 1 {
+                "use --family fullrank".to_string()
+            } else {
+                format!("use --family fullrank, or lowrank:R with R ≤ {}", d - 1)
+            };
+            return Err(format!(
+                "--family lowrank:{r} needs a rank R below the model's {d} unconstrained \
+                 parameter{} (the covariance is diagonal plus rank R); {instead}",
+                if d == 1 { "" } else { "s" },
+            ));
+        }
         let advi = config.algorithm == Algorithm::Advi;
         let fbgvi = config.algorithm == Algorithm::Fbgvi;
         // Power weights carry Z^α: the flow divides them by their batch
@@ -245,7 +260,10 @@ impl Plan {
     /// optimisation phase.
     pub fn rewhitens(&self) -> bool {
         self.precondition == Precondition::Adaptive
-            && matches!(self.family.param, Param::Dense | Param::Diag)
+            && matches!(
+                self.family.param,
+                Param::Dense | Param::Diag | Param::LowRank(_)
+            )
     }
 
     /// The ELBO evaluation interval; `time_scale` is the flow's slowest
@@ -272,6 +290,7 @@ impl Plan {
             estimator: self.config.estimator,
             scaling: self.scaling,
             wfr: self.config.wfr,
+            precondition_low_rank: self.family.rank().is_some(),
         }
     }
 

@@ -150,6 +150,19 @@ impl Map {
                         out[so + i] = theta_z[so + i] + self.l_diag(i).abs().ln();
                     }
                 }
+                Param::LowRank(r) => {
+                    // L D and L W, L diagonal (the only maps the family
+                    // keeps).
+                    debug_assert!(self.diagonal, "a low-rank family takes diagonal maps only");
+                    for i in 0..d {
+                        let l = self.l_diag(i);
+                        out[so + i] = l * theta_z[so + i];
+                        let row = so + d + i * r;
+                        for j in 0..r {
+                            out[row + j] = l * theta_z[row + j];
+                        }
+                    }
+                }
                 _ => {
                     let sz = &theta_z[so..so + d * d];
                     if self.diagonal {
@@ -178,7 +191,7 @@ impl Map {
 pub(crate) fn initial(fam: Family, start: &super::init::Start) -> Option<(Map, Vec<f64>)> {
     let d = fam.d;
     let map = match fam.param {
-        Param::Diag => Map::diag(start.center.clone(), start.scale.sds())?,
+        Param::Diag | Param::LowRank(_) => Map::diag(start.center.clone(), start.scale.sds())?,
         Param::Dense | Param::Mixture(_) => {
             Map::dense(start.center.clone(), start.scale.to_dense())?
         }

@@ -114,13 +114,23 @@ impl Prepared {
     /// log of the proposals' mixture density at a point where q's log
     /// density is `log_q` and its standardised noise is `eps` (x = μ + S ε):
     /// q_wide(x) = q(μ + S ε / c) / cᵈ.
+    /// For the low-rank family the noise has d + R entries: ‖ξ‖² is not
+    /// the Mahalanobis distance r² = (x − μ)ᵀ Σ⁻¹ (x − μ), which comes from
+    /// log q itself, r² = 2 (log q(μ) − log q(x)).
     fn log_proposal(&self, log_q: f64, eps: &[f64]) -> f64 {
         if !self.defensive {
             return log_q;
         }
         let c = DEFENSIVE_WIDTH;
-        let r2: f64 = eps.iter().map(|e| e * e).sum();
-        let log_wide = log_q + 0.5 * r2 * (1.0 - 1.0 / (c * c)) - eps.len() as f64 * c.ln();
+        let d = self.fam.d;
+        let r2: f64 = match self.factors.entropy() {
+            Some(h) if self.fam.rank().is_some() => {
+                // log q(μ) = d/2 − H for the entropy H.
+                2.0 * (0.5 * d as f64 - h - log_q).max(0.0)
+            }
+            _ => eps.iter().map(|e| e * e).sum(),
+        };
+        let log_wide = log_q + 0.5 * r2 * (1.0 - 1.0 / (c * c)) - d as f64 * c.ln();
         let f = 1.0 / DEFENSIVE_EVERY as f64;
         let (a, b) = ((1.0 - f).ln() + log_q, f.ln() + log_wide);
         let m = a.max(b);
@@ -309,6 +319,7 @@ fn batch_for<T: Target>(
         Factors::scratch_len(fam),
         false,
     )
+    .map(|b| b.with_noise_len(fam.noise_len()))
 }
 
 /// Draws from q resampled by their Pareto-smoothed importance weights

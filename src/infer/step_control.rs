@@ -26,7 +26,7 @@
 //!   steps falls below −0.5 the iterates zig-zag (h near 2/λ for some
 //!   direction): h is halved.
 
-use super::family::{Factors, Family, LowRankStep, Param};
+use super::family::{Factors, Family, LowRankStep, Param, marginal_variance};
 use super::linalg::mat_mul_t;
 use crate::scalar::linalg::cholesky_in_place;
 
@@ -78,6 +78,19 @@ impl ShrinkCheck {
             Param::LogDiag => {
                 let (so, sn) = (fam.scale(old, 0), fam.scale(new, 0));
                 so.iter().zip(sn).any(|(o, n)| !(n - o >= MIN_SHRINK.ln()))
+            }
+            Param::LowRank(_) => {
+                // The diagonal D and the marginal sds, each within the
+                // factors a general scale's singular values must keep.
+                let (so, sn) = (fam.scale(old, 0), fam.scale(new, 0));
+                let ((dold, wold), (dnew, wnew)) = (so.split_at(d), sn.split_at(d));
+                (0..d).any(|i| {
+                    let ratio = (dnew[i] / dold[i]).abs();
+                    let sd_ratio = (marginal_variance(dnew, wnew, i)
+                        / marginal_variance(dold, wold, i))
+                    .sqrt();
+                    !(ratio >= MIN_SHRINK && (MIN_SHRINK..=MAX_GROWTH).contains(&sd_ratio))
+                })
             }
             _ => {
                 for k in 0..fam.components() {

@@ -67,7 +67,7 @@
 
 use super::choices::Algorithm;
 use super::config::FitConfig;
-use super::family::{Factors, Family, LowRankStep, Param};
+use super::family::{Factors, Family, LowRankStep, Param, marginal_variance};
 
 /// The rule that ends the optimisation phase of a run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -421,6 +421,23 @@ pub(crate) fn whiten(
             Param::LogDiag => {
                 for i in 0..d {
                     out[mo + i] = s[i].exp() * dir[mo + i];
+                }
+            }
+            Param::LowRank(r) => {
+                // The direction is already preconditioned by Σ (see
+                // `family::diag_low_rank`): near the optimum the mean block
+                // is μ* − μ and the W block the change of W, so row i is
+                // divided by q's marginal sd σᵢ, and the D block, a change
+                // of D, by D itself; every entry is zero at the optimum.
+                let (diag, factor) = s.split_at(d);
+                for i in 0..d {
+                    let sd = marginal_variance(diag, factor, i).sqrt();
+                    out[mo + i] = dir[mo + i] / sd;
+                    out[so + i] = dir[so + i] / diag[i].abs();
+                    for j in 0..r {
+                        let k = so + d + i * r + j;
+                        out[k] = dir[k] / sd;
+                    }
                 }
             }
             _ => {

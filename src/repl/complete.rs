@@ -24,7 +24,7 @@ pub struct Names {
 fn option_values(option: &str) -> &'static [&'static str] {
     match option {
         "algorithm" => &["bw", "fbgvi", "advi"],
-        "family" => &["meanfield", "fullrank", "mixture:"],
+        "family" => &["meanfield", "fullrank", "mixture:", "lowrank:"],
         "divergence" => &["kl", "fkl", "chi2", "hellinger", "alpha:"],
         "estimator" => &["path", "rep"],
         "optimizer" => &["euler", "adam"],

@@ -87,7 +87,8 @@ pub struct FitOptions {
     /// bw (Bures–Wasserstein flow), fbgvi (forward–backward), advi (Stan-compatible baseline).
     #[arg(long, default_value = "bw", value_parser = typed::<Algorithm>)]
     pub algorithm: Algorithm,
-    /// meanfield, fullrank or mixture:K (default: fullrank; meanfield for advi).
+    /// meanfield, fullrank, mixture:K or lowrank:R (default for bw: fullrank up to 500
+    /// parameters, lowrank:10 above; fullrank for fbgvi; meanfield for advi).
     #[arg(long, value_parser = family)]
     pub family: Option<FamilyKind>,
     /// kl, fkl, chi2, hellinger or alpha:A.

@@ -277,10 +277,19 @@ pub fn check_int_data(model: &ir::Model, data: &DataInput) -> Vec<Diagnostic> {
 /// checks' draws the largest); a full-rank fit a d × d work matrix and each
 /// Gaussian's d × d scale.
 pub fn fit_bytes(d: usize, config: &FitConfig) -> Option<u128> {
-    let dense = match config.resolved_family() {
+    let dense = match config.resolved_family_in(d) {
         FamilyKind::MeanField => {
             let draws = config.elbo_samples.max(config.resolved_samples()) as u128;
             return (d as u128).checked_mul(4 * draws + 16)?.checked_mul(NUMBER);
+        }
+        FamilyKind::LowRank(r) => {
+            // D, W and their step, the noise of each draw and a few d × R
+            // work arrays: O(d R), no d × d.
+            let draws = config.elbo_samples.max(config.resolved_samples()) as u128;
+            let per_d = (4 + r as u128)
+                .checked_mul(draws)?
+                .checked_add(16 + 8 * r as u128)?;
+            return (d as u128).checked_mul(per_d)?.checked_mul(NUMBER);
         }
         FamilyKind::FullRank => 2,
         FamilyKind::Mixture(k) => 1 + k as u128,
@@ -323,9 +332,12 @@ pub fn check_fit(d: usize, width: usize, config: &FitConfig, budget: u128) -> Re
     if fit.is_none_or(|b| b > budget) {
         return Err(format!(
             "the model has {d} unconstrained parameters: a {} fit needs at least {}{}, but this machine has {}; a smaller model, or data with smaller sizes, is needed",
-            config.resolved_family(),
+            config.resolved_family_in(d),
             fit.map_or_else(|| "more memory than any machine has".into(), human_bytes),
-            if config.resolved_family() == FamilyKind::MeanField {
+            if matches!(
+                config.resolved_family_in(d),
+                FamilyKind::MeanField | FamilyKind::LowRank(_)
+            ) {
                 ""
             } else {
                 " (d × d matrices)"
@@ -367,12 +379,18 @@ mod tests {
             e.starts_with("--draws 1000000000: ") && e.contains("need 64 GB"),
             "{e}"
         );
-        let c = FitConfig::default();
+        let c = FitConfig {
+            family: Some(FamilyKind::FullRank),
+            ..FitConfig::default()
+        };
         let e = check_fit(100_000, 1, &c, 16_000_000_000).unwrap_err();
         assert!(
             e.contains("100000 unconstrained") && e.contains("160 GB"),
             "{e}"
         );
+        // The default family at that size is low rank: O(d R) memory.
+        let default = FitConfig::default();
+        assert!(check_fit(100_000, 1, &default, 16_000_000_000).is_ok());
         // Mean-field memory grows like d: 10⁶ coordinates need 3.3 GB.
         let mf = FitConfig {
             family: Some(FamilyKind::MeanField),

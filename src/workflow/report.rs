@@ -21,12 +21,22 @@ pub fn trustworthy(result: &FitResult) -> bool {
     result.trust().trusted()
 }
 
-/// `bw / fullrank / kl (path, euler)` — the method in one line.
-pub fn method_text(c: &FitConfig) -> String {
-    let family = c.resolved_family().to_string();
+/// `bw / fullrank / kl (path, euler)` — the method in one line, for a fit
+/// of dimension `d`; a family the dimension chose says so
+/// (`lowrank:10 (default above 500 parameters)`).
+pub fn method_text(c: &FitConfig, d: usize) -> String {
     if let Some(b) = c.minibatch {
         return format!("minibatch {b} rows / meanfield / kl (natural gradient, control variates)");
     }
+    let kind = c.resolved_family_in(d);
+    let family = if c.is_default_by_dimension(kind, d) {
+        format!(
+            "{kind} (default above {} parameters)",
+            crate::infer::LOW_RANK_DEFAULT_ABOVE
+        )
+    } else {
+        kind.to_string()
+    };
     format!(
         "{} / {} / {} ({}, {})",
         c.algorithm, family, c.divergence, c.estimator, c.optimizer
@@ -55,7 +65,10 @@ fn number(x: f64) -> serde_json::Value {
 pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
     let dg = &result.diagnostics;
     let mut extra: Vec<(String, serde_json::Value)> = vec![
-        ("method".into(), method_text(&result.config).into()),
+        (
+            "method".into(),
+            method_text(&result.config, result.approximation.dim()).into(),
+        ),
         (
             "log evidence (IS)".into(),
             json!(format!(
@@ -103,7 +116,10 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
     let mut put = |k: &str, v: serde_json::Value| {
         values.insert(k.to_string(), v);
     };
-    put("method", method_text(&result.config).into());
+    put(
+        "method",
+        method_text(&result.config, result.approximation.dim()).into(),
+    );
     put("log_evidence", number(dg.log_evidence));
     put("log_evidence_se", number(dg.log_evidence_se));
     if let Some(c) = dg.cubo {
@@ -168,4 +184,29 @@ pub fn once_each(warnings: Vec<String>) -> Vec<String> {
         .into_iter()
         .filter(|w| seen.insert(w.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::{FamilyKind, LOW_RANK_DEFAULT_ABOVE};
+
+    #[test]
+    fn the_method_line_says_when_the_dimension_chose_the_family() {
+        let d = LOW_RANK_DEFAULT_ABOVE + 1;
+        let c = FitConfig::default();
+        assert_eq!(
+            method_text(&c, d),
+            format!(
+                "bw / lowrank:10 (default above {LOW_RANK_DEFAULT_ABOVE} parameters) / kl \
+                 (path, euler)"
+            )
+        );
+        assert_eq!(method_text(&c, 5), "bw / fullrank / kl (path, euler)");
+        let given = FitConfig {
+            family: Some(FamilyKind::LowRank(3)),
+            ..FitConfig::default()
+        };
+        assert_eq!(method_text(&given, d), "bw / lowrank:3 / kl (path, euler)");
+    }
 }

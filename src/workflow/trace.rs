@@ -28,11 +28,13 @@ pub(super) struct TraceShape {
     d: usize,
     /// Whether each component's scale is a diagonal (sds) or a d × d matrix.
     diagonal: bool,
+    /// The rank R of a low-rank scale, stored as D (d) then W (d × R).
+    rank: Option<usize>,
 }
 
 impl TraceShape {
     pub(super) fn new(cm: &CompiledModel, c: &FitConfig, layout: TraceLayout) -> TraceShape {
-        let kind = c.resolved_family();
+        let kind = c.resolved_family_in(cm.dim());
         let (weights, components) = match kind {
             FamilyKind::Mixture(k) => (k, k),
             _ => (0, 1),
@@ -43,13 +45,17 @@ impl TraceShape {
             components,
             d: cm.dim(),
             diagonal: kind == FamilyKind::MeanField,
+            rank: match kind {
+                FamilyKind::LowRank(r) => Some(r),
+                _ => None,
+            },
         }
     }
 
     /// The column names (CmdStan's spelling, as the draws: `mu.1`,
     /// `log_sd.1`, `c2.mu.1`; with the full layout `S.2.1`).
     pub(super) fn names(&self, cm: &CompiledModel, c: &FitConfig) -> Vec<String> {
-        let full = c.resolved_family().parameter_names(cm.dim());
+        let full = c.resolved_family_in(cm.dim()).parameter_names(cm.dim());
         if self.layout == TraceLayout::Full {
             return full.iter().map(|n| output::cmdstan_name(n)).collect();
         }
@@ -76,7 +82,11 @@ impl TraceShape {
             return flat;
         }
         let d = self.d;
-        let scale_len = if self.diagonal { d } else { d * d };
+        let scale_len = match self.rank {
+            _ if self.diagonal => d,
+            Some(r) => d + d * r,
+            None => d * d,
+        };
         out.clear();
         out.extend_from_slice(&flat[..self.weights]);
         for k in 0..self.components {
@@ -85,6 +95,14 @@ impl TraceShape {
             out.extend_from_slice(mean);
             if self.diagonal {
                 out.extend(scale.iter().map(|s| s.abs().ln()));
+            } else if let Some(r) = self.rank {
+                // Var xᵢ = Dᵢ² + ‖wᵢ‖².
+                let (diag, factor) = scale.split_at(d);
+                out.extend(
+                    diag.iter()
+                        .zip(factor.chunks_exact(r))
+                        .map(|(s, w)| 0.5 * (s * s + w.iter().map(|v| v * v).sum::<f64>()).ln()),
+                );
             } else {
                 // x = μ + S z: the variance of coordinate i is the squared
                 // norm of row i of S.

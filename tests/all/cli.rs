@@ -185,6 +185,11 @@ fn usage_errors_exit_2_and_say_what_is_allowed() {
         (&["--algorithm", "fbgvi", "--family", "meanfield"], "fbgvi"),
         (&["--algorithm", "advi", "--divergence", "chi2"], "advi"),
         (&["--family", "mixture:0"], "mixture"),
+        (&["--family", "lowrank:0"], "R must be a whole number ≥ 1"),
+        (
+            &["--family", "lowrank:1", "--algorithm", "advi"],
+            "lowrank:R",
+        ),
         (&["--divergence", "bogus"], "divergence"),
         (&["--step", "-1"], "step"),
         (&["--iters", "ten"], "iters"),
@@ -433,6 +438,7 @@ fn full_trace_files_name_every_family_parameter_and_hold_one_row_per_iteration()
         ("fullrank", 6, "mu.1", "S.2.2"),
         ("meanfield", 4, "mu.1", "sd.2"),
         ("mixture:2", 14, "w.1", "c2.S.2.2"),
+        ("lowrank:1", 6, "mu.1", "W.2.1"),
     ];
     for (family, n, first, last) in cases {
         let trace = d.join(format!("{family}.csv").replace(':', "_"));
@@ -475,4 +481,52 @@ fn full_trace_files_name_every_family_parameter_and_hold_one_row_per_iteration()
             assert!(r[3..].iter().all(|x| x.is_finite()), "{family} row {i}");
         }
     }
+}
+
+/// A low-rank fit: a rank that is not below d is refused (exit 1) with the
+/// alternative; the fit file stores D and W (no d × d scale) and `summary`
+/// and `draws` rebuild the same numbers from it.
+#[test]
+fn low_rank_fits_round_trip_through_the_fit_file() {
+    let d = scratch("lowrank");
+    let m = write(&d, "normal.vi", NORMAL);
+    let data = write(&d, "normal.json", NORMAL_DATA);
+    let o = vippl(&["infer", &m, "--data", &data, "-q", "--family", "lowrank:2"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("lowrank:2") && err.contains("--family fullrank"),
+        "{err}"
+    );
+    let fit = d.join("fit.json").to_string_lossy().into_owned();
+    let o = vippl(&[
+        "infer",
+        &m,
+        "--data",
+        &data,
+        "-q",
+        "--family",
+        "lowrank:1",
+        "--seed",
+        "3",
+        "--fit",
+        &fit,
+    ]);
+    assert!(o.status.code().is_some_and(|c| c == 0 || c == 3));
+    let summary = text(&o.stdout);
+    assert!(summary.contains("bw / lowrank:1 / kl"), "{summary}");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fit).unwrap()).unwrap();
+    let q = &record["approximation"];
+    assert_eq!(q["family"], "lowrank");
+    assert_eq!(q["diag"].as_array().map(Vec::len), Some(2));
+    assert_eq!(q["factor"].as_array().map(Vec::len), Some(2));
+    let again = vippl(&["summary", &fit]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    // The table and diagnostics are rebuilt from the file alone.
+    let table = |s: &str| s.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert_eq!(table(&text(&again.stdout)), table(&summary));
+    let draws = vippl(&["draws", &fit]);
+    assert_eq!(draws.status.code(), Some(0), "{}", text(&draws.stderr));
+    assert!(text(&draws.stdout).lines().any(|l| l.starts_with("lp__,")));
 }

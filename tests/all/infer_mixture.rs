@@ -19,7 +19,7 @@ fn log_q(q: &Approximation, x: &[f64]) -> f64 {
             .map(|(w, c)| (*w, &c.mean[..], &c.scale[..]))
             .collect(),
         Approximation::FullRank { mean, scale } => vec![(1.0, &mean[..], &scale[..])],
-        Approximation::MeanField { .. } => unreachable!(),
+        Approximation::MeanField { .. } | Approximation::LowRank { .. } => unreachable!(),
     };
     let mut terms = Vec::new();
     for (w, m, s) in comps {

@@ -26,6 +26,7 @@ mod infer_control;
 mod infer_exact;
 mod infer_fdiv;
 mod infer_fit;
+mod infer_lowrank;
 mod infer_mixture;
 mod infer_scale;
 mod infer_targets;

@@ -26,6 +26,14 @@ pub enum Approximation {
     /// N(mean, S Sᵀ), S row-major d × d.
     #[serde(rename = "fullrank")]
     FullRank { mean: Vec<f64>, scale: Vec<f64> },
+    /// N(mean, D² + W Wᵀ): `diag` holds D (length d), `factor` W (d × R,
+    /// row-major); never a dense d × d matrix.
+    #[serde(rename = "lowrank")]
+    LowRank {
+        mean: Vec<f64>,
+        diag: Vec<f64>,
+        factor: Vec<f64>,
+    },
     /// Σ_k w_k N(μ_k, S_k S_kᵀ).
     #[serde(rename = "mixture")]
     Mixture {
@@ -45,9 +53,9 @@ impl Approximation {
     /// Dimension of the unconstrained space.
     pub fn dim(&self) -> usize {
         match self {
-            Approximation::MeanField { mean, .. } | Approximation::FullRank { mean, .. } => {
-                mean.len()
-            }
+            Approximation::MeanField { mean, .. }
+            | Approximation::FullRank { mean, .. }
+            | Approximation::LowRank { mean, .. } => mean.len(),
             Approximation::Mixture { components, .. } => {
                 components.first().map_or(0, |c| c.mean.len())
             }
@@ -59,6 +67,9 @@ impl Approximation {
         match self {
             Approximation::MeanField { .. } => FamilyKind::MeanField,
             Approximation::FullRank { .. } => FamilyKind::FullRank,
+            Approximation::LowRank { mean, factor, .. } => {
+                FamilyKind::LowRank(factor.len() / mean.len().max(1))
+            }
             Approximation::Mixture { weights, .. } => FamilyKind::Mixture(weights.len()),
         }
     }
@@ -105,6 +116,22 @@ impl Approximation {
                 }
                 finite(mean, "mean")?;
                 finite(scale, "scale")?;
+            }
+            Approximation::LowRank { mean, diag, factor } => {
+                if diag.len() != d || factor.is_empty() || factor.len() % d != 0 {
+                    return Err(format!(
+                        "lowrank: expected {d} diagonal entries and a d × R factor (a multiple \
+                         of d = {d} entries, R ≥ 1), found {} and {}",
+                        diag.len(),
+                        factor.len()
+                    ));
+                }
+                finite(mean, "mean")?;
+                finite(diag, "diagonal")?;
+                finite(factor, "factor")?;
+                if diag.iter().any(|&s| s <= 0.0) {
+                    return Err("lowrank: every diagonal entry must be positive".into());
+                }
             }
             Approximation::Mixture {
                 weights,
@@ -157,7 +184,7 @@ impl Approximation {
         let (fam, theta, f) = self.prepared()?;
         let d = fam.d;
         let mut out = vec![0.0; n * d];
-        let mut eps = vec![0.0; d];
+        let mut eps = vec![0.0; fam.noise_len()];
         for i in 0..n {
             let mut rng = stream(seed, &[streams::DRAWS, i as u64]);
             let k = match self {
@@ -198,9 +225,9 @@ impl Approximation {
     /// Mean of q.
     pub fn mean(&self) -> Vec<f64> {
         match self {
-            Approximation::MeanField { mean, .. } | Approximation::FullRank { mean, .. } => {
-                mean.clone()
-            }
+            Approximation::MeanField { mean, .. }
+            | Approximation::FullRank { mean, .. }
+            | Approximation::LowRank { mean, .. } => mean.clone(),
             Approximation::Mixture {
                 weights,
                 components,
@@ -234,6 +261,20 @@ impl Approximation {
                 c
             }
             Approximation::FullRank { scale, .. } => sss(scale),
+            Approximation::LowRank { diag, factor, .. } => {
+                let r = factor.len() / d;
+                let mut c = vec![0.0; d * d];
+                for i in 0..d {
+                    for j in 0..d {
+                        c[i * d + j] = crate::infer::linalg::dot(
+                            &factor[i * r..(i + 1) * r],
+                            &factor[j * r..(j + 1) * r],
+                        );
+                    }
+                    c[i * d + i] += diag[i] * diag[i];
+                }
+                c
+            }
             Approximation::Mixture {
                 weights,
                 components,
@@ -261,6 +302,11 @@ impl Approximation {
             Approximation::MeanField { sd, .. } => return sd.clone(),
             Approximation::FullRank { scale, .. } => {
                 return super::Scale::Dense(scale.clone()).sds();
+            }
+            Approximation::LowRank { diag, factor, .. } => {
+                return (0..d)
+                    .map(|i| super::diag_low_rank::marginal_variance(diag, factor, i).sqrt())
+                    .collect();
             }
             Approximation::Mixture { .. } => {}
         }

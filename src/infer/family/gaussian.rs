@@ -2,6 +2,7 @@
 //! Gaussian-mixture families: draws from noise, log q, and the score ∇ₓ log q
 //! by triangular solves with an LU of each scale matrix (never an inverse).
 
+use super::diag_low_rank::{self, LowRankFactor};
 use super::low_rank::LowRankStep;
 use super::{Family, Param};
 use crate::infer::linalg::{Lu, dot};
@@ -24,6 +25,8 @@ pub(crate) struct Factors {
     inverse: Vec<f64>,
     /// The LU no longer describes S (a low-rank step updated `inverse`).
     stale_lu: bool,
+    /// The Woodbury factorisation of the low-rank family (`None` otherwise).
+    woodbury: Option<LowRankFactor>,
 }
 
 /// Above this dimension a single general scale keeps its inverse, so that
@@ -34,7 +37,7 @@ pub(crate) const LOW_RANK_MIN_DIM: usize = 100;
 impl Factors {
     pub fn new(fam: Family) -> Factors {
         let k = fam.components();
-        let lus = if fam.is_diagonal() {
+        let lus = if fam.avoids_dense() {
             Vec::new()
         } else {
             (0..k).map(|_| Lu::new(fam.d)).collect()
@@ -46,6 +49,7 @@ impl Factors {
             logw: vec![0.0; k],
             inverse: Vec::new(),
             stale_lu: false,
+            woodbury: fam.rank().map(|r| LowRankFactor::new(fam.d, r)),
         }
     }
 
@@ -74,6 +78,9 @@ impl Factors {
         self.logw.copy_from_slice(&other.logw);
         self.inverse.copy_from_slice(&other.inverse);
         self.stale_lu = other.stale_lu;
+        if let (Some(a), Some(b)) = (&mut self.woodbury, &other.woodbury) {
+            a.copy_from(b);
+        }
     }
 
     pub fn family(&self) -> Family {
@@ -97,6 +104,14 @@ impl Factors {
             }
             Param::LogDiag => {
                 self.logdet[0] = fam.scale(theta, 0).iter().sum();
+            }
+            Param::LowRank(_) => {
+                let (diag, factor) = fam.scale(theta, 0).split_at(fam.d);
+                let woodbury = self.woodbury.as_mut().expect("a low-rank family's factor");
+                if !woodbury.prepare(diag, factor) {
+                    return false;
+                }
+                self.logdet[0] = woodbury.half_logdet;
             }
             _ => {
                 for k in 0..fam.components() {
@@ -278,6 +293,7 @@ impl Factors {
     pub fn scratch_len(fam: Family) -> usize {
         match fam.param {
             Param::Mixture(k) => k * fam.d + fam.d + k,
+            Param::LowRank(r) => fam.d.max(r),
             _ => fam.d,
         }
     }
@@ -298,6 +314,10 @@ impl Factors {
                 for i in 0..d {
                     x[i] = mu[i] + s[i].exp() * eps[i];
                 }
+            }
+            Param::LowRank(_) => {
+                let (diag, factor) = s.split_at(d);
+                diag_low_rank::transform(mu, diag, factor, eps, x);
             }
             _ => {
                 for i in 0..d {
@@ -346,6 +366,17 @@ impl Factors {
                     q += eps[i] * eps[i];
                 }
                 -0.5 * q - self.logdet[0] - c
+            }
+            Param::LowRank(_) => {
+                let mu = fam.mean(theta, 0);
+                for i in 0..d {
+                    score[i] = x[i] - mu[i];
+                }
+                let quad = self.low_rank_inverse(theta, score, scratch);
+                for v in score.iter_mut() {
+                    *v = -*v;
+                }
+                -0.5 * quad - self.logdet[0] - c
             }
             Param::Dense | Param::Lower => {
                 score.copy_from_slice(eps);
@@ -413,6 +444,14 @@ impl Factors {
                 }
                 -0.5 * q - self.logdet[0] - c
             }
+            Param::LowRank(_) => {
+                let mu = fam.mean(theta, 0);
+                let (z, t) = scratch.split_at_mut(d);
+                for i in 0..d {
+                    z[i] = x[i] - mu[i];
+                }
+                -0.5 * self.low_rank_inverse(theta, z, t) - self.logdet[0] - c
+            }
             _ => {
                 let kk = fam.components();
                 let (z, rest) = scratch.split_at_mut(d);
@@ -438,108 +477,18 @@ impl Factors {
 
     /// Scratch length for [`Factors::log_q_at`].
     pub fn point_scratch_len(fam: Family) -> usize {
-        2 * fam.d + fam.components()
+        2 * fam.d + fam.components() + fam.rank().unwrap_or(0)
     }
-}
 
-/// Adds ω·g to the mean block and the matching scale-block gradient
-/// (`ω g εᵀ` for a general S, its lower triangle for Cholesky L, `ω g ⊙ ε`
-/// for a diagonal s, times s for Stan's log-scale ω) of component k in
-/// `dir`: the per-sample path-derivative direction of algorithms.md §5.4.
-/// The engine accumulates with it, and the exactness tests call it directly.
-pub(crate) fn accumulate(
-    fam: Family,
-    theta: &[f64],
-    k: usize,
-    weight: f64,
-    g: &[f64],
-    eps: &[f64],
-    dir: &mut [f64],
-) {
-    let d = fam.d;
-    let mo = fam.mean_offset(k);
-    for i in 0..d {
-        dir[mo + i] += weight * g[i];
+    /// The Woodbury factorisation of the low-rank family.
+    pub(super) fn woodbury(&self) -> &LowRankFactor {
+        self.woodbury.as_ref().expect("a low-rank family's factor")
     }
-    let so = fam.scale_offset(k);
-    match fam.param {
-        Param::Diag => {
-            for i in 0..d {
-                dir[so + i] += weight * g[i] * eps[i];
-            }
-        }
-        Param::LogDiag => {
-            let s = fam.scale(theta, k);
-            for i in 0..d {
-                dir[so + i] += weight * g[i] * eps[i] * s[i].exp();
-            }
-        }
-        Param::Dense | Param::Mixture(_) => {
-            for i in 0..d {
-                let wg = weight * g[i];
-                if wg != 0.0 {
-                    let row = &mut dir[so + i * d..so + (i + 1) * d];
-                    for (r, e) in row.iter_mut().zip(eps) {
-                        *r += wg * e;
-                    }
-                }
-            }
-        }
-        Param::Lower => {
-            for i in 0..d {
-                let wg = weight * g[i];
-                let row = &mut dir[so + i * d..so + i * d + i + 1];
-                for (r, e) in row.iter_mut().zip(eps) {
-                    *r += wg * e;
-                }
-            }
-        }
-    }
-}
 
-/// Adds `scale` times the gradient of the entropy log|det S| (+ const) to the
-/// scale block of a Gaussian: S⁻ᵀ (general S), diag(1/L_ii) (Cholesky),
-/// 1/s (diagonal), 1 (log-scale). `work` has length d² + d.
-pub(crate) fn add_entropy_gradient(
-    factors: &Factors,
-    theta: &[f64],
-    scale: f64,
-    dir: &mut [f64],
-    work: &mut [f64],
-) {
-    let fam = factors.family();
-    let d = fam.d;
-    let so = fam.scale_offset(0);
-    match fam.param {
-        Param::Diag => {
-            let s = fam.scale(theta, 0);
-            for i in 0..d {
-                dir[so + i] += scale / s[i];
-            }
-        }
-        Param::LogDiag => {
-            for i in 0..d {
-                dir[so + i] += scale;
-            }
-        }
-        Param::Lower => {
-            let s = fam.scale(theta, 0);
-            for i in 0..d {
-                dir[so + i * d + i] += scale / s[i * d + i];
-            }
-        }
-        Param::Dense => {
-            // Column j of S⁻ᵀ solves Sᵀ c = e_j.
-            let (col, tmp) = work.split_at_mut(d);
-            for j in 0..d {
-                col.fill(0.0);
-                col[j] = 1.0;
-                factors.solve_transpose(0, col, &mut tmp[..d]);
-                for i in 0..d {
-                    dir[so + i * d + j] += scale * col[i];
-                }
-            }
-        }
-        Param::Mixture(_) => {}
+    /// v ← Σ⁻¹ v for the low-rank family, returning the old vᵀ Σ⁻¹ v;
+    /// `t` has length ≥ R.
+    fn low_rank_inverse(&self, theta: &[f64], v: &mut [f64], t: &mut [f64]) -> f64 {
+        let diag = &self.fam.scale(theta, 0)[..self.fam.d];
+        self.woodbury().apply_inverse(diag, v, t)
     }
 }

@@ -12,16 +12,22 @@
 //! - `Dense`    (full rank, general S, Σ = SSᵀ): `[μ, S (d², row-major)]`;
 //! - `Lower`    (full rank under `advi`, Stan's Cholesky L): as `Dense`, the
 //!   strict upper triangle stays zero;
-//! - `Mixture(K)`: `[a (K logits), then per component μ_k (d), S_k (d²)]`.
+//! - `Mixture(K)`: `[a (K logits), then per component μ_k (d), S_k (d²)]`;
+//! - `LowRank(R)` (Σ = D² + W Wᵀ): `[μ (d), D (d), W (d × R, row-major)]`,
+//!   x = μ + D ε + W η with noise (ε, η) of length d + R (`diag_low_rank`).
 
 mod approx;
+mod diag_low_rank;
+mod direction;
 mod gaussian;
 mod low_rank;
 mod scale;
 
 pub(crate) use approx::pick;
 pub use approx::{Approximation, Component};
-pub(crate) use gaussian::{Factors, accumulate, add_entropy_gradient};
+pub(crate) use diag_low_rank::marginal_variance;
+pub(crate) use direction::{accumulate, add_entropy_gradient, precondition_low_rank};
+pub(crate) use gaussian::Factors;
 pub(crate) use low_rank::LowRankStep;
 pub(crate) use scale::Scale;
 
@@ -36,6 +42,7 @@ pub(crate) enum Param {
     Dense,
     Lower,
     Mixture(usize),
+    LowRank(usize),
 }
 
 /// A family of dimension `d` in one parameterization.
@@ -53,6 +60,7 @@ impl Family {
             (FamilyKind::FullRank, false) => Param::Dense,
             (FamilyKind::FullRank, true) => Param::Lower,
             (FamilyKind::Mixture(k), _) => Param::Mixture(k),
+            (FamilyKind::LowRank(r), _) => Param::LowRank(r),
         };
         Family { param, d }
     }
@@ -69,12 +77,31 @@ impl Family {
         matches!(self.param, Param::Diag | Param::LogDiag)
     }
 
+    /// The rank R of the low-rank family (`None` for the others).
+    pub fn rank(&self) -> Option<usize> {
+        match self.param {
+            Param::LowRank(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing of the family is d × d (mean-field and low rank):
+    /// its initialisation must not form a dense curvature either.
+    pub fn avoids_dense(&self) -> bool {
+        self.is_diagonal() || self.rank().is_some()
+    }
+
+    /// Length of the noise of one draw: d, or d + R for the low-rank family.
+    pub fn noise_len(&self) -> usize {
+        self.d + self.rank().unwrap_or(0)
+    }
+
     /// Length of one component's scale block.
     pub fn scale_len(&self) -> usize {
-        if self.is_diagonal() {
-            self.d
-        } else {
-            self.d * self.d
+        match self.param {
+            Param::Diag | Param::LogDiag => self.d,
+            Param::LowRank(r) => self.d + self.d * r,
+            _ => self.d * self.d,
         }
     }
 
@@ -89,17 +116,18 @@ impl Family {
     /// d + K for diagonal scales, d² + d + K for dense ones (the entropy
     /// gradient S⁻ᵀ and the change of coordinates of a dense direction).
     pub fn work_len(&self) -> usize {
-        let dense = if self.is_diagonal() {
-            0
-        } else {
-            self.d * self.d
+        let dense = match self.param {
+            Param::Diag | Param::LogDiag => 0,
+            Param::LowRank(r) => r,
+            _ => self.d * self.d,
         };
         dense + self.d + self.components()
     }
 
-    /// Length of the d × d scratch of dense scales (0 for diagonal ones).
+    /// Length of the d × d scratch of dense scales (0 for diagonal and
+    /// low-rank ones).
     pub fn square_len(&self) -> usize {
-        if self.is_diagonal() {
+        if self.avoids_dense() {
             0
         } else {
             self.d * self.d
@@ -140,9 +168,9 @@ impl Family {
     pub fn theta_from_start(&self, means: &[Vec<f64>], scale: &Scale) -> Vec<f64> {
         let d = self.d;
         let mut theta = vec![0.0; self.n_params()];
-        let sds = self.is_diagonal().then(|| scale.sds());
+        let sds = self.avoids_dense().then(|| scale.sds());
         let dense = match (self.param, scale) {
-            (Param::Diag | Param::LogDiag, _) => None,
+            (Param::Diag | Param::LogDiag | Param::LowRank(_), _) => None,
             (_, Scale::Dense(s)) => Some(std::borrow::Cow::Borrowed(s)),
             (_, Scale::Diagonal(_)) => Some(std::borrow::Cow::Owned(scale.to_dense())),
         };
@@ -152,6 +180,11 @@ impl Family {
             let so = self.scale_offset(k);
             match (self.param, &sds, &dense) {
                 (Param::Diag, Some(sd), _) => theta[so..so + d].copy_from_slice(sd),
+                (Param::LowRank(r), Some(sd), _) => {
+                    theta[so..so + d].copy_from_slice(sd);
+                    theta[so + d..so + d + d * r]
+                        .copy_from_slice(&diag_low_rank::initial_factor(sd, r));
+                }
                 (Param::LogDiag, Some(sd), _) => {
                     for i in 0..d {
                         theta[so + i] = sd[i].ln();
@@ -213,6 +246,11 @@ impl Family {
                 mean: theta[..d].to_vec(),
                 scale: theta[d..d + d * d].to_vec(),
             },
+            Param::LowRank(_) => Approximation::LowRank {
+                mean: theta[..d].to_vec(),
+                diag: theta[d..2 * d].iter().map(|s| s.abs()).collect(),
+                factor: theta[2 * d..self.n_params()].to_vec(),
+            },
             Param::Mixture(k) => {
                 let mut w = vec![0.0; self.n_params()];
                 self.flat_parameters(theta, &mut w);
@@ -250,6 +288,18 @@ impl Family {
                 (
                     Family {
                         param: Param::Dense,
+                        d,
+                    },
+                    t,
+                )
+            }
+            Approximation::LowRank { mean, diag, factor } => {
+                let mut t = mean.clone();
+                t.extend_from_slice(diag);
+                t.extend_from_slice(factor);
+                (
+                    Family {
+                        param: Param::LowRank(factor.len() / d.max(1)),
                         d,
                     },
                     t,
@@ -296,6 +346,10 @@ impl FamilyKind {
                 "try more components than {k}, a non-centred parameterisation of hierarchical \
                  scales, or check the model"
             ),
+            FamilyKind::LowRank(r) => format!(
+                "try --family fullrank or a rank above {r}, a non-centred parameterisation of \
+                 hierarchical scales, or check the model"
+            ),
         }
     }
 
@@ -324,6 +378,15 @@ impl FamilyKind {
             if fam.is_diagonal() {
                 for i in 0..d {
                     names.push(format!("{pre}sd[{}]", i + 1));
+                }
+            } else if let Some(r) = fam.rank() {
+                for i in 0..d {
+                    names.push(format!("{pre}D[{}]", i + 1));
+                }
+                for i in 0..d {
+                    for j in 0..r {
+                        names.push(format!("{pre}W[{},{}]", i + 1, j + 1));
+                    }
                 }
             } else {
                 for i in 0..d {
@@ -366,6 +429,17 @@ mod tests {
         assert_eq!(
             mix.len(),
             Family::new(FamilyKind::Mixture(2), 1, false).n_params()
+        );
+        let low = FamilyKind::LowRank(2).parameter_names(2);
+        assert_eq!(
+            low,
+            [
+                "mu[1]", "mu[2]", "D[1]", "D[2]", "W[1,1]", "W[1,2]", "W[2,1]", "W[2,2]"
+            ]
+        );
+        assert_eq!(
+            low.len(),
+            Family::new(FamilyKind::LowRank(2), 2, false).n_params()
         );
     }
 }

@@ -276,6 +276,10 @@ fn marginal_moments(fam: Family, theta: &[f64], mean: &mut [f64], sd: &mut [f64]
             let var = match fam.param {
                 Param::Diag => s[i] * s[i],
                 Param::LogDiag => (2.0 * s[i]).exp(),
+                Param::LowRank(_) => {
+                    let (diag, factor) = s.split_at(d);
+                    crate::infer::family::marginal_variance(diag, factor, i)
+                }
                 _ => s[i * d..(i + 1) * d].iter().map(|v| v * v).sum(),
             };
             mean[i] += w * m[i];

@@ -16,6 +16,9 @@ pub(super) fn rewhiten(
     dir: &mut [f64],
     tmp: &mut [f64],
 ) -> bool {
+    if let Some(r) = fam.rank() {
+        return rewhiten_low_rank(fam.d, r, theta, map, dir);
+    }
     let d = fam.d;
     let mut m = vec![0.0; d];
     map.forward(&theta[..d], &mut m);
@@ -81,6 +84,52 @@ pub(super) fn rewhiten(
             for i in 0..d {
                 theta[d + i * d + i] = 1.0;
             }
+        }
+    }
+    *map = new;
+    true
+}
+
+/// [`rewhiten`] for the low-rank family, whose maps stay diagonal: the new
+/// map scales by q's marginal sds σᵢ = √(Dᵢ² + ‖wᵢ‖²), so θ becomes
+/// (0, D/σ, W/σ) row by row. The family's direction is preconditioned by Σ
+/// (a displacement of μ, D and W, see `family::diag_low_rank`), so each of
+/// its rows is divided by σᵢ as θ's are.
+fn rewhiten_low_rank(
+    d: usize,
+    r: usize,
+    theta: &mut [f64],
+    map: &mut Map,
+    dir: &mut [f64],
+) -> bool {
+    let mut m = vec![0.0; d];
+    map.forward(&theta[..d], &mut m);
+    let (diag, factor) = theta[d..2 * d + d * r].split_at(d);
+    let sd: Vec<f64> = (0..d)
+        .map(|i| crate::infer::family::marginal_variance(diag, factor, i).sqrt())
+        .collect();
+    let l: Vec<f64> = (0..d)
+        .map(|i| {
+            if map.is_identity() {
+                sd[i]
+            } else {
+                map.l[i] * sd[i]
+            }
+        })
+        .collect();
+    let Some(new) = Map::diag(m, l) else {
+        return false;
+    };
+    for i in 0..d {
+        let s = sd[i];
+        dir[i] /= s;
+        dir[d + i] /= s;
+        theta[i] = 0.0;
+        theta[d + i] /= s;
+        for j in 0..r {
+            let k = 2 * d + i * r + j;
+            dir[k] /= s;
+            theta[k] /= s;
         }
     }
     *map = new;

@@ -193,7 +193,7 @@ pub(crate) fn start<T: Target>(
     } else {
         "a uniform(−2, 2) draw"
     };
-    let diagonal = plan.family.is_diagonal();
+    let diagonal = plan.family.avoids_dense();
     let centred = match init {
         Init::Zero | Init::Random => {
             let c = curvature(target, ws, &x0, &mut evals);
@@ -288,6 +288,9 @@ pub(crate) fn given<T: Target>(target: &T, ws: &mut T::Workspace, approx: &Appro
         Approximation::FullRank { mean, scale } => {
             (vec![mean.clone()], Scale::Dense(scale.clone()))
         }
+        // A low-rank start keeps its own D and W (θ₀ comes from the
+        // approximation itself); the scale here only sets the step.
+        Approximation::LowRank { mean, .. } => (vec![mean.clone()], Scale::Diagonal(approx.sd())),
         Approximation::Mixture { components, .. } => (
             components.iter().map(|c| c.mean.clone()).collect(),
             Scale::Dense(components[0].scale.clone()),

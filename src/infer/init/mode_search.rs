@@ -152,7 +152,7 @@ pub(crate) fn at_mode<T: Target>(
         let c = curvature(target, ws, &x0, evals);
         return Centred {
             center: x0,
-            scale: Scale::identity(d, plan.family.is_diagonal()),
+            scale: Scale::identity(d, plan.family.avoids_dense()),
             curvature: c,
             describe: format!("{from} (mode search failed), identity scale"),
             untrusted_mode: true,
@@ -316,7 +316,7 @@ fn search<T: Target>(
     interrupted: &mut bool,
     record_path: bool,
 ) -> Search {
-    let diagonal = builds_diagonal(plan.family.is_diagonal(), x0.len());
+    let diagonal = builds_diagonal(plan.family.avoids_dense(), x0.len());
     let mut path = PathRecorder::new(x0.len(), plan.config.seed, restart, diagonal);
     let out = lbfgs::minimize(
         |x, g| {
@@ -371,7 +371,7 @@ fn laplace_candidate<T: Target>(
         return None;
     }
     let x = &s.out.x;
-    let (scale, lmax, lmin, warning, elbo) = if builds_diagonal(plan.family.is_diagonal(), x.len())
+    let (scale, lmax, lmin, warning, elbo) = if builds_diagonal(plan.family.avoids_dense(), x.len())
     {
         let (sd, lmax, lmin, warning) =
             laplace_sds(target, ws, x, plan.config.seed, restart, evals)?;

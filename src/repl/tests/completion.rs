@@ -85,7 +85,7 @@ fn fit_options_and_their_values() {
     assert_eq!(at_end(":fit --fam", &n), (5, vec!["--family".to_string()]));
     assert_eq!(
         at_end(":fit --family ", &n).1,
-        vec!["fullrank", "meanfield", "mixture:"]
+        vec!["fullrank", "lowrank:", "meanfield", "mixture:"]
     );
     assert_eq!(at_end(":fit --algorithm a", &n).1, vec!["advi"]);
     assert_eq!(at_end(":fit --iters 300 --div", &n).1, vec!["--divergence"]);
