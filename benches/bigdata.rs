@@ -18,7 +18,7 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use vippl::data::{DataEntry, DataInput, RawValue};
+use vippl::data::{DataEntry, DataInput};
 use vippl::density::{self, CompiledModel};
 use vippl::infer::Target;
 use vippl::random::stream;
@@ -61,12 +61,7 @@ y ~ poisson_log(X * beta)
 ";
 
 fn entry(name: &str, dims: Vec<usize>, values: Vec<f64>) -> DataEntry {
-    DataEntry {
-        name: name.into(),
-        value: RawValue { dims, values },
-        origin: "memory".into(),
-        table: false,
-    }
+    DataEntry::in_memory(name, dims, values)
 }
 
 /// The simulated data: X uniform on (−1, 1)/√d·2, β ~ N(0, 1)-ish, and the

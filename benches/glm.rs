@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use vippl::data::{DataEntry, DataInput, RawValue};
+use vippl::data::{DataEntry, DataInput};
 use vippl::density::{self, CompiledModel};
 use vippl::infer::Target;
 use vippl::random::stream;
@@ -45,12 +45,7 @@ const PAIRS: [(&str, &str, &str); 3] = [
 ];
 
 fn entry(name: &str, dims: Vec<usize>, values: Vec<f64>) -> DataEntry {
-    DataEntry {
-        name: name.into(),
-        value: RawValue { dims, values },
-        origin: "memory".into(),
-        table: false,
-    }
+    DataEntry::in_memory(name, dims, values)
 }
 
 fn data(n: usize) -> DataInput {

@@ -18,7 +18,7 @@
 //! Run: `cargo bench --bench minibatch` (`VIPPL_MINIBATCH_B=1000` sets B).
 
 use std::time::Instant;
-use vippl::data::{DataEntry, DataInput, RawValue};
+use vippl::data::{DataEntry, DataInput};
 use vippl::density::{self, CompiledModel, MinibatchModel};
 use vippl::infer::{self, Approximation, FamilyKind, FitConfig, Silent};
 use vippl::random::stream;
@@ -40,12 +40,7 @@ y ~ bernoulli_logit(X * beta)
 ";
 
 fn entry(name: &str, dims: Vec<usize>, values: Vec<f64>) -> DataEntry {
-    DataEntry {
-        name: name.into(),
-        value: RawValue { dims, values },
-        origin: "memory".into(),
-        table: false,
-    }
+    DataEntry::in_memory(name, dims, values)
 }
 
 /// X standard normal / √d · 2, β ~ N(0, ½²), y ~ Bernoulli(logit⁻¹(Xβ)).

@@ -330,6 +330,63 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on each expression directly inside this one, in order.
+    pub fn for_each_child<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Int(_)
+            | ExprKind::Real(_)
+            | ExprKind::Data(_)
+            | ExprKind::Param(_)
+            | ExprKind::Local(_)
+            | ExprKind::Gen(_)
+            | ExprKind::Target => {}
+            ExprKind::Unary(_, a) => f(a),
+            ExprKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::Cond(c, a, b) => {
+                f(c);
+                f(a);
+                f(b);
+            }
+            ExprKind::Index(base, idx) => {
+                f(base);
+                for i in idx {
+                    match i {
+                        Index::Single(x) | Index::Multi(x) => f(x),
+                        Index::Slice(lo, hi) => lo.iter().chain(hi.iter()).for_each(&mut *f),
+                        Index::All => {}
+                    }
+                }
+            }
+            ExprKind::Call(_, args)
+            | ExprKind::CallUser(_, args)
+            | ExprKind::Rng(_, args)
+            | ExprKind::VecLit(args) => args.iter().for_each(f),
+            ExprKind::Lpdf { y, args, .. } | ExprKind::Cumulative { y, args, .. } => {
+                f(y);
+                args.iter().for_each(f);
+            }
+        }
+    }
+
+    /// Calls `f` on this expression and every expression inside it.
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        self.for_each_child(&mut |c| c.visit(f));
+    }
+
+    /// Whether `hit` holds for this expression or one inside it (`hit` is
+    /// not called again once it has held).
+    pub fn any(&self, hit: &mut impl FnMut(&Expr) -> bool) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found = found || hit(e));
+        found
+    }
+}
+
 /// One position of an index expression `a[...]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Index {

@@ -22,7 +22,7 @@ use super::Checker;
 use super::decl::DeclType;
 use crate::ast::Ident;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{DataId, Elem, Expr, ExprKind, Index, Model, PrintItem, Shape, Stmt, StmtKind};
+use crate::ir::{DataId, Elem, Expr, ExprKind, Model, PrintItem, Shape, Stmt, StmtKind};
 use crate::source::Span;
 
 /// What a minibatch evaluation subsamples and scales.
@@ -170,54 +170,8 @@ fn adds_density(stmts: &[Stmt]) -> bool {
 /// Whether an expression reads the data declaration `id`.
 fn reads_data(e: &Expr, id: DataId) -> bool {
     let mut hit = false;
-    visit(e, &mut |x| {
-        hit |= matches!(x.kind, ExprKind::Data(d) if d == id)
-    });
+    e.visit(&mut |x| hit |= matches!(x.kind, ExprKind::Data(d) if d == id));
     hit
-}
-
-/// Calls `f` on an expression and every expression inside it.
-fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Unary(_, a) => visit(a, f),
-        ExprKind::Binary(_, a, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        ExprKind::Cond(c, a, b) => {
-            visit(c, f);
-            visit(a, f);
-            visit(b, f);
-        }
-        ExprKind::Index(a, idx) => {
-            visit(a, f);
-            for i in idx {
-                match i {
-                    Index::Single(x) | Index::Multi(x) => visit(x, f),
-                    Index::Slice(lo, hi) => {
-                        lo.iter().chain(hi.iter()).for_each(|x| visit(x, f));
-                    }
-                    Index::All => {}
-                }
-            }
-        }
-        ExprKind::Call(_, args)
-        | ExprKind::CallUser(_, args)
-        | ExprKind::Rng(_, args)
-        | ExprKind::VecLit(args) => args.iter().for_each(|x| visit(x, f)),
-        ExprKind::Lpdf { y, args, .. } | ExprKind::Cumulative { y, args, .. } => {
-            visit(y, f);
-            args.iter().for_each(|x| visit(x, f));
-        }
-        ExprKind::Int(_)
-        | ExprKind::Real(_)
-        | ExprKind::Data(_)
-        | ExprKind::Param(_)
-        | ExprKind::Local(_)
-        | ExprKind::Gen(_)
-        | ExprKind::Target => {}
-    }
 }
 
 /// The row quantities of a model: which data and locals are per row.
@@ -251,7 +205,7 @@ impl Rows {
 
     fn expr_reads(&self, e: &Expr) -> bool {
         let mut hit = false;
-        visit(e, &mut |x| {
+        e.visit(&mut |x| {
             hit |= match x.kind {
                 ExprKind::Data(d) => self.data[d.index()],
                 ExprKind::Local(l) => self.locals[l.index()],

@@ -65,6 +65,19 @@ pub struct DataEntry {
     pub table: bool,
 }
 
+impl DataEntry {
+    /// A value built in memory (by a program embedding vippl rather than
+    /// read from a file): `dims` empty for a scalar, values row-major.
+    pub fn in_memory(name: &str, dims: Vec<usize>, values: Vec<f64>) -> DataEntry {
+        DataEntry {
+            name: name.into(),
+            value: RawValue { dims, values },
+            origin: "memory".into(),
+            table: false,
+        }
+    }
+}
+
 /// How a `--data` argument is to be read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataSpec {

@@ -3,10 +3,7 @@
 //! with counters showing which path each loop took.
 
 use super::dataloop::{COLUMN_CHUNKS, FAST_STORES, GENERAL_ONLY};
-use crate::data::{DataInput, DataSpec};
 use crate::density::value::{Buf, Value};
-use crate::diagnostics::render_short;
-use crate::source::SourceMap;
 
 /// The data-only top-level locals (name and typed values), or the
 /// rendered error; plus the element stores done by specialised code and the
@@ -15,48 +12,39 @@ fn run(src: &str, json: &str, general: bool) -> (Result<Vec<String>, String>, u6
     GENERAL_ONLY.with(|g| g.set(general));
     FAST_STORES.with(|c| c.set(0));
     COLUMN_CHUNKS.with(|c| c.set(0));
-    let mut sources = SourceMap::new();
-    let (model, _) = crate::check::load_model(&mut sources, "m.vi", src)
-        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)));
-    let mut input = DataInput::default();
-    input
-        .add(&DataSpec::Json("d.json".into()), json)
-        .expect("valid data");
-    let out = super::compile(model, sources.clone(), &input)
-        .map(|(cm, _)| {
-            let p = cm.program();
-            let mut out = Vec::new();
-            for (id, v) in p.const_locals.iter().enumerate() {
-                let Some(v) = *v else { continue };
-                let vals: Vec<String> = match v {
-                    Value::Int(i) => vec![format!("int {i}")],
-                    Value::Real(x) => vec![format!("real {x:?}")],
-                    Value::IntArr(r) => p.ints[r.range()]
+    let out = super::compile_text(src, json).map(|cm| {
+        let p = cm.program();
+        let mut out = Vec::new();
+        for (id, v) in p.const_locals.iter().enumerate() {
+            let Some(v) = *v else { continue };
+            let vals: Vec<String> = match v {
+                Value::Int(i) => vec![format!("int {i}")],
+                Value::Real(x) => vec![format!("real {x:?}")],
+                Value::IntArr(r) => p.ints[r.range()]
+                    .iter()
+                    .map(|i| format!("int {i}"))
+                    .collect(),
+                Value::Vec(r) | Value::Mat(r, ..) => {
+                    let xs = match r.buf {
+                        Buf::IntMirror | Buf::IntMatrix => &p.int_mirror,
+                        _ => &p.reals,
+                    };
+                    xs[r.range()]
                         .iter()
-                        .map(|i| format!("int {i}"))
-                        .collect(),
-                    Value::Vec(r) | Value::Mat(r, ..) => {
-                        let xs = match r.buf {
-                            Buf::IntMirror | Buf::IntMatrix => &p.int_mirror,
-                            _ => &p.reals,
-                        };
-                        xs[r.range()]
-                            .iter()
-                            .map(|x| format!("real {x:?}"))
-                            .collect()
-                    }
-                    other => vec![format!("{other:?}")],
-                };
-                out.push(format!(
-                    "{} {:?}: {}",
-                    p.model.locals[id].name,
-                    v.dims(),
-                    vals.join(", ")
-                ));
-            }
-            out
-        })
-        .map_err(|d| render_short(&d, &sources));
+                        .map(|x| format!("real {x:?}"))
+                        .collect()
+                }
+                other => vec![format!("{other:?}")],
+            };
+            out.push(format!(
+                "{} {:?}: {}",
+                p.model.locals[id].name,
+                v.dims(),
+                vals.join(", ")
+            ));
+        }
+        out
+    });
     GENERAL_ONLY.with(|g| g.set(false));
     let stores = FAST_STORES.with(|c| c.get());
     let chunks = COLUMN_CHUNKS.with(|c| c.get());

@@ -45,3 +45,22 @@ pub use minibatch::{MinibatchModel, MinibatchWorkspace};
 pub use model::outputs::{OutputColumn, QuantityKind};
 pub use model::{CompiledModel, ModelWorkspace};
 pub use program::{Layout, ParamSlot, element_names};
+
+/// A model compiled from its text and JSON data, for the tests; the
+/// rendered diagnostics when the data do not bind. A model that does not
+/// check is a mistake of the test itself, and panics with its diagnostics.
+#[cfg(test)]
+pub(crate) fn compile_text(src: &str, json: &str) -> Result<CompiledModel, String> {
+    use crate::data::{DataInput, DataSpec};
+    use crate::diagnostics::render_short;
+    let mut sources = crate::source::SourceMap::new();
+    let (model, _) = crate::check::load_model(&mut sources, "m.vi", src)
+        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)));
+    let mut input = DataInput::default();
+    input
+        .add(&DataSpec::Json("d.json".into()), json)
+        .expect("valid data");
+    compile(model, sources.clone(), &input)
+        .map(|(cm, _)| cm)
+        .map_err(|d| render_short(&d, &sources))
+}

@@ -4,24 +4,12 @@
 //! same messages when the density is not finite, the same draws; and loops
 //! outside the subset left alone and right.
 
-use crate::data::{DataInput, DataSpec};
 use crate::density::CompiledModel;
-use crate::diagnostics::render_short;
 use crate::infer::Target;
 use crate::ir::{Stmt, StmtKind};
-use crate::source::SourceMap;
 
 fn compile(src: &str, json: &str) -> CompiledModel {
-    let mut sources = SourceMap::new();
-    let (model, _) = crate::check::load_model(&mut sources, "m.vi", src)
-        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)));
-    let mut input = DataInput::default();
-    input
-        .add(&DataSpec::Json("d.json".into()), json)
-        .expect("valid data");
-    super::compile(model, sources.clone(), &input)
-        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)))
-        .0
+    super::compile_text(src, json).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn rewritten(cm: &CompiledModel) -> bool {

@@ -7,7 +7,7 @@
 //! or loop bound that does. A top-level statement that reads and writes
 //! only data-only things (and generates nothing) is run at bind time.
 
-use crate::ir::{Expr, ExprKind, Index, LocalId, Model, PrintItem, Stmt, StmtKind};
+use crate::ir::{Expr, ExprKind, LocalId, Model, PrintItem, Stmt, StmtKind};
 
 /// The result of the analysis.
 pub struct Classes {
@@ -88,7 +88,7 @@ pub fn classify(model: &Model) -> Classes {
 fn touched(stmts: &[Stmt], f: &mut impl FnMut(LocalId, bool), writes_only: bool) {
     let reads = |e: &Expr, f: &mut dyn FnMut(LocalId, bool)| {
         if !writes_only {
-            visit_expr(e, &mut |x| {
+            e.visit(&mut |x| {
                 if let ExprKind::Local(l) = x.kind {
                     f(l, false)
                 }
@@ -241,7 +241,7 @@ fn print_values(items: &[PrintItem]) -> impl Iterator<Item = &Expr> {
 /// Whether an expression reads a parameter (directly or through locals).
 pub fn expr_dep(e: &Expr, dep: &[bool]) -> bool {
     let mut found = false;
-    visit_expr(e, &mut |x| match &x.kind {
+    e.visit(&mut |x| match &x.kind {
         ExprKind::Param(_) | ExprKind::Gen(_) | ExprKind::Rng(..) | ExprKind::Target => {
             found = true
         }
@@ -249,55 +249,6 @@ pub fn expr_dep(e: &Expr, dep: &[bool]) -> bool {
         _ => {}
     });
     found
-}
-
-/// Calls `f` on `e` and every sub-expression.
-pub fn visit_expr(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Int(_)
-        | ExprKind::Real(_)
-        | ExprKind::Data(_)
-        | ExprKind::Param(_)
-        | ExprKind::Local(_)
-        | ExprKind::Gen(_)
-        | ExprKind::Target => {}
-        ExprKind::Unary(_, a) => visit_expr(a, f),
-        ExprKind::Binary(_, a, b) => {
-            visit_expr(a, f);
-            visit_expr(b, f);
-        }
-        ExprKind::Cond(c, a, b) => {
-            visit_expr(c, f);
-            visit_expr(a, f);
-            visit_expr(b, f);
-        }
-        ExprKind::Index(b, idx) => {
-            visit_expr(b, f);
-            for i in idx {
-                match i {
-                    Index::Single(x) | Index::Multi(x) => visit_expr(x, f),
-                    Index::Slice(lo, hi) => {
-                        if let Some(x) = lo {
-                            visit_expr(x, f);
-                        }
-                        if let Some(x) = hi {
-                            visit_expr(x, f);
-                        }
-                    }
-                    Index::All => {}
-                }
-            }
-        }
-        ExprKind::Call(_, args)
-        | ExprKind::CallUser(_, args)
-        | ExprKind::Rng(_, args)
-        | ExprKind::VecLit(args) => args.iter().for_each(|a| visit_expr(a, f)),
-        ExprKind::Lpdf { y, args, .. } | ExprKind::Cumulative { y, args, .. } => {
-            visit_expr(y, f);
-            args.iter().for_each(|a| visit_expr(a, f));
-        }
-    }
 }
 
 /// A statement that touches only data-only things.

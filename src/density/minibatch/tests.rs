@@ -1,5 +1,4 @@
 use super::*;
-use crate::data::{DataInput, DataSpec};
 use crate::diagnostics::render_short;
 use crate::infer::{Approximation, FitConfig, Silent, Target, fit_minibatch};
 use crate::random::stream;
@@ -8,16 +7,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 
 fn compiled(src: &str, json: &str) -> CompiledModel {
-    let mut sources = SourceMap::new();
-    let (model, _) = crate::check::load_model(&mut sources, "m.vi", src)
-        .unwrap_or_else(|d| panic!("{}", render_short(&d, &sources)));
-    let mut input = DataInput::default();
-    input
-        .add(&DataSpec::Json("d.json".into()), json)
-        .expect("valid data");
-    crate::density::compile(model, sources, &input)
-        .unwrap_or_else(|d| panic!("{d:?}"))
-        .0
+    crate::density::compile_text(src, json).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The codes of the checker's errors for a model.

@@ -1,6 +1,6 @@
 //! One loop's range and the array forms of the expressions of its body.
 
-use super::walk::{any_node, pure};
+use super::walk::pure;
 use crate::builtins::Builtin;
 use crate::dist::{ArgShape, Cumulative, DistId};
 use crate::ir::{
@@ -359,7 +359,7 @@ impl LoopRange<'_> {
     /// Whether `e` changes with the index: it reads the loop variable or
     /// a `let` of the body that does.
     fn moves(&self, e: &Expr) -> bool {
-        any_node(e, &mut |x| match x.kind {
+        e.any(&mut |x| match x.kind {
             ExprKind::Local(l) => l == self.var || self.lets.iter().any(|(id, _)| *id == l),
             _ => false,
         })
