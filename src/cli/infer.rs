@@ -6,6 +6,7 @@ use crate::shell::progress::fit_with_progress;
 use crate::shell::{emit, exit, fit_error_text, summary_text, use_color};
 use vippl::data::DataSpec;
 use vippl::output::Selection;
+use vippl::source::SourceMap;
 use vippl::workflow::outputs::{Input, Output};
 use vippl::workflow::{self, FitFailure, FittedModel, ModelSource};
 
@@ -59,12 +60,17 @@ fn run_inner(args: &InferArgs) -> Result<i32, Failed> {
     if let Some(names) = workflow::draws::names_at_zero(&compiled.model) {
         selection.check(&names).map_err(usage)?;
     }
-    let run = fit_with_progress(&compiled.model, &plan, args.out.quiet, None).map_err(failed)?;
+    let sources = compiled.model.sources();
+    let run = fit_with_progress(&compiled.model, &plan, args.out.quiet, None)
+        .map_err(|f| failed(f, sources))?;
     if let Some(e) = &run.trace_error {
         // The trace asked for could not be written: nothing else is.
         return Err(load::model_error(e));
     }
-    let fitted = run.finish(src, compiled.model, &plan).map_err(failed)?;
+    let sources = compiled.model.sources().clone();
+    let fitted = run
+        .finish(src, compiled.model, &plan)
+        .map_err(|f| failed(f, &sources))?;
     selection.check(&fitted.output.draws.names).map_err(usage)?;
     let color = use_color(&std::io::stdout());
     emit(&summary_text(
@@ -125,7 +131,7 @@ fn write_outputs(fitted: &FittedModel, out: &OutputOptions, selection: &Selectio
 }
 
 /// Prints why a fit gave nothing; the exit code.
-fn failed(f: FitFailure) -> Failed {
+fn failed(f: FitFailure, sources: &SourceMap) -> Failed {
     match f {
         FitFailure::NoParameters => {
             load::error("the model has no parameters: there is nothing to infer")
@@ -134,6 +140,7 @@ fn failed(f: FitFailure) -> Failed {
             load::error(fit_error_text(&e, "or give `--init zero`/`--init random`"))
         }
         FitFailure::Message(m) => load::error(m),
+        FitFailure::Diagnostics(d) => load::report(&d, sources),
     }
     Failed(exit::MODEL)
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use vippl::data::DataSpec;
 use vippl::infer::Termination;
 use vippl::output::{self, FitFile};
+use vippl::source::SourceMap;
 use vippl::workflow::outputs::{Input, Output, check_outputs};
 use vippl::workflow::{self, FitFailure, FittedModel};
 
@@ -25,13 +26,19 @@ fn option_error(e: &clap::Error) -> Fail {
     }
 }
 
-/// Why a fit gave nothing, in words.
-fn fit_failure(f: FitFailure) -> Fail {
-    Fail::Msg(match f {
-        FitFailure::NoParameters => "the model has no parameters: there is nothing to fit".into(),
-        FitFailure::Engine(e) => fit_error_text(&e, "or `:fit --init zero` / `--init random`"),
-        FitFailure::Message(m) => m,
-    })
+/// Why a fit gave nothing: in words, or the located diagnostics drawn.
+fn fit_failure(f: FitFailure, session: &Session, sources: &SourceMap) -> Fail {
+    match f {
+        FitFailure::NoParameters => {
+            Fail::Msg("the model has no parameters: there is nothing to fit".into())
+        }
+        FitFailure::Engine(e) => Fail::Msg(fit_error_text(
+            &e,
+            "or `:fit --init zero` / `--init random`",
+        )),
+        FitFailure::Message(m) => Fail::Msg(m),
+        FitFailure::Diagnostics(d) => Fail::Shown(session.render(&d, sources)),
+    }
 }
 
 impl Session {
@@ -81,7 +88,8 @@ impl Session {
         let run = fit_with_progress(&compiled.model, &plan, quiet, Some(&self.interrupt));
         INTERRUPTED.store(false, Ordering::SeqCst);
         self.interrupt.store(false, Ordering::SeqCst);
-        let run = run.map_err(fit_failure)?;
+        let sources = compiled.model.sources().clone();
+        let run = run.map_err(|f| fit_failure(f, self, &sources))?;
         if let Some(e) = &run.trace_error {
             io.err(&format!("error: {e}\n"));
         }
@@ -94,7 +102,7 @@ impl Session {
         }
         let fitted = run
             .finish(src, compiled.model, &plan)
-            .map_err(fit_failure)?;
+            .map_err(|f| fit_failure(f, self, &sources))?;
         let selection = cmd.out.select.selection();
         let chosen = selection.check(&fitted.output.draws.names);
         if chosen.is_ok() {

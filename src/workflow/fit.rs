@@ -41,6 +41,9 @@ pub enum FitFailure {
     Engine(FitError),
     /// A message (the trace file could not be created, draws failed).
     Message(String),
+    /// The model and data do not fit the run's options (a `--minibatch`
+    /// size or marker): located diagnostics, drawn like any model error.
+    Diagnostics(Vec<crate::diagnostics::Diagnostic>),
 }
 
 /// A finished run of the engine, before its output draws are made.
@@ -94,13 +97,8 @@ pub fn run(
     super::limits::check_fit(d, width, &plan.config, budget).map_err(FitFailure::Message)?;
     let minibatch = match plan.config.minibatch {
         Some(b) => Some(
-            density::MinibatchModel::new(model, b, plan.config.seed).map_err(|d| {
-                FitFailure::Message(
-                    crate::diagnostics::render_short(&d, model.sources())
-                        .trim_end()
-                        .to_string(),
-                )
-            })?,
+            density::MinibatchModel::new(model, b, plan.config.seed)
+                .map_err(FitFailure::Diagnostics)?,
         ),
         None => None,
     };

@@ -145,6 +145,11 @@ fn bad_minibatch_input_is_refused_with_its_exit_code() {
     let (code, _, err) = vippl(&["infer", m, "--data", d, "--minibatch", "5"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("between 1 and the 4 rows"), "{err}");
+    assert!(
+        err.contains("minibatch-size"),
+        "drawn as a located diagnostic: {err}"
+    );
+    assert!(!err.contains("error: error"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let plain = temp_file("plain.vi", &MODEL.replace(" minibatch", ""));
     let (code, _, err) = vippl(&[
@@ -157,6 +162,10 @@ fn bad_minibatch_input_is_refused_with_its_exit_code() {
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("marks none"), "{err}");
+    assert!(
+        err.contains("minibatch-unmarked") && !err.contains("error: error"),
+        "{err}"
+    );
     let latent = temp_file(
         "latent.vi",
         "data N: int<lower=1> minibatch\ndata y: real[N]\nparam z: real[N]\nz ~ normal(0, 1)\ny ~ normal(z, 1)\n",
