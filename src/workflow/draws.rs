@@ -172,6 +172,17 @@ pub fn draws_at(
     let names = cm.output_names(&probe)?;
     let width = names.len();
     super::limits::check_draws(n, d, width)?;
+    if n > 0 && approx.mean().len() != d {
+        return Err(format!(
+            "the approximation has {} coordinates, the model {d}",
+            approx.mean().len()
+        ));
+    }
+    let log_q = if n > 0 {
+        approx.log_q_many(points)?
+    } else {
+        Vec::new()
+    };
     let rows: Vec<Result<DrawRow, String>> = (0..n)
         .into_par_iter()
         .map_init(
@@ -180,8 +191,7 @@ pub fn draws_at(
                 let x = &points[i * d..(i + 1) * d];
                 let mut row = Vec::with_capacity(width);
                 let lp = cm.generate(ws, x, stream(seed, &[GEN_STREAM, i as u64]), &mut row)?;
-                let lq = approx.log_q(x)?;
-                Ok((row, lp, lq))
+                Ok((row, lp, log_q[i]))
             },
         )
         .collect();

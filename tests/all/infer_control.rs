@@ -466,6 +466,13 @@ fn approximations_draw_reproducibly_and_round_trip_through_json() {
         - 0.5 * c.determinant().ln()
         - 1.5 * (2.0 * std::f64::consts::PI).ln();
     assert!((q.log_q(x).unwrap() - direct).abs() < 1e-12);
+    // Evaluated for many points at once, each value is the same.
+    let many = q.log_q_many(&a).unwrap();
+    assert_eq!(many.len(), 10);
+    for (k, v) in many.iter().enumerate() {
+        assert_eq!(*v, q.log_q(&a[3 * k..3 * (k + 1)]).unwrap());
+    }
+    assert!(q.log_q_many(&a[..4]).is_err());
     let _ = scale;
     // A hand-edited file with a wrong shape is refused with a message.
     let bad: Approximation =

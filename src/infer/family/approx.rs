@@ -216,6 +216,29 @@ impl Approximation {
         Ok(f.log_q_at(&theta, x, &mut scratch))
     }
 
+    /// log q at each of the row-major points (each of length d), the scale
+    /// factored once for all of them (a full-rank q's factorisation costs
+    /// O(d³), its log density at a point O(d²)); in parallel, each value
+    /// the same as [`Approximation::log_q`]'s.
+    pub fn log_q_many(&self, points: &[f64]) -> Result<Vec<f64>, String> {
+        use rayon::prelude::*;
+        let (fam, theta, f) = self.prepared()?;
+        let d = fam.d;
+        if d == 0 || points.len() % d != 0 {
+            return Err(format!(
+                "log q: {} coordinates are not a whole number of points of dimension {d}",
+                points.len()
+            ));
+        }
+        Ok(points
+            .par_chunks(d)
+            .map_init(
+                || vec![0.0; Factors::point_scratch_len(fam)],
+                |scratch, x| f.log_q_at(&theta, x, scratch),
+            )
+            .collect())
+    }
+
     /// Closed-form entropy for Gaussians; `None` for mixtures.
     pub fn entropy(&self) -> Option<f64> {
         let (_, _, f) = self.prepared().ok()?;
