@@ -265,4 +265,31 @@ mod low_rank_tests {
         assert!(updated.update_low_rank(&old, &theta, &other, &mut step));
         assert!(!step.valid);
     }
+
+    /// Near the optimum the path estimator's direction vanishes and S' − S
+    /// is rounding: such a step still goes by the O(n d²) update (it used
+    /// to fall back to an O(d³) factorisation every iteration), and the
+    /// result is the fresh factorisation's.
+    #[test]
+    fn a_step_at_the_rounding_level_is_still_a_low_rank_step() {
+        let (d, n) = (120, 6);
+        let (fam, theta, v, u) = setup(d, n);
+        let mut old = Factors::with_inverse(fam);
+        assert!(old.prepare(&theta));
+        let mut step = LowRankStep::new(n, d);
+        step.set_noise(|s| &v[s * d..(s + 1) * d]);
+        for h in [1e-10, 1e-13, 1e-15] {
+            let new = stepped(fam, &theta, &u, &v, n, h);
+            let mut updated = Factors::with_inverse(fam);
+            assert!(updated.update_low_rank(&old, &theta, &new, &mut step));
+            assert!(step.valid, "h = {h}: the step fell back to a factorisation");
+            let mut fresh = Factors::new(fam);
+            assert!(fresh.prepare(&new));
+            let x: Vec<f64> = (0..d).map(|i| ((i % 5) as f64 - 2.0) / 3.0).collect();
+            let mut pt = vec![0.0; Factors::point_scratch_len(fam)];
+            let a1 = updated.log_q_at(&new, &x, &mut pt);
+            let a2 = fresh.log_q_at(&new, &x, &mut pt);
+            assert!((a1 - a2).abs() < 1e-9 * a2.abs(), "h = {h}: {a1} vs {a2}");
+        }
+    }
 }

@@ -254,7 +254,7 @@ impl NaturalGradient {
         let d = fam.d;
         let step = match low_rank {
             Some(step) if fam.param == Param::Dense => {
-                let ok = step.recover(&dir[d..d + d * d]);
+                let ok = step.recover(&dir[d..d + d * d], 0.0);
                 ok.then_some(step)
             }
             _ => None,

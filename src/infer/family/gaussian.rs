@@ -210,7 +210,8 @@ impl Factors {
         for ((o, a), b) in self.inverse.iter_mut().zip(s_new).zip(s_old) {
             *o = a - b;
         }
-        if !step.recover(&self.inverse) {
+        let rounding = step.rounding_of_difference(s_old, s_new);
+        if !step.recover(&self.inverse, rounding) {
             return self.prepare(theta_new);
         }
         let w = &old.inverse;

@@ -88,8 +88,11 @@ impl LowRankStep {
 
     /// U = Δ V (VᵀV)⁻¹ for the change Δ (row-major d × d) of the scale;
     /// false when VᵀV is singular or Δ ≠ U Vᵀ on the probe (the step is not
-    /// of rank n along the draws).
-    pub fn recover(&mut self, delta: &[f64]) -> bool {
+    /// of rank n along the draws) by more than `rounding`, the error with
+    /// which Δ p is known (Δ is a difference of two scales: near the
+    /// optimum, where the path estimator's direction vanishes, it is
+    /// rounding alone).
+    pub fn recover(&mut self, delta: &[f64], rounding: f64) -> bool {
         let (n, d) = (self.n, self.d);
         for s in 0..n {
             for t in 0..=s {
@@ -138,7 +141,24 @@ impl LowRankStep {
             err = err.max((want - got).abs());
             size = size.max(want.abs());
         }
-        err <= 1e-9 * size + 1e-300
+        err <= 1e-9 * size + rounding + 1e-300
+    }
+
+    /// The rounding error of Δ p for Δ = S' − S: a few units in the last
+    /// place of max_i Σ_j (|S_ij| + |S'_ij|) |p_j|.
+    pub fn rounding_of_difference(&self, s_old: &[f64], s_new: &[f64]) -> f64 {
+        let d = self.d;
+        let mut worst = 0.0f64;
+        for i in 0..d {
+            let row = s_old[i * d..(i + 1) * d]
+                .iter()
+                .zip(&s_new[i * d..(i + 1) * d])
+                .zip(&self.probe)
+                .map(|((a, b), p)| (a.abs() + b.abs()) * p.abs())
+                .sum::<f64>();
+            worst = worst.max(row);
+        }
+        8.0 * f64::EPSILON * worst
     }
 
     /// X = K⁻¹ B (K factored in `small_lu`), column by column.
