@@ -8,16 +8,22 @@
 //!   coordinate's mean under q has moved, since the run's first check, by
 //!   at least [`TOTAL_SDS`] of its current sds; over the last [`SPAN`]
 //!   checks it kept moving the same way by at least [`SPAN_SDS`] sd, the
-//!   second half of that span at least [`SETTLING`] times as fast (per unit
-//!   of flow time Σh, so that step control changing h does not count) as
-//!   the first; and the ELBO rose over the span. A run that converges, even
+//!   second half of that span at least [`SETTLING`] times and at most
+//!   1/[`SETTLING`] times as fast (per unit of flow time Σh, so that step
+//!   control changing h does not count) as the first, and over the last
+//!   interval between checks at least [`SETTLING`] times the span's average
+//!   rate; and the ELBO rose over the span. A run that converges, even
 //!   slowly, slows down geometrically as it nears its optimum (the second
 //!   half of a span of an exponential approach e^(−λt) moves e^(−λT/2) as
 //!   fast as the first, and by the time the total reaches ten sds a
 //!   converging run has long slowed); a scale running to a boundary where
 //!   the density grows without bound (an improper prior heavier than
 //!   1/scale, a mixture component on repeated values) moves at a steady
-//!   rate for ever, the ELBO rising with it.
+//!   rate for ever, the ELBO rising with it. A run that climbs out of a
+//!   poor region (q started in the neck of a hierarchical funnel, where
+//!   the group scale is tiny, is at a local optimum it leaves slowly, then
+//!   ever faster) accelerates instead, and stops once it is out: neither
+//!   looks like a steady drift.
 //! - **Flat** ([`flat_direction`]), checked when the stopping rule fires and
 //!   when the budget's final window begins: the log density at q's mean
 //!   moved [`PROBE_SDS`], twice and four times as many marginal sds along one
@@ -187,6 +193,11 @@ impl Watch {
         if !(first_time > 0.0 && second_time > 0.0) {
             return None;
         }
+        let prev = (self.count - 2) % (SPAN + 1);
+        let last_time = time - self.times[prev];
+        if !(last_time > 0.0) {
+            return None;
+        }
         let mut found: Option<(usize, f64, bool)> = None;
         for i in 0..d {
             let (now, sd) = (self.mean[i], self.sd[i]);
@@ -194,9 +205,13 @@ impl Watch {
             let span = now - self.means[old * d + i];
             let first = self.means[mid * d + i] - self.means[old * d + i];
             let second = now - self.means[mid * d + i];
+            let last = now - self.means[prev * d + i];
             let steady = first * total > 0.0
                 && second * total > 0.0
-                && second.abs() / second_time >= SETTLING * first.abs() / first_time;
+                && second.abs() / second_time >= SETTLING * first.abs() / first_time
+                && second.abs() / second_time <= first.abs() / first_time / SETTLING
+                && last * total > 0.0
+                && last.abs() / last_time >= SETTLING * span.abs() / (first_time + second_time);
             let far = total.abs() >= TOTAL_SDS * sd && span.abs() >= SPAN_SDS * sd;
             if steady && far && found.is_none_or(|(_, t, _)| total.abs() / sd > t) {
                 found = Some((i, total.abs() / sd, total > 0.0));
@@ -337,6 +352,23 @@ mod tests {
             };
             assert!(run(&mut w, fam, approach).is_none(), "rate {rate}");
         }
+        // A climb out of a funnel's neck: the mean accelerates (by 1.3× per
+        // check, so the second half of a span moves 2.9× as fast as the
+        // first) over 30 sds, then stops: never a collapse.
+        let mut w = Watch::new(2);
+        let escape = |k: usize| {
+            let m = 0.02 * 1.3f64.powf(k.min(25) as f64);
+            (m, 0.3, 10.0 * m)
+        };
+        assert!(run(&mut w, fam, escape).is_none());
+        // A steady stretch that stops just when q narrows enough for it to
+        // count ten sds: the last interval moved too little.
+        let mut w = Watch::new(2);
+        let stops = |k: usize| {
+            let m = 0.1 * k.min(25) as f64 + 0.001 * k.saturating_sub(25) as f64;
+            (m, if k <= 25 { 0.3 } else { 0.2 }, m)
+        };
+        assert!(run(&mut w, fam, stops).is_none());
         // A drift whose ELBO does not rise is no collapse.
         let mut w = Watch::new(2);
         assert!(run(&mut w, fam, |k| (-0.3 * k as f64, 0.3, -0.1 * k as f64)).is_none());
