@@ -216,14 +216,24 @@ mod low_rank_tests {
         new
     }
 
-    #[test]
-    fn a_low_rank_step_updates_the_inverse_and_the_determinant() {
-        let (d, n) = (120, 6);
+    /// The setup's θ factored with its inverse, and a step whose draws
+    /// are the setup's V.
+    fn factored(
+        d: usize,
+        n: usize,
+    ) -> (Family, Vec<f64>, Vec<f64>, Vec<f64>, Factors, LowRankStep) {
         let (fam, theta, v, u) = setup(d, n);
         let mut old = Factors::with_inverse(fam);
         assert!(old.prepare(&theta));
         let mut step = LowRankStep::new(n, d);
         step.set_noise(|s| &v[s * d..(s + 1) * d]);
+        (fam, theta, v, u, old, step)
+    }
+
+    #[test]
+    fn a_low_rank_step_updates_the_inverse_and_the_determinant() {
+        let (d, n) = (120, 6);
+        let (fam, theta, v, u, old, mut step) = factored(d, n);
         let mut shrink = ShrinkCheck::new(fam);
         let mut verdicts = Vec::new();
         for h in [1.0, 30.0, 300.0] {
@@ -273,11 +283,7 @@ mod low_rank_tests {
     #[test]
     fn a_step_at_the_rounding_level_is_still_a_low_rank_step() {
         let (d, n) = (120, 6);
-        let (fam, theta, v, u) = setup(d, n);
-        let mut old = Factors::with_inverse(fam);
-        assert!(old.prepare(&theta));
-        let mut step = LowRankStep::new(n, d);
-        step.set_noise(|s| &v[s * d..(s + 1) * d]);
+        let (fam, theta, v, u, old, mut step) = factored(d, n);
         for h in [1e-10, 1e-13, 1e-15] {
             let new = stepped(fam, &theta, &u, &v, n, h);
             let mut updated = Factors::with_inverse(fam);
