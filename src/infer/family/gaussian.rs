@@ -5,7 +5,7 @@
 use super::diag_low_rank::{self, LowRankFactor};
 use super::low_rank::LowRankStep;
 use super::{Family, Param};
-use crate::infer::linalg::{Lu, dot};
+use crate::infer::linalg::{Lu, dot_lanes};
 
 /// ½ log 2π.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -180,7 +180,7 @@ impl Factors {
         }
         let d = self.fam.d;
         for i in 0..d {
-            tmp[i] = dot(&self.inverse[i * d..(i + 1) * d], &b[..d]);
+            tmp[i] = dot_lanes(&self.inverse[i * d..(i + 1) * d], &b[..d]);
         }
         b[..d].copy_from_slice(&tmp[..d]);
     }
@@ -219,7 +219,7 @@ impl Factors {
         for s in 0..n {
             let us = &step.u[s * d..(s + 1) * d];
             for i in 0..d {
-                step.wu[s * d + i] = dot(&w[i * d..(i + 1) * d], us);
+                step.wu[s * d + i] = dot_lanes(&w[i * d..(i + 1) * d], us);
             }
             let bs = &mut step.b[s * d..(s + 1) * d];
             bs.fill(0.0);
@@ -234,7 +234,7 @@ impl Factors {
         for s in 0..n {
             for t in 0..n {
                 step.small[s * n + t] =
-                    dot(&step.v[s * d..(s + 1) * d], &step.wu[t * d..(t + 1) * d])
+                    dot_lanes(&step.v[s * d..(s + 1) * d], &step.wu[t * d..(t + 1) * d])
                         + f64::from(s == t);
             }
         }
@@ -261,12 +261,12 @@ impl Factors {
         }
         // Drift: S' (S'⁻¹ p) must give back p.
         for i in 0..d {
-            step.tmp[i] = dot(&self.inverse[i * d..(i + 1) * d], &step.probe);
+            step.tmp[i] = dot_lanes(&self.inverse[i * d..(i + 1) * d], &step.probe);
         }
         let mut err = 0.0f64;
         let mut size = 0.0f64;
         for i in 0..d {
-            let back = dot(&s_new[i * d..(i + 1) * d], &step.tmp);
+            let back = dot_lanes(&s_new[i * d..(i + 1) * d], &step.tmp);
             err = err.max((back - step.probe[i]).abs());
             size = size.max(step.probe[i].abs());
         }

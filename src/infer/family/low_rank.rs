@@ -10,7 +10,7 @@
 //! that is not of this form (Adam, the reparameterisation estimator's
 //! entropy term) falls back to a full factorisation.
 
-use crate::infer::linalg::{Lu, dot};
+use crate::infer::linalg::{Lu, dot_lanes};
 use crate::scalar::linalg::cholesky_in_place;
 
 /// Buffers of one low-rank step: the draws V, the recovered U, B = Vᵀ S⁻¹
@@ -96,7 +96,7 @@ impl LowRankStep {
         let (n, d) = (self.n, self.d);
         for s in 0..n {
             for t in 0..=s {
-                let g = dot(&self.v[s * d..(s + 1) * d], &self.v[t * d..(t + 1) * d]);
+                let g = dot_lanes(&self.v[s * d..(s + 1) * d], &self.v[t * d..(t + 1) * d]);
                 self.small[s * n + t] = g;
                 self.small[t * n + s] = g;
             }
@@ -108,7 +108,7 @@ impl LowRankStep {
         for i in 0..d {
             let row = &delta[i * d..(i + 1) * d];
             for s in 0..n {
-                p[s] = dot(row, &self.v[s * d..(s + 1) * d]);
+                p[s] = dot_lanes(row, &self.v[s * d..(s + 1) * d]);
             }
             // (VᵀV) y = p by the Cholesky factor L Lᵀ.
             for s in 0..n {
@@ -131,12 +131,12 @@ impl LowRankStep {
         }
         // Check Δ p = U (Vᵀ p) on the probe.
         for s in 0..n {
-            p[s] = dot(&self.v[s * d..(s + 1) * d], &self.probe);
+            p[s] = dot_lanes(&self.v[s * d..(s + 1) * d], &self.probe);
         }
         let mut err = 0.0f64;
         let mut size = 0.0f64;
         for i in 0..d {
-            let want = dot(&delta[i * d..(i + 1) * d], &self.probe);
+            let want = dot_lanes(&delta[i * d..(i + 1) * d], &self.probe);
             let got: f64 = (0..n).map(|s| self.u[s * d + i] * p[s]).sum();
             err = err.max((want - got).abs());
             size = size.max(want.abs());
@@ -191,17 +191,17 @@ impl LowRankStep {
             let (done, rest) = self.q.split_at_mut(r * d);
             let col = &mut rest[..d];
             col.copy_from_slice(src);
-            let norm0 = dot(col, col).sqrt();
+            let norm0 = dot_lanes(col, col).sqrt();
             for _ in 0..2 {
                 for k in 0..r {
                     let qk = &done[k * d..(k + 1) * d];
-                    let c = dot(qk, col);
+                    let c = dot_lanes(qk, col);
                     for (a, b) in col.iter_mut().zip(qk) {
                         *a -= c * b;
                     }
                 }
             }
-            let norm = dot(col, col).sqrt();
+            let norm = dot_lanes(col, col).sqrt();
             if norm > 1e-10 * norm0 && norm > 0.0 {
                 for a in col.iter_mut() {
                     *a /= norm;
@@ -218,8 +218,8 @@ impl LowRankStep {
         for a in 0..r {
             let qa = &self.q[a * d..(a + 1) * d];
             for s in 0..n {
-                qu[a * n + s] = dot(qa, &self.u[s * d..(s + 1) * d]);
-                bq[s * r + a] = dot(&self.b[s * d..(s + 1) * d], qa);
+                qu[a * n + s] = dot_lanes(qa, &self.u[s * d..(s + 1) * d]);
+                bq[s * r + a] = dot_lanes(&self.b[s * d..(s + 1) * d], qa);
             }
         }
         for a in 0..r {
@@ -232,7 +232,7 @@ impl LowRankStep {
         let cct = |c: &[f64], out: &mut [f64], sign: f64, shift: f64| {
             for a in 0..r {
                 for b in 0..r {
-                    let v = dot(&c[a * r..(a + 1) * r], &c[b * r..(b + 1) * r]);
+                    let v = dot_lanes(&c[a * r..(a + 1) * r], &c[b * r..(b + 1) * r]);
                     out[a * r + b] = sign * v + if a == b { shift } else { 0.0 };
                 }
             }

@@ -3,7 +3,7 @@
 //! `iterates`), which a product would make O(d³) per iteration.
 
 use crate::infer::family::{Family, LowRankStep};
-use crate::infer::linalg::{dot, mat_mul_t};
+use crate::infer::linalg::{dot_lanes, mat_mul_t};
 
 /// The covariance S Sᵀ of the current iterate and of the backup.
 pub(super) struct TrackedCovariance {
@@ -70,10 +70,10 @@ impl TrackedCovariance {
             let va = &step.v[a * d..(a + 1) * d];
             let q = &mut self.q[a * d..(a + 1) * d];
             for i in 0..d {
-                q[i] = dot(&s[i * d..(i + 1) * d], va);
+                q[i] = dot_lanes(&s[i * d..(i + 1) * d], va);
             }
             for t in 0..n {
-                let g = 0.5 * dot(&step.v[t * d..(t + 1) * d], va);
+                let g = 0.5 * dot_lanes(&step.v[t * d..(t + 1) * d], va);
                 for (qi, ui) in q.iter_mut().zip(&step.u[t * d..(t + 1) * d]) {
                     *qi += g * ui;
                 }
