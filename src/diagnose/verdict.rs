@@ -4,7 +4,7 @@
 //! nowhere else: the summary table, the warnings and the exit code of
 //! `vippl infer` all read them through these types.
 
-use super::shift::{SMALL_MEAN_SHIFT, SMALL_SD_RATIO, WeightShift};
+use super::shift::{LARGE_MEAN_SHIFT, SMALL_MEAN_SHIFT, SMALL_SD_RATIO, WeightShift};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -111,6 +111,17 @@ pub enum Evidence {
     /// [`SMALL_SD_RATIO`]: the summaries agree with their importance
     /// correction to well within the accuracy asked of them.
     SmallCorrection,
+    /// k̂ is in the usable band (at least [`KHAT_GOOD`], below the limit),
+    /// but the Pareto-smoothed weights surely move some coordinate's mean
+    /// by [`LARGE_MEAN_SHIFT`] sds or more (beyond the Monte Carlo noise,
+    /// [`super::shift::noise_z`] standard errors): q itself misses the
+    /// posterior by more than a summary may, so the summaries rest on the
+    /// importance correction; in this band its bias shrinks slowly with the
+    /// number of draws, and mass that no proposal reaches (a funnel's neck)
+    /// goes uncorrected. Below 0.5 the weights have finite variance and a
+    /// large correction is taken as sound: a mean-field fit of a correlated
+    /// posterior can be corrected by 0.1 sd and end within its reference.
+    LargeCorrection,
     /// k̂ is at or above the limit (or not computed) and the weights vary.
     Against,
 }
@@ -141,7 +152,10 @@ impl WeightFacts {
 
     /// Which evidence the weights give.
     pub fn evidence(&self) -> Evidence {
-        if self.verdict().is_reliable() {
+        let verdict = self.verdict();
+        if verdict == Verdict::Ok && self.shift.is_some_and(|s| s.moves_a_mean()) {
+            Evidence::LargeCorrection
+        } else if verdict.is_reliable() {
             Evidence::Khat
         } else if self.nearly_constant() {
             Evidence::NearlyConstantWeights
@@ -171,6 +185,14 @@ impl WeightFacts {
                 ),
                 None => self.verdict().label().to_string(),
             },
+            Evidence::LargeCorrection => match self.shift {
+                Some(s) => format!(
+                    "do not trust: the weights move a mean by at least {:.2} sd (≥ \
+                     {LARGE_MEAN_SHIFT}) at k̂ ≥ {KHAT_GOOD}, where their correction may be partial",
+                    s.sure_mean_shift
+                ),
+                None => self.verdict().label().to_string(),
+            },
             _ => self.verdict().label().to_string(),
         }
     }
@@ -182,6 +204,9 @@ pub enum Doubt {
     /// k̂ is at or above `limit` (or could not be computed) and the weights
     /// are not nearly constant.
     Khat { verdict: Verdict, limit: f64 },
+    /// k̂ is usable, but the weights surely move a mean by `mean_shift`
+    /// sds, at least [`LARGE_MEAN_SHIFT`] ([`Evidence::LargeCorrection`]).
+    LargeCorrection { mean_shift: f64 },
     /// The run did not converge (iteration limit, divergence, interruption).
     NotConverged,
     /// The run diverged and step control pulled it back.
@@ -196,6 +221,11 @@ impl fmt::Display for Doubt {
                 ..
             } => f.write_str("PSIS k̂ could not be computed"),
             Doubt::Khat { limit, .. } => write!(f, "PSIS k̂ ≥ {}", limit_text(*limit)),
+            Doubt::LargeCorrection { mean_shift } => write!(
+                f,
+                "the importance weights move a mean by at least {mean_shift:.2} sd at PSIS k̂ ≥ \
+                 {KHAT_GOOD}"
+            ),
             Doubt::NotConverged => f.write_str("the fit did not converge"),
             Doubt::RescuedByStepControl => {
                 f.write_str("the run diverged and was rescued by step control")
@@ -221,11 +251,15 @@ impl Trust {
         let verdict = weights.verdict();
         let evidence = weights.evidence();
         let mut doubts = Vec::new();
-        if evidence == Evidence::Against {
-            doubts.push(Doubt::Khat {
+        match (evidence, weights.shift) {
+            (Evidence::Against, _) => doubts.push(Doubt::Khat {
                 verdict,
                 limit: khat_limit(weights.draws),
-            });
+            }),
+            (Evidence::LargeCorrection, Some(s)) => doubts.push(Doubt::LargeCorrection {
+                mean_shift: s.sure_mean_shift,
+            }),
+            _ => {}
         }
         if !converged {
             doubts.push(Doubt::NotConverged);
@@ -302,6 +336,8 @@ mod tests {
             mean_coordinate: 0,
             sd_ratio,
             sd_coordinate: 1,
+            sure_mean_shift: 0.0,
+            sure_coordinate: 0,
         };
         let with = |khat: f64, s: WeightShift| WeightFacts {
             shift: Some(s),
@@ -321,6 +357,60 @@ mod tests {
         assert_eq!(with(1.0, shift(0.0, 1.0)).evidence(), Evidence::Against);
         // It does not excuse a run that did not converge.
         assert!(!Trust::assess(&small, false, false).trusted());
+    }
+
+    #[test]
+    fn a_large_correction_at_a_usable_khat_is_not_trusted() {
+        // A mean moved by `sure` sds beyond its noise (and by 0.05 more).
+        let moved = |sure: f64| WeightShift {
+            mean_shift: sure + 0.05,
+            mean_coordinate: 2,
+            sd_ratio: 1.3,
+            sd_coordinate: 2,
+            sure_mean_shift: sure,
+            sure_coordinate: 2,
+        };
+        let with = |khat: f64, s: WeightShift| WeightFacts {
+            shift: Some(s),
+            ..weights(khat, 4000, 300.0)
+        };
+        // k̂ in the usable band, a mean moved by the whole tolerance: flagged.
+        let large = with(0.66, moved(0.24));
+        assert_eq!(large.verdict(), Verdict::Ok);
+        assert_eq!(large.evidence(), Evidence::LargeCorrection);
+        let t = Trust::assess(&large, true, false);
+        assert!(!t.trusted());
+        assert_eq!(t.doubts, vec![Doubt::LargeCorrection { mean_shift: 0.24 }]);
+        assert_eq!(
+            t.doubts[0].to_string(),
+            "the importance weights move a mean by at least 0.24 sd at PSIS k̂ ≥ 0.5"
+        );
+        assert_eq!(
+            large.label(),
+            "do not trust: the weights move a mean by at least 0.24 sd (≥ 0.1) at k̂ ≥ 0.5, where \
+             their correction may be partial"
+        );
+        // Just below the tolerance, or with k̂ below 0.5 (finite-variance
+        // weights): k̂ decides, and the fit is trusted.
+        for facts in [with(0.66, moved(0.0999)), with(0.4999, moved(0.5))] {
+            assert_eq!(facts.evidence(), Evidence::Khat, "{facts:?}");
+            assert!(Trust::assess(&facts, true, false).trusted());
+        }
+        // At or above the limit it is k̂'s own doubt, named once.
+        let bad = Trust::assess(&with(0.75, moved(0.3)), true, false);
+        assert_eq!(
+            bad.doubts,
+            vec![Doubt::Khat {
+                verdict: Verdict::Bad,
+                limit: 0.7
+            }]
+        );
+        // With 1000 draws the band ends at 2/3: k̂ 0.68 is k̂'s doubt.
+        let few = WeightFacts {
+            draws: 1000,
+            ..with(0.68, moved(0.3))
+        };
+        assert_eq!(few.evidence(), Evidence::Against);
     }
 
     #[test]

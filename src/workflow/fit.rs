@@ -163,6 +163,7 @@ impl FitRun {
         .map_err(FitFailure::Message)?;
         let mut diagnostics = report::fit_summary(&result, self.seconds);
         report::name_collapse(&mut diagnostics, &result, &model);
+        report::name_correction(&mut diagnostics, &result, &model);
         if psis {
             diagnostics
                 .extra

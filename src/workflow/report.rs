@@ -3,7 +3,8 @@
 
 use super::collapse::collapse_text;
 use crate::density::CompiledModel;
-use crate::diagnose::Diagnostics;
+use crate::diagnose::shift::LARGE_MEAN_SHIFT;
+use crate::diagnose::{Diagnostics, Evidence, KHAT_GOOD, khat_limit, limit_text};
 use crate::infer::{FitConfig, FitResult, Termination};
 use crate::output::{self, FitSummary};
 use serde_json::json;
@@ -127,6 +128,11 @@ pub fn fit_summary(result: &FitResult, seconds: f64) -> FitSummary {
     }
     put("importance_ess", number(dg.psis_ess));
     put("importance_draws", json!(dg.draws));
+    if let Some(s) = dg.weight_shift {
+        put("weight_mean_shift", number(s.mean_shift));
+        put("weight_sure_mean_shift", number(s.sure_mean_shift));
+        put("weight_sd_ratio", number(s.sd_ratio));
+    }
     put("restarts", json!(result.restarts.len().max(1)));
     if result.restarts.len() > 1 {
         put("best_restart", json!(result.best_restart + 1));
@@ -175,6 +181,35 @@ pub fn name_collapse(diagnostics: &mut FitSummary, result: &FitResult, model: &C
         diagnostics.warnings.insert(0, words.warning);
         diagnostics.caveat = Some(words.caveat);
     }
+}
+
+/// When the verdict rests on a large importance correction
+/// ([`Evidence::LargeCorrection`]), says so in a warning that names the
+/// coordinate whose mean moves most, as the model names it.
+pub fn name_correction(diagnostics: &mut FitSummary, result: &FitResult, model: &CompiledModel) {
+    let facts = result.diagnostics.weight_facts();
+    let (Evidence::LargeCorrection, Some(shift), Some(k)) =
+        (facts.evidence(), facts.shift, facts.khat)
+    else {
+        return;
+    };
+    let j = shift.sure_coordinate;
+    let name = model
+        .layout()
+        .coordinate_names()
+        .get(j)
+        .cloned()
+        .unwrap_or_else(|| format!("coordinate {}", j + 1));
+    diagnostics.warnings.push(format!(
+        "PSIS k̂ = {k:.2} is below {}, but the importance weights move the mean of {name} (on \
+         the unconstrained scale) by at least {:.2} sd beyond Monte Carlo noise: the \
+         approximation misses the posterior there by more than the {LARGE_MEAN_SHIFT} sd asked \
+         of a fit, and with k̂ ≥ {KHAT_GOOD} the correction of the resampled draws may be \
+         partial; do not trust its summaries ({})",
+        limit_text(khat_limit(facts.draws)),
+        shift.sure_mean_shift,
+        result.approximation.kind().poor_fit_remedy()
+    ));
 }
 
 /// The warnings without repeats, in their first order.

@@ -34,7 +34,11 @@ fn every_stan_guide_model_fits_its_reference() {
             Ok((o, _)) => {
                 println!("{}", line(p, &o));
                 let ok = if BEYOND_A_GAUSSIAN.contains(&p.name.as_str()) {
-                    o.mean_err <= 0.5 || !o.trustworthy
+                    // Within the tolerance, or flagged: the truncated
+                    // regression's q misses by 0.1–0.3 sd at k̂ 0.5–0.55,
+                    // and its weights surely move a mean by more than
+                    // 0.1 sd.
+                    o.within() || !o.trustworthy
                 } else {
                     o.within() && o.trustworthy
                 };
