@@ -27,7 +27,7 @@ pub(crate) use approx::pick;
 pub use approx::{Approximation, Component};
 pub(crate) use diag_low_rank::marginal_variance;
 pub(crate) use direction::{accumulate, add_entropy_gradient, precondition_low_rank};
-pub(crate) use gaussian::Factors;
+pub(crate) use gaussian::{Factors, LOW_RANK_MIN_DIM};
 pub(crate) use low_rank::LowRankStep;
 pub(crate) use scale::Scale;
 
