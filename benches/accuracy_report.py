@@ -391,7 +391,9 @@ def textbook_section(vippl, timeout, draws):
         "`index.json` lists for each: the parameters that are not latent states. Several have no "
         "useful mode (centred hierarchical scales, a measurement-error spike), so the fit starts "
         "from Pathfinder's Gaussians and runs a second start, and four restarts when those two "
-        "disagree (docs/cli.md, *Where a fit starts*). "
+        "disagree; above 100 parameters (stochastic volatility, measurement error, the 2PL model) "
+        "its full-rank flow starts from a mean-field fit made from there "
+        "(docs/cli.md, *Where a fit starts*). "
         "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
         "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.",
         rows)

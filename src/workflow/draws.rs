@@ -172,10 +172,10 @@ pub fn draws_at(
     let names = cm.output_names(&probe)?;
     let width = names.len();
     super::limits::check_draws(n, d, width)?;
-    if n > 0 && approx.mean().len() != d {
+    if n > 0 && approx.dim() != d {
         return Err(format!(
             "the approximation has {} coordinates, the model {d}",
-            approx.mean().len()
+            approx.dim()
         ));
     }
     let log_q = if n > 0 {
