@@ -191,14 +191,7 @@ mod tests {
         // Weights N(0, 2²)/N(0, 1) on draws of N(0, 1): the weighted sd is
         // larger than q's by a clear factor (the grid stops at |z| ≈ 3.5, so
         // not the full factor 2).
-        let n = 4000;
-        let mut x = Vec::with_capacity(n);
-        let mut lw = Vec::with_capacity(n);
-        for i in 0..n {
-            let z = inverse_normal((i as f64 + 0.5) / n as f64);
-            x.push(z);
-            lw.push(0.375 * z * z);
-        }
+        let (x, lw) = quantile_grid(4000, |z| 0.375 * z * z);
         let s = weight_shift(&x, &lw, |_| true).unwrap();
         assert!(s.sd_ratio > 1.3, "{s:?}");
         assert!(s.mean_shift < SMALL_MEAN_SHIFT, "{s:?}");
@@ -221,13 +214,7 @@ mod tests {
         // importance ESS near 3100 its standard error is about 0.02 sd, so
         // the sure shift is the shift less about 0.04.
         let n = 4000;
-        let mut x = Vec::with_capacity(n);
-        let mut lw = Vec::with_capacity(n);
-        for i in 0..n {
-            let z = inverse_normal((i as f64 + 0.5) / n as f64);
-            x.push(z);
-            lw.push(0.5 * z);
-        }
+        let (x, lw) = quantile_grid(n, |z| 0.5 * z);
         let s = weight_shift(&x, &lw, |_| true).unwrap();
         let lost = s.mean_shift - s.sure_mean_shift;
         assert!(lost > 0.02 && lost < 0.08, "{s:?}");
@@ -247,6 +234,16 @@ mod tests {
         assert!(s.mean_shift > 0.02, "{s:?}");
         assert!(s.sure_mean_shift < 0.01, "{s:?}");
         assert!(!s.moves_a_mean());
+    }
+
+    /// `n` draws of N(0, 1) on a grid of quantiles, and their log weights.
+    fn quantile_grid(n: usize, log_weight: impl Fn(f64) -> f64) -> (Vec<f64>, Vec<f64>) {
+        (0..n)
+            .map(|i| {
+                let z = inverse_normal((i as f64 + 0.5) / n as f64);
+                (z, log_weight(z))
+            })
+            .unzip()
     }
 
     /// Φ⁻¹ by bisection on erfc (tests only).
