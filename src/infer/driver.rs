@@ -496,7 +496,7 @@ impl Observer for PhaseObserver<'_> {
 /// 11–13 s instead of 44–103 s on two of three simulated data sets (21 s
 /// instead of 15 s on the third); the textbook models above 100 parameters
 /// (stochastic volatility, measurement error, a 2PL item-response model)
-/// ran 1.4–3.5× faster. Below the threshold full-rank steps are cheap and
+/// ran 1.3–3.6× faster. Below the threshold full-rank steps are cheap and
 /// the start is left as it is.
 fn mean_field_phase<T: Target>(
     plan: &Plan,
