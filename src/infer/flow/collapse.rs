@@ -244,27 +244,37 @@ pub(super) fn flat_direction(
         if !(sd[i].is_finite() && sd[i] > 0.0) {
             continue;
         }
-        for rising in [true, false] {
-            let side = if rising { 1.0 } else { -1.0 };
-            let mut flat = true;
+        // The log density at the farthest probe on each side where it is
+        // flat. Flat both ways (a tiny sd, as at a scale's spike near 0,
+        // where 40 sds are no distance), q was headed where the density is
+        // higher.
+        let mut farthest = [None; 2];
+        for (side, slot) in [1.0, -1.0].into_iter().zip(farthest.iter_mut()) {
+            let mut last = None;
             for k in 0..PROBE_POINTS {
                 let far = PROBE_SDS * (1u32 << k) as f64;
                 x[i] = mean[i] + side * far * sd[i];
                 let there = log_p(x);
                 if !(there.is_finite() && there >= at_mean - FLAT_DROP) {
-                    flat = false;
+                    last = None;
                     break;
                 }
+                last = Some(there);
             }
             x[i] = mean[i];
-            if flat {
-                return Some(Collapse {
-                    coordinate: i,
-                    rising,
-                    flat: true,
-                });
-            }
+            *slot = last;
         }
+        let rising = match farthest {
+            [Some(up), Some(down)] => up >= down,
+            [Some(_), None] => true,
+            [None, Some(_)] => false,
+            [None, None] => continue,
+        };
+        return Some(Collapse {
+            coordinate: i,
+            rising,
+            flat: true,
+        });
     }
     None
 }
@@ -390,6 +400,15 @@ mod tests {
         // Heavy tails still fall: a Cauchy of scale 1 probed from a q of sd 1.
         let cauchy = |v: &[f64]| -(1.0 + v[0] * v[0]).ln();
         assert!(flat_direction(&[0.0], &[1.0], &mut x, cauchy).is_none());
+        // A spike at a scale's lower end: log p = −150 t in t = log τ, q at
+        // t = −36 with sd 1e-5. 40 sds either way change log p by 0.06, flat
+        // both ways; the density is higher below, so the scale shrinks (it
+        // was reported as growing before).
+        let spike = |v: &[f64]| -150.0 * v[0];
+        let c = flat_direction(&[-36.0], &[1e-5], &mut x, spike).unwrap();
+        assert_eq!((c.coordinate, c.rising, c.flat), (0, false, true));
+        let c = flat_direction(&[-36.0], &[1e-5], &mut x, |v| 150.0 * v[0]).unwrap();
+        assert!(c.rising);
     }
 
     #[test]
