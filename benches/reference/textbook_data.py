@@ -58,8 +58,8 @@ def varying_slopes(rng):
     return {"N": N, "J": J, "g": g.tolist(), "x": rounded(x), "y": rounded(y)}
 
 
-def hierarchical_logistic(rng):
-    J, n_per, K = 50, 20, 3
+def hierarchical_logistic(rng, J=50):
+    n_per, K = 20, 3
     mu_alpha, sigma_alpha, beta = -0.3, 0.8, np.array([0.8, -0.5, 0.3])
     alpha = rng.normal(mu_alpha, sigma_alpha, J)
     N = J * n_per

@@ -118,6 +118,7 @@ mod streams {
     pub const RESAMPLE: u64 = 8;
     pub const PATHFINDER: u64 = 9;
     pub const LAPLACE_DIAGONAL: u64 = 10;
+    pub const FIXED_POINT: u64 = 11;
 }
 
 /// Fits q to the target. Returns an error only when there is no usable

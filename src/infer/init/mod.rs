@@ -8,6 +8,7 @@ mod mode_search;
 use super::choices::Init;
 use super::family::{Approximation, Scale};
 use super::linalg::{spectral_apply, symmetric_eigen};
+use super::pathfinder::{PathRecorder, clearly_better};
 use super::plan::Plan;
 use super::result::{FitError, Observer};
 use super::{Target, streams};
@@ -171,6 +172,85 @@ pub(crate) fn laplace<T: Target>(
     Some((s, lmax, good_min, warning))
 }
 
+/// Draws over which [`fixed_point_scale`] averages the curvature.
+const FIXED_POINT_DRAWS: usize = 16;
+
+/// A dense scale for a Gaussian q centred at `mean`, given a mean-field q
+/// N(mean, diag(sd²)) already fitted there: the one whose precision is the
+/// curvature of −log π̃ averaged over draws from the mean-field q. A Gaussian
+/// q that fits the posterior satisfies Σ⁻¹ = E_q[−∇² log π̃], so this is one
+/// fixed-point step from the mean-field fit towards the full-rank one, and
+/// it carries the correlations a mean-field q cannot (a hierarchical mean
+/// with every group effect).
+///
+/// `None` when −∇² log π̃ at `mean` itself is not positive definite: the
+/// posterior is not log-concave at the centre of the fit (a funnel's scale
+/// and the effects it governs), where the average depends on how wide q is
+/// in those directions, which is exactly what a mean-field q gets wrong.
+/// Also `None` when the average is not finite and positive definite, or
+/// when the Gaussian it makes is clearly worse than the mean-field q by
+/// their ELBOs on shared draws.
+pub(crate) fn fixed_point_scale<T: Target>(
+    target: &T,
+    ws: &mut T::Workspace,
+    mean: &[f64],
+    sd: &[f64],
+    (seed, restart): (u64, usize),
+    (evals, density_evals): (&mut usize, &mut usize),
+) -> Option<Vec<f64>> {
+    let d = mean.len();
+    let mut h = vec![0.0; d * d];
+    target.hessian(ws, mean, &mut h);
+    *evals += d;
+    for v in h.iter_mut() {
+        *v = -*v;
+    }
+    positive_definite(&h, d)?;
+    let mut sum = vec![0.0; d * d];
+    let mut x = vec![0.0; d];
+    let mut rng = stream(seed, &[streams::FIXED_POINT, restart as u64]);
+    for _ in 0..FIXED_POINT_DRAWS {
+        for ((x, m), s) in x.iter_mut().zip(mean).zip(sd) {
+            let e: f64 = rng.sample(StandardNormal);
+            *x = m + s * e;
+        }
+        target.hessian(ws, &x, &mut h);
+        *evals += d;
+        for (a, b) in sum.iter_mut().zip(&h) {
+            *a -= b;
+        }
+    }
+    for a in sum.iter_mut() {
+        *a /= FIXED_POINT_DRAWS as f64;
+    }
+    let (vals, vecs) = positive_definite(&sum, d)?;
+    let scale = spectral_apply(&vals, &vecs, |l| 1.0 / l.sqrt());
+    // The average may still be nearly singular in a direction where a few
+    // draws reached a flat region, and a Gaussian that wide there starts
+    // the flow far from the posterior: keep the scale only if, by the ELBO
+    // on shared draws, it is not clearly worse than the mean-field q.
+    let mut shared = PathRecorder::new(d, seed, restart, false);
+    let mean_field = shared.elbo_of_diagonal(target, ws, mean, sd);
+    let mean_field_terms = shared.last_terms().to_vec();
+    let dense = shared.elbo_of_dense(target, ws, mean, &scale);
+    *density_evals += shared.evals;
+    let worse = !dense.is_finite()
+        || (mean_field.is_finite() && clearly_better(&mean_field_terms, shared.last_terms()));
+    (!worse).then_some(scale)
+}
+
+/// The eigen-decomposition of a symmetric d × d matrix whose entries are
+/// finite and whose eigenvalues are all above 1e-8 of the largest.
+fn positive_definite(m: &[f64], d: usize) -> Option<(Vec<f64>, Vec<f64>)> {
+    if m.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let (vals, vecs) = symmetric_eigen(m, d);
+    let max = vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let min = vals.iter().cloned().fold(f64::INFINITY, f64::min);
+    (max.is_finite() && max > 0.0 && min > 1e-8 * max).then_some((vals, vecs))
+}
+
 /// Builds the starting Gaussian of one run.
 pub(crate) fn start<T: Target>(
     target: &T,
@@ -315,5 +395,152 @@ pub(crate) fn given<T: Target>(target: &T, ws: &mut T::Workspace, approx: &Appro
         density_evals: 0,
         untrusted_mode: false,
         center,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// −log π̃ = ½ xᵀ P x for a dense 2 × 2 precision P; Neal's funnel in
+    /// (v, y): v ~ normal(0, 3), y ~ normal(0, exp(v / 2)); or a smoothed
+    /// cone, −log π̃ = Σ 10 √(xᵢ² + 10⁻⁶), sharply curved only within 10⁻³
+    /// of 0.
+    enum Toy {
+        Gauss([f64; 4]),
+        Funnel,
+        Cone,
+    }
+
+    const CONE_EPS2: f64 = 1e-6;
+
+    impl Target for Toy {
+        type Workspace = ();
+        fn dim(&self) -> usize {
+            2
+        }
+        fn workspace(&self) {}
+        fn log_density(&self, _: &mut (), x: &[f64]) -> f64 {
+            match self {
+                Toy::Gauss(p) => {
+                    -0.5 * (p[0] * x[0] * x[0] + 2.0 * p[1] * x[0] * x[1] + p[3] * x[1] * x[1])
+                }
+                Toy::Funnel => -x[0] * x[0] / 18.0 - 0.5 * x[1] * x[1] * (-x[0]).exp() - 0.5 * x[0],
+                Toy::Cone => -x
+                    .iter()
+                    .map(|v| 10.0 * (v * v + CONE_EPS2).sqrt())
+                    .sum::<f64>(),
+            }
+        }
+        fn log_density_and_gradient(&self, ws: &mut (), x: &[f64], g: &mut [f64]) -> f64 {
+            match self {
+                Toy::Gauss(p) => {
+                    g[0] = -(p[0] * x[0] + p[1] * x[1]);
+                    g[1] = -(p[2] * x[0] + p[3] * x[1]);
+                }
+                Toy::Funnel => {
+                    let e = (-x[0]).exp();
+                    g[0] = -x[0] / 9.0 + 0.5 * x[1] * x[1] * e - 0.5;
+                    g[1] = -x[1] * e;
+                }
+                Toy::Cone => {
+                    for (g, v) in g.iter_mut().zip(x) {
+                        *g = -10.0 * v / (v * v + CONE_EPS2).sqrt();
+                    }
+                }
+            }
+            self.log_density(ws, x)
+        }
+        fn hessian_vector(&self, ws: &mut (), x: &[f64], v: &[f64], out: &mut [f64]) -> f64 {
+            let h = match self {
+                Toy::Gauss(p) => [-p[0], -p[1], -p[2], -p[3]],
+                Toy::Funnel => {
+                    let e = (-x[0]).exp();
+                    [-1.0 / 9.0 - 0.5 * x[1] * x[1] * e, x[1] * e, x[1] * e, -e]
+                }
+                Toy::Cone => {
+                    let c = |v: f64| -10.0 * CONE_EPS2 / (v * v + CONE_EPS2).powf(1.5);
+                    [c(x[0]), 0.0, 0.0, c(x[1])]
+                }
+            };
+            out[0] = h[0] * v[0] + h[1] * v[1];
+            out[1] = h[2] * v[0] + h[3] * v[1];
+            self.log_density(ws, x)
+        }
+    }
+
+    #[test]
+    fn the_averaged_curvature_of_a_gaussian_is_its_covariance() {
+        // E_q[−∇² log π̃] is P whatever q is, so S Sᵀ = P⁻¹ exactly, with
+        // the correlation a mean-field q lacks.
+        let p = [2.0, 1.5, 1.5, 3.0];
+        let (mut evals, mut density_evals) = (0, 0);
+        let s = fixed_point_scale(
+            &Toy::Gauss(p),
+            &mut (),
+            &[0.3, -1.0],
+            &[0.5, 0.2],
+            (7, 0),
+            (&mut evals, &mut density_evals),
+        )
+        .expect("a positive definite curvature");
+        assert_eq!(evals, 2 * (1 + FIXED_POINT_DRAWS));
+        assert_eq!(density_evals, 2 * crate::infer::pathfinder::ELBO_DRAWS);
+        let det = p[0] * p[3] - p[1] * p[2];
+        let cov = [p[3] / det, -p[1] / det, -p[2] / det, p[0] / det];
+        for i in 0..2 {
+            for j in 0..2 {
+                let sst = s[i * 2] * s[j * 2] + s[i * 2 + 1] * s[j * 2 + 1];
+                assert!((sst - cov[i * 2 + j]).abs() < 1e-12, "{i},{j}: {sst}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_dense_scale_where_the_density_is_not_log_concave() {
+        // At (v, y) = (0, 1) the funnel's curvature is indefinite
+        // (det = 1/9 − 1/2 < 0): the start keeps its mean-field scale,
+        // however the draws around it would average.
+        let (mut evals, mut density_evals) = (0, 0);
+        let s = fixed_point_scale(
+            &Toy::Funnel,
+            &mut (),
+            &[0.0, 1.0],
+            &[0.1, 0.1],
+            (7, 0),
+            (&mut evals, &mut density_evals),
+        );
+        assert!(s.is_none());
+        assert_eq!(evals, 2, "only the curvature at the mean is evaluated");
+        // In the funnel's mouth (v = 2, y = 0) it is log-concave.
+        let s = fixed_point_scale(
+            &Toy::Funnel,
+            &mut (),
+            &[2.0, 0.0],
+            &[0.1, 0.1],
+            (7, 0),
+            (&mut evals, &mut density_evals),
+        );
+        assert!(s.is_some());
+    }
+
+    #[test]
+    fn no_dense_scale_that_is_a_worse_gaussian_than_the_mean_field_one() {
+        // The cone's curvature is 10⁴ at its tip and ~10⁻² at draws 0.1
+        // from it: positive definite everywhere, but its average makes a
+        // Gaussian of sd ~10 where the density is e⁻¹⁰⁰ — clearly worse
+        // by the ELBO than the mean-field sds of 0.14 it came from.
+        let (mut evals, mut density_evals) = (0, 0);
+        let s = fixed_point_scale(
+            &Toy::Cone,
+            &mut (),
+            &[0.0, 0.0],
+            &[0.14, 0.14],
+            (7, 0),
+            (&mut evals, &mut density_evals),
+        );
+        assert!(s.is_none(), "{s:?}");
+        assert_eq!(evals, 2 * (1 + FIXED_POINT_DRAWS));
+        assert_eq!(density_evals, 2 * crate::infer::pathfinder::ELBO_DRAWS);
     }
 }

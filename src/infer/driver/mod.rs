@@ -4,6 +4,8 @@
 //! and the diagnosis of its q (`proposals`); finally the best restart with
 //! every warning the user must hear.
 
+mod mean_field;
+
 use super::batch::Batch;
 use super::config::MAX_WINDOW;
 use super::divergence::Objective;
@@ -397,7 +399,7 @@ fn run_restart<T: Target>(
         record.say(w, observer);
     }
     if given.is_none() && start.untrusted_mode {
-        mean_field_phase(plan, batch, &mut start, record, observer);
+        mean_field::phase(plan, batch, &mut start, record, observer);
     }
     let mut launch = Launch::plain(fam, &start, given);
     // A given start is in the model's own coordinates: no Laplace
@@ -461,90 +463,6 @@ fn run_restart<T: Target>(
         proposals,
         objective,
     })
-}
-
-/// The dimension above which a full-rank fit without a trustworthy mode
-/// starts from a mean-field fit ([`mean_field_phase`]): where its steps
-/// take the O(n d²) path of `family::LOW_RANK_MIN_DIM`.
-const MEAN_FIELD_PHASE_ABOVE: usize = super::family::LOW_RANK_MIN_DIM;
-
-/// Observes a preliminary phase: its iterations show as progress of the
-/// start's search (and can be interrupted), not as iterations of the fit.
-struct PhaseObserver<'a> {
-    inner: &'a mut dyn Observer,
-}
-
-impl Observer for PhaseObserver<'_> {
-    fn iteration(&mut self, info: &super::result::IterationInfo<'_>) -> super::result::Control {
-        self.inner
-            .mode_search(info.restart, info.iteration, info.elbo)
-    }
-
-    fn wants_parameters(&self) -> bool {
-        false
-    }
-}
-
-/// With no trustworthy mode, a full-rank fit above [`MEAN_FIELD_PHASE_ABOVE`]
-/// parameters first fits a mean-field q from the start and starts its own
-/// flow from that q's means and sds. The start is then the best Gaussian on
-/// the mode searches' paths, and in a hierarchical model that often lies in
-/// a funnel's neck (a group scale near 0): a full-rank flow climbs out of
-/// it slowly or stops at a local optimum there, each of its steps costing
-/// O(n d²), while a mean-field flow climbs out in O(d) steps. On a
-/// hierarchical logistic regression with 200 groups (d = 205) the fit took
-/// 11–13 s instead of 44–103 s on two of three simulated data sets (21 s
-/// instead of 15 s on the third); the textbook models above 100 parameters
-/// (stochastic volatility, measurement error, a 2PL item-response model)
-/// ran 1.3–3.6× faster. Below the threshold full-rank steps are cheap and
-/// the start is left as it is.
-fn mean_field_phase<T: Target>(
-    plan: &Plan,
-    batch: &mut Batch<'_, Affine<'_, T>>,
-    start: &mut Start,
-    record: &mut Record,
-    observer: &mut dyn Observer,
-) {
-    if plan.kind != super::FamilyKind::FullRank
-        || plan.family.d <= MEAN_FIELD_PHASE_ABOVE
-        || plan.is_advi()
-        || plan.is_fbgvi()
-    {
-        return;
-    }
-    let config = super::FitConfig {
-        family: Some(super::FamilyKind::MeanField),
-        ..plan.config.clone()
-    };
-    let Ok(mf) = Plan::new(&config, plan.family.d) else {
-        return;
-    };
-    let fam = mf.family;
-    let mut launch = Launch::plain(fam, start, None);
-    if mf.precondition != Precondition::None {
-        whiten_start(batch, fam, start, &mut launch, record);
-    }
-    let mut quiet = PhaseObserver { inner: observer };
-    let outcome = run_once(&mf, &mf, batch, start, &launch, record, &mut quiet);
-    batch.target().set(Map::identity());
-    record.grad_evals += outcome.grad_evals;
-    record.density_evals += outcome.density_evals;
-    if outcome.termination != Termination::Converged {
-        return;
-    }
-    let approx = fam.approximation(&outcome.theta);
-    let mean = approx.mean();
-    let sd = approx.sd();
-    if !(mean.iter().chain(&sd).all(|v| v.is_finite()) && sd.iter().all(|&v| v > 0.0)) {
-        return;
-    }
-    start.means = vec![mean.clone()];
-    start.center = mean;
-    start.scale = super::family::Scale::Diagonal(sd);
-    start.describe = format!(
-        "{}, then a mean-field fit from it ({} iterations)",
-        start.describe, outcome.iterations
-    );
 }
 
 /// Moves the start into the coordinates where its Laplace approximation is
