@@ -274,6 +274,20 @@ def block(tree):
     return jax.tree_util.tree_map(lambda x: x.block_until_ready() if hasattr(x, "block_until_ready") else x, tree)
 
 
+def compile_steps(svi, state, chunk):
+    """`chunk` SVI updates as one compiled `lax.scan`, and the time its
+    ahead-of-time compilation took."""
+    def run_chunk(s):
+        def body(carry, _):
+            carry, loss = svi.update(carry)
+            return carry, loss
+        return jax.lax.scan(body, s, None, length=chunk)
+
+    t0 = time.perf_counter()
+    compiled = jax.jit(run_chunk).lower(state).compile()
+    return compiled, time.perf_counter() - t0
+
+
 def run_one(name, guide_name, args):
     data_path, ref_path, builder = POSTERIORS[name]
     with open(data_path) as f:
@@ -287,16 +301,7 @@ def run_one(name, guide_name, args):
     t_init = time.perf_counter() - t0
 
     chunk = math.gcd(args.steps, 1000)
-
-    def run_chunk(s):
-        def body(carry, _):
-            carry, loss = svi.update(carry)
-            return carry, loss
-        return jax.lax.scan(body, s, None, length=chunk)
-
-    t0 = time.perf_counter()
-    compiled = jax.jit(run_chunk).lower(state).compile()
-    t_compile = time.perf_counter() - t0
+    compiled, t_compile = compile_steps(svi, state, chunk)
 
     t0 = time.perf_counter()
     losses = []

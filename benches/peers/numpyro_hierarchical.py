@@ -33,7 +33,7 @@ from numpyro.infer.autoguide import (  # noqa: E402
     AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal)
 from numpyro.optim import Adam  # noqa: E402
 
-from numpyro_bench import block, flatten_draws  # noqa: E402
+from numpyro_bench import block, compile_steps, flatten_draws  # noqa: E402
 from textbook_references import hierarchical_logistic  # noqa: E402
 
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "large_hierarchy", "hierarchical_logistic_120")
@@ -98,15 +98,7 @@ def run_numpyro(key, lr, args, data, reference):
     for c in [checkpoints[0]] + [b - a for a, b in zip(checkpoints, checkpoints[1:])]:
         chunk = math.gcd(chunk, c)
 
-    def run_chunk(s):
-        def body(carry, _):
-            carry, loss = svi.update(carry)
-            return carry, loss
-        return jax.lax.scan(body, s, None, length=chunk)
-
-    t0 = time.perf_counter()
-    compiled = jax.jit(run_chunk).lower(state).compile()
-    t_compile = time.perf_counter() - t0
+    compiled, t_compile = compile_steps(svi, state, chunk)
 
     # Draws from the guide: latent sites on their constrained scale; alpha is
     # formed from alpha_raw as in the model.
