@@ -129,22 +129,32 @@ impl Logistic {
             }
             self.eta[i] = e;
         }
+        // log p(y | e) = y e − max(e, 0) − log1p(exp(−|e|)), one exponential
+        // per row shared with the residual; the log1p terms summed as the
+        // logarithm of products of 64 factors in (1, 2], as the engine does.
+        let mut product = 1.0;
         for i in 0..n {
             let e = self.eta[i];
-            // log p(y | e) = y e - log(1 + exp(e))
-            let sp = if e > 0.0 {
-                e + (-e).exp().ln_1p()
+            let t = (-e.abs()).exp();
+            lp += self.y[i] * e - e.max(0.0);
+            product *= 1.0 + t;
+            if i % 64 == 63 {
+                lp -= product.ln();
+                product = 1.0;
+            }
+            let p = if e > 0.0 {
+                1.0 / (1.0 + t)
             } else {
-                e.exp().ln_1p()
+                t / (1.0 + t)
             };
-            lp += self.y[i] * e - sp;
-            let r = self.y[i] - 1.0 / (1.0 + (-e).exp());
+            let r = self.y[i] - p;
             g[0] += r;
             let row = &self.x[i * k..(i + 1) * k];
             for j in 0..k {
                 g[1 + j] += r * row[j];
             }
         }
+        lp -= product.ln();
         lp
     }
 }

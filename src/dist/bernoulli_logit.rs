@@ -93,6 +93,12 @@ pub fn bernoulli_logit_lpmf_sum<T: Scalar>(
 
 /// (Σ log mass, Σ partials), or with a buffer (Σ log mass, 0) storing the
 /// per-element partials.
+///
+/// With t = −s alpha and e = exp(−|t|) ∈ (0, 1], the log mass is
+/// −max(t, 0) − log1p(e). The log1p terms are summed as the logarithm of
+/// the product of the factors 1 + e ∈ (1, 2], one logarithm per
+/// [`LOG1P_BLOCK`] rows ([`Log1pSum`]): a libm `log1p` per row was a third of
+/// a logistic regression's gradient.
 #[inline(always)]
 fn pass<T: Scalar>(
     y: impl Reader<T>,
@@ -100,24 +106,77 @@ fn pass<T: Scalar>(
     n: usize,
     out: Option<&mut [T]>,
 ) -> (T, T) {
-    let (mut lp, mut sg) = (T::zero(), T::zero());
+    let (mut linear, mut sg) = (T::zero(), T::zero());
+    let mut logs = Log1pSum::new();
+    let mut row = |i: usize| {
+        let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
+        let t = alpha.at(i) * -s;
+        let (e, g) = if t.re() > 0.0 {
+            linear += t;
+            let e = (-t).exp();
+            (e, (e + 1.0).recip() * s)
+        } else {
+            let e = t.exp();
+            (e, e / (e + 1.0) * s)
+        };
+        logs.push(e);
+        g
+    };
     match out {
         Some(o) => {
             for (i, oi) in o[..n].iter_mut().enumerate() {
-                let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
-                let (l, g) = term(alpha.at(i), s);
-                lp += l;
-                *oi = g;
+                *oi = row(i);
             }
         }
         None => {
             for i in 0..n {
-                let s = if y.at(i).re() == 1.0 { 1.0 } else { -1.0 };
-                let (l, g) = term(alpha.at(i), s);
-                lp += l;
-                sg += g;
+                sg += row(i);
             }
         }
     }
-    (lp, sg)
+    (-(linear + logs.finish()), sg)
+}
+
+/// Rows whose factors 1 + e ∈ (1, 2] are multiplied before one logarithm:
+/// the product stays below 2⁶⁴, and its rounding error (at most 64 half-ulps
+/// relative, 7e-15 in the logarithm) is below that of summing the rows'
+/// log masses one by one.
+const LOG1P_BLOCK: usize = 64;
+
+/// Σ log1p(eᵢ) over eᵢ ∈ [0, 1], as a sum of logarithms of block products.
+struct Log1pSum<T> {
+    product: T,
+    count: usize,
+    sum: T,
+}
+
+impl<T: Scalar> Log1pSum<T> {
+    #[inline(always)]
+    fn new() -> Self {
+        Log1pSum {
+            product: T::one(),
+            count: 0,
+            sum: T::zero(),
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, e: T) {
+        self.product *= e + 1.0;
+        self.count += 1;
+        if self.count == LOG1P_BLOCK {
+            self.sum += self.product.ln();
+            self.product = T::one();
+            self.count = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn finish(self) -> T {
+        if self.count == 0 {
+            self.sum
+        } else {
+            self.sum + self.product.ln()
+        }
+    }
 }

@@ -11,7 +11,7 @@
 //! (partials Xᵀ·r), one per other argument. Rows run in the fixed chunks of
 //! [`crate::density::tape::rows`], summed in chunk order: the same bits for
 //! any number of threads. Used when the tape records and X has more than
-//! one chunk of rows; otherwise the plain path runs.
+//! one block of rows; otherwise the plain path runs.
 
 use super::Evaluator;
 use super::chunked::{Blocks, for_each_chunk, rows_of};
@@ -114,7 +114,7 @@ impl<T: Scalar> Evaluator<'_, T> {
                 Dims::Vector(n) => n == rows,
                 Dims::Matrix(..) | Dims::Array3(..) => false,
             });
-            if rows > ROW_CHUNK && b.len as usize == cols && offset_fits {
+            if rows > BLOCK && b.len as usize == cols && offset_fits {
                 let offset = c.map(|c| self.promote(c));
                 return Ok(Ok(Linear {
                     x,
