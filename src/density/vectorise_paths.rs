@@ -374,7 +374,9 @@ fn loops_that_write_or_print_keep_the_general_path_and_are_right() {
          for i in 1:N {{\n  y[i] ~ normal(h[i], 1)\n}}"
     );
     let cm = compile(&src, data);
-    assert!(!rewritten(&cm));
+    // The accumulation is added at once; the recursion and the loop that
+    // reads its `var` stay as they are.
+    assert_eq!(loops_rewritten(&cm), 1);
     let (a, beta) = (0.4, -0.7);
     let (lp, _) = lp_grad(&cm, &[a, beta]);
     let (x, y) = ([1.0, -0.5, 2.0, 0.25], [0.3, 0.1, -0.4, 1.2]);
@@ -397,11 +399,99 @@ fn loops_that_write_or_print_keep_the_general_path_and_are_right() {
     for body in [
         "y[i] ~ normal(a + x[2 * i - i], 1)",
         "var e: real = a + x[i]\n  y[i] ~ normal(e, 1)",
+        // An accumulation that reads itself, or whose position moves.
+        "acc += acc * x[i]",
+        "acc += x[i]\n  y[i] ~ normal(acc, 1)",
+        "h[i] += a * x[i]",
         "y[i] ~ normal(f(a, x[i]), 1)",
         "a ~ normal(0, 1)",
     ] {
-        let src =
-            format!("fn f(p: real, q: real) -> real = p + q\n{head}for i in 1:N {{\n  {body}\n}}");
+        let src = format!(
+            "fn f(p: real, q: real) -> real = p + q\n{head}var acc: real = 0\nvar h: real[N]\n\
+             for i in 1:N {{\n  h[i] = 0\n}}\nfor i in 1:N {{\n  {body}\n}}\ntarget += acc + h[1]"
+        );
         assert!(!rewritten(&compile(&src, data)), "{body}");
+    }
+}
+
+#[test]
+fn accumulations_into_a_var_are_sums() {
+    agree(
+        HEADER,
+        "var acc: real = 0\nfor i in 1:N {\n  acc += normal_lpdf(y[i] | mu[g[i]], s) - beta * x[i]\n}\n\
+         var lp: real[2]\nlp[1] = 0\nlp[2] = a\nfor q in 1:2 {\n  for i in 1:N {\n    lp[q] += poisson_log_lpmf(c[i] | a * q + x[i])\n  }\n}\n\
+         target += acc + log_sum_exp(lp)",
+        "var acc: real = 0\nacc += normal_lpdf(y | mu[g], s) - sum(beta * x)\n\
+         var lp: real[2]\nlp[1] = 0\nlp[2] = a\nfor q in 1:2 {\n  lp[q] += poisson_log_lpmf(c | a * q + x)\n}\n\
+         target += acc + log_sum_exp(lp)",
+        &data(25, 4),
+        2,
+    );
+}
+
+/// The change-point model of the Stan User's Guide: the rate in `t < s ? e
+/// : l` is a conditional on the index, so each sum over t splits at s.
+const CHANGE_POINT: &str = "data T: int<lower=1>\ndata D: int<lower=0>[T]\n\
+     param e: real<lower=0>\nparam l: real<lower=0>\n\
+     e ~ exponential(0.5)\nl ~ exponential(0.5)\nvar lp: real[T]\nfor s in 1:T {\n  lp[s] = -log(T)\n  \
+     for t in 1:T {\n    lp[s] += poisson_lpmf(D[t] | COND)\n  }\n}\ntarget += log_sum_exp(lp)";
+
+/// The rate of count t when the change point is s, from e and l.
+type Rate = dyn Fn(usize, usize, f64, f64) -> f64;
+
+#[test]
+fn conditionals_on_the_index_split_the_range() {
+    let counts = [4, 5, 4, 1, 0, 4, 3, 4, 0, 6, 3, 3, 1, 1, 0, 2];
+    let json = format!(r#"{{"T": {}, "D": {counts:?}}}"#, counts.len());
+    // Every way of writing the comparison, the index on either side, and
+    // two conditionals in one term (a middle segment with its own rate).
+    let forms: [(&str, &Rate); 6] = [
+        ("t < s ? e : l", &|t, s, e, l| if t < s { e } else { l }),
+        ("t <= s ? e : l", &|t, s, e, l| if t <= s { e } else { l }),
+        ("t > s ? e : l", &|t, s, e, l| if t > s { e } else { l }),
+        ("s > t ? e : l", &|t, s, e, l| if s > t { e } else { l }),
+        ("s <= t ? l : e", &|t, s, e, l| if s <= t { l } else { e }),
+        ("t >= s ? (t < s + 3 ? e + l : l) : e", &|t, s, e, l| {
+            if t >= s {
+                if t < s + 3 { e + l } else { l }
+            } else {
+                e
+            }
+        }),
+    ];
+    for (cond, rate) in forms {
+        let src = CHANGE_POINT.replace("COND", cond);
+        let fast = compile(&src, &json);
+        assert_eq!(loops_rewritten(&fast), 1, "{cond}");
+        let general = compile(&src, &json).without_array_loops();
+        for x in points(2) {
+            let f = lp_grad(&fast, &x);
+            assert_close(&f, &lp_grad(&general, &x), cond);
+            // The closed form: the exponential priors on the unconstrained
+            // scale (log e, log l) with their Jacobians, the change point
+            // summed out.
+            let (e, l) = (x[0].exp(), x[1].exp());
+            let n = counts.len();
+            let per_s: Vec<f64> = (1..=n)
+                .map(|s| {
+                    -(n as f64).ln()
+                        + (1..=n)
+                            .map(|t| {
+                                let (k, r) = (counts[t - 1] as f64, rate(t, s, e, l));
+                                k * r.ln() - r - crate::scalar::lgamma(k + 1.0)
+                            })
+                            .sum::<f64>()
+                })
+                .collect();
+            let top = per_s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let lse = top + per_s.iter().map(|v| (v - top).exp()).sum::<f64>().ln();
+            let prior = |v: f64, z: f64| 0.5f64.ln() - 0.5 * v + z;
+            let want = prior(e, x[0]) + prior(l, x[1]) + lse;
+            assert!(
+                (f.0 - want).abs() <= 1e-10 * want.abs(),
+                "{cond}: {} vs {want}",
+                f.0
+            );
+        }
     }
 }

@@ -27,6 +27,12 @@
 //! - a `let` of the body: read as its array form when it changes with `i`,
 //!   computed once when it does not.
 //!
+//! An accumulation `acc += e` (or `acc[k] += e`, k fixed) into a `var` that
+//! no statement of the body reads adds the sum of `e` over the range at
+//! once, split into terms as a `target +=` is. A conditional `i < k ? a : b`
+//! on the index (k fixed; any of `< <= > >=`, either side) splits the range
+//! at k: the statement runs over each part with one branch (`split`).
+//!
 //! A `~` (or `_lpdf`/`_lpmf` term of `target +=`) of a built-in univariate
 //! distribution takes element-wise expressions where it takes vectors, and
 //! anything else where it takes scalars; `_lcdf`, `_lccdf` and truncation
@@ -40,11 +46,15 @@
 //! model with a `print` anywhere is never rewritten (the re-run would print
 //! its lines twice).
 
-use crate::ir::{BinOp, DistRef, Expr, ExprKind, LocalId, Model, Stmt, StmtKind, ValueType};
+use crate::builtins::Builtin;
+use crate::ir::{
+    AssignOp, BinOp, DistRef, Expr, ExprKind, LocalId, LocalKind, Model, Stmt, StmtKind, ValueType,
+};
 use crate::source::Span;
 use std::cell::RefCell;
 
 mod range;
+mod split;
 mod walk;
 
 use range::{Form, LoopRange};
@@ -117,7 +127,7 @@ fn vectorise_loop(
     body: &[Stmt],
     span: Span,
 ) -> Option<Stmt> {
-    if !pure(lo) || !pure(hi) || body.is_empty() {
+    if !pure(lo) || !pure(hi) || body.is_empty() || !accumulations_only(model, var, body) {
         return None;
     }
     let mut loop_ = LoopRange {
@@ -130,64 +140,178 @@ fn vectorise_loop(
     };
     let mut then = Vec::new();
     for s in body {
-        let mut rewritten = Vec::new();
         match &s.kind {
-            StmtKind::Tilde {
-                lhs,
-                dist: DistRef::Builtin(d),
-                args,
-            } => {
-                let (lhs, args) = loop_.density_call(*d, lhs, args)?;
-                rewritten.push(Stmt {
-                    kind: StmtKind::Tilde {
-                        lhs,
-                        dist: DistRef::Builtin(*d),
-                        args,
-                    },
-                    span: s.span,
-                });
-            }
-            StmtKind::TargetAdd(e) => {
-                let mut terms = Vec::new();
-                loop_.terms(e, false, &mut terms)?;
-                for term in terms {
-                    rewritten.push(Stmt {
-                        kind: StmtKind::TargetAdd(term),
-                        span: s.span,
-                    });
-                }
-            }
             // A `let` of one value per element is read as its array form;
             // one that is the same in every iteration is computed once.
             StmtKind::Let { local, value } if value.ty.is_scalar() => match loop_.form(value)? {
-                Form::Fixed => rewritten.push(s.clone()),
+                Form::Fixed => then.push(s.clone()),
                 Form::Elementwise(v) => loop_.lets.push((*local, v)),
             },
-            _ => return None,
+            _ => then.extend(over_range(&loop_, s, 0)?),
         }
-        for check in loop_.checks.borrow_mut().drain(..) {
-            then.push(Stmt {
-                kind: StmtKind::If {
-                    cond: check,
-                    then: Vec::new(),
-                    els: Vec::new(),
-                },
-                span: s.span,
-            });
-        }
-        then.extend(rewritten);
     }
+    Some(if_nonempty(lo, hi, then, span))
+}
+
+/// Conditionals on the index split a statement at most this many times
+/// (2^depth statements).
+const MAX_SPLITS: usize = 3;
+
+/// A statement of the body as array statements over the loop's range,
+/// preceded by the checks they need; `None` outside the subset.
+fn over_range(loop_: &LoopRange<'_>, s: &Stmt, depth: usize) -> Option<Vec<Stmt>> {
+    // The `let`s' array forms span the whole range, so a body with such a
+    // `let` is not split.
+    if loop_.lets.is_empty()
+        && depth < MAX_SPLITS
+        && let Some(parts) = split::split(loop_.var, loop_.lo, loop_.hi, s)
+    {
+        let mut out = Vec::new();
+        for part in &parts {
+            let sub = LoopRange {
+                model: loop_.model,
+                var: loop_.var,
+                lo: &part.lo,
+                hi: &part.hi,
+                checks: RefCell::new(Vec::new()),
+                lets: Vec::new(),
+            };
+            let inner = over_range(&sub, &part.stmt, depth + 1)?;
+            out.push(if_nonempty(&part.lo, &part.hi, inner, s.span));
+        }
+        return Some(out);
+    }
+    let mut rewritten = Vec::new();
+    let statement = |kind| Stmt { kind, span: s.span };
+    match &s.kind {
+        StmtKind::Tilde {
+            lhs,
+            dist: DistRef::Builtin(d),
+            args,
+        } => {
+            let (lhs, args) = loop_.density_call(*d, lhs, args)?;
+            rewritten.push(statement(StmtKind::Tilde {
+                lhs,
+                dist: DistRef::Builtin(*d),
+                args,
+            }));
+        }
+        StmtKind::TargetAdd(e) => {
+            let mut terms = Vec::new();
+            loop_.terms(e, false, &mut terms)?;
+            for term in terms {
+                rewritten.push(statement(StmtKind::TargetAdd(term)));
+            }
+        }
+        // `acc += e` (see [`accumulations_only`]): the sum of e over the
+        // range, added once.
+        StmtKind::Assign {
+            target,
+            indices,
+            op: AssignOp::Add,
+            value,
+        } if value.ty == ValueType::Real => {
+            let mut terms = Vec::new();
+            loop_.terms(value, false, &mut terms)?;
+            let total = terms.into_iter().map(summed).reduce(|a, b| Expr {
+                span: a.span,
+                kind: ExprKind::Binary(BinOp::Add, Box::new(a), Box::new(b)),
+                ty: ValueType::Real,
+            })?;
+            rewritten.push(statement(StmtKind::Assign {
+                target: *target,
+                indices: indices.clone(),
+                op: AssignOp::Add,
+                value: total,
+            }));
+        }
+        _ => return None,
+    }
+    let mut out: Vec<Stmt> = loop_
+        .checks
+        .borrow_mut()
+        .drain(..)
+        .map(|check| {
+            statement(StmtKind::If {
+                cond: check,
+                then: Vec::new(),
+                els: Vec::new(),
+            })
+        })
+        .collect();
+    out.extend(rewritten);
+    Some(out)
+}
+
+/// A term over the range as one real: an array's elements summed.
+fn summed(term: Expr) -> Expr {
+    if term.ty.is_scalar() {
+        return term;
+    }
+    Expr {
+        span: term.span,
+        kind: ExprKind::Call(Builtin::Sum, vec![term]),
+        ty: ValueType::Real,
+    }
+}
+
+/// Whether every assignment of the body is an accumulation `acc += e` (or
+/// `acc[k] += e`) into a `var` that nothing in the body reads, at a
+/// position the same in every iteration: the iterations then only add to
+/// it, and their sum can be added at once.
+fn accumulations_only(model: &Model, var: LocalId, body: &[Stmt]) -> bool {
+    let defined: Vec<LocalId> = body
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::Let { local, .. } => Some(*local),
+            _ => None,
+        })
+        .chain(std::iter::once(var))
+        .collect();
+    let mentions = |e: &Expr, ids: &[LocalId]| {
+        e.any(&mut |x| matches!(x.kind, ExprKind::Local(l) if ids.contains(&l)))
+    };
+    body.iter().all(|s| match &s.kind {
+        StmtKind::Assign {
+            target,
+            indices,
+            op,
+            ..
+        } => {
+            *op == AssignOp::Add
+                && model.local(*target).kind == LocalKind::Var
+                && indices.iter().all(|i| pure(i) && !mentions(i, &defined))
+                && !body.iter().any(|t| reads(t, *target))
+        }
+        _ => true,
+    })
+}
+
+/// Whether a statement of a loop body reads the local `id`.
+fn reads(s: &Stmt, id: LocalId) -> bool {
+    let hit = |e: &Expr| e.any(&mut |x| matches!(x.kind, ExprKind::Local(l) if l == id));
+    match &s.kind {
+        StmtKind::Let { value, .. } | StmtKind::TargetAdd(value) => hit(value),
+        StmtKind::Tilde { lhs, args, .. } => hit(lhs) || args.iter().any(hit),
+        StmtKind::Assign { indices, value, .. } => indices.iter().any(hit) || hit(value),
+        // Other statements keep the loop as it is anyway.
+        _ => true,
+    }
+}
+
+/// `if lo <= hi { then }`.
+fn if_nonempty(lo: &Expr, hi: &Expr, then: Vec<Stmt>, span: Span) -> Stmt {
     let cond = Expr {
         kind: ExprKind::Binary(BinOp::Le, Box::new(lo.clone()), Box::new(hi.clone())),
         ty: ValueType::Int,
         span,
     };
-    Some(Stmt {
+    Stmt {
         kind: StmtKind::If {
             cond,
             then,
             els: Vec::new(),
         },
         span,
-    })
+    }
 }
