@@ -27,13 +27,6 @@ pub(super) fn replace_first(
     let mut one = |x: &Expr| replace_first(x, pick);
     let boxed = |x: Expr| Box::new(x);
     let kind = match &e.kind {
-        ExprKind::Int(_)
-        | ExprKind::Real(_)
-        | ExprKind::Data(_)
-        | ExprKind::Param(_)
-        | ExprKind::Local(_)
-        | ExprKind::Gen(_)
-        | ExprKind::Target => return None,
         ExprKind::Unary(op, a) => ExprKind::Unary(*op, boxed(one(a)?)),
         ExprKind::Binary(op, a, b) => match one(a) {
             Some(a) => ExprKind::Binary(*op, boxed(a), b.clone()),
@@ -78,6 +71,8 @@ pub(super) fn replace_first(
         // Index positions are ints of the loop (a condition inside one
         // would select positions, not values): left alone.
         ExprKind::Index(base, idx) => ExprKind::Index(boxed(one(base)?), idx.clone()),
+        // Names and constants.
+        _ => return None,
     };
     Some(Expr {
         kind,
