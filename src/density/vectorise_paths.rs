@@ -28,12 +28,35 @@ fn loops(body: &[Stmt]) -> usize {
         .sum()
 }
 
+/// The loops kept as the fallback of a rewritten one (the `else` of an
+/// `if` whose branch runs the rewrite: see `compile::vectorise::fill`).
+fn fallbacks(body: &[Stmt]) -> usize {
+    body.iter()
+        .map(|s| match &s.kind {
+            StmtKind::If { then, els, .. } => {
+                let kept = matches!(
+                    &els[..],
+                    [Stmt {
+                        kind: StmtKind::For { .. },
+                        ..
+                    }]
+                );
+                usize::from(kept) + fallbacks(then) + if kept { 0 } else { fallbacks(els) }
+            }
+            StmtKind::For { body, .. } | StmtKind::Block(body) | StmtKind::While { body, .. } => {
+                fallbacks(body)
+            }
+            _ => 0,
+        })
+        .sum()
+}
+
 /// How many loops the model runs as array statements.
 fn loops_rewritten(cm: &CompiledModel) -> usize {
     let p = cm.program();
     p.vector_body
         .as_ref()
-        .map_or(0, |b| loops(&p.model.body) - loops(b))
+        .map_or(0, |b| loops(&p.model.body) + fallbacks(b) - loops(b))
 }
 
 fn lp_grad(cm: &CompiledModel, x: &[f64]) -> (f64, Vec<f64>) {
@@ -493,5 +516,75 @@ fn conditionals_on_the_index_split_the_range() {
                 f.0
             );
         }
+    }
+}
+
+#[test]
+fn loops_that_fill_a_var_are_row_assignments() {
+    agree(
+        HEADER,
+        "var v: real[N]\nfor i in 1:N {\n  v[i] = a + beta * x[i]\n}\ny ~ normal(v, s)\n\
+         var R: real[3, N]\nfor q in 1:3 {\n  for i in 1:N {\n    R[q, i] = mu[g[i]] * q - x[i]\n  }\n  \
+         R[q, q] = R[q, q] + tau\n}\nfor q in 1:3 {\n  X[:, q] ~ normal(R[q], s)\n}",
+        "let v = a + beta * x\ny ~ normal(v, s)\nvar R: real[3, N]\nfor q in 1:3 {\n  \
+         R[q] = mu[g] * q - x\n  R[q, q] = R[q, q] + tau\n}\nfor q in 1:3 {\n  X[:, q] ~ normal(R[q], s)\n}",
+        &data(20, 4),
+        2,
+    );
+}
+
+#[test]
+fn a_hand_built_gp_kernel_is_the_built_in_one() {
+    let header = "data N: int\ndata x: real[N]\ndata y: real[N]\nparam rho: real<lower=0>\n\
+                  param alpha: real<lower=0>\nparam sigma: real<lower=0>\nrho ~ inv_gamma(5, 5)\n\
+                  alpha ~ std_normal()\nsigma ~ std_normal()";
+    let n = 12;
+    let list = |f: &dyn Fn(usize) -> f64| {
+        (0..n)
+            .map(|i| format!("{:.4}", f(i)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let json = format!(
+        r#"{{"N": {n}, "x": [{}], "y": [{}]}}"#,
+        list(&|i| 0.4 * i as f64 - 2.0),
+        list(&|i| (0.7 * i as f64).sin())
+    );
+    agree(
+        header,
+        "var K: real[N, N]\nfor i in 1:N {\n  for j in 1:N {\n    \
+         K[i, j] = square(alpha) * exp(-0.5 * square((x[i] - x[j]) / rho))\n  }\n  \
+         K[i, i] = K[i, i] + square(sigma)\n}\n\
+         y ~ multi_normal_cholesky(rep_vector(0, N), cholesky_decompose(K))",
+        "let K = add_diag(gp_exp_quad_cov(x, alpha, rho), square(sigma))\n\
+         y ~ multi_normal_cholesky(rep_vector(0, N), cholesky_decompose(K))",
+        &json,
+        1,
+    );
+}
+
+#[test]
+fn a_fill_of_part_of_a_row_or_out_of_order_keeps_its_loop() {
+    // Part of the row: rewritten, but the original loop runs (its range is
+    // not the whole row), with the same result.
+    agree(
+        HEADER,
+        "var v: real[N]\nv[1] = a\nfor i in 2:N {\n  v[i] = a + beta * x[i]\n}\ny ~ normal(v, s)",
+        "var v: real[N]\nv[1] = a\nfor i in 2:N {\n  v[i] = a + beta * x[i]\n}\ny ~ normal(v, s)",
+        &data(15, 3),
+        1,
+    );
+    let json = data(10, 3);
+    // The index not last, the var read in the loop, two writes to it.
+    for body in [
+        "R[i, 1] = a * x[i]\n  R[i, 2] = beta",
+        "v[i] = a * x[i]\n  y[i] ~ normal(v[i], s)",
+        "v[i] = a * x[i]\n  v[i] = beta",
+    ] {
+        let src = format!(
+            "{HEADER}\nvar v: real[N]\nvar R: real[N, 2]\nfor i in 1:N {{\n  {body}\n}}\n\
+             target += v[1] + R[1, 1]"
+        );
+        assert!(!rewritten(&compile(&src, &json)), "{body}");
     }
 }

@@ -31,7 +31,9 @@
 //! no statement of the body reads adds the sum of `e` over the range at
 //! once, split into terms as a `target +=` is. A conditional `i < k ? a : b`
 //! on the index (k fixed; any of `< <= > >=`, either side) splits the range
-//! at k: the statement runs over each part with one branch (`split`).
+//! at k: the statement runs over each part with one branch (`split`). A
+//! loop that fills a row of a `var` (`K[i, j] = e` over j) is the row
+//! assignment `K[i] = ...` when its range is the whole row (`fill`).
 //!
 //! A `~` (or `_lpdf`/`_lpmf` term of `target +=`) of a built-in univariate
 //! distribution takes element-wise expressions where it takes vectors, and
@@ -53,6 +55,7 @@ use crate::ir::{
 use crate::source::Span;
 use std::cell::RefCell;
 
+mod fill;
 mod range;
 mod split;
 mod walk;
@@ -127,7 +130,7 @@ fn vectorise_loop(
     body: &[Stmt],
     span: Span,
 ) -> Option<Stmt> {
-    if !pure(lo) || !pure(hi) || body.is_empty() || !accumulations_only(model, var, body) {
+    if !pure(lo) || !pure(hi) || body.is_empty() || !independent_writes(model, var, body) {
         return None;
     }
     let mut loop_ = LoopRange {
@@ -137,6 +140,7 @@ fn vectorise_loop(
         hi,
         checks: RefCell::new(Vec::new()),
         lets: Vec::new(),
+        guards: RefCell::new(Vec::new()),
     };
     let mut then = Vec::new();
     for s in body {
@@ -149,6 +153,31 @@ fn vectorise_loop(
             },
             _ => then.extend(over_range(&loop_, s, 0)?),
         }
+    }
+    // Rows filled element by element are whole-row assignments only when
+    // the range covers the row: otherwise the loop runs as it is.
+    if let Some(guard) = loop_.guards.take().into_iter().reduce(|a, b| Expr {
+        span: a.span,
+        kind: ExprKind::Binary(BinOp::And, Box::new(a), Box::new(b)),
+        ty: ValueType::Int,
+    }) {
+        let original = Stmt {
+            kind: StmtKind::For {
+                var,
+                lo: lo.clone(),
+                hi: hi.clone(),
+                body: body.to_vec(),
+            },
+            span,
+        };
+        then = vec![Stmt {
+            kind: StmtKind::If {
+                cond: guard,
+                then,
+                els: vec![original],
+            },
+            span,
+        }];
     }
     Some(if_nonempty(lo, hi, then, span))
 }
@@ -175,8 +204,13 @@ fn over_range(loop_: &LoopRange<'_>, s: &Stmt, depth: usize) -> Option<Vec<Stmt>
                 hi: &part.hi,
                 checks: RefCell::new(Vec::new()),
                 lets: Vec::new(),
+                guards: RefCell::new(Vec::new()),
             };
             let inner = over_range(&sub, &part.stmt, depth + 1)?;
+            // A part of the range never fills a whole row.
+            if !sub.guards.borrow().is_empty() {
+                return None;
+            }
             out.push(if_nonempty(&part.lo, &part.hi, inner, s.span));
         }
         return Some(out);
@@ -203,7 +237,7 @@ fn over_range(loop_: &LoopRange<'_>, s: &Stmt, depth: usize) -> Option<Vec<Stmt>
                 rewritten.push(statement(StmtKind::TargetAdd(term)));
             }
         }
-        // `acc += e` (see [`accumulations_only`]): the sum of e over the
+        // `acc += e` (see [`independent_writes`]): the sum of e over the
         // range, added once.
         StmtKind::Assign {
             target,
@@ -224,6 +258,17 @@ fn over_range(loop_: &LoopRange<'_>, s: &Stmt, depth: usize) -> Option<Vec<Stmt>
                 op: AssignOp::Add,
                 value: total,
             }));
+        }
+        // `v[..., i] = e` (see [`independent_writes`]): the whole row at once.
+        StmtKind::Assign {
+            target,
+            indices,
+            op: AssignOp::Set,
+            value,
+        } => {
+            let (row, guard) = fill::row(loop_, *target, indices, value, s.span)?;
+            loop_.guards.borrow_mut().push(guard);
+            rewritten.push(row);
         }
         _ => return None,
     }
@@ -255,11 +300,14 @@ fn summed(term: Expr) -> Expr {
     }
 }
 
-/// Whether every assignment of the body is an accumulation `acc += e` (or
-/// `acc[k] += e`) into a `var` that nothing in the body reads, at a
-/// position the same in every iteration: the iterations then only add to
-/// it, and their sum can be added at once.
-fn accumulations_only(model: &Model, var: LocalId, body: &[Stmt]) -> bool {
+/// Whether the iterations only write where no other iteration reads or
+/// writes: every assignment of the body is to a `var` that nothing in the
+/// body reads, assigned by one statement only, and is either an
+/// accumulation `acc += e` (or `acc[k] += e`) at a position the same in
+/// every iteration (their sum can be added at once), or `v[k, i] = e` with
+/// the index last and the other positions fixed (each iteration writes its
+/// own element: see `fill`).
+fn independent_writes(model: &Model, var: LocalId, body: &[Stmt]) -> bool {
     let defined: Vec<LocalId> = body
         .iter()
         .filter_map(|s| match &s.kind {
@@ -271,6 +319,12 @@ fn accumulations_only(model: &Model, var: LocalId, body: &[Stmt]) -> bool {
     let mentions = |e: &Expr, ids: &[LocalId]| {
         e.any(&mut |x| matches!(x.kind, ExprKind::Local(l) if ids.contains(&l)))
     };
+    let fixed = |i: &Expr| pure(i) && !mentions(i, &defined);
+    let assigned = |id: LocalId| {
+        body.iter()
+            .filter(|t| matches!(t.kind, StmtKind::Assign { target, .. } if target == id))
+            .count()
+    };
     body.iter().all(|s| match &s.kind {
         StmtKind::Assign {
             target,
@@ -278,9 +332,15 @@ fn accumulations_only(model: &Model, var: LocalId, body: &[Stmt]) -> bool {
             op,
             ..
         } => {
-            *op == AssignOp::Add
+            let positions = match op {
+                AssignOp::Add => indices.iter().all(fixed),
+                AssignOp::Set => indices.split_last().is_some_and(|(last, rest)| {
+                    matches!(last.kind, ExprKind::Local(l) if l == var) && rest.iter().all(fixed)
+                }),
+            };
+            positions
                 && model.local(*target).kind == LocalKind::Var
-                && indices.iter().all(|i| pure(i) && !mentions(i, &defined))
+                && assigned(*target) == 1
                 && !body.iter().any(|t| reads(t, *target))
         }
         _ => true,

@@ -30,6 +30,9 @@ pub(super) struct LoopRange<'m> {
     /// The `let`s of the body whose values change with the index, and
     /// their array forms (substituted where they are read).
     pub(super) lets: Vec<(LocalId, Expr)>,
+    /// Conditions under which the rewritten statements are the loop's (see
+    /// `fill`): the whole loop runs as it is when one fails.
+    pub(super) guards: RefCell<Vec<Expr>>,
 }
 
 impl LoopRange<'_> {
