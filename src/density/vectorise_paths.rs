@@ -588,3 +588,24 @@ fn a_fill_of_part_of_a_row_or_out_of_order_keeps_its_loop() {
         assert!(!rewritten(&compile(&src, &json)), "{body}");
     }
 }
+
+#[test]
+fn rows_of_a_multivariate_normal_are_one_statement() {
+    // Varying intercepts and slopes: one row per group, the covariance the
+    // same for all; the data matrix's rows as observations too.
+    agree(
+        HEADER,
+        "for j in 1:J {\n  z[j] ~ normal(0, 1)\n}\nvar rows: real[3]\nrows[1] = a\nrows[2] = beta\nrows[3] = m\n\
+         for i in 1:N {\n  X[i] ~ multi_normal_cholesky(to_vector(rows), diag_pre_multiply(rep_vector(s, 3), \
+         cholesky_decompose(add_diag(rep_matrix(0.3, 3, 3), 0.7))))\n  \
+         target += multi_student_t_lpdf(X[i] | 5, rep_vector(tau, 3), add_diag(rep_matrix(0.2, 3, 3), s))\n}\n\
+         for r in 2:(N - 1) {\n  X[r] ~ multi_normal_prec(rep_vector(a, 3), add_diag(rep_matrix(-0.1, 3, 3), tau + 0.5))\n}",
+        "z ~ normal(0, 1)\nvar rows: real[3]\nrows[1] = a\nrows[2] = beta\nrows[3] = m\n\
+         X ~ multi_normal_cholesky(to_vector(rows), diag_pre_multiply(rep_vector(s, 3), \
+         cholesky_decompose(add_diag(rep_matrix(0.3, 3, 3), 0.7))))\n\
+         target += multi_student_t_lpdf(X | 5, rep_vector(tau, 3), add_diag(rep_matrix(0.2, 3, 3), s))\n\
+         X[2:(N - 1)] ~ multi_normal_prec(rep_vector(a, 3), add_diag(rep_matrix(-0.1, 3, 3), tau + 0.5))",
+        &data(12, 4),
+        3,
+    );
+}

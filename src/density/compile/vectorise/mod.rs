@@ -33,7 +33,9 @@
 //! on the index (k fixed; any of `< <= > >=`, either side) splits the range
 //! at k: the statement runs over each part with one branch (`split`). A
 //! loop that fills a row of a `var` (`K[i, j] = e` over j) is the row
-//! assignment `K[i] = ...` when its range is the whole row (`fill`).
+//! assignment `K[i] = ...` when its range is the whole row (`fill`). A
+//! multivariate normal or Student's t of the row `y[i]` with arguments the
+//! same in every iteration is one statement over the rows `y[lo:hi]`.
 //!
 //! A `~` (or `_lpdf`/`_lpmf` term of `target +=`) of a built-in univariate
 //! distribution takes element-wise expressions where it takes vectors, and

@@ -106,7 +106,10 @@ impl LoopRange<'_> {
         args: &[Expr],
     ) -> Option<(Expr, Vec<Expr>)> {
         let spec = d.spec();
-        if !d.is_univariate() || spec.args.len() != args.len() {
+        if !d.is_univariate() {
+            return self.rows_call(d, y, args);
+        }
+        if spec.args.len() != args.len() {
             return None;
         }
         let shapes = std::iter::once(spec.variate.shape).chain(spec.args.iter().map(|a| a.shape));
@@ -114,6 +117,46 @@ impl LoopRange<'_> {
         let mut out = self.positions(shapes.zip(exprs))?;
         let y = out.remove(0);
         Some((y, out))
+    }
+
+    /// A multivariate normal or Student's t density of one row per
+    /// iteration, `y[i] ~ multi_normal_cholesky(mu, L)` with the arguments
+    /// the same in every iteration: the rows lo..hi of the matrix y, which
+    /// these distributions take as observations, with the arguments (and
+    /// the factorisations they need) evaluated once.
+    fn rows_call(&self, d: DistId, y: &Expr, args: &[Expr]) -> Option<(Expr, Vec<Expr>)> {
+        let rows_are_observations = matches!(
+            d,
+            DistId::MultiNormal
+                | DistId::MultiNormalCholesky
+                | DistId::MultiNormalPrec
+                | DistId::MultiStudentT
+        );
+        if !rows_are_observations || args.iter().any(|a| self.moves(a) || !pure(a)) {
+            return None;
+        }
+        let ExprKind::Index(base, idx) = &y.kind else {
+            return None;
+        };
+        let [Index::Single(p)] = &idx[..] else {
+            return None;
+        };
+        let by_index = matches!(p.kind, ExprKind::Local(l) if l == self.var);
+        if !by_index
+            || base.ty != ValueType::Matrix
+            || self.moves(base)
+            || !pure(base)
+            || self.is_var(base)
+        {
+            return None;
+        }
+        let range = Index::Slice(Some(self.lo.clone()), Some(self.hi.clone()));
+        let rows = Expr {
+            kind: ExprKind::Index(base.clone(), vec![range]),
+            ty: ValueType::Matrix,
+            span: y.span,
+        };
+        Some((rows, args.to_vec()))
     }
 
     /// `_lcdf`, `_lccdf` or the truncation term over the range; truncation
