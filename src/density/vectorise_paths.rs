@@ -258,6 +258,19 @@ fn lets_in_the_body_are_read_as_arrays_or_computed_once() {
 }
 
 #[test]
+fn a_var_declared_with_a_value_and_never_assigned_is_a_let() {
+    // Stan's `real eta = ...;` inside a loop body.
+    agree(
+        HEADER,
+        "for i in 1:N {\n  var eta: real = a + beta * x[i]\n  var scale: real = s * 2\n  \
+         var group: int = g[i]\n  y[i] ~ normal(mu[group] + eta, scale)\n}",
+        "y ~ normal(mu[g] + (a + beta * x), s * 2)",
+        &data(20, 4),
+        1,
+    );
+}
+
+#[test]
 fn the_index_as_a_number_is_the_vector_of_its_values() {
     agree(
         HEADER,
@@ -421,7 +434,7 @@ fn loops_that_write_or_print_keep_the_general_path_and_are_right() {
     // statement that adds the same term in every iteration.
     for body in [
         "y[i] ~ normal(a + x[2 * i - i], 1)",
-        "var e: real = a + x[i]\n  y[i] ~ normal(e, 1)",
+        "var e: real = a + x[i]\n  e += beta\n  y[i] ~ normal(e, 1)",
         // An accumulation that reads itself, or whose position moves.
         "acc += acc * x[i]",
         "acc += x[i]\n  y[i] ~ normal(acc, 1)",

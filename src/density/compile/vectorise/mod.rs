@@ -24,8 +24,9 @@
 //!   as the array of the elements' densities; the summed call runs first,
 //!   for its checks of the arguments;
 //! - anything that does not mention `i` and calls no user function;
-//! - a `let` of the body: read as its array form when it changes with `i`,
-//!   computed once when it does not.
+//! - a `let` of the body (or a scalar `var` declared with a value and never
+//!   assigned): read as its array form when it changes with `i`, computed
+//!   once when it does not.
 //!
 //! An accumulation `acc += e` (or `acc[k] += e`, k fixed) into a `var` that
 //! no statement of the body reads adds the sum of `e` over the range at
@@ -52,7 +53,8 @@
 
 use crate::builtins::Builtin;
 use crate::ir::{
-    AssignOp, BinOp, DistRef, Expr, ExprKind, LocalId, LocalKind, Model, Stmt, StmtKind, ValueType,
+    AssignOp, BinOp, DistRef, Expr, ExprKind, LocalId, LocalKind, Model, Shape, Stmt, StmtKind,
+    ValueType,
 };
 use crate::source::Span;
 use std::cell::RefCell;
@@ -146,15 +148,16 @@ fn vectorise_loop(
     };
     let mut then = Vec::new();
     for s in body {
-        match &s.kind {
-            // A `let` of one value per element is read as its array form;
-            // one that is the same in every iteration is computed once.
-            StmtKind::Let { local, value } if value.ty.is_scalar() => match loop_.form(value)? {
+        // A `let` of one value per element is read as its array form; one
+        // that is the same in every iteration is computed once.
+        if let Some((local, value)) = as_let(s, body) {
+            match loop_.form(value)? {
                 Form::Fixed => then.push(s.clone()),
-                Form::Elementwise(v) => loop_.lets.push((*local, v)),
-            },
-            _ => then.extend(over_range(&loop_, s, 0)?),
+                Form::Elementwise(v) => loop_.lets.push((local, v)),
+            }
+            continue;
         }
+        then.extend(over_range(&loop_, s, 0)?);
     }
     // Rows filled element by element are whole-row assignments only when
     // the range covers the row: otherwise the loop runs as it is.
@@ -182,6 +185,27 @@ fn vectorise_loop(
         }];
     }
     Some(if_nonempty(lo, hi, then, span))
+}
+
+/// A `let` of a scalar, or a scalar `var` declared with a value that the
+/// loop never assigns (Stan's `real mu = ...;` in a loop body), which is
+/// the same thing: its name and value.
+fn as_let<'s>(s: &'s Stmt, body: &[Stmt]) -> Option<(LocalId, &'s Expr)> {
+    match &s.kind {
+        StmtKind::Let { local, value } if value.ty.is_scalar() => Some((*local, value)),
+        StmtKind::Var {
+            local,
+            shape: Shape::Scalar,
+            init: Some(value),
+            ..
+        } if !body
+            .iter()
+            .any(|t| matches!(t.kind, StmtKind::Assign { target, .. } if target == *local)) =>
+        {
+            Some((*local, value))
+        }
+        _ => None,
+    }
 }
 
 /// Conditionals on the index split a statement at most this many times
@@ -313,7 +337,7 @@ fn independent_writes(model: &Model, var: LocalId, body: &[Stmt]) -> bool {
     let defined: Vec<LocalId> = body
         .iter()
         .filter_map(|s| match &s.kind {
-            StmtKind::Let { local, .. } => Some(*local),
+            StmtKind::Let { local, .. } | StmtKind::Var { local, .. } => Some(*local),
             _ => None,
         })
         .chain(std::iter::once(var))
@@ -356,6 +380,7 @@ fn reads(s: &Stmt, id: LocalId) -> bool {
         StmtKind::Let { value, .. } | StmtKind::TargetAdd(value) => hit(value),
         StmtKind::Tilde { lhs, args, .. } => hit(lhs) || args.iter().any(hit),
         StmtKind::Assign { indices, value, .. } => indices.iter().any(hit) || hit(value),
+        StmtKind::Var { init, .. } => init.as_ref().is_some_and(hit),
         // Other statements keep the loop as it is anyway.
         _ => true,
     }
