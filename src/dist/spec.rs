@@ -56,6 +56,45 @@ impl Domain {
         }
     }
 
+    /// The position of the first element outside the domain. The domain
+    /// is matched once, not per element, and the elements are first
+    /// scanned without an early exit (which vectorises): this check runs
+    /// at every evaluation of the density, over every row.
+    pub fn first_outside(self, xs: impl Iterator<Item = f64> + Clone) -> Option<usize> {
+        fn scan(
+            mut xs: impl Iterator<Item = f64> + Clone,
+            inside: impl Fn(f64) -> bool,
+        ) -> Option<usize> {
+            if xs.clone().fold(true, |ok, x| ok & inside(x)) {
+                return None;
+            }
+            xs.position(|x| !inside(x))
+        }
+        macro_rules! by_domain {
+            ($($d:ident),*) => {
+                match self {
+                    $(Domain::$d => scan(xs, |x| Domain::$d.contains(x)),)*
+                }
+            };
+        }
+        by_domain!(
+            Real,
+            Positive,
+            NonNegative,
+            Unit,
+            Probability,
+            Int,
+            NonNegInt,
+            Binary,
+            PositiveInt,
+            Simplex,
+            Covariance,
+            CholeskyFactor,
+            CorrCholesky,
+            Any
+        )
+    }
+
     /// How the domain reads in a message: "must be positive".
     pub fn describe(self) -> &'static str {
         match self {
@@ -134,5 +173,77 @@ impl DistSpec {
     }
     pub fn suffix(&self) -> &'static str {
         if self.is_discrete() { "_lpmf" } else { "_lpdf" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Domain;
+
+    /// `first_outside` finds the same element as testing each element with
+    /// `contains`, for every domain, wherever the first bad element is.
+    #[test]
+    fn first_outside_agrees_with_contains_element_by_element() {
+        let values = [
+            0.0,
+            1.0,
+            0.5,
+            -1.0,
+            2.0,
+            1.5,
+            3.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e308,
+            -7.0,
+        ];
+        let domains = [
+            Domain::Real,
+            Domain::Positive,
+            Domain::NonNegative,
+            Domain::Unit,
+            Domain::Probability,
+            Domain::Int,
+            Domain::NonNegInt,
+            Domain::Binary,
+            Domain::PositiveInt,
+            Domain::Simplex,
+            Domain::Covariance,
+            Domain::CholeskyFactor,
+            Domain::CorrCholesky,
+            Domain::Any,
+        ];
+        for dom in domains {
+            // Every rotation of the values, and runs of one value (all
+            // inside, or all outside), long enough for the vector loop.
+            for r in 0..values.len() {
+                let mut xs = values.to_vec();
+                xs.rotate_left(r);
+                let expected = xs.iter().position(|&x| !dom.contains(x));
+                assert_eq!(
+                    dom.first_outside(xs.iter().copied()),
+                    expected,
+                    "{dom:?} {xs:?}"
+                );
+            }
+            for &v in &values {
+                let mut xs = vec![v; 37];
+                let expected = xs.iter().position(|&x| !dom.contains(x));
+                assert_eq!(
+                    dom.first_outside(xs.iter().copied()),
+                    expected,
+                    "{dom:?} {v}"
+                );
+                xs[29] = f64::NAN;
+                let expected = xs.iter().position(|&x| !dom.contains(x));
+                assert_eq!(
+                    dom.first_outside(xs.iter().copied()),
+                    expected,
+                    "{dom:?} {v}"
+                );
+            }
+        }
     }
 }

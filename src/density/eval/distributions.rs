@@ -180,21 +180,15 @@ impl<T: Scalar> Evaluator<'_, T> {
                 Value::TapeReal(s) => {
                     (!dom.contains(self.workspace.tape.vals[s as usize].re())).then_some(0)
                 }
-                Value::IntArr(r) => self
-                    .const_ints(r)
-                    .iter()
-                    .position(|&x| !dom.contains(x as f64)),
-                Value::Arr3(r, _) if r.buf == Buf::IntMatrix => self
-                    .const_ints(r)
-                    .iter()
-                    .position(|&x| !dom.contains(x as f64)),
+                Value::IntArr(r) => dom.first_outside(self.const_ints(r).iter().map(|&x| x as f64)),
+                Value::Arr3(r, _) if r.buf == Buf::IntMatrix => {
+                    dom.first_outside(self.const_ints(r).iter().map(|&x| x as f64))
+                }
                 Value::Vec(r) | Value::Mat(r, ..) | Value::Arr3(r, _) => {
-                    self.const_reals(r).iter().position(|&x| !dom.contains(x))
+                    dom.first_outside(self.const_reals(r).iter().copied())
                 }
                 Value::TapeVec(r) | Value::TapeMat(r, ..) | Value::TapeArr3(r, _) => {
-                    self.workspace.tape.vals[r.range()]
-                        .iter()
-                        .position(|x| !dom.contains(x.re()))
+                    dom.first_outside(self.workspace.tape.vals[r.range()].iter().map(|x| x.re()))
                 }
             };
             if let Some(i) = bad {

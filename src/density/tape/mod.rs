@@ -179,17 +179,44 @@ impl<T: Scalar> Tape<T> {
 #[inline]
 pub fn dot_const<T: Scalar>(row: &[f64], v: &[T]) -> T {
     let n = row.len().min(v.len());
-    let (mut s0, mut s1, mut s2, mut s3) = (T::zero(), T::zero(), T::zero(), T::zero());
-    let chunks = n / 4;
-    for q in 0..chunks {
-        let i = 4 * q;
-        s0 += v[i] * row[i];
-        s1 += v[i + 1] * row[i + 1];
-        s2 += v[i + 2] * row[i + 2];
-        s3 += v[i + 3] * row[i + 3];
+    let (rows, vs) = (row[..n].chunks_exact(4), v[..n].chunks_exact(4));
+    let (row_rest, v_rest) = (rows.remainder(), vs.remainder());
+    let mut s = [T::zero(); 4];
+    for (r, x) in rows.zip(vs) {
+        for l in 0..4 {
+            s[l] += x[l] * r[l];
+        }
     }
-    for i in 4 * chunks..n {
-        s0 += v[i] * row[i];
+    for (&r, &x) in row_rest.iter().zip(v_rest) {
+        s[0] += x * r;
     }
-    (s0 + s1) + (s2 + s3)
+    (s[0] + s[1]) + (s[2] + s[3])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot_const;
+
+    /// Lane l of four sums the elements 4q + l, the tail goes to lane 0,
+    /// and the lanes are added pairwise: the order every caller's results
+    /// (and their bit-identity across thread counts) rest on. The shorter
+    /// of the two slices sets the length.
+    #[test]
+    fn dot_const_adds_in_four_lanes_in_a_fixed_order() {
+        for n in 0..14 {
+            let row: Vec<f64> = (0..n).map(|i| 1.0 / (i as f64 + 3.0)).collect();
+            let v: Vec<f64> = (0..n + 2).map(|i| (i as f64 * 0.7).sin() * 1e3).collect();
+            let mut lanes = [0.0f64; 4];
+            for q in 0..n / 4 {
+                for (l, lane) in lanes.iter_mut().enumerate() {
+                    *lane += v[4 * q + l] * row[4 * q + l];
+                }
+            }
+            for i in 4 * (n / 4)..n {
+                lanes[0] += v[i] * row[i];
+            }
+            let expected = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+            assert_eq!(dot_const(&row, &v).to_bits(), expected.to_bits(), "n = {n}");
+        }
+    }
 }
