@@ -10,12 +10,18 @@
 ///
 /// The engine keeps one per scale matrix and refactors it after every step:
 /// solves with `S` and `Sᵀ` and `log|det S|` then cost O(d²) each, and no
-/// inverse is ever formed.
+/// inverse is formed on the hot path below `LOW_RANK_MIN_DIM` (above it a
+/// flow keeps S⁻¹, [`Lu::inverse_into`]).
 #[derive(Clone, Debug)]
 pub struct Lu {
     n: usize,
     /// Packed factors: strictly lower part is L (unit diagonal), upper is U.
     lu: Vec<f64>,
+    /// The transpose of `lu`, written by [`Lu::factor`]: the solve with Aᵀ
+    /// walks columns of the factors, and reads them as rows of this copy
+    /// (a column of a d × d matrix touches d cache lines; above a few
+    /// hundred rows the strided walk ran at memory latency).
+    lut: Vec<f64>,
     /// `perm[i]` is the row of A that ended up in row i.
     perm: Vec<usize>,
 }
@@ -25,6 +31,7 @@ impl Lu {
         Lu {
             n,
             lu: vec![0.0; n * n],
+            lut: vec![0.0; n * n],
             perm: (0..n).collect(),
         }
     }
@@ -68,12 +75,14 @@ impl Lu {
                 }
             }
         }
+        transpose_into(&self.lu, &mut self.lut, n);
         true
     }
 
     /// Copies another factorization of the same size without allocating.
     pub fn copy_from(&mut self, other: &Lu) {
         self.lu.copy_from_slice(&other.lu);
+        self.lut.copy_from_slice(&other.lut);
         self.perm.copy_from_slice(&other.perm);
     }
 
@@ -92,17 +101,10 @@ impl Lu {
             tmp[i] = b[self.perm[i]];
         }
         for i in 0..n {
-            let mut s = tmp[i];
-            for j in 0..i {
-                s -= lu[i * n + j] * tmp[j];
-            }
-            tmp[i] = s;
+            tmp[i] = less_products(tmp[i], &lu[i * n..i * n + i], &tmp[..i], n);
         }
         for i in (0..n).rev() {
-            let mut s = tmp[i];
-            for j in i + 1..n {
-                s -= lu[i * n + j] * tmp[j];
-            }
+            let s = less_products(tmp[i], &lu[i * n + i + 1..(i + 1) * n], &tmp[i + 1..n], n);
             tmp[i] = s / lu[i * n + i];
         }
         b[..n].copy_from_slice(&tmp[..n]);
@@ -111,25 +113,97 @@ impl Lu {
     /// Solves `Aᵀ x = b` in place; `tmp` has length n.
     pub fn solve_transpose(&self, b: &mut [f64], tmp: &mut [f64]) {
         // A = Pᵀ L U, so Aᵀ = Uᵀ Lᵀ P: solve Uᵀ z = b, Lᵀ w = z, x = Pᵀ w.
+        // Row i of `lut` is column i of the factors.
         let n = self.n;
-        let lu = &self.lu;
+        let lut = &self.lut;
         tmp[..n].copy_from_slice(&b[..n]);
         for i in 0..n {
-            let mut s = tmp[i];
-            for j in 0..i {
-                s -= lu[j * n + i] * tmp[j];
-            }
-            tmp[i] = s / lu[i * n + i];
+            let s = less_products(tmp[i], &lut[i * n..i * n + i], &tmp[..i], n);
+            tmp[i] = s / lut[i * n + i];
         }
         for i in (0..n).rev() {
-            let mut s = tmp[i];
-            for j in i + 1..n {
-                s -= lu[j * n + i] * tmp[j];
-            }
-            tmp[i] = s;
+            tmp[i] = less_products(tmp[i], &lut[i * n + i + 1..(i + 1) * n], &tmp[i + 1..n], n);
         }
         for i in 0..n {
             b[self.perm[i]] = tmp[i];
+        }
+    }
+}
+
+impl Lu {
+    /// A⁻¹ into `out` (row-major n × n): the numbers of [`Lu::solve`] of
+    /// each unit vector written as a column (bit for bit up to
+    /// [`LANES_ABOVE`], where the solves subtract one product at a time),
+    /// computed a row at a time. Row i of L⁻¹P is row i of P less the rows above it
+    /// times L's row i, and row i of U⁻¹(L⁻¹P) likewise from the rows below:
+    /// each element then receives the same subtractions, in the same order,
+    /// as in the solve of its column, but every one of them is a pass over
+    /// a contiguous row that the compiler vectorises, where the solves'
+    /// sums wait on one addition at a time.
+    pub fn inverse_into(&self, out: &mut [f64]) {
+        let n = self.n;
+        let lu = &self.lu;
+        let out = &mut out[..n * n];
+        out.fill(0.0);
+        for i in 0..n {
+            out[i * n + self.perm[i]] = 1.0;
+            let (above, row) = out.split_at_mut(i * n);
+            let row = &mut row[..n];
+            for k in 0..i {
+                let l = lu[i * n + k];
+                for (x, y) in row.iter_mut().zip(&above[k * n..(k + 1) * n]) {
+                    *x -= l * y;
+                }
+            }
+        }
+        for i in (0..n).rev() {
+            let (head, below) = out.split_at_mut((i + 1) * n);
+            let row = &mut head[i * n..];
+            for j in i + 1..n {
+                let u = lu[i * n + j];
+                let rj = &below[(j - i - 1) * n..(j - i) * n];
+                for (x, y) in row.iter_mut().zip(rj) {
+                    *x -= u * y;
+                }
+            }
+            let pivot = lu[i * n + i];
+            for x in row.iter_mut() {
+                *x /= pivot;
+            }
+        }
+    }
+}
+
+/// Above this order the triangular solves of [`Lu`] sum their products in
+/// four lanes ([`dot_lanes`]), as the O(n d²) kernels of full-rank steps do
+/// above `LOW_RANK_MIN_DIM` (the same number): one running sum waits on
+/// each addition, four keep the vector registers busy. At or below it they
+/// subtract the products one at a time, in order, as they always did.
+const LANES_ABOVE: usize = 100;
+
+/// s − Σ aᵢ bᵢ for a triangular solve of order n: the products taken from
+/// s one at a time, in order, at or below [`LANES_ABOVE`]; their sum in
+/// four lanes taken from s above it.
+#[inline]
+fn less_products(s: f64, a: &[f64], b: &[f64], n: usize) -> f64 {
+    if n > LANES_ABOVE {
+        s - dot_lanes(a, b)
+    } else {
+        a.iter().zip(b).fold(s, |s, (x, y)| s - x * y)
+    }
+}
+
+/// `t = aᵀ` for a row-major n × n `a`, in tiles that keep both sides in
+/// the cache.
+fn transpose_into(a: &[f64], t: &mut [f64], n: usize) {
+    const TILE: usize = 32;
+    for i0 in (0..n).step_by(TILE) {
+        for j0 in (0..n).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(n) {
+                for j in j0..(j0 + TILE).min(n) {
+                    t[j * n + i] = a[i * n + j];
+                }
+            }
         }
     }
 }
@@ -264,6 +338,118 @@ mod tests {
             2.0 * (3.0 * 1.5 - 0.2 * -0.4) - (-1.5 - 0.2 * 0.3) + 0.5 * (0.4 - 3.0 * 0.3);
         assert!((lu.log_abs_det() - det.abs().ln()).abs() < 1e-13);
         assert!(!lu.factor(&[1.0, 2.0, 2.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0]));
+    }
+
+    /// A matrix that needs pivoting: a wave of entries, small on the
+    /// diagonal.
+    fn pivoting_matrix(n: usize) -> Vec<f64> {
+        (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                let wave = (0.37 * (i * j) as f64 + 0.11 * i as f64 + 0.23 * j as f64 + 0.5).sin();
+                if i == j { 0.01 * wave } else { wave }
+            })
+            .collect()
+    }
+
+    /// The transposed solve reads the transposed copy of the factors and
+    /// gives the numbers, bit for bit, of the column walk it replaced (up to
+    /// the order where it sums in four lanes; above it, up to rounding).
+    #[test]
+    fn solve_transpose_matches_the_column_walk_bit_for_bit() {
+        for n in [1, 2, 3, 5, 17, 64, 100, 101, 300] {
+            let a = pivoting_matrix(n);
+            let mut lu = Lu::new(n);
+            assert!(lu.factor(&a), "n = {n}");
+            let b: Vec<f64> = (0..n).map(|i| (0.7 * i as f64 + 0.3).sin()).collect();
+            // The column walk: Uᵀ z = b, Lᵀ w = z, x = Pᵀ w on `lu` itself.
+            let f = &lu.lu;
+            let mut t = b.clone();
+            for i in 0..n {
+                let mut s = t[i];
+                for j in 0..i {
+                    s -= f[j * n + i] * t[j];
+                }
+                t[i] = s / f[i * n + i];
+            }
+            for i in (0..n).rev() {
+                let mut s = t[i];
+                for j in i + 1..n {
+                    s -= f[j * n + i] * t[j];
+                }
+                t[i] = s;
+            }
+            let mut expected = vec![0.0; n];
+            for i in 0..n {
+                expected[lu.perm[i]] = t[i];
+            }
+            let (mut x, mut tmp) = (b.clone(), vec![0.0; n]);
+            lu.solve_transpose(&mut x, &mut tmp);
+            if n <= LANES_ABOVE {
+                assert_eq!(
+                    x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "n = {n}"
+                );
+            } else {
+                for (u, v) in x.iter().zip(&expected) {
+                    assert!(
+                        (u - v).abs() <= 1e-9 * (1.0 + v.abs()),
+                        "n = {n}: {u} vs {v}"
+                    );
+                }
+            }
+            // and it solves Aᵀ x = b
+            for i in 0..n {
+                let back: f64 = (0..n).map(|k| a[k * n + i] * x[k]).sum();
+                assert!((back - b[i]).abs() < 1e-9, "n = {n}, row {i}");
+            }
+            // a copy solves alike
+            let mut copy = Lu::new(n);
+            copy.copy_from(&lu);
+            let mut y = b.clone();
+            copy.solve_transpose(&mut y, &mut tmp);
+            assert_eq!(x, y);
+        }
+    }
+
+    /// The row-at-a-time inverse is, bit for bit, the solves of the unit
+    /// vectors written as columns (up to rounding where the solves sum in
+    /// four lanes), and A A⁻¹ = I.
+    #[test]
+    fn inverse_rows_match_the_column_solves_bit_for_bit() {
+        for n in [1, 2, 3, 5, 17, 64, 100, 101, 300] {
+            let a = pivoting_matrix(n);
+            let mut lu = Lu::new(n);
+            assert!(lu.factor(&a), "n = {n}");
+            let mut inv = vec![f64::NAN; n * n];
+            lu.inverse_into(&mut inv);
+            let (mut col, mut tmp) = (vec![0.0; n], vec![0.0; n]);
+            for j in 0..n {
+                col.fill(0.0);
+                col[j] = 1.0;
+                lu.solve(&mut col, &mut tmp);
+                for i in 0..n {
+                    let (u, v) = (inv[i * n + j], col[i]);
+                    if n <= LANES_ABOVE {
+                        assert_eq!(u.to_bits(), v.to_bits(), "n = {n}, ({i}, {j})");
+                    } else {
+                        assert!(
+                            (u - v).abs() <= 1e-9 * (1.0 + v.abs()),
+                            "n = {n}: {u} vs {v}"
+                        );
+                    }
+                }
+            }
+            let mut prod = vec![0.0; n * n];
+            mat_mul(&a, &inv, &mut prod, n);
+            for i in 0..n {
+                for j in 0..n {
+                    let want = f64::from(i == j);
+                    assert!((prod[i * n + j] - want).abs() < 1e-8, "n = {n}, ({i}, {j})");
+                }
+            }
+        }
     }
 
     #[test]

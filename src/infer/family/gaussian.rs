@@ -140,19 +140,9 @@ impl Factors {
         true
     }
 
-    /// S⁻¹ from the LU, column by column.
+    /// S⁻¹ from the LU.
     fn invert(&mut self) {
-        let d = self.fam.d;
-        let mut col = vec![0.0; d];
-        let mut tmp = vec![0.0; d];
-        for j in 0..d {
-            col.fill(0.0);
-            col[j] = 1.0;
-            self.lus[0].solve(&mut col, &mut tmp);
-            for i in 0..d {
-                self.inverse[i * d + j] = col[i];
-            }
-        }
+        self.lus[0].inverse_into(&mut self.inverse);
     }
 
     /// b ← S_k⁻ᵀ b; `tmp` has length d.
@@ -319,6 +309,14 @@ impl Factors {
             Param::LowRank(_) => {
                 let (diag, factor) = s.split_at(d);
                 diag_low_rank::transform(mu, diag, factor, eps, x);
+            }
+            // Above LOW_RANK_MIN_DIM with four-lane sums, as the other
+            // O(n d²) kernels of a step there (the order, and so the
+            // rounding, of smaller fits is left as it was).
+            _ if d > LOW_RANK_MIN_DIM => {
+                for i in 0..d {
+                    x[i] = mu[i] + dot_lanes(&s[i * d..(i + 1) * d], eps);
+                }
             }
             _ => {
                 for i in 0..d {
