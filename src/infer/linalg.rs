@@ -352,15 +352,21 @@ mod tests {
             .collect()
     }
 
+    /// [`pivoting_matrix`] of order n and its factorisation.
+    fn factored(n: usize) -> (Vec<f64>, Lu) {
+        let a = pivoting_matrix(n);
+        let mut lu = Lu::new(n);
+        assert!(lu.factor(&a), "n = {n}");
+        (a, lu)
+    }
+
     /// The transposed solve reads the transposed copy of the factors and
     /// gives the numbers, bit for bit, of the column walk it replaced (up to
     /// the order where it sums in four lanes; above it, up to rounding).
     #[test]
     fn solve_transpose_matches_the_column_walk_bit_for_bit() {
         for n in [1, 2, 3, 5, 17, 64, 100, 101, 300] {
-            let a = pivoting_matrix(n);
-            let mut lu = Lu::new(n);
-            assert!(lu.factor(&a), "n = {n}");
+            let (a, lu) = factored(n);
             let b: Vec<f64> = (0..n).map(|i| (0.7 * i as f64 + 0.3).sin()).collect();
             // The column walk: Uᵀ z = b, Lᵀ w = z, x = Pᵀ w on `lu` itself.
             let f = &lu.lu;
@@ -419,9 +425,7 @@ mod tests {
     #[test]
     fn inverse_rows_match_the_column_solves_bit_for_bit() {
         for n in [1, 2, 3, 5, 17, 64, 100, 101, 300] {
-            let a = pivoting_matrix(n);
-            let mut lu = Lu::new(n);
-            assert!(lu.factor(&a), "n = {n}");
+            let (a, lu) = factored(n);
             let mut inv = vec![f64::NAN; n * n];
             lu.inverse_into(&mut inv);
             let (mut col, mut tmp) = (vec![0.0; n], vec![0.0; n]);
