@@ -32,9 +32,19 @@ impl ParamSlot {
 pub struct Layout {
     pub params: Vec<ParamSlot>,
     pub dim: usize,
+    /// Indices into `params` in the order their values are computed: a
+    /// parameter whose `offset=`/`multiplier=` uses another comes after it
+    /// (declaration order, except in a model made non-centred, where a
+    /// group effect may be declared before its scale).
+    pub order: Vec<usize>,
 }
 
 impl Layout {
+    /// The parameters in the order their constrained values are computed.
+    pub fn in_order(&self) -> impl Iterator<Item = &ParamSlot> {
+        self.order.iter().map(|&k| &self.params[k])
+    }
+
     /// Stan-style names of the unconstrained coordinates (`theta[3]` for
     /// identity-like transforms; `simplex w` has K−1 coordinates named
     /// `w__free[k]`).

@@ -515,6 +515,7 @@ fn finish<T: Target>(
         density_evals: n,
         trace: run.trace,
         restarts: vec![summary],
+        no_trustworthy_mode: false,
         best_restart: 0,
         warnings,
         rescued_by_step_control: false,

@@ -96,7 +96,7 @@ pub use config::{
 };
 pub use divergence::Objective;
 pub use estimator::{expected_direction, per_sample_gradient};
-pub use family::{Approximation, Component};
+pub use family::{Approximation, Component, NONCENTRING_ADVICE};
 pub use minibatch::{Subsampled, check_minibatch, fit_minibatch};
 pub use proposals::{Proposals, diagnose, psis_resample, resample};
 pub use result::{

@@ -62,6 +62,10 @@ pub struct FitResult {
     pub restarts: Vec<RestartSummary>,
     /// Index into `restarts` of the run that was kept.
     pub best_restart: usize,
+    /// The first start's mode search found no trustworthy mode, so the
+    /// restarts were chosen automatically.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_trustworthy_mode: bool,
     /// Things the user should know, in words (also sent to the observer).
     pub warnings: Vec<String>,
     /// The chosen run diverged and step control pulled it back: a step led

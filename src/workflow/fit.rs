@@ -49,6 +49,9 @@ pub enum FitFailure {
 /// A finished run of the engine, before its output draws are made.
 pub struct FitRun {
     pub result: FitResult,
+    /// The model in the coordinates of the kept run, with the parameters
+    /// made non-centred, when that run was the non-centred one.
+    pub noncentred: Option<(CompiledModel, Vec<String>)>,
     pub seconds: f64,
     /// Writing the trace file failed during or after the run.
     pub trace_error: Option<String>,
@@ -123,6 +126,20 @@ pub fn run(
         Some(m) => infer::fit_minibatch(m, model, &plan.config, &mut tracing),
         None => infer::fit(model, &plan.config, &mut tracing),
     };
+    // A centred hierarchy without a trustworthy mode: the same model
+    // again in non-centred coordinates, the better ELBO kept.
+    let alternative = match &result {
+        Ok(first) if super::noncentre::wanted(&plan.config, first, d) => model.noncentred(),
+        _ => None,
+    };
+    let (result, noncentred) = match (result, alternative) {
+        (Ok(first), Some((nc, names))) => {
+            let second = infer::fit(&nc, &plan.config, &mut tracing);
+            let (kept, nc_kept) = super::noncentre::better(first, second, &names);
+            (Ok(kept), nc_kept.then_some((nc, names)))
+        }
+        (result, _) => (result, None),
+    };
     let seconds = started.elapsed().as_secs_f64();
     let mut trace_error = tracing.error.take().map(|e| e.to_string());
     let result = result.map_err(FitFailure::Engine)?;
@@ -133,6 +150,7 @@ pub fn run(
     }
     Ok(FitRun {
         result,
+        noncentred,
         seconds,
         trace_error: trace_error.map(|e| format!("cannot write the trace file: {e}")),
     })
@@ -147,6 +165,10 @@ impl FitRun {
         plan: &FitPlan,
     ) -> Result<FittedModel, FitFailure> {
         let result = self.result;
+        let (model, noncentred) = match self.noncentred {
+            Some((nc, names)) => (nc, names),
+            None => (model, Vec::new()),
+        };
         let psis = plan.resampling.applies(&result.diagnostics);
         let draw_plan = DrawPlan {
             count: plan.config.draws,
@@ -172,13 +194,14 @@ impl FitRun {
         diagnostics
             .values
             .insert("psis_resampled".into(), psis.into());
-        let record = RunRecord::new(
+        let mut record = RunRecord::new(
             &source,
             &plan.data_files,
             &result.config,
             draw_plan.count,
             psis,
         );
+        record.variational.noncentred = noncentred.join(", ");
         Ok(FittedModel {
             source,
             model,

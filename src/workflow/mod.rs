@@ -16,6 +16,7 @@ pub mod collapse;
 pub mod draws;
 pub mod fit;
 pub mod limits;
+mod noncentre;
 pub mod outputs;
 pub mod record;
 pub mod report;

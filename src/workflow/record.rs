@@ -50,6 +50,9 @@ pub struct VariationalRecord {
     pub output_samples: u64,
     /// Whether the output draws were resampled by importance weights.
     pub psis_resample: bool,
+    /// The parameters the kept run had non-centred (`theta, u`), or empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub noncentred: String,
 }
 
 /// The seed of the run.
@@ -87,6 +90,7 @@ impl VariationalRecord {
             restarts: c.restarts as u64,
             output_samples: draws as u64,
             psis_resample: psis,
+            noncentred: String::new(),
         }
     }
 }
@@ -125,7 +129,8 @@ impl RunRecord {
             .set("model", self.model.clone())
             .set("method", self.method.clone())
             .section("variational", |s| {
-                s.set("algorithm", v.algorithm.to_string())
+                let s = s
+                    .set("algorithm", v.algorithm.to_string())
                     .set("family", v.family.to_string())
                     .set("divergence", v.divergence.to_string())
                     .set("estimator", v.estimator.to_string())
@@ -137,7 +142,8 @@ impl RunRecord {
                     .set("init", v.init.to_string())
                     .set("restarts", v.restarts)
                     .set("output_samples", v.output_samples)
-                    .set("psis_resample", v.psis_resample)
+                    .set("psis_resample", v.psis_resample);
+                noncentred_entry(s, &v.noncentred)
             })
             .section("random", |s| s.set("seed", self.random.seed))
             .section("data", |s| s.set("file", self.data.file.clone()))
@@ -176,14 +182,16 @@ impl RunRecord {
                         .set("grad_tol", g),
                     None => s.set("stopping_rule", "tol_rel_obj"),
                 };
-                s.set("flow", v.algorithm.to_string())
+                let s = s
+                    .set("flow", v.algorithm.to_string())
                     .set("divergence", v.divergence.to_string())
                     .set("estimator", v.estimator.to_string())
                     .set("optimizer", v.optimizer.to_string())
                     .set("step", v.step.to_string())
                     .set("init", v.init.to_string())
                     .set("restarts", v.restarts)
-                    .set("psis_resample", psis)
+                    .set("psis_resample", psis);
+                noncentred_entry(s, &v.noncentred)
             })
             .section("random", |s| s.set("seed", self.random.seed))
             .section("data", |s| s.set("file", self.data.file.clone()))
@@ -195,6 +203,16 @@ impl RunRecord {
         serde_json::to_value(config)
             .and_then(serde_json::from_value)
             .map_err(|e| e.to_string())
+    }
+}
+
+/// The `noncentred` entry of the variational section, present only for a
+/// fit kept in non-centred coordinates.
+fn noncentred_entry(s: Config, names: &str) -> Config {
+    if names.is_empty() {
+        s
+    } else {
+        s.set("noncentred", names.to_string())
     }
 }
 
@@ -289,6 +307,10 @@ pub fn reopen(file: FitFile, origin: &str) -> Result<Reopened, String> {
             )
         })?
         .model;
+    let record = RunRecord::from_config(&file.config)
+        .map_err(|e| format!("{origin}: the fit's configuration cannot be read: {e}"))?;
+    let model = super::noncentre::as_recorded(model, &record.variational.noncentred)
+        .map_err(|m| format!("{origin}: {m}"))?;
     let approximation: Approximation = serde_json::from_value(file.approximation.clone())
         .map_err(|e| format!("{origin}: the approximation cannot be read: {e}"))?;
     approximation
@@ -301,8 +323,6 @@ pub fn reopen(file: FitFile, origin: &str) -> Result<Reopened, String> {
             model.dim()
         ));
     }
-    let record = RunRecord::from_config(&file.config)
-        .map_err(|e| format!("{origin}: the fit's configuration cannot be read: {e}"))?;
     Ok(Reopened {
         source,
         model,

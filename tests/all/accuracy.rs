@@ -134,10 +134,22 @@ pub(crate) fn evaluate(p: &Posterior, config: &FitConfig) -> Result<(Outcome, Fi
         draws: DRAWS,
         ..config.clone()
     };
-    let result = fit(&cm, config, &mut Silent).map_err(|e| e.to_string())?;
+    // As `vippl infer` runs it: with the non-centred second fit when the
+    // mode search finds no trustworthy mode.
+    let plan = workflow::FitPlan {
+        config: config.clone(),
+        resampling: workflow::Resampling::default(),
+        data_files: Vec::new(),
+        trace: None,
+        trace_layout: workflow::TraceLayout::default(),
+        notes: Vec::new(),
+    };
+    let run = workflow::run(&cm, &plan, &mut Silent).map_err(|e| format!("{e:?}"))?;
+    let cm = run.noncentred.as_ref().map_or(&cm, |(nc, _)| nc);
+    let result = run.result;
     let psis = result.diagnostics.psis_reliable();
     let draws = workflow::output_draws(
-        &cm,
+        cm,
         &result.approximation,
         DRAWS,
         config.seed,

@@ -92,11 +92,73 @@ pub(super) fn layout(prog: &Program) -> Result<Layout, Vec<Diagnostic>> {
         });
         out.dim += free;
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    out.order = order(&prog.model, &out.params)?;
+    Ok(out)
+}
+
+/// The parameters whose values the bounds of `c` use.
+pub(super) fn bound_params(c: &Constraint) -> Vec<ir::ParamId> {
+    let mut found = Vec::new();
+    if let Constraint::Bounded(b) = c {
+        for e in [&b.lower, &b.upper, &b.offset, &b.multiplier]
+            .into_iter()
+            .flatten()
+        {
+            e.visit(&mut |x| {
+                if let ir::ExprKind::Param(q) = x.kind
+                    && !found.contains(&q)
+                {
+                    found.push(q);
+                }
+            });
+        }
+    }
+    found
+}
+
+/// The order in which the parameters' values are computed: each after the
+/// parameters its bounds use, otherwise in declaration order.
+fn order(model: &ir::Model, params: &[ParamSlot]) -> Result<Vec<usize>, Vec<Diagnostic>> {
+    // Slot of each declaration (every declaration has one once the layout
+    // has no errors).
+    let mut slot_of = vec![usize::MAX; model.params.len()];
+    for (k, p) in params.iter().enumerate() {
+        slot_of[p.id.index()] = k;
+    }
+    let deps: Vec<Vec<usize>> = params
+        .iter()
+        .map(|p| {
+            bound_params(&model.param(p.id).constraint)
+                .into_iter()
+                .map(|q| slot_of[q.index()])
+                .collect()
+        })
+        .collect();
+    let mut placed = vec![false; params.len()];
+    let mut order = Vec::with_capacity(params.len());
+    while order.len() < params.len() {
+        let ready = (0..params.len())
+            .find(|&k| !placed[k] && deps[k].iter().all(|&q| placed.get(q) == Some(&true)));
+        let Some(k) = ready else {
+            let p = &params[placed.iter().position(|done| !done).unwrap_or(0)];
+            return Err(vec![
+                Diagnostic::error(
+                    "bound-cycle",
+                    format!(
+                        "the bounds of `{}` depend on themselves through other parameters",
+                        p.name
+                    ),
+                )
+                .with_label(model.param(p.id).span, "here"),
+            ]);
+        };
+        placed[k] = true;
+        order.push(k);
+    }
+    Ok(order)
 }
 
 /// `cholesky_factor_cov[M, N]` with fewer rows than columns.

@@ -6,6 +6,7 @@
 mod bind;
 mod classify;
 mod layout;
+mod reparam;
 mod vectorise;
 
 use crate::data::DataInput;

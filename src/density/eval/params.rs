@@ -60,7 +60,7 @@ impl<T: Scalar> Evaluator<'_, T> {
     /// Sets every parameter from the unconstrained coordinates in tape
     /// slots `theta`, adding each log-Jacobian to the log density.
     pub fn constrain_params(&mut self, theta: TapeRef) -> EvalResult<()> {
-        for ps in &self.program.layout.params {
+        for ps in self.program.layout.in_order() {
             let decl = self.program.model.param(ps.id);
             let dims = dims_of(&ps.dims);
             let u = theta.sub(ps.offset, ps.free);

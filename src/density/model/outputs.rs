@@ -271,7 +271,7 @@ impl CompiledModel {
                 return Err(format!("`{name}` is not a parameter of this model"));
             }
         }
-        for ps in &prog.layout.params {
+        for ps in prog.layout.in_order() {
             let raw = point
                 .iter()
                 .find(|(n, _)| *n == ps.name)

@@ -63,6 +63,7 @@ pub(crate) fn run_fit<T: Target>(
             // compare several starts by their ELBO.
             total = UNTRUSTED_START_RESTARTS;
             record.multi = true;
+            record.no_trustworthy_mode = true;
             extra_restarts = true;
         }
         record.keep(kept);
@@ -127,6 +128,9 @@ struct Record {
     start_grad_evals: usize,
     /// Whether the current restart's start found no trustworthy mode.
     untrusted_start: bool,
+    /// The first restart's start found no trustworthy mode and the
+    /// restarts are automatic.
+    no_trustworthy_mode: bool,
     /// Set when the user stopped the fit: the number of restarts that were
     /// planned.
     interrupted_of: Option<usize>,
@@ -148,6 +152,7 @@ impl Record {
             start_text: String::new(),
             start_grad_evals: 0,
             untrusted_start: false,
+            no_trustworthy_mode: false,
             interrupted_of: None,
         }
     }
@@ -272,6 +277,7 @@ impl Record {
             trace: kept.outcome.trace,
             restarts: self.summaries,
             best_restart: best_index,
+            no_trustworthy_mode: self.no_trustworthy_mode,
             warnings: self.warnings,
             rescued_by_step_control: kept.outcome.rescued,
             step_rejections: kept.outcome.step_rejections,

@@ -330,6 +330,10 @@ impl Family {
     }
 }
 
+/// The remedy a poor fit suggests for a centred hierarchy (left out once
+/// the fit has also run non-centred).
+pub const NONCENTRING_ADVICE: &str = "a non-centred parameterisation of hierarchical scales";
+
 impl FamilyKind {
     /// What to try when importance sampling rejects a fit of this family:
     /// only remedies that change something (a full-rank fit is not told to
@@ -339,16 +343,15 @@ impl FamilyKind {
             FamilyKind::MeanField => {
                 "try --family fullrank or mixture:K, or check the model".to_string()
             }
-            FamilyKind::FullRank => "try --family mixture:K, a non-centred parameterisation of \
-                                     hierarchical scales, or check the model"
-                .to_string(),
-            FamilyKind::Mixture(k) => format!(
-                "try more components than {k}, a non-centred parameterisation of hierarchical \
-                 scales, or check the model"
-            ),
+            FamilyKind::FullRank => {
+                format!("try --family mixture:K, {NONCENTRING_ADVICE}, or check the model")
+            }
+            FamilyKind::Mixture(k) => {
+                format!("try more components than {k}, {NONCENTRING_ADVICE}, or check the model")
+            }
             FamilyKind::LowRank(r) => format!(
-                "try --family fullrank or a rank above {r}, a non-centred parameterisation of \
-                 hierarchical scales, or check the model"
+                "try --family fullrank or a rank above {r}, {NONCENTRING_ADVICE}, or check the \
+                 model"
             ),
         }
     }
