@@ -115,17 +115,16 @@ fn candidates(cm: &CompiledModel) -> Vec<Candidate> {
         else {
             continue;
         };
-        let p = &p;
         let free = matches!(
-            &prog.model.param(*p).constraint,
+            &prog.model.param(p).constraint,
             Constraint::Bounded(b) if b.lower.is_none() && b.upper.is_none() && !b.is_affine()
         );
-        if !free || found.iter().any(|c| c.param == *p) {
+        if !free || found.iter().any(|c| c.param == p) {
             continue;
         }
-        if pure_without(mu, *p) && pure_without(sigma, *p) && uses_param(sigma) {
+        if pure_without(mu, p) && pure_without(sigma, p) && uses_param(sigma) {
             found.push(Candidate {
-                param: *p,
+                param: p,
                 location: mu.clone(),
                 scale: sigma.clone(),
             });
