@@ -41,6 +41,11 @@ STAN_GUIDE_TITLE = "## Accuracy on the Stan User's Guide constructs"
 SCALE_TITLE = "## Cost per iteration as the dimension grows"
 GP_TITLE = "## Gaussian-process gradients"
 LARGE_DATA_TITLE = "## Large data: design-matrix likelihoods"
+# Sections measured by other scripts and benchmarks (their commands are in them), kept as they
+# are through a full regeneration.
+GAUSSIAN_LIMIT_TITLE = "## How close a Gaussian can get: textbook models"
+LOW_RANK_TITLE = "## The low-rank family and the default family by dimension"
+MINIBATCH_TITLE = "## Large data: minibatches (`--minibatch`)"
 
 MEAN_TOL = 0.1
 SD_TOL = math.log(1.1)
@@ -701,6 +706,7 @@ def main():
         doc += misses_sections(default_rows)
 
     doc += textbook_section(args.vippl, args.timeout, args.draws)
+    doc += kept_section(args.out, GAUSSIAN_LIMIT_TITLE)
     doc += stan_guide_section(args.vippl, args.timeout, args.draws)
     if args.no_speed:
         with open(args.out, "w") as f:
@@ -731,8 +737,10 @@ def main():
             "`vippl infer model.vi --data data.json --quiet` with the defaults, process wall time.", "",
             "\n".join(lines), ""]
     doc += scale_section(scale_log(args))
+    doc += kept_section(args.out, LOW_RANK_TITLE)
     doc += gp_section(gp_log(args))
     doc += kept_section(args.out, LARGE_DATA_TITLE)
+    doc += kept_section(args.out, MINIBATCH_TITLE)
     numpyro_ratio = None
     if args.numpyro:
         text, numpyro_ratio = numpyro_section(args.vippl, [p for p in ps if p["headline"]], args.numpyro)
