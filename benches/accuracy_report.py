@@ -398,11 +398,12 @@ def textbook_section(vippl, timeout, draws):
         "from Pathfinder's Gaussians and runs a second start, and four restarts when those two "
         "disagree; above 100 parameters (stochastic volatility, measurement error, the 2PL model) "
         "its full-rank flow starts from a mean-field fit made from there. Where a parameter is "
-        "drawn around others (`theta ~ normal(mu, tau)`), the fit also runs non-centred (always up "
-        "to 100 parameters, above only when the first fit fails its checks) and keeps the better "
-        "ELBO: it runs on eight schools, the Poisson GLMM, the hierarchical logistic regression "
-        "and the measurement-error and 2PL models, and keeps the non-centred fit on the first two "
-        "(docs/cli.md, *Where a fit starts*). "
+        "drawn around others (`theta ~ normal(mu, tau)`, or another location–scale distribution "
+        "such as `student_t(nu, mu, tau)`), the fit also runs non-centred (always up to 100 "
+        "parameters, above only when the first fit fails its checks) and keeps the better ELBO: "
+        "it runs on eight schools, the Poisson GLMM, the hierarchical logistic regression, the "
+        "measurement-error and 2PL models and the robust effects, and keeps the non-centred fit on "
+        "eight schools, the Poisson GLMM and the robust effects (docs/cli.md, *Where a fit starts*). "
         "`VIPPL_SLOW=1 cargo test --release every_textbook_model -- --nocapture` runs the same check "
         "and fails if a fit missing by more than 0.5 sd (or 50 % on an sd) looks trustworthy.",
         rows)

@@ -143,12 +143,20 @@ def crossed(d):
             A * np.log(v["sigma_a"]) + B * np.log(v["sigma_b"]))
 
 
+def robust(d):
+    v = dict(mu=rng.normal(3, 3), tau=rng.uniform(0.5, 8))
+    theta = rng.normal(3, 6, d["J"])
+    t_raw = (theta - v["mu"]) / v["tau"]
+    return {**v, "t_raw": t_raw}, {**v, "theta": theta.tolist()}, d["J"] * np.log(v["tau"])
+
+
 SAME_FORM = {"sv_noncentered": sv_same, "measurement_error_noncentered": measurement_same,
              "varying_slopes_lkj_noncentered": slopes_same, "change_point": change_point,
              "gp_regression": gp}
 CENTRED = {"sv_centered": sv, "measurement_error_centered": measurement,
            "varying_slopes_lkj_centered": slopes, "hierarchical_logistic": logistic, "irt_2pl": irt,
-           "eight_schools_centered": eight_schools, "poisson_glmm": glmm, "crossed_effects": crossed}
+           "eight_schools_centered": eight_schools, "poisson_glmm": glmm, "crossed_effects": crossed,
+           "robust_effects": robust}
 
 
 def vippl_logp(vippl, name, point):

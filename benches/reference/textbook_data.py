@@ -125,6 +125,16 @@ def crossed_effects(rng):
     return {"N": int(A * B * reps), "A": A, "B": B, "ia": ia.tolist(), "ib": ib.tolist(), "y": rounded(y)}
 
 
+def robust_effects(rng):
+    # Estimates with known standard errors, as in eight schools, of effects
+    # drawn from a Student-t with 4 degrees of freedom.
+    J, mu, tau = 10, 3.0, 4.0
+    s = np.round(rng.uniform(5, 15, J), 2)
+    theta = mu + tau * rng.standard_t(4, J)
+    y = np.round(theta + s * rng.normal(size=J), 2)
+    return {"J": J, "y": y.tolist(), "s": s.tolist()}
+
+
 # data set -> (generator, seed, folders that use it)
 DATA_SETS = {
     "stochastic_volatility": (stochastic_volatility, 7101, ["sv_centered", "sv_noncentered"]),
@@ -139,6 +149,7 @@ DATA_SETS = {
     "eight_schools": (eight_schools, 7108, ["eight_schools_centered"]),
     "poisson_glmm": (poisson_glmm, 7109, ["poisson_glmm"]),
     "crossed_effects": (crossed_effects, 7110, ["crossed_effects"]),
+    "robust_effects": (robust_effects, 7111, ["robust_effects"]),
 }
 
 

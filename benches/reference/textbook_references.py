@@ -257,6 +257,20 @@ def crossed_effects(d):
                    + vector("a", A) + vector("b", B))
 
 
+def robust_effects(d):
+    _, _, numpyro, dist = jax_modules()
+    J, y, s = int(d["J"]), arr(d["y"]), arr(d["s"])
+
+    def model():
+        mu = numpyro.sample("mu", dist.Normal(0.0, 10.0))
+        tau = numpyro.sample("tau", dist.HalfNormal(5.0))
+        t_raw = numpyro.sample("t_raw", dist.StudentT(4.0, 0.0, 1.0).expand([J]).to_event(1))
+        theta = numpyro.deterministic("theta", mu + tau * t_raw)
+        numpyro.sample("y", dist.Normal(theta, s), obs=y)
+
+    return model, scalar("mu") + scalar("tau") + vector("theta", J)
+
+
 DEFAULT = {"target_accept_prob": 0.95, "max_tree_depth": 10, "dense_mass": True}
 FUNNEL = {**DEFAULT, "target_accept_prob": 0.99}
 
@@ -299,6 +313,9 @@ MODELS = {
     "crossed_effects": (crossed_effects, DEFAULT,
                         NONCENTRED.format("a = sigma_a * a_raw, b = sigma_b * b_raw")
                         + "; the scales as half-normals"),
+    "robust_effects": (robust_effects, FUNNEL,
+                       NONCENTRED.format("theta = mu + tau * t_raw, t_raw ~ student_t(4, 0, 1)")
+                       + "; tau ~ normal(0, 5) on tau > 0 as a half-normal"),
 }
 
 

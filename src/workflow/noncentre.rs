@@ -134,8 +134,9 @@ pub(super) fn better(
         })
         .collect();
     kept.warnings.push(format!(
-        "{PREAMBLE} {which} non-centred (offset and multiplier from their normal statements: \
-         the same posterior in other coordinates); {why}, so the {word} fit is kept"
+        "{PREAMBLE} {which} non-centred (offset and multiplier from the location and scale of \
+         their `~` statements: the same posterior in other coordinates); {why}, so the \
+         {word} fit is kept"
     ));
     kept.restarts = restarts;
     kept.best_restart = best;

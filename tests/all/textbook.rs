@@ -236,6 +236,44 @@ fn a_centred_hierarchy_without_a_mode_is_fitted_non_centred() {
 }
 
 #[test]
+fn robust_group_effects_are_fitted_non_centred_too() {
+    // `theta ~ student_t(4, mu, tau)`, centred (examples/textbook/
+    // robust_effects): a hierarchy like eight schools' with heavy-tailed
+    // effects. The mode search finds no trustworthy mode, so the fit runs
+    // again with theta declared <offset=mu, multiplier=tau>, as for a
+    // normal hierarchy, and that run has the better ELBO. Its summaries are
+    // closer to NUTS than those of the centred run (largest mean error 0.07–
+    // 0.16 sd on seeds 1–5, against 0.35–0.47 sd centred) and none is a
+    // large miss.
+    let all = textbook();
+    let p = find(&all, "robust_effects");
+    let (o, res) = evaluate(p, &default_config()).unwrap();
+    assert!(
+        res.warnings.iter().any(|w| {
+            w.contains("ran again with `theta` non-centred")
+                && w.contains("the non-centred fit has the better ELBO")
+        }),
+        "{:?}",
+        res.warnings
+    );
+    let kept = &res.restarts[res.best_restart];
+    assert!(kept.init.starts_with("non-centred: "), "{}", kept.init);
+    assert!(!o.gross(), "{}", line(p, &o));
+    // The centred model alone (two restarts asked for: no second fit).
+    let centred = FitConfig {
+        restarts: 2,
+        ..default_config()
+    };
+    let (c, _) = evaluate(p, &centred).unwrap();
+    assert!(
+        o.mean_err < c.mean_err,
+        "non-centred {}\ncentred {}",
+        line(p, &o),
+        line(p, &c)
+    );
+}
+
+#[test]
 fn every_textbook_model() {
     if std::env::var_os("VIPPL_SLOW").is_none() {
         return;

@@ -3,7 +3,11 @@
 //! `offset=mu, multiplier=sigma`, so that its unconstrained coordinate is
 //! z = (theta − mu) / sigma. The posterior is the same; the coordinates
 //! the fit works in are those of the non-centred model a Stan user would
-//! write by hand, where a centred hierarchy has a funnel.
+//! write by hand, where a centred hierarchy has a funnel. The other
+//! location–scale families on the real line qualify the same way, with
+//! their location and scale: `student_t(nu, mu, sigma)` (robust group
+//! effects), `cauchy`, `double_exponential`, `logistic`, `gumbel` and
+//! `skew_normal(xi, omega, alpha)`.
 
 use super::layout::{self, bound_params};
 use crate::density::model::CompiledModel;
@@ -12,7 +16,7 @@ use crate::dist::DistId;
 use crate::ir::{Bounds, Constraint, DistRef, Expr, ExprKind, Index, ParamId, StmtKind};
 
 /// A parameter that can be non-centred, with the location and scale of
-/// its normal statement.
+/// its statement.
 struct Candidate {
     param: ParamId,
     location: Expr,
@@ -41,8 +45,8 @@ impl CompiledModel {
             if !all.iter().any(|c| &prog.model.param(c.param).name == n) {
                 return Err(format!(
                     "the fit was made with `{n}` non-centred, which this model cannot be: \
-                     it has no statement `{n} ~ normal(location, scale)` with a parameter in \
-                     the scale"
+                     it has no statement `{n} ~ normal(location, scale)` (or another \
+                     location–scale distribution) with a parameter in the scale"
                 ));
             }
         }
@@ -88,10 +92,11 @@ fn rebuilt(prog: &Program, chosen: Vec<Candidate>) -> Result<CompiledModel, Stri
     Ok(CompiledModel::new(prog))
 }
 
-/// Every top-level `theta ~ normal(mu, sigma)` on a whole unconstrained
-/// parameter, where mu and sigma are computed from data and other
-/// parameters only and sigma uses a parameter (a scale that is data gives
-/// no funnel).
+/// Every top-level `theta ~ normal(mu, sigma)` (or another location–scale
+/// distribution, [`location_scale`]) on a whole unconstrained parameter,
+/// where mu, sigma and the distribution's other arguments are computed from
+/// data and other parameters only and sigma uses a parameter (a scale that
+/// is data gives no funnel).
 fn candidates(cm: &CompiledModel) -> Vec<Candidate> {
     let prog = cm.program();
     let mut found: Vec<Candidate> = Vec::new();
@@ -110,9 +115,10 @@ fn candidates(cm: &CompiledModel) -> Vec<Candidate> {
         let StmtKind::Tilde { lhs, dist, args } = &s.kind else {
             continue;
         };
-        let (Some(p), DistRef::Builtin(DistId::Normal), [mu, sigma]) =
-            (whole_param(cm, lhs), dist, args.as_slice())
-        else {
+        let (Some(p), DistRef::Builtin(id)) = (whole_param(cm, lhs), dist) else {
+            continue;
+        };
+        let Some((mu, sigma)) = location_scale(*id, args) else {
             continue;
         };
         let free = matches!(
@@ -122,7 +128,7 @@ fn candidates(cm: &CompiledModel) -> Vec<Candidate> {
         if !free || found.iter().any(|c| c.param == p) {
             continue;
         }
-        if pure_without(mu, p) && pure_without(sigma, p) && uses_param(sigma) {
+        if args.iter().all(|a| pure_without(a, p)) && uses_param(sigma) {
             found.push(Candidate {
                 param: p,
                 location: mu.clone(),
@@ -131,6 +137,24 @@ fn candidates(cm: &CompiledModel) -> Vec<Candidate> {
         }
     }
     found
+}
+
+/// The location and scale arguments of a location–scale distribution on
+/// the real line: theta = mu + sigma z with z free of mu and sigma.
+fn location_scale(id: DistId, args: &[Expr]) -> Option<(&Expr, &Expr)> {
+    match (id, args) {
+        (
+            DistId::Normal
+            | DistId::Cauchy
+            | DistId::DoubleExponential
+            | DistId::Logistic
+            | DistId::Gumbel,
+            [mu, sigma],
+        )
+        | (DistId::StudentT, [_, mu, sigma])
+        | (DistId::SkewNormal, [mu, sigma, _]) => Some((mu, sigma)),
+        _ => None,
+    }
 }
 
 /// The parameter `e` is whole: `theta`, or `theta[1:n]` of a vector of n.
@@ -286,14 +310,51 @@ mod tests {
     }
 
     #[test]
-    fn only_normal_statements_with_a_parameter_scale_are_non_centred() {
+    fn every_location_scale_family_is_non_centred_with_its_jacobian() {
+        for dist in [
+            "normal(mu, tau)",
+            "student_t(4, mu, tau)",
+            "cauchy(mu, tau)",
+            "double_exponential(mu, tau)",
+            "logistic(mu, tau)",
+            "gumbel(mu, tau)",
+            "skew_normal(mu, tau, 2)",
+        ] {
+            let src = SCHOOLS.replace("theta ~ normal(mu, tau)", &format!("theta ~ {dist}"));
+            let centred = compile_text(&src, DATA).unwrap();
+            let (nc, names) = centred.noncentred().expect(dist);
+            assert_eq!(names, ["theta"], "{dist}");
+            let (mu, log_tau, z) = (0.7, -0.4, [0.5, -1.2, 2.1]);
+            let tau: f64 = f64::exp(log_tau);
+            let u_nc = [z[0], z[1], z[2], mu, log_tau];
+            let u_c = [
+                mu + tau * z[0],
+                mu + tau * z[1],
+                mu + tau * z[2],
+                mu,
+                log_tau,
+            ];
+            let lc = centred.log_density(&mut centred.workspace(), &u_c);
+            let ln = nc.log_density(&mut nc.workspace(), &u_nc);
+            let want = lc + 3.0 * log_tau;
+            assert!(
+                (ln - want).abs() < 1e-10 * want.abs().max(1.0),
+                "{dist}: {ln} vs {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_location_scale_statements_with_a_parameter_scale_are_non_centred() {
         let src = "data y: real[2]\nparam a: real[2]\nparam b: real[2]\nparam c: real<lower=0>[2]\n\
-            param s: real<lower=0>\nparam d: real[2]\nparam e: real\n\
+            param s: real<lower=0>\nparam d: real[2]\nparam e: real\nparam f: real[2]\n\
             a ~ normal(0, 2)\nb ~ normal(0, s)\nc ~ normal(0, s)\nd ~ student_t(3, 0, s)\n\
-            e ~ normal(e, s)\ny ~ normal(a + b + c + d, 1)\n";
+            e ~ normal(e, s)\nf ~ student_t(f[1], 0, s)\ny ~ normal(a + b + c + d + f, 1)\n";
         let cm = compile_text(src, r#"{"y": [1, 2]}"#).unwrap();
         let (_, names) = cm.noncentred().unwrap();
-        assert_eq!(names, ["b"]);
+        // c is bounded, e's location and f's degrees of freedom use
+        // themselves.
+        assert_eq!(names, ["b", "d"]);
         let err = cm.with_noncentred(&["a".to_string()]).unwrap_err();
         assert!(err.contains("`a`"), "{err}");
     }
