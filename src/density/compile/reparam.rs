@@ -241,6 +241,7 @@ fn reaches(deps: &[Vec<ParamId>], from: ParamId, to: ParamId) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::density::compile_text;
+    use crate::density::model::CompiledModel;
     use crate::infer::Target;
 
     const SCHOOLS: &str = "data J: int<lower=1>\ndata y: real[J]\ndata sigma: real<lower=0>[J]\n\
@@ -257,30 +258,12 @@ mod tests {
         // computed after theirs.
         let order: Vec<&str> = nc.layout().in_order().map(|p| p.name.as_str()).collect();
         assert_eq!(order, ["mu", "tau", "theta"]);
-        let (mut wc, mut wn) = (centred.workspace(), nc.workspace());
         for (k, (mu, log_tau)) in [(1.5, -0.7), (-3.0, 1.2), (0.2, -4.0)]
             .into_iter()
             .enumerate()
         {
-            let tau: f64 = f64::exp(log_tau);
             let z = [0.3 - k as f64, -1.1, 2.0 * k as f64];
-            // Layout: theta[1..3], mu, log tau.
-            let u_nc = [z[0], z[1], z[2], mu, log_tau];
-            let u_c = [
-                mu + tau * z[0],
-                mu + tau * z[1],
-                mu + tau * z[2],
-                mu,
-                log_tau,
-            ];
-            let lc = centred.log_density(&mut wc, &u_c);
-            let ln = nc.log_density(&mut wn, &u_nc);
-            // p_nc(z) = p_c(theta(z)) |d theta / d z| = p_c(theta) tau³.
-            let want = lc + 3.0 * log_tau;
-            assert!(
-                (ln - want).abs() < 1e-10 * want.abs().max(1.0),
-                "{ln} vs {want}"
-            );
+            same_posterior(&centred, &nc, (mu, log_tau, z), "normal");
         }
         let again = centred.with_noncentred(&names).unwrap();
         assert_eq!(again.layout(), nc.layout());
@@ -324,24 +307,36 @@ mod tests {
             let centred = compile_text(&src, DATA).unwrap();
             let (nc, names) = centred.noncentred().expect(dist);
             assert_eq!(names, ["theta"], "{dist}");
-            let (mu, log_tau, z) = (0.7, -0.4, [0.5, -1.2, 2.1]);
-            let tau: f64 = f64::exp(log_tau);
-            let u_nc = [z[0], z[1], z[2], mu, log_tau];
-            let u_c = [
-                mu + tau * z[0],
-                mu + tau * z[1],
-                mu + tau * z[2],
-                mu,
-                log_tau,
-            ];
-            let lc = centred.log_density(&mut centred.workspace(), &u_c);
-            let ln = nc.log_density(&mut nc.workspace(), &u_nc);
-            let want = lc + 3.0 * log_tau;
-            assert!(
-                (ln - want).abs() < 1e-10 * want.abs().max(1.0),
-                "{dist}: {ln} vs {want}"
-            );
+            same_posterior(&centred, &nc, (0.7, -0.4, [0.5, -1.2, 2.1]), dist);
         }
+    }
+
+    /// The non-centred schools' log density at (z, mu, log tau) is the
+    /// centred one at theta = mu + tau z plus the log Jacobian 3 log tau:
+    /// p_nc(z) = p_c(theta(z)) |d theta / d z|.
+    fn same_posterior(
+        centred: &CompiledModel,
+        nc: &CompiledModel,
+        (mu, log_tau, z): (f64, f64, [f64; 3]),
+        what: &str,
+    ) {
+        let tau = log_tau.exp();
+        // Layout: theta[1..3], mu, log tau.
+        let u_nc = [z[0], z[1], z[2], mu, log_tau];
+        let u_c = [
+            mu + tau * z[0],
+            mu + tau * z[1],
+            mu + tau * z[2],
+            mu,
+            log_tau,
+        ];
+        let lc = centred.log_density(&mut centred.workspace(), &u_c);
+        let ln = nc.log_density(&mut nc.workspace(), &u_nc);
+        let want = lc + 3.0 * log_tau;
+        assert!(
+            (ln - want).abs() < 1e-10 * want.abs().max(1.0),
+            "{what}: {ln} vs {want}"
+        );
     }
 
     #[test]
